@@ -1,0 +1,86 @@
+//! Vigil's time-series store.
+//!
+//! [`MetricStore`] is the seam between the API server and a storage engine. Every backend
+//! (the in-memory [`MemoryStore`] model, the durable [`EmbeddedStore`], and later an external
+//! InfluxDB) passes the same [`conformance`] suite.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), metric_store::StoreError> {
+//! use metric_store::{EmbeddedStore, MetricStore, SeriesFilter, TimeRange};
+//! let store = EmbeddedStore::open("/var/lib/vigil/metrics".as_ref()).await?;
+//! let series = store.find_series(&SeriesFilter::tenant("acme"), TimeRange::ALL).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod conformance;
+mod embedded;
+mod error;
+mod memory;
+mod types;
+
+use async_trait::async_trait;
+pub use embedded::{EmbeddedOptions, EmbeddedStore};
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use types::*;
+
+/// A time-series store for Monasca metrics.
+///
+/// Reads see every write that has returned `Ok`. Series are listed in a stable order
+/// (name, then dimensions), which paging relies on.
+#[async_trait]
+pub trait MetricStore: Send + Sync + 'static {
+    /// Writes a batch atomically: when this returns `Ok` every sample is durable and visible;
+    /// on `Err` none is. A sample with the same series and timestamp as a stored one replaces it.
+    async fn write(&self, samples: Vec<Sample>) -> Result<(), StoreError>;
+
+    /// The series matching `filter` that have at least one point in `range` (every matching
+    /// series when `range` is [`TimeRange::ALL`]), ordered by name then dimensions.
+    async fn find_series(
+        &self,
+        filter: &SeriesFilter,
+        range: TimeRange,
+    ) -> Result<Vec<SeriesInfo>, StoreError>;
+
+    /// The points of the given series in `range`, merged into one list ordered by timestamp,
+    /// starting after `after` (exclusive) when set, at most `limit` of them.
+    async fn read_points(
+        &self,
+        series: &[SeriesId],
+        range: TimeRange,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Point>, StoreError>;
+
+    /// Statistics over the union of the given series, in `period_ms` buckets aligned to epoch
+    /// multiples of the period; only buckets holding points, in time order.
+    async fn aggregate(
+        &self,
+        series: &[SeriesId],
+        range: TimeRange,
+        period_ms: i64,
+        stats: &[Stat],
+    ) -> Result<Vec<Bucket>, StoreError>;
+
+    /// Distinct metric names of the series matching `filter` (its name is ignored), sorted.
+    async fn metric_names(&self, filter: &SeriesFilter) -> Result<Vec<String>, StoreError>;
+
+    /// Distinct dimension names of the tenant's series (of one metric when given), sorted.
+    async fn dimension_names(
+        &self,
+        tenant: &str,
+        metric: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Distinct values of dimension `key` in the tenant's series (of one metric when given), sorted.
+    async fn dimension_values(
+        &self,
+        tenant: &str,
+        metric: Option<&str>,
+        key: &str,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Makes everything written so far durable and stops background work. Writes after
+    /// `close` fail.
+    async fn close(&self) -> Result<(), StoreError>;
+}

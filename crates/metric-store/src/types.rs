@@ -1,0 +1,218 @@
+//! Data types shared by every [`crate::MetricStore`] backend.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+/// Identifies a series inside one store instance. Stable for the life of the store; backends
+/// without natural ids (an external database) may assign them from a cache.
+pub type SeriesId = u64;
+
+/// A series is one tenant's metric name plus its full set of dimensions.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    pub tenant: String,
+    pub name: String,
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// One measurement to write. `value_meta` is the JSON text of the value_meta object, kept
+/// verbatim so backends need not understand it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub series: SeriesKey,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    pub value: f64,
+    pub value_meta: Option<Arc<str>>,
+}
+
+/// One stored measurement of a series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    pub value: f64,
+    pub value_meta: Option<Arc<str>>,
+}
+
+/// How one dimension must match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DimMatch {
+    /// The series has the dimension, whatever its value (`dimensions=key`).
+    Exists,
+    /// The dimension's value is one of these (`key:v` or `key:v1|v2`).
+    AnyOf(Vec<String>),
+}
+
+/// Which series a query reads: always within one tenant; all conditions must hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesFilter {
+    pub tenant: String,
+    pub name: Option<String>,
+    pub dimensions: Vec<(String, DimMatch)>,
+}
+
+impl SeriesFilter {
+    /// Every series of `tenant`.
+    pub fn tenant(tenant: impl Into<String>) -> Self {
+        Self {
+            tenant: tenant.into(),
+            name: None,
+            dimensions: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    #[must_use]
+    pub fn dimension(mut self, key: impl Into<String>, m: DimMatch) -> Self {
+        self.dimensions.push((key.into(), m));
+        self
+    }
+
+    /// Whether `key` satisfies this filter.
+    pub fn matches(&self, key: &SeriesKey) -> bool {
+        key.tenant == self.tenant
+            && self.name.as_ref().is_none_or(|n| *n == key.name)
+            && self.dimensions.iter().all(|(k, m)| match (key.dimensions.get(k), m) {
+                (None, _) => false,
+                (Some(_), DimMatch::Exists) => true,
+                (Some(v), DimMatch::AnyOf(vs)) => vs.iter().any(|x| x == v),
+            })
+    }
+}
+
+/// A half-open time range `[start, end)` in epoch milliseconds, as Monasca queries InfluxDB
+/// (`time >= start AND time < end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeRange {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl TimeRange {
+    pub const ALL: TimeRange = TimeRange {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
+
+    pub fn new(start: Option<i64>, end: Option<i64>) -> Self {
+        Self {
+            start: start.unwrap_or(i64::MIN),
+            end: end.unwrap_or(i64::MAX),
+        }
+    }
+
+    pub fn contains(&self, ts: i64) -> bool {
+        self.start <= ts && ts < self.end
+    }
+
+    pub fn is_all(&self) -> bool {
+        *self == Self::ALL
+    }
+}
+
+/// A series found by a query.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesInfo {
+    pub id: SeriesId,
+    pub key: SeriesKey,
+}
+
+/// A statistic Monasca can compute over a period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stat {
+    Avg,
+    Min,
+    Max,
+    Sum,
+    Count,
+}
+
+impl Stat {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "avg" => Stat::Avg,
+            "min" => Stat::Min,
+            "max" => Stat::Max,
+            "sum" => Stat::Sum,
+            "count" => Stat::Count,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stat::Avg => "avg",
+            Stat::Min => "min",
+            Stat::Max => "max",
+            Stat::Sum => "sum",
+            Stat::Count => "count",
+        }
+    }
+}
+
+/// The statistics of one period. Buckets with no points are never returned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bucket {
+    /// Start of the period, epoch milliseconds.
+    pub start: i64,
+    /// One value per requested statistic, in the order requested.
+    pub values: Vec<f64>,
+}
+
+/// Running aggregate of one bucket; shared so every backend computes statistics the same way.
+#[derive(Clone, Copy, Debug)]
+pub struct Accumulator {
+    pub count: u64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Default for Accumulator {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Accumulator {
+    pub fn add(&mut self, v: f64) {
+        self.count += 1;
+        self.sum += v;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    pub fn merge(&mut self, other: &Accumulator) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    pub fn get(&self, stat: Stat) -> f64 {
+        match stat {
+            Stat::Avg => self.sum / self.count as f64,
+            Stat::Min => self.min,
+            Stat::Max => self.max,
+            Stat::Sum => self.sum,
+            Stat::Count => self.count as f64,
+        }
+    }
+}
+
+/// The start of the period that holds `ts`. Periods are aligned to multiples of the period since
+/// the epoch, as InfluxDB's `GROUP BY time()` (Monasca's backend) aligns them, so the first
+/// bucket may start before the query's start time.
+pub fn bucket_start(ts: i64, period_ms: i64) -> i64 {
+    ts.div_euclid(period_ms) * period_ms
+}
