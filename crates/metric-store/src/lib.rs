@@ -80,6 +80,11 @@ pub trait MetricStore: Send + Sync + 'static {
         key: &str,
     ) -> Result<Vec<String>, StoreError>;
 
+    /// False once the backend refuses writes (a failed disk, say); the health check reports it.
+    fn is_healthy(&self) -> bool {
+        true
+    }
+
     /// Makes everything written so far durable and stops background work. Writes after
     /// `close` fail.
     async fn close(&self) -> Result<(), StoreError>;

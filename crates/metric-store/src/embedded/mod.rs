@@ -16,7 +16,11 @@ use std::{
     fs::{self, File, OpenOptions},
     io::{Read, Write},
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, RwLock, mpsc},
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
     thread::JoinHandle,
 };
 
@@ -56,6 +60,7 @@ impl Default for EmbeddedOptions {
 /// The embedded, durable [`MetricStore`].
 pub struct EmbeddedStore {
     head: Arc<RwLock<Head>>,
+    healthy: Arc<AtomicBool>,
     tx: Mutex<Option<mpsc::Sender<Cmd>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -111,7 +116,9 @@ impl EmbeddedStore {
         );
         let head = Arc::new(RwLock::new(head));
         let (tx, rx) = mpsc::channel();
+        let healthy = Arc::new(AtomicBool::new(true));
         let writer = Writer {
+            healthy: healthy.clone(),
             dir,
             opts,
             head: head.clone(),
@@ -126,6 +133,7 @@ impl EmbeddedStore {
             .map_err(StoreError::io("vigil-wal thread"))?;
         Ok(Self {
             head,
+            healthy,
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(handle)),
         })
@@ -214,6 +222,10 @@ impl MetricStore for EmbeddedStore {
         Ok(self.read().dimension_values(tenant, metric, key))
     }
 
+    fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
     async fn close(&self) -> Result<(), StoreError> {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
         let Some(tx) = tx else {
@@ -243,6 +255,7 @@ impl Drop for EmbeddedStore {
 }
 
 struct Writer {
+    healthy: Arc<AtomicBool>,
     dir: PathBuf,
     opts: EmbeddedOptions,
     head: Arc<RwLock<Head>>,
@@ -341,6 +354,7 @@ impl Writer {
                 // have dropped dirty pages), so refuse further writes rather than guess.
                 tracing::error!(error = %e, "write-ahead log failed; refusing further writes");
                 self.failed = Some(e.to_string());
+                self.healthy.store(false, Ordering::Relaxed);
                 for (_, _, done) in writes {
                     let _ = done.send(Err(StoreError::Poisoned(e.to_string())));
                 }

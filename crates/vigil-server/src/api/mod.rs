@@ -1,0 +1,4 @@
+//! HTTP APIs served by Vigil.
+
+pub mod error;
+pub mod monasca;

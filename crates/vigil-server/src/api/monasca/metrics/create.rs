@@ -1,0 +1,42 @@
+//! `POST /v2.0/metrics`.
+
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+};
+
+use crate::{
+    api::{error::ApiError, monasca::{Tenant, validate}},
+    app::AppState,
+};
+
+pub async fn create(
+    Tenant(tenant): Tenant,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // Upstream compares the whole header; we also accept parameters such as `charset=utf-8`.
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::bad_request("Bad content type. Must be application/json"));
+    }
+    let limit = state.settings.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request Entity Too Large",
+            format!("The request body is larger than the limit of {limit} bytes"),
+        )
+    })?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|_| ApiError::bad_request("Request body is not valid JSON"))?;
+    let samples = validate::body(&tenant, &value).map_err(ApiError::unprocessable)?;
+    state.store.write(samples).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,129 @@
+//! The Monasca v2.0 API, as `openstack/monasca-api` serves it.
+
+mod metrics;
+mod params;
+mod validate;
+mod versions;
+
+use axum::{
+    Router,
+    extract::FromRequestParts,
+    http::{StatusCode, request::Parts},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use crate::{
+    api::error::{ApiError, unauthorized},
+    app::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(versions::list))
+        .route("/{version}", get(versions::get))
+        .route("/{version}/", get(versions::get))
+        .merge(metrics::router())
+        .route("/healthcheck", get(healthcheck).head(healthcheck_head))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::bare(StatusCode::NOT_FOUND)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::bare(StatusCode::METHOD_NOT_ALLOWED)
+}
+
+/// The tenant a request acts for. Without Keystone, monasca-api's convention is that the
+/// `X-Auth-Token` value names the project.
+pub struct Tenant(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get("x-auth-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        match token {
+            Some(t) => Ok(Tenant(t.to_string())),
+            None => {
+                let base = BaseUrl::from_parts(parts);
+                Err(unauthorized(&base.origin))
+            }
+        }
+    }
+}
+
+/// `scheme://host` and the request path, from which `links` are built.
+pub struct BaseUrl {
+    pub origin: String,
+    pub path: String,
+}
+
+impl BaseUrl {
+    fn from_parts(parts: &Parts) -> Self {
+        let host = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        let scheme = parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+            .filter(|p| *p == "https" || *p == "http")
+            .unwrap_or("http");
+        let path = parts.uri.path();
+        // falcon strips a trailing slash before routing, and so do the links it builds.
+        let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+        Self {
+            origin: format!("{scheme}://{host}"),
+            path: path.to_string(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}{}", self.origin, self.path)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_parts(parts))
+    }
+}
+
+/// `GET /healthcheck`: no token needed; reports each component as monasca-api does.
+async fn healthcheck(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Response {
+    let store_ok = state.store_healthy();
+    let body = serde_json::json!({
+        "kafka": "OK",
+        "alarms_database": "OK",
+        "metrics_database": if store_ok { "OK" } else { "Error: the metric store refuses writes" },
+    });
+    let status = if store_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, no_cache(), axum::Json(body)).into_response()
+}
+
+async fn healthcheck_head() -> Response {
+    (StatusCode::NO_CONTENT, no_cache()).into_response()
+}
+
+fn no_cache() -> [(axum::http::HeaderName, &'static str); 1] {
+    [(
+        axum::http::header::CACHE_CONTROL,
+        "must-revalidate, no-cache, no-store",
+    )]
+}

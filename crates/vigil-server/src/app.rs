@@ -1,0 +1,113 @@
+//! The server as a library: state, router, and a runner that tests start on `127.0.0.1:0`.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::Router;
+use metric_store::{EmbeddedStore, MetricStore};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+use crate::config::Settings;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn MetricStore>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn store_healthy(&self) -> bool {
+        self.store.is_healthy()
+    }
+}
+
+/// Every API Vigil serves.
+pub fn router(state: AppState) -> Router {
+    crate::api::monasca::router()
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(|_| {
+            // A panic is a bug; still answer in the API's own error shape.
+            crate::api::error::ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                "An unexpected error occurred",
+            )
+            .into_response_owned()
+        }))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Opens the store in `settings.data_dir` and serves on `listener` until `shutdown`
+/// completes; then finishes in-flight requests and closes the store cleanly.
+///
+/// # Errors
+/// The store cannot be opened or closed, or the listener fails.
+pub async fn serve(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = EmbeddedStore::open(&settings.data_dir)
+        .await
+        .with_context(|| format!("cannot open the metric store in {}", settings.data_dir.display()))?;
+    let store: Arc<dyn MetricStore> = Arc::new(store);
+    let state = AppState {
+        store: store.clone(),
+        settings: Arc::new(settings),
+    };
+    tracing::info!(addr = %listener.local_addr()?, "vigil listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
+    store.close().await.context("closing the metric store")?;
+    tracing::info!("vigil stopped");
+    Ok(())
+}
+
+/// A server running in a background task.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Binds `settings.bind` (port 0 for an ephemeral one) and starts serving.
+    ///
+    /// # Errors
+    /// The address cannot be bound.
+    pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("cannot bind {}", settings.bind))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve(settings, listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Graceful shutdown; returns the server's result.
+    ///
+    /// # Errors
+    /// What the server returned, or a panic in its task.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        (&mut self.task).await.context("server task panicked")?
+    }
+}

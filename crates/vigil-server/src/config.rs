@@ -1,0 +1,124 @@
+//! Server settings: flags win over environment variables, which win over the config file,
+//! which wins over the defaults.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8070";
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
+
+/// Everything `vigil serve` needs, resolved.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Largest accepted request body; larger ones get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// Defaults with the data in `data_dir`: what tests and embedders start from.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            bind: DEFAULT_BIND.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8070))),
+            data_dir: data_dir.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// The TOML config file (`vigil serve --config FILE`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub max_body_bytes: Option<usize>,
+}
+
+impl FileConfig {
+    /// # Errors
+    /// The file cannot be read or is not valid TOML for this schema.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+}
+
+/// Values given on the command line or in the environment (clap merges those two).
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub max_body_bytes: Option<usize>,
+}
+
+/// Layers overrides over the file over the defaults.
+///
+/// # Errors
+/// A bind address that does not parse.
+pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
+    let bind = over
+        .bind
+        .or(file.bind)
+        .unwrap_or_else(|| DEFAULT_BIND.to_string());
+    let bind: SocketAddr = bind
+        .parse()
+        .with_context(|| format!("invalid bind address {bind:?}: expected HOST:PORT, e.g. 127.0.0.1:8070"))?;
+    let data_dir = over
+        .data_dir
+        .or(file.data_dir)
+        .unwrap_or_else(default_data_dir);
+    let max_body_bytes = over
+        .max_body_bytes
+        .or(file.max_body_bytes)
+        .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+    Ok(Settings {
+        bind,
+        data_dir,
+        max_body_bytes,
+    })
+}
+
+/// `$XDG_DATA_HOME/vigil`, else `~/.local/share/vigil`, else `./vigil-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("vigil");
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(h).join(".local/share/vigil");
+    }
+    PathBuf::from("vigil-data")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_file_over_defaults() {
+        let file = FileConfig {
+            bind: Some("127.0.0.1:9000".into()),
+            data_dir: Some("/f".into()),
+            max_body_bytes: None,
+        };
+        let s = resolve(
+            Overrides {
+                bind: Some("127.0.0.1:9100".into()),
+                ..Default::default()
+            },
+            file,
+        );
+        let s = s.ok();
+        assert_eq!(s.as_ref().map(|s| s.bind.port()), Some(9100));
+        assert_eq!(s.as_ref().map(|s| s.data_dir.clone()), Some(PathBuf::from("/f")));
+        assert_eq!(s.map(|s| s.max_body_bytes), Some(DEFAULT_MAX_BODY_BYTES));
+        assert!(resolve(Overrides { bind: Some("nope".into()), ..Default::default() }, FileConfig::default()).is_err());
+    }
+}
