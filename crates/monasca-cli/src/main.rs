@@ -1,1 +1,119 @@
-fn main() {}
+//! `monasca`: a drop-in replacement for python-monascaclient's command-line tool.
+
+mod args;
+mod cli;
+mod commands;
+mod output;
+
+use std::{process::ExitCode, time::Duration};
+
+use anyhow::{Context, Result, bail};
+use clap::{CommandFactory, Parser};
+use cli::{Cli, Command, ConnectionOpts};
+use commands::metrics;
+use monasca::Client;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("monasca: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg.push_str(": ");
+                    msg.push_str(&c);
+                }
+            }
+            eprintln!("{}", msg.replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    if let Command::Completion { shell } = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "monasca", &mut std::io::stdout());
+        return Ok(());
+    }
+    let client = connect(&cli.conn)?;
+    match cli.command {
+        Command::MetricCreate(a) => metrics::create(&client, a).await,
+        Command::MetricCreateRaw(a) => metrics::create_raw(&client, a).await,
+        Command::MetricList(a) => metrics::list(&client, a).await,
+        Command::MetricNameList(a) => metrics::name_list(&client, a).await,
+        Command::MeasurementList(a) => metrics::measurement_list(&client, a).await,
+        Command::MetricStatistics(a) => metrics::statistics(&client, a).await,
+        Command::DimensionNameList(a) => metrics::dimension_name_list(&client, a).await,
+        Command::DimensionValueList(a) => metrics::dimension_value_list(&client, a).await,
+        Command::Completion { .. } => Ok(()),
+    }
+}
+
+/// Resolves the endpoint and token. Without Keystone (issue #6) the token is sent as given:
+/// `--os-token`, `OS_TOKEN` or `OS_AUTH_TOKEN`, and the endpoint comes from
+/// `--monasca-api-url`/`MONASCA_API_URL` or `--os-endpoint`/`OS_ENDPOINT`.
+fn connect(c: &ConnectionOpts) -> Result<Client> {
+    if !matches!(c.monasca_api_version.as_str(), "2_0" | "2.0") {
+        bail!(
+            "unsupported Monasca API version {}: only 2_0 is available",
+            c.monasca_api_version
+        );
+    }
+    let auth_type = c.os_auth_type.as_deref().unwrap_or("");
+    let token = match auth_type {
+        // What the real CLI sends in `none` mode.
+        "none" | "noauth" => Some("notused".to_string()),
+        _ => c
+            .os_token
+            .clone()
+            .or_else(|| env_nonempty("OS_TOKEN"))
+            .or_else(|| env_nonempty("OS_AUTH_TOKEN")),
+    };
+    let Some(token) = token else {
+        bail!(
+            "no token: set OS_AUTH_TOKEN (or pass --os-token); Keystone password login is not \
+             available in this version"
+        );
+    };
+    let Some(endpoint) = c
+        .monasca_api_url
+        .clone()
+        .or_else(|| c.os_endpoint.clone())
+        .filter(|e| !e.is_empty())
+    else {
+        bail!("no Monasca endpoint: set MONASCA_API_URL (or pass --monasca-api-url), e.g. http://127.0.0.1:8070/v2.0");
+    };
+    Client::builder(with_version(&endpoint))
+        .token(token)
+        .timeout(Duration::from_secs(c.timeout))
+        .user_agent(concat!("python-monascaclient-compatible vigil-monasca/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .with_context(|| format!("invalid Monasca endpoint {endpoint:?}"))
+}
+
+fn env_nonempty(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
+/// An endpoint given as a bare server URL gets `/v2.0`; one with a path is used as is.
+fn with_version(endpoint: &str) -> String {
+    match url::Url::parse(endpoint) {
+        Ok(u) if u.path() == "/" || u.path().is_empty() => {
+            format!("{}/v2.0", endpoint.trim_end_matches('/'))
+        }
+        _ => endpoint.to_string(),
+    }
+}

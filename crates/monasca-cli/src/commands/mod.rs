@@ -1,0 +1,3 @@
+//! One function per `monasca` command.
+
+pub mod metrics;

@@ -1,0 +1,96 @@
+//! Output as python-monascaclient prints it: prettytable-style tables, or the `elements` as
+//! indented JSON with `-j`.
+
+use std::io::Write;
+
+use comfy_table::{ContentArrangement, LineStyle, Table, presets::ASCII_FULL_CONDENSED};
+use serde::Serialize;
+use serde_json::Value;
+
+/// A table with `+---+` borders, a `+---+` header rule and left-aligned cells.
+pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    if rows.is_empty() {
+        // cliff-era monascaclient prints nothing but a newline for an empty list.
+        return String::new();
+    }
+    let mut t = Table::new();
+    t.load_style(ASCII_FULL_CONDENSED.header_separator(LineStyle::new('+', '-', '+', '+')));
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(headers.to_vec());
+    for r in rows {
+        t.add_row(r);
+    }
+    t.to_string()
+}
+
+/// `json.dumps(elements, indent=2, ensure_ascii=False)`.
+pub fn json<T: Serialize>(elements: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(elements)?)
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Python's `str()` of a JSON value inside a cell.
+pub fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => "None".into(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A dict cell: `key: value`, one pair per line.
+pub fn dict_lines<'a>(pairs: impl IntoIterator<Item = (&'a String, String)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Python's `'{:12.3f}'.format(v)`.
+pub fn number(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) => format!("{x:12.3}"),
+        None => py_str(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_prettytable() {
+        let t = table(
+            &["name", "dimensions"],
+            vec![
+                vec!["cpu.idle_perc".into(), "hostname: web1\nservice: compute".into()],
+                vec!["no.dims".into(), String::new()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "+---------------+------------------+\n\
+             | name          | dimensions       |\n\
+             +---------------+------------------+\n\
+             | cpu.idle_perc | hostname: web1   |\n\
+             |               | service: compute |\n\
+             | no.dims       |                  |\n\
+             +---------------+------------------+"
+        );
+        assert_eq!(table(&["Name"], vec![]), "");
+        assert_eq!(number(&serde_json::json!(97.5)), "      97.500");
+        assert_eq!(number(&serde_json::json!(-0.0005)), "      -0.001");
+    }
+}
