@@ -6,9 +6,7 @@
 
 use std::{collections::BTreeMap, future::Future, sync::Arc};
 
-use crate::{
-    DimMatch, MetricStore, Sample, SeriesFilter, SeriesKey, Stat, TimeRange,
-};
+use crate::{DimMatch, MetricStore, Sample, SeriesFilter, SeriesKey, Stat, TimeRange};
 
 fn key(tenant: &str, name: &str, dims: &[(&str, &str)]) -> SeriesKey {
     SeriesKey {
@@ -39,7 +37,11 @@ pub fn fleet() -> Vec<Sample> {
                 let svc = if i == 2 { "storage" } else { "compute" };
                 let k = key(tenant, name, &[("hostname", host), ("service", svc)]);
                 for p in 0..10 {
-                    out.push(sample(&k, 1_000_000 + p * 60_000, (p as f64) + i as f64 * 100.0));
+                    out.push(sample(
+                        &k,
+                        1_000_000 + p * 60_000,
+                        (p as f64) + i as f64 * 100.0,
+                    ));
                 }
             }
         }
@@ -79,14 +81,33 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
         .dimension("hostname", DimMatch::AnyOf(vec!["h1".into(), "h3".into()]));
     let s = store.find_series(&f, TimeRange::ALL).await.unwrap();
     assert_eq!(s.len(), 2);
-    let f = SeriesFilter::tenant("t1").dimension("service", DimMatch::AnyOf(vec!["storage".into()]));
-    assert_eq!(store.find_series(&f, TimeRange::ALL).await.unwrap().len(), 2);
+    let f =
+        SeriesFilter::tenant("t1").dimension("service", DimMatch::AnyOf(vec!["storage".into()]));
+    assert_eq!(
+        store.find_series(&f, TimeRange::ALL).await.unwrap().len(),
+        2
+    );
     let f = SeriesFilter::tenant("t1").dimension("service", DimMatch::Exists);
-    assert_eq!(store.find_series(&f, TimeRange::ALL).await.unwrap().len(), 6);
+    assert_eq!(
+        store.find_series(&f, TimeRange::ALL).await.unwrap().len(),
+        6
+    );
     let f = SeriesFilter::tenant("t1").dimension("nope", DimMatch::Exists);
-    assert!(store.find_series(&f, TimeRange::ALL).await.unwrap().is_empty());
+    assert!(
+        store
+            .find_series(&f, TimeRange::ALL)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let f = SeriesFilter::tenant("t1").name("no.such.metric");
-    assert!(store.find_series(&f, TimeRange::ALL).await.unwrap().is_empty());
+    assert!(
+        store
+            .find_series(&f, TimeRange::ALL)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A time range only lists series with points inside it.
     let late = store
@@ -94,7 +115,10 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
         .await;
     late.unwrap();
     let r = TimeRange::new(Some(5_000_000), None);
-    let s = store.find_series(&SeriesFilter::tenant("t1"), r).await.unwrap();
+    let s = store
+        .find_series(&SeriesFilter::tenant("t1"), r)
+        .await
+        .unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].key.name, "late");
 
@@ -115,28 +139,47 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
         p.iter().map(|p| p.timestamp).collect::<Vec<_>>(),
         [1_060_000, 1_120_000, 1_180_000]
     );
-    let p = store.read_points(&[id], TimeRange::ALL, Some(1_480_000), 100).await.unwrap();
+    let p = store
+        .read_points(&[id], TimeRange::ALL, Some(1_480_000), 100)
+        .await
+        .unwrap();
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].timestamp, 1_540_000);
-    let p = store.read_points(&[id], TimeRange::ALL, None, 4).await.unwrap();
+    let p = store
+        .read_points(&[id], TimeRange::ALL, None, 4)
+        .await
+        .unwrap();
     assert_eq!(p.len(), 4);
     let ids: Vec<_> = all[..3].iter().map(|s| s.id).collect();
-    let p = store.read_points(&ids, TimeRange::ALL, None, 1000).await.unwrap();
+    let p = store
+        .read_points(&ids, TimeRange::ALL, None, 1000)
+        .await
+        .unwrap();
     assert_eq!(p.len(), 30);
     assert!(p.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
 
     // Overwrite: same series and timestamp replaces the value, never duplicates it.
-    let k = key("t1", "cpu.idle_perc", &[("hostname", "h1"), ("service", "compute")]);
+    let k = key(
+        "t1",
+        "cpu.idle_perc",
+        &[("hostname", "h1"), ("service", "compute")],
+    );
     let mut s = sample(&k, 1_000_000, 42.0);
     s.value_meta = Some(Arc::from(r#"{"note":"replaced"}"#));
     store.write(vec![s]).await.unwrap();
-    let p = store.read_points(&[id], TimeRange::ALL, None, 100).await.unwrap();
+    let p = store
+        .read_points(&[id], TimeRange::ALL, None, 100)
+        .await
+        .unwrap();
     assert_eq!(p.len(), 10);
     assert_eq!(p[0].value, 42.0);
     assert_eq!(p[0].value_meta.as_deref(), Some(r#"{"note":"replaced"}"#));
     // Out-of-order insert lands in order.
     store.write(vec![sample(&k, 1_030_000, 7.0)]).await.unwrap();
-    let p = store.read_points(&[id], TimeRange::ALL, None, 100).await.unwrap();
+    let p = store
+        .read_points(&[id], TimeRange::ALL, None, 100)
+        .await
+        .unwrap();
     assert_eq!(p.len(), 11);
     assert_eq!(p[1].timestamp, 1_030_000);
 
@@ -145,34 +188,58 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
     let stats = [Stat::Avg, Stat::Min, Stat::Max, Stat::Sum, Stat::Count];
     let b = store.aggregate(&[id], r, 300_000, &stats).await.unwrap();
     // Points at 1_000_000 + k*60_000 (k = 0..9, the first now 42.0) plus 1_030_000 (7.0).
-    assert_eq!(b.iter().map(|b| b.start).collect::<Vec<_>>(), [900_000, 1_200_000, 1_500_000]);
+    assert_eq!(
+        b.iter().map(|b| b.start).collect::<Vec<_>>(),
+        [900_000, 1_200_000, 1_500_000]
+    );
     assert_eq!(b[0].values, vec![11.0, 1.0, 42.0, 55.0, 5.0]);
     assert_eq!(b[1].values, vec![6.0, 4.0, 8.0, 30.0, 5.0]);
     assert_eq!(b[2].values, vec![9.0, 9.0, 9.0, 9.0, 1.0]);
     let ids: Vec<_> = all[1..3].iter().map(|s| s.id).collect();
-    let b = store.aggregate(&ids, r, 600_000, &[Stat::Count, Stat::Max]).await.unwrap();
+    let b = store
+        .aggregate(&ids, r, 600_000, &[Stat::Count, Stat::Max])
+        .await
+        .unwrap();
     assert_eq!(b.len(), 2);
     assert_eq!(b[0].values, vec![8.0, 203.0]);
     assert_eq!(b[1].values, vec![12.0, 209.0]);
     // The end of a range is exclusive.
     let r2 = TimeRange::new(Some(1_000_000), Some(1_060_000));
-    let b = store.aggregate(&[id], r2, 60_000, &[Stat::Count]).await.unwrap();
+    let b = store
+        .aggregate(&[id], r2, 60_000, &[Stat::Count])
+        .await
+        .unwrap();
     assert_eq!(b.iter().map(|b| b.values[0]).sum::<f64>(), 2.0); // 1_000_000 and 1_030_000
 
     // Names and dimensions.
     assert_eq!(
-        store.metric_names(&SeriesFilter::tenant("t1")).await.unwrap(),
+        store
+            .metric_names(&SeriesFilter::tenant("t1"))
+            .await
+            .unwrap(),
         ["cpu.idle_perc", "late", "mem.free_mb"]
     );
     let f = SeriesFilter::tenant("t1").dimension("service", DimMatch::Exists);
-    assert_eq!(store.metric_names(&f).await.unwrap(), ["cpu.idle_perc", "mem.free_mb"]);
+    assert_eq!(
+        store.metric_names(&f).await.unwrap(),
+        ["cpu.idle_perc", "mem.free_mb"]
+    );
     assert_eq!(
         store.dimension_names("t1", None).await.unwrap(),
         ["hostname", "service"]
     );
-    assert!(store.dimension_names("t1", Some("late")).await.unwrap().is_empty());
+    assert!(
+        store
+            .dimension_names("t1", Some("late"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        store.dimension_values("t1", None, "hostname").await.unwrap(),
+        store
+            .dimension_values("t1", None, "hostname")
+            .await
+            .unwrap(),
         ["h1", "h2", "h3"]
     );
     assert_eq!(
@@ -182,8 +249,20 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
             .unwrap(),
         ["compute", "storage"]
     );
-    assert!(store.dimension_values("t2", Some("late"), "hostname").await.unwrap().is_empty());
-    assert!(store.dimension_values("t3", None, "hostname").await.unwrap().is_empty());
+    assert!(
+        store
+            .dimension_values("t2", Some("late"), "hostname")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .dimension_values("t3", None, "hostname")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Writes, closes, reopens, and checks everything acknowledged is there exactly once.
@@ -203,7 +282,10 @@ where
     s.value_meta = Some(Arc::from(r#"{"k":"v"}"#));
     store.write(vec![s.clone()]).await.unwrap();
     store.close().await.unwrap();
-    assert!(store.write(vec![s.clone()]).await.is_err(), "write after close");
+    assert!(
+        store.write(vec![s.clone()]).await.is_err(),
+        "write after close"
+    );
     drop(store);
 
     for round in 0..2 {
@@ -214,10 +296,16 @@ where
             .unwrap();
         assert_eq!(series.len(), 7, "round {round}");
         let ids: Vec<_> = series.iter().map(|s| s.id).collect();
-        let points = store.read_points(&ids, TimeRange::ALL, None, 10_000).await.unwrap();
+        let points = store
+            .read_points(&ids, TimeRange::ALL, None, 10_000)
+            .await
+            .unwrap();
         assert_eq!(points.len(), 61, "round {round}");
         let m = series.iter().find(|x| x.key.name == "meta").unwrap();
-        let p = store.read_points(&[m.id], TimeRange::ALL, None, 10).await.unwrap();
+        let p = store
+            .read_points(&[m.id], TimeRange::ALL, None, 10)
+            .await
+            .unwrap();
         assert_eq!(p[0].value_meta.as_deref(), Some(r#"{"k":"v"}"#));
         // Writing the same data again must not duplicate anything.
         store.write(data.clone()).await.unwrap();

@@ -8,8 +8,8 @@ use std::{
 use async_trait::async_trait;
 
 use crate::{
-    Accumulator, Bucket, MetricStore, Point, Sample, SeriesFilter, SeriesId, SeriesInfo,
-    SeriesKey, Stat, StoreError, TimeRange, bucket_start,
+    Accumulator, Bucket, MetricStore, Point, Sample, SeriesFilter, SeriesId, SeriesInfo, SeriesKey,
+    Stat, StoreError, TimeRange, bucket_start,
 };
 
 /// Everything in one mutex-guarded map, scanned linearly on every query.
@@ -75,9 +75,7 @@ impl MetricStore for MemoryStore {
             .keys
             .iter()
             .enumerate()
-            .filter(|(i, k)| {
-                filter.matches(k) && g.points[*i].keys().any(|ts| range.contains(*ts))
-            })
+            .filter(|(i, k)| filter.matches(k) && g.points[*i].keys().any(|ts| range.contains(*ts)))
             .map(|(i, k)| SeriesInfo {
                 id: i as SeriesId,
                 key: k.clone(),

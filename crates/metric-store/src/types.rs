@@ -77,11 +77,14 @@ impl SeriesFilter {
     pub fn matches(&self, key: &SeriesKey) -> bool {
         key.tenant == self.tenant
             && self.name.as_ref().is_none_or(|n| *n == key.name)
-            && self.dimensions.iter().all(|(k, m)| match (key.dimensions.get(k), m) {
-                (None, _) => false,
-                (Some(_), DimMatch::Exists) => true,
-                (Some(v), DimMatch::AnyOf(vs)) => vs.iter().any(|x| x == v),
-            })
+            && self
+                .dimensions
+                .iter()
+                .all(|(k, m)| match (key.dimensions.get(k), m) {
+                    (None, _) => false,
+                    (Some(_), DimMatch::Exists) => true,
+                    (Some(v), DimMatch::AnyOf(vs)) => vs.iter().any(|x| x == v),
+                })
     }
 }
 

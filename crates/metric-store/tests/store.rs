@@ -36,7 +36,9 @@ async fn embedded_store_survives_reopen_across_checkpoints() {
         ..Default::default()
     };
     conformance::check_reopen(|| async {
-        EmbeddedStore::open_with(dir.path(), opts.clone()).await.unwrap()
+        EmbeddedStore::open_with(dir.path(), opts.clone())
+            .await
+            .unwrap()
     })
     .await;
     let names: Vec<String> = std::fs::read_dir(dir.path())
@@ -45,7 +47,10 @@ async fn embedded_store_survives_reopen_across_checkpoints() {
         .collect();
     assert!(names.iter().any(|n| n == "snapshot.dat"), "{names:?}");
     // Covered segments are removed; only the live ones remain.
-    assert!(names.iter().filter(|n| n.starts_with("wal-")).count() <= 3, "{names:?}");
+    assert!(
+        names.iter().filter(|n| n.starts_with("wal-")).count() <= 3,
+        "{names:?}"
+    );
 }
 
 fn sample(host: &str, ts: i64, v: f64) -> Sample {
@@ -84,13 +89,19 @@ async fn torn_log_tail_is_dropped_and_the_rest_kept() {
         .find_series(&SeriesFilter::tenant("t"), TimeRange::ALL)
         .await
         .unwrap();
-    let p = store.read_points(&[s[0].id], TimeRange::ALL, None, 10).await.unwrap();
+    let p = store
+        .read_points(&[s[0].id], TimeRange::ALL, None, 10)
+        .await
+        .unwrap();
     assert_eq!(p.len(), 2);
     store.write(vec![sample("a", 3, 3.0)]).await.unwrap();
     store.close().await.unwrap();
     drop(store);
     let store = EmbeddedStore::open(dir.path()).await.unwrap();
-    let p = store.read_points(&[s[0].id], TimeRange::ALL, None, 10).await.unwrap();
+    let p = store
+        .read_points(&[s[0].id], TimeRange::ALL, None, 10)
+        .await
+        .unwrap();
     assert_eq!(p.iter().map(|p| p.timestamp).collect::<Vec<_>>(), [1, 2, 3]);
 }
 
@@ -119,22 +130,42 @@ async fn concurrent_writers_are_all_acknowledged_and_stored() {
         .unwrap();
     assert_eq!(s.len(), 8);
     let ids: Vec<_> = s.iter().map(|s| s.id).collect();
-    let b = store.aggregate(&ids, TimeRange::new(Some(0), Some(50)), 1000, &[Stat::Count]).await.unwrap();
+    let b = store
+        .aggregate(
+            &ids,
+            TimeRange::new(Some(0), Some(50)),
+            1000,
+            &[Stat::Count],
+        )
+        .await
+        .unwrap();
     assert_eq!(b[0].values, vec![400.0]);
 }
 
 #[derive(Debug, Clone)]
 enum Op {
     Write(Vec<(u8, u8, i64, i8)>),
-    Query { host: Option<u8>, start: i64, end: i64, period: i64 },
+    Query {
+        host: Option<u8>,
+        start: i64,
+        end: i64,
+        period: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         prop::collection::vec((0u8..3, 0u8..3, 0i64..50, any::<i8>()), 1..20).prop_map(Op::Write),
-        (prop::option::of(0u8..3), 0i64..50, 0i64..50, 1i64..20).prop_map(|(host, a, b, period)| {
-            Op::Query { host, start: a.min(b), end: a.max(b), period }
-        }),
+        (prop::option::of(0u8..3), 0i64..50, 0i64..50, 1i64..20).prop_map(
+            |(host, a, b, period)| {
+                Op::Query {
+                    host,
+                    start: a.min(b),
+                    end: a.max(b),
+                    period,
+                }
+            }
+        ),
     ]
 }
 

@@ -85,11 +85,18 @@ mod tests {
     fn dimensions_split_like_the_real_cli() {
         assert_eq!(
             query_dimensions(&s(&["a=1,b=,c,a=3"])),
-            vec![("a".into(), Some("3".into())), ("b".into(), None), ("c".into(), None)]
+            vec![
+                ("a".into(), Some("3".into())),
+                ("b".into(), None),
+                ("c".into(), None)
+            ]
         );
         assert_eq!(
             query_dimensions(&s(&["hostname=web1,service", "x=y"])),
-            vec![("hostname".into(), Some("web1,service".into())), ("x".into(), Some("y".into()))]
+            vec![
+                ("hostname".into(), Some("web1,service".into())),
+                ("x".into(), Some("y".into()))
+            ]
         );
         assert_eq!(query_dimensions(&s(&["a=1;b=2"])).len(), 2);
     }
@@ -104,8 +111,14 @@ mod tests {
     #[test]
     fn relative_start_times() {
         let now: Timestamp = "2026-11-24T14:32:55.750Z".parse().unwrap_or_default();
-        assert_eq!(start_time("-120", now).ok().as_deref(), Some("2026-11-24T12:32:55Z"));
-        assert_eq!(start_time("2014-01-01T00:00:00Z", now).ok().as_deref(), Some("2014-01-01T00:00:00Z"));
+        assert_eq!(
+            start_time("-120", now).ok().as_deref(),
+            Some("2026-11-24T12:32:55Z")
+        );
+        assert_eq!(
+            start_time("2014-01-01T00:00:00Z", now).ok().as_deref(),
+            Some("2014-01-01T00:00:00Z")
+        );
         assert!(start_time("-1.5", now).is_err());
     }
 }

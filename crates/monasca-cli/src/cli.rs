@@ -35,11 +35,24 @@ pub struct ConnectionOpts {
     pub os_endpoint: Option<String>,
 
     /// Monasca API URL, e.g. http://127.0.0.1:8070/v2.0; overrides the endpoint
-    #[arg(long, alias = "monasca_api_url", env = "MONASCA_API_URL", value_name = "URL", global = true)]
+    #[arg(
+        long,
+        alias = "monasca_api_url",
+        env = "MONASCA_API_URL",
+        value_name = "URL",
+        global = true
+    )]
     pub monasca_api_url: Option<String>,
 
     /// Monasca API version
-    #[arg(long, alias = "monasca_api_version", env = "MONASCA_API_VERSION", default_value = "2_0", value_name = "VERSION", global = true)]
+    #[arg(
+        long,
+        alias = "monasca_api_version",
+        env = "MONASCA_API_VERSION",
+        default_value = "2_0",
+        value_name = "VERSION",
+        global = true
+    )]
     pub monasca_api_version: String,
 
     /// Request timeout in seconds
@@ -83,8 +96,7 @@ const DIMENSIONS_HELP: &str = "key value pair used to specify a metric dimension
 specified multiple times, or once with parameters separated by a comma. Dimensions need quoting \
 when they contain special chars [&,(,),{,},>,<] that confuse the CLI parser.";
 
-const STARTTIME_HELP: &str =
-    "measurements >= UTC time. format: 2014-01-01T00:00:00Z. OR Format: -120 (previous 120 minutes).";
+const STARTTIME_HELP: &str = "measurements >= UTC time. format: 2014-01-01T00:00:00Z. OR Format: -120 (previous 120 minutes).";
 
 #[derive(Args, Debug)]
 pub struct MetricCreate {

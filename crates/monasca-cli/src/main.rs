@@ -45,7 +45,12 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     if let Command::Completion { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "monasca", &mut std::io::stdout());
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "monasca",
+            &mut std::io::stdout(),
+        );
         return Ok(());
     }
     let client = connect(&cli.conn)?;
@@ -94,12 +99,17 @@ fn connect(c: &ConnectionOpts) -> Result<Client> {
         .or_else(|| c.os_endpoint.clone())
         .filter(|e| !e.is_empty())
     else {
-        bail!("no Monasca endpoint: set MONASCA_API_URL (or pass --monasca-api-url), e.g. http://127.0.0.1:8070/v2.0");
+        bail!(
+            "no Monasca endpoint: set MONASCA_API_URL (or pass --monasca-api-url), e.g. http://127.0.0.1:8070/v2.0"
+        );
     };
     Client::builder(with_version(&endpoint))
         .token(token)
         .timeout(Duration::from_secs(c.timeout))
-        .user_agent(concat!("python-monascaclient-compatible vigil-monasca/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!(
+            "python-monascaclient-compatible vigil-monasca/",
+            env!("CARGO_PKG_VERSION")
+        ))
         .build()
         .with_context(|| format!("invalid Monasca endpoint {endpoint:?}"))
 }

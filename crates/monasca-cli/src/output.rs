@@ -75,7 +75,10 @@ mod tests {
         let t = table(
             &["name", "dimensions"],
             vec![
-                vec!["cpu.idle_perc".into(), "hostname: web1\nservice: compute".into()],
+                vec![
+                    "cpu.idle_perc".into(),
+                    "hostname: web1\nservice: compute".into(),
+                ],
                 vec!["no.dims".into(), String::new()],
             ],
         );

@@ -87,9 +87,9 @@ impl ClientBuilder {
                 reason: "the scheme must be http or https".into(),
             });
         }
-        let auth = self
-            .auth
-            .ok_or_else(|| Error::Auth("no token given (set OS_AUTH_TOKEN or --os-token)".into()))?;
+        let auth = self.auth.ok_or_else(|| {
+            Error::Auth("no token given (set OS_AUTH_TOKEN or --os-token)".into())
+        })?;
         // One crypto provider for the process: ring, which builds fast and is already linked.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut http = reqwest::Client::builder()
@@ -194,7 +194,10 @@ impl Client {
                 Some(u) if !page.elements.is_empty() => State::Next(u),
                 _ => State::Done,
             };
-            Ok(Some((stream::iter(page.elements.into_iter().map(Ok)), next)))
+            Ok(Some((
+                stream::iter(page.elements.into_iter().map(Ok)),
+                next,
+            )))
         })
         .try_flatten()
     }

@@ -80,10 +80,7 @@ impl Error {
             Ok(Value::Object(m)) => {
                 if let Some(Value::Object(e)) = m.get("error") {
                     let t = e.get("title").and_then(Value::as_str).map(str::to_string);
-                    let msg = e
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
+                    let msg = e.get("message").and_then(Value::as_str).map(str::to_string);
                     (t.unwrap_or(reason), msg)
                 } else {
                     let t = m.get("title").and_then(Value::as_str).map(str::to_string);
@@ -119,10 +116,22 @@ mod tests {
 
     #[test]
     fn reads_both_error_shapes() {
-        let e = Error::from_response(422, "GET", "u", None, br#"{"title":"Unprocessable Entity","description":"Missing name"}"#);
-        assert_eq!(e.to_string(), "Unprocessable Entity (HTTP 422): Missing name");
+        let e = Error::from_response(
+            422,
+            "GET",
+            "u",
+            None,
+            br#"{"title":"Unprocessable Entity","description":"Missing name"}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "Unprocessable Entity (HTTP 422): Missing name"
+        );
         let e = Error::from_response(401, "GET", "u", None, br#"{"error":{"code":401,"title":"Unauthorized","message":"The request you have made requires authentication."}}"#);
-        assert_eq!(e.to_string(), "Unauthorized (HTTP 401): The request you have made requires authentication.");
+        assert_eq!(
+            e.to_string(),
+            "Unauthorized (HTTP 401): The request you have made requires authentication."
+        );
         let e = Error::from_response(409, "GET", "u", None, b"");
         assert_eq!(e.to_string(), "Conflict (HTTP 409)");
         let e = Error::from_response(500, "GET", "u", None, b"boom");

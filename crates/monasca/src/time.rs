@@ -72,17 +72,27 @@ fn normalize(s: &str) -> Option<String> {
         .or_else(|| rest.rfind('-'))
         .unwrap_or(rest.len());
     let (clock, zone) = rest.split_at(zone_at);
-    let clock = if !clock.contains(':') && clock.len() >= 4 && clock[..4].bytes().all(|b| b.is_ascii_digit()) {
+    let clock = if !clock.contains(':')
+        && clock.len() >= 4
+        && clock[..4].bytes().all(|b| b.is_ascii_digit())
+    {
         // Basic format: HHMM[SS[.fff]].
         let (hm, sec) = clock.split_at(4);
-        let sec = if sec.is_empty() { "00".to_string() } else { sec.to_string() };
+        let sec = if sec.is_empty() {
+            "00".to_string()
+        } else {
+            sec.to_string()
+        };
         format!("{}:{}:{}", &hm[..2], &hm[2..], sec)
     } else if clock.matches(':').count() == 1 {
         format!("{clock}:00")
     } else {
         clock.to_string()
     };
-    let zone = if zone.len() == 5 && !zone.contains(':') && (zone.starts_with('+') || zone.starts_with('-')) {
+    let zone = if zone.len() == 5
+        && !zone.contains(':')
+        && (zone.starts_with('+') || zone.starts_with('-'))
+    {
         format!("{}:{}", &zone[..3], &zone[3..])
     } else if zone.len() == 3 && (zone.starts_with('+') || zone.starts_with('-')) {
         format!("{zone}:00")

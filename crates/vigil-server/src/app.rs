@@ -51,7 +51,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let store = EmbeddedStore::open(&settings.data_dir)
         .await
-        .with_context(|| format!("cannot open the metric store in {}", settings.data_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot open the metric store in {}",
+                settings.data_dir.display()
+            )
+        })?;
     let store: Arc<dyn MetricStore> = Arc::new(store);
     let state = AppState {
         store: store.clone(),

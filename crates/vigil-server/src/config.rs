@@ -25,7 +25,9 @@ impl Settings {
     /// Defaults with the data in `data_dir`: what tests and embedders start from.
     pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
         Self {
-            bind: DEFAULT_BIND.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8070))),
+            bind: DEFAULT_BIND
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8070))),
             data_dir: data_dir.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
@@ -68,9 +70,9 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         .bind
         .or(file.bind)
         .unwrap_or_else(|| DEFAULT_BIND.to_string());
-    let bind: SocketAddr = bind
-        .parse()
-        .with_context(|| format!("invalid bind address {bind:?}: expected HOST:PORT, e.g. 127.0.0.1:8070"))?;
+    let bind: SocketAddr = bind.parse().with_context(|| {
+        format!("invalid bind address {bind:?}: expected HOST:PORT, e.g. 127.0.0.1:8070")
+    })?;
     let data_dir = over
         .data_dir
         .or(file.data_dir)
@@ -117,8 +119,20 @@ mod tests {
         );
         let s = s.ok();
         assert_eq!(s.as_ref().map(|s| s.bind.port()), Some(9100));
-        assert_eq!(s.as_ref().map(|s| s.data_dir.clone()), Some(PathBuf::from("/f")));
+        assert_eq!(
+            s.as_ref().map(|s| s.data_dir.clone()),
+            Some(PathBuf::from("/f"))
+        );
         assert_eq!(s.map(|s| s.max_body_bytes), Some(DEFAULT_MAX_BODY_BYTES));
-        assert!(resolve(Overrides { bind: Some("nope".into()), ..Default::default() }, FileConfig::default()).is_err());
+        assert!(
+            resolve(
+                Overrides {
+                    bind: Some("nope".into()),
+                    ..Default::default()
+                },
+                FileConfig::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -8,7 +8,11 @@ use tokio::net::TcpListener;
 use vigil_server::config::{self, FileConfig, Overrides};
 
 #[derive(Parser)]
-#[command(name = "vigil", version, about = "Monitoring APIs (Monasca v2.0) over an embedded time-series store")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Monitoring APIs (Monasca v2.0) over an embedded time-series store"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -44,7 +44,10 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 
 /// What reading the next record found.
 pub(crate) enum Next {
-    Record { samples: Vec<Sample>, len: usize },
+    Record {
+        samples: Vec<Sample>,
+        len: usize,
+    },
     /// Clean end of data.
     End,
     /// A short or damaged record: the tail a crash can leave behind.
@@ -167,7 +170,10 @@ mod tests {
         assert_eq!(samples, batch);
         assert_eq!(len, buf.len());
         for cut in 1..buf.len() {
-            assert!(matches!(decode_record(&buf[..cut]), Next::Torn(_)), "cut {cut}");
+            assert!(
+                matches!(decode_record(&buf[..cut]), Next::Torn(_)),
+                "cut {cut}"
+            );
         }
         let mut bad = buf.clone();
         let last = bad.len() - 3;

@@ -40,7 +40,10 @@ impl SeriesData {
                 self.points.push(p);
                 true
             }
-            _ => match self.points.binary_search_by_key(&p.timestamp, |x| x.timestamp) {
+            _ => match self
+                .points
+                .binary_search_by_key(&p.timestamp, |x| x.timestamp)
+            {
                 Ok(i) => {
                     self.points[i] = p;
                     false
@@ -164,9 +167,7 @@ impl Head {
                 key: s.key.clone(),
             })
             .collect();
-        out.sort_by(|a, b| {
-            (&a.key.name, &a.key.dimensions).cmp(&(&b.key.name, &b.key.dimensions))
-        });
+        out.sort_by(|a, b| (&a.key.name, &a.key.dimensions).cmp(&(&b.key.name, &b.key.dimensions)));
         out
     }
 
@@ -288,10 +289,7 @@ impl Head {
             None => values.keys().cloned().collect(),
             Some(m) => values
                 .iter()
-                .filter(|(_, ids)| {
-                    ids.iter()
-                        .any(|id| self.series[*id as usize].key.name == m)
-                })
+                .filter(|(_, ids)| ids.iter().any(|id| self.series[*id as usize].key.name == m))
                 .map(|(v, _)| v.clone())
                 .collect(),
         }

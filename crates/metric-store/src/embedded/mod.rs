@@ -311,7 +311,11 @@ impl Writer {
     fn commit(
         &mut self,
         buf: &mut Vec<u8>,
-        writes: Vec<(Vec<u8>, Vec<Sample>, oneshot::Sender<Result<(), StoreError>>)>,
+        writes: Vec<(
+            Vec<u8>,
+            Vec<Sample>,
+            oneshot::Sender<Result<(), StoreError>>,
+        )>,
     ) {
         if let Some(reason) = &self.failed {
             for (_, _, done) in writes {
@@ -480,7 +484,11 @@ fn load_snapshot(dir: &Path, head: &mut Head) -> Result<u64, StoreError> {
     if buf.len() < 16 || &buf[..8] != SNAPSHOT_MAGIC {
         return Err(corrupt("bad header".into()));
     }
-    let covered = u64::from_le_bytes(buf[8..16].try_into().map_err(|_| corrupt("bad header".into()))?);
+    let covered = u64::from_le_bytes(
+        buf[8..16]
+            .try_into()
+            .map_err(|_| corrupt("bad header".into()))?,
+    );
     let mut pos = 16;
     loop {
         match decode_record(&buf[pos..]) {

@@ -118,7 +118,10 @@ pub async fn list(client: &Client, a: MetricList) -> Result<()> {
 }
 
 pub async fn name_list(client: &Client, a: MetricNameList) -> Result<()> {
-    let op = apply_dimensions!(apply_paging!(ListMetricNames::new(), a.paging), &a.dimensions);
+    let op = apply_dimensions!(
+        apply_paging!(ListMetricNames::new(), a.paging),
+        &a.dimensions
+    );
     let env = client.send(&op).await?;
     if a.out.json {
         return print(&json(&env.elements)?);
@@ -227,7 +230,12 @@ pub async fn statistics(client: &Client, a: MetricStatistics) -> Result<()> {
                 row.push(
                     s.statistics
                         .iter()
-                        .map(|r| idx(c).and_then(|i| r.get(i)).map(number).unwrap_or_default())
+                        .map(|r| {
+                            idx(c)
+                                .and_then(|i| r.get(i))
+                                .map(number)
+                                .unwrap_or_default()
+                        })
                         .collect::<Vec<_>>()
                         .join("\n"),
                 );

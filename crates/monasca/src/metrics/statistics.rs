@@ -1,6 +1,8 @@
 //! `GET /v2.0/metrics/statistics`.
 
-use super::{Paging, TimeArg, dimension_setter, paging_setters, push_dimensions, push_opt, time_param};
+use super::{
+    Paging, TimeArg, dimension_setter, paging_setters, push_dimensions, push_opt, time_param,
+};
 use crate::{
     Endpoint,
     types::{DimensionFilter, Envelope, Statistics},

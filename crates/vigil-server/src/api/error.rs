@@ -17,7 +17,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, title: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        title: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             title: title.into(),
@@ -27,7 +31,11 @@ impl ApiError {
 
     /// 422 `Unprocessable Entity`: a parameter or metric failed validation.
     pub fn unprocessable(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Entity", description)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable Entity",
+            description,
+        )
     }
 
     /// 400 `Bad request`.

@@ -83,7 +83,11 @@ impl BaseUrl {
             .unwrap_or("http");
         let path = parts.uri.path();
         // falcon strips a trailing slash before routing, and so do the links it builds.
-        let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+        let path = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
         Self {
             origin: format!("{scheme}://{host}"),
             path: path.to_string(),
@@ -104,16 +108,18 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
 }
 
 /// `GET /healthcheck`: no token needed; reports each component as monasca-api does.
-async fn healthcheck(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Response {
+async fn healthcheck(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
     let store_ok = state.store_healthy();
     let body = serde_json::json!({
         "kafka": "OK",
         "alarms_database": "OK",
         "metrics_database": if store_ok { "OK" } else { "Error: the metric store refuses writes" },
     });
-    let status = if store_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if store_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, no_cache(), axum::Json(body)).into_response()
 }
 

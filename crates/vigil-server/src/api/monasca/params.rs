@@ -186,7 +186,9 @@ impl Query {
             Some(s) => match s.trim().parse::<i64>() {
                 Err(_) => Err(ApiError::unprocessable("Period must be a valid integer")),
                 // Upstream passes 0 on to InfluxDB and fails there; refuse it up front.
-                Ok(p) if p <= 0 => Err(ApiError::unprocessable("Period must be a positive integer")),
+                Ok(p) if p <= 0 => {
+                    Err(ApiError::unprocessable("Period must be a positive integer"))
+                }
                 Ok(p) if p > i64::MAX / 1000 => {
                     Err(ApiError::unprocessable("Period must be a valid integer"))
                 }
@@ -288,25 +290,45 @@ mod tests {
             vec![
                 ("a".to_string(), DimMatch::AnyOf(vec!["2".into()])),
                 ("b".to_string(), DimMatch::Exists),
-                ("c".to_string(), DimMatch::AnyOf(vec!["x".into(), "y".into()])),
+                (
+                    "c".to_string(),
+                    DimMatch::AnyOf(vec!["x".into(), "y".into()])
+                ),
             ]
         );
         assert!(Query::parse(Some("dimensions=_a:1")).dimensions().is_err());
-        assert!(Query::parse(Some("dimensions=a:x%7C%7Cy")).dimensions().is_err());
-        assert!(Query::parse(Some("dimensions=a:%3Cb")).dimensions().is_err());
+        assert!(
+            Query::parse(Some("dimensions=a:x%7C%7Cy"))
+                .dimensions()
+                .is_err()
+        );
+        assert!(
+            Query::parse(Some("dimensions=a:%3Cb"))
+                .dimensions()
+                .is_err()
+        );
     }
 
     #[test]
     fn links_requote_and_replace_offset() {
         let q = Query::parse(Some("name=cpu&dimensions=a%3Ab&offset=3&limit=2"));
         let l = q.links("http://h/v2.0/metrics", Some("5"));
-        assert_eq!(l[0].href, "http://h/v2.0/metrics?name=cpu&dimensions=a%3Ab&offset=3&limit=2");
-        assert_eq!(l[1].href, "http://h/v2.0/metrics?offset=5&name=cpu&dimensions=a%3Ab&limit=2");
+        assert_eq!(
+            l[0].href,
+            "http://h/v2.0/metrics?name=cpu&dimensions=a%3Ab&offset=3&limit=2"
+        );
+        assert_eq!(
+            l[1].href,
+            "http://h/v2.0/metrics?offset=5&name=cpu&dimensions=a%3Ab&limit=2"
+        );
     }
 
     #[test]
     fn limits_and_flags() {
-        assert_eq!(Query::parse(Some("limit=20000")).limit().ok(), Some(PAGE_LIMIT));
+        assert_eq!(
+            Query::parse(Some("limit=20000")).limit().ok(),
+            Some(PAGE_LIMIT)
+        );
         assert!(Query::parse(Some("limit=-1")).limit().is_err());
         assert!(Query::parse(Some("merge_metrics=True")).merge_metrics());
         assert!(!Query::parse(Some("merge_metrics=false")).merge_metrics());
@@ -317,8 +339,17 @@ mod tests {
     #[test]
     fn names_page_after_the_offset() {
         let v: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(page_names(v.clone(), None, 2), (vec!["a".into(), "b".into()], Some("b".into())));
-        assert_eq!(page_names(v.clone(), Some("b"), 2), (vec!["c".into(), "d".into()], None));
-        assert_eq!(page_names(v, Some("bb"), 5).0, vec!["c".to_string(), "d".into()]);
+        assert_eq!(
+            page_names(v.clone(), None, 2),
+            (vec!["a".into(), "b".into()], Some("b".into()))
+        );
+        assert_eq!(
+            page_names(v.clone(), Some("b"), 2),
+            (vec!["c".into(), "d".into()], None)
+        );
+        assert_eq!(
+            page_names(v, Some("bb"), 5).0,
+            vec!["c".to_string(), "d".into()]
+        );
     }
 }

@@ -14,7 +14,10 @@ const VALUE_META_NAME_MAX: usize = 255;
 const MAX_TIMESTAMP_MS: f64 = 253_402_300_799_999.0;
 
 fn restricted_in_dimension(c: char) -> bool {
-    matches!(c, '<' | '>' | '=' | '{' | '}' | ',' | '"' | '\\' | ';' | '&')
+    matches!(
+        c,
+        '<' | '>' | '=' | '{' | '}' | ',' | '"' | '\\' | ';' | '&'
+    )
 }
 
 fn restricted_in_name(c: char) -> bool {
@@ -27,7 +30,10 @@ fn char_len(s: &str) -> usize {
 
 pub fn name(v: &Value) -> Result<&str, String> {
     let Value::String(s) = v else {
-        return Err(format!("invalid metric name type: {} is not a string type ", py_str(v)));
+        return Err(format!(
+            "invalid metric name type: {} is not a string type ",
+            py_str(v)
+        ));
     };
     if s.is_empty() || char_len(s) > MAX_NAME {
         return Err(format!("invalid length for metric name: {s}"));
@@ -58,10 +64,14 @@ pub fn dimension_value<'a>(k: &str, v: &'a Value) -> Result<&'a str, String> {
     };
     let n = char_len(s);
     if n == 0 || n > 255 {
-        return Err(format!("invalid length ({n}) for dimension value {s} from key {k}"));
+        return Err(format!(
+            "invalid length ({n}) for dimension value {s} from key {k}"
+        ));
     }
     if s.chars().any(restricted_in_dimension) {
-        return Err(format!("invalid characters in dimension value {s} from key {k}"));
+        return Err(format!(
+            "invalid characters in dimension value {s} from key {k}"
+        ));
     }
     Ok(s)
 }
@@ -77,22 +87,34 @@ fn number(v: &Value) -> Option<f64> {
 
 fn value(v: &Value) -> Result<f64, String> {
     let x = number(v).ok_or_else(|| {
-        format!("invalid value type: {} is not a number type for metric", py_str(v))
+        format!(
+            "invalid value type: {} is not a number type for metric",
+            py_str(v)
+        )
     })?;
     if !x.is_finite() {
-        return Err(format!("invalid value: {} is not a valid value for metric", py_float(x)));
+        return Err(format!(
+            "invalid value: {} is not a valid value for metric",
+            py_float(x)
+        ));
     }
     Ok(x)
 }
 
 fn timestamp(v: &Value) -> Result<i64, String> {
     let x = number(v).ok_or_else(|| {
-        format!("invalid timestamp type: {} is not a number type for metric", py_str(v))
+        format!(
+            "invalid timestamp type: {} is not a number type for metric",
+            py_str(v)
+        )
     })?;
     // Upstream's Python API stores whatever number it gets; we refuse instants no client can
     // read back rather than store them.
     if !(0.0..=MAX_TIMESTAMP_MS).contains(&x) {
-        return Err(format!("invalid timestamp: {} is out of range for metric", py_str(v)));
+        return Err(format!(
+            "invalid timestamp: {} is out of range for metric",
+            py_str(v)
+        ));
     }
     Ok(x.floor() as i64)
 }
@@ -114,7 +136,12 @@ fn value_meta(v: &Value) -> Result<Option<Arc<str>>, String> {
     let m = match v {
         Value::Null => return Ok(None),
         Value::Object(m) => m,
-        other => return Err(format!("'{}' object has no attribute 'items'", py_type(other))),
+        other => {
+            return Err(format!(
+                "'{}' object has no attribute 'items'",
+                py_type(other)
+            ));
+        }
     };
     if m.len() > VALUE_META_MAX_ENTRIES {
         return Err(format!(
@@ -255,7 +282,9 @@ fn python_json_len(v: &Value) -> usize {
             _ => n.to_string().len(),
         },
         Value::String(s) => 2 + s.chars().map(escaped_len).sum::<usize>(),
-        Value::Array(a) => 2 + a.iter().map(python_json_len).sum::<usize>() + a.len().saturating_sub(1) * 2,
+        Value::Array(a) => {
+            2 + a.iter().map(python_json_len).sum::<usize>() + a.len().saturating_sub(1) * 2
+        }
         Value::Object(m) => {
             2 + m
                 .iter()
@@ -289,10 +318,22 @@ mod tests {
     #[test]
     fn messages_match_upstream() {
         assert_eq!(err(json!({})), "'name'");
-        assert_eq!(err(json!({"name": "a", "timestamp": 1})), "\"'value': for metric a\"");
-        assert_eq!(err(json!({"name": "a b", "value": 1, "timestamp": 1})), "invalid characters in metric name: a b");
-        assert_eq!(err(json!({"name": "", "value": 1, "timestamp": 1})), "invalid length for metric name: ");
-        assert_eq!(err(json!({"name": 5, "value": 1, "timestamp": 1})), "invalid metric name type: 5 is not a string type ");
+        assert_eq!(
+            err(json!({"name": "a", "timestamp": 1})),
+            "\"'value': for metric a\""
+        );
+        assert_eq!(
+            err(json!({"name": "a b", "value": 1, "timestamp": 1})),
+            "invalid characters in metric name: a b"
+        );
+        assert_eq!(
+            err(json!({"name": "", "value": 1, "timestamp": 1})),
+            "invalid length for metric name: "
+        );
+        assert_eq!(
+            err(json!({"name": 5, "value": 1, "timestamp": 1})),
+            "invalid metric name type: 5 is not a string type "
+        );
         assert_eq!(
             err(json!({"name": "a", "value": "1", "timestamp": 1})),
             "invalid value type: 1 is not a number type for metric: for metric a"
@@ -315,19 +356,30 @@ mod tests {
 
     #[test]
     fn value_meta_limits() {
-        let ok = json!({"name": "a", "value": 1, "timestamp": 1, "value_meta": {"k": "x".repeat(2039)}});
+        let ok =
+            json!({"name": "a", "value": 1, "timestamp": 1, "value_meta": {"k": "x".repeat(2039)}});
         assert!(body("t", &ok).is_ok());
-        let big = json!({"name": "a", "value": 1, "timestamp": 1, "value_meta": {"k": "x".repeat(2040)}});
-        assert!(err(big).starts_with("valueMeta name value combinations must be 2048 characters or less"));
+        let big =
+            json!({"name": "a", "value": 1, "timestamp": 1, "value_meta": {"k": "x".repeat(2040)}});
+        assert!(
+            err(big)
+                .starts_with("valueMeta name value combinations must be 2048 characters or less")
+        );
         let many: Map<String, Value> = (0..17).map(|i| (format!("k{i}"), json!("v"))).collect();
         let m = json!({"name": "a", "value": 1, "timestamp": 1, "value_meta": many});
         assert!(err(m).starts_with("Too many valueMeta entries 17, limit is 16"));
-        assert_eq!(python_json_len(&json!({"a": "é", "b": [1, 2.5]})), r#"{"a": "\u00e9", "b": [1, 2.5]}"#.len());
+        assert_eq!(
+            python_json_len(&json!({"a": "é", "b": [1, 2.5]})),
+            r#"{"a": "\u00e9", "b": [1, 2.5]}"#.len()
+        );
     }
 
     #[test]
     fn accepts_what_upstream_accepts() {
-        let s = body("t", &json!([{"name": "a", "value": true, "timestamp": 1.5e12, "value_meta": null}]));
+        let s = body(
+            "t",
+            &json!([{"name": "a", "value": true, "timestamp": 1.5e12, "value_meta": null}]),
+        );
         let s = s.unwrap_or_default();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].value, 1.0);

@@ -7,7 +7,10 @@ use axum::{
 };
 
 use crate::{
-    api::{error::ApiError, monasca::{Tenant, validate}},
+    api::{
+        error::ApiError,
+        monasca::{Tenant, validate},
+    },
     app::AppState,
 };
 
@@ -24,7 +27,9 @@ pub async fn create(
     // Upstream compares the whole header; we also accept parameters such as `charset=utf-8`.
     let media = content_type.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::bad_request("Bad content type. Must be application/json"));
+        return Err(ApiError::bad_request(
+            "Bad content type. Must be application/json",
+        ));
     }
     let limit = state.settings.max_body_bytes;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {

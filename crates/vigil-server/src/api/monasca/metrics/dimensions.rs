@@ -11,7 +11,10 @@ use monasca::types::{DimensionName, DimensionValue, Envelope};
 use crate::{
     api::{
         error::ApiError,
-        monasca::{BaseUrl, Tenant, params::{Query, page_names}},
+        monasca::{
+            BaseUrl, Tenant,
+            params::{Query, page_names},
+        },
     },
     app::AppState,
 };

@@ -50,7 +50,9 @@ pub async fn list(
             dimensions: s.key.dimensions,
         })
         .collect();
-    let next = more.then(|| elements.last().map(|e| e.id.clone())).flatten();
+    let next = more
+        .then(|| elements.last().map(|e| e.id.clone()))
+        .flatten();
     Ok(Json(Envelope {
         links: q.links(&base.url(), next.as_deref()),
         elements,

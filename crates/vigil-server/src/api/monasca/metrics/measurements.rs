@@ -12,7 +12,10 @@ use super::{filter, groups};
 use crate::{
     api::{
         error::ApiError,
-        monasca::{BaseUrl, Tenant, params::{Query, parse_series_offset}},
+        monasca::{
+            BaseUrl, Tenant,
+            params::{Query, parse_series_offset},
+        },
     },
     app::AppState,
 };

@@ -26,7 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/v2.0/metrics/statistics", get(statistics::list))
         .route("/v2.0/metrics/names", get(names::list))
         .route("/v2.0/metrics/dimensions/names", get(dimensions::names))
-        .route("/v2.0/metrics/dimensions/names/values", get(dimensions::values))
+        .route(
+            "/v2.0/metrics/dimensions/names/values",
+            get(dimensions::values),
+        )
 }
 
 /// One element of a measurements or statistics answer: the series it merges and the

@@ -10,7 +10,10 @@ use monasca::types::{Envelope, MetricName};
 use crate::{
     api::{
         error::ApiError,
-        monasca::{BaseUrl, Tenant, params::{Query, page_names}},
+        monasca::{
+            BaseUrl, Tenant,
+            params::{Query, page_names},
+        },
     },
     app::AppState,
 };

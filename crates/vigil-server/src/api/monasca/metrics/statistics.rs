@@ -12,7 +12,10 @@ use super::{filter, groups};
 use crate::{
     api::{
         error::ApiError,
-        monasca::{BaseUrl, Tenant, params::{Query, parse_series_offset}},
+        monasca::{
+            BaseUrl, Tenant,
+            params::{Query, parse_series_offset},
+        },
     },
     app::AppState,
 };
@@ -85,7 +88,9 @@ pub async fn list(
             .collect();
         remaining -= rows.len();
         if truncated {
-            next = buckets.get(rows.len() - 1).map(|b| offset_for(gid, b.start));
+            next = buckets
+                .get(rows.len() - 1)
+                .map(|b| offset_for(gid, b.start));
         }
         elements.push(Statistics {
             id: gid.to_string(),

@@ -1,0 +1,324 @@
+//! The Monasca metrics API end to end through the Rust client.
+
+use futures::TryStreamExt;
+use monasca::{
+    Endpoint,
+    metrics::{
+        CreateMetrics, ListDimensionNames, ListDimensionValues, ListMeasurements, ListMetricNames,
+        ListMetrics, ListStatistics,
+    },
+};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{Server, T0, metric, raw};
+
+fn iso(ms: i64) -> String {
+    monasca::time::format_seconds(ms)
+}
+
+/// 2 names x 3 hosts x 10 points, one minute apart.
+async fn seed(server: &Server, tenant: &str) {
+    let mut batch = Vec::new();
+    for name in ["cpu.idle_perc", "mem.free_mb"] {
+        for (i, host) in ["web1", "web2", "db1"].iter().enumerate() {
+            let svc = if i == 2 { "storage" } else { "compute" };
+            for p in 0..10 {
+                batch.push(metric(
+                    name,
+                    &[("hostname", host), ("service", svc)],
+                    T0 + p * 60_000,
+                    p as f64 + 100.0 * i as f64,
+                ));
+            }
+        }
+    }
+    let client = server.client(tenant);
+    client
+        .send(&CreateMetrics::batch(&batch).unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn metrics_round_trip_through_every_endpoint() {
+    let server = Server::start().await;
+    seed(&server, "acme").await;
+    let c = server.client("acme");
+    let start = iso(T0);
+
+    // List: ordered by name then dimensions, string ids.
+    let page = c.page(&ListMetrics::new()).await.unwrap();
+    assert_eq!(page.elements.len(), 6);
+    assert!(page.next.is_none());
+    assert_eq!(page.elements[0].id, "0");
+    assert_eq!(page.elements[0].name, "cpu.idle_perc");
+    assert_eq!(page.elements[0].dimensions["hostname"], "db1");
+    let filtered = c
+        .page(
+            &ListMetrics::new()
+                .name("mem.free_mb")
+                .dimension("service", Some("compute")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(filtered.elements.len(), 2);
+    let any_of = c
+        .page(&ListMetrics::new().dimension("hostname", Some("web1|db1")))
+        .await
+        .unwrap();
+    assert_eq!(any_of.elements.len(), 4);
+    let late = c
+        .page(&ListMetrics::new().start_time(iso(T0 + 3_600_000)))
+        .await
+        .unwrap();
+    assert!(late.elements.is_empty());
+
+    // Paging follows links until every element has been seen exactly once.
+    let op = ListMetrics::new().limit(4);
+    let first = c.page(&op).await.unwrap();
+    assert_eq!(first.elements.len(), 4);
+    assert!(first.next.as_ref().unwrap().as_str().contains("offset=3"));
+    let all: Vec<_> = c.stream(&op).try_collect().await.unwrap();
+    let ids: Vec<_> = all.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["0", "1", "2", "3", "4", "5"]);
+
+    // Measurements of one series.
+    let op =
+        ListMeasurements::new("cpu.idle_perc", start.as_str()).dimension("hostname", Some("web2"));
+    let page = c.page(&op).await.unwrap();
+    assert_eq!(page.elements.len(), 1);
+    let m = &page.elements[0];
+    assert_eq!(m.columns, ["timestamp", "value", "value_meta"]);
+    assert_eq!(m.measurements.len(), 10);
+    assert_eq!(m.measurements[0].0, "2026-01-01T00:00:00.000Z");
+    assert_eq!(m.measurements[9].1, 109.0);
+    assert_eq!(m.dimensions["service"], "compute");
+    // end_time is exclusive.
+    let op = ListMeasurements::new("cpu.idle_perc", start.as_str())
+        .dimension("hostname", Some("web2"))
+        .end_time(iso(T0 + 120_000));
+    assert_eq!(c.page(&op).await.unwrap().elements[0].measurements.len(), 2);
+    // Paging measurements: 10 points, 3 a page.
+    let op = ListMeasurements::new("cpu.idle_perc", start.as_str())
+        .dimension("hostname", Some("web2"))
+        .limit(3);
+    let rows: Vec<_> = c.stream(&op).try_collect().await.unwrap();
+    let n: usize = rows.iter().map(|m| m.measurements.len()).sum();
+    assert_eq!(n, 10);
+    // Several series without merge: 409.
+    let err = c
+        .page(&ListMeasurements::new("cpu.idle_perc", start.as_str()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert!(err.to_string().contains("MultipleMetrics"), "{err}");
+    // Merged: one element, all 30 points in time order, the query's dimensions.
+    let op = ListMeasurements::new("cpu.idle_perc", start.as_str())
+        .dimension("service", Some("compute"))
+        .merge_metrics(true);
+    let page = c.page(&op).await.unwrap();
+    assert_eq!(page.elements.len(), 1);
+    assert_eq!(page.elements[0].measurements.len(), 20);
+    assert_eq!(page.elements[0].dimensions["service"], "compute");
+    assert_eq!(page.elements[0].dimensions.len(), 1);
+    // Grouped by hostname: one element per host.
+    let op = ListMeasurements::new("cpu.idle_perc", start.as_str()).group_by("hostname");
+    let page = c.page(&op).await.unwrap();
+    assert_eq!(page.elements.len(), 3);
+    assert_eq!(page.elements[1].id, "1");
+    assert_eq!(page.elements[1].dimensions.len(), 1);
+    // Grouped pages resume in the right group.
+    let op = ListMeasurements::new("cpu.idle_perc", start.as_str())
+        .group_by("*")
+        .limit(7);
+    let all: Vec<_> = c.stream(&op).try_collect().await.unwrap();
+    let total: usize = all.iter().map(|m| m.measurements.len()).sum();
+    assert_eq!(total, 30);
+
+    // Statistics: epoch-aligned 300 s buckets.
+    let op = ListStatistics::new("cpu.idle_perc", "avg,min,max,count,sum", start.as_str())
+        .dimension("hostname", Some("web1"));
+    let page = c.page(&op).await.unwrap();
+    let s = &page.elements[0];
+    assert_eq!(
+        s.columns,
+        ["timestamp", "avg", "min", "max", "count", "sum"]
+    );
+    assert_eq!(s.statistics.len(), 2);
+    assert_eq!(
+        s.statistics[0],
+        vec![
+            json!("2026-01-01T00:00:00Z"),
+            json!(2.0),
+            json!(0.0),
+            json!(4.0),
+            json!(5),
+            json!(10.0)
+        ]
+    );
+    assert_eq!(s.statistics[1][0], json!("2026-01-01T00:05:00Z"));
+    let op = ListStatistics::new("cpu.idle_perc", "count", start.as_str())
+        .merge_metrics(true)
+        .period(3600);
+    let page = c.page(&op).await.unwrap();
+    assert_eq!(
+        page.elements[0].statistics,
+        vec![vec![json!("2026-01-01T00:00:00Z"), json!(30)]]
+    );
+    let op = ListStatistics::new("cpu.idle_perc", "max", start.as_str())
+        .group_by("service")
+        .period(60)
+        .limit(4);
+    let all: Vec<_> = c.stream(&op).try_collect().await.unwrap();
+    let rows: usize = all.iter().map(|s| s.statistics.len()).sum();
+    assert_eq!(rows, 20, "2 services x 10 minutes, 4 rows a page");
+
+    // Names and dimensions.
+    let names: Vec<_> = c
+        .stream(&ListMetricNames::new().limit(1))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        names.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+        ["cpu.idle_perc", "mem.free_mb"]
+    );
+    let page = c
+        .page(&ListMetricNames::new().dimension("hostname", Some("nope")))
+        .await
+        .unwrap();
+    assert!(page.elements.is_empty());
+    let dn = c
+        .page(&ListDimensionNames::new().metric_name("cpu.idle_perc"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dn.elements
+            .iter()
+            .map(|d| d.dimension_name.as_str())
+            .collect::<Vec<_>>(),
+        ["hostname", "service"]
+    );
+    let dv: Vec<_> = c
+        .stream(&ListDimensionValues::new("hostname").limit(2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        dv.iter()
+            .map(|d| d.dimension_value.as_str())
+            .collect::<Vec<_>>(),
+        ["db1", "web1", "web2"]
+    );
+
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tenants_never_see_each_other() {
+    let server = Server::start().await;
+    seed(&server, "acme").await;
+    let other = server.client("globex");
+    assert!(
+        other
+            .page(&ListMetrics::new())
+            .await
+            .unwrap()
+            .elements
+            .is_empty()
+    );
+    assert!(
+        other
+            .page(&ListMetricNames::new())
+            .await
+            .unwrap()
+            .elements
+            .is_empty()
+    );
+    assert!(
+        other
+            .page(&ListDimensionValues::new("hostname"))
+            .await
+            .unwrap()
+            .elements
+            .is_empty()
+    );
+    let op = ListMeasurements::new("cpu.idle_perc", iso(T0)).merge_metrics(true);
+    assert!(other.page(&op).await.unwrap().elements.is_empty());
+    // tenant_id is honoured only for the delegate role, which a token-as-tenant never has.
+    let op = ListMetrics::new().tenant_id("acme");
+    assert!(other.page(&op).await.unwrap().elements.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn versions_health_and_auth() {
+    let server = Server::start().await;
+    let url = server.url();
+    let (s, body) = raw(Method::GET, &format!("{url}/"), Some("t"), None, "").await;
+    assert_eq!(s, 200);
+    assert_eq!(body["elements"][0]["id"], "v2.0");
+    assert_eq!(
+        body["elements"][0]["links"][0]["href"],
+        format!("{url}/v2.0")
+    );
+    let (s, body) = raw(Method::GET, &format!("{url}/v2.0"), Some("t"), None, "").await;
+    assert_eq!((s, body["status"].as_str()), (200, Some("CURRENT")));
+    let (s, body) = raw(Method::GET, &format!("{url}/v1.0"), Some("t"), None, "").await;
+    assert_eq!((s, body["title"].as_str()), (422, Some("Invalid version")));
+    let (s, body) = raw(Method::GET, &format!("{url}/v2.0/metrics"), None, None, "").await;
+    assert_eq!((s, body["error"]["code"].as_i64()), (401, Some(401)));
+    let (s, _) = raw(Method::GET, &format!("{url}/healthcheck"), None, None, "").await;
+    assert_eq!(s, 200);
+    let (s, _) = raw(Method::HEAD, &format!("{url}/healthcheck"), None, None, "").await;
+    assert_eq!(s, 204);
+    let (s, body) = raw(
+        Method::DELETE,
+        &format!("{url}/v2.0/metrics"),
+        Some("t"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (s, body["title"].as_str()),
+        (405, Some("405 Method Not Allowed"))
+    );
+    let (s, body) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/nothing/here"),
+        Some("t"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!((s, body["title"].as_str()), (404, Some("404 Not Found")));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn requests_build_the_query_strings_the_server_reads() {
+    // The same operation, built without I/O, names exactly the URL the client sends.
+    let base = "http://127.0.0.1:8070/v2.0".parse().unwrap();
+    let op = ListStatistics::new("cpu", "avg,max", "2026-01-01T00:00:00Z")
+        .dimension("hostname", Some("a|b"))
+        .dimension("service", None)
+        .period(60)
+        .group_by("*")
+        .limit(5);
+    assert_eq!(
+        op.url(&base).unwrap().as_str(),
+        "http://127.0.0.1:8070/v2.0/metrics/statistics?name=cpu&dimensions=hostname%3Aa%7Cb%2Cservice&start_time=2026-01-01T00%3A00%3A00Z&period=60&statistics=avg%2Cmax&limit=5&group_by=*"
+    );
+    let req = CreateMetrics::one(&metric("m", &[], 5, 1.0))
+        .unwrap()
+        .to_request(&base, "tok")
+        .unwrap();
+    assert_eq!(req.method(), "POST");
+    assert_eq!(req.headers()["x-auth-token"], "tok");
+    assert_eq!(
+        String::from_utf8(req.body().clone()).unwrap(),
+        r#"{"name":"m","timestamp":5.0,"value":1.0}"#
+    );
+}

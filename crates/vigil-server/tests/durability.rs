@@ -1,0 +1,172 @@
+//! Acknowledged writes survive `kill -9` and graceful shutdown; the real binary is used.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use monasca::{
+    Client,
+    metrics::{CreateMetrics, ListMeasurements, ListMetrics},
+};
+
+use crate::common::{T0, metric};
+
+struct Proc {
+    child: Child,
+    url: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn spawn(dir: &std::path::Path) -> Proc {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env("VIGIL_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    loop {
+        if http.get(format!("{url}/healthcheck")).send().await.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not come up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Proc { child, url }
+}
+
+fn client(url: &str) -> Client {
+    Client::builder(format!("{url}/v2.0"))
+        .token("crash")
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+async fn count_points(c: &Client, hosts: usize) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for h in 0..hosts {
+        let op = ListMeasurements::new("crash.test", "2025-12-31T00:00:00Z")
+            .dimension("hostname", Some(&format!("h{h}")));
+        let page = c.page(&op).await.unwrap();
+        out.push(
+            page.elements
+                .first()
+                .map(|e| e.measurements.iter().map(|m| m.0.clone()).collect())
+                .unwrap_or_default(),
+        );
+    }
+    out
+}
+
+#[tokio::test]
+async fn acknowledged_points_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    const WRITERS: usize = 4;
+    for round in 0..3u64 {
+        let mut p = spawn(dir.path()).await;
+        let c = client(&p.url);
+        // Writers post batches until the server dies, recording what was acknowledged.
+        let mut tasks = Vec::new();
+        for w in 0..WRITERS {
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for i in 0..10_000i64 {
+                    let ts = T0 + (round as i64) * 100_000_000 + i * 1000;
+                    let batch: Vec<_> = (0..5)
+                        .map(|k| {
+                            metric(
+                                "crash.test",
+                                &[("hostname", &format!("h{w}"))],
+                                ts + k,
+                                i as f64,
+                            )
+                        })
+                        .collect();
+                    match c.send(&CreateMetrics::batch(&batch).unwrap()).await {
+                        Ok(()) => acked.push(ts),
+                        Err(_) => break,
+                    }
+                }
+                acked
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(150 + 100 * round)).await;
+        p.child.kill().unwrap(); // SIGKILL
+        p.child.wait().unwrap();
+        let mut acked = Vec::new();
+        for t in tasks {
+            acked.push(t.await.unwrap());
+        }
+        assert!(
+            acked.iter().any(|a| !a.is_empty()),
+            "nothing was written before the kill"
+        );
+
+        let p2 = spawn(dir.path()).await;
+        let c = client(&p2.url);
+        let stored = count_points(&c, WRITERS).await;
+        for (w, acks) in acked.iter().enumerate() {
+            let have: std::collections::BTreeSet<&String> = stored[w].iter().collect();
+            assert_eq!(have.len(), stored[w].len(), "duplicates after recovery");
+            for ts in acks {
+                for k in 0..5 {
+                    let want = monasca::time::format_millis(ts + k);
+                    assert!(
+                        have.contains(&want),
+                        "round {round}: acknowledged point {want} of h{w} lost"
+                    );
+                }
+            }
+        }
+        let mut p2 = p2;
+        p2.child.kill().unwrap();
+        p2.child.wait().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_cleanly_and_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(dir.path()).await;
+    let c = client(&p.url);
+    let batch: Vec<_> = (0..100)
+        .map(|i| metric("term.test", &[("i", &i.to_string())], T0, 1.0))
+        .collect();
+    c.send(&CreateMetrics::batch(&batch).unwrap())
+        .await
+        .unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &p.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = p.child.wait().unwrap();
+    assert!(exit.success(), "vigil exited with {exit}");
+    let p2 = spawn(dir.path()).await;
+    let page = client(&p2.url).page(&ListMetrics::new()).await.unwrap();
+    assert_eq!(page.elements.len(), 100);
+    let mut p2 = p2;
+    p2.child.kill().unwrap();
+    p2.child.wait().unwrap();
+}
