@@ -1,0 +1,300 @@
+use std::process::Command;
+
+use vigil_server::{app::Running, config::Settings};
+
+/// 2026-01-01T00:00:00Z in epoch milliseconds.
+const T0: i64 = 1_767_225_600_000;
+
+struct Env {
+    server: Running,
+    _dir: tempfile::TempDir,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Env {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Settings::with_data_dir(dir.path());
+        s.bind = "127.0.0.1:0".parse().unwrap();
+        Self {
+            server: Running::start(s).await.unwrap(),
+            _dir: dir,
+        }
+    }
+
+    async fn run_as(&self, tenant: &str, args: &[&str]) -> Out {
+        let url = format!("{}/v2.0", self.server.url());
+        let tenant = tenant.to_string();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let o = Command::new(env!("CARGO_BIN_EXE_monasca"))
+                .args(&args)
+                .env_clear()
+                .env("MONASCA_API_URL", url)
+                .env("OS_AUTH_TOKEN", tenant)
+                .output()
+                .unwrap();
+            Out {
+                code: o.status.code().unwrap_or(-1),
+                stdout: String::from_utf8(o.stdout).unwrap(),
+                stderr: String::from_utf8(o.stderr).unwrap(),
+            }
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn run(&self, args: &[&str]) -> Out {
+        self.run_as("acme", args).await
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args).await;
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.is_empty(), "{args:?}: {}", o.stderr);
+        o.stdout
+    }
+}
+
+async fn seed(env: &Env) {
+    for (i, host) in ["web1", "web2"].iter().enumerate() {
+        for p in 0..3i64 {
+            let ts = (T0 + p * 60_000).to_string();
+            let value = format!("{}", 10.5 * (p + 1) as f64 + i as f64);
+            let dims = format!("hostname={host},service=compute");
+            let mut args = vec![
+                "metric-create",
+                "cpu.idle_perc",
+                &value,
+                "--dimensions",
+                &dims,
+                "--time",
+                &ts,
+            ];
+            if p == 1 {
+                args.extend(["--value-meta", "msg=ok,code=3"]);
+            }
+            assert_eq!(env.ok(&args).await, "Successfully created metric\n");
+        }
+    }
+    let raw = format!(
+        r#"{{"name":"mem.free_mb","value":512,"timestamp":{T0},"dimensions":{{"hostname":"db1"}}}}"#
+    );
+    assert_eq!(
+        env.ok(&["metric-create-raw", &raw]).await,
+        "Successfully created metric\n"
+    );
+}
+
+#[tokio::test]
+async fn list_commands_print_tables_and_json() {
+    let env = Env::start().await;
+    seed(&env).await;
+    insta::assert_snapshot!("metric_list", env.ok(&["metric-list"]).await);
+    insta::assert_snapshot!(
+        "metric_list_json",
+        env.ok(&["metric-list", "-j", "--name", "mem.free_mb"])
+            .await
+    );
+    insta::assert_snapshot!("metric_name_list", env.ok(&["metric-name-list"]).await);
+    insta::assert_snapshot!(
+        "measurement_list",
+        env.ok(&[
+            "measurement-list",
+            "cpu.idle_perc",
+            "2026-01-01T00:00:00Z",
+            "--dimensions",
+            "hostname=web1"
+        ])
+        .await
+    );
+    insta::assert_snapshot!(
+        "measurement_list_json",
+        env.ok(&[
+            "measurement-list",
+            "cpu.idle_perc",
+            "2026-01-01T00:00:00Z",
+            "--dimensions",
+            "hostname=web2",
+            "--json"
+        ])
+        .await
+    );
+    insta::assert_snapshot!(
+        "measurement_list_group_by",
+        env.ok(&[
+            "measurement-list",
+            "cpu.idle_perc",
+            "2026-01-01T00:00:00Z",
+            "--group_by",
+            "*",
+            "--limit",
+            "4"
+        ])
+        .await
+    );
+    insta::assert_snapshot!(
+        "metric_statistics",
+        env.ok(&[
+            "metric-statistics",
+            "cpu.idle_perc",
+            "avg,min,max,count,sum",
+            "2026-01-01T00:00:00Z",
+            "--merge_metrics",
+            "--period",
+            "60"
+        ])
+        .await
+    );
+    insta::assert_snapshot!(
+        "metric_statistics_json",
+        env.ok(&[
+            "metric-statistics",
+            "-j",
+            "cpu.idle_perc",
+            "AVG,count",
+            "2026-01-01T00:00:00Z",
+            "--dimensions",
+            "hostname=web1"
+        ])
+        .await
+    );
+    insta::assert_snapshot!(
+        "dimension_name_list",
+        env.ok(&["dimension-name-list", "--metric-name", "cpu.idle_perc"])
+            .await
+    );
+    insta::assert_snapshot!(
+        "dimension_value_list",
+        env.ok(&["dimension-value-list", "hostname"]).await
+    );
+    insta::assert_snapshot!(
+        "dimension_value_list_json",
+        env.ok(&["dimension-value-list", "hostname", "-j", "--limit", "2"])
+            .await
+    );
+
+    // Empty results: a blank line in table mode, [] in JSON mode.
+    assert_eq!(env.ok(&["metric-list", "--name", "nothing"]).await, "\n");
+    assert_eq!(
+        env.ok(&["metric-list", "--name", "nothing", "-j"]).await,
+        "[]\n"
+    );
+    // Another tenant sees nothing.
+    let o = env.run_as("globex", &["metric-name-list", "-j"]).await;
+    assert_eq!((o.code, o.stdout.as_str()), (0, "[]\n"));
+}
+
+#[tokio::test]
+async fn relative_start_times_and_default_timestamps() {
+    let env = Env::start().await;
+    // No --time: the CLI stamps the metric with the current time.
+    env.ok(&["metric-create", "recent", "1", "--dimensions", "a=b"])
+        .await;
+    let out = env.ok(&["measurement-list", "recent", "-5", "-j"]).await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["measurements"].as_array().unwrap().len(), 1);
+    let out = env.ok(&["metric-list", "--starttime", "-5", "-j"]).await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    // A start time after the point finds nothing.
+    let out = env
+        .ok(&["metric-list", "--starttime", "2999-01-01T00:00:00Z", "-j"])
+        .await;
+    assert_eq!(out, "[]\n");
+}
+
+// Multi-threaded: the blocking `cmd` calls below must not stall the in-process server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_one_line_and_non_zero() {
+    let env = Env::start().await;
+    seed(&env).await;
+    let o = env.run(&["metric-create", "bad name", "1"]).await;
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "Unprocessable Entity (HTTP 422): invalid characters in metric name: bad name\n"
+    );
+    let o = env
+        .run(&["measurement-list", "cpu.idle_perc", "2026-01-01T00:00:00Z"])
+        .await;
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .starts_with("MultipleMetrics (HTTP 409): Found multiple metrics"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(o.stderr.lines().count(), 1);
+    let o = env
+        .run(&["metric-statistics", "cpu.idle_perc", "avg,median", "-5"])
+        .await;
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (1, "Invalid type, not one of [AVG, MIN, MAX, COUNT, SUM]\n")
+    );
+    let o = env
+        .run(&["metric-create", "m", "1", "--dimensions", "novalue"])
+        .await;
+    assert_eq!(
+        (o.code, o.stderr.as_str()),
+        (
+            1,
+            "Malformed parameter(novalue). Use the key=value format.\n"
+        )
+    );
+    let o = env.run(&["metric-create", "m", "abc"]).await;
+    assert_eq!(o.code, 2, "usage errors exit 2 as argparse does");
+    let o = env
+        .run(&["measurement-list", "cpu.idle_perc", "-1.5"])
+        .await;
+    assert_eq!(o.code, 1);
+    let o = env.run(&["metric-list", "--limit", "x"]).await;
+    assert_eq!(o.code, 2);
+
+    // No endpoint, no token, unreachable server: one line each.
+    let cmd = |envs: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_monasca"));
+        c.env_clear().arg("metric-list");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let o = cmd(&[("OS_AUTH_TOKEN", "t")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("no Monasca endpoint"));
+    let o = cmd(&[("MONASCA_API_URL", "http://127.0.0.1:1/v2.0")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("no token"));
+    let o = cmd(&[
+        ("MONASCA_API_URL", "http://127.0.0.1:1/v2.0"),
+        ("OS_AUTH_TOKEN", "t"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("unable to establish connection to http://127.0.0.1:1/v2.0/metrics"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+    // Admin-token style variables work as the real CLI's do.
+    let url = format!("{}/v2.0", env.server.url());
+    let o = cmd(&[
+        ("OS_AUTH_TYPE", "admin_token"),
+        ("OS_TOKEN", "acme"),
+        ("OS_ENDPOINT", &url),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cpu.idle_perc"));
+}
