@@ -119,12 +119,10 @@ impl Head {
             return Vec::new();
         };
         let mut sets: Vec<Vec<SeriesId>> = Vec::new();
-        if use_name {
-            if let Some(name) = &filter.name {
-                match t.by_name.get(name) {
-                    Some(ids) => sets.push(ids.clone()),
-                    None => return Vec::new(),
-                }
+        if let (true, Some(name)) = (use_name, &filter.name) {
+            match t.by_name.get(name) {
+                Some(ids) => sets.push(ids.clone()),
+                None => return Vec::new(),
             }
         }
         for (k, m) in &filter.dimensions {

@@ -254,6 +254,13 @@ impl Drop for EmbeddedStore {
     }
 }
 
+/// An encoded record, its samples, and who waits for the acknowledgement.
+type PendingWrite = (
+    Vec<u8>,
+    Vec<Sample>,
+    oneshot::Sender<Result<(), StoreError>>,
+);
+
 struct Writer {
     healthy: Arc<AtomicBool>,
     dir: PathBuf,
@@ -298,25 +305,21 @@ impl Writer {
                 return;
             }
             if self.failed.is_none() && self.seg_bytes >= self.opts.checkpoint_bytes {
-                if let Err(e) = self.checkpoint() {
-                    tracing::error!(error = %e, "checkpoint failed; the log keeps growing");
-                    // Retry only after another full segment's worth of data.
-                    self.seg_bytes = 0;
-                }
+                self.try_checkpoint();
             }
         }
         let _ = self.sync();
     }
 
-    fn commit(
-        &mut self,
-        buf: &mut Vec<u8>,
-        writes: Vec<(
-            Vec<u8>,
-            Vec<Sample>,
-            oneshot::Sender<Result<(), StoreError>>,
-        )>,
-    ) {
+    fn try_checkpoint(&mut self) {
+        if let Err(e) = self.checkpoint() {
+            tracing::error!(error = %e, "checkpoint failed; the log keeps growing");
+            // Retry only after another full segment's worth of data.
+            self.seg_bytes = 0;
+        }
+    }
+
+    fn commit(&mut self, buf: &mut Vec<u8>, writes: Vec<PendingWrite>) {
         if let Some(reason) = &self.failed {
             for (_, _, done) in writes {
                 let _ = done.send(Err(StoreError::Poisoned(reason.clone())));

@@ -61,21 +61,18 @@ pub(crate) fn dim(key: impl Into<String>, value: Option<&str>) -> DimensionFilte
 macro_rules! paging_setters {
     () => {
         /// Page size; the server caps it.
-        #[must_use]
         pub fn limit(mut self, n: usize) -> Self {
             self.paging.limit = Some(n.to_string());
             self
         }
 
         /// The opaque offset from a previous page's `next` link.
-        #[must_use]
         pub fn offset(mut self, o: impl Into<String>) -> Self {
             self.paging.offset = Some(o.into());
             self
         }
 
         /// Act for another project (needs the delegate role).
-        #[must_use]
         pub fn tenant_id(mut self, t: impl Into<String>) -> Self {
             self.paging.tenant_id = Some(t.into());
             self
@@ -87,7 +84,6 @@ pub(crate) use paging_setters;
 /// The `dimension` setter: `None` matches any value, `Some("a|b")` either value.
 macro_rules! dimension_setter {
     () => {
-        #[must_use]
         pub fn dimension(mut self, key: impl Into<String>, value: Option<&str>) -> Self {
             self.dimensions.push(super::dim(key, value));
             self

@@ -124,10 +124,10 @@ impl Query {
     pub fn time_range(&self, start_required: bool) -> Result<(Option<i64>, Option<i64>), ApiError> {
         let start = self.time("start_time", start_required.then_some("Missing start time"))?;
         let end = self.time("end_time", None)?;
-        if let (Some(s), Some(e)) = (start, end) {
-            if s >= e {
-                return Err(ApiError::bad_request("start_time must be before end_time"));
-            }
+        if let (Some(s), Some(e)) = (start, end)
+            && s >= e
+        {
+            return Err(ApiError::bad_request("start_time must be before end_time"));
         }
         Ok((start, end))
     }

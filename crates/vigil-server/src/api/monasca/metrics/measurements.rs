@@ -4,18 +4,14 @@ use axum::{
     Json,
     extract::{RawQuery, State},
 };
-use metric_store::TimeRange;
-use monasca::types::{Envelope, Measurements};
+use monasca::types::{Envelope, MeasurementRow, Measurements};
 use serde_json::{Map, Value};
 
-use super::{filter, groups};
+use super::{SeriesRequest, fill_page, groups};
 use crate::{
     api::{
         error::ApiError,
-        monasca::{
-            BaseUrl, Tenant,
-            params::{Query, parse_series_offset},
-        },
+        monasca::{BaseUrl, Tenant, params::Query},
     },
     app::AppState,
 };
@@ -27,66 +23,43 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<Measurements>>, ApiError> {
     let q = Query::parse(raw.as_deref());
-    let filter = filter(&tenant, &q, true)?;
-    let (start, end) = q.time_range(true)?;
-    let offset = q.offset().map(parse_series_offset).transpose()?;
-    let merge = q.merge_metrics();
-    let group_by = q.group_by();
-    let limit = q.limit()?;
-    let name = filter.name.clone().unwrap_or_default();
-    let range = TimeRange::new(start, end);
-
-    let groups = groups(&state, &filter, merge, group_by.as_deref()).await?;
-    let (first_group, after) = match offset {
-        Some((g, ts)) => (g, Some(ts)),
-        None => (0, None),
-    };
-    let mut remaining = limit;
-    let mut elements = Vec::new();
-    let mut next = None;
-    for (gid, group) in groups.iter().enumerate().skip(first_group) {
-        let after = if gid == first_group { after } else { None };
-        // One extra point tells whether this group goes on past the page.
-        let points = state
-            .store
-            .read_points(&group.series, range, after, remaining.saturating_add(1))
-            .await?;
-        if points.is_empty() {
-            continue;
+    let (req, ()) = SeriesRequest::parse(&tenant, &q, |_| Ok(()))?;
+    let groups = groups(&state, &req.filter, req.merge, req.group_by.as_deref()).await?;
+    let range = req.range;
+    let page = fill_page(&groups, req.offset, req.limit, |series, after, n| {
+        let store = state.store.clone();
+        async move {
+            let points = store.read_points(&series, range, after, n).await?;
+            Ok(points
+                .into_iter()
+                .map(|p| {
+                    let meta = p
+                        .value_meta
+                        .and_then(|m| serde_json::from_str::<Map<String, Value>>(&m).ok())
+                        .unwrap_or_default();
+                    let row: MeasurementRow =
+                        (monasca::time::format_millis(p.timestamp), p.value, meta);
+                    (p.timestamp, row)
+                })
+                .collect())
         }
-        if remaining == 0 {
-            // The page is full and this group has more: resume at its start.
-            let a = after.unwrap_or(range.start.saturating_sub(1));
-            next = Some(format!("{gid}_{a}"));
-            break;
-        }
-        let truncated = points.len() > remaining;
-        let rows: Vec<_> = points
-            .into_iter()
-            .take(remaining)
-            .map(|p| {
-                let meta = p
-                    .value_meta
-                    .and_then(|m| serde_json::from_str::<Map<String, Value>>(&m).ok())
-                    .unwrap_or_default();
-                (monasca::time::format_millis(p.timestamp), p.value, meta)
-            })
-            .collect();
-        remaining -= rows.len();
-        if truncated {
-            next = rows.last().map(|r| format!("{gid}_{}", r.0));
-        }
-        elements.push(Measurements {
+    })
+    .await?;
+    // The offset names the group and the last timestamp given, as `<id>_<timestamp>`.
+    let next = page
+        .next
+        .map(|(gid, ts)| format!("{gid}_{}", monasca::time::format_millis(ts)));
+    let elements = page
+        .elements
+        .into_iter()
+        .map(|(gid, rows)| Measurements {
             id: gid.to_string(),
-            name: name.clone(),
-            dimensions: group.dimensions.clone(),
+            name: req.name.clone(),
+            dimensions: groups[gid].dimensions.clone(),
             columns: vec!["timestamp".into(), "value".into(), "value_meta".into()],
             measurements: rows,
-        });
-        if truncated {
-            break;
-        }
-    }
+        })
+        .collect();
     Ok(Json(Envelope {
         links: q.links(&base.url(), next.as_deref()),
         elements,

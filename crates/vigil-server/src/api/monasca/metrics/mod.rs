@@ -15,7 +15,7 @@ use axum::{
 };
 use metric_store::{DimMatch, SeriesFilter, SeriesId, TimeRange};
 
-use super::params::Query;
+use super::params::{Query, parse_series_offset};
 use crate::{api::error::ApiError, app::AppState};
 
 pub fn router() -> Router<AppState> {
@@ -112,4 +112,98 @@ pub fn filter(tenant: &str, q: &Query, name_required: bool) -> Result<SeriesFilt
         name,
         dimensions: dims,
     })
+}
+
+/// What measurements and statistics share: the series, the time range, grouping and paging.
+pub struct SeriesRequest {
+    pub filter: SeriesFilter,
+    pub name: String,
+    pub range: TimeRange,
+    pub offset: Option<(usize, i64)>,
+    pub merge: bool,
+    pub group_by: Option<Vec<String>>,
+    pub limit: usize,
+}
+
+impl SeriesRequest {
+    /// Parses in upstream's order, which decides which error a request with several problems
+    /// gets: name, dimensions, times, then `between` (the endpoint's own parameters), then
+    /// offset, merge_metrics, group_by and limit.
+    pub fn parse<T>(
+        tenant: &str,
+        q: &Query,
+        between: impl FnOnce(&Query) -> Result<T, ApiError>,
+    ) -> Result<(Self, T), ApiError> {
+        let filter = filter(tenant, q, true)?;
+        let (start, end) = q.time_range(true)?;
+        let own = between(q)?;
+        let offset = q.offset().map(parse_series_offset).transpose()?;
+        let merge = q.merge_metrics();
+        let group_by = q.group_by();
+        let limit = q.limit()?;
+        let name = filter.name.clone().unwrap_or_default();
+        let req = Self {
+            filter,
+            name,
+            range: TimeRange::new(start, end),
+            offset,
+            merge,
+            group_by,
+            limit,
+        };
+        Ok((req, own))
+    }
+}
+
+/// One page of rows drawn from groups in order.
+pub struct GroupPage<R> {
+    /// (group index, its rows) for each group that contributed.
+    pub elements: Vec<(usize, Vec<R>)>,
+    /// Where the next page resumes: the group and the timestamp of the last row given.
+    pub next: Option<(usize, i64)>,
+}
+
+/// Fills a page of at most `limit` rows, starting at the offset's group. `fetch(series, resume,
+/// n)` returns up to `n` rows of a group as (timestamp, row), resuming after `resume`; asking
+/// one more than fits tells whether the group goes on.
+pub async fn fill_page<R, F, Fut>(
+    groups: &[Group],
+    offset: Option<(usize, i64)>,
+    limit: usize,
+    mut fetch: F,
+) -> Result<GroupPage<R>, ApiError>
+where
+    F: FnMut(Vec<SeriesId>, Option<i64>, usize) -> Fut,
+    Fut: Future<Output = Result<Vec<(i64, R)>, ApiError>>,
+{
+    let (first, resume) = offset.map_or((0, None), |(g, ts)| (g, Some(ts)));
+    let mut remaining = limit;
+    let mut page = GroupPage {
+        elements: Vec::new(),
+        next: None,
+    };
+    for (gid, group) in groups.iter().enumerate().skip(first) {
+        if remaining == 0 {
+            break;
+        }
+        let resume = if gid == first { resume } else { None };
+        let mut rows = fetch(group.series.clone(), resume, remaining.saturating_add(1)).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let truncated = rows.len() > remaining;
+        rows.truncate(remaining);
+        remaining -= rows.len();
+        let last_ts = rows.last().map_or(0, |r| r.0);
+        // A full page with groups left may have more; resuming after the last row finds out.
+        if truncated || (remaining == 0 && gid + 1 < groups.len()) {
+            page.next = Some((gid, last_ts));
+        }
+        page.elements
+            .push((gid, rows.into_iter().map(|(_, r)| r).collect()));
+        if truncated {
+            break;
+        }
+    }
+    Ok(page)
 }
