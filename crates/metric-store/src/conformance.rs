@@ -225,43 +225,78 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
         ["cpu.idle_perc", "mem.free_mb"]
     );
     assert_eq!(
-        store.dimension_names("t1", None).await.unwrap(),
+        store
+            .dimension_names("t1", None, TimeRange::ALL)
+            .await
+            .unwrap(),
         ["hostname", "service"]
     );
     assert!(
         store
-            .dimension_names("t1", Some("late"))
+            .dimension_names("t1", Some("late"), TimeRange::ALL)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
         store
-            .dimension_values("t1", None, "hostname")
+            .dimension_values("t1", None, "hostname", TimeRange::ALL)
             .await
             .unwrap(),
         ["h1", "h2", "h3"]
     );
     assert_eq!(
         store
-            .dimension_values("t1", Some("mem.free_mb"), "service")
+            .dimension_values("t1", Some("mem.free_mb"), "service", TimeRange::ALL)
             .await
             .unwrap(),
         ["compute", "storage"]
     );
     assert!(
         store
-            .dimension_values("t2", Some("late"), "hostname")
+            .dimension_values("t2", Some("late"), "hostname", TimeRange::ALL)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         store
-            .dimension_values("t3", None, "hostname")
+            .dimension_values("t3", None, "hostname", TimeRange::ALL)
             .await
             .unwrap()
             .is_empty()
+    );
+    // With a time range only series holding points in it count: `late` has no dimensions and
+    // nothing else has points after 5_000_000.
+    let after = TimeRange::new(Some(5_000_000), None);
+    assert!(
+        store
+            .dimension_names("t1", None, after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .dimension_values("t1", None, "hostname", after)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let early = TimeRange::new(Some(0), Some(1_000_001));
+    assert_eq!(
+        store
+            .dimension_names("t1", Some("cpu.idle_perc"), early)
+            .await
+            .unwrap(),
+        ["hostname", "service"]
+    );
+    assert_eq!(
+        store
+            .dimension_values("t1", Some("cpu.idle_perc"), "hostname", early)
+            .await
+            .unwrap(),
+        ["h1", "h2", "h3"]
     );
 }
 

@@ -65,19 +65,23 @@ pub trait MetricStore: Send + Sync + 'static {
     /// Distinct metric names of the series matching `filter` (its name is ignored), sorted.
     async fn metric_names(&self, filter: &SeriesFilter) -> Result<Vec<String>, StoreError>;
 
-    /// Distinct dimension names of the tenant's series (of one metric when given), sorted.
+    /// Distinct dimension names of the tenant's series (of one metric when given) that have
+    /// points in `range`, sorted.
     async fn dimension_names(
         &self,
         tenant: &str,
         metric: Option<&str>,
+        range: TimeRange,
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Distinct values of dimension `key` in the tenant's series (of one metric when given), sorted.
+    /// Distinct values of dimension `key` in the tenant's series (of one metric when given)
+    /// that have points in `range`, sorted.
     async fn dimension_values(
         &self,
         tenant: &str,
         metric: Option<&str>,
         key: &str,
+        range: TimeRange,
     ) -> Result<Vec<String>, StoreError>;
 
     /// False once the backend refuses writes (a failed disk, say); the health check reports it.

@@ -154,12 +154,19 @@ impl MetricStore for MemoryStore {
         &self,
         tenant: &str,
         metric: Option<&str>,
+        range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
         let g = self.lock();
         let names: BTreeSet<String> = g
             .keys
             .iter()
-            .filter(|k| k.tenant == tenant && metric.is_none_or(|m| m == k.name))
+            .enumerate()
+            .filter(|(i, k)| {
+                k.tenant == tenant
+                    && metric.is_none_or(|m| m == k.name)
+                    && (range.is_all() || g.points[*i].keys().any(|ts| range.contains(*ts)))
+            })
+            .map(|(_, k)| k)
             .flat_map(|k| k.dimensions.keys().cloned())
             .collect();
         Ok(names.into_iter().collect())
@@ -170,12 +177,19 @@ impl MetricStore for MemoryStore {
         tenant: &str,
         metric: Option<&str>,
         key: &str,
+        range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
         let g = self.lock();
         let values: BTreeSet<String> = g
             .keys
             .iter()
-            .filter(|k| k.tenant == tenant && metric.is_none_or(|m| m == k.name))
+            .enumerate()
+            .filter(|(i, k)| {
+                k.tenant == tenant
+                    && metric.is_none_or(|m| m == k.name)
+                    && (range.is_all() || g.points[*i].keys().any(|ts| range.contains(*ts)))
+            })
+            .map(|(_, k)| k)
             .filter_map(|k| k.dimensions.get(key).cloned())
             .collect();
         Ok(values.into_iter().collect())

@@ -229,8 +229,12 @@ proptest! {
                         assert_eq!(ba, bb);
                         assert_eq!(real.metric_names(&f).await.unwrap(), model.metric_names(&f).await.unwrap());
                         assert_eq!(
-                            real.dimension_values("t", None, "hostname").await.unwrap(),
-                            model.dimension_values("t", None, "hostname").await.unwrap()
+                            real.dimension_values("t", None, "hostname", r).await.unwrap(),
+                            model.dimension_values("t", None, "hostname", r).await.unwrap()
+                        );
+                        assert_eq!(
+                            real.dimension_names("t", Some("m1"), r).await.unwrap(),
+                            model.dimension_names("t", Some("m1"), r).await.unwrap()
                         );
                     }
                 }

@@ -212,6 +212,19 @@ async fn metrics_round_trip_through_every_endpoint() {
         ["db1", "web1", "web2"]
     );
 
+    // Dimension names and values honour a time range.
+    let later = iso(T0 + 3_600_000);
+    let dv = c
+        .page(&ListDimensionValues::new("hostname").start_time(later.as_str()))
+        .await
+        .unwrap();
+    assert!(dv.elements.is_empty());
+    let dn = c
+        .page(&ListDimensionNames::new().end_time(iso(T0 + 1000)))
+        .await
+        .unwrap();
+    assert_eq!(dn.elements.len(), 2);
+
     server.stop().await;
 }
 

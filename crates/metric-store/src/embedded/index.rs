@@ -254,18 +254,39 @@ impl Head {
         names.into_iter().map(str::to_owned).collect()
     }
 
-    pub(crate) fn dimension_names(&self, tenant: &str, metric: Option<&str>) -> Vec<String> {
+    fn has_points(&self, id: SeriesId, range: TimeRange) -> bool {
+        range.is_all() || !self.series[id as usize].span(range).is_empty()
+    }
+
+    pub(crate) fn dimension_names(
+        &self,
+        tenant: &str,
+        metric: Option<&str>,
+        range: TimeRange,
+    ) -> Vec<String> {
         let Some(t) = self.tenants.get(tenant) else {
             return Vec::new();
         };
         match metric {
-            None => t.by_dim.keys().cloned().collect(),
+            None if range.is_all() => t.by_dim.keys().cloned().collect(),
+            None => t
+                .by_dim
+                .iter()
+                .filter(|(_, values)| {
+                    values
+                        .values()
+                        .flatten()
+                        .any(|id| self.has_points(*id, range))
+                })
+                .map(|(k, _)| k.clone())
+                .collect(),
             Some(m) => {
                 let names: BTreeSet<&str> = t
                     .by_name
                     .get(m)
                     .into_iter()
                     .flatten()
+                    .filter(|id| self.has_points(**id, range))
                     .flat_map(|id| self.series[*id as usize].key.dimensions.keys())
                     .map(String::as_str)
                     .collect();
@@ -279,17 +300,23 @@ impl Head {
         tenant: &str,
         metric: Option<&str>,
         key: &str,
+        range: TimeRange,
     ) -> Vec<String> {
         let Some(values) = self.tenants.get(tenant).and_then(|t| t.by_dim.get(key)) else {
             return Vec::new();
         };
-        match metric {
-            None => values.keys().cloned().collect(),
-            Some(m) => values
-                .iter()
-                .filter(|(_, ids)| ids.iter().any(|id| self.series[*id as usize].key.name == m))
-                .map(|(v, _)| v.clone())
-                .collect(),
+        if metric.is_none() && range.is_all() {
+            return values.keys().cloned().collect();
         }
+        values
+            .iter()
+            .filter(|(_, ids)| {
+                ids.iter().any(|id| {
+                    metric.is_none_or(|m| self.series[*id as usize].key.name == m)
+                        && self.has_points(*id, range)
+                })
+            })
+            .map(|(v, _)| v.clone())
+            .collect()
     }
 }

@@ -209,8 +209,9 @@ impl MetricStore for EmbeddedStore {
         &self,
         tenant: &str,
         metric: Option<&str>,
+        range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(self.read().dimension_names(tenant, metric))
+        Ok(self.read().dimension_names(tenant, metric, range))
     }
 
     async fn dimension_values(
@@ -218,8 +219,9 @@ impl MetricStore for EmbeddedStore {
         tenant: &str,
         metric: Option<&str>,
         key: &str,
+        range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(self.read().dimension_values(tenant, metric, key))
+        Ok(self.read().dimension_values(tenant, metric, key, range))
     }
 
     fn is_healthy(&self) -> bool {

@@ -6,6 +6,7 @@ use axum::{
     Json,
     extract::{RawQuery, State},
 };
+use metric_store::TimeRange;
 use monasca::types::{DimensionName, DimensionValue, Envelope};
 
 use crate::{
@@ -29,6 +30,14 @@ fn metric_names(q: &Query) -> Vec<Option<String>> {
     }
 }
 
+/// Upstream filters by time only when a metric name is given, and checks no order of start
+/// and end; an empty range simply finds nothing.
+fn time_range(q: &Query) -> Result<TimeRange, ApiError> {
+    let start = q.time("start_time", None)?;
+    let end = q.time("end_time", None)?;
+    Ok(TimeRange::new(start, end))
+}
+
 pub async fn names(
     Tenant(tenant): Tenant,
     State(state): State<AppState>,
@@ -36,13 +45,16 @@ pub async fn names(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<DimensionName>>, ApiError> {
     let q = Query::parse(raw.as_deref());
-    // Parsed for validation as upstream does; the store answers for all time.
-    q.time("start_time", None)?;
-    q.time("end_time", None)?;
+    let range = time_range(&q)?;
     let limit = q.limit()?;
     let mut all = BTreeSet::new();
     for m in metric_names(&q) {
-        all.extend(state.store.dimension_names(&tenant, m.as_deref()).await?);
+        all.extend(
+            state
+                .store
+                .dimension_names(&tenant, m.as_deref(), range)
+                .await?,
+        );
     }
     let (page, next) = page_names(all.into_iter().collect(), q.offset(), limit);
     Ok(Json(Envelope {
@@ -65,15 +77,14 @@ pub async fn values(
         .first("dimension_name")
         .ok_or_else(|| ApiError::unprocessable("Missing dimension_name"))?
         .to_string();
-    q.time("start_time", None)?;
-    q.time("end_time", None)?;
+    let range = time_range(&q)?;
     let limit = q.limit()?;
     let mut all = BTreeSet::new();
     for m in metric_names(&q) {
         all.extend(
             state
                 .store
-                .dimension_values(&tenant, m.as_deref(), &key)
+                .dimension_values(&tenant, m.as_deref(), &key, range)
                 .await?,
         );
     }
