@@ -6,8 +6,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "monasca",
     version,
-    about = "Command-line interface to the Monasca v2.0 API (a drop-in for python-monascaclient)",
-    disable_help_subcommand = true
+    about = "Command-line interface to the Monasca v2.0 API (a drop-in for python-monascaclient)"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -78,9 +77,10 @@ pub enum Command {
     DimensionNameList(DimensionNameList),
     /// List the values of a metric dimension.
     DimensionValueList(DimensionValueList),
-    /// Print a shell completion script (bash, zsh, fish, ...).
-    Completion {
-        #[arg(value_enum)]
+    /// Print a shell completion script (bash unless another shell is named).
+    #[command(alias = "completion")]
+    Complete {
+        #[arg(value_enum, default_value = "bash")]
         shell: clap_complete::Shell,
     },
 }

@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if let Command::Completion { shell } = cli.command {
+    if let Command::Complete { shell } = cli.command {
         clap_complete::generate(
             shell,
             &mut Cli::command(),
@@ -63,7 +63,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::MetricStatistics(a) => metrics::statistics(&client, a).await,
         Command::DimensionNameList(a) => metrics::dimension_name_list(&client, a).await,
         Command::DimensionValueList(a) => metrics::dimension_value_list(&client, a).await,
-        Command::Completion { .. } => Ok(()),
+        Command::Complete { .. } => Ok(()),
     }
 }
 

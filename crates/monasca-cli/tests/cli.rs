@@ -283,6 +283,22 @@ async fn errors_are_one_line_and_non_zero() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1);
+    // help and bash completion need no connection settings.
+    let o = cmd(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let help = Command::new(env!("CARGO_BIN_EXE_monasca"))
+        .args(["help", "measurement-list"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--merge_metrics"));
+    let comp = Command::new(env!("CARGO_BIN_EXE_monasca"))
+        .arg("complete")
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&comp.stdout).contains("metric-statistics"));
     // Admin-token style variables work as the real CLI's do.
     let url = format!("{}/v2.0", env.server.url());
     let o = cmd(&[
