@@ -1,7 +1,7 @@
 //! Metric validation with monasca-common's rules and messages, so clients that match on the
 //! error text keep working.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
 
 use metric_store::{Sample, SeriesKey};
 use serde_json::{Map, Value};
@@ -35,13 +35,18 @@ pub fn name(v: &Value) -> Result<&str, String> {
             py_str(v)
         ));
     };
+    check_name(s)?;
+    Ok(s)
+}
+
+fn check_name(s: &str) -> Result<(), String> {
     if s.is_empty() || char_len(s) > MAX_NAME {
         return Err(format!("invalid length for metric name: {s}"));
     }
     if s.chars().any(restricted_in_name) {
         return Err(format!("invalid characters in metric name: {s}"));
     }
-    Ok(s)
+    Ok(())
 }
 
 pub fn dimension_key(k: &str) -> Result<(), String> {
@@ -62,6 +67,11 @@ pub fn dimension_value<'a>(k: &str, v: &'a Value) -> Result<&'a str, String> {
             py_str(v)
         ));
     };
+    check_dimension_value(k, s)?;
+    Ok(s)
+}
+
+fn check_dimension_value(k: &str, s: &str) -> Result<(), String> {
     let n = char_len(s);
     if n == 0 || n > 255 {
         return Err(format!(
@@ -73,7 +83,7 @@ pub fn dimension_value<'a>(k: &str, v: &'a Value) -> Result<&'a str, String> {
             "invalid characters in dimension value {s} from key {k}"
         ));
     }
-    Ok(s)
+    Ok(())
 }
 
 /// JSON numbers, and booleans because Python's `bool` is an `int`.
@@ -108,15 +118,20 @@ fn timestamp(v: &Value) -> Result<i64, String> {
             py_str(v)
         )
     })?;
-    // Upstream's Python API stores whatever number it gets; we refuse instants no client can
-    // read back rather than store them.
-    if !(0.0..=MAX_TIMESTAMP_MS).contains(&x) {
-        return Err(format!(
+    timestamp_ms(x).ok_or_else(|| {
+        format!(
             "invalid timestamp: {} is out of range for metric",
             py_str(v)
-        ));
-    }
-    Ok(x.floor() as i64)
+        )
+    })
+}
+
+/// Upstream's Python API stores whatever number it gets; we refuse instants no client can read
+/// back rather than store them.
+fn timestamp_ms(x: f64) -> Option<i64> {
+    (0.0..=MAX_TIMESTAMP_MS)
+        .contains(&x)
+        .then(|| x.floor() as i64)
 }
 
 fn dimensions(v: &Value) -> Result<BTreeMap<String, String>, String> {
@@ -207,6 +222,83 @@ pub fn metric(tenant: &str, v: &Value) -> Result<Sample, String> {
         value,
         value_meta,
     })
+}
+
+/// A metric as the fast path reads it: only the common, well-typed shape. Anything else
+/// (booleans as numbers, `null` dimensions, wrong types) fails here and is decided by the
+/// general path, which also writes the error message.
+#[derive(serde::Deserialize)]
+struct FastMetric<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "present_map")]
+    dimensions: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+    timestamp: f64,
+    value: f64,
+    #[serde(default, borrow)]
+    value_meta: Option<&'a serde_json::value::RawValue>,
+}
+
+/// A present `dimensions` must be an object: `null` is an error upstream, not "no dimensions".
+fn present_map<'de, D>(d: D) -> Result<Option<BTreeMap<Cow<'de, str>, Cow<'de, str>>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    <BTreeMap<Cow<'de, str>, Cow<'de, str>> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+impl FastMetric<'_> {
+    fn into_sample(self, tenant: &str) -> Option<Sample> {
+        check_name(&self.name).ok()?;
+        if !self.value.is_finite() {
+            return None;
+        }
+        let timestamp = timestamp_ms(self.timestamp)?;
+        let mut dimensions = BTreeMap::new();
+        for (k, v) in self.dimensions.unwrap_or_default() {
+            dimension_key(&k).ok()?;
+            check_dimension_value(&k, &v).ok()?;
+            dimensions.insert(k.into_owned(), v.into_owned());
+        }
+        let value_meta = match self.value_meta {
+            None => None,
+            Some(raw) => value_meta(&serde_json::from_str(raw.get()).ok()?).ok()?,
+        };
+        Some(Sample {
+            series: SeriesKey {
+                tenant: tenant.to_string(),
+                name: self.name.into_owned(),
+                dimensions,
+            },
+            timestamp,
+            value: self.value,
+            value_meta,
+        })
+    }
+}
+
+/// Parses and validates a POST body: the typed fast path for well-formed batches, the
+/// general path (upstream's exact checks and messages) for everything else.
+///
+/// # Errors
+/// `Err(None)` when the body is not JSON; `Err(Some(msg))` for an invalid metric.
+pub fn parse_body(tenant: &str, bytes: &[u8]) -> Result<Vec<Sample>, Option<String>> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let fast = match first {
+        Some(b'[') => serde_json::from_slice::<Vec<FastMetric<'_>>>(bytes)
+            .ok()
+            .and_then(|ms| ms.into_iter().map(|m| m.into_sample(tenant)).collect()),
+        Some(b'{') => serde_json::from_slice::<FastMetric<'_>>(bytes)
+            .ok()
+            .and_then(|m| m.into_sample(tenant))
+            .map(|s| vec![s]),
+        _ => None,
+    };
+    if let Some(samples) = fast {
+        return Ok(samples);
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| None)?;
+    body(tenant, &value).map_err(Some)
 }
 
 /// Validates a POST body (one metric or an array); the first invalid metric fails it all.
@@ -372,6 +464,31 @@ mod tests {
             python_json_len(&json!({"a": "é", "b": [1, 2.5]})),
             r#"{"a": "\u00e9", "b": [1, 2.5]}"#.len()
         );
+    }
+
+    #[test]
+    fn fast_and_general_paths_agree() {
+        let bodies = [
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"k":"v"},"value_meta":{"m":"x"}}]"#,
+            r#"{"name":"a","value":1.5,"timestamp":2.7}"#,
+            r#"{"name":"a","value":true,"timestamp":2}"#,
+            r#"{"name":"a","value":1,"timestamp":2,"dimensions":null}"#,
+            r#"{"name":"a","value":1,"timestamp":2,"dimensions":{"k":1}}"#,
+            r#"{"name":"a","value":1,"timestamp":2,"value_meta":null}"#,
+            r#"{"name":"a","value":1,"timestamp":2,"value_meta":{}}"#,
+            r#"{"name":"a b","value":1,"timestamp":2}"#,
+            r#"[{"name":"a","value":1,"timestamp":2},{"name":"b","timestamp":2}]"#,
+            r#"{"name":"a\u0041","value":1,"timestamp":-1}"#,
+            r#"[]"#,
+            r#"{"name":"a","value":1,"timestamp":2,"extra":[1,2]}"#,
+        ];
+        for b in bodies {
+            let general = serde_json::from_str::<Value>(b)
+                .map_err(|_| None)
+                .and_then(|v| body("t", &v).map_err(Some));
+            assert_eq!(parse_body("t", b.as_bytes()), general, "{b}");
+        }
+        assert_eq!(parse_body("t", b"{nope"), Err(None));
     }
 
     #[test]

@@ -39,9 +39,10 @@ pub async fn create(
             format!("The request body is larger than the limit of {limit} bytes"),
         )
     })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|_| ApiError::bad_request("Request body is not valid JSON"))?;
-    let samples = validate::body(&tenant, &value).map_err(ApiError::unprocessable)?;
+    let samples = validate::parse_body(&tenant, &bytes).map_err(|e| match e {
+        None => ApiError::bad_request("Request body is not valid JSON"),
+        Some(msg) => ApiError::unprocessable(msg),
+    })?;
     state.store.write(samples).await?;
     Ok(StatusCode::NO_CONTENT)
 }
