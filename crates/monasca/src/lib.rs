@@ -16,6 +16,7 @@ pub mod auth;
 mod client;
 mod error;
 pub mod metrics;
+pub mod notification_methods;
 mod page;
 pub mod request;
 pub mod time;

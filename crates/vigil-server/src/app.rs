@@ -8,12 +8,13 @@ use metric_store::{EmbeddedStore, MetricStore};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
-use crate::config::Settings;
+use crate::{alarms::Alarming, config::Settings};
 
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn MetricStore>,
+    pub alarms: Alarming,
     pub settings: Arc<Settings>,
 }
 
@@ -58,8 +59,10 @@ pub async fn serve(
             )
         })?;
     let store: Arc<dyn MetricStore> = Arc::new(store);
+    let alarms = Alarming::open(&settings.data_dir)?;
     let state = AppState {
         store: store.clone(),
+        alarms,
         settings: Arc::new(settings),
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");

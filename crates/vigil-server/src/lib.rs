@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod alarms;
 pub mod api;
 pub mod app;
 pub mod config;

@@ -5,3 +5,4 @@ mod api;
 mod bad_input;
 mod common;
 mod durability;
+mod notifications;

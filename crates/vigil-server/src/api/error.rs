@@ -56,6 +56,20 @@ impl ApiError {
         }
     }
 
+    /// 503 for a failure of our own storage; the cause goes to the log, not the client.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "The service could not process the request; try again",
+        )
+    }
+
+    /// falcon's bare 404, which monasca-api answers for an unknown id.
+    pub fn not_found() -> Self {
+        Self::bare(StatusCode::NOT_FOUND)
+    }
+
     pub fn multiple_metrics() -> Self {
         Self::new(
             StatusCode::CONFLICT,
@@ -71,11 +85,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "metric store failed");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Service unavailable",
-            "The metric store could not process the request",
-        )
+        Self::unavailable()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The Monasca v2.0 API, as `openstack/monasca-api` serves it.
 
+mod body;
 mod metrics;
+mod notification_methods;
 mod params;
 mod validate;
 mod versions;
@@ -24,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/{version}", get(versions::get))
         .route("/{version}/", get(versions::get))
         .merge(metrics::router())
+        .merge(notification_methods::router())
         .route("/healthcheck", get(healthcheck).head(healthcheck_head))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

@@ -197,6 +197,51 @@ impl Query {
         }
     }
 
+    /// A numeric row offset, as the alarming lists page (`0` when absent).
+    pub fn row_offset(&self) -> Result<usize, ApiError> {
+        match self.offset() {
+            None => Ok(0),
+            Some(o) => o.parse::<usize>().map_err(|_| {
+                ApiError::unprocessable(format!("Offset value {o} must be an integer"))
+            }),
+        }
+    }
+
+    /// `sort_by=field [asc|desc],...` checked against `allowed`; true means descending.
+    pub fn sort_by(&self, allowed: &[&str]) -> Result<Vec<(String, bool)>, ApiError> {
+        let mut out = Vec::new();
+        for raw in self.all("sort_by") {
+            for item in raw.split(',') {
+                let words: Vec<&str> = item.split_whitespace().collect();
+                let (field, desc) = match words.as_slice() {
+                    [f] => (*f, false),
+                    [f, "asc"] => (*f, false),
+                    [f, "desc"] => (*f, true),
+                    [_, d] => {
+                        return Err(ApiError::unprocessable(format!(
+                            "sort_by value {d} must be 'asc' or 'desc'"
+                        )));
+                    }
+                    _ => return Err(ApiError::unprocessable(format!("Invalid sort_by {item}"))),
+                };
+                if !allowed.contains(&field) {
+                    return Err(ApiError::unprocessable(format!(
+                        "sort_by field {field} must be one of [{}]",
+                        allowed.join(",")
+                    )));
+                }
+                out.push((field.to_string(), desc));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Links for a list paged by row offset: `next` carries `offset + limit`.
+    pub fn row_links(&self, base: &str, offset: usize, limit: usize, more: bool) -> Vec<Link> {
+        let next = more.then(|| (offset + limit).to_string());
+        self.links(base, next.as_deref())
+    }
+
     /// The `self` link, plus `next` carrying `offset` when there is more.
     pub fn links(&self, base: &str, next_offset: Option<&str>) -> Vec<Link> {
         let mut links = vec![Link {

@@ -232,19 +232,22 @@ struct FastMetric<'a> {
     #[serde(borrow)]
     name: Cow<'a, str>,
     #[serde(default, borrow, deserialize_with = "present_map")]
-    dimensions: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+    dimensions: Option<RawDims<'a>>,
     timestamp: f64,
     value: f64,
     #[serde(default, borrow)]
     value_meta: Option<&'a serde_json::value::RawValue>,
 }
 
+/// Dimensions as they appear in the body, borrowed where no unescaping was needed.
+type RawDims<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
+
 /// A present `dimensions` must be an object: `null` is an error upstream, not "no dimensions".
-fn present_map<'de, D>(d: D) -> Result<Option<BTreeMap<Cow<'de, str>, Cow<'de, str>>>, D::Error>
+fn present_map<'de, D>(d: D) -> Result<Option<RawDims<'de>>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    <BTreeMap<Cow<'de, str>, Cow<'de, str>> as serde::Deserialize>::deserialize(d).map(Some)
+    <RawDims<'de> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 impl FastMetric<'_> {

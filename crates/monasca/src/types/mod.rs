@@ -1,5 +1,9 @@
 //! Monasca v2.0 wire types, shared by the client and the server so they cannot drift.
 
+mod alarming;
+
+pub use alarming::*;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

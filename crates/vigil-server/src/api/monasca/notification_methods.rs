@@ -1,0 +1,438 @@
+//! `/v2.0/notification-methods`: where alarm actions send.
+
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
+    routing::get,
+};
+use monasca::types::{Envelope, NotificationMethod, NotificationMethodType, SelfLink};
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Map, Value};
+
+use super::{BaseUrl, Tenant, body, params::Query};
+use crate::{alarms::db::new_id, api::error::ApiError, app::AppState};
+
+/// The types this server can send.
+pub const TYPES: [&str; 3] = ["EMAIL", "PAGERDUTY", "WEBHOOK"];
+const VALID_PERIODS: [i64; 2] = [0, 60];
+const SORT_FIELDS: [&str; 6] = ["id", "name", "type", "address", "updated_at", "created_at"];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v2.0/notification-methods", get(list).post(create))
+        .route("/v2.0/notification-methods/types", get(types))
+        .route(
+            "/v2.0/notification-methods/{id}",
+            get(show).put(replace).patch(patch).delete(delete),
+        )
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "Bad Request", msg)
+}
+
+/// A validated notification method body.
+struct Fields {
+    name: String,
+    kind: String,
+    address: String,
+    period: i64,
+}
+
+/// monasca-api's schema and address checks, with its messages. `period_required` is the PUT
+/// rule; POST defaults it to 0.
+fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
+    let Value::Object(m) = v else {
+        return Err(bad("expected a dictionary"));
+    };
+    if let Some(k) = m
+        .keys()
+        .find(|k| !matches!(k.as_str(), "name" | "type" | "address" | "period"))
+    {
+        return Err(bad(format!("extra keys not allowed @ data['{k}']")));
+    }
+    let string = |key: &str, max: usize| -> Result<String, ApiError> {
+        match m.get(key) {
+            None => Err(bad(format!("required key not provided @ data['{key}']"))),
+            Some(Value::String(s)) if s.chars().count() > max => Err(bad(format!(
+                "length of value must be at most {max} for dictionary value @ data['{key}']"
+            ))),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(bad(format!(
+                "expected str for dictionary value @ data['{key}']"
+            ))),
+        }
+    };
+    let name = string("name", 250)?;
+    let kind = string("type", usize::MAX)?.to_uppercase();
+    let address = string("address", 512)?;
+    let period = match m.get("period") {
+        None if period_required => return Err(bad("Period is required")),
+        None => 0,
+        Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| bad(format!("Period {s} must be a valid integer")))?,
+        Some(_) => {
+            return Err(bad("expected int for dictionary value @ data['period']"));
+        }
+    };
+    if !VALID_PERIODS.contains(&period) {
+        return Err(bad(format!(
+            "{period} is not in the configured list of valid periods: [0, 60]"
+        )));
+    }
+    match kind.as_str() {
+        "EMAIL" => {
+            let ok = address
+                .split_once('@')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+            if !ok {
+                return Err(bad(format!("Address {address} is not of correct format")));
+            }
+        }
+        "WEBHOOK" => match url::Url::parse(&address) {
+            Err(_) => {
+                return Err(bad(format!("Address {address} does not have URL scheme")));
+            }
+            Ok(u) if u.host_str().is_none_or(str::is_empty) => {
+                return Err(bad(format!(
+                    "Address {address} does not have network location"
+                )));
+            }
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                return Err(bad(format!(
+                    "Address {address} scheme is not in ['http', 'https']"
+                )));
+            }
+            Ok(_) => {}
+        },
+        _ => {}
+    }
+    if !TYPES.contains(&kind.as_str()) {
+        return Err(bad(format!("Not a valid notification method type {kind} ")));
+    }
+    Ok(Fields {
+        name,
+        kind,
+        address,
+        period,
+    })
+}
+
+fn collection(base: &BaseUrl) -> String {
+    let url = base.url();
+    match url.find("/v2.0/notification-methods") {
+        Some(i) => format!("{}/v2.0/notification-methods", &url[..i]),
+        None => url,
+    }
+}
+
+fn to_wire(base: &str, id: String, f: Fields) -> NotificationMethod {
+    NotificationMethod {
+        links: vec![SelfLink {
+            href: format!("{base}/{id}"),
+            rel: "self".into(),
+        }],
+        id,
+        name: f.name,
+        kind: f.kind,
+        address: f.address,
+        period: f.period,
+    }
+}
+
+fn load(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<Fields>, rusqlite::Error> {
+    conn.query_row(
+        "SELECT name, type, address, period FROM notification_method WHERE tenant_id = ?1 AND id = ?2",
+        params![tenant, id],
+        |r| {
+            Ok(Fields {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                address: r.get(2)?,
+                period: r.get(3)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+async fn create(
+    Tenant(tenant): Tenant,
+    State(state): State<AppState>,
+    base: BaseUrl,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<NotificationMethod>), ApiError> {
+    body::require_json(&headers)?;
+    let v = body::json(body, state.settings.max_body_bytes).await?;
+    let f = validate(&v, false)?;
+    let id = new_id();
+    let (id2, name, kind, address, period) = (
+        id.clone(),
+        f.name.clone(),
+        f.kind.clone(),
+        f.address.clone(),
+        f.period,
+    );
+    state
+        .alarms
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let taken: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM notification_method WHERE tenant_id = ?1 AND name = ?2",
+                    params![tenant, name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "AlreadyExistsException",
+                    format!("A notification method with the name {name} already exists"),
+                ));
+            }
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO notification_method (id, tenant_id, name, type, address, period, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                params![id2, tenant, name, kind, address, period, now],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(to_wire(&collection(&base), id, f)),
+    ))
+}
+
+async fn list(
+    Tenant(tenant): Tenant,
+    State(state): State<AppState>,
+    base: BaseUrl,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Envelope<NotificationMethod>>, ApiError> {
+    let q = Query::parse(raw.as_deref());
+    let sort = q.sort_by(&SORT_FIELDS)?;
+    let offset = q.row_offset()?;
+    let limit = q.limit()?;
+    let mut order: Vec<String> = sort
+        .iter()
+        .map(|(f, desc)| format!("{f} {}", if *desc { "DESC" } else { "ASC" }))
+        .collect();
+    if !sort.iter().any(|(f, _)| f == "id") {
+        order.push("id ASC".into());
+    }
+    let sql = format!(
+        "SELECT id, name, type, address, period FROM notification_method WHERE tenant_id = ?1 ORDER BY {} LIMIT ?2 OFFSET ?3",
+        order.join(", ")
+    );
+    let rows = state
+        .alarms
+        .db
+        .call(move |conn| {
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt
+                .query_map(params![tenant, limit as i64 + 1, offset as i64], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        Fields {
+                            name: r.get(1)?,
+                            kind: r.get(2)?,
+                            address: r.get(3)?,
+                            period: r.get(4)?,
+                        },
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await?;
+    let more = rows.len() > limit;
+    let coll = collection(&base);
+    let elements = rows
+        .into_iter()
+        .take(limit)
+        .map(|(id, f)| to_wire(&coll, id, f))
+        .collect();
+    Ok(Json(Envelope {
+        links: q.row_links(&base.url(), offset, limit, more),
+        elements,
+    }))
+}
+
+async fn show(
+    Tenant(tenant): Tenant,
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+) -> Result<Json<NotificationMethod>, ApiError> {
+    let id2 = id.clone();
+    let f = state
+        .alarms
+        .db
+        .call(move |conn| load(conn, &tenant, &id2)?.ok_or_else(ApiError::not_found))
+        .await?;
+    Ok(Json(to_wire(&collection(&base), id, f)))
+}
+
+async fn update(
+    tenant: String,
+    state: &AppState,
+    base: &BaseUrl,
+    id: String,
+    headers: &HeaderMap,
+    body: Body,
+    partial: bool,
+) -> Result<Json<NotificationMethod>, ApiError> {
+    body::require_json(headers)?;
+    let v = body::json(body, state.settings.max_body_bytes).await?;
+    let (t2, id2) = (tenant.clone(), id.clone());
+    let v = if partial {
+        let Value::Object(mut m) = v else {
+            return Err(bad("expected a dictionary"));
+        };
+        // PATCH: what is not given keeps its stored value.
+        let old = state
+            .alarms
+            .db
+            .call(move |conn| load(conn, &t2, &id2)?.ok_or_else(ApiError::not_found))
+            .await?;
+        let mut full = Map::new();
+        full.insert(
+            "name".into(),
+            m.remove("name").unwrap_or(Value::String(old.name)),
+        );
+        full.insert(
+            "type".into(),
+            m.remove("type").unwrap_or(Value::String(old.kind)),
+        );
+        full.insert(
+            "address".into(),
+            m.remove("address").unwrap_or(Value::String(old.address)),
+        );
+        full.insert(
+            "period".into(),
+            m.remove("period").unwrap_or(Value::from(old.period)),
+        );
+        full.extend(m);
+        Value::Object(full)
+    } else {
+        v
+    };
+    let f = validate(&v, true)?;
+    let (id2, name, kind, address, period) = (
+        id.clone(),
+        f.name.clone(),
+        f.kind.clone(),
+        f.address.clone(),
+        f.period,
+    );
+    state
+        .alarms
+        .db
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let other: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM notification_method WHERE tenant_id = ?1 AND name = ?2 AND id != ?3",
+                    params![tenant, name, id2],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(other) = other {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "AlreadyExistsException",
+                    format!("A notification method with name {name} already exists with id {other}"),
+                ));
+            }
+            let n = tx.execute(
+                "UPDATE notification_method SET name = ?1, type = ?2, address = ?3, period = ?4, updated_at = ?5 WHERE tenant_id = ?6 AND id = ?7",
+                params![name, kind, address, period, now_ms(), tenant, id2],
+            )?;
+            if n == 0 {
+                return Err(ApiError::not_found());
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(to_wire(&collection(base), id, f)))
+}
+
+async fn replace(
+    Tenant(tenant): Tenant,
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<NotificationMethod>, ApiError> {
+    update(tenant, &state, &base, id, &headers, body, false).await
+}
+
+async fn patch(
+    Tenant(tenant): Tenant,
+    State(state): State<AppState>,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<NotificationMethod>, ApiError> {
+    update(tenant, &state, &base, id, &headers, body, true).await
+}
+
+async fn delete(
+    Tenant(tenant): Tenant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .alarms
+        .db
+        .call(move |conn| {
+            let n = conn.execute(
+                "DELETE FROM notification_method WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant, id],
+            )?;
+            if n == 0 {
+                return Err(ApiError::not_found());
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn types(
+    _: Tenant,
+    base: BaseUrl,
+    RawQuery(raw): RawQuery,
+) -> Json<Envelope<NotificationMethodType>> {
+    let q = Query::parse(raw.as_deref());
+    Json(Envelope {
+        links: q.links(&base.url(), None),
+        elements: TYPES
+            .iter()
+            .map(|t| NotificationMethodType {
+                kind: (*t).to_string(),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Interop test: the real python-monascaclient 2.8.0 CLI (`monasca`) against `vigil serve`.
+#
+# Usage: tests/interop/monascaclient.sh
+#
+# Environment:
+#   VIGIL_BIN       server binary            [default: $REPO/target/debug/vigil]
+#                   (this script builds nothing: run `cargo build -p vigil-server` first)
+#   INTEROP_VENV    virtualenv for the CLI   [default: $REPO/target/interop-venv]
+#                   (created on first use, reused when it already has monasca 2.8.0)
+#   INTEROP_PYTHON  interpreter for the venv [default: python3.11, else python3]
+#   INTEROP_KEEP    set to 1 to keep the server's data dir and log after the run
+#
+# Needs the pins file $REPO/../shared/reference/pins/python-monascaclient-2.8.0.txt and
+# PyPI access the first time the venv is built. Only 127.0.0.1 is used.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CLIENT_VERSION="2.8.0"
+PINS="$REPO/../shared/reference/pins/python-monascaclient-$CLIENT_VERSION.txt"
+VENV="${INTEROP_VENV:-$REPO/target/interop-venv}"
+VIGIL_BIN="${VIGIL_BIN:-$REPO/target/debug/vigil}"
+
+die() {
+    echo "monascaclient interop: $*" >&2
+    exit 2
+}
+
+# --- 1. the venv with the pinned CLI ------------------------------------------------------
+venv_ok() {
+    [[ -x "$VENV/bin/python" && -x "$VENV/bin/monasca" ]] &&
+        "$VENV/bin/python" - "$CLIENT_VERSION" <<'EOF' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+sys.exit(0 if version("python-monascaclient") == sys.argv[1] else 1)
+EOF
+}
+
+if venv_ok; then
+    echo "using venv $VENV (python-monascaclient $CLIENT_VERSION)"
+else
+    [[ -f "$PINS" ]] || die "pins file not found: $PINS
+(the shared/ folder must sit beside the repository checkout: $(dirname "$REPO")/shared)"
+    PY="${INTEROP_PYTHON:-}"
+    if [[ -z "$PY" ]]; then
+        if command -v python3.11 >/dev/null 2>&1; then PY=python3.11; else PY=python3; fi
+    fi
+    command -v "$PY" >/dev/null 2>&1 || die "no python interpreter '$PY' (set INTEROP_PYTHON)"
+    echo "creating venv $VENV with $("$PY" -V 2>&1) and python-monascaclient==$CLIENT_VERSION"
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV" || die "cannot create the venv $VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -c "$PINS" "python-monascaclient==$CLIENT_VERSION" ||
+        die "pip install of python-monascaclient==$CLIENT_VERSION failed"
+    venv_ok || die "the venv $VENV has no working monasca $CLIENT_VERSION after install"
+fi
+
+# --- 2. the server binary -------------------------------------------------------------------
+[[ -x "$VIGIL_BIN" ]] || die "server binary not found: $VIGIL_BIN (run: cargo build -p vigil-server)"
+
+# --- 3. start the server on a free loopback port ---------------------------------------------
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/vigil-interop.XXXXXX")"
+SERVER_PID=""
+TEST_PID=""
+cleanup() {
+    local rc=$?
+    if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
+        kill "$TEST_PID" 2>/dev/null || true
+        wait "$TEST_PID" 2>/dev/null || true
+    fi
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ $rc -ne 0 && -s "$WORK/server.log" ]]; then
+        echo "--- last lines of the server log ($WORK/server.log) ---" >&2
+        tail -n 20 "$WORK/server.log" >&2 || true
+    fi
+    if [[ "${INTEROP_KEEP:-0}" == 1 ]]; then
+        echo "kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    "$VENV/bin/python" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+health() {
+    "$VENV/bin/python" - "$1" <<'EOF' >/dev/null 2>&1
+import sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/healthcheck" % sys.argv[1], timeout=2) as r:
+    sys.exit(0 if r.status == 200 else 1)
+EOF
+}
+
+started=""
+for attempt in 1 2 3; do
+    PORT="$(free_port)"
+    VIGIL_LOG="${VIGIL_LOG:-warn}" "$VIGIL_BIN" serve --bind "127.0.0.1:$PORT" \
+        --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        if health "$PORT"; then
+            started=1
+            break
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -n "$started" ]] && break
+    # The port may have been taken between picking and binding: try another one.
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+    echo "server did not come up on port $PORT (attempt $attempt)" >&2
+done
+[[ -n "$started" ]] || die "vigil did not answer GET /healthcheck; see $WORK/server.log"
+echo "vigil $("$VIGIL_BIN" --version 2>/dev/null | awk '{print $2}') listening on 127.0.0.1:$PORT (pid $SERVER_PID)"
+
+# --- 4. the tests ----------------------------------------------------------------------------
+# In the background, so that a signal to this script is handled at once (see cleanup).
+VIGIL_PORT="$PORT" MONASCA_BIN="$VENV/bin/monasca" \
+    "$VENV/bin/python" "$HERE/test_monascaclient.py" &
+TEST_PID=$!
+rc=0
+wait "$TEST_PID" || rc=$?
+TEST_PID=""
+exit "$rc"
