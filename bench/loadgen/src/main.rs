@@ -1,1 +1,676 @@
-fn main() {}
+//! `vigil-loadgen`: the load generator and query probe behind `bench/run.sh`.
+//!
+//! `ingest` posts a synthetic fleet (names x hosts series, `points` samples 30 s apart ending
+//! now) through `POST /v2.0/metrics`, time-major, in pre-serialized JSON batches, over one or
+//! more HTTP/1.1 connections, and reports throughput and per-request latency.
+//!
+//! `query` runs a fixed mix of Monasca reads against that fleet, checks every answer against
+//! what `ingest` wrote, and reports median and p99 latency per query.
+//!
+//! Both print aligned tables; `--summary FILE` also writes `key=value` lines for scripts.
+
+use std::{
+    fmt::Write as _,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use clap::{Args, Parser, Subcommand};
+use serde_json::Value;
+
+/// Spacing of the generated samples.
+const STEP_MS: i64 = 30_000;
+
+#[derive(Parser)]
+#[command(
+    name = "vigil-loadgen",
+    about = "Load generator for the Vigil benchmark"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Post the synthetic fleet and report ingest throughput and latency.
+    Ingest(IngestArgs),
+    /// Run the fixed query mix against an ingested fleet and report latencies.
+    Query(QueryArgs),
+}
+
+#[derive(Args)]
+struct Target {
+    /// Server base URL (the `/v2.0` prefix is added).
+    #[arg(long, default_value = "http://127.0.0.1:8070")]
+    url: String,
+    /// Tenant sent as `X-Auth-Token`.
+    #[arg(long, default_value = "bench")]
+    tenant: String,
+}
+
+#[derive(Args, Clone, Copy)]
+struct Fleet {
+    /// Metric names.
+    #[arg(long, default_value_t = 10)]
+    names: usize,
+    /// Hosts (`hostname=host-NNNN`, `service=svc-(host % 10)`), one series per name each.
+    #[arg(long, default_value_t = 1000)]
+    hosts: usize,
+    /// Samples per series, 30 s apart, the last one now.
+    #[arg(long, default_value_t = 100)]
+    points: usize,
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    fleet: Fleet,
+    /// Points per POST.
+    #[arg(long, default_value_t = 5000)]
+    batch: usize,
+    /// Concurrent HTTP/1.1 connections, one task each.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// Also write the results as `key=value` lines here.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    fleet: Fleet,
+    /// Timed runs of each query.
+    #[arg(long, default_value_t = 200)]
+    iterations: usize,
+    /// Untimed runs of each query first.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// `start_time` of the queries, this many minutes ago (must cover the ingested samples).
+    #[arg(long, default_value_t = 180)]
+    lookback_minutes: i64,
+    /// Also write the results as `key=value` lines here.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Ingest(a) => ingest(a).await,
+            Command::Query(a) => query(a).await,
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fleet
+
+fn metric_name(n: usize) -> String {
+    const NAMES: [&str; 10] = [
+        "cpu.idle_perc",
+        "cpu.user_perc",
+        "cpu.system_perc",
+        "mem.usable_perc",
+        "disk.space_used_perc",
+        "load.avg_1_min",
+        "net.in_bytes_sec",
+        "net.out_bytes_sec",
+        "io.read_kbytes_sec",
+        "io.write_kbytes_sec",
+    ];
+    match NAMES.get(n) {
+        Some(s) => (*s).to_string(),
+        None => format!("bench.metric_{n:04}"),
+    }
+}
+
+fn host_name(h: usize) -> String {
+    format!("host-{h:04}")
+}
+
+/// The value of sample `i` of series (`n`, `h`): deterministic, in [0, 100).
+fn sample_value(n: usize, h: usize, i: usize) -> f64 {
+    ((n * 13 + h * 31 + i * 7) % 1000) as f64 / 10.0
+}
+
+/// Time-major JSON batches: every series at t0, then t1, ...; each batch with its point count.
+fn build_bodies(f: Fleet, batch: usize, t0: i64) -> Vec<(usize, String)> {
+    let names: Vec<String> = (0..f.names).map(metric_name).collect();
+    let hosts: Vec<String> = (0..f.hosts).map(host_name).collect();
+    let mut bodies = Vec::new();
+    let mut body = String::new();
+    let mut count = 0;
+    for i in 0..f.points {
+        let ts = t0 + i as i64 * STEP_MS;
+        for (n, name) in names.iter().enumerate() {
+            for (h, host) in hosts.iter().enumerate() {
+                body.push(if count == 0 { '[' } else { ',' });
+                let _ = write!(
+                    body,
+                    r#"{{"name":"{name}","dimensions":{{"hostname":"{host}","service":"svc-{}"}},"timestamp":{ts},"value":{}}}"#,
+                    h % 10,
+                    sample_value(n, h, i),
+                );
+                count += 1;
+                if count == batch {
+                    body.push(']');
+                    bodies.push((count, std::mem::take(&mut body)));
+                    count = 0;
+                }
+            }
+        }
+    }
+    if count > 0 {
+        body.push(']');
+        bodies.push((count, body));
+    }
+    bodies
+}
+
+// ---------------------------------------------------------------------------------------------
+// ingest
+
+async fn ingest(a: IngestArgs) -> Result<()> {
+    let f = a.fleet;
+    ensure!(a.batch > 0, "--batch must be positive");
+    ensure!(a.connections > 0, "--connections must be positive");
+    ensure!(f.names * f.hosts * f.points > 0, "the fleet is empty");
+    let base = a.target.url.trim_end_matches('/').to_string();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let end = now - now.rem_euclid(1000);
+    let t0 = end - (f.points as i64 - 1) * STEP_MS;
+
+    let prep = Instant::now();
+    let bodies = build_bodies(f, a.batch, t0);
+    let prep = prep.elapsed();
+    let total_points: usize = bodies.iter().map(|b| b.0).sum();
+    let total_bytes: usize = bodies.iter().map(|b| b.1.len()).sum();
+    let batches = bodies.len();
+
+    // One client per task, each held to a single HTTP/1.1 connection, opened before timing.
+    let mut clients = Vec::with_capacity(a.connections);
+    for _ in 0..a.connections {
+        let c = client()?;
+        let r = c
+            .get(format!("{base}/"))
+            .header("X-Auth-Token", &a.target.tenant)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {base}"))?;
+        ensure!(r.status().is_success(), "GET {base}/: {}", r.status());
+        r.bytes().await?;
+        clients.push(c);
+    }
+
+    let url = format!("{base}/v2.0/metrics");
+    let queue = Arc::new(Mutex::new(bodies.into_iter()));
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in clients {
+        let queue = queue.clone();
+        let url = url.clone();
+        let tenant = a.target.tenant.clone();
+        tasks.spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let next = queue.lock().map_err(|_| anyhow!("queue poisoned"))?.next();
+                let Some((_, body)) = next else { break };
+                let t = Instant::now();
+                let r = c
+                    .post(&url)
+                    .header("X-Auth-Token", &tenant)
+                    .header("Content-Type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .with_context(|| format!("POST {url}"))?;
+                let status = r.status();
+                let text = r.bytes().await?;
+                lat.push(t.elapsed());
+                if status.as_u16() != 204 {
+                    bail!(
+                        "POST {url}: {status}: {}",
+                        String::from_utf8_lossy(&text)
+                            .chars()
+                            .take(500)
+                            .collect::<String>()
+                    );
+                }
+            }
+            Ok::<_, anyhow::Error>(lat)
+        });
+    }
+    let mut lat = Vec::with_capacity(batches);
+    while let Some(r) = tasks.join_next().await {
+        lat.extend(r.context("ingest task panicked")??);
+    }
+    let elapsed = start.elapsed();
+    ensure!(
+        lat.len() == batches,
+        "sent {} of {batches} batches",
+        lat.len()
+    );
+    lat.sort();
+
+    let secs = elapsed.as_secs_f64();
+    let pps = total_points as f64 / secs;
+    let (p50, p99, max) = (pct(&lat, 0.50), pct(&lat, 0.99), pct(&lat, 1.0));
+    println!(
+        "ingest: {} points = {} names x {} hosts x {} points, {batches} batches of {}, {} connection{}",
+        group(total_points as f64),
+        f.names,
+        f.hosts,
+        f.points,
+        a.batch,
+        a.connections,
+        if a.connections == 1 { "" } else { "s" }
+    );
+    let rows = vec![
+        row([
+            "request bodies (untimed)",
+            &format!(
+                "{:.1} MB JSON, {:.0} B/point, built in {:.2} s",
+                total_bytes as f64 / 1e6,
+                total_bytes as f64 / total_points as f64,
+                prep.as_secs_f64()
+            ),
+        ]),
+        row(["total time", &format!("{secs:.2} s")]),
+        row([
+            "throughput",
+            &format!(
+                "{} points/s ({:.1} MB/s)",
+                group(pps),
+                total_bytes as f64 / 1e6 / secs
+            ),
+        ]),
+        row([
+            "POST latency",
+            &format!(
+                "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                ms(p50),
+                ms(p99),
+                ms(max)
+            ),
+        ]),
+    ];
+    print_table(&["", ""], &rows, 2);
+
+    if let Some(path) = &a.summary {
+        let s = format!(
+            "points={total_points}\nbatches={batches}\nconnections={}\nbody_bytes={total_bytes}\n\
+             seconds={secs:.4}\npoints_per_s={pps:.0}\np50_ms={:.2}\np99_ms={:.2}\nmax_ms={:.2}\n",
+            a.connections,
+            ms(p50),
+            ms(p99),
+            ms(max)
+        );
+        std::fs::write(path, s).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// query
+
+type Check = Box<dyn Fn(&[Value]) -> Result<String>>;
+
+struct Probe {
+    key: &'static str,
+    label: &'static str,
+    path: String,
+    check: Check,
+}
+
+async fn query(a: QueryArgs) -> Result<()> {
+    let f = a.fleet;
+    ensure!(a.iterations > 0, "--iterations must be positive");
+    ensure!(f.names * f.hosts * f.points > 0, "the fleet is empty");
+    let base = a.target.url.trim_end_matches('/').to_string();
+    let start = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(a.lookback_minutes);
+    let st = start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let name = metric_name(0);
+    let host_idx = 1.min(f.hosts - 1);
+    let host = host_name(host_idx);
+    let span_s = (f.points as i64 - 1) * STEP_MS / 1000;
+    // Buckets a series' samples fall into with `period` seconds, whatever the alignment.
+    let buckets = move |period: i64| ((span_s / period).max(1), span_s / period + 2);
+
+    let (hosts, points, names) = (f.hosts, f.points, f.names);
+    let probes = vec![
+        Probe {
+            key: "raw",
+            label: "measurements, 1 series",
+            path: format!(
+                "/v2.0/metrics/measurements?name={name}&dimensions=hostname:{host}&start_time={st}"
+            ),
+            check: Box::new(move |els| {
+                let [el] = els else {
+                    bail!("{} elements, want 1", els.len())
+                };
+                let rows = array(&el["measurements"])?;
+                ensure!(
+                    rows.len() == points,
+                    "{} measurements, want {points}",
+                    rows.len()
+                );
+                for (i, r) in rows.iter().enumerate() {
+                    let v = r[1].as_f64().context("measurement without a value")?;
+                    let want = sample_value(0, host_idx, i);
+                    ensure!(v == want, "measurement {i} is {v}, want {want}");
+                }
+                Ok(format!("{} measurements", rows.len()))
+            }),
+        },
+        Probe {
+            key: "stats_1",
+            label: "statistics avg, 1 series, 60 s",
+            path: format!(
+                "/v2.0/metrics/statistics?name={name}&dimensions=hostname:{host}\
+                 &statistics=avg&period=60&start_time={st}"
+            ),
+            check: Box::new(move |els| {
+                let [el] = els else {
+                    bail!("{} elements, want 1", els.len())
+                };
+                let n = stat_rows(el)?;
+                let (lo, hi) = buckets(60);
+                ensure!((lo..=hi).contains(&n), "{n} buckets, want {lo}..={hi}");
+                Ok(format!("{n} buckets"))
+            }),
+        },
+        Probe {
+            key: "stats_group",
+            label: "statistics avg group_by=hostname, 300 s",
+            path: format!(
+                "/v2.0/metrics/statistics?name={name}&statistics=avg&period=300\
+                 &group_by=hostname&start_time={st}"
+            ),
+            check: Box::new(move |els| {
+                let mut seen = std::collections::BTreeSet::new();
+                let mut n = 0;
+                for el in els {
+                    let h = el["dimensions"]["hostname"]
+                        .as_str()
+                        .context("group without a hostname")?;
+                    seen.insert(h.to_string());
+                    n += stat_rows(el)?;
+                }
+                ensure!(seen.len() == hosts, "{} groups, want {hosts}", seen.len());
+                let (lo, hi) = buckets(300);
+                let (lo, hi) = (lo * hosts as i64, hi * hosts as i64);
+                ensure!((lo..=hi).contains(&n), "{n} buckets, want {lo}..={hi}");
+                Ok(format!("{} groups, {n} buckets", seen.len()))
+            }),
+        },
+        Probe {
+            key: "stats_merged",
+            label: "statistics avg merge_metrics, 300 s",
+            path: format!(
+                "/v2.0/metrics/statistics?name={name}&statistics=avg&period=300\
+                 &merge_metrics=true&start_time={st}"
+            ),
+            check: Box::new(move |els| {
+                let [el] = els else {
+                    bail!("{} elements, want 1", els.len())
+                };
+                let n = stat_rows(el)?;
+                let (lo, hi) = buckets(300);
+                ensure!((lo..=hi).contains(&n), "{n} buckets, want {lo}..={hi}");
+                Ok(format!("{hosts} series, {n} buckets"))
+            }),
+        },
+        Probe {
+            key: "names",
+            label: "metric names",
+            path: "/v2.0/metrics/names".to_string(),
+            check: Box::new(move |els| {
+                ensure!(els.len() == names, "{} names, want {names}", els.len());
+                for n in 0..names {
+                    let want = metric_name(n);
+                    ensure!(
+                        els.iter().any(|e| e["name"] == want.as_str()),
+                        "name {want} missing"
+                    );
+                }
+                Ok(format!("{} names", els.len()))
+            }),
+        },
+        Probe {
+            key: "dim_values",
+            label: "dimension values of hostname",
+            path: "/v2.0/metrics/dimensions/names/values?dimension_name=hostname".to_string(),
+            check: Box::new(move |els| {
+                ensure!(els.len() == hosts, "{} values, want {hosts}", els.len());
+                ensure!(
+                    els.iter().all(|e| e["dimension_value"]
+                        .as_str()
+                        .is_some_and(|v| v.starts_with("host-"))),
+                    "values are not hostnames"
+                );
+                Ok(format!("{} values", els.len()))
+            }),
+        },
+        Probe {
+            key: "metric_list",
+            label: "metric-list, 1 name",
+            path: format!("/v2.0/metrics?name={name}"),
+            check: Box::new(move |els| {
+                ensure!(els.len() == hosts, "{} metrics, want {hosts}", els.len());
+                ensure!(
+                    els.iter().all(|e| e["name"] == name.as_str()),
+                    "metric of another name"
+                );
+                Ok(format!("{} metrics", els.len()))
+            }),
+        },
+    ];
+
+    let c = client()?;
+    println!(
+        "query mix: {} timed runs of each query after {} warm-up, one HTTP/1.1 connection, \
+         start_time={st}",
+        a.iterations, a.warmup
+    );
+    let mut rows = Vec::new();
+    let mut summary = String::new();
+    for p in &probes {
+        let url = format!("{base}{}", p.path);
+        let mut answer = String::new();
+        let mut pages = 0;
+        for _ in 0..a.warmup {
+            fetch_all(&c, &a.target.tenant, &url).await?;
+        }
+        let mut lat = Vec::with_capacity(a.iterations);
+        for _ in 0..a.iterations {
+            let (d, n, els) = fetch_all(&c, &a.target.tenant, &url).await?;
+            answer = (p.check)(&els).with_context(|| format!("{}: GET {url}", p.label))?;
+            pages = n;
+            lat.push(d);
+        }
+        lat.sort();
+        let (p50, p99) = (ms(pct(&lat, 0.50)), ms(pct(&lat, 0.99)));
+        let mean = ms(lat.iter().sum::<Duration>()) / lat.len() as f64;
+        if pages > 1 {
+            answer.push_str(&format!(" ({pages} pages)"));
+        }
+        rows.push(row([
+            p.label,
+            &answer,
+            &format!("{p50:.2}"),
+            &format!("{p99:.2}"),
+            &format!("{mean:.2}"),
+        ]));
+        let _ = writeln!(
+            summary,
+            "{k}_p50_ms={p50:.2}\n{k}_p99_ms={p99:.2}\n{k}_mean_ms={mean:.2}\n{k}_answer={answer}",
+            k = p.key
+        );
+    }
+    print_table(
+        &["query", "answer", "p50 ms", "p99 ms", "mean ms"],
+        &rows,
+        2,
+    );
+    if let Some(path) = &a.summary {
+        std::fs::write(path, summary)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// GETs `url` and every `next` page after it: the time spent in requests (response bodies
+/// read, not parsed), the number of pages, and all elements.
+async fn fetch_all(
+    c: &reqwest::Client,
+    tenant: &str,
+    url: &str,
+) -> Result<(Duration, usize, Vec<Value>)> {
+    let mut url = url.to_string();
+    let mut spent = Duration::ZERO;
+    let mut pages = 0;
+    let mut elements = Vec::new();
+    loop {
+        let t = Instant::now();
+        let r = c
+            .get(&url)
+            .header("X-Auth-Token", tenant)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = r.status();
+        let body = r.bytes().await?;
+        spent += t.elapsed();
+        ensure!(
+            status.is_success(),
+            "GET {url}: {status}: {}",
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(500)
+                .collect::<String>()
+        );
+        let mut v: Value =
+            serde_json::from_slice(&body).with_context(|| format!("GET {url}: not JSON"))?;
+        pages += 1;
+        ensure!(pages <= 100, "GET {url}: more than 100 pages");
+        match v["elements"].take() {
+            Value::Array(els) => elements.extend(els),
+            _ => bail!("GET {url}: no elements"),
+        }
+        let next = v["links"].as_array().and_then(|ls| {
+            ls.iter()
+                .find(|l| l["rel"] == "next")
+                .and_then(|l| l["href"].as_str())
+        });
+        match next {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    Ok((spent, pages, elements))
+}
+
+fn array(v: &Value) -> Result<&Vec<Value>> {
+    v.as_array().context("expected an array")
+}
+
+/// Rows of a statistics element, each checked to hold an average in [0, 100).
+fn stat_rows(el: &Value) -> Result<i64> {
+    let rows = array(&el["statistics"])?;
+    for r in rows {
+        let avg = r[1].as_f64().context("statistics row without an avg")?;
+        ensure!((0.0..100.0).contains(&avg), "implausible avg {avg}");
+    }
+    Ok(rows.len() as i64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+fn client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .http1_only()
+        .pool_max_idle_per_host(1)
+        .no_proxy()
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+/// Nearest-rank percentile of sorted samples.
+fn pct(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `1234567.8` as `1,234,568`.
+fn group(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn row<const N: usize>(cells: [&str; N]) -> Vec<String> {
+    cells.iter().map(|s| (*s).to_string()).collect()
+}
+
+/// Prints rows under headers (an all-empty header row is skipped); the first `left` columns
+/// are left-aligned, the rest right-aligned.
+fn print_table(headers: &[&str], rows: &[Vec<String>], left: usize) {
+    let mut width: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::from("  ");
+        for (i, (c, w)) in cells.iter().zip(&width).enumerate() {
+            if i > 0 {
+                s.push_str("   ");
+            }
+            if i < left {
+                let _ = write!(s, "{c:<w$}");
+            } else {
+                let _ = write!(s, "{c:>w$}");
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    if headers.iter().any(|h| !h.is_empty()) {
+        line(headers.to_vec());
+        let rules: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
+        line(rules.iter().map(String::as_str).collect());
+    }
+    for r in rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+}

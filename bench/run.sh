@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# The Vigil benchmark: `bash bench/run.sh`.
+#
+# Builds the release binaries, then for each system under test starts a server on a fresh data
+# directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
+# and with 4 connections, records server CPU per point (/proc/PID/stat), memory (VmRSS/VmHWM)
+# and disk per point (du), runs the query mix (vigil-loadgen query) and times the `monasca`
+# CLI end to end; then prints one summary table with a column per system.
+#
+# Knobs (environment): BENCH_NAMES BENCH_HOSTS BENCH_POINTS BENCH_BATCH BENCH_ITERATIONS
+# BENCH_CLI_RUNS, BENCH_NO_BUILD=1 (use the binaries already in target/release), and
+# BENCH_PEERS (space-separated peer systems; see "Peers" below).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+NAMES=${BENCH_NAMES:-10}
+HOSTS=${BENCH_HOSTS:-1000}
+POINTS=${BENCH_POINTS:-100}
+BATCH=${BENCH_BATCH:-5000}
+ITERATIONS=${BENCH_ITERATIONS:-200}
+CLI_RUNS=${BENCH_CLI_RUNS:-20}
+PEERS=${BENCH_PEERS:-}
+TENANT=bench
+TOTAL_POINTS=$((NAMES * HOSTS * POINTS))
+FLEET=(--names "$NAMES" --hosts "$HOSTS" --points "$POINTS")
+
+VIGIL=$ROOT/target/release/vigil
+LOADGEN=$ROOT/target/release/vigil-loadgen
+MONASCA=$ROOT/target/release/monasca
+CLK_TCK=$(getconf CLK_TCK)
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-bench.XXXXXX")
+SERVER_PID=""
+PORT=""
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+die() { echo "bench: $*" >&2; exit 1; }
+section() { printf '\n=== %s\n' "$*"; }
+calc() { awk "BEGIN { printf \"%s\", $* }"; }   # calc 'sprintf("%.1f", 1/3)'
+
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+cleanup() {
+    stop_server
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The port a process listens on: from ss, else from a log line naming 127.0.0.1:PORT.
+listen_port() { # pid log
+    local port
+    port=$(ss -Htlnp 2>/dev/null | awk -v p="pid=$1," 'index($0, p) { n = split($4, a, ":"); print a[n]; exit }')
+    if [[ -z $port && -f $2 ]]; then
+        port=$(sed 's/\x1b\[[0-9;]*m//g' "$2" | sed -n 's/.*listening.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' | head -1)
+    fi
+    echo "$port"
+}
+
+# Waits until $1 (a URL) answers, failing if $SERVER_PID dies; sets READY_S to the seconds
+# since the server was started ($STARTED_AT).
+wait_ready() { # url log
+    for _ in $(seq 600); do
+        if curl -fsS -o /dev/null -H "X-Auth-Token: $TENANT" "$1" 2>/dev/null; then
+            READY_S=$(calc "sprintf(\"%.2f\", $EPOCHREALTIME - $STARTED_AT)")
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; die "server exited"; }
+        sleep 0.05
+    done
+    die "server not ready after 30 s"
+}
+
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }   # utime+stime
+mem_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }            # VmRSS, VmHWM
+disk_bytes() { du -sb "$1" | cut -f1; }
+mb() { calc "sprintf(\"%.0f\", $1 / 1024)"; }                                      # kB -> MiB
+kv() { sed -n "s/^$2=//p" "$1"; }                                                   # file key
+thousands() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }                               # 1234 -> 1,234
+
+# Results: R[system|row] = value; rows print in first-seen order, systems as columns.
+declare -A R
+ROWS=()
+SYSTEMS=()
+put() { # system row value
+    local r
+    R["$1|$2"]=$3
+    for r in "${ROWS[@]}"; do
+        if [[ $r == "$2" ]]; then return 0; fi
+    done
+    ROWS+=("$2")
+}
+
+# ---------------------------------------------------------------------------------------------
+# Build
+
+if [[ -z ${BENCH_NO_BUILD:-} ]]; then
+    section "build (release): vigil, vigil-loadgen, monasca"
+    cargo build --release -p vigil-server -p vigil-loadgen -p monasca-cli 2>&1 | tail -n 3
+fi
+for b in "$VIGIL" "$LOADGEN" "$MONASCA"; do [[ -x $b ]] || die "missing $b"; done
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
+echo "fleet:   $NAMES names x $HOSTS hosts x $POINTS points = $TOTAL_POINTS points, batches of $BATCH"
+
+# ---------------------------------------------------------------------------------------------
+# Vigil
+
+start_vigil() { # data-dir log
+    STARTED_AT=$EPOCHREALTIME
+    "$VIGIL" serve --bind 127.0.0.1:0 --data-dir "$1" 2>"$2" &
+    SERVER_PID=$!
+    PORT=""
+    for _ in $(seq 200); do
+        PORT=$(listen_port "$SERVER_PID" "$2")
+        [[ -n $PORT ]] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; die "vigil exited"; }
+        sleep 0.05
+    done
+    [[ -n $PORT ]] || die "vigil did not listen"
+    wait_ready "http://127.0.0.1:$PORT/healthcheck" "$2"
+}
+
+# One ingest run on a fresh data dir; leaves the server running. Sets INGEST_DIR.
+vigil_ingest() { # connections
+    local conns=$1 dir=$WORK/vigil-$1 log=$WORK/vigil-$1.log sum=$WORK/ingest-$1.txt
+    INGEST_DIR=$dir
+    section "vigil: ingest, $conns connection(s), fresh data dir"
+    start_vigil "$dir" "$log"
+    local rss0 cpu0 cpu1 rss hwm disk
+    rss0=$(mem_kb "$SERVER_PID" VmRSS)
+    cpu0=$(cpu_ticks "$SERVER_PID")
+    "$LOADGEN" ingest --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${FLEET[@]}" \
+        --batch "$BATCH" --connections "$conns" --summary "$sum"
+    cpu1=$(cpu_ticks "$SERVER_PID")
+    rss=$(mem_kb "$SERVER_PID" VmRSS)
+    hwm=$(mem_kb "$SERVER_PID" VmHWM)
+    disk=$(disk_bytes "$dir")
+    local cpu_s us_pt bpp
+    cpu_s=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK)")
+    us_pt=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK * 1e6 / $TOTAL_POINTS)")
+    bpp=$(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)")
+    echo "  server CPU                 ${cpu_s} s (user+sys) = ${us_pt} us/point"
+    echo "  server memory              VmRSS $(mb "$rss0") MiB idle -> $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
+    echo "  disk                       $disk bytes = $bpp bytes/point"
+
+    put vigil "ingest, $conns conn (points/s)" "$(thousands "$(kv "$sum" points_per_s)")"
+    put vigil "  POST p50 / p99, $conns conn (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
+    put vigil "  server CPU, $conns conn (us/point)" "$us_pt"
+    put vigil "  server RSS after / peak, $conns conn (MiB)" "$(mb "$rss") / $(mb "$hwm")"
+    put vigil "  disk, $conns conn (bytes/point)" "$bpp"
+}
+
+vigil_queries() {
+    section "vigil: query mix ($ITERATIONS iterations each)"
+    local sum=$WORK/query.txt key label
+    "$LOADGEN" query --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${FLEET[@]}" \
+        --iterations "$ITERATIONS" --summary "$sum"
+    while IFS='|' read -r key label; do
+        put vigil "query: $label, p50 / p99 (ms)" "$(kv "$sum" "${key}_p50_ms") / $(kv "$sum" "${key}_p99_ms")"
+    done <<'EOF'
+raw|measurements 1 series
+stats_1|stats avg 1 series 60 s
+stats_group|stats avg group_by=hostname 300 s
+stats_merged|stats avg merge_metrics 300 s
+names|metric names
+dim_values|dimension values (hostname)
+metric_list|metric-list 1 name
+EOF
+}
+
+vigil_cli() {
+    local name runs=$CLI_RUNS out=$WORK/cli.out
+    name=$(MONASCA_API_URL="http://127.0.0.1:$PORT/v2.0" OS_AUTH_TOKEN=$TENANT "$MONASCA" metric-name-list -j \
+        | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p' | sort | head -1)
+    [[ -n $name ]] || die "monasca metric-name-list returned no names"
+    section "monasca CLI: metric-list --name $name --dimensions hostname=host-0001 (mean of $runs runs)"
+    local args=(metric-list --name "$name" --dimensions hostname=host-0001)
+    local times=() t0 t1 i
+    for ((i = -2; i < runs; i++)); do   # two warm-up runs
+        t0=$EPOCHREALTIME
+        MONASCA_API_URL="http://127.0.0.1:$PORT/v2.0" OS_AUTH_TOKEN=$TENANT "$MONASCA" "${args[@]}" >"$out"
+        t1=$EPOCHREALTIME
+        grep -q 'host-0001' "$out" || { cat "$out" >&2; die "monasca metric-list did not list host-0001"; }
+        if ((i >= 0)); then times+=("$(calc "($t1 - $t0) * 1000")"); fi
+    done
+    [[ $(grep -c 'host-' "$out") -eq 1 ]] || { cat "$out" >&2; die "monasca metric-list: expected 1 row"; }
+    cat "$out"
+    local stats
+    stats=$(printf '%s\n' "${times[@]}" | awk '{ s += $1; if (NR == 1 || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+        END { printf "%.1f %.1f %.1f", s / NR, lo, hi }')
+    read -r mean lo hi <<<"$stats"
+    echo "  wall time: mean $mean ms, min $lo ms, max $hi ms"
+    put vigil "monasca metric-list end to end, mean (ms)" "$mean"
+}
+
+SYSTEMS+=(vigil)
+
+vigil_ingest 1
+INGEST1_DIR=$INGEST_DIR
+stop_server
+section "vigil: cold start on the 1-connection data dir"
+du_stopped=$(disk_bytes "$INGEST1_DIR")
+start_vigil "$INGEST1_DIR" "$WORK/vigil-restart.log"
+COLD_START_S=$READY_S
+echo "  disk after graceful stop   $du_stopped bytes = $(calc "sprintf(\"%.1f\", $du_stopped / $TOTAL_POINTS)") bytes/point"
+echo "  ready after                $COLD_START_S s (recovering $TOTAL_POINTS points)"
+stop_server
+rm -rf "$INGEST1_DIR"
+
+vigil_ingest 4
+put vigil "cold start with the data (s)" "$COLD_START_S"
+vigil_queries
+vigil_cli
+stop_server
+
+# ---------------------------------------------------------------------------------------------
+# Peers
+#
+# Each name in BENCH_PEERS needs a function `peer_<name>` (added by the peer issue) that starts
+# the peer on a fresh data dir and a free port (setting SERVER_PID so cleanup stops it), loads
+# the same fleet, appends its name to SYSTEMS and records its figures with
+# `put <name> "<row label>" <value>` using the row labels above; missing rows print as "-".
+
+for peer in $PEERS; do
+    declare -F "peer_$peer" >/dev/null || die "unknown peer '$peer' (no function peer_$peer)"
+    "peer_$peer"
+    stop_server
+done
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+
+section "summary ($TOTAL_POINTS points: $NAMES names x $HOSTS hosts x $POINTS points; $(nproc) cores, loopback)"
+{
+    w=0
+    for r in "${ROWS[@]}"; do w=$((${#r} > w ? ${#r} : w)); done
+    cols=()
+    for s in "${SYSTEMS[@]}"; do
+        c=${#s}
+        for r in "${ROWS[@]}"; do v=${R[$s|$r]:--}; c=$((${#v} > c ? ${#v} : c)); done
+        cols+=("$c")
+    done
+    line() { # label values...
+        local label=$1 i=0 out
+        shift
+        out=$(printf '%-*s' "$w" "$label")
+        for v in "$@"; do out+=$(printf '   %*s' "${cols[$i]}" "$v"); i=$((i + 1)); done
+        echo "$out"
+    }
+    line "" "${SYSTEMS[@]}"
+    rules=()
+    for c in "${cols[@]}"; do rules+=("$(printf '%*s' "$c" '' | tr ' ' -)"); done
+    line "$(printf '%*s' "$w" '' | tr ' ' -)" "${rules[@]}"
+    for r in "${ROWS[@]}"; do
+        vals=()
+        for s in "${SYSTEMS[@]}"; do vals+=("${R[$s|$r]:--}"); done
+        line "$r" "${vals[@]}"
+    done
+}
