@@ -547,6 +547,97 @@ class T7Tenants(MonascaTestCase):
         self.assertNotIn(99, [m[1] for g in got for m in g["measurements"]])
 
 
+class T8Alarming(MonascaTestCase):
+    """Notification methods, alarm definitions, the threshold engine, alarms and history."""
+
+    def wait_for_state(self, definition_id, state, timeout=15):
+        deadline = time.time() + timeout
+        alarms = []
+        while time.time() < deadline:
+            alarms = self.json("alarm-list", "-j", "--alarm-definition-id", definition_id)
+            if alarms and all(a["state"] == state for a in alarms):
+                return alarms
+            time.sleep(0.3)
+        self.fail("alarms of %s never reached %s: %s" % (definition_id, state, alarms))
+
+    def test_alarm_lifecycle(self):
+        nm = self.json("notification-create", "interop hook", "WEBHOOK",
+                       "http://127.0.0.1:9/hook", "--period", "60")
+        self.assertEqual((nm["name"], nm["type"], nm["period"]), ("interop hook", "WEBHOOK", 60))
+        listed = self.json("notification-list", "-j")
+        self.assertIn(nm["id"], [n["id"] for n in listed])
+        self.assertEqual(self.json("notification-show", "-j", nm["id"])["address"],
+                         "http://127.0.0.1:9/hook")
+        types = [t["type"] for t in self.json("notification-type-list", "-j")]
+        self.assertIn("WEBHOOK", types)
+
+        d = self.json("alarm-definition-create", "interop disk",
+                      "max(interop.disk{host=d1}) > 90", "--match-by", "host",
+                      "--severity", "HIGH", "--alarm-actions", nm["id"],
+                      "--description", "disk nearly full")
+        self.assertEqual((d["severity"], d["match_by"], d["alarm_actions"]),
+                         ("HIGH", ["host"], [nm["id"]]))
+        got = self.json("alarm-definition-list", "-j", "--name", "interop disk")
+        self.assertEqual([x["id"] for x in got], [d["id"]])
+        self.assertEqual(self.json("alarm-definition-show", "-j", d["id"])["expression"],
+                         "max(interop.disk{host=d1}) > 90")
+
+        # The first matching metric creates the alarm; max above 90 decides ALARM at once.
+        self.ok("metric-create", "interop.disk", "95", "--dimensions", "host=d1")
+        alarms = self.wait_for_state(d["id"], "ALARM")
+        self.assertEqual(len(alarms), 1)
+        alarm = alarms[0]
+        self.assertEqual(alarm["metrics"], [{"name": "interop.disk", "dimensions": {"host": "d1"}}])
+        self.assertEqual(alarm["alarm_definition"]["name"], "interop disk")
+        shown = self.json("alarm-show", "-j", alarm["id"])
+        self.assertEqual(shown["state"], "ALARM")
+
+        history = self.json("alarm-history", "-j", alarm["id"])
+        self.assertEqual([(h["old_state"], h["new_state"]) for h in history],
+                         [("UNDETERMINED", "ALARM")])
+        self.assertEqual(history[0]["reason"],
+                         "Thresholds were exceeded for the sub-alarms: "
+                         "max(interop.disk{host=d1}) > 90.0 with the values: [95.0]")
+        self.assertEqual(history[0]["sub_alarms"][0]["sub_alarm_state"], "ALARM")
+        # alarm-history-list asks for /alarms/state-history/ with a trailing slash.
+        listed = self.json("alarm-history-list", "-j", "--dimensions", "host=d1")
+        self.assertIn(alarm["id"], [h["alarm_id"] for h in listed])
+
+        count = self.json("alarm-count", "-j", "--alarm-definition-id", d["id"])
+        self.assertEqual((count["columns"], count["counts"]), (["count"], [[1]]))
+        count = self.json("alarm-count", "-j", "--group-by", "state",
+                          "--alarm-definition-id", d["id"])
+        self.assertEqual(count["counts"], [[1, "ALARM"]])
+
+        updated = self.json("alarm-update", alarm["id"], "OK", "OPEN", "http://ticket/1")
+        self.assertEqual((updated["state"], updated["lifecycle_state"], updated["link"]),
+                         ("OK", "OPEN", "http://ticket/1"))
+        patched = self.json("alarm-definition-patch", d["id"], "--severity", "LOW")
+        self.assertEqual(patched["severity"], "LOW")
+
+        # The other tenant sees none of it.
+        self.assertEqual(self.json("alarm-list", "-j", token=TENANT_B), [])
+        self.assertEqual(self.json("alarm-definition-list", "-j", token=TENANT_B), [])
+        self.fails("alarm-show", alarm["id"], token=TENANT_B, contains=["(HTTP 404)"])
+
+        r = self.ok("alarm-delete", alarm["id"])
+        self.assertIn("Successfully deleted alarm", r.out)
+        r = self.ok("alarm-definition-delete", d["id"])
+        self.assertIn("Successfully deleted alarm definition", r.out)
+        r = self.ok("notification-delete", nm["id"])
+        self.assertIn("Successfully deleted notification", r.out)
+
+    def test_invalid_expression_is_422(self):
+        self.fails("alarm-definition-create", "interop bad", "avg(interop.x, 61) > 1",
+                   contains=["Invalid alarm expression (HTTP 422)",
+                             "Period 61 must be a multiple of 60"])
+
+    def test_unknown_action_is_422(self):
+        self.fails("alarm-definition-create", "interop bad action", "max(interop.x) > 1",
+                   "--alarm-actions", "no-such-notification",
+                   contains=["(HTTP 422)", "Non-existent notification id"])
+
+
 def main():
     global HOME
     if not PORT:

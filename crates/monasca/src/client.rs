@@ -144,8 +144,8 @@ impl Client {
         let url = ep.url(&self.inner.endpoint)?;
         let body = ep.body()?;
         let bytes = self.execute(ep.method(), url.clone(), body).await?;
-        if ep.expects_empty() && bytes.is_empty() {
-            // An operation whose output is `()` decodes from JSON `null`.
+        if bytes.is_empty() || ep.expects_empty() {
+            // An empty answer (204) decodes as JSON `null`: fine for `()`, an error otherwise.
             return decode(url.as_str(), b"null");
         }
         decode(url.as_str(), &bytes)

@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod alarms;
 pub mod auth;
 mod client;
 mod error;

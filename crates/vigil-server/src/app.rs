@@ -4,11 +4,22 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 use axum::Router;
+use axum::ServiceExt;
+use axum::extract::Request;
 use metric_store::{EmbeddedStore, MetricStore};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use tower::Layer;
+use tower_http::{
+    catch_panic::CatchPanicLayer, normalize_path::NormalizePathLayer, trace::TraceLayer,
+};
 
-use crate::{alarms::Alarming, config::Settings};
+use crate::{
+    alarms::{
+        Alarming,
+        engine::{Clock, SystemClock},
+    },
+    config::Settings,
+};
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -50,6 +61,19 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_clock(settings, listener, shutdown, Arc::new(SystemClock)).await
+}
+
+/// [`serve`] with the threshold engine reading `clock` (tests move it by hand).
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_clock(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<()> {
     let store = EmbeddedStore::open(&settings.data_dir)
         .await
         .with_context(|| {
@@ -59,17 +83,29 @@ pub async fn serve(
             )
         })?;
     let store: Arc<dyn MetricStore> = Arc::new(store);
-    let alarms = Alarming::open(&settings.data_dir)?;
+    let alarms = Alarming::open(
+        &settings.data_dir,
+        store.clone(),
+        clock,
+        settings.engine.clone(),
+    )
+    .await
+    .context("cannot load alarms")?;
+    let ticker = alarms.engine.spawn_ticker();
     let state = AppState {
         store: store.clone(),
         alarms,
         settings: Arc::new(settings),
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
-    axum::serve(listener, router(state))
+    // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it
+    // before routing.
+    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown)
         .await
         .context("server failed")?;
+    ticker.abort();
     store.close().await.context("closing the metric store")?;
     tracing::info!("vigil stopped");
     Ok(())
@@ -88,14 +124,30 @@ impl Running {
     /// # Errors
     /// The address cannot be bound.
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
+        Self::start_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Running::start`] with the threshold engine reading `clock`.
+    ///
+    /// # Errors
+    /// The address cannot be bound.
+    pub async fn start_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(serve(settings, listener, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(serve_with_clock(
+            settings,
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+            clock,
+        ));
         Ok(Self {
             addr,
             stop: Some(stop),

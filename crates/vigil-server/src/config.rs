@@ -19,6 +19,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
+    /// Threshold engine tuning.
+    pub engine: crate::alarms::engine::EngineConfig,
 }
 
 impl Settings {
@@ -30,6 +32,7 @@ impl Settings {
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8070))),
             data_dir: data_dir.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            engine: Default::default(),
         }
     }
 }
@@ -85,6 +88,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         bind,
         data_dir,
         max_body_bytes,
+        engine: Default::default(),
     })
 }
 

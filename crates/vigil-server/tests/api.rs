@@ -282,6 +282,28 @@ async fn versions_health_and_auth() {
     assert_eq!((s, body["title"].as_str()), (422, Some("Invalid version")));
     let (s, body) = raw(Method::GET, &format!("{url}/v2.0/metrics"), None, None, "").await;
     assert_eq!((s, body["error"]["code"].as_i64()), (401, Some(401)));
+    // A trailing slash is ignored, as falcon does (the real CLI sends one for state history).
+    let (s, body) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics/"),
+        Some("t"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (s, body["elements"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    let (s, _) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/alarms/state-history/"),
+        Some("t"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 200);
     let (s, _) = raw(Method::GET, &format!("{url}/healthcheck"), None, None, "").await;
     assert_eq!(s, 200);
     let (s, _) = raw(Method::HEAD, &format!("{url}/healthcheck"), None, None, "").await;

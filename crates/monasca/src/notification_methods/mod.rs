@@ -101,7 +101,11 @@ pub struct UpdateNotificationMethod {
 impl Endpoint for UpdateNotificationMethod {
     type Output = NotificationMethod;
     fn method(&self) -> Method {
-        if self.partial { Method::PATCH } else { Method::PUT }
+        if self.partial {
+            Method::PATCH
+        } else {
+            Method::PUT
+        }
     }
     fn path(&self) -> String {
         format!("notification-methods/{}", self.id)

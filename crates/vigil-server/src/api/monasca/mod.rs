@@ -1,5 +1,7 @@
 //! The Monasca v2.0 API, as `openstack/monasca-api` serves it.
 
+mod alarm_definitions;
+mod alarms;
 mod body;
 mod metrics;
 mod notification_methods;
@@ -24,9 +26,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(versions::list))
         .route("/{version}", get(versions::get))
-        .route("/{version}/", get(versions::get))
         .merge(metrics::router())
         .merge(notification_methods::router())
+        .merge(alarm_definitions::router())
+        .merge(alarms::router())
         .route("/healthcheck", get(healthcheck).head(healthcheck_head))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

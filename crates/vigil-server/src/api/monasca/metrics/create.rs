@@ -43,6 +43,8 @@ pub async fn create(
         None => ApiError::bad_request("Request body is not valid JSON"),
         Some(msg) => ApiError::unprocessable(msg),
     })?;
+    let watched = state.alarms.watched(&samples);
     state.store.write(samples).await?;
+    state.alarms.observe(watched).await;
     Ok(StatusCode::NO_CONTENT)
 }

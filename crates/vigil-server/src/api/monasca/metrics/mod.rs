@@ -21,7 +21,6 @@ use crate::{api::error::ApiError, app::AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v2.0/metrics", post(create::create).get(list::list))
-        .route("/v2.0/metrics/", post(create::create).get(list::list))
         .route("/v2.0/metrics/measurements", get(measurements::list))
         .route("/v2.0/metrics/statistics", get(statistics::list))
         .route("/v2.0/metrics/names", get(names::list))

@@ -1,0 +1,976 @@
+//! The threshold engine: matches incoming metrics to alarm definitions, creates an alarm per
+//! `match_by` group on the first matching metric, keeps a sliding window per sub-alarm, and
+//! moves alarms between UNDETERMINED, OK and ALARM as monasca-thresh does. Every transition is
+//! written to state history and published to subscribers (the notifier).
+//!
+//! State lives in SQLite; after a restart the windows are refilled from the metric store, so
+//! alarms neither lose their state nor flap.
+
+pub mod text;
+pub mod window;
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use alarm_expr::{Expr, SubExpr};
+use metric_store::{DimMatch, MetricStore, Sample, SeriesFilter, TimeRange};
+use monasca::types::{AlarmMetric, SubAlarmExpression, SubAlarmRecord};
+use rusqlite::{Connection, params};
+use tokio::sync::broadcast;
+use window::Window;
+
+use super::{
+    db::{Db, new_id},
+    definitions::{self, Definition},
+};
+
+/// An alarm's (or sub-alarm's) state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AlarmState {
+    Undetermined,
+    Ok,
+    Alarm,
+}
+
+impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Undetermined => "UNDETERMINED",
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "UNDETERMINED" => Some(AlarmState::Undetermined),
+            "OK" => Some(AlarmState::Ok),
+            "ALARM" => Some(AlarmState::Alarm),
+            _ => None,
+        }
+    }
+}
+
+/// Where the engine reads the time: the wall clock in production, a hand-moved one in tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond()
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn new(ms: i64) -> Self {
+        Self(AtomicI64::new(ms))
+    }
+    pub fn set(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Engine tuning.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// How long after a period ends late data is still waited for (monasca-thresh's
+    /// `alarmDelay`), seconds.
+    pub delay_s: i64,
+    /// How often windows are evaluated on the clock.
+    pub tick: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            delay_s: 30,
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A state change, as published to subscribers.
+#[derive(Clone, Debug)]
+pub struct Transition {
+    pub tenant: String,
+    pub alarm_id: String,
+    pub definition_id: String,
+    pub definition_name: String,
+    pub description: String,
+    pub severity: String,
+    pub actions_enabled: bool,
+    /// The notification methods of the new state.
+    pub actions: Vec<String>,
+    pub old_state: AlarmState,
+    pub new_state: AlarmState,
+    pub reason: String,
+    pub timestamp_ms: i64,
+    pub metrics: Vec<AlarmMetric>,
+    pub link: Option<String>,
+    pub lifecycle_state: Option<String>,
+}
+
+type MetricKey = (String, BTreeMap<String, String>);
+
+struct DefRt {
+    def: Definition,
+    expr: Expr,
+    subs: Vec<SubExpr>,
+}
+
+struct SubRt {
+    window: Window,
+    state: AlarmState,
+    values: Vec<f64>,
+}
+
+struct AlarmRt {
+    def_id: String,
+    tenant: String,
+    group: String,
+    state: AlarmState,
+    metrics: BTreeSet<MetricKey>,
+    subs: Vec<SubRt>,
+    link: Option<String>,
+    lifecycle_state: Option<String>,
+}
+
+/// A compound alarm that has not yet seen a metric for every sub-expression.
+#[derive(Default)]
+struct Waiting {
+    seen: Vec<bool>,
+    samples: Vec<Sample>,
+}
+
+const WAITING_SAMPLES: usize = 10_000;
+
+#[derive(Default)]
+struct State {
+    defs: HashMap<String, DefRt>,
+    by_metric: HashMap<(String, String), Vec<(String, usize)>>,
+    alarms: HashMap<String, AlarmRt>,
+    by_group: HashMap<(String, String), String>,
+    waiting: HashMap<(String, String), Waiting>,
+}
+
+pub struct Engine {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    cfg: EngineConfig,
+    state: Mutex<State>,
+    events: broadcast::Sender<Transition>,
+}
+
+fn sub_matches(sub: &SubExpr, name: &str, dims: &BTreeMap<String, String>) -> bool {
+    sub.metric_name == name
+        && sub
+            .dimensions
+            .iter()
+            .all(|(k, v)| dims.get(k).is_some_and(|x| x == v))
+}
+
+fn group_key(match_by: &[String], dims: &BTreeMap<String, String>) -> String {
+    let mut parts: Vec<String> = match_by
+        .iter()
+        .filter_map(|k| dims.get(k).map(|v| format!("{k}={v}")))
+        .collect();
+    parts.sort();
+    parts.join(",")
+}
+
+fn initial_state(subs: &[SubExpr]) -> AlarmState {
+    if subs.iter().all(|s| s.deterministic) {
+        AlarmState::Ok
+    } else {
+        AlarmState::Undetermined
+    }
+}
+
+fn sub_initial(s: &SubExpr) -> AlarmState {
+    if s.deterministic {
+        AlarmState::Ok
+    } else {
+        AlarmState::Undetermined
+    }
+}
+
+impl DefRt {
+    fn new(def: Definition) -> Option<Self> {
+        let expr = alarm_expr::parse(&def.expression).ok()?;
+        let subs = expr.sub_expressions().into_iter().cloned().collect();
+        Some(Self { def, expr, subs })
+    }
+
+    fn combine(&self, subs: &[SubRt]) -> AlarmState {
+        if subs.iter().any(|s| s.state == AlarmState::Undetermined) {
+            return AlarmState::Undetermined;
+        }
+        let mut i = 0;
+        // Sub-expressions are numbered left to right, the order `evaluate` visits them.
+        let alarm = self.expr.evaluate(&mut |_| {
+            let holds = subs.get(i).is_some_and(|s| s.state == AlarmState::Alarm);
+            i += 1;
+            holds
+        });
+        if alarm {
+            AlarmState::Alarm
+        } else {
+            AlarmState::Ok
+        }
+    }
+}
+
+impl Engine {
+    /// Loads definitions and alarms from the database and refills the windows from `store`.
+    ///
+    /// # Errors
+    /// Database or store failures.
+    pub async fn load(
+        db: Db,
+        store: Arc<dyn MetricStore>,
+        clock: Arc<dyn Clock>,
+        cfg: EngineConfig,
+    ) -> anyhow::Result<Arc<Self>> {
+        let (events, _) = broadcast::channel(1024);
+        let engine = Arc::new(Self {
+            db,
+            clock,
+            cfg,
+            state: Mutex::new(State::default()),
+            events,
+        });
+        let e = engine.clone();
+        let replay = tokio::task::spawn_blocking(move || e.load_blocking()).await??;
+        // Refill windows with what the store holds for each alarm's metrics.
+        for (alarm_id, tenant, (name, dims), from) in replay {
+            let mut filter = SeriesFilter::tenant(tenant).name(name);
+            for (k, v) in &dims {
+                filter = filter.dimension(k.clone(), DimMatch::AnyOf(vec![v.clone()]));
+            }
+            let series = store.find_series(&filter, TimeRange::ALL).await?;
+            let Some(s) = series.into_iter().find(|s| s.key.dimensions == dims) else {
+                continue;
+            };
+            let points = store
+                .read_points(&[s.id], TimeRange::new(Some(from), None), None, 1_000_000)
+                .await?;
+            let mut guard = engine.lock();
+            let st = &mut *guard;
+            if let Some(a) = st.alarms.get_mut(&alarm_id) {
+                let def_subs: Vec<SubExpr> = st
+                    .defs
+                    .get(&a.def_id)
+                    .map(|d| d.subs.clone())
+                    .unwrap_or_default();
+                for (sub, rt) in def_subs.iter().zip(a.subs.iter_mut()) {
+                    if sub_matches(sub, &s.key.name, &s.key.dimensions) {
+                        for p in &points {
+                            rt.window.add(p.timestamp, p.value);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(engine)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The engine's time, epoch milliseconds: alarm timestamps written by the API use it too,
+    /// so history stays in order under a test clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    fn now_s(&self) -> i64 {
+        self.clock.now_ms().div_euclid(1000)
+    }
+
+    /// Returns, per alarm metric, where to start replaying stored points.
+    #[allow(clippy::type_complexity)]
+    fn load_blocking(&self) -> anyhow::Result<Vec<(String, String, MetricKey, i64)>> {
+        let now = self.now_s();
+        // Lock order everywhere: database, then engine.
+        let defs = self.db.blocking(|c| definitions::all(c))?;
+        let alarms = self.db.blocking(load_alarms)?;
+        let mut st = self.lock();
+        for d in defs {
+            add_definition(&mut st, d);
+        }
+        let mut replay = Vec::new();
+        for (id, def_id, tenant, group, state, link, lifecycle, metrics, sub_states) in alarms {
+            let Some(def) = st.defs.get(&def_id) else {
+                continue;
+            };
+            let subs: Vec<SubRt> = def
+                .subs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let (state, values) = sub_states
+                        .get(&i)
+                        .cloned()
+                        .unwrap_or((sub_initial(s), Vec::new()));
+                    SubRt {
+                        window: Window::new(s, now),
+                        state,
+                        values,
+                    }
+                })
+                .collect();
+            let from = def
+                .subs
+                .iter()
+                .map(|s| i64::from(s.period) * (i64::from(s.periods) + 1))
+                .max()
+                .unwrap_or(60);
+            for m in &metrics {
+                replay.push((id.clone(), tenant.clone(), m.clone(), (now - from) * 1000));
+            }
+            st.by_group
+                .insert((def_id.clone(), group.clone()), id.clone());
+            st.alarms.insert(
+                id,
+                AlarmRt {
+                    def_id,
+                    tenant,
+                    group,
+                    state,
+                    metrics: metrics.into_iter().collect(),
+                    subs,
+                    link,
+                    lifecycle_state: lifecycle,
+                },
+            );
+        }
+        Ok(replay)
+    }
+
+    /// Runs the evaluation loop until the returned handle is dropped or aborted.
+    pub fn spawn_ticker(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut iv = tokio::time::interval(engine.cfg.tick);
+            iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                iv.tick().await;
+                let e = engine.clone();
+                if tokio::task::spawn_blocking(move || e.tick()).await.is_err() {
+                    tracing::error!("threshold evaluation panicked");
+                }
+            }
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Transition> {
+        self.events.subscribe()
+    }
+
+    /// Whether any definition watches this metric name for this tenant: the ingest path asks
+    /// before copying samples for the engine.
+    pub fn wants(&self, tenant: &str, name: &str) -> bool {
+        self.lock()
+            .by_metric
+            .contains_key(&(tenant.to_string(), name.to_string()))
+    }
+
+    /// Feeds acknowledged samples to the windows, creating alarms as needed, and applies any
+    /// state they decide at once.
+    pub fn observe(&self, samples: Vec<Sample>) {
+        let transitions = self.db.blocking(|conn| {
+            // One transaction (one fsync) for every alarm, metric and transition of the batch.
+            let tx = match conn.transaction() {
+                Ok(tx) => tx,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start an alarm transaction");
+                    return Vec::new();
+                }
+            };
+            let t = self.observe_in(&tx, samples);
+            if let Err(e) = tx.commit() {
+                tracing::error!(error = %e, "cannot commit alarm changes");
+            }
+            t
+        });
+        self.publish(transitions);
+    }
+
+    fn observe_in(&self, db: &Connection, samples: Vec<Sample>) -> Vec<Transition> {
+        let now = self.now_s();
+        let mut st = self.lock();
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        for s in samples {
+            let key = (s.series.tenant.clone(), s.series.name.clone());
+            let Some(targets) = st.by_metric.get(&key).cloned() else {
+                continue;
+            };
+            let mut done_defs: BTreeSet<String> = BTreeSet::new();
+            for (def_id, sub_idx) in targets {
+                if done_defs.contains(&def_id) {
+                    continue;
+                }
+                let Some(def) = st.defs.get(&def_id) else {
+                    continue;
+                };
+                if !sub_matches(&def.subs[sub_idx], &s.series.name, &s.series.dimensions) {
+                    continue;
+                }
+                done_defs.insert(def_id.clone());
+                let group = group_key(&def.def.match_by, &s.series.dimensions);
+                let gk = (def_id.clone(), group.clone());
+                let alarm_id = match st.by_group.get(&gk) {
+                    Some(id) => id.clone(),
+                    None => {
+                        let n = def.subs.len();
+                        let matching: Vec<usize> = def
+                            .subs
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, sub)| {
+                                sub_matches(sub, &s.series.name, &s.series.dimensions)
+                            })
+                            .map(|(i, _)| i)
+                            .collect();
+                        let w = st.waiting.entry(gk.clone()).or_default();
+                        if w.seen.len() != n {
+                            w.seen = vec![false; n];
+                        }
+                        for i in matching {
+                            w.seen[i] = true;
+                        }
+                        if w.samples.len() < WAITING_SAMPLES {
+                            w.samples.push(s.clone());
+                        }
+                        if !w.seen.iter().all(|x| *x) {
+                            continue;
+                        }
+                        let pending = st
+                            .waiting
+                            .remove(&gk)
+                            .map(|w| w.samples)
+                            .unwrap_or_default();
+                        let Some(id) = self.create_alarm(db, &mut st, &def_id, &group, now) else {
+                            continue;
+                        };
+                        for p in pending {
+                            self.add_sample(db, &mut st, &id, &p);
+                        }
+                        touched.insert(id.clone());
+                        continue;
+                    }
+                };
+                self.add_sample(db, &mut st, &alarm_id, &s);
+                touched.insert(alarm_id);
+            }
+        }
+        touched
+            .into_iter()
+            .filter_map(|id| self.evaluate(db, &mut st, &id, now))
+            .collect()
+    }
+
+    fn add_sample(&self, db: &Connection, st: &mut State, alarm_id: &str, s: &Sample) {
+        let Some(a) = st.alarms.get_mut(alarm_id) else {
+            return;
+        };
+        let Some(def) = st.defs.get(&a.def_id) else {
+            return;
+        };
+        let key: MetricKey = (s.series.name.clone(), s.series.dimensions.clone());
+        if !a.metrics.contains(&key) {
+            let dims = serde_json::to_string(&key.1).unwrap_or_default();
+            let r = db.execute(
+                "INSERT OR IGNORE INTO alarm_metric (alarm_id, name, dimensions) VALUES (?1, ?2, ?3)",
+                params![alarm_id, key.0, dims],
+            );
+            if let Err(e) = r {
+                tracing::error!(error = %e, "cannot record alarm metric");
+            }
+            a.metrics.insert(key);
+        }
+        for (sub, rt) in def.subs.iter().zip(a.subs.iter_mut()) {
+            if sub_matches(sub, &s.series.name, &s.series.dimensions) {
+                rt.window.add(s.timestamp, s.value);
+            }
+        }
+    }
+
+    fn create_alarm(
+        &self,
+        db: &Connection,
+        st: &mut State,
+        def_id: &str,
+        group: &str,
+        now: i64,
+    ) -> Option<String> {
+        let def = st.defs.get(def_id)?;
+        let id = new_id();
+        let state = initial_state(&def.subs);
+        let subs: Vec<SubRt> = def
+            .subs
+            .iter()
+            .map(|s| SubRt {
+                window: Window::new(s, now),
+                state: sub_initial(s),
+                values: Vec::new(),
+            })
+            .collect();
+        let now_ms = self.clock.now_ms();
+        let tenant = def.def.tenant.clone();
+        let r = (|| -> rusqlite::Result<()> {
+            db.execute(
+                "INSERT INTO alarm (id, alarm_definition_id, tenant_id, group_key, state, created_at, state_updated_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
+                params![id, def_id, tenant, group, state.as_str(), now_ms],
+            )?;
+            for (i, s) in subs.iter().enumerate() {
+                db.execute(
+                    "INSERT INTO sub_alarm (alarm_id, sub_expression, state) VALUES (?1, ?2, ?3)",
+                    params![id, i as i64, s.state.as_str()],
+                )?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            // The definition may have been deleted a moment ago.
+            tracing::warn!(error = %e, definition = def_id, "cannot create alarm");
+            return None;
+        }
+        tracing::info!(alarm = %id, definition = def_id, group, "alarm created");
+        st.by_group
+            .insert((def_id.to_string(), group.to_string()), id.clone());
+        st.alarms.insert(
+            id.clone(),
+            AlarmRt {
+                def_id: def_id.to_string(),
+                tenant,
+                group: group.to_string(),
+                state,
+                metrics: BTreeSet::new(),
+                subs,
+                link: None,
+                lifecycle_state: None,
+            },
+        );
+        Some(id)
+    }
+
+    /// Evaluates every alarm at the clock's time.
+    pub fn tick(&self) {
+        let now = self.now_s();
+        let transitions = self.db.blocking(|conn| {
+            let tx = match conn.transaction() {
+                Ok(tx) => tx,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start an alarm transaction");
+                    return Vec::new();
+                }
+            };
+            let mut st = self.lock();
+            let ids: Vec<String> = st.alarms.keys().cloned().collect();
+            let t: Vec<Transition> = ids
+                .iter()
+                .filter_map(|id| self.evaluate(&tx, &mut st, id, now))
+                .collect();
+            drop(st);
+            if let Err(e) = tx.commit() {
+                tracing::error!(error = %e, "cannot commit alarm changes");
+            }
+            t
+        });
+        self.publish(transitions);
+    }
+
+    fn publish(&self, transitions: Vec<Transition>) {
+        for t in transitions {
+            // No subscriber is fine: the history row is already written.
+            let _ = self.events.send(t);
+        }
+    }
+
+    fn evaluate(
+        &self,
+        db: &Connection,
+        st: &mut State,
+        alarm_id: &str,
+        now: i64,
+    ) -> Option<Transition> {
+        let a = st.alarms.get_mut(alarm_id)?;
+        let def = st.defs.get(&a.def_id)?;
+        let mut subs_changed = false;
+        for rt in &mut a.subs {
+            if let Some(v) = rt.window.evaluate(now, self.cfg.delay_s)
+                && (v.state != rt.state || v.values != rt.values)
+            {
+                subs_changed |= v.state != rt.state;
+                rt.state = v.state;
+                rt.values = v.values;
+            }
+        }
+        let new_state = def.combine(&a.subs);
+        if new_state == a.state {
+            if subs_changed {
+                let r = save_subs(db, alarm_id, &a.subs);
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "cannot save sub-alarm states");
+                }
+            }
+            return None;
+        }
+        let old = a.state;
+        a.state = new_state;
+        let reason = reason(def, &a.subs, new_state);
+        let ts = self.clock.now_ms();
+        let metrics: Vec<AlarmMetric> = a
+            .metrics
+            .iter()
+            .map(|(name, dims)| AlarmMetric {
+                name: name.clone(),
+                dimensions: dims.clone(),
+            })
+            .collect();
+        let records: Vec<SubAlarmRecord> = def
+            .subs
+            .iter()
+            .zip(&a.subs)
+            .map(|(s, rt)| sub_record(s, rt.state, &rt.values))
+            .collect();
+        let r = (|| -> rusqlite::Result<()> {
+            db.execute(
+                "UPDATE alarm SET state = ?1, state_updated_at = ?2, updated_at = ?2 WHERE id = ?3",
+                params![new_state.as_str(), ts, alarm_id],
+            )?;
+            save_subs(db, alarm_id, &a.subs)?;
+            insert_history(
+                db, &a.tenant, alarm_id, ts, &metrics, old, new_state, &reason, &records,
+            )?;
+            Ok(())
+        })();
+        if let Err(e) = r {
+            tracing::error!(error = %e, alarm = alarm_id, "cannot record a state transition");
+        }
+        tracing::info!(
+            alarm = alarm_id,
+            from = old.as_str(),
+            to = new_state.as_str(),
+            "alarm transition"
+        );
+        let actions = match new_state {
+            AlarmState::Alarm => def.def.alarm_actions.clone(),
+            AlarmState::Ok => def.def.ok_actions.clone(),
+            AlarmState::Undetermined => def.def.undetermined_actions.clone(),
+        };
+        Some(Transition {
+            tenant: a.tenant.clone(),
+            alarm_id: alarm_id.to_string(),
+            definition_id: a.def_id.clone(),
+            definition_name: def.def.name.clone(),
+            description: def.def.description.clone(),
+            severity: def.def.severity.clone(),
+            actions_enabled: def.def.actions_enabled,
+            actions,
+            old_state: old,
+            new_state,
+            reason,
+            timestamp_ms: ts,
+            metrics,
+            link: a.link.clone(),
+            lifecycle_state: a.lifecycle_state.clone(),
+        })
+    }
+
+    /// Reloads definition `id` after the API changed it; a deleted one takes its alarms along
+    /// (the database already dropped them).
+    pub fn definition_changed(&self, id: &str) {
+        let def = match self
+            .db
+            .blocking(|c| -> rusqlite::Result<Option<Definition>> {
+                let tenant: Option<String> = c
+                    .query_row(
+                        "SELECT tenant_id FROM alarm_definition WHERE id = ?1",
+                        params![id],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                match tenant {
+                    Some(t) => definitions::get(c, &t, id),
+                    None => Ok(None),
+                }
+            }) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reload alarm definition");
+                return;
+            }
+        };
+        let now = self.now_s();
+        let mut st = self.lock();
+        remove_definition_index(&mut st, id);
+        let Some(def) = def else {
+            st.defs.remove(id);
+            st.waiting.retain(|(d, _), _| d != id);
+            let gone: Vec<String> = st
+                .alarms
+                .iter()
+                .filter(|(_, a)| a.def_id == id)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for a in gone {
+                if let Some(rt) = st.alarms.remove(&a) {
+                    st.by_group.remove(&(rt.def_id, rt.group));
+                }
+            }
+            return;
+        };
+        let old_subs = st.defs.get(id).map(|d| d.subs.clone());
+        add_definition(&mut st, def);
+        let Some(new_subs) = st.defs.get(id).map(|d| d.subs.clone()) else {
+            return;
+        };
+        if old_subs.as_ref() == Some(&new_subs) {
+            return;
+        }
+        // Sub-expressions changed (same metrics, other function, threshold or period): fresh
+        // windows for every alarm of the definition.
+        for a in st.alarms.values_mut().filter(|a| a.def_id == id) {
+            a.subs = new_subs
+                .iter()
+                .zip(a.subs.iter())
+                .map(|(s, old)| SubRt {
+                    window: Window::new(s, now),
+                    state: old.state,
+                    values: old.values.clone(),
+                })
+                .collect();
+        }
+    }
+
+    /// The API set an alarm's state, link or lifecycle state.
+    pub fn alarm_updated(
+        &self,
+        id: &str,
+        state: AlarmState,
+        link: Option<String>,
+        lifecycle_state: Option<String>,
+    ) {
+        let mut st = self.lock();
+        if let Some(a) = st.alarms.get_mut(id) {
+            a.state = state;
+            a.link = link;
+            a.lifecycle_state = lifecycle_state;
+        }
+    }
+
+    /// The API deleted an alarm: a later matching metric creates a new one, as upstream.
+    pub fn alarm_deleted(&self, id: &str) {
+        let mut st = self.lock();
+        if let Some(a) = st.alarms.remove(id) {
+            st.by_group.remove(&(a.def_id, a.group));
+        }
+    }
+}
+
+fn add_definition(st: &mut State, def: Definition) {
+    let id = def.id.clone();
+    let tenant = def.tenant.clone();
+    let Some(rt) = DefRt::new(def) else {
+        tracing::warn!(definition = %id, "stored expression does not parse; skipped");
+        return;
+    };
+    remove_definition_index(st, &id);
+    for (i, s) in rt.subs.iter().enumerate() {
+        st.by_metric
+            .entry((tenant.clone(), s.metric_name.clone()))
+            .or_default()
+            .push((id.clone(), i));
+    }
+    st.defs.insert(id, rt);
+}
+
+fn remove_definition_index(st: &mut State, id: &str) {
+    for v in st.by_metric.values_mut() {
+        v.retain(|(d, _)| d != id);
+    }
+    st.by_metric.retain(|_, v| !v.is_empty());
+}
+
+fn reason(def: &DefRt, subs: &[SubRt], state: AlarmState) -> String {
+    let parts: Vec<String> = def
+        .subs
+        .iter()
+        .zip(subs)
+        .filter(|(_, rt)| rt.state == state)
+        .map(|(s, rt)| {
+            let e = text::sub_expression(s);
+            match state {
+                AlarmState::Undetermined => e,
+                _ => format!("{e} with the values: {}", text::values(&rt.values)),
+            }
+        })
+        .collect();
+    let list = parts.join(", ");
+    match state {
+        AlarmState::Alarm => format!("Thresholds were exceeded for the sub-alarms: {list}"),
+        AlarmState::Ok => {
+            format!("The alarm threshold(s) have not been exceeded for the sub-alarms: {list}")
+        }
+        AlarmState::Undetermined => format!("No data was present for the sub-alarms: {list}"),
+    }
+}
+
+fn sub_record(s: &SubExpr, state: AlarmState, values: &[f64]) -> SubAlarmRecord {
+    SubAlarmRecord {
+        sub_alarm_expression: SubAlarmExpression {
+            function: s.function.as_upper().to_string(),
+            operator: s.operator.normalized().to_string(),
+            threshold: s.threshold,
+            period: s.period,
+            periods: s.periods,
+            deterministic: s.deterministic,
+            metric_name: s.metric_name.clone(),
+            dimensions: s.dimensions.iter().cloned().collect(),
+        },
+        sub_alarm_state: state.as_str().to_string(),
+        current_values: values.to_vec(),
+    }
+}
+
+fn save_subs(c: &Connection, alarm_id: &str, subs: &[SubRt]) -> rusqlite::Result<()> {
+    for (i, s) in subs.iter().enumerate() {
+        c.execute(
+            "UPDATE sub_alarm SET state = ?1, current_values = ?2 WHERE alarm_id = ?3 AND sub_expression = ?4",
+            params![
+                s.state.as_str(),
+                serde_json::to_string(&s.values).unwrap_or_else(|_| "[]".into()),
+                alarm_id,
+                i as i64
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Appends one state-history entry.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_history(
+    c: &Connection,
+    tenant: &str,
+    alarm_id: &str,
+    ts: i64,
+    metrics: &[AlarmMetric],
+    old: AlarmState,
+    new: AlarmState,
+    reason: &str,
+    subs: &[SubAlarmRecord],
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO alarm_state_history (tenant_id, alarm_id, time_ms, metrics, old_state, new_state, reason, reason_data, sub_alarms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '{}', ?8)",
+        params![
+            tenant,
+            alarm_id,
+            ts,
+            serde_json::to_string(metrics).unwrap_or_else(|_| "[]".into()),
+            old.as_str(),
+            new.as_str(),
+            reason,
+            serde_json::to_string(subs).unwrap_or_else(|_| "[]".into()),
+        ],
+    )?;
+    Ok(())
+}
+
+type LoadedAlarm = (
+    String,
+    String,
+    String,
+    String,
+    AlarmState,
+    Option<String>,
+    Option<String>,
+    Vec<MetricKey>,
+    HashMap<usize, (AlarmState, Vec<f64>)>,
+);
+
+fn load_alarms(c: &mut Connection) -> rusqlite::Result<Vec<LoadedAlarm>> {
+    let mut stmt = c.prepare(
+        "SELECT id, alarm_definition_id, tenant_id, group_key, state, link, lifecycle_state FROM alarm",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for (id, def, tenant, group, state, link, lc) in rows {
+        let mut ms =
+            c.prepare_cached("SELECT name, dimensions FROM alarm_metric WHERE alarm_id = ?1")?;
+        let metrics = ms
+            .query_map(params![id], |r| {
+                let dims: String = r.get(1)?;
+                Ok((
+                    r.get::<_, String>(0)?,
+                    serde_json::from_str(&dims).unwrap_or_default(),
+                ))
+            })?
+            .collect::<Result<Vec<MetricKey>, _>>()?;
+        let mut ss = c.prepare_cached(
+            "SELECT sub_expression, state, current_values FROM sub_alarm WHERE alarm_id = ?1",
+        )?;
+        let subs = ss
+            .query_map(params![id], |r| {
+                let values: String = r.get(2)?;
+                Ok((
+                    r.get::<_, i64>(0)? as usize,
+                    (
+                        AlarmState::parse(&r.get::<_, String>(1)?)
+                            .unwrap_or(AlarmState::Undetermined),
+                        serde_json::from_str(&values).unwrap_or_default(),
+                    ),
+                ))
+            })?
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        out.push((
+            id,
+            def,
+            tenant,
+            group,
+            AlarmState::parse(&state).unwrap_or(AlarmState::Undetermined),
+            link,
+            lc,
+            metrics,
+            subs,
+        ));
+    }
+    Ok(out)
+}

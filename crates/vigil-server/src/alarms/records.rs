@@ -1,0 +1,138 @@
+//! Alarms and their history as stored, for the API.
+
+use std::collections::BTreeMap;
+
+use monasca::types::{AlarmMetric, StateHistoryEntry, SubAlarmRecord};
+use rusqlite::{Connection, params};
+
+/// An alarm with what the API shows of its definition.
+#[derive(Clone, Debug)]
+pub struct AlarmRow {
+    pub id: String,
+    pub definition_id: String,
+    pub definition_name: String,
+    pub severity: String,
+    pub state: String,
+    pub lifecycle_state: Option<String>,
+    pub link: Option<String>,
+    pub created_at: i64,
+    pub state_updated_at: i64,
+    pub updated_at: i64,
+    pub metrics: Vec<AlarmMetric>,
+}
+
+/// Every alarm of the tenant (one alarm when `id` is given), metrics included.
+pub fn alarms(
+    conn: &Connection,
+    tenant: &str,
+    id: Option<&str>,
+) -> rusqlite::Result<Vec<AlarmRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.alarm_definition_id, d.name, d.severity, a.state, a.lifecycle_state, a.link, \
+         a.created_at, a.state_updated_at, a.updated_at \
+         FROM alarm a JOIN alarm_definition d ON d.id = a.alarm_definition_id \
+         WHERE a.tenant_id = ?1 AND (?2 IS NULL OR a.id = ?2) ORDER BY a.id",
+    )?;
+    let mut rows = stmt
+        .query_map(params![tenant, id], |r| {
+            Ok(AlarmRow {
+                id: r.get(0)?,
+                definition_id: r.get(1)?,
+                definition_name: r.get(2)?,
+                severity: r.get(3)?,
+                state: r.get(4)?,
+                lifecycle_state: r.get(5)?,
+                link: r.get(6)?,
+                created_at: r.get(7)?,
+                state_updated_at: r.get(8)?,
+                updated_at: r.get(9)?,
+                metrics: Vec::new(),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ms = conn.prepare_cached(
+        "SELECT name, dimensions FROM alarm_metric WHERE alarm_id = ?1 ORDER BY name, dimensions",
+    )?;
+    for a in &mut rows {
+        a.metrics = ms
+            .query_map(params![a.id], |r| {
+                let dims: String = r.get(1)?;
+                Ok(AlarmMetric {
+                    name: r.get(0)?,
+                    dimensions: serde_json::from_str::<BTreeMap<String, String>>(&dims)
+                        .unwrap_or_default(),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+    }
+    Ok(rows)
+}
+
+/// A stored history entry with its position, for paging.
+pub struct HistoryRow {
+    pub seq: i64,
+    pub entry: StateHistoryEntry,
+}
+
+/// History of the given alarms in time order, after `(time_ms, seq)` and within `[start, end]`.
+pub fn history(
+    conn: &Connection,
+    tenant: &str,
+    alarm_ids: &[String],
+    start: Option<i64>,
+    end: Option<i64>,
+    after: Option<(i64, i64)>,
+    limit: usize,
+) -> rusqlite::Result<Vec<HistoryRow>> {
+    if alarm_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..alarm_ids.len())
+        .map(|i| format!("?{}", i + 7))
+        .collect();
+    let sql = format!(
+        "SELECT seq, alarm_id, time_ms, metrics, old_state, new_state, reason, reason_data, sub_alarms \
+         FROM alarm_state_history WHERE tenant_id = ?1 \
+         AND time_ms >= ?2 AND time_ms <= ?3 AND (time_ms > ?4 OR (time_ms = ?4 AND seq > ?5)) \
+         AND alarm_id IN ({}) ORDER BY time_ms, seq LIMIT ?6",
+        marks.join(", ")
+    );
+    let (after_t, after_s) = after.unwrap_or((i64::MIN, i64::MIN));
+    let mut args: Vec<rusqlite::types::Value> = vec![
+        tenant.to_string().into(),
+        start.unwrap_or(i64::MIN).into(),
+        end.unwrap_or(i64::MAX).into(),
+        after_t.into(),
+        after_s.into(),
+        (limit.min(i64::MAX as usize) as i64).into(),
+    ];
+    args.extend(
+        alarm_ids
+            .iter()
+            .map(|a| rusqlite::types::Value::from(a.clone())),
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            let time_ms: i64 = r.get(2)?;
+            let metrics: String = r.get(3)?;
+            let subs: String = r.get(8)?;
+            Ok(HistoryRow {
+                seq: r.get(0)?,
+                entry: StateHistoryEntry {
+                    timestamp: monasca::time::format_millis(time_ms),
+                    alarm_id: r.get(1)?,
+                    metrics: serde_json::from_str::<Vec<AlarmMetric>>(&metrics).unwrap_or_default(),
+                    old_state: r.get(4)?,
+                    new_state: r.get(5)?,
+                    reason: r.get(6)?,
+                    reason_data: r.get(7)?,
+                    sub_alarms: serde_json::from_str::<Vec<SubAlarmRecord>>(&subs)
+                        .unwrap_or_default(),
+                    id: time_ms.to_string(),
+                },
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
