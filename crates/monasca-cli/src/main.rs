@@ -10,7 +10,7 @@ use std::{process::ExitCode, time::Duration};
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ConnectionOpts};
-use commands::metrics;
+use commands::{alarm_definitions, alarms, metrics, notifications};
 use monasca::Client;
 
 fn main() -> ExitCode {
@@ -63,6 +63,27 @@ async fn run(cli: Cli) -> Result<()> {
         Command::MetricStatistics(a) => metrics::statistics(&client, a).await,
         Command::DimensionNameList(a) => metrics::dimension_name_list(&client, a).await,
         Command::DimensionValueList(a) => metrics::dimension_value_list(&client, a).await,
+        Command::NotificationCreate(a) => notifications::create(&client, a).await,
+        Command::NotificationList(a) => notifications::list(&client, a).await,
+        Command::NotificationShow(a) => notifications::show_one(&client, a).await,
+        Command::NotificationUpdate(a) => notifications::update(&client, a).await,
+        Command::NotificationPatch(a) => notifications::patch(&client, a).await,
+        Command::NotificationDelete(a) => notifications::delete(&client, a).await,
+        Command::NotificationTypeList(a) => notifications::type_list(&client, a).await,
+        Command::AlarmDefinitionCreate(a) => alarm_definitions::create(&client, a).await,
+        Command::AlarmDefinitionList(a) => alarm_definitions::list(&client, a).await,
+        Command::AlarmDefinitionShow(a) => alarm_definitions::show_one(&client, a).await,
+        Command::AlarmDefinitionUpdate(a) => alarm_definitions::update(&client, a).await,
+        Command::AlarmDefinitionPatch(a) => alarm_definitions::patch(&client, a).await,
+        Command::AlarmDefinitionDelete(a) => alarm_definitions::delete(&client, a).await,
+        Command::AlarmList(a) => alarms::list(&client, a).await,
+        Command::AlarmShow(a) => alarms::show_one(&client, a).await,
+        Command::AlarmUpdate(a) => alarms::update(&client, a).await,
+        Command::AlarmPatch(a) => alarms::patch(&client, a).await,
+        Command::AlarmDelete(a) => alarms::delete(&client, a).await,
+        Command::AlarmCount(a) => alarms::count(&client, a).await,
+        Command::AlarmHistory(a) => alarms::history(&client, a).await,
+        Command::AlarmHistoryList(a) => alarms::history_list(&client, a).await,
         Command::Complete { .. } => Ok(()),
     }
 }

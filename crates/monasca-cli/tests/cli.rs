@@ -1,65 +1,9 @@
 use std::process::Command;
 
-use vigil_server::{app::Running, config::Settings};
+use crate::common::Env;
 
 /// 2026-01-01T00:00:00Z in epoch milliseconds.
 const T0: i64 = 1_767_225_600_000;
-
-struct Env {
-    server: Running,
-    _dir: tempfile::TempDir,
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Env {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Settings::with_data_dir(dir.path());
-        s.bind = "127.0.0.1:0".parse().unwrap();
-        Self {
-            server: Running::start(s).await.unwrap(),
-            _dir: dir,
-        }
-    }
-
-    async fn run_as(&self, tenant: &str, args: &[&str]) -> Out {
-        let url = format!("{}/v2.0", self.server.url());
-        let tenant = tenant.to_string();
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            let o = Command::new(env!("CARGO_BIN_EXE_monasca"))
-                .args(&args)
-                .env_clear()
-                .env("MONASCA_API_URL", url)
-                .env("OS_AUTH_TOKEN", tenant)
-                .output()
-                .unwrap();
-            Out {
-                code: o.status.code().unwrap_or(-1),
-                stdout: String::from_utf8(o.stdout).unwrap(),
-                stderr: String::from_utf8(o.stderr).unwrap(),
-            }
-        })
-        .await
-        .unwrap()
-    }
-
-    async fn run(&self, args: &[&str]) -> Out {
-        self.run_as("acme", args).await
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args).await;
-        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
-        assert!(o.stderr.is_empty(), "{args:?}: {}", o.stderr);
-        o.stdout
-    }
-}
 
 async fn seed(env: &Env) {
     for (i, host) in ["web1", "web2"].iter().enumerate() {

@@ -498,3 +498,137 @@ async fn definitions_and_alarms_api() {
     );
     env.server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn bad_alarm_input_gets_upstream_errors() {
+    let env = Env::start().await;
+    let url = format!("{}/v2.0", env.server.url());
+    let post = |path: &str, body: serde_json::Value| {
+        let url = format!("{url}/{path}");
+        async move {
+            crate::common::raw(
+                reqwest::Method::POST,
+                &url,
+                Some("acme"),
+                Some("application/json"),
+                body.to_string(),
+            )
+            .await
+        }
+    };
+    let cases = [
+        (
+            json!({"name": "a", "expression": "median(cpu) > 1"}),
+            422,
+            "parser failed on expression 'median(cpu) > 1' at column 7",
+        ),
+        (
+            json!({"name": "a", "expression": "avg(cpu, 0) > 1"}),
+            422,
+            "Period must not be 0",
+        ),
+        (
+            json!({"name": "a", "expression": "avg(cpu) > 1 times 0"}),
+            422,
+            "Periods 0 must be 1 or greater",
+        ),
+        (
+            json!({"name": "a", "expression": "avg(cpu) >"}),
+            422,
+            "at column",
+        ),
+        (
+            json!({"expression": "avg(cpu) > 1"}),
+            422,
+            "required key not provided @ data['name']",
+        ),
+        (
+            json!({"name": "a", "expression": "avg(cpu) > 1", "severity": "URGENT"}),
+            422,
+            "data['severity']",
+        ),
+        (
+            json!({"name": "a", "expression": "avg(cpu) > 1", "alarm_actions": ["x", "x"]}),
+            422,
+            "Duplicate ALARM notification method x",
+        ),
+        (
+            json!({"name": "a", "expression": "avg(cpu) > 1", "ok_actions": ["missing"]}),
+            422,
+            "Non-existent notification id missing",
+        ),
+        (
+            json!({"name": "a", "expression": "avg(cpu) > 1", "match_by": ["_x"]}),
+            422,
+            "invalid characters in dimension key _x",
+        ),
+        (json!("not an object"), 422, "expected a dictionary"),
+    ];
+    for (body, status, needle) in cases {
+        let (s, b) = post("alarm-definitions", body.clone()).await;
+        assert_eq!(s, status, "{body}: {b}");
+        let desc = b["description"].as_str().unwrap_or_default();
+        assert!(desc.contains(needle), "{body}: {desc:?} lacks {needle:?}");
+    }
+    let (s, b) = crate::common::raw(
+        reqwest::Method::GET,
+        &format!("{url}/alarms?state=BROKEN"),
+        Some("acme"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!((s, b["title"].as_str()), (422, Some("Invalid State")));
+    let (s, _) = crate::common::raw(
+        reqwest::Method::GET,
+        &format!("{url}/alarms?sort_by=colour"),
+        Some("acme"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 422);
+    let (s, _) = crate::common::raw(
+        reqwest::Method::GET,
+        &format!("{url}/alarms/count?group_by=colour"),
+        Some("acme"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 422);
+    let (s, _) = crate::common::raw(
+        reqwest::Method::PUT,
+        &format!("{url}/alarms/nope"),
+        Some("acme"),
+        Some("application/json"),
+        r#"{"state":"OK","lifecycle_state":"x","link":"y"}"#,
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, b) = crate::common::raw(
+        reqwest::Method::PATCH,
+        &format!("{url}/alarms/nope"),
+        Some("acme"),
+        Some("application/json"),
+        r#"{"state":"SLEEPY"}"#,
+    )
+    .await;
+    assert_eq!(
+        (s, b["description"].as_str()),
+        (
+            422,
+            Some("not a valid value for dictionary value @ data['state']")
+        )
+    );
+    let (s, _) = crate::common::raw(
+        reqwest::Method::GET,
+        &format!("{url}/alarm-definitions/nope"),
+        Some("acme"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 404);
+    env.server.stop().await.unwrap();
+}

@@ -1,3 +1,6 @@
 //! One function per `monasca` command.
 
+pub mod alarm_definitions;
+pub mod alarms;
 pub mod metrics;
+pub mod notifications;

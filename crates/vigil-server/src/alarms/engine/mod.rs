@@ -155,6 +155,9 @@ struct AlarmRt {
     subs: Vec<SubRt>,
     link: Option<String>,
     lifecycle_state: Option<String>,
+    /// Set when the API changed the state: the next verdict of the data is applied even if
+    /// no sub-alarm changed (monasca-thresh's "resend"), so a manual state holds until then.
+    resend: bool,
 }
 
 /// A compound alarm that has not yet seen a metric for every sub-expression.
@@ -364,6 +367,7 @@ impl Engine {
                     subs,
                     link,
                     lifecycle_state: lifecycle,
+                    resend: false,
                 },
             );
         }
@@ -573,6 +577,7 @@ impl Engine {
                 subs,
                 link: None,
                 lifecycle_state: None,
+                resend: false,
             },
         );
         Some(id)
@@ -621,15 +626,23 @@ impl Engine {
         let a = st.alarms.get_mut(alarm_id)?;
         let def = st.defs.get(&a.def_id)?;
         let mut subs_changed = false;
+        let mut any_verdict = false;
         for rt in &mut a.subs {
-            if let Some(v) = rt.window.evaluate(now, self.cfg.delay_s)
-                && (v.state != rt.state || v.values != rt.values)
-            {
-                subs_changed |= v.state != rt.state;
-                rt.state = v.state;
-                rt.values = v.values;
+            if let Some(v) = rt.window.evaluate(now, self.cfg.delay_s) {
+                any_verdict = true;
+                if v.state != rt.state || v.values != rt.values {
+                    subs_changed |= v.state != rt.state;
+                    rt.state = v.state;
+                    rt.values = v.values;
+                }
             }
         }
+        // The alarm is judged again only when the data says something new, or says anything
+        // at all after the API set its state.
+        if !(subs_changed || (a.resend && any_verdict)) {
+            return None;
+        }
+        a.resend = false;
         let new_state = def.combine(&a.subs);
         if new_state == a.state {
             if subs_changed {
@@ -778,6 +791,7 @@ impl Engine {
     ) {
         let mut st = self.lock();
         if let Some(a) = st.alarms.get_mut(id) {
+            a.resend |= a.state != state;
             a.state = state;
             a.link = link;
             a.lifecycle_state = lifecycle_state;

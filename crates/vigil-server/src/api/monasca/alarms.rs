@@ -320,7 +320,11 @@ async fn update(
     };
     let new_state = match m.get("state") {
         None => None,
-        Some(Value::String(s)) if AlarmState::parse(s).is_some() => Some(s.clone()),
+        // Upstream only takes upper case (and answers anything else with a 500); any case is
+        // taken here, as the real CLI checks it.
+        Some(Value::String(s)) if AlarmState::parse(&s.to_uppercase()).is_some() => {
+            Some(s.to_uppercase())
+        }
         Some(_) => return Err(schema_err("not a valid value", "state")),
     };
     let lifecycle = optional_string(m, "lifecycle_state", 50)?;

@@ -1,0 +1,124 @@
+//! The notification-method commands.
+
+use anyhow::Result;
+use monasca::{
+    Client,
+    notification_methods::{
+        CreateNotificationMethod, DeleteNotificationMethod, GetNotificationMethod,
+        ListNotificationMethodTypes, ListNotificationMethods, UpdateNotificationMethod,
+    },
+    types::NotificationMethodRequest,
+};
+use serde_json::{Map, Value};
+
+use crate::{
+    args::{check_sort_by, given},
+    cli::{
+        NotificationCreate, NotificationId, NotificationList, NotificationPatch,
+        NotificationTypeList, NotificationUpdate,
+    },
+    output::{ValueFormat, json, json_ascii, print, show, table},
+};
+
+const SORT_FIELDS: [&str; 6] = ["id", "name", "type", "address", "created_at", "updated_at"];
+
+/// `POST /notification-methods`; a period of 0 (the default) is not sent.
+pub async fn create(client: &Client, a: NotificationCreate) -> Result<()> {
+    let req = NotificationMethodRequest {
+        name: a.name,
+        kind: a.kind,
+        address: a.address,
+        period: (a.period != 0).then_some(a.period),
+    };
+    let created = client.send(&CreateNotificationMethod(req)).await?;
+    print(&json_ascii(&created)?)
+}
+
+pub async fn list(client: &Client, a: NotificationList) -> Result<()> {
+    let mut op = ListNotificationMethods::new();
+    if let Some(l) = a.paging.limit {
+        op = op.limit(l);
+    }
+    if let Some(o) = given(a.paging.offset) {
+        op = op.offset(o);
+    }
+    if let Some(s) = given(a.sort_by) {
+        check_sort_by(&s, &SORT_FIELDS, true)?;
+        op = op.sort_by(s);
+    }
+    let env = client.send(&op).await?;
+    if a.out.json {
+        return print(&json(&env.elements)?);
+    }
+    let rows = env
+        .elements
+        .into_iter()
+        .map(|n| vec![n.name, n.id, n.kind, n.address, n.period.to_string()])
+        .collect();
+    print(&table(&["name", "id", "type", "address", "period"], rows))
+}
+
+pub async fn show_one(client: &Client, a: NotificationId) -> Result<()> {
+    let n = client.send(&GetNotificationMethod(a.id)).await?;
+    if a.out.json {
+        return print(&json(&n)?);
+    }
+    print(&show(&n, |k| match k {
+        "links" => ValueFormat::DictList,
+        "name" | "id" | "type" | "address" | "period" => ValueFormat::Json,
+        _ => ValueFormat::Str,
+    })?)
+}
+
+/// `PUT`: every field, period included even when 0.
+pub async fn update(client: &Client, a: NotificationUpdate) -> Result<()> {
+    let mut body = Map::new();
+    body.insert("name".into(), a.name.into());
+    body.insert("type".into(), a.kind.into());
+    body.insert("address".into(), a.address.into());
+    body.insert("period".into(), a.period.into());
+    send_update(client, a.id, body, false).await
+}
+
+/// `PATCH`: name, type and address when non-empty; the period whenever given (0 too).
+pub async fn patch(client: &Client, a: NotificationPatch) -> Result<()> {
+    let mut body = Map::new();
+    for (k, v) in [("name", a.name), ("type", a.kind), ("address", a.address)] {
+        if let Some(v) = given(v) {
+            body.insert(k.into(), v.into());
+        }
+    }
+    if let Some(p) = a.period {
+        body.insert("period".into(), p.into());
+    }
+    send_update(client, a.id, body, true).await
+}
+
+async fn send_update(
+    client: &Client,
+    id: String,
+    body: Map<String, Value>,
+    partial: bool,
+) -> Result<()> {
+    let op = UpdateNotificationMethod {
+        id,
+        body: Value::Object(body),
+        partial,
+    };
+    let updated = client.send(&op).await?;
+    print(&json_ascii(&updated)?)
+}
+
+pub async fn delete(client: &Client, a: NotificationId) -> Result<()> {
+    client.send(&DeleteNotificationMethod(a.id)).await?;
+    print("Successfully deleted notification")
+}
+
+pub async fn type_list(client: &Client, a: NotificationTypeList) -> Result<()> {
+    let env = client.send(&ListNotificationMethodTypes).await?;
+    if a.out.json {
+        return print(&json(&env.elements)?);
+    }
+    let rows = env.elements.into_iter().map(|t| vec![t.kind]).collect();
+    print(&table(&["types"], rows))
+}
