@@ -25,6 +25,26 @@ struct Inner {
     points: Vec<BTreeMap<i64, Point>>,
 }
 
+impl Inner {
+    /// The tenant's series (of one metric when given) with points in `range`.
+    fn series_of<'a>(
+        &'a self,
+        tenant: &'a str,
+        metric: Option<&'a str>,
+        range: TimeRange,
+    ) -> impl Iterator<Item = &'a SeriesKey> + 'a {
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(move |(i, k)| {
+                k.tenant == tenant
+                    && metric.is_none_or(|m| m == k.name)
+                    && (range.is_all() || self.points[*i].keys().any(|ts| range.contains(*ts)))
+            })
+            .map(|(_, k)| k)
+    }
+}
+
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
@@ -158,15 +178,7 @@ impl MetricStore for MemoryStore {
     ) -> Result<Vec<String>, StoreError> {
         let g = self.lock();
         let names: BTreeSet<String> = g
-            .keys
-            .iter()
-            .enumerate()
-            .filter(|(i, k)| {
-                k.tenant == tenant
-                    && metric.is_none_or(|m| m == k.name)
-                    && (range.is_all() || g.points[*i].keys().any(|ts| range.contains(*ts)))
-            })
-            .map(|(_, k)| k)
+            .series_of(tenant, metric, range)
             .flat_map(|k| k.dimensions.keys().cloned())
             .collect();
         Ok(names.into_iter().collect())
@@ -181,15 +193,7 @@ impl MetricStore for MemoryStore {
     ) -> Result<Vec<String>, StoreError> {
         let g = self.lock();
         let values: BTreeSet<String> = g
-            .keys
-            .iter()
-            .enumerate()
-            .filter(|(i, k)| {
-                k.tenant == tenant
-                    && metric.is_none_or(|m| m == k.name)
-                    && (range.is_all() || g.points[*i].keys().any(|ts| range.contains(*ts)))
-            })
-            .map(|(_, k)| k)
+            .series_of(tenant, metric, range)
             .filter_map(|k| k.dimensions.get(key).cloned())
             .collect();
         Ok(values.into_iter().collect())

@@ -538,6 +538,11 @@ async fn bad_alarm_input_gets_upstream_errors() {
             "at column",
         ),
         (
+            json!({"name": "a", "expression": "avg(cpu, 600) > 1 times 100000"}),
+            422,
+            "longer than 1209600 seconds",
+        ),
+        (
             json!({"expression": "avg(cpu) > 1"}),
             422,
             "required key not provided @ data['name']",

@@ -91,7 +91,8 @@ impl Window {
     /// boundary a period from now, as monasca-thresh starts it.
     pub fn new(sub: &SubExpr, now: i64) -> Self {
         let period = i64::from(sub.period.max(60));
-        let periods = sub.periods.max(1) as usize;
+        // The API refuses windows over two weeks; the cap keeps a bad row from exhausting memory.
+        let periods = (sub.periods.max(1) as usize).min(20_160);
         Self {
             function: sub.function,
             operator: sub.operator,

@@ -149,18 +149,37 @@ fn apply(d: &mut Definition, v: &Value, require_all: bool) -> Result<(), ApiErro
 
 /// Parses the expression, with upstream's title and message shape.
 fn parse(expression: &str) -> Result<alarm_expr::Expr, ApiError> {
-    alarm_expr::parse(expression).map_err(|e| {
+    let invalid = |detail: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid alarm expression",
+            format!("parser failed on expression '{expression}' at {detail}"),
+        )
+    };
+    let expr = alarm_expr::parse(expression).map_err(|e| {
         let (_, col) = e.line_col(expression);
         let msg = e
             .upstream_message()
             .map(|m| m.to_string())
             .unwrap_or_else(|| e.to_string());
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Invalid alarm expression",
-            format!("parser failed on expression '{expression}' at column {col}: {msg}"),
-        )
-    })
+        invalid(format!("column {col}: {msg}"))
+    })?;
+    // The Python API takes any window; the engine keeps a slot per period, so bound it as the
+    // Java API and monasca-thresh did: two weeks.
+    if let Some(s) = expr
+        .sub_expressions()
+        .iter()
+        .find(|s| s.window_seconds() > alarm_expr::JAVA_MAX_WINDOW_SECONDS)
+    {
+        return Err(invalid(format!(
+            "{}: period {} times {} is longer than {} seconds (two weeks)",
+            s.metric_name,
+            s.period,
+            s.periods,
+            alarm_expr::JAVA_MAX_WINDOW_SECONDS
+        )));
+    }
+    Ok(expr)
 }
 
 /// A definition with alarms keeps its metrics: each new sub-expression must watch the same
