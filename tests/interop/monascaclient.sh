@@ -62,6 +62,7 @@ fi
 # --- 3. start the server on a free loopback port ---------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/vigil-interop.XXXXXX")"
 SERVER_PID=""
+IDENTITY_PID=""
 TEST_PID=""
 cleanup() {
     local rc=$?
@@ -77,6 +78,10 @@ cleanup() {
         done
         kill -9 "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ -n "$IDENTITY_PID" ]] && kill -0 "$IDENTITY_PID" 2>/dev/null; then
+        kill "$IDENTITY_PID" 2>/dev/null || true
+        wait "$IDENTITY_PID" 2>/dev/null || true
     fi
     if [[ $rc -ne 0 && -s "$WORK/server.log" ]]; then
         echo "--- last lines of the server log ($WORK/server.log) ---" >&2
@@ -109,33 +114,46 @@ with urllib.request.urlopen("http://127.0.0.1:%s/healthcheck" % sys.argv[1], tim
 EOF
 }
 
-started=""
-for attempt in 1 2 3; do
-    PORT="$(free_port)"
-    VIGIL_LOG="${VIGIL_LOG:-warn}" "$VIGIL_BIN" serve --bind "127.0.0.1:$PORT" \
-        --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        if health "$PORT"; then
-            started=1
-            break
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
+# start_vigil DATA_DIR LOG [extra serve args...]: sets STARTED_PORT and STARTED_PID.
+start_vigil() {
+    local data="$1" log="$2" started="" port pid
+    shift 2
+    for attempt in 1 2 3; do
+        port="$(free_port)"
+        VIGIL_LOG="${VIGIL_LOG:-warn}" "$VIGIL_BIN" serve --bind "127.0.0.1:$port" \
+            --data-dir "$data" "$@" >"$log" 2>&1 &
+        pid=$!
+        for _ in $(seq 100); do
+            if health "$port"; then
+                started=1
+                break
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        [[ -n "$started" ]] && break
+        # The port may have been taken between picking and binding: try another one.
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        echo "server did not come up on port $port (attempt $attempt)" >&2
     done
-    [[ -n "$started" ]] && break
-    # The port may have been taken between picking and binding: try another one.
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-    echo "server did not come up on port $PORT (attempt $attempt)" >&2
-done
-[[ -n "$started" ]] || die "vigil did not answer GET /healthcheck; see $WORK/server.log"
+    [[ -n "$started" ]] || die "vigil did not answer GET /healthcheck; see $log"
+    STARTED_PORT="$port"
+    STARTED_PID="$pid"
+}
+
+start_vigil "$WORK/data" "$WORK/server.log"
+PORT="$STARTED_PORT"
+SERVER_PID="$STARTED_PID"
+# A second server with the built-in identity service, for password logins.
+start_vigil "$WORK/identity-data" "$WORK/identity.log" --auth identity
+IDENTITY_PORT="$STARTED_PORT"
+IDENTITY_PID="$STARTED_PID"
 echo "vigil $("$VIGIL_BIN" --version 2>/dev/null | awk '{print $2}') listening on 127.0.0.1:$PORT (pid $SERVER_PID)"
 
 # --- 4. the tests ----------------------------------------------------------------------------
 # In the background, so that a signal to this script is handled at once (see cleanup).
-VIGIL_PORT="$PORT" MONASCA_BIN="$VENV/bin/monasca" \
+VIGIL_PORT="$PORT" VIGIL_IDENTITY_PORT="$IDENTITY_PORT" MONASCA_BIN="$VENV/bin/monasca" \
     "$VENV/bin/python" "$HERE/test_monascaclient.py" &
 TEST_PID=$!
 rc=0

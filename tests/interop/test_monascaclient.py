@@ -638,6 +638,53 @@ class T8Alarming(MonascaTestCase):
                    contains=["(HTTP 422)", "Non-existent notification id"])
 
 
+IDENTITY_PORT = os.environ.get("VIGIL_IDENTITY_PORT", "")
+
+
+def monasca_password(*args, user="mini-mon", password="password", project="mini-mon"):
+    """The real CLI logging in with a password against Vigil's built-in identity service."""
+    env = {
+        "PATH": os.path.dirname(MONASCA) + os.pathsep + "/usr/bin:/bin",
+        "HOME": HOME,
+        "LANG": "C.UTF-8",
+        "OS_AUTH_URL": "http://127.0.0.1:%s/identity" % IDENTITY_PORT,
+        "OS_USERNAME": user,
+        "OS_PASSWORD": password,
+        "OS_PROJECT_NAME": project,
+        "OS_USER_DOMAIN_NAME": "Default",
+        "OS_PROJECT_DOMAIN_NAME": "Default",
+    }
+    proc = subprocess.run([MONASCA, *[str(a) for a in args]], env=env, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return Result([str(a) for a in args], user, proc)
+
+
+@unittest.skipUnless(IDENTITY_PORT, "VIGIL_IDENTITY_PORT not set")
+class T9Keystone(MonascaTestCase):
+    """Password login through Vigil's Keystone v3 subset; the endpoint comes from the catalog."""
+
+    def test_password_login_and_catalog(self):
+        r = monasca_password("metric-create", "interop.ks", "3", "--dimensions", "host=k1")
+        self.assertEqual(r.rc, 0, r.describe())
+        r = monasca_password("metric-list", "-j", "--name", "interop.ks")
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertEqual(json.loads(r.out),
+                         [{"id": "0", "name": "interop.ks", "dimensions": {"host": "k1"}}])
+
+    def test_agent_may_post_but_not_read(self):
+        r = monasca_password("metric-create", "interop.agent", "1", user="monasca-agent")
+        self.assertEqual(r.rc, 0, r.describe())
+        r = monasca_password("metric-list", user="monasca-agent")
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("Forbidden (HTTP 401)", r.err)
+
+    def test_wrong_password(self):
+        r = monasca_password("metric-list", password="not-the-password")
+        self.assertEqual(r.rc, 1, r.describe())
+        self.assertIn("(HTTP 401)", r.err)
+        self.assertNotIn("not-the-password", r.out + r.err)
+
+
 def main():
     global HOME
     if not PORT:

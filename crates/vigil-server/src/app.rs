@@ -19,6 +19,7 @@ use crate::{
         engine::{Clock, SystemClock},
     },
     config::Settings,
+    identity::{AuthMode, Identity},
 };
 
 /// Shared by every handler.
@@ -26,6 +27,7 @@ use crate::{
 pub struct AppState {
     pub store: Arc<dyn MetricStore>,
     pub alarms: Alarming,
+    pub identity: Arc<Identity>,
     pub settings: Arc<Settings>,
 }
 
@@ -37,7 +39,11 @@ impl AppState {
 
 /// Every API Vigil serves.
 pub fn router(state: AppState) -> Router {
-    crate::api::monasca::router()
+    let mut routes = crate::api::monasca::router();
+    if state.identity.mode == AuthMode::Identity {
+        routes = routes.merge(crate::api::keystone::router(&state.identity.prefix));
+    }
+    routes
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; still answer in the API's own error shape.
@@ -92,9 +98,17 @@ pub async fn serve_with_clock(
     .await
     .context("cannot load alarms")?;
     let ticker = alarms.engine.spawn_ticker();
+    let identity = Arc::new(Identity::new(
+        settings.auth,
+        settings.identity_prefix.clone(),
+        settings.users.clone(),
+        settings.token_ttl,
+    ));
+    tracing::info!(auth = ?settings.auth, "authentication");
     let state = AppState {
         store: store.clone(),
         alarms,
+        identity,
         settings: Arc::new(settings),
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");

@@ -9,6 +9,8 @@ use std::{
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::identity::{AuthMode, UserConfig};
+
 pub const DEFAULT_BIND: &str = "127.0.0.1:8070";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 
@@ -21,7 +23,18 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Threshold engine tuning.
     pub engine: crate::alarms::engine::EngineConfig,
+    /// How requests are authenticated.
+    pub auth: AuthMode,
+    /// Where the built-in identity service answers (`/identity` gives `/identity/v3/...`).
+    pub identity_prefix: String,
+    /// Users of the built-in identity; empty means the Monasca docs' example users.
+    pub users: Vec<UserConfig>,
+    /// Lifetime of issued tokens.
+    pub token_ttl: std::time::Duration,
 }
+
+pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
+pub const DEFAULT_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 impl Settings {
     /// Defaults with the data in `data_dir`: what tests and embedders start from.
@@ -33,6 +46,10 @@ impl Settings {
             data_dir: data_dir.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             engine: Default::default(),
+            auth: AuthMode::None,
+            identity_prefix: DEFAULT_IDENTITY_PREFIX.into(),
+            users: Vec::new(),
+            token_ttl: DEFAULT_TOKEN_TTL,
         }
     }
 }
@@ -44,6 +61,14 @@ pub struct FileConfig {
     pub bind: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub max_body_bytes: Option<usize>,
+    /// `none` or `identity`.
+    pub auth: Option<AuthMode>,
+    pub identity_prefix: Option<String>,
+    /// Seconds.
+    pub token_ttl: Option<u64>,
+    /// `[[users]]` tables: `name`, `password`, `project`, `roles`.
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
 }
 
 impl FileConfig {
@@ -62,6 +87,8 @@ pub struct Overrides {
     pub bind: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub max_body_bytes: Option<usize>,
+    pub auth: Option<AuthMode>,
+    pub identity_prefix: Option<String>,
 }
 
 /// Layers overrides over the file over the defaults.
@@ -84,11 +111,27 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         .max_body_bytes
         .or(file.max_body_bytes)
         .unwrap_or(DEFAULT_MAX_BODY_BYTES);
+    let identity_prefix = over
+        .identity_prefix
+        .or(file.identity_prefix)
+        .unwrap_or_else(|| DEFAULT_IDENTITY_PREFIX.into());
+    if !identity_prefix.starts_with('/') || identity_prefix.starts_with("/v2.0") {
+        anyhow::bail!(
+            "invalid identity prefix {identity_prefix:?}: it must start with / and not with /v2.0"
+        );
+    }
     Ok(Settings {
         bind,
         data_dir,
         max_body_bytes,
         engine: Default::default(),
+        auth: over.auth.or(file.auth).unwrap_or_default(),
+        identity_prefix,
+        users: file.users,
+        token_ttl: file
+            .token_ttl
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(DEFAULT_TOKEN_TTL),
     })
 }
 
@@ -112,7 +155,7 @@ mod tests {
         let file = FileConfig {
             bind: Some("127.0.0.1:9000".into()),
             data_dir: Some("/f".into()),
-            max_body_bytes: None,
+            ..Default::default()
         };
         let s = resolve(
             Overrides {

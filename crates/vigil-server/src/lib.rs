@@ -16,3 +16,4 @@ pub mod alarms;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod identity;

@@ -6,4 +6,5 @@ mod api;
 mod bad_input;
 mod common;
 mod durability;
+mod identity;
 mod notifications;

@@ -12,7 +12,7 @@ mod versions;
 use axum::{
     Router,
     extract::FromRequestParts,
-    http::{StatusCode, request::Parts},
+    http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -20,6 +20,7 @@ use axum::{
 use crate::{
     api::error::{ApiError, unauthorized},
     app::AppState,
+    identity::{ROLE_DELEGATE, policy},
 };
 
 pub fn router() -> Router<AppState> {
@@ -43,27 +44,56 @@ async fn method_not_allowed() -> ApiError {
     ApiError::bare(StatusCode::METHOD_NOT_ALLOWED)
 }
 
-/// The tenant a request acts for. Without Keystone, monasca-api's convention is that the
-/// `X-Auth-Token` value names the project.
+/// The project a request acts for, once its token is authenticated and monasca-api's policy
+/// allows the call. For the metrics endpoints a caller with the delegate role may name another
+/// project with `tenant_id`; for anyone else that parameter is ignored, as upstream does.
 pub struct Tenant(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+impl FromRequestParts<AppState> for Tenant {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get("x-auth-token")
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|t| !t.is_empty());
-        match token {
-            Some(t) => Ok(Tenant(t.to_string())),
-            None => {
-                let base = BaseUrl::from_parts(parts);
-                Err(unauthorized(&base.origin))
+        let Some(principal) = token.and_then(|t| state.identity.principal(t)) else {
+            let base = BaseUrl::from_parts(parts);
+            return Err(unauthorized(&format!(
+                "{}{}",
+                base.origin, state.identity.prefix
+            )));
+        };
+        let path = parts.uri.path();
+        if !policy::allows(&principal, &parts.method, path) {
+            let mut resp = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Forbidden",
+                "The request does not have access to this service",
+            )
+            .into_response();
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+            return Err(resp);
+        }
+        if (path == "/v2.0/metrics" || path.starts_with("/v2.0/metrics/"))
+            && principal.has(ROLE_DELEGATE)
+        {
+            let delegated = parts.uri.query().and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, v)| k == "tenant_id" && !v.is_empty())
+                    .map(|(_, v)| v.into_owned())
+            });
+            if let Some(t) = delegated {
+                return Ok(Tenant(t));
             }
         }
+        Ok(Tenant(principal.project))
     }
 }
 
@@ -74,7 +104,7 @@ pub struct BaseUrl {
 }
 
 impl BaseUrl {
-    fn from_parts(parts: &Parts) -> Self {
+    pub fn from_parts(parts: &Parts) -> Self {
         let host = parts
             .headers
             .get(axum::http::header::HOST)

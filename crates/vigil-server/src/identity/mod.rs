@@ -1,0 +1,260 @@
+//! Who a request comes from: the built-in identity service (users, projects and role
+//! assignments from the configuration, tokens issued by Vigil's own Keystone v3 subset), or, with
+//! `--auth none`, monasca-api's no-Keystone convention where the token names the project.
+
+pub mod policy;
+
+use std::{collections::HashMap, fmt, sync::Mutex, time::Duration};
+
+use serde::Deserialize;
+
+/// Roles monasca-api knows by default.
+pub const ROLE_USER: &str = "monasca-user";
+pub const ROLE_READ_ONLY: &str = "monasca-read-only-user";
+pub const ROLE_AGENT: &str = "monasca-agent";
+pub const ROLE_DELEGATE: &str = "admin";
+
+/// How `vigil serve` authenticates requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// The `X-Auth-Token` value is the project, with every role of a user (as monasca-api
+    /// without Keystone).
+    #[default]
+    None,
+    /// Vigil's built-in identity service issues and checks tokens.
+    Identity,
+}
+
+/// A user of the built-in identity service.
+#[derive(Clone, Deserialize)]
+pub struct UserConfig {
+    pub name: String,
+    pub password: String,
+    pub project: String,
+    pub roles: Vec<String>,
+}
+
+impl fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .field("project", &self.project)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+/// The example identity of the Monasca documentation, used when none is configured.
+pub fn default_users() -> Vec<UserConfig> {
+    vec![
+        UserConfig {
+            name: "mini-mon".into(),
+            password: "password".into(),
+            project: "mini-mon".into(),
+            roles: vec![ROLE_USER.into()],
+        },
+        UserConfig {
+            name: "monasca-agent".into(),
+            password: "password".into(),
+            project: "mini-mon".into(),
+            roles: vec![ROLE_AGENT.into()],
+        },
+    ]
+}
+
+/// The caller of a request: its project and roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user: Option<String>,
+    pub project: String,
+    pub roles: Vec<String>,
+}
+
+impl Principal {
+    pub fn has(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// An issued token.
+#[derive(Clone, Debug)]
+pub struct TokenInfo {
+    pub user: String,
+    pub project: Option<String>,
+    pub roles: Vec<String>,
+    pub issued_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// Users, and the tokens issued to them (kept in memory: clients log in again after a restart,
+/// as they do when a token expires).
+pub struct Identity {
+    pub mode: AuthMode,
+    pub prefix: String,
+    pub token_ttl: Duration,
+    users: Vec<UserConfig>,
+    tokens: Mutex<HashMap<String, TokenInfo>>,
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("mode", &self.mode)
+            .field("prefix", &self.prefix)
+            .field("users", &self.users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Identity {
+    pub fn new(
+        mode: AuthMode,
+        prefix: String,
+        users: Vec<UserConfig>,
+        token_ttl: Duration,
+    ) -> Self {
+        let users = if users.is_empty() {
+            default_users()
+        } else {
+            users
+        };
+        Self {
+            mode,
+            prefix,
+            token_ttl,
+            users,
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenInfo>> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn user(&self, name: &str) -> Option<&UserConfig> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// Checks a password in constant time with respect to the stored one's contents.
+    pub fn check_password(&self, name: &str, password: &str) -> Option<&UserConfig> {
+        let u = self.user(name)?;
+        let (a, b) = (u.password.as_bytes(), password.as_bytes());
+        let same =
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        same.then_some(u)
+    }
+
+    /// Issues a token for `user`, scoped to `project` when given.
+    pub fn issue(&self, user: &UserConfig, project: Option<String>) -> (String, TokenInfo) {
+        let token = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let now = now_ms();
+        let info = TokenInfo {
+            user: user.name.clone(),
+            roles: if project.is_some() {
+                user.roles.clone()
+            } else {
+                Vec::new()
+            },
+            project,
+            issued_at_ms: now,
+            expires_at_ms: now + self.token_ttl.as_millis() as i64,
+        };
+        let mut tokens = self.tokens();
+        tokens.retain(|_, t| t.expires_at_ms > now);
+        tokens.insert(token.clone(), info.clone());
+        (token, info)
+    }
+
+    /// The live token `token`, if any.
+    pub fn lookup(&self, token: &str) -> Option<TokenInfo> {
+        let t = self.tokens().get(token).cloned()?;
+        (t.expires_at_ms > now_ms()).then_some(t)
+    }
+
+    /// Revokes a token; true if it existed.
+    pub fn revoke(&self, token: &str) -> bool {
+        self.tokens().remove(token).is_some()
+    }
+
+    /// The caller presenting `token`, for the monitoring API.
+    pub fn principal(&self, token: &str) -> Option<Principal> {
+        match self.mode {
+            AuthMode::None => Some(Principal {
+                user: None,
+                project: token.to_string(),
+                roles: vec![ROLE_USER.into()],
+            }),
+            AuthMode::Identity => {
+                let t = self.lookup(token)?;
+                Some(Principal {
+                    user: Some(t.user),
+                    project: t.project?,
+                    roles: t.roles,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_passwords() {
+        let users = default_users();
+        assert!(!format!("{users:?}").contains("password\""));
+        let id = Identity::new(
+            AuthMode::Identity,
+            "/identity".into(),
+            Vec::new(),
+            Duration::from_secs(60),
+        );
+        assert!(!format!("{id:?}").contains("password"));
+    }
+
+    #[test]
+    fn tokens_scope_expire_and_revoke() {
+        let id = Identity::new(
+            AuthMode::Identity,
+            "/identity".into(),
+            Vec::new(),
+            Duration::from_secs(60),
+        );
+        assert!(id.check_password("mini-mon", "wrong").is_none());
+        let u = id.check_password("mini-mon", "password").cloned();
+        let Some(u) = u else {
+            panic!("mini-mon must log in")
+        };
+        let (tok, _) = id.issue(&u, Some("mini-mon".into()));
+        assert_eq!(
+            id.principal(&tok).map(|p| p.project),
+            Some("mini-mon".to_string())
+        );
+        let (unscoped, _) = id.issue(&u, None);
+        assert!(
+            id.principal(&unscoped).is_none(),
+            "an unscoped token has no project"
+        );
+        assert!(id.revoke(&tok));
+        assert!(id.principal(&tok).is_none());
+        let short = Identity::new(
+            AuthMode::Identity,
+            "/identity".into(),
+            Vec::new(),
+            Duration::ZERO,
+        );
+        let (tok, _) = short.issue(&u, Some("mini-mon".into()));
+        assert!(short.principal(&tok).is_none(), "expired");
+    }
+}

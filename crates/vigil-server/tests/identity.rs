@@ -1,0 +1,285 @@
+//! The built-in identity service, monasca-api's roles and tenancy across projects.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use vigil_server::{
+    app::Running,
+    config::Settings,
+    identity::{AuthMode, UserConfig},
+};
+
+use crate::common::raw;
+
+fn user(name: &str, project: &str, roles: &[&str]) -> UserConfig {
+    UserConfig {
+        name: name.into(),
+        password: format!("{name}-secret"),
+        project: project.into(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+async fn start() -> (Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Settings::with_data_dir(dir.path());
+    s.bind = "127.0.0.1:0".parse().unwrap();
+    s.auth = AuthMode::Identity;
+    s.users = vec![
+        user("alice", "p1", &["monasca-user"]),
+        user("bob", "p2", &["monasca-user"]),
+        user("agent", "p1", &["monasca-agent"]),
+        user("reader", "p1", &["monasca-read-only-user"]),
+        user("ops", "p2", &["admin"]),
+        user("both", "p1", &["monasca-agent", "monasca-read-only-user"]),
+    ];
+    (Running::start(s).await.unwrap(), dir)
+}
+
+async fn login(
+    url: &str,
+    name: &str,
+    password: &str,
+    project: Option<&str>,
+) -> (u16, Option<String>, Value) {
+    let mut auth = json!({"identity": {"methods": ["password"], "password": {"user": {"name": name, "domain": {"name": "Default"}, "password": password}}}});
+    if let Some(p) = project {
+        auth["scope"] = json!({"project": {"name": p, "domain": {"name": "Default"}}});
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/identity/v3/auth/tokens"))
+        .json(&json!({"auth": auth}))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let token = resp
+        .headers()
+        .get("x-subject-token")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, token, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn token(url: &str, name: &str, project: &str) -> String {
+    let (s, t, _) = login(url, name, &format!("{name}-secret"), Some(project)).await;
+    assert_eq!(s, 201, "{name} login");
+    t.unwrap()
+}
+
+#[tokio::test]
+async fn keystone_subset_issues_validates_and_revokes_tokens() {
+    let (server, _dir) = start().await;
+    let url = server.url();
+    let (s, body) = raw(Method::GET, &format!("{url}/identity"), None, None, "").await;
+    assert_eq!(
+        (s, body["versions"]["values"][0]["id"].as_str()),
+        (300, Some("v3.14"))
+    );
+    let (s, body) = raw(Method::GET, &format!("{url}/identity/v3"), None, None, "").await;
+    assert_eq!(
+        (s, body["version"]["status"].as_str()),
+        (200, Some("stable"))
+    );
+
+    let (s, tok, body) = login(&url, "alice", "alice-secret", Some("p1")).await;
+    assert_eq!(s, 201);
+    let tok = tok.unwrap();
+    let catalog = body["token"]["catalog"].as_array().unwrap();
+    let monitoring = catalog.iter().find(|c| c["type"] == "monitoring").unwrap();
+    let public = monitoring["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["interface"] == "public")
+        .unwrap();
+    assert_eq!(public["url"], format!("{url}/v2.0"));
+    assert_eq!(body["token"]["project"]["name"], "p1");
+    assert_eq!(body["token"]["roles"][0]["name"], "monasca-user");
+
+    let (s, _, body) = login(&url, "alice", "wrong", Some("p1")).await;
+    assert_eq!((s, body["error"]["code"].as_i64()), (401, Some(401)));
+    assert!(!body.to_string().contains("wrong"));
+    let (s, _, _) = login(&url, "alice", "alice-secret", Some("p2")).await;
+    assert_eq!(s, 401, "no roles on another project");
+    let (s, unscoped, body) = login(&url, "alice", "alice-secret", None).await;
+    assert_eq!(s, 201);
+    assert!(body["token"].get("catalog").is_none());
+    let (s, _) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        unscoped.as_deref(),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 401, "an unscoped token has no project");
+
+    // Re-scoping with the token method.
+    let body = json!({"auth": {"identity": {"methods": ["token"], "token": {"id": tok}}, "scope": {"project": {"name": "p1", "domain": {"name": "Default"}}}}});
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/identity/v3/auth/tokens"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let tok2 = resp.headers()["x-subject-token"]
+        .to_str()
+        .unwrap()
+        .to_string();
+
+    // Validation and revocation.
+    let http = reqwest::Client::new();
+    let v = http
+        .get(format!("{url}/identity/v3/auth/tokens"))
+        .header("X-Auth-Token", &tok)
+        .header("X-Subject-Token", &tok2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.status().as_u16(), 200);
+    let d = http
+        .delete(format!("{url}/identity/v3/auth/tokens"))
+        .header("X-Auth-Token", &tok)
+        .header("X-Subject-Token", &tok2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status().as_u16(), 204);
+    let (s, body) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        Some(&tok2),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"]["title"].as_str()),
+        (401, Some("Unauthorized"))
+    );
+    let (s, _) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        Some(&tok),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 200);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn roles_and_projects_matrix() {
+    let (server, _dir) = start().await;
+    let url = server.url();
+    let metric = r#"{"name":"m","dimensions":{"h":"a"},"timestamp":1767225600000,"value":1}"#;
+    let nm = r#"{"name":"n","type":"EMAIL","address":"a@b"}"#;
+    let def = r#"{"name":"d","expression":"max(m) > 1"}"#;
+    // (endpoint, method, body): what each role may do, as monasca-api's default policy.
+    let calls: [(&str, Method, &str); 6] = [
+        ("/v2.0/metrics", Method::POST, metric),
+        ("/v2.0/metrics", Method::GET, ""),
+        ("/v2.0/notification-methods", Method::POST, nm),
+        ("/v2.0/notification-methods", Method::GET, ""),
+        ("/v2.0/alarm-definitions", Method::POST, def),
+        ("/v2.0/alarms", Method::GET, ""),
+    ];
+    let expect: [(&str, &str, [bool; 6]); 5] = [
+        ("alice", "p1", [true, true, true, true, true, true]),
+        ("agent", "p1", [true, false, false, false, false, false]),
+        ("reader", "p1", [false, true, false, true, false, true]),
+        ("ops", "p2", [true, true, false, false, false, false]),
+        ("both", "p1", [true, true, false, true, false, true]),
+    ];
+    for (name, project, allowed) in expect {
+        let tok = token(&url, name, project).await;
+        for ((path, method, body), ok) in calls.iter().zip(allowed) {
+            let (s, b) = raw(
+                method.clone(),
+                &format!("{url}{path}"),
+                Some(&tok),
+                Some("application/json"),
+                body.to_string(),
+            )
+            .await;
+            if ok {
+                assert!(s < 400 || s == 409, "{name} {method} {path}: {s} {b}");
+            } else {
+                assert_eq!(
+                    (s, b["title"].as_str()),
+                    (401, Some("Forbidden")),
+                    "{name} {method} {path}"
+                );
+                assert_eq!(
+                    b["description"],
+                    "The request does not have access to this service"
+                );
+            }
+        }
+    }
+
+    // Projects never see each other's data; only the delegate role acts for another project.
+    let alice = token(&url, "alice", "p1").await;
+    let bob = token(&url, "bob", "p2").await;
+    let ops = token(&url, "ops", "p2").await;
+    let names = |tok: String, query: &'static str| {
+        let url = url.clone();
+        async move {
+            let (s, b) = raw(
+                Method::GET,
+                &format!("{url}/v2.0/metrics/names{query}"),
+                Some(&tok),
+                None,
+                "",
+            )
+            .await;
+            assert_eq!(s, 200);
+            b["elements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let (s, _) = raw(
+        Method::POST,
+        &format!("{url}/v2.0/metrics"),
+        Some(&alice),
+        Some("application/json"),
+        r#"{"name":"p1.only","timestamp":1767225600000,"value":2}"#,
+    )
+    .await;
+    assert_eq!(s, 204);
+    assert_eq!(names(alice.clone(), "").await, ["m", "p1.only"]);
+    // p2 has only the `m` that ops posted in the matrix above.
+    assert_eq!(names(bob.clone(), "").await, ["m"]);
+    assert_eq!(
+        names(bob.clone(), "?tenant_id=p1").await,
+        ["m"],
+        "tenant_id needs the delegate role"
+    );
+    assert_eq!(names(ops.clone(), "?tenant_id=p1").await, ["m", "p1.only"]);
+    let (s, _) = raw(
+        Method::POST,
+        &format!("{url}/v2.0/metrics?tenant_id=p1"),
+        Some(&ops),
+        Some("application/json"),
+        r#"{"name":"from-ops","timestamp":1767225600000,"value":2}"#,
+    )
+    .await;
+    assert_eq!(s, 204);
+    assert_eq!(names(alice.clone(), "").await, ["from-ops", "m", "p1.only"]);
+    assert_eq!(names(bob.clone(), "").await, ["m"]);
+    for path in [
+        "/v2.0/alarms",
+        "/v2.0/alarm-definitions",
+        "/v2.0/notification-methods",
+    ] {
+        let (_, b) = raw(Method::GET, &format!("{url}{path}"), Some(&bob), None, "").await;
+        assert_eq!(b["elements"], json!([]), "{path}");
+    }
+    server.stop().await.unwrap();
+}
