@@ -1,6 +1,7 @@
 //! `monasca`: a drop-in replacement for python-monascaclient's command-line tool.
 
 mod args;
+mod auth;
 mod cli;
 mod commands;
 mod output;
@@ -11,7 +12,9 @@ use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command, ConnectionOpts};
 use commands::{alarm_definitions, alarms, metrics, notifications};
+use keystone_auth::AuthKind;
 use monasca::Client;
+use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -53,7 +56,7 @@ async fn run(cli: Cli) -> Result<()> {
         );
         return Ok(());
     }
-    let client = connect(&cli.conn)?;
+    let client = connect(&cli.conn).await?;
     match cli.command {
         Command::MetricCreate(a) => metrics::create(&client, a).await,
         Command::MetricCreateRaw(a) => metrics::create_raw(&client, a).await,
@@ -88,56 +91,79 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Resolves the endpoint and token. Without Keystone (issue #6) the token is sent as given:
+/// Resolves the endpoint and the token source.
+///
+/// With an auth URL (or a Keystone `--os-auth-type`), the CLI logs in to Keystone (password,
+/// token or application credential) and takes the `monitoring` endpoint from the catalog
+/// unless `--monasca-api-url` names one. Without Keystone the token is sent as given:
 /// `--os-token`, `OS_TOKEN` or `OS_AUTH_TOKEN`, and the endpoint comes from
 /// `--monasca-api-url`/`MONASCA_API_URL` or `--os-endpoint`/`OS_ENDPOINT`.
-fn connect(c: &ConnectionOpts) -> Result<Client> {
+async fn connect(c: &ConnectionOpts) -> Result<Client> {
     if !matches!(c.monasca_api_version.as_str(), "2_0" | "2.0") {
         bail!(
             "unsupported Monasca API version {}: only 2_0 is available",
             c.monasca_api_version
         );
     }
-    let auth_type = c.os_auth_type.as_deref().unwrap_or("");
-    let token = match auth_type {
-        // What the real CLI sends in `none` mode.
-        "none" | "noauth" => Some("notused".to_string()),
-        _ => c
-            .os_token
-            .clone()
-            .or_else(|| env_nonempty("OS_TOKEN"))
-            .or_else(|| env_nonempty("OS_AUTH_TOKEN")),
+    let opts = auth::resolve(c)?;
+    let kind = auth::kind(&opts)?;
+    let tls = opts.tls();
+    let (endpoint, builder) = match kind {
+        Some(kind) if kind.is_keystone() => {
+            let session = auth::login(&opts, c.timeout, USER_AGENT).await?;
+            let endpoint = match c.monasca_api_url.clone().or(opts.endpoint_override.clone()) {
+                Some(e) if !e.is_empty() => e,
+                _ => session
+                    .endpoint(&opts.endpoint_filter("monitoring")?)
+                    .await?
+                    .to_string(),
+            };
+            let b = Client::builder(with_version(&endpoint)).token_source(session);
+            (endpoint, b)
+        }
+        _ => {
+            let token = match kind {
+                // What the real CLI sends in `none` mode.
+                Some(AuthKind::None) => Some("notused".to_string()),
+                _ => opts.token.as_ref().map(|t| t.expose_secret().to_string()),
+            };
+            let Some(token) = token else {
+                bail!(
+                    "no token: set OS_AUTH_TOKEN (or pass --os-token), or log in to Keystone with \
+                     --os-auth-url, --os-username and --os-password"
+                );
+            };
+            let Some(endpoint) = c
+                .monasca_api_url
+                .clone()
+                .or_else(|| c.os_endpoint.clone())
+                .or(opts.endpoint_override.clone())
+                .filter(|e| !e.is_empty())
+            else {
+                bail!(
+                    "no Monasca endpoint: set MONASCA_API_URL (or pass --monasca-api-url), e.g. http://127.0.0.1:8070/v2.0"
+                );
+            };
+            let b = Client::builder(with_version(&endpoint)).token(token);
+            (endpoint, b)
+        }
     };
-    let Some(token) = token else {
-        bail!(
-            "no token: set OS_AUTH_TOKEN (or pass --os-token); Keystone password login is not \
-             available in this version"
-        );
-    };
-    let Some(endpoint) = c
-        .monasca_api_url
-        .clone()
-        .or_else(|| c.os_endpoint.clone())
-        .filter(|e| !e.is_empty())
-    else {
-        bail!(
-            "no Monasca endpoint: set MONASCA_API_URL (or pass --monasca-api-url), e.g. http://127.0.0.1:8070/v2.0"
-        );
-    };
-    Client::builder(with_version(&endpoint))
-        .token(token)
+    let mut builder = builder
         .timeout(Duration::from_secs(c.timeout))
-        .user_agent(concat!(
-            "python-monascaclient-compatible vigil-monasca/",
-            env!("CARGO_PKG_VERSION")
-        ))
+        .insecure(tls.insecure)
+        .user_agent(USER_AGENT);
+    if let Some(pem) = tls.ca_pem()? {
+        builder = builder.ca_pem(pem);
+    }
+    builder
         .build()
         .with_context(|| format!("invalid Monasca endpoint {endpoint:?}"))
 }
 
-fn env_nonempty(k: &str) -> Option<String> {
-    std::env::var(k).ok().filter(|v| !v.is_empty())
-}
+const USER_AGENT: &str = concat!(
+    "python-monascaclient-compatible vigil-monasca/",
+    env!("CARGO_PKG_VERSION")
+);
 
 /// An endpoint given as a bare server URL gets `/v2.0`; one with a path is used as is.
 fn with_version(endpoint: &str) -> String {

@@ -34,6 +34,19 @@ impl Env {
         }
     }
 
+    /// A server whose requests are authenticated by its built-in Keystone v3 subset
+    /// (`vigil serve --auth identity`, at `/identity`, with the default users `mini-mon` and
+    /// `monasca-agent`, password `password`).
+    pub async fn start_identity() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(&dir);
+        s.auth = vigil_server::identity::AuthMode::Identity;
+        Self {
+            server: Running::start(s).await.unwrap(),
+            _dir: dir,
+        }
+    }
+
     /// A server whose threshold engine reads a clock that stands still at `ms`, so that alarm
     /// timestamps are fixed and no period ever closes during a test. Incoming metrics still
     /// create alarms and decide what they can at once (`max(x) > 90` with 95 is ALARM); the

@@ -4,3 +4,4 @@
 mod alarming;
 mod cli;
 mod common;
+mod keystone;
