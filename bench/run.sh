@@ -5,11 +5,17 @@
 # directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
 # and with 4 connections, records server CPU per point (/proc/PID/stat), memory (VmRSS/VmHWM)
 # and disk per point (du), runs the query mix (vigil-loadgen query) and times the `monasca`
-# CLI end to end; then prints one summary table with a column per system.
+# CLI end to end. Then "vigil with alarms": a fresh server gets BENCH_DEFINITIONS alarm
+# definitions (vigil-loadgen alarms), the same 1-connection ingest runs through the threshold
+# engine and is compared with the plain one, the alarms are counted (vigil-loadgen alarm-count)
+# and the delay from a crossing value to ALARM is measured (vigil-loadgen crossing); the
+# alarm-expr parse rate comes from its parse_rate example. Finally one summary table with a
+# column per system.
 #
 # Knobs (environment): BENCH_NAMES BENCH_HOSTS BENCH_POINTS BENCH_BATCH BENCH_ITERATIONS
-# BENCH_CLI_RUNS, BENCH_NO_BUILD=1 (use the binaries already in target/release), and
-# BENCH_PEERS (space-separated peer systems; see "Peers" below).
+# BENCH_CLI_RUNS, BENCH_DEFINITIONS (1000; 0 skips the alarm section), BENCH_CROSSING_RUNS,
+# BENCH_NO_BUILD=1 (use the binaries already in target/release), and BENCH_PEERS
+# (space-separated peer systems; see "Peers" below).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +27,8 @@ POINTS=${BENCH_POINTS:-100}
 BATCH=${BENCH_BATCH:-5000}
 ITERATIONS=${BENCH_ITERATIONS:-200}
 CLI_RUNS=${BENCH_CLI_RUNS:-20}
+DEFINITIONS=${BENCH_DEFINITIONS:-1000}
+CROSSING_RUNS=${BENCH_CROSSING_RUNS:-20}
 PEERS=${BENCH_PEERS:-}
 TENANT=bench
 TOTAL_POINTS=$((NAMES * HOSTS * POINTS))
@@ -29,6 +37,7 @@ FLEET=(--names "$NAMES" --hosts "$HOSTS" --points "$POINTS")
 VIGIL=$ROOT/target/release/vigil
 LOADGEN=$ROOT/target/release/vigil-loadgen
 MONASCA=$ROOT/target/release/monasca
+PARSE_RATE=$ROOT/target/release/examples/parse_rate
 CLK_TCK=$(getconf CLK_TCK)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vigil-bench.XXXXXX")
@@ -111,10 +120,11 @@ put() { # system row value
 # Build
 
 if [[ -z ${BENCH_NO_BUILD:-} ]]; then
-    section "build (release): vigil, vigil-loadgen, monasca"
+    section "build (release): vigil, vigil-loadgen, monasca, alarm-expr example parse_rate"
     cargo build --release -p vigil-server -p vigil-loadgen -p monasca-cli 2>&1 | tail -n 3
+    cargo build --release -p alarm-expr --example parse_rate 2>&1 | tail -n 1
 fi
-for b in "$VIGIL" "$LOADGEN" "$MONASCA"; do [[ -x $b ]] || die "missing $b"; done
+for b in "$VIGIL" "$LOADGEN" "$MONASCA" "$PARSE_RATE"; do [[ -x $b ]] || die "missing $b"; done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
 echo "fleet:   $NAMES names x $HOSTS hosts x $POINTS points = $TOTAL_POINTS points, batches of $BATCH"
 
@@ -158,6 +168,7 @@ vigil_ingest() { # connections
     echo "  server CPU                 ${cpu_s} s (user+sys) = ${us_pt} us/point"
     echo "  server memory              VmRSS $(mb "$rss0") MiB idle -> $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
     echo "  disk                       $disk bytes = $bpp bytes/point"
+    echo "cpu_us_point=$us_pt" >>"$sum"
 
     put vigil "ingest, $conns conn (points/s)" "$(thousands "$(kv "$sum" points_per_s)")"
     put vigil "  POST p50 / p99, $conns conn (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
@@ -228,6 +239,72 @@ put vigil "cold start with the data (s)" "$COLD_START_S"
 vigil_queries
 vigil_cli
 stop_server
+
+# ---------------------------------------------------------------------------------------------
+# Vigil with alarms: the 1-connection ingest again, through the threshold engine.
+
+vigil_alarms() {
+    local dir=$WORK/vigil-alarms log=$WORK/vigil-alarms.log
+    local defs=$WORK/alarm-defs.txt sum=$WORK/ingest-alarms.txt count=$WORK/alarm-count.txt
+    local cross=$WORK/crossing.txt url
+    section "vigil with alarms: $DEFINITIONS alarm definitions, then ingest, 1 connection, fresh data dir"
+    start_vigil "$dir" "$log"
+    url="http://127.0.0.1:$PORT"
+    "$LOADGEN" alarms --url "$url" --tenant "$TENANT" "${FLEET[@]}" --definitions "$DEFINITIONS" \
+        --summary "$defs"
+    echo
+    local cpu0 cpu1 rss hwm
+    cpu0=$(cpu_ticks "$SERVER_PID")
+    "$LOADGEN" ingest --url "$url" --tenant "$TENANT" "${FLEET[@]}" \
+        --batch "$BATCH" --connections 1 --summary "$sum"
+    cpu1=$(cpu_ticks "$SERVER_PID")
+    rss=$(mem_kb "$SERVER_PID" VmRSS)
+    hwm=$(mem_kb "$SERVER_PID" VmHWM)
+    local us_pt plain with ratio slower verdict
+    us_pt=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK * 1e6 / $TOTAL_POINTS)")
+    plain=$(kv "$WORK/ingest-1.txt" points_per_s)
+    with=$(kv "$sum" points_per_s)
+    ratio=$(calc "sprintf(\"%.2f\", $with / $plain)")
+    slower=$(calc "sprintf(\"%.0f\", (1 - $with / $plain) * 100)")
+    verdict=$(calc "($with / $plain >= 0.8) ? \"met\" : \"MISSED\"")
+    echo "  server CPU                 $us_pt us/point (without alarms: $(kv "$WORK/ingest-1.txt" cpu_us_point) us/point)"
+    echo "  server memory              VmRSS $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
+    echo "  vs without alarms          $(thousands "$with") / $(thousands "$plain") points/s = $ratio ($slower% slower; goal: < 20% slower, $verdict)"
+    echo
+    "$LOADGEN" alarm-count --url "$url" --tenant "$TENANT" --expect "$(kv "$defs" expected_alarms)" \
+        --summary "$count"
+
+    section "vigil with alarms: crossing delay ($CROSSING_RUNS runs, $(kv "$count" alarms) alarms in the engine)"
+    "$LOADGEN" crossing --url "$url" --tenant "$TENANT" --runs "$CROSSING_RUNS" --summary "$cross"
+    stop_server
+
+    local d=$(thousands "$DEFINITIONS")
+    put vigil "with $d alarm definitions: ingest, 1 conn (points/s)" "$(thousands "$with")"
+    put vigil "  vs without alarms, 1 conn (ratio; goal >= 0.80)" "$ratio"
+    put vigil "  POST p50 / p99 with alarms (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
+    put vigil "  server CPU with alarms (us/point)" "$us_pt"
+    put vigil "  server RSS after / peak with alarms (MiB)" "$(mb "$rss") / $(mb "$hwm")"
+    put vigil "  alarms created (series matched)" "$(thousands "$(kv "$count" alarms)") ($(thousands "$(kv "$defs" series)"))"
+    put vigil "  alarm definitions created (per s)" "$(thousands "$(kv "$defs" per_s)")"
+    put vigil "alarm crossing to ALARM seen, p50 / p99 / max (ms)" \
+        "$(kv "$cross" p50_ms) / $(kv "$cross" p99_ms) / $(kv "$cross" max_ms)"
+    put vigil "  of which GET /v2.0/alarms?alarm_definition_id, p50 (ms)" "$(kv "$cross" get_p50_ms)"
+}
+
+vigil_parse_rate() {
+    section "alarm-expr: parse rate (cargo run --release -p alarm-expr --example parse_rate)"
+    local out=$WORK/parse-rate.txt rate
+    "$PARSE_RATE" >"$out"
+    sed -n '/^parse:/,$p' "$out"
+    rate=$(sed -n 's/^parse: .* \([0-9][0-9]*\) expressions\/s.*/\1/p' "$out")
+    [[ -n $rate ]] || { cat "$out" >&2; die "parse_rate printed no rate"; }
+    put vigil "alarm-expr parse (expressions/s)" "$(thousands "$rate")"
+}
+
+if ((DEFINITIONS > 0)); then
+    vigil_alarms
+fi
+vigil_parse_rate
 
 # ---------------------------------------------------------------------------------------------
 # Peers

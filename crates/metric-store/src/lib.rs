@@ -18,6 +18,8 @@ mod error;
 mod memory;
 mod types;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 pub use embedded::{EmbeddedOptions, EmbeddedStore};
 pub use error::StoreError;
@@ -33,6 +35,12 @@ pub trait MetricStore: Send + Sync + 'static {
     /// Writes a batch atomically: when this returns `Ok` every sample is durable and visible;
     /// on `Err` none is. A sample with the same series and timestamp as a stored one replaces it.
     async fn write(&self, samples: Vec<Sample>) -> Result<(), StoreError>;
+
+    /// [`MetricStore::write`] for a batch others read too (the threshold engine): backends
+    /// that can store from a shared batch avoid copying it.
+    async fn write_shared(&self, samples: Arc<Vec<Sample>>) -> Result<(), StoreError> {
+        self.write(Arc::unwrap_or_clone(samples)).await
+    }
 
     /// The series matching `filter` that have at least one point in `range` (every matching
     /// series when `range` is [`TimeRange::ALL`]), ordered by name then dimensions.

@@ -69,16 +69,16 @@ impl Head {
         self.points
     }
 
-    pub(crate) fn apply(&mut self, samples: Vec<Sample>) {
+    pub(crate) fn apply(&mut self, samples: &[Sample]) {
         for s in samples {
             let id = match self.by_key.get(&s.series) {
                 Some(id) => *id,
-                None => self.add_series(s.series),
+                None => self.add_series(s.series.clone()),
             };
             let p = Point {
                 timestamp: s.timestamp,
                 value: s.value,
-                value_meta: s.value_meta,
+                value_meta: s.value_meta.clone(),
             };
             if self.series[id as usize].upsert(p) {
                 self.points += 1;

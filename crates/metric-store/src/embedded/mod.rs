@@ -68,7 +68,7 @@ pub struct EmbeddedStore {
 enum Cmd {
     Write {
         record: Vec<u8>,
-        samples: Vec<Sample>,
+        samples: Arc<Vec<Sample>>,
         done: oneshot::Sender<Result<(), StoreError>>,
     },
     Close(oneshot::Sender<Result<(), StoreError>>),
@@ -157,6 +157,10 @@ impl EmbeddedStore {
 #[async_trait]
 impl MetricStore for EmbeddedStore {
     async fn write(&self, samples: Vec<Sample>) -> Result<(), StoreError> {
+        self.write_shared(Arc::new(samples)).await
+    }
+
+    async fn write_shared(&self, samples: Arc<Vec<Sample>>) -> Result<(), StoreError> {
         if samples.is_empty() {
             return Ok(());
         }
@@ -259,7 +263,7 @@ impl Drop for EmbeddedStore {
 /// An encoded record, its samples, and who waits for the acknowledgement.
 type PendingWrite = (
     Vec<u8>,
-    Vec<Sample>,
+    Arc<Vec<Sample>>,
     oneshot::Sender<Result<(), StoreError>>,
 );
 
@@ -350,7 +354,7 @@ impl Writer {
                 let mut head = self.head.write().unwrap_or_else(|e| e.into_inner());
                 let mut dones = Vec::with_capacity(writes.len());
                 for (_, samples, done) in writes {
-                    head.apply(samples);
+                    head.apply(&samples);
                     dones.push(done);
                 }
                 drop(head);
@@ -498,7 +502,7 @@ fn load_snapshot(dir: &Path, head: &mut Head) -> Result<u64, StoreError> {
     loop {
         match decode_record(&buf[pos..]) {
             Next::Record { samples, len } => {
-                head.apply(samples);
+                head.apply(&samples);
                 pos += len;
             }
             Next::End => return Ok(covered),
@@ -516,7 +520,7 @@ fn replay_segment(path: &Path, head: &mut Head) -> Result<(), StoreError> {
     loop {
         match decode_record(&buf[pos..]) {
             Next::Record { samples, len } => {
-                head.apply(samples);
+                head.apply(&samples);
                 pos += len;
             }
             Next::End => return Ok(()),

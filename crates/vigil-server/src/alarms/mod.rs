@@ -43,34 +43,13 @@ impl Alarming {
         let _ = tokio::task::spawn_blocking(move || engine.definition_changed(&id)).await;
     }
 
-    /// The samples of a batch some alarm definition watches, copied before the batch moves
-    /// into the store.
-    pub fn watched(&self, samples: &[Sample]) -> Vec<Sample> {
-        let mut last: Option<(&str, &str, bool)> = None;
-        samples
-            .iter()
-            .filter(|s| {
-                let (t, n) = (s.series.tenant.as_str(), s.series.name.as_str());
-                // Batches repeat names; ask the engine once per run of the same name.
-                match last {
-                    Some((lt, ln, w)) if lt == t && ln == n => w,
-                    _ => {
-                        let w = self.engine.wants(t, n);
-                        last = Some((t, n, w));
-                        w
-                    }
-                }
-            })
-            .cloned()
-            .collect()
-    }
-
-    /// Feeds acknowledged samples to the engine.
-    pub async fn observe(&self, samples: Vec<Sample>) {
-        if samples.is_empty() {
+    /// Feeds acknowledged samples to the engine; a batch no definition watches costs a
+    /// name check per run of the same name.
+    pub async fn observe(&self, samples: Arc<Vec<Sample>>) {
+        if samples.is_empty() || !self.engine.watches_any(&samples) {
             return;
         }
         let engine = self.engine.clone();
-        let _ = tokio::task::spawn_blocking(move || engine.observe(samples)).await;
+        let _ = tokio::task::spawn_blocking(move || engine.observe(&samples)).await;
     }
 }

@@ -19,7 +19,7 @@ use std::{
 };
 
 use alarm_expr::{Expr, SubExpr};
-use metric_store::{DimMatch, MetricStore, Sample, SeriesFilter, TimeRange};
+use metric_store::{DimMatch, MetricStore, Sample, SeriesFilter, SeriesKey, TimeRange};
 use monasca::types::{AlarmMetric, SubAlarmExpression, SubAlarmRecord};
 use rusqlite::{Connection, params};
 use tokio::sync::broadcast;
@@ -147,6 +147,8 @@ struct SubRt {
 }
 
 struct AlarmRt {
+    /// The alarm's id, shared by every route to it.
+    arc: Arc<str>,
     def_id: String,
     tenant: String,
     group: String,
@@ -169,8 +171,34 @@ struct Waiting {
 
 const WAITING_SAMPLES: usize = 10_000;
 
+/// The alarms a batch touched, each once. Route ids are shared `Arc`s, so identity is the
+/// pointer: no string hashing per sample.
+#[derive(Default)]
+struct Touched {
+    seen: foldhash::HashSet<usize>,
+    alarms: Vec<Arc<str>>,
+}
+
+impl Touched {
+    fn insert(&mut self, id: &Arc<str>) {
+        if self.seen.insert(Arc::as_ptr(id).cast::<u8>() as usize) {
+            self.alarms.push(id.clone());
+        }
+    }
+}
+
+/// Where a series' values go once its alarms are known: the alarm and the sub-alarms whose
+/// sub-expression the series matches.
+struct Route {
+    alarm: Arc<str>,
+    subs: Vec<usize>,
+}
+
 #[derive(Default)]
 struct State {
+    /// Resolved routes per series, so the common case (a known series) costs one hash lookup.
+    /// Cleared whenever definitions or alarms change.
+    routes: foldhash::HashMap<SeriesKey, Vec<Route>>,
     defs: HashMap<String, DefRt>,
     by_metric: HashMap<(String, String), Vec<(String, usize)>>,
     alarms: HashMap<String, AlarmRt>,
@@ -357,8 +385,9 @@ impl Engine {
             st.by_group
                 .insert((def_id.clone(), group.clone()), id.clone());
             st.alarms.insert(
-                id,
+                id.clone(),
                 AlarmRt {
+                    arc: Arc::from(id.as_str()),
                     def_id,
                     tenant,
                     group,
@@ -394,17 +423,26 @@ impl Engine {
         self.events.subscribe()
     }
 
-    /// Whether any definition watches this metric name for this tenant: the ingest path asks
-    /// before copying samples for the engine.
-    pub fn wants(&self, tenant: &str, name: &str) -> bool {
-        self.lock()
-            .by_metric
-            .contains_key(&(tenant.to_string(), name.to_string()))
+    /// Whether any sample of the batch has a name some definition watches.
+    pub fn watches_any(&self, samples: &[Sample]) -> bool {
+        let st = self.lock();
+        if st.by_metric.is_empty() {
+            return false;
+        }
+        let mut last: Option<(&str, &str)> = None;
+        samples.iter().any(|s| {
+            let (t, n) = (s.series.tenant.as_str(), s.series.name.as_str());
+            if last == Some((t, n)) {
+                return false;
+            }
+            last = Some((t, n));
+            st.by_metric.contains_key(&(t.to_string(), n.to_string()))
+        })
     }
 
     /// Feeds acknowledged samples to the windows, creating alarms as needed, and applies any
     /// state they decide at once.
-    pub fn observe(&self, samples: Vec<Sample>) {
+    pub fn observe(&self, samples: &[Sample]) {
         let transitions = self.db.blocking(|conn| {
             // One transaction (one fsync) for every alarm, metric and transition of the batch.
             let tx = match conn.transaction() {
@@ -423,78 +461,142 @@ impl Engine {
         self.publish(transitions);
     }
 
-    fn observe_in(&self, db: &Connection, samples: Vec<Sample>) -> Vec<Transition> {
+    fn observe_in(&self, db: &Connection, samples: &[Sample]) -> Vec<Transition> {
         let now = self.now_s();
-        let mut st = self.lock();
-        let mut touched: BTreeSet<String> = BTreeSet::new();
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let mut touched = Touched::default();
+        // Batches repeat names: decide once per run of the same tenant and name whether any
+        // definition watches it.
+        let mut last: Option<(&str, &str, bool)> = None;
         for s in samples {
-            let key = (s.series.tenant.clone(), s.series.name.clone());
-            let Some(targets) = st.by_metric.get(&key).cloned() else {
-                continue;
+            let (t, n) = (s.series.tenant.as_str(), s.series.name.as_str());
+            let watched = match last {
+                Some((lt, ln, w)) if lt == t && ln == n => w,
+                _ => {
+                    let w = st.by_metric.contains_key(&(t.to_string(), n.to_string()));
+                    last = Some((t, n, w));
+                    w
+                }
             };
-            let mut done_defs: BTreeSet<String> = BTreeSet::new();
-            for (def_id, sub_idx) in targets {
-                if done_defs.contains(&def_id) {
-                    continue;
-                }
-                let Some(def) = st.defs.get(&def_id) else {
-                    continue;
-                };
-                if !sub_matches(&def.subs[sub_idx], &s.series.name, &s.series.dimensions) {
-                    continue;
-                }
-                done_defs.insert(def_id.clone());
-                let group = group_key(&def.def.match_by, &s.series.dimensions);
-                let gk = (def_id.clone(), group.clone());
-                let alarm_id = match st.by_group.get(&gk) {
-                    Some(id) => id.clone(),
-                    None => {
-                        let n = def.subs.len();
-                        let matching: Vec<usize> = def
-                            .subs
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, sub)| {
-                                sub_matches(sub, &s.series.name, &s.series.dimensions)
-                            })
-                            .map(|(i, _)| i)
-                            .collect();
-                        let w = st.waiting.entry(gk.clone()).or_default();
-                        if w.seen.len() != n {
-                            w.seen = vec![false; n];
-                        }
-                        for i in matching {
-                            w.seen[i] = true;
-                        }
-                        if w.samples.len() < WAITING_SAMPLES {
-                            w.samples.push(s.clone());
-                        }
-                        if !w.seen.iter().all(|x| *x) {
-                            continue;
-                        }
-                        let pending = st
-                            .waiting
-                            .remove(&gk)
-                            .map(|w| w.samples)
-                            .unwrap_or_default();
-                        let Some(id) = self.create_alarm(db, &mut st, &def_id, &group, now) else {
-                            continue;
-                        };
-                        for p in pending {
-                            self.add_sample(db, &mut st, &id, &p);
-                        }
-                        touched.insert(id.clone());
-                        continue;
-                    }
-                };
-                self.add_sample(db, &mut st, &alarm_id, &s);
-                touched.insert(alarm_id);
+            if !watched {
+                continue;
             }
+            if let Some(routes) = st.routes.get(&s.series) {
+                for r in routes {
+                    if let Some(a) = st.alarms.get_mut(&*r.alarm) {
+                        for i in &r.subs {
+                            if let Some(sub) = a.subs.get_mut(*i) {
+                                sub.window.add(s.timestamp, s.value);
+                            }
+                        }
+                        touched.insert(&r.alarm);
+                    }
+                }
+                continue;
+            }
+            self.route_new_series(db, st, s, now, &mut touched);
         }
         touched
+            .alarms
             .into_iter()
-            .filter_map(|id| self.evaluate(db, &mut st, &id, now))
+            .filter_map(|id| self.evaluate(db, st, &id, now))
             .collect()
+    }
+
+    /// The slow path for a series not seen since the routes were last cleared: find the
+    /// definitions it matches, create alarms as needed, record it as an alarm metric, add its
+    /// value, and remember the routes (unless a compound alarm is still waiting for it).
+    fn route_new_series(
+        &self,
+        db: &Connection,
+        st: &mut State,
+        s: &Sample,
+        now: i64,
+        touched: &mut Touched,
+    ) {
+        let key = (s.series.tenant.clone(), s.series.name.clone());
+        let Some(targets) = st.by_metric.get(&key).cloned() else {
+            return;
+        };
+        let mut routes: Vec<Route> = Vec::new();
+        let mut cacheable = true;
+        let mut done_defs: BTreeSet<String> = BTreeSet::new();
+        for (def_id, sub_idx) in targets {
+            if done_defs.contains(&def_id) {
+                continue;
+            }
+            let Some(def) = st.defs.get(&def_id) else {
+                continue;
+            };
+            if !sub_matches(&def.subs[sub_idx], &s.series.name, &s.series.dimensions) {
+                continue;
+            }
+            done_defs.insert(def_id.clone());
+            let matching: Vec<usize> = def
+                .subs
+                .iter()
+                .enumerate()
+                .filter(|(_, sub)| sub_matches(sub, &s.series.name, &s.series.dimensions))
+                .map(|(i, _)| i)
+                .collect();
+            let group = group_key(&def.def.match_by, &s.series.dimensions);
+            let gk = (def_id.clone(), group.clone());
+            let alarm_id = match st.by_group.get(&gk) {
+                Some(id) => id.clone(),
+                None => {
+                    let n = def.subs.len();
+                    let w = st.waiting.entry(gk.clone()).or_default();
+                    if w.seen.len() != n {
+                        w.seen = vec![false; n];
+                    }
+                    for i in &matching {
+                        w.seen[*i] = true;
+                    }
+                    if w.samples.len() < WAITING_SAMPLES {
+                        w.samples.push(s.clone());
+                    }
+                    if !w.seen.iter().all(|x| *x) {
+                        cacheable = false;
+                        continue;
+                    }
+                    let pending = st
+                        .waiting
+                        .remove(&gk)
+                        .map(|w| w.samples)
+                        .unwrap_or_default();
+                    let Some(id) = self.create_alarm(db, st, &def_id, &group, now) else {
+                        cacheable = false;
+                        continue;
+                    };
+                    // The samples kept while waiting include this one.
+                    for p in pending {
+                        self.add_sample(db, st, &id, &p);
+                    }
+                    let Some(id) = st.alarms.get(&id).map(|a| a.arc.clone()) else {
+                        continue;
+                    };
+                    touched.insert(&id);
+                    routes.push(Route {
+                        alarm: id,
+                        subs: matching,
+                    });
+                    continue;
+                }
+            };
+            self.add_sample(db, st, &alarm_id, s);
+            let Some(id) = st.alarms.get(&alarm_id).map(|a| a.arc.clone()) else {
+                continue;
+            };
+            touched.insert(&id);
+            routes.push(Route {
+                alarm: id,
+                subs: matching,
+            });
+        }
+        if cacheable {
+            st.routes.insert(s.series.clone(), routes);
+        }
     }
 
     fn add_sample(&self, db: &Connection, st: &mut State, alarm_id: &str, s: &Sample) {
@@ -569,6 +671,7 @@ impl Engine {
         st.alarms.insert(
             id.clone(),
             AlarmRt {
+                arc: Arc::from(id.as_str()),
                 def_id: def_id.to_string(),
                 tenant,
                 group: group.to_string(),
@@ -741,6 +844,7 @@ impl Engine {
         };
         let now = self.now_s();
         let mut st = self.lock();
+        st.routes.clear();
         remove_definition_index(&mut st, id);
         let Some(def) = def else {
             st.defs.remove(id);
@@ -801,6 +905,7 @@ impl Engine {
     /// The API deleted an alarm: a later matching metric creates a new one, as upstream.
     pub fn alarm_deleted(&self, id: &str) {
         let mut st = self.lock();
+        st.routes.clear();
         if let Some(a) = st.alarms.remove(id) {
             st.by_group.remove(&(a.def_id, a.group));
         }

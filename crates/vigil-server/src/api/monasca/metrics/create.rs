@@ -43,8 +43,10 @@ pub async fn create(
         None => ApiError::bad_request("Request body is not valid JSON"),
         Some(msg) => ApiError::unprocessable(msg),
     })?;
-    let watched = state.alarms.watched(&samples);
-    state.store.write(samples).await?;
-    state.alarms.observe(watched).await;
+    // One batch, shared without copies by the store and then the threshold engine, which
+    // sees only what is durable.
+    let samples = std::sync::Arc::new(samples);
+    state.store.write_shared(samples.clone()).await?;
+    state.alarms.observe(samples).await;
     Ok(StatusCode::NO_CONTENT)
 }
