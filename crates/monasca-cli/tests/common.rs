@@ -58,6 +58,8 @@ impl Env {
         s.engine = EngineConfig {
             delay_s: 30,
             tick: Duration::from_secs(3600),
+            // Metrics reach the engine before the CLI call returns, so tests need not poll.
+            inline: true,
         };
         let clock = Arc::new(ManualClock::new(ms));
         Self {

@@ -36,6 +36,7 @@ impl Env {
         s.engine = EngineConfig {
             delay_s: 30,
             tick: Duration::from_millis(20),
+            inline: true,
         };
         let server = Running::start_with_clock(s, clock.clone()).await.unwrap();
         Self { server, clock, dir }

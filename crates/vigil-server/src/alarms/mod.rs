@@ -17,7 +17,12 @@ use metric_store::{MetricStore, Sample};
 pub struct Alarming {
     pub db: Db,
     pub engine: Arc<Engine>,
+    /// Acknowledged batches on their way to the engine, in order.
+    feed: tokio::sync::mpsc::Sender<Arc<Vec<Sample>>>,
 }
+
+/// Batches waiting for the engine before ingest has to wait for it.
+const FEED_DEPTH: usize = 64;
 
 impl Alarming {
     /// Opens `alarms.db` in `data_dir` and loads the threshold engine (not yet ticking).
@@ -34,7 +39,32 @@ impl Alarming {
         let db =
             Db::open(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
         let engine = Engine::load(db.clone(), store, clock, cfg).await?;
-        Ok(Self { db, engine })
+        let (feed, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<Sample>>>(FEED_DEPTH);
+        // The engine works behind the ingest path: a request is answered once its batch is
+        // durable, and the engine takes the batches in order, several per transaction when it
+        // falls behind. Ends when the last sender (the server state) is dropped.
+        let e = engine.clone();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batches = vec![first];
+                while batches.len() < FEED_DEPTH {
+                    match rx.try_recv() {
+                        Ok(b) => batches.push(b),
+                        Err(_) => break,
+                    }
+                }
+                let e = e.clone();
+                let done = tokio::task::spawn_blocking(move || {
+                    let all: Vec<&[Sample]> = batches.iter().map(|b| b.as_slice()).collect();
+                    e.observe_all(&all);
+                })
+                .await;
+                if done.is_err() {
+                    tracing::error!("threshold engine panicked on a batch");
+                }
+            }
+        });
+        Ok(Self { db, engine, feed })
     }
 
     /// Tells the threshold engine that definition `id` was created, changed or deleted.
@@ -43,13 +73,19 @@ impl Alarming {
         let _ = tokio::task::spawn_blocking(move || engine.definition_changed(&id)).await;
     }
 
-    /// Feeds acknowledged samples to the engine; a batch no definition watches costs a
-    /// name check per run of the same name.
+    /// Hands an acknowledged batch to the engine; a batch no definition watches costs a name
+    /// check per run of the same name. Waits only when the engine is far behind.
     pub async fn observe(&self, samples: Arc<Vec<Sample>>) {
         if samples.is_empty() || !self.engine.watches_any(&samples) {
             return;
         }
-        let engine = self.engine.clone();
-        let _ = tokio::task::spawn_blocking(move || engine.observe(&samples)).await;
+        if self.engine.inline() {
+            let engine = self.engine.clone();
+            let _ = tokio::task::spawn_blocking(move || engine.observe(&samples)).await;
+            return;
+        }
+        if self.feed.send(samples).await.is_err() {
+            tracing::error!("threshold engine feed closed");
+        }
     }
 }

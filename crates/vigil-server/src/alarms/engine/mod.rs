@@ -100,6 +100,10 @@ pub struct EngineConfig {
     pub delay_s: i64,
     /// How often windows are evaluated on the clock.
     pub tick: Duration,
+    /// Feed each batch to the engine before answering the request, instead of behind it.
+    /// Slower ingest; tests that move a hand-held clock use it so a batch is in the windows
+    /// before the clock jumps.
+    pub inline: bool,
 }
 
 impl Default for EngineConfig {
@@ -107,6 +111,7 @@ impl Default for EngineConfig {
         Self {
             delay_s: 30,
             tick: Duration::from_secs(1),
+            inline: false,
         }
     }
 }
@@ -419,6 +424,10 @@ impl Engine {
         })
     }
 
+    pub fn inline(&self) -> bool {
+        self.cfg.inline
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Transition> {
         self.events.subscribe()
     }
@@ -443,6 +452,11 @@ impl Engine {
     /// Feeds acknowledged samples to the windows, creating alarms as needed, and applies any
     /// state they decide at once.
     pub fn observe(&self, samples: &[Sample]) {
+        self.observe_all(&[samples]);
+    }
+
+    /// [`Engine::observe`] for several batches in one transaction.
+    pub fn observe_all(&self, batches: &[&[Sample]]) {
         let transitions = self.db.blocking(|conn| {
             // One transaction (one fsync) for every alarm, metric and transition of the batch.
             let tx = match conn.transaction() {
@@ -452,7 +466,10 @@ impl Engine {
                     return Vec::new();
                 }
             };
-            let t = self.observe_in(&tx, samples);
+            let t: Vec<Transition> = batches
+                .iter()
+                .flat_map(|b| self.observe_in(&tx, b))
+                .collect();
             if let Err(e) = tx.commit() {
                 tracing::error!(error = %e, "cannot commit alarm changes");
             }
