@@ -152,8 +152,6 @@ struct SubRt {
 }
 
 struct AlarmRt {
-    /// The alarm's id, shared by every route to it.
-    arc: Arc<str>,
     def_id: String,
     tenant: String,
     group: String,
@@ -176,26 +174,75 @@ struct Waiting {
 
 const WAITING_SAMPLES: usize = 10_000;
 
-/// The alarms a batch touched, each once. Route ids are shared `Arc`s, so identity is the
-/// pointer: no string hashing per sample.
+/// The alarms a batch touched, each once, by slab index.
 #[derive(Default)]
 struct Touched {
     seen: foldhash::HashSet<usize>,
-    alarms: Vec<Arc<str>>,
+    alarms: Vec<usize>,
 }
 
 impl Touched {
-    fn insert(&mut self, id: &Arc<str>) {
-        if self.seen.insert(Arc::as_ptr(id).cast::<u8>() as usize) {
-            self.alarms.push(id.clone());
+    fn insert(&mut self, idx: usize) {
+        if self.seen.insert(idx) {
+            self.alarms.push(idx);
         }
+    }
+}
+
+/// Alarms by id, stored in a slab so the per-sample path reaches one by index.
+#[derive(Default)]
+struct Alarms {
+    slots: Vec<Option<(String, AlarmRt)>>,
+    index: foldhash::HashMap<String, usize>,
+}
+
+impl Alarms {
+    fn idx(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+    fn get_mut(&mut self, id: &str) -> Option<&mut AlarmRt> {
+        let i = self.idx(id)?;
+        self.at_mut(i)
+    }
+    fn entry_mut(&mut self, i: usize) -> Option<(&str, &mut AlarmRt)> {
+        self.slots
+            .get_mut(i)?
+            .as_mut()
+            .map(|(id, a)| (id.as_str(), a))
+    }
+    fn at_mut(&mut self, i: usize) -> Option<&mut AlarmRt> {
+        self.slots.get_mut(i)?.as_mut().map(|(_, a)| a)
+    }
+    fn insert(&mut self, id: String, a: AlarmRt) -> usize {
+        let i = self.slots.len();
+        self.index.insert(id.clone(), i);
+        self.slots.push(Some((id, a)));
+        i
+    }
+    fn remove(&mut self, id: &str) -> Option<AlarmRt> {
+        let i = self.index.remove(id)?;
+        self.slots.get_mut(i)?.take().map(|(_, a)| a)
+    }
+    fn indices(&self) -> Vec<usize> {
+        self.index.values().copied().collect()
+    }
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut AlarmRt> {
+        self.slots.iter_mut().flatten().map(|(_, a)| a)
+    }
+    fn ids_where(&self, f: impl Fn(&AlarmRt) -> bool) -> Vec<String> {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|(_, a)| f(a))
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 }
 
 /// Where a series' values go once its alarms are known: the alarm and the sub-alarms whose
 /// sub-expression the series matches.
 struct Route {
-    alarm: Arc<str>,
+    alarm: usize,
     subs: Vec<usize>,
 }
 
@@ -204,9 +251,9 @@ struct State {
     /// Resolved routes per series, so the common case (a known series) costs one hash lookup.
     /// Cleared whenever definitions or alarms change.
     routes: foldhash::HashMap<SeriesKey, Vec<Route>>,
-    defs: HashMap<String, DefRt>,
+    defs: foldhash::HashMap<String, DefRt>,
     by_metric: HashMap<(String, String), Vec<(String, usize)>>,
-    alarms: HashMap<String, AlarmRt>,
+    alarms: Alarms,
     by_group: HashMap<(String, String), String>,
     waiting: HashMap<(String, String), Waiting>,
 }
@@ -392,7 +439,6 @@ impl Engine {
             st.alarms.insert(
                 id.clone(),
                 AlarmRt {
-                    arc: Arc::from(id.as_str()),
                     def_id,
                     tenant,
                     group,
@@ -501,13 +547,13 @@ impl Engine {
             }
             if let Some(routes) = st.routes.get(&s.series) {
                 for r in routes {
-                    if let Some(a) = st.alarms.get_mut(&*r.alarm) {
+                    if let Some(a) = st.alarms.at_mut(r.alarm) {
                         for i in &r.subs {
                             if let Some(sub) = a.subs.get_mut(*i) {
                                 sub.window.add(s.timestamp, s.value);
                             }
                         }
-                        touched.insert(&r.alarm);
+                        touched.insert(r.alarm);
                     }
                 }
                 continue;
@@ -517,7 +563,7 @@ impl Engine {
         touched
             .alarms
             .into_iter()
-            .filter_map(|id| self.evaluate(db, st, &id, now))
+            .filter_map(|idx| self.evaluate(db, st, idx, now))
             .collect()
     }
 
@@ -590,10 +636,10 @@ impl Engine {
                     for p in pending {
                         self.add_sample(db, st, &id, &p);
                     }
-                    let Some(id) = st.alarms.get(&id).map(|a| a.arc.clone()) else {
+                    let Some(id) = st.alarms.idx(&id) else {
                         continue;
                     };
-                    touched.insert(&id);
+                    touched.insert(id);
                     routes.push(Route {
                         alarm: id,
                         subs: matching,
@@ -602,10 +648,10 @@ impl Engine {
                 }
             };
             self.add_sample(db, st, &alarm_id, s);
-            let Some(id) = st.alarms.get(&alarm_id).map(|a| a.arc.clone()) else {
+            let Some(id) = st.alarms.idx(&alarm_id) else {
                 continue;
             };
-            touched.insert(&id);
+            touched.insert(id);
             routes.push(Route {
                 alarm: id,
                 subs: matching,
@@ -688,7 +734,6 @@ impl Engine {
         st.alarms.insert(
             id.clone(),
             AlarmRt {
-                arc: Arc::from(id.as_str()),
                 def_id: def_id.to_string(),
                 tenant,
                 group: group.to_string(),
@@ -715,10 +760,11 @@ impl Engine {
                 }
             };
             let mut st = self.lock();
-            let ids: Vec<String> = st.alarms.keys().cloned().collect();
-            let t: Vec<Transition> = ids
-                .iter()
-                .filter_map(|id| self.evaluate(&tx, &mut st, id, now))
+            let t: Vec<Transition> = st
+                .alarms
+                .indices()
+                .into_iter()
+                .filter_map(|idx| self.evaluate(&tx, &mut st, idx, now))
                 .collect();
             drop(st);
             if let Err(e) = tx.commit() {
@@ -740,10 +786,10 @@ impl Engine {
         &self,
         db: &Connection,
         st: &mut State,
-        alarm_id: &str,
+        idx: usize,
         now: i64,
     ) -> Option<Transition> {
-        let a = st.alarms.get_mut(alarm_id)?;
+        let (alarm_id, a) = st.alarms.entry_mut(idx)?;
         let def = st.defs.get(&a.def_id)?;
         let mut subs_changed = false;
         let mut any_verdict = false;
@@ -866,12 +912,7 @@ impl Engine {
         let Some(def) = def else {
             st.defs.remove(id);
             st.waiting.retain(|(d, _), _| d != id);
-            let gone: Vec<String> = st
-                .alarms
-                .iter()
-                .filter(|(_, a)| a.def_id == id)
-                .map(|(k, _)| k.clone())
-                .collect();
+            let gone: Vec<String> = st.alarms.ids_where(|a| a.def_id == id);
             for a in gone {
                 if let Some(rt) = st.alarms.remove(&a) {
                     st.by_group.remove(&(rt.def_id, rt.group));
