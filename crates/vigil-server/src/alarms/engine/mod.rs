@@ -548,12 +548,17 @@ impl Engine {
             if let Some(routes) = st.routes.get(&s.series) {
                 for r in routes {
                     if let Some(a) = st.alarms.at_mut(r.alarm) {
+                        let mut decisive = false;
                         for i in &r.subs {
                             if let Some(sub) = a.subs.get_mut(*i) {
                                 sub.window.add(s.timestamp, s.value);
+                                decisive |= sub.window.decisive();
                             }
                         }
-                        touched.insert(r.alarm);
+                        // Other values wait for their period to close: the clock evaluates them.
+                        if decisive {
+                            touched.insert(r.alarm);
+                        }
                     }
                 }
                 continue;

@@ -82,6 +82,8 @@ pub struct Window {
     /// `last`: the newest (timestamp ms, value).
     last: Option<(i64, f64)>,
     empty_evaluations: u32,
+    /// A value added since the last evaluation could decide the state at once.
+    decisive: bool,
 }
 
 const FUTURE_SLOTS: usize = 2;
@@ -104,6 +106,7 @@ impl Window {
             slots: VecDeque::from(vec![Slot::default(); periods + FUTURE_SLOTS]),
             last: None,
             empty_evaluations: 0,
+            decisive: false,
         }
     }
 
@@ -111,11 +114,42 @@ impl Window {
         self.view_end - self.periods as i64 * self.period
     }
 
+    /// Whether a value added since the last evaluation could decide the state at once, so
+    /// that the ingest path evaluates only those windows and leaves the rest to the clock.
+    pub fn decisive(&self) -> bool {
+        self.decisive
+    }
+
+    fn alarm_capable(&self) -> bool {
+        matches!(
+            (self.function, self.operator),
+            (Function::Last, _)
+                | (Function::Min, Operator::Lt | Operator::Lte)
+                | (
+                    Function::Max | Function::Count,
+                    Operator::Gt | Operator::Gte
+                )
+        )
+    }
+
+    fn ok_capable(&self) -> bool {
+        matches!(
+            (self.function, self.operator),
+            (Function::Last, _)
+                | (Function::Min, Operator::Gt | Operator::Gte)
+                | (
+                    Function::Max | Function::Count,
+                    Operator::Lt | Operator::Lte
+                )
+        )
+    }
+
     /// Adds a measurement; false if it falls outside the window (too old or too far ahead).
     pub fn add(&mut self, ts_ms: i64, value: f64) -> bool {
         if self.function == Function::Last {
             if self.last.is_none_or(|(t, _)| ts_ms >= t) {
                 self.last = Some((ts_ms, value));
+                self.decisive = true;
                 return true;
             }
             return false;
@@ -127,8 +161,14 @@ impl Window {
             return false;
         }
         let idx = ((t - start) / self.period) as usize;
-        if let Some(s) = self.slots.get_mut(idx) {
+        let function = self.function;
+        let slot_value = self.slots.get_mut(idx).and_then(|s| {
             s.add(value);
+            s.value(function)
+        });
+        if let Some(v) = slot_value {
+            let breaches = self.breaches(v);
+            self.decisive |= (breaches && self.alarm_capable()) || (!breaches && self.ok_capable());
         }
         true
     }
@@ -260,6 +300,7 @@ impl Window {
     /// order (so a clock that jumps, or a stalled evaluator, skips none), then whatever the
     /// data decides at once. Returns the latest verdict; the caller compares it with the state.
     pub fn evaluate(&mut self, now: i64, delay: i64) -> Option<Verdict> {
+        self.decisive = false;
         let mut verdict = None;
         if self.function != Function::Last {
             // Past this many steps every slot is empty and further views add nothing new.
@@ -381,6 +422,23 @@ mod tests {
         assert_eq!(w.evaluate(T + 91, 30).unwrap().state, AlarmState::Ok);
         w.add((T + 95) * 1000, 1.0);
         assert_eq!(w.evaluate(T + 96, 30).unwrap().state, AlarmState::Alarm);
+    }
+
+    #[test]
+    fn only_values_that_can_decide_at_once_are_decisive() {
+        let mut w = Window::new(&sub("max(cpu) > 90"), T);
+        w.add(T * 1000, 50.0);
+        assert!(!w.decisive(), "50 cannot make max > 90 fire");
+        w.add((T + 1) * 1000, 95.0);
+        assert!(w.decisive());
+        w.evaluate(T + 2, 30);
+        assert!(!w.decisive());
+        let mut w = Window::new(&sub("avg(cpu) > 90"), T);
+        w.add(T * 1000, 95.0);
+        assert!(!w.decisive(), "an average decides when its period ends");
+        let mut w = Window::new(&sub("max(cpu) < 10"), T);
+        w.add(T * 1000, 50.0);
+        assert!(w.decisive(), "a max above 10 settles OK");
     }
 
     #[test]

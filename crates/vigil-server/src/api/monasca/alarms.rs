@@ -345,9 +345,9 @@ async fn update(
             }
         }
     }
-    let (t2, id2) = (tenant.clone(), id.clone());
+    let (t2, id2) = (tenant, id);
     let engine = state.alarms.engine.clone();
-    state
+    let updated = state
         .alarms
         .db
         .call(move |conn| {
@@ -382,17 +382,15 @@ async fn update(
                     &[],
                 )?;
             }
+            // Read back inside the transaction: the engine waits for the database lock, so the
+            // answer shows this update, not a re-evaluation that may follow it.
+            let row = records::alarms(&tx, &t2, Some(&id2))?.into_iter().next();
             tx.commit()?;
             engine.alarm_updated(&id2, to_state, link, lifecycle);
-            Ok(())
+            row.ok_or_else(ApiError::not_found)
         })
         .await?;
-    let a = load(&state, tenant, Some(id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(ApiError::not_found)?;
-    Ok(Json(to_wire(&root(&base), a)))
+    Ok(Json(to_wire(&root(&base), updated)))
 }
 
 async fn replace(
