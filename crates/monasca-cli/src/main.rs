@@ -155,6 +155,9 @@ async fn connect(c: &ConnectionOpts) -> Result<Client> {
     if let Some(pem) = tls.ca_pem()? {
         builder = builder.ca_pem(pem);
     }
+    if let Some(pem) = tls.identity_pem()? {
+        builder = builder.identity_pem(pem);
+    }
     builder
         .build()
         .with_context(|| format!("invalid Monasca endpoint {endpoint:?}"))

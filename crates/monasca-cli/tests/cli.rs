@@ -258,3 +258,27 @@ async fn errors_are_one_line_and_non_zero() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("cpu.idle_perc"));
 }
+
+#[test]
+fn client_certificate_problems_are_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("cert.pem");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    for (cert, needle) in [
+        ("/nonexistent/cert.pem", "client certificate"),
+        (bad.to_str().unwrap(), "invalid client certificate"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_monasca"))
+            .arg("metric-list")
+            .env_clear()
+            .env("MONASCA_API_URL", "http://127.0.0.1:1/v2.0")
+            .env("OS_AUTH_TOKEN", "t")
+            .env("OS_CERT", cert)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

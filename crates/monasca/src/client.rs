@@ -35,6 +35,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     insecure: bool,
     ca_pem: Vec<Vec<u8>>,
+    identity_pem: Option<Vec<u8>>,
     user_agent: String,
 }
 
@@ -66,6 +67,13 @@ impl ClientBuilder {
     /// Trust this PEM CA bundle in addition to the system roots (`--os-cacert`).
     pub fn ca_pem(mut self, pem: Vec<u8>) -> Self {
         self.ca_pem.push(pem);
+        self
+    }
+
+    /// Present this client certificate and key (PEM, concatenated) to the server
+    /// (`--os-cert`/`--os-key`).
+    pub fn identity_pem(mut self, pem: Vec<u8>) -> Self {
+        self.identity_pem = Some(pem);
         self
     }
 
@@ -105,6 +113,11 @@ impl ClientBuilder {
                 http = http.add_root_certificate(cert);
             }
         }
+        if let Some(pem) = &self.identity_pem {
+            let id = reqwest::Identity::from_pem(pem)
+                .map_err(|e| Error::InvalidRequest(format!("invalid client certificate: {e}")))?;
+            http = http.identity(id);
+        }
         let http = http
             .build()
             .map_err(|e| Error::InvalidRequest(format!("cannot set up HTTP: {e}")))?;
@@ -127,6 +140,7 @@ impl Client {
             timeout: Some(Duration::from_secs(60)),
             insecure: false,
             ca_pem: Vec::new(),
+            identity_pem: None,
             user_agent: concat!("vigil-monasca/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
