@@ -19,7 +19,7 @@ use crate::{
         engine::{Clock, SystemClock},
     },
     config::Settings,
-    identity::{AuthMode, Identity},
+    identity::{AuthMode, Identity, keystone::KeystoneValidator},
 };
 
 /// Shared by every handler.
@@ -98,12 +98,16 @@ pub async fn serve_with_clock(
     .await
     .context("cannot load alarms")?;
     let ticker = alarms.engine.spawn_ticker();
-    let identity = Arc::new(Identity::new(
+    let mut identity = Identity::new(
         settings.auth,
         settings.identity_prefix.clone(),
         settings.users.clone(),
         settings.token_ttl,
-    ));
+    );
+    if let (AuthMode::Keystone, Some(k)) = (settings.auth, &settings.keystone) {
+        identity = identity.with_keystone(KeystoneValidator::new(k)?);
+    }
+    let identity = Arc::new(identity);
     tracing::info!(auth = ?settings.auth, "authentication");
     let state = AppState {
         store: store.clone(),

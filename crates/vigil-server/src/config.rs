@@ -9,7 +9,7 @@ use std::{
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::identity::{AuthMode, UserConfig};
+use crate::identity::{AuthMode, UserConfig, keystone::KeystoneConfig};
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8070";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
@@ -31,6 +31,8 @@ pub struct Settings {
     pub users: Vec<UserConfig>,
     /// Lifetime of issued tokens.
     pub token_ttl: std::time::Duration,
+    /// The Keystone of `--auth keystone`.
+    pub keystone: Option<KeystoneConfig>,
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -50,6 +52,7 @@ impl Settings {
             identity_prefix: DEFAULT_IDENTITY_PREFIX.into(),
             users: Vec::new(),
             token_ttl: DEFAULT_TOKEN_TTL,
+            keystone: None,
         }
     }
 }
@@ -69,6 +72,9 @@ pub struct FileConfig {
     /// `[[users]]` tables: `name`, `password`, `project`, `roles`.
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// `[keystone]`: `url`, `username`, `password` (or `VIGIL_KEYSTONE_PASSWORD`), `project`,
+    /// `user_domain`, `project_domain`, `cache_ttl`, `cache_size`.
+    pub keystone: Option<KeystoneConfig>,
 }
 
 impl FileConfig {
@@ -120,12 +126,23 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
             "invalid identity prefix {identity_prefix:?}: it must start with / and not with /v2.0"
         );
     }
+    let auth = over.auth.or(file.auth).unwrap_or_default();
+    let mut keystone = file.keystone;
+    if let (Some(k), Ok(p)) = (keystone.as_mut(), std::env::var("VIGIL_KEYSTONE_PASSWORD")) {
+        k.password = p;
+    }
+    if auth == AuthMode::Keystone && keystone.is_none() {
+        anyhow::bail!(
+            "--auth keystone needs a [keystone] section (url, username, password, project) in the config file"
+        );
+    }
     Ok(Settings {
         bind,
         data_dir,
         max_body_bytes,
         engine: Default::default(),
-        auth: over.auth.or(file.auth).unwrap_or_default(),
+        keystone,
+        auth,
         identity_prefix,
         users: file.users,
         token_ttl: file

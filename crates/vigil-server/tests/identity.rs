@@ -283,3 +283,98 @@ async fn roles_and_projects_matrix() {
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn keystone_mode_validates_tokens_with_the_identity_service() {
+    // Server A plays Keystone; server B checks every token with it, as a service.
+    let (keystone, _a) = start().await;
+    let ks = keystone.url();
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Settings::with_data_dir(dir.path());
+    s.bind = "127.0.0.1:0".parse().unwrap();
+    s.auth = AuthMode::Keystone;
+    s.keystone = Some(vigil_server::identity::keystone::KeystoneConfig {
+        url: format!("{ks}/identity"),
+        username: "alice".into(),
+        password: "alice-secret".into(),
+        project: "p1".into(),
+        user_domain: "Default".into(),
+        project_domain: "Default".into(),
+        // Ask Keystone every time, so a revocation shows at once.
+        cache_ttl: 0,
+        cache_size: 10,
+    });
+    let monasca = Running::start(s).await.unwrap();
+    let url = monasca.url();
+
+    let bob = token(&ks, "bob", "p2").await;
+    let alice = token(&ks, "alice", "p1").await;
+    let (st, _) = raw(
+        Method::POST,
+        &format!("{url}/v2.0/metrics"),
+        Some(&bob),
+        Some("application/json"),
+        r#"{"name":"bobs","timestamp":1767225600000,"value":1}"#,
+    )
+    .await;
+    assert_eq!(st, 204);
+    let (st, b) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics/names"),
+        Some(&bob),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!((st, b["elements"][0]["name"].as_str()), (200, Some("bobs")));
+    let (_, b) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics/names"),
+        Some(&alice),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(b["elements"], json!([]), "projects stay apart");
+    let (st, b) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        Some("bogus"),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!((st, b["error"]["code"].as_i64()), (401, Some(401)));
+    // Roles come from Keystone: the agent may post but not read.
+    let agent = token(&ks, "agent", "p1").await;
+    let (st, _) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        Some(&agent),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(st, 401);
+    // Revoked in Keystone, refused here.
+    let http = reqwest::Client::new();
+    let d = http
+        .delete(format!("{ks}/identity/v3/auth/tokens"))
+        .header("X-Auth-Token", &alice)
+        .header("X-Subject-Token", &bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status().as_u16(), 204);
+    let (st, _) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        Some(&bob),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(st, 401);
+    monasca.stop().await.unwrap();
+    keystone.stop().await.unwrap();
+}

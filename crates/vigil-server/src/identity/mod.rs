@@ -2,6 +2,7 @@
 //! assignments from the configuration, tokens issued by Vigil's own Keystone v3 subset), or, with
 //! `--auth none`, monasca-api's no-Keystone convention where the token names the project.
 
+pub mod keystone;
 pub mod policy;
 
 use std::{collections::HashMap, fmt, sync::Mutex, time::Duration};
@@ -24,6 +25,8 @@ pub enum AuthMode {
     None,
     /// Vigil's built-in identity service issues and checks tokens.
     Identity,
+    /// A real Keystone checks tokens (`[keystone]` in the config file).
+    Keystone,
 }
 
 /// A user of the built-in identity service.
@@ -92,6 +95,7 @@ pub struct TokenInfo {
 /// as they do when a token expires).
 pub struct Identity {
     pub mode: AuthMode,
+    keystone: Option<keystone::KeystoneValidator>,
     pub prefix: String,
     pub token_ttl: Duration,
     users: Vec<UserConfig>,
@@ -125,12 +129,20 @@ impl Identity {
             users
         };
         Self {
+            keystone: None,
             mode,
             prefix,
             token_ttl,
             users,
             tokens: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// With `--auth keystone`: validate tokens against this Keystone.
+    #[must_use]
+    pub fn with_keystone(mut self, v: keystone::KeystoneValidator) -> Self {
+        self.keystone = Some(v);
+        self
     }
 
     fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenInfo>> {
@@ -187,8 +199,9 @@ impl Identity {
     }
 
     /// The caller presenting `token`, for the monitoring API.
-    pub fn principal(&self, token: &str) -> Option<Principal> {
+    pub async fn principal(&self, token: &str) -> Option<Principal> {
         match self.mode {
+            AuthMode::Keystone => self.keystone.as_ref()?.validate(token).await,
             AuthMode::None => Some(Principal {
                 user: None,
                 project: token.to_string(),
@@ -223,8 +236,8 @@ mod tests {
         assert!(!format!("{id:?}").contains("password"));
     }
 
-    #[test]
-    fn tokens_scope_expire_and_revoke() {
+    #[tokio::test]
+    async fn tokens_scope_expire_and_revoke() {
         let id = Identity::new(
             AuthMode::Identity,
             "/identity".into(),
@@ -238,16 +251,16 @@ mod tests {
         };
         let (tok, _) = id.issue(&u, Some("mini-mon".into()));
         assert_eq!(
-            id.principal(&tok).map(|p| p.project),
+            id.principal(&tok).await.map(|p| p.project),
             Some("mini-mon".to_string())
         );
         let (unscoped, _) = id.issue(&u, None);
         assert!(
-            id.principal(&unscoped).is_none(),
+            id.principal(&unscoped).await.is_none(),
             "an unscoped token has no project"
         );
         assert!(id.revoke(&tok));
-        assert!(id.principal(&tok).is_none());
+        assert!(id.principal(&tok).await.is_none());
         let short = Identity::new(
             AuthMode::Identity,
             "/identity".into(),
@@ -255,6 +268,6 @@ mod tests {
             Duration::ZERO,
         );
         let (tok, _) = short.issue(&u, Some("mini-mon".into()));
-        assert!(short.principal(&tok).is_none(), "expired");
+        assert!(short.principal(&tok).await.is_none(), "expired");
     }
 }

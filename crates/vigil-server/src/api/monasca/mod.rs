@@ -62,7 +62,11 @@ impl FromRequestParts<AppState> for Tenant {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|t| !t.is_empty());
-        let Some(principal) = token.and_then(|t| state.identity.principal(t)) else {
+        let principal = match token {
+            Some(t) => state.identity.principal(t).await,
+            None => None,
+        };
+        let Some(principal) = principal else {
             let base = BaseUrl::from_parts(parts);
             return Err(unauthorized(&format!(
                 "{}{}",
