@@ -74,3 +74,42 @@ pub trait Endpoint {
             .map_err(|e| Error::InvalidRequest(e.to_string()))
     }
 }
+
+/// Serializes an operation's JSON body.
+pub(crate) fn json_body(v: &impl serde::Serialize) -> Result<Option<Vec<u8>>> {
+    serde_json::to_vec(v)
+        .map(Some)
+        .map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+/// A `PUT` (every field) or `PATCH` (the fields given) of one resource, by id.
+macro_rules! update_endpoint {
+    ($(#[$m:meta])* $name:ident, $out:ty, $body:ty, $prefix:literal) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            pub id: String,
+            pub body: $body,
+            /// `PATCH` rather than `PUT`.
+            pub partial: bool,
+        }
+
+        impl $crate::Endpoint for $name {
+            type Output = $out;
+            fn method(&self) -> http::Method {
+                if self.partial {
+                    http::Method::PATCH
+                } else {
+                    http::Method::PUT
+                }
+            }
+            fn path(&self) -> String {
+                format!(concat!($prefix, "/{}"), self.id)
+            }
+            fn body(&self) -> $crate::Result<Option<Vec<u8>>> {
+                $crate::request::json_body(&self.body)
+            }
+        }
+    };
+}
+pub(crate) use update_endpoint;

@@ -4,18 +4,14 @@ use http::Method;
 use serde_json::Value;
 
 use crate::{
-    Endpoint, Error, Result,
+    Endpoint, Result,
     types::{
         Alarm, AlarmCounts, AlarmDefinition, AlarmDefinitionRequest, AlarmUpdate, Envelope,
         StateHistoryEntry,
     },
 };
 
-fn json(v: &impl serde::Serialize) -> Result<Option<Vec<u8>>> {
-    serde_json::to_vec(v)
-        .map(Some)
-        .map_err(|e| Error::InvalidRequest(e.to_string()))
-}
+use crate::request::json_body as json;
 
 /// Query parameters in the order given; unset ones are left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -100,30 +96,13 @@ endpoint!(
     DeleteAlarmDefinition, (), Method::DELETE, |s| format!("alarm-definitions/{}", s.id)
 );
 
-/// `PUT /alarm-definitions/{id}` (every field) or `PATCH` (the fields given).
-#[derive(Clone, Debug, PartialEq)]
-pub struct UpdateAlarmDefinition {
-    pub id: String,
-    pub body: Value,
-    pub partial: bool,
-}
-
-impl Endpoint for UpdateAlarmDefinition {
-    type Output = AlarmDefinition;
-    fn method(&self) -> Method {
-        if self.partial {
-            Method::PATCH
-        } else {
-            Method::PUT
-        }
-    }
-    fn path(&self) -> String {
-        format!("alarm-definitions/{}", self.id)
-    }
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        json(&self.body)
-    }
-}
+crate::request::update_endpoint!(
+    /// `PUT /alarm-definitions/{id}` (every field) or `PATCH` (the fields given).
+    UpdateAlarmDefinition,
+    AlarmDefinition,
+    Value,
+    "alarm-definitions"
+);
 
 /// `GET /alarms` with every upstream filter.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -148,30 +127,13 @@ endpoint!(
     DeleteAlarm, (), Method::DELETE, |s| format!("alarms/{}", s.id)
 );
 
-/// `PUT /alarms/{id}` (state, lifecycle_state and link) or `PATCH` (any of them).
-#[derive(Clone, Debug, PartialEq)]
-pub struct UpdateAlarm {
-    pub id: String,
-    pub body: AlarmUpdate,
-    pub partial: bool,
-}
-
-impl Endpoint for UpdateAlarm {
-    type Output = Alarm;
-    fn method(&self) -> Method {
-        if self.partial {
-            Method::PATCH
-        } else {
-            Method::PUT
-        }
-    }
-    fn path(&self) -> String {
-        format!("alarms/{}", self.id)
-    }
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        json(&self.body)
-    }
-}
+crate::request::update_endpoint!(
+    /// `PUT /alarms/{id}` (state, lifecycle_state and link) or `PATCH` (any of them).
+    UpdateAlarm,
+    Alarm,
+    AlarmUpdate,
+    "alarms"
+);
 
 /// `GET /alarms/count`.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -4,15 +4,11 @@ use http::Method;
 use serde_json::Value;
 
 use crate::{
-    Endpoint, Error, Result,
+    Endpoint, Result,
     types::{Envelope, NotificationMethod, NotificationMethodRequest, NotificationMethodType},
 };
 
-fn json(v: &impl serde::Serialize) -> Result<Option<Vec<u8>>> {
-    serde_json::to_vec(v)
-        .map(Some)
-        .map_err(|e| Error::InvalidRequest(e.to_string()))
-}
+use crate::request::json_body as json;
 
 /// `POST /notification-methods`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,30 +86,13 @@ impl Endpoint for GetNotificationMethod {
     }
 }
 
-/// `PUT /notification-methods/{id}` (every field) or `PATCH` (some fields).
-#[derive(Clone, Debug, PartialEq)]
-pub struct UpdateNotificationMethod {
-    pub id: String,
-    pub body: Value,
-    pub partial: bool,
-}
-
-impl Endpoint for UpdateNotificationMethod {
-    type Output = NotificationMethod;
-    fn method(&self) -> Method {
-        if self.partial {
-            Method::PATCH
-        } else {
-            Method::PUT
-        }
-    }
-    fn path(&self) -> String {
-        format!("notification-methods/{}", self.id)
-    }
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        json(&self.body)
-    }
-}
+crate::request::update_endpoint!(
+    /// `PUT /notification-methods/{id}` (every field) or `PATCH` (some fields).
+    UpdateNotificationMethod,
+    NotificationMethod,
+    Value,
+    "notification-methods"
+);
 
 /// `DELETE /notification-methods/{id}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
