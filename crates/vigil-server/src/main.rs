@@ -35,15 +35,16 @@ struct ServeArgs {
     /// Largest accepted request body in bytes [default: 16777216]
     #[arg(long, env = "VIGIL_MAX_BODY_BYTES", value_name = "BYTES")]
     max_body_bytes: Option<usize>,
-    /// Authentication: `none` (the token names the project) or `identity` (Vigil's built-in
-    /// Keystone v3 subset) [default: none]
+    /// Authentication: `none` (the token names the project), `identity` (Vigil's built-in
+    /// Keystone v3 subset) or `keystone` (a real Keystone, `[keystone]` in the config file)
+    /// [default: none]
     #[arg(long, env = "VIGIL_AUTH", value_enum, value_name = "MODE")]
     auth: Option<vigil_server::identity::AuthMode>,
     /// Path prefix of the built-in identity service [default: /identity]
     #[arg(long, env = "VIGIL_IDENTITY_PREFIX", value_name = "PATH")]
     identity_prefix: Option<String>,
     /// TOML file with `bind`, `data_dir`, `max_body_bytes`, `auth`, `identity_prefix`,
-    /// `token_ttl` and `[[users]]`; flags and env win over it
+    /// `token_ttl`, `[[users]]` and `[keystone]`; flags and env win over it
     #[arg(long, env = "VIGIL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
