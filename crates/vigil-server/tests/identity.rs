@@ -378,3 +378,204 @@ async fn keystone_mode_validates_tokens_with_the_identity_service() {
     monasca.stop().await.unwrap();
     keystone.stop().await.unwrap();
 }
+
+/// Every endpoint, every role, two projects: what each role may do, and that an id of another
+/// project is never found.
+#[tokio::test]
+async fn every_endpoint_every_role_two_projects() {
+    let (server, _dir) = start().await;
+    let url = server.url();
+    let alice = token(&url, "alice", "p1").await;
+    let bob = token(&url, "bob", "p2").await;
+    // Resources of p1, made by its user.
+    let post = |tok: String, path: &'static str, body: &'static str| {
+        let url = url.clone();
+        async move {
+            let (s, b) = raw(
+                Method::POST,
+                &format!("{url}{path}"),
+                Some(&tok),
+                Some("application/json"),
+                body,
+            )
+            .await;
+            assert!(s == 201 || s == 204, "{path}: {s} {b}");
+            b
+        }
+    };
+    post(
+        alice.clone(),
+        "/v2.0/metrics",
+        r#"{"name":"m","dimensions":{"h":"a"},"timestamp":1767225600000,"value":95}"#,
+    )
+    .await;
+    let nm = post(
+        alice.clone(),
+        "/v2.0/notification-methods",
+        r#"{"name":"n","type":"EMAIL","address":"a@b"}"#,
+    )
+    .await;
+    let def = post(
+        alice.clone(),
+        "/v2.0/alarm-definitions",
+        r#"{"name":"d","expression":"max(m) > 90"}"#,
+    )
+    .await;
+    let (nm, def) = (
+        nm["id"].as_str().unwrap().to_string(),
+        def["id"].as_str().unwrap().to_string(),
+    );
+    // The engine creates the alarm from the metric above (and the next one).
+    post(
+        alice.clone(),
+        "/v2.0/metrics",
+        r#"{"name":"m","dimensions":{"h":"a"},"timestamp":1767225601000,"value":96}"#,
+    )
+    .await;
+    let mut alarm = String::new();
+    for _ in 0..250 {
+        let (_, b) = raw(
+            Method::GET,
+            &format!("{url}/v2.0/alarms"),
+            Some(&alice),
+            None,
+            "",
+        )
+        .await;
+        if let Some(id) = b["elements"][0]["id"].as_str() {
+            alarm = id.to_string();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!alarm.is_empty(), "no alarm was created");
+
+    let reads = [
+        "/v2.0/metrics".to_string(),
+        "/v2.0/metrics/measurements?name=m&start_time=2026-01-01T00:00:00Z".into(),
+        "/v2.0/metrics/statistics?name=m&statistics=avg&start_time=2026-01-01T00:00:00Z".into(),
+        "/v2.0/metrics/names".into(),
+        "/v2.0/metrics/dimensions/names".into(),
+        "/v2.0/metrics/dimensions/names/values?dimension_name=h".into(),
+        "/v2.0/notification-methods".into(),
+        format!("/v2.0/notification-methods/{nm}"),
+        "/v2.0/notification-methods/types".into(),
+        "/v2.0/alarm-definitions".into(),
+        format!("/v2.0/alarm-definitions/{def}"),
+        "/v2.0/alarms".into(),
+        format!("/v2.0/alarms/{alarm}"),
+        "/v2.0/alarms/count".into(),
+        "/v2.0/alarms/state-history".into(),
+        format!("/v2.0/alarms/{alarm}/state-history"),
+    ];
+    // Which roles may read: metrics for user, read-only and delegate; the rest for user and
+    // read-only.
+    for (name, project, metrics_ok, others_ok) in [
+        ("alice", "p1", true, true),
+        ("reader", "p1", true, true),
+        ("agent", "p1", false, false),
+        ("ops", "p2", true, false),
+    ] {
+        let tok = token(&url, name, project).await;
+        for path in &reads {
+            let metrics = path.starts_with("/v2.0/metrics");
+            let allowed = if metrics { metrics_ok } else { others_ok };
+            let (s, b) = raw(Method::GET, &format!("{url}{path}"), Some(&tok), None, "").await;
+            if allowed {
+                assert_eq!(s, 200, "{name} GET {path}: {b}");
+            } else {
+                assert_eq!(
+                    (s, b["title"].as_str()),
+                    (401, Some("Forbidden")),
+                    "{name} GET {path}"
+                );
+            }
+        }
+    }
+    // The other project's user: lists are empty, ids are not found, nothing can be changed.
+    for path in &reads {
+        let (s, b) = raw(Method::GET, &format!("{url}{path}"), Some(&bob), None, "").await;
+        if path.ends_with(&nm) || path.ends_with(&def) || path.ends_with(&alarm) {
+            assert_eq!(s, 404, "bob GET {path}: {b}");
+        } else if path.contains("/count") {
+            assert_eq!(b["counts"], json!([[0]]), "bob GET {path}");
+        } else if path.ends_with("/types") {
+            assert_eq!(s, 200);
+        } else {
+            assert_eq!(
+                (s, &b["elements"]),
+                (200, &json!([])),
+                "bob GET {path}: {b}"
+            );
+        }
+    }
+    let writes = [
+        (
+            Method::PATCH,
+            format!("/v2.0/notification-methods/{nm}"),
+            r#"{"name":"x"}"#,
+        ),
+        (
+            Method::PUT,
+            format!("/v2.0/notification-methods/{nm}"),
+            r#"{"name":"x","type":"EMAIL","address":"a@b","period":0}"#,
+        ),
+        (
+            Method::PATCH,
+            format!("/v2.0/alarm-definitions/{def}"),
+            r#"{"severity":"HIGH"}"#,
+        ),
+        (
+            Method::PATCH,
+            format!("/v2.0/alarms/{alarm}"),
+            r#"{"link":"http://x"}"#,
+        ),
+        (Method::DELETE, format!("/v2.0/alarms/{alarm}"), ""),
+        (Method::DELETE, format!("/v2.0/alarm-definitions/{def}"), ""),
+        (
+            Method::DELETE,
+            format!("/v2.0/notification-methods/{nm}"),
+            "",
+        ),
+    ];
+    for (method, path, body) in &writes {
+        let (s, b) = raw(
+            method.clone(),
+            &format!("{url}{path}"),
+            Some(&bob),
+            Some("application/json"),
+            *body,
+        )
+        .await;
+        assert_eq!(s, 404, "bob {method} {path}: {b}");
+        for (name, project) in [("reader", "p1"), ("agent", "p1")] {
+            let tok = token(&url, name, project).await;
+            let (s, b) = raw(
+                method.clone(),
+                &format!("{url}{path}"),
+                Some(&tok),
+                Some("application/json"),
+                *body,
+            )
+            .await;
+            assert_eq!(
+                (s, b["title"].as_str()),
+                (401, Some("Forbidden")),
+                "{name} {method} {path}"
+            );
+        }
+    }
+    // And the owner can do all of it.
+    for (method, path, body) in &writes {
+        let (s, b) = raw(
+            method.clone(),
+            &format!("{url}{path}"),
+            Some(&alice),
+            Some("application/json"),
+            *body,
+        )
+        .await;
+        assert!(s == 200 || s == 204, "alice {method} {path}: {s} {b}");
+    }
+    server.stop().await.unwrap();
+}
