@@ -613,3 +613,53 @@ async fn token_login_and_the_token_cache() {
 
 /// The password is `password`, which the JSON of a token body never holds as a value.
 const PASSWORD_IN_FILE_MARKER: &str = "\"password\":\"password\"";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_credential_login() {
+    let env = Env::start_identity().await;
+    let cwd = tempfile::tempdir().unwrap();
+    let identity = format!("{}/identity", env.url());
+    // mini-mon creates an application credential for itself with its password token.
+    let session = password_session(&env).await;
+    let token = session.authenticate().await.unwrap();
+    let token = token.secret().expose_secret().to_string();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{identity}/v3/users/mini-mon/application_credentials"))
+        .header("X-Auth-Token", &token)
+        .json(&serde_json::json!({"application_credential": {"name": "ci", "secret": "app-secret-1"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["application_credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = monasca(
+        cwd.path(),
+        &[
+            ("OS_AUTH_URL", identity.as_str()),
+            ("OS_AUTH_TYPE", "v3applicationcredential"),
+            ("OS_APPLICATION_CREDENTIAL_ID", id.as_str()),
+            ("OS_APPLICATION_CREDENTIAL_SECRET", "app-secret-1"),
+        ],
+        &["metric-create", "via.appcred", "1"],
+    )
+    .await;
+    ok(&o, "application credential login");
+    let o = monasca(
+        cwd.path(),
+        &[
+            ("OS_AUTH_URL", identity.as_str()),
+            ("OS_AUTH_TYPE", "v3applicationcredential"),
+            ("OS_APPLICATION_CREDENTIAL_ID", id.as_str()),
+            ("OS_APPLICATION_CREDENTIAL_SECRET", WRONG),
+        ],
+        &["metric-list"],
+    )
+    .await;
+    one_line_error(&o, "wrong application credential secret");
+}

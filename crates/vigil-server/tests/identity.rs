@@ -579,3 +579,75 @@ async fn every_endpoint_every_role_two_projects() {
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn application_credentials_log_in_as_their_user() {
+    let (server, _dir) = start().await;
+    let url = server.url();
+    let alice = token(&url, "alice", "p1").await;
+    let http = reqwest::Client::new();
+    let created: Value = http
+        .post(format!(
+            "{url}/identity/v3/users/alice/application_credentials"
+        ))
+        .header("X-Auth-Token", &alice)
+        .json(&json!({"application_credential": {"name": "ci"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cred = &created["application_credential"];
+    let (id, secret) = (
+        cred["id"].as_str().unwrap(),
+        cred["secret"].as_str().unwrap(),
+    );
+    assert_eq!(cred["project_id"], "p1");
+    let login = |ident: Value| {
+        let url = url.clone();
+        async move {
+            let body = json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": ident}}});
+            let r = reqwest::Client::new()
+                .post(format!("{url}/identity/v3/auth/tokens"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.headers()
+                    .get("x-subject-token")
+                    .map(|v| v.to_str().unwrap().to_string()),
+            )
+        }
+    };
+    let (s, tok) = login(json!({"id": id, "secret": secret})).await;
+    assert_eq!(s, 201);
+    let (s, _) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        tok.as_deref(),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = login(json!({"name": "ci", "user": {"name": "alice", "domain": {"name": "Default"}}, "secret": secret})).await;
+    assert_eq!(s, 201);
+    let (s, _) = login(json!({"id": id, "secret": "wrong"})).await;
+    assert_eq!(s, 401);
+    // Only for oneself.
+    let bob = token(&url, "bob", "p2").await;
+    let r = http
+        .post(format!(
+            "{url}/identity/v3/users/alice/application_credentials"
+        ))
+        .header("X-Auth-Token", &bob)
+        .json(&json!({"application_credential": {"name": "steal"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    server.stop().await.unwrap();
+}

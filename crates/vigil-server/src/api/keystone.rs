@@ -30,6 +30,10 @@ pub fn router(prefix: &str) -> Router<AppState> {
             &format!("{prefix}/v3/auth/tokens"),
             get(validate).post(issue).delete(revoke),
         )
+        .route(
+            &format!("{prefix}/v3/users/{{user}}/application_credentials"),
+            axum::routing::post(create_app_credential),
+        )
 }
 
 fn error(status: StatusCode, title: &str, message: &str) -> Response {
@@ -156,6 +160,25 @@ async fn issue(State(state): State<AppState>, base: BaseUrl, body: Body) -> Resp
                 return unauthorized();
             }
         }
+    } else if methods.contains(&"application_credential") {
+        let c = &auth["identity"]["application_credential"];
+        let Some(secret) = c["secret"].as_str() else {
+            return bad_request("Invalid input for field 'identity/application_credential'.");
+        };
+        let by_name = c["name"].as_str().zip(
+            c["user"]["name"]
+                .as_str()
+                .or_else(|| c["user"]["id"].as_str()),
+        );
+        match id.check_app_credential(c["id"].as_str(), by_name, secret) {
+            // Application credentials are scoped to their user's project by Keystone.
+            Some(u) => {
+                let u = u.clone();
+                let project = Some(u.project.clone());
+                return issued(&base, id, &u, project, "application_credential");
+            }
+            None => return unauthorized(),
+        }
     } else if methods.contains(&"token") {
         let Some(old) = auth["identity"]["token"]["id"]
             .as_str()
@@ -185,16 +208,73 @@ async fn issue(State(state): State<AppState>, base: BaseUrl, body: Body) -> Resp
             _ => return unauthorized(),
         }
     };
-    let (token, info) = id.issue(&user, project);
+    issued(&base, id, &user, project, method)
+}
+
+/// Issues a token and answers as Keystone: 201, the token in `X-Subject-Token`.
+fn issued(
+    base: &BaseUrl,
+    id: &crate::identity::Identity,
+    user: &UserConfig,
+    project: Option<String>,
+    method: &str,
+) -> Response {
+    let (token, info) = id.issue(user, project);
     let mut resp = (
         StatusCode::CREATED,
-        Json(token_body(&base, &id.prefix, method, &info)),
+        Json(token_body(base, &id.prefix, method, &info)),
     )
         .into_response();
     if let Ok(h) = HeaderValue::from_str(&token) {
         resp.headers_mut().insert("x-subject-token", h);
     }
     resp
+}
+
+/// `POST /v3/users/{user}/application_credentials`: a user creates its own.
+async fn create_app_credential(
+    State(state): State<AppState>,
+    axum::extract::Path(user): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let id = &state.identity;
+    let Some(caller) = header(&headers, "x-auth-token").and_then(|t| id.lookup(t)) else {
+        return unauthorized();
+    };
+    if caller.user != user || caller.project.is_none() {
+        return error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "You are not authorized to perform the requested action.",
+        );
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 16).await else {
+        return bad_request("The request body is too large");
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+        return bad_request("Expecting to find valid JSON in request body.");
+    };
+    let c = &v["application_credential"];
+    let Some(name) = c["name"].as_str() else {
+        return bad_request("Invalid input for field 'application_credential/name'.");
+    };
+    let cred = id.create_app_credential(
+        &user,
+        name.to_string(),
+        c["secret"].as_str().map(str::to_string),
+    );
+    let roles: Vec<Value> = caller
+        .roles
+        .iter()
+        .map(|r| json!({"id": r, "name": r}))
+        .collect();
+    let body = json!({"application_credential": {
+        "id": cred.id, "name": cred.name, "secret": cred.secret, "user_id": user,
+        "project_id": caller.project, "roles": roles, "expires_at": null, "unrestricted": false,
+        "description": c["description"].clone(),
+    }});
+    (StatusCode::CREATED, Json(body)).into_response()
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -100,6 +100,28 @@ pub struct Identity {
     pub token_ttl: Duration,
     users: Vec<UserConfig>,
     tokens: Mutex<HashMap<String, TokenInfo>>,
+    /// Application credentials by id: (name, secret, user name).
+    app_credentials: Mutex<HashMap<String, AppCredential>>,
+}
+
+/// An application credential: a named secret acting as its user on the user's project.
+#[derive(Clone)]
+pub struct AppCredential {
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+    pub user: String,
+}
+
+impl fmt::Debug for AppCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredential")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .field("user", &self.user)
+            .finish()
+    }
 }
 
 impl fmt::Debug for Identity {
@@ -135,6 +157,7 @@ impl Identity {
             token_ttl,
             users,
             tokens: Mutex::new(HashMap::new()),
+            app_credentials: Mutex::new(HashMap::new()),
         }
     }
 
@@ -160,6 +183,58 @@ impl Identity {
         let same =
             a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
         same.then_some(u)
+    }
+
+    /// Creates an application credential for `user` (kept in memory, like tokens). A secret is
+    /// generated unless one is given.
+    pub fn create_app_credential(
+        &self,
+        user: &str,
+        name: String,
+        secret: Option<String>,
+    ) -> AppCredential {
+        let cred = AppCredential {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            name,
+            secret: secret.unwrap_or_else(|| {
+                format!(
+                    "{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                )
+            }),
+            user: user.to_string(),
+        };
+        self.app_credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cred.id.clone(), cred.clone());
+        cred
+    }
+
+    /// The user an application credential (by id, or by name and user) with this secret
+    /// acts as.
+    pub fn check_app_credential(
+        &self,
+        id: Option<&str>,
+        name_and_user: Option<(&str, &str)>,
+        secret: &str,
+    ) -> Option<&UserConfig> {
+        let creds = self
+            .app_credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let cred = match (id, name_and_user) {
+            (Some(id), _) => creds.get(id),
+            (None, Some((name, user))) => creds.values().find(|c| c.name == name && c.user == user),
+            _ => None,
+        }?;
+        let (a, b) = (cred.secret.as_bytes(), secret.as_bytes());
+        let same =
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        let user = cred.user.clone();
+        drop(creds);
+        if same { self.user(&user) } else { None }
     }
 
     /// Issues a token for `user`, scoped to `project` when given.
