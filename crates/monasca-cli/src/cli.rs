@@ -25,6 +25,26 @@ pub struct Cli {
 #[derive(Args)]
 #[command(next_help_heading = "Connection options")]
 pub struct ConnectionOpts {
+    /// Print API call timing info
+    #[arg(long, global = true)]
+    pub timing: bool,
+
+    /// Print each HTTP request (method, URL, status, time) and full error causes
+    #[arg(long, short = 'd', global = true)]
+    pub debug: bool,
+
+    /// Increase verbosity: -v prints each HTTP request
+    #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Suppress output except warnings and errors
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
+    /// Write the request log (-v, --debug) to this file instead of stderr
+    #[arg(long, value_name = "LOG_FILE", global = true)]
+    pub log_file: Option<std::path::PathBuf>,
+
     /// Authentication type: password (Keystone; the default with an auth URL), token
     /// (Keystone), v3applicationcredential (Keystone), admin_token (a token sent as is) or none
     #[arg(long, env = "OS_AUTH_TYPE", value_name = "TYPE", global = true)]

@@ -4,6 +4,7 @@ mod args;
 mod auth;
 mod cli;
 mod commands;
+mod observer;
 mod output;
 
 use std::{process::ExitCode, time::Duration};
@@ -56,8 +57,20 @@ async fn run(cli: Cli) -> Result<()> {
         );
         return Ok(());
     }
-    let client = connect(&cli.conn).await?;
-    match cli.command {
+    let observer = std::sync::Arc::new(observer::CliObserver::new(
+        cli.conn.timing,
+        cli.conn.debug || cli.conn.verbose > 0,
+        cli.conn.log_file.as_deref(),
+    )?);
+    let client = connect(&cli.conn, observer.clone()).await?;
+    let result = dispatch(&client, cli.command).await;
+    observer.print_timing()?;
+    result
+}
+
+async fn dispatch(client: &Client, command: Command) -> Result<()> {
+    let client = client.clone();
+    match command {
         Command::MetricCreate(a) => metrics::create(&client, a).await,
         Command::MetricCreateRaw(a) => metrics::create_raw(&client, a).await,
         Command::MetricList(a) => metrics::list(&client, a).await,
@@ -98,7 +111,10 @@ async fn run(cli: Cli) -> Result<()> {
 /// unless `--monasca-api-url` names one. Without Keystone the token is sent as given:
 /// `--os-token`, `OS_TOKEN` or `OS_AUTH_TOKEN`, and the endpoint comes from
 /// `--monasca-api-url`/`MONASCA_API_URL` or `--os-endpoint`/`OS_ENDPOINT`.
-async fn connect(c: &ConnectionOpts) -> Result<Client> {
+async fn connect(
+    c: &ConnectionOpts,
+    observer: std::sync::Arc<observer::CliObserver>,
+) -> Result<Client> {
     if !matches!(c.monasca_api_version.as_str(), "2_0" | "2.0") {
         bail!(
             "unsupported Monasca API version {}: only 2_0 is available",
@@ -149,6 +165,7 @@ async fn connect(c: &ConnectionOpts) -> Result<Client> {
         }
     };
     let mut builder = builder
+        .observer(observer)
         .timeout(Duration::from_secs(c.timeout))
         .insecure(tls.insecure)
         .user_agent(USER_AGENT);

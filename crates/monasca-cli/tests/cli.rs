@@ -282,3 +282,30 @@ fn client_certificate_problems_are_one_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timing_verbose_and_log_file() {
+    let env = Env::start().await;
+    let o = env.run(&["--timing", "metric-name-list", "-j"]).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("[]\n"), "{}", o.stdout);
+    assert!(o.stdout.contains("| URL "), "{}", o.stdout);
+    assert!(o.stdout.contains("| GET http://127.0.0.1:"), "{}", o.stdout);
+    assert!(o.stdout.contains("| Total "), "{}", o.stdout);
+    let o = env.run(&["-v", "metric-name-list"]).await;
+    assert_eq!(o.code, 0);
+    assert!(
+        o.stderr.contains("GET http://") && o.stderr.contains("/v2.0/metrics/names -> 200 in "),
+        "{}",
+        o.stderr
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("monasca.log");
+    let o = env
+        .run(&["--log-file", log.to_str().unwrap(), "metric-name-list"])
+        .await;
+    assert_eq!(o.code, 0);
+    assert!(o.stderr.is_empty(), "{}", o.stderr);
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(written.contains("/v2.0/metrics/names -> 200"), "{written}");
+}

@@ -25,6 +25,13 @@ struct Inner {
     http: reqwest::Client,
     endpoint: Url,
     auth: Arc<dyn TokenSource>,
+    observer: Option<Arc<dyn RequestObserver>>,
+}
+
+/// Told about every HTTP exchange the client makes: the CLI's `--timing`, `-v` and `--debug`.
+pub trait RequestObserver: Send + Sync + std::fmt::Debug {
+    /// `status` is `None` when no answer came.
+    fn exchange(&self, method: &http::Method, url: &Url, status: Option<u16>, elapsed: Duration);
 }
 
 /// Builds a [`Client`].
@@ -37,6 +44,7 @@ pub struct ClientBuilder {
     ca_pem: Vec<Vec<u8>>,
     identity_pem: Option<Vec<u8>>,
     user_agent: String,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl ClientBuilder {
@@ -67,6 +75,12 @@ impl ClientBuilder {
     /// Trust this PEM CA bundle in addition to the system roots (`--os-cacert`).
     pub fn ca_pem(mut self, pem: Vec<u8>) -> Self {
         self.ca_pem.push(pem);
+        self
+    }
+
+    /// Report every request and its timing to `o`.
+    pub fn observer(mut self, o: Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(o);
         self
     }
 
@@ -126,6 +140,7 @@ impl ClientBuilder {
                 http,
                 endpoint,
                 auth,
+                observer: self.observer,
             }),
         })
     }
@@ -141,6 +156,7 @@ impl Client {
             insecure: false,
             ca_pem: Vec::new(),
             identity_pem: None,
+            observer: None,
             user_agent: concat!("vigil-monasca/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -236,7 +252,13 @@ impl Client {
                     .header(http::header::CONTENT_TYPE, "application/json")
                     .body(b.clone());
             }
-            let resp = req.send().await.map_err(|source| Error::Transport {
+            let started = std::time::Instant::now();
+            let sent = req.send().await;
+            if let Some(o) = &self.inner.observer {
+                let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+                o.exchange(&method, &url, status, started.elapsed());
+            }
+            let resp = sent.map_err(|source| Error::Transport {
                 url: url.to_string(),
                 source,
             })?;

@@ -23,7 +23,7 @@ pub mod request;
 pub mod time;
 pub mod types;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, RequestObserver};
 pub use error::{Error, Result};
 pub use page::Page;
 pub use request::Endpoint;
