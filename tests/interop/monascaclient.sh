@@ -26,6 +26,8 @@ die() {
     echo "monascaclient interop: $*" >&2
     exit 2
 }
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
 
 # --- 1. the venv with the pinned CLI ------------------------------------------------------
 venv_ok() {
@@ -40,19 +42,7 @@ EOF
 if venv_ok; then
     echo "using venv $VENV (python-monascaclient $CLIENT_VERSION)"
 else
-    [[ -f "$PINS" ]] || die "pins file not found: $PINS
-(the shared/ folder must sit beside the repository checkout: $(dirname "$REPO")/shared)"
-    PY="${INTEROP_PYTHON:-}"
-    if [[ -z "$PY" ]]; then
-        if command -v python3.11 >/dev/null 2>&1; then PY=python3.11; else PY=python3; fi
-    fi
-    command -v "$PY" >/dev/null 2>&1 || die "no python interpreter '$PY' (set INTEROP_PYTHON)"
-    echo "creating venv $VENV with $("$PY" -V 2>&1) and python-monascaclient==$CLIENT_VERSION"
-    rm -rf "$VENV"
-    "$PY" -m venv "$VENV" || die "cannot create the venv $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -c "$PINS" "python-monascaclient==$CLIENT_VERSION" ||
-        die "pip install of python-monascaclient==$CLIENT_VERSION failed"
+    make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "python-monascaclient==$CLIENT_VERSION"
     venv_ok || die "the venv $VENV has no working monasca $CLIENT_VERSION after install"
 fi
 
@@ -98,13 +88,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    "$VENV/bin/python" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
 
 health() {
     "$VENV/bin/python" - "$1" <<'EOF' >/dev/null 2>&1
@@ -119,7 +102,7 @@ start_vigil() {
     local data="$1" log="$2" started="" port pid
     shift 2
     for attempt in 1 2 3; do
-        port="$(free_port)"
+        port="$(free_port "$VENV/bin/python")"
         VIGIL_LOG="${VIGIL_LOG:-warn}" "$VIGIL_BIN" serve --bind "127.0.0.1:$port" \
             --data-dir "$data" "$@" >"$log" 2>&1 &
         pid=$!

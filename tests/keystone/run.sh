@@ -35,6 +35,8 @@ die() {
     echo "keystone test: $*" >&2
     exit 2
 }
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
 
 # --- 1. the venv with keystone and gunicorn --------------------------------------------------
 venv_ok() {
@@ -49,20 +51,9 @@ EOF
 if venv_ok; then
     echo "using venv $VENV (keystone $KS_VERSION, gunicorn $GUNICORN_VERSION)"
 else
-    [[ -f "$PINS" ]] || die "pins file not found: $PINS
-(the shared/ folder must sit beside the repository checkout: $(dirname "$REPO")/shared)"
-    PY="${KEYSTONE_PYTHON:-}"
-    if [[ -z "$PY" ]]; then
-        if command -v python3.11 >/dev/null 2>&1; then PY=python3.11; else PY=python3; fi
-    fi
-    command -v "$PY" >/dev/null 2>&1 || die "no python interpreter '$PY' (set KEYSTONE_PYTHON)"
-    echo "creating venv $VENV with $("$PY" -V 2>&1), keystone==$KS_VERSION, gunicorn==$GUNICORN_VERSION"
     t0=$(date +%s)
-    rm -rf "$VENV"
-    "$PY" -m venv "$VENV" || die "cannot create the venv $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$PINS" \
-        "keystone==$KS_VERSION" "gunicorn==$GUNICORN_VERSION" ||
-        die "pip install of keystone==$KS_VERSION gunicorn==$GUNICORN_VERSION failed"
+    make_pinned_venv "$VENV" "$PINS" "${KEYSTONE_PYTHON:-}" \
+        "keystone==$KS_VERSION" "gunicorn==$GUNICORN_VERSION"
     venv_ok || die "the venv $VENV has no working keystone $KS_VERSION after install"
     echo "venv created in $(($(date +%s) - t0)) s"
 fi
@@ -112,13 +103,6 @@ trap 'exit 143' TERM
 export XDG_CACHE_HOME="$WORK/xdg-cache"
 mkdir -p "$XDG_CACHE_HOME" "$WORK/home"
 
-free_port() {
-    "$PYTHON" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
 
 # http_ok URL: 0 when GET URL answers 2xx/3xx within 2 s.
 http_ok() {
@@ -130,9 +114,9 @@ EOF
 }
 
 # --- 3. Keystone ---------------------------------------------------------------------------------
-KS_PORT="$(free_port)"
-VIGIL_PORT="$(free_port)"
-while [[ "$VIGIL_PORT" == "$KS_PORT" ]]; do VIGIL_PORT="$(free_port)"; done
+KS_PORT="$(free_port "$PYTHON")"
+VIGIL_PORT="$(free_port "$PYTHON")"
+while [[ "$VIGIL_PORT" == "$KS_PORT" ]]; do VIGIL_PORT="$(free_port "$PYTHON")"; done
 KS_URL="http://127.0.0.1:$KS_PORT"
 ADMIN_PW="admin-$RANDOM$RANDOM"
 
