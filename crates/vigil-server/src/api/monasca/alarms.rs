@@ -128,14 +128,7 @@ impl Filters {
         let state = state_filter(q)?;
         let severities = severity_filter(q)?;
         // `metric_dimensions` follows the metrics API's `dimensions` syntax and checks.
-        let dims_q = Query::parse(Some(
-            &q.all("metric_dimensions")
-                .iter()
-                .map(|v| format!("dimensions={}", urlencode(v)))
-                .collect::<Vec<_>>()
-                .join("&"),
-        ));
-        let metric_dimensions = dims_q.dimensions()?;
+        let metric_dimensions = q.dimensions_in("metric_dimensions")?;
         let state_updated_start = q.time("state_updated_start_time", None)?;
         Ok(Self {
             definition_id: q.first("alarm_definition_id").map(str::to_string),
@@ -181,10 +174,6 @@ impl Filters {
                     })
                 }))
     }
-}
-
-fn urlencode(v: &str) -> String {
-    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 fn state_rank(s: &str) -> u8 {

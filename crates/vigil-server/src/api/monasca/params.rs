@@ -76,8 +76,14 @@ impl Query {
 
     /// `dimensions=k:v,k2:v1|v2,k3`: later duplicates win, as upstream's dict does.
     pub fn dimensions(&self) -> Result<Vec<(String, DimMatch)>, ApiError> {
+        self.dimensions_in("dimensions")
+    }
+
+    /// A dimension filter in another parameter (`metric_dimensions` of the alarm endpoints),
+    /// with the same syntax and checks.
+    pub fn dimensions_in(&self, param: &str) -> Result<Vec<(String, DimMatch)>, ApiError> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for v in self.all("dimensions") {
+        for v in self.all(param) {
             for item in v.split(',') {
                 let (k, val) = item.split_once(':').unwrap_or((item, ""));
                 match out.iter_mut().find(|(ek, _)| ek == k) {
