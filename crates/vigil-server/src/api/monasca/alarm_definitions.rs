@@ -4,7 +4,7 @@ use axum::{
     Json, Router,
     body::Body,
     extract::{Path, RawQuery, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     routing::get,
 };
 use monasca::types::{AlarmDefinition, Envelope, SelfLink};
@@ -451,7 +451,6 @@ async fn replace(
     State(state): State<AppState>,
     base: BaseUrl,
     Path(id): Path<String>,
-    _: HeaderMap,
     body: Body,
 ) -> Result<Json<AlarmDefinition>, ApiError> {
     update(tenant, state, base, id, body, false).await
