@@ -15,7 +15,8 @@
 # Knobs (environment): BENCH_NAMES BENCH_HOSTS BENCH_POINTS BENCH_BATCH BENCH_ITERATIONS
 # BENCH_CLI_RUNS, BENCH_DEFINITIONS (1000; 0 skips the alarm section), BENCH_CROSSING_RUNS,
 # BENCH_NO_BUILD=1 (use the binaries already in target/release), and BENCH_PEERS
-# (space-separated peer systems; see "Peers" below).
+# (space-separated peer systems, default "influxdb victoriametrics"; empty skips them; see
+# "Peers" below). Peers missing from the machine are installed from Debian's packages.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,9 +30,11 @@ ITERATIONS=${BENCH_ITERATIONS:-200}
 CLI_RUNS=${BENCH_CLI_RUNS:-20}
 DEFINITIONS=${BENCH_DEFINITIONS:-1000}
 CROSSING_RUNS=${BENCH_CROSSING_RUNS:-20}
-PEERS=${BENCH_PEERS:-}
+PEERS=${BENCH_PEERS-influxdb victoriametrics}
 TENANT=bench
 TOTAL_POINTS=$((NAMES * HOSTS * POINTS))
+# Every ingest run writes the same samples: the last one at this moment.
+END_MS=$(($(date +%s) * 1000))
 FLEET=(--names "$NAMES" --hosts "$HOSTS" --points "$POINTS")
 
 VIGIL=$ROOT/target/release/vigil
@@ -156,7 +159,7 @@ vigil_ingest() { # connections
     rss0=$(mem_kb "$SERVER_PID" VmRSS)
     cpu0=$(cpu_ticks "$SERVER_PID")
     "$LOADGEN" ingest --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${FLEET[@]}" \
-        --batch "$BATCH" --connections "$conns" --summary "$sum"
+        --batch "$BATCH" --end-ms "$END_MS" --connections "$conns" --summary "$sum"
     cpu1=$(cpu_ticks "$SERVER_PID")
     rss=$(mem_kb "$SERVER_PID" VmRSS)
     hwm=$(mem_kb "$SERVER_PID" VmHWM)
@@ -169,6 +172,7 @@ vigil_ingest() { # connections
     echo "  server memory              VmRSS $(mb "$rss0") MiB idle -> $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
     echo "  disk                       $disk bytes = $bpp bytes/point"
     echo "cpu_us_point=$us_pt" >>"$sum"
+    cp "$sum" "$WORK/ingest-vigil-$conns.txt"
 
     put vigil "ingest, $conns conn (points/s)" "$(thousands "$(kv "$sum" points_per_s)")"
     put vigil "  POST p50 / p99, $conns conn (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
@@ -177,23 +181,28 @@ vigil_ingest() { # connections
     put vigil "  disk, $conns conn (bytes/point)" "$bpp"
 }
 
-vigil_queries() {
-    section "vigil: query mix ($ITERATIONS iterations each)"
-    local sum=$WORK/query.txt key label
-    "$LOADGEN" query --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${FLEET[@]}" \
-        --iterations "$ITERATIONS" --summary "$sum"
-    while IFS='|' read -r key label; do
-        put vigil "query: $label, p50 / p99 (ms)" "$(kv "$sum" "${key}_p50_ms") / $(kv "$sum" "${key}_p99_ms")"
-    done <<'EOF'
-raw|measurements 1 series
+QUERY_ROWS='raw|measurements 1 series
 stats_1|stats avg 1 series 60 s
 stats_group|stats avg group_by=hostname 300 s
 stats_merged|stats avg merge_metrics 300 s
 names|metric names
 dim_values|dimension values (hostname)
-metric_list|metric-list 1 name
-EOF
+metric_list|metric-list 1 name'
+
+# The query mix against a system's 4-connection data, over the window its ingest wrote;
+# answers go to $WORK/answers-SYSTEM.txt for the cross-check.
+run_queries() { # system url
+    local sys=$1 sum=$WORK/query-$1.txt ing=$WORK/ingest-$1-4.txt key label
+    section "$sys: query mix ($ITERATIONS iterations each)"
+    "$LOADGEN" query --system "$sys" --url "$2" --tenant "$TENANT" "${FLEET[@]}" \
+        --iterations "$ITERATIONS" --summary "$sum" --answers "$WORK/answers-$sys.txt" \
+        --first-ms "$(kv "$ing" first_ms)" --last-ms "$(kv "$ing" last_ms)"
+    while IFS='|' read -r key label; do
+        put "$sys" "query: $label, p50 / p99 (ms)" "$(kv "$sum" "${key}_p50_ms") / $(kv "$sum" "${key}_p99_ms")"
+    done <<<"$QUERY_ROWS"
 }
+
+vigil_queries() { run_queries vigil "http://127.0.0.1:$PORT"; }
 
 vigil_cli() {
     local name runs=$CLI_RUNS out=$WORK/cli.out
@@ -230,6 +239,7 @@ du_stopped=$(disk_bytes "$INGEST1_DIR")
 start_vigil "$INGEST1_DIR" "$WORK/vigil-restart.log"
 COLD_START_S=$READY_S
 echo "  disk after graceful stop   $du_stopped bytes = $(calc "sprintf(\"%.1f\", $du_stopped / $TOTAL_POINTS)") bytes/point"
+put vigil "disk after compaction (bytes/point)" "$(calc "sprintf(\"%.1f\", $du_stopped / $TOTAL_POINTS)")"
 echo "  ready after                $COLD_START_S s (recovering $TOTAL_POINTS points)"
 stop_server
 rm -rf "$INGEST1_DIR"
@@ -314,11 +324,157 @@ vigil_parse_rate
 # the same fleet, appends its name to SYSTEMS and records its figures with
 # `put <name> "<row label>" <value>` using the row labels above; missing rows print as "-".
 
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Installs Debian package $2 unless command $1 exists.
+need() { # command package
+    command -v "$1" >/dev/null && return 0
+    section "installing $2 from Debian's packages"
+    local sudo=""
+    ((EUID == 0)) || sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null \
+        || die "cannot install $2 (apt-get install $2)"
+}
+
+# Polls `du` of $1 every second until it holds still for 5 s (background compaction done).
+wait_disk_stable() { # dir
+    local last=-1 same=0 now
+    for _ in $(seq 300); do
+        now=$(disk_bytes "$1")
+        if [[ $now == "$last" ]]; then same=$((same + 1)); else same=0; fi
+        ((same >= 5)) && break
+        last=$now
+        sleep 1
+    done
+}
+
+wait_http() { # url log name
+    for _ in $(seq 600); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; die "$3 exited"; }
+        sleep 0.05
+    done
+    die "$3 not ready after 30 s"
+}
+
+start_influxdb() { # dir log
+    mkdir -p "$1"
+    PORT=$(free_port)
+    cat >"$1.conf" <<EOF
+reporting-disabled = true
+bind-address = "127.0.0.1:$(free_port)"
+[meta]
+  dir = "$1/meta"
+[data]
+  dir = "$1/data"
+  wal-dir = "$1/wal"
+  query-log-enabled = false
+  cache-snapshot-write-cold-duration = "2s"
+  compact-full-write-cold-duration = "5s"
+  max-series-per-database = 0
+  max-values-per-tag = 0
+[http]
+  bind-address = "127.0.0.1:$PORT"
+  log-enabled = false
+[continuous_queries]
+  enabled = false
+[monitor]
+  store-enabled = false
+EOF
+    influxd -config "$1.conf" >"$2" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$PORT/ping" "$2" influxd
+    curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$PORT/query" --data-urlencode "q=CREATE DATABASE mon" \
+        || die "cannot create the InfluxDB database"
+}
+
+start_victoriametrics() { # dir log
+    PORT=$(free_port)
+    # latencyOffset=0: answer queries up to now (the fleet's last sample is "now").
+    victoria-metrics -storageDataPath="$1" -httpListenAddr="127.0.0.1:$PORT" \
+        -search.latencyOffset=0s -retentionPeriod=1y -loggerLevel=ERROR >"$2" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$PORT/health" "$2" victoria-metrics
+}
+
+# Settles a peer's data on disk the way the peer does it: InfluxDB snapshots its cache and fully
+# compacts cold shards after the durations configured above; VictoriaMetrics flushes and merges
+# on request.
+compact_peer() { # system dir
+    if [[ $1 == victoriametrics ]]; then
+        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_flush" || true
+        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_merge" || true
+    fi
+    wait_disk_stable "$2"
+}
+
+# One ingest run of a peer on a fresh data dir; leaves it running.
+peer_ingest() { # system connections
+    local sys=$1 conns=$2 dir=$WORK/$1-$2 log=$WORK/$1-$2.log sum=$WORK/ingest-$1-$2.txt
+    section "$sys: ingest, $conns connection(s), fresh data dir"
+    "start_$sys" "$dir" "$log"
+    local cpu0 cpu1 rss hwm disk us_pt
+    cpu0=$(cpu_ticks "$SERVER_PID")
+    "$LOADGEN" ingest --system "$sys" --url "http://127.0.0.1:$PORT" "${FLEET[@]}" \
+        --batch "$BATCH" --end-ms "$END_MS" --connections "$conns" --summary "$sum"
+    cpu1=$(cpu_ticks "$SERVER_PID")
+    rss=$(mem_kb "$SERVER_PID" VmRSS)
+    hwm=$(mem_kb "$SERVER_PID" VmHWM)
+    us_pt=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK * 1e6 / $TOTAL_POINTS)")
+    echo "  server CPU                 ${us_pt} us/point"
+    echo "  server memory              VmRSS $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
+    put "$sys" "ingest, $conns conn (points/s)" "$(thousands "$(kv "$sum" points_per_s)")"
+    put "$sys" "  POST p50 / p99, $conns conn (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
+    put "$sys" "  server CPU, $conns conn (us/point)" "$us_pt"
+    put "$sys" "  server RSS after / peak, $conns conn (MiB)" "$(mb "$rss") / $(mb "$hwm")"
+    if ((conns == 1)); then
+        compact_peer "$sys" "$dir"
+        disk=$(disk_bytes "$dir")
+        echo "  disk after compaction      $disk bytes = $(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)") bytes/point"
+        put "$sys" "disk after compaction (bytes/point)" "$(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)")"
+    fi
+}
+
+peer_run() { # system
+    SYSTEMS+=("$1")
+    peer_ingest "$1" 1
+    stop_server
+    peer_ingest "$1" 4
+    # VictoriaMetrics makes new samples searchable after a buffer flush (about a second).
+    [[ $1 != victoriametrics ]] || curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_flush"
+    run_queries "$1" "http://127.0.0.1:$PORT"
+}
+
+peer_influxdb() { need influxd influxdb && peer_run influxdb; }
+peer_victoriametrics() { need victoria-metrics victoria-metrics && peer_run victoriametrics; }
+
 for peer in $PEERS; do
     declare -F "peer_$peer" >/dev/null || die "unknown peer '$peer' (no function peer_$peer)"
     "peer_$peer"
     stop_server
 done
+
+# Every system must give the same answers to the same queries.
+if [[ -n $PEERS ]]; then
+    section "answers: each peer's against Vigil's (canonical form: epoch ms, 9 significant digits)"
+    for peer in $PEERS; do
+        same=""
+        while IFS='|' read -r key label; do
+            a=$(sed -n "s/^$key //p" "$WORK/answers-vigil.txt")
+            b=$(sed -n "s/^$key //p" "$WORK/answers-$peer.txt")
+            if [[ -n $a && $a == "$b" ]]; then
+                verdict=same
+            else
+                verdict=DIFFERENT
+                echo "    vigil: ${a:0:300}" >&2
+                echo "    $peer: ${b:0:300}" >&2
+            fi
+            echo "  $peer, $label: $verdict"
+            same+=${verdict:0:1}
+        done <<<"$QUERY_ROWS"
+        put "$peer" "answers same as vigil's (S = same, per query)" "$same"
+    done
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Summary
@@ -350,3 +506,42 @@ section "summary ($TOTAL_POINTS points: $NAMES names x $HOSTS hosts x $POINTS po
         line "$r" "${vals[@]}"
     done
 }
+
+# Vigil's figures as ratios of each peer's, for the rows every system has.
+if [[ -n $PEERS ]]; then
+    # "1,234 / 5.6" over "617 / 2.8" -> "2.00 / 2.00"
+    ratio() { # vigil peer
+        local out="" i a b
+        IFS='/' read -ra A <<<"${1//,/}"
+        IFS='/' read -ra B <<<"${2//,/}"
+        for i in "${!A[@]}"; do
+            a=${A[$i]// /} b=${B[$i]:-}
+            b=${b// /}
+            [[ -n $out ]] && out+=" / "
+            if [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]] && [[ $(calc "($b > 0)") == 1 ]]; then
+                out+=$(calc "sprintf(\"%.2f\", $a / $b)")
+            else
+                out+="-"
+            fi
+        done
+        echo "$out"
+    }
+    section "Vigil / peer (throughput: above 1 is better; CPU, disk, memory, latency: below 1 is better)"
+    {
+        w=0
+        for r in "${ROWS[@]}"; do w=$((${#r} > w ? ${#r} : w)); done
+        printf '%-*s' "$w" ""
+        for peer in $PEERS; do printf '   %18s' "vigil / $peer"; done
+        echo
+        for r in "${ROWS[@]}"; do
+            [[ -n ${R[vigil|$r]:-} ]] || continue
+            any=""
+            line=$(printf '%-*s' "$w" "$r")
+            for peer in $PEERS; do
+                v=${R[$peer|$r]:-}
+                if [[ -n $v ]]; then any=1; line+=$(printf '   %18s' "$(ratio "${R[vigil|$r]}" "$v")"); else line+=$(printf '   %18s' -); fi
+            done
+            [[ -n $any ]] && echo "$line"
+        done
+    }
+fi

@@ -24,6 +24,9 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
+mod peers;
+use peers::System;
+
 /// Spacing of the generated samples.
 const STEP_MS: i64 = 30_000;
 
@@ -78,6 +81,9 @@ struct Fleet {
 struct IngestArgs {
     #[command(flatten)]
     target: Target,
+    /// The system written to: Vigil's Monasca API or a peer's own write API.
+    #[arg(long, value_enum, default_value = "vigil")]
+    system: System,
     #[command(flatten)]
     fleet: Fleet,
     /// Points per POST.
@@ -86,6 +92,10 @@ struct IngestArgs {
     /// Concurrent HTTP/1.1 connections, one task each.
     #[arg(long, default_value_t = 1)]
     connections: usize,
+    /// Time of the last sample, epoch ms (default: now), so that runs against several systems
+    /// write the same data.
+    #[arg(long)]
+    end_ms: Option<i64>,
     /// Also write the results as `key=value` lines here.
     #[arg(long)]
     summary: Option<PathBuf>,
@@ -95,6 +105,18 @@ struct IngestArgs {
 struct QueryArgs {
     #[command(flatten)]
     target: Target,
+    /// The system queried, in its own query language.
+    #[arg(long, value_enum, default_value = "vigil")]
+    system: System,
+    /// First and last sample time of the ingest (its summary's first_ms/last_ms): queries then
+    /// cover the 300 s-aligned window around them instead of --lookback-minutes (peers need it).
+    #[arg(long, requires = "last_ms")]
+    first_ms: Option<i64>,
+    #[arg(long, requires = "first_ms")]
+    last_ms: Option<i64>,
+    /// Write every query's answer here, in the canonical form that is the same for every system.
+    #[arg(long, requires = "first_ms")]
+    answers: Option<PathBuf>,
     #[command(flatten)]
     fleet: Fleet,
     /// Timed runs of each query.
@@ -251,11 +273,14 @@ async fn ingest(a: IngestArgs) -> Result<()> {
     ensure!(f.names * f.hosts * f.points > 0, "the fleet is empty");
     let base = a.target.url.trim_end_matches('/').to_string();
     let now = jiff::Timestamp::now().as_millisecond();
-    let end = now - now.rem_euclid(1000);
+    let end = a.end_ms.unwrap_or(now - now.rem_euclid(1000));
     let t0 = end - (f.points as i64 - 1) * STEP_MS;
 
     let prep = Instant::now();
-    let bodies = build_bodies(f, a.batch, t0);
+    let bodies = match a.system {
+        System::Vigil => build_bodies(f, a.batch, t0),
+        peer => peers::peer_bodies(peer, f, a.batch, t0),
+    };
     let prep = prep.elapsed();
     let total_points: usize = bodies.iter().map(|b| b.0).sum();
     let total_bytes: usize = bodies.iter().map(|b| b.1.len()).sum();
@@ -266,7 +291,7 @@ async fn ingest(a: IngestArgs) -> Result<()> {
     for _ in 0..a.connections {
         let c = client()?;
         let r = c
-            .get(format!("{base}/"))
+            .get(format!("{base}{}", peers::ready_path(a.system)))
             .header("X-Auth-Token", &a.target.tenant)
             .send()
             .await
@@ -276,7 +301,7 @@ async fn ingest(a: IngestArgs) -> Result<()> {
         clients.push(c);
     }
 
-    let url = format!("{base}/v2.0/metrics");
+    let (url, content_type) = peers::write_target(a.system, &base);
     let queue = Arc::new(Mutex::new(bodies.into_iter()));
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -293,7 +318,7 @@ async fn ingest(a: IngestArgs) -> Result<()> {
                 let r = c
                     .post(&url)
                     .header("X-Auth-Token", &tenant)
-                    .header("Content-Type", "application/json")
+                    .header("Content-Type", content_type)
                     .body(body)
                     .send()
                     .await
@@ -301,7 +326,7 @@ async fn ingest(a: IngestArgs) -> Result<()> {
                 let status = r.status();
                 let text = r.bytes().await?;
                 lat.push(t.elapsed());
-                if status.as_u16() != 204 {
+                if !status.is_success() {
                     bail!(
                         "POST {url}: {status}: {}",
                         String::from_utf8_lossy(&text)
@@ -373,11 +398,13 @@ async fn ingest(a: IngestArgs) -> Result<()> {
     if let Some(path) = &a.summary {
         let s = format!(
             "points={total_points}\nbatches={batches}\nconnections={}\nbody_bytes={total_bytes}\n\
-             seconds={secs:.4}\npoints_per_s={pps:.0}\np50_ms={:.2}\np99_ms={:.2}\nmax_ms={:.2}\n",
+             seconds={secs:.4}\npoints_per_s={pps:.0}\np50_ms={:.2}\np99_ms={:.2}\nmax_ms={:.2}\n\
+             first_ms={t0}\nlast_ms={}\n",
             a.connections,
             ms(p50),
             ms(p99),
-            ms(max)
+            ms(max),
+            t0 + (f.points as i64 - 1) * STEP_MS
         );
         std::fs::write(path, s).with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -401,8 +428,28 @@ async fn query(a: QueryArgs) -> Result<()> {
     ensure!(a.iterations > 0, "--iterations must be positive");
     ensure!(f.names * f.hosts * f.points > 0, "the fleet is empty");
     let base = a.target.url.trim_end_matches('/').to_string();
-    let start = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(a.lookback_minutes);
-    let st = start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let window = a
+        .first_ms
+        .zip(a.last_ms)
+        .map(|(first, last)| peers::Window::covering(first, last));
+    if a.system != System::Vigil {
+        let w = window.context("a peer is queried over --first-ms/--last-ms")?;
+        return peer_query(&a, &base, w).await;
+    }
+    let iso = |ms: i64| -> Result<String> {
+        Ok(jiff::Timestamp::from_millisecond(ms)?
+            .strftime("%Y-%m-%dT%H:%M:%S.%3fZ")
+            .to_string())
+    };
+    // `start_time=` is followed by this in every probe; a window adds its end.
+    let st = match window {
+        Some(w) => format!("{}&end_time={}", iso(w.start_ms)?, iso(w.end_ms)?),
+        None => {
+            let start =
+                jiff::Timestamp::now() - jiff::SignedDuration::from_mins(a.lookback_minutes);
+            start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        }
+    };
     let name = metric_name(0);
     let host_idx = 1.min(f.hosts - 1);
     let host = host_name(host_idx);
@@ -548,6 +595,7 @@ async fn query(a: QueryArgs) -> Result<()> {
     );
     let mut rows = Vec::new();
     let mut summary = String::new();
+    let mut answers = std::collections::BTreeMap::new();
     for p in &probes {
         let url = format!("{base}{}", p.path);
         let mut answer = String::new();
@@ -556,11 +604,16 @@ async fn query(a: QueryArgs) -> Result<()> {
             fetch_all(&c, &a.target.tenant, &url).await?;
         }
         let mut lat = Vec::with_capacity(a.iterations);
+        let mut last = Vec::new();
         for _ in 0..a.iterations {
             let (d, n, els) = fetch_all(&c, &a.target.tenant, &url).await?;
             answer = (p.check)(&els).with_context(|| format!("{}: GET {url}", p.label))?;
             pages = n;
             lat.push(d);
+            last = els;
+        }
+        if a.answers.is_some() {
+            answers.insert(p.key, peers::vigil_canon(p.key, &last)?);
         }
         lat.sort();
         let (p50, p99) = (ms(pct(&lat, 0.50)), ms(pct(&lat, 0.99)));
@@ -586,11 +639,104 @@ async fn query(a: QueryArgs) -> Result<()> {
         &rows,
         2,
     );
+    write_results(&a, &summary, &answers)
+}
+
+fn write_results(
+    a: &QueryArgs,
+    summary: &str,
+    answers: &std::collections::BTreeMap<&str, Value>,
+) -> Result<()> {
     if let Some(path) = &a.summary {
         std::fs::write(path, summary)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    if let Some(path) = &a.answers {
+        let mut out = String::new();
+        for (k, v) in answers {
+            let _ = writeln!(out, "{k} {v}");
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
+}
+
+/// The query mix against a peer: one GET per query, answers in the canonical form.
+async fn peer_query(a: &QueryArgs, base: &str, w: peers::Window) -> Result<()> {
+    let probes = peers::peer_probes(a.system, base, a.fleet, w)?;
+    let c = client()?;
+    println!(
+        "query mix: {} timed runs of each query after {} warm-up, one HTTP/1.1 connection",
+        a.iterations, a.warmup
+    );
+    let get = |url: &str| {
+        let c = c.clone();
+        let url = url.to_string();
+        async move {
+            let t = Instant::now();
+            let r = c
+                .get(&url)
+                .send()
+                .await
+                .with_context(|| format!("GET {url}"))?;
+            let status = r.status();
+            let body = r.bytes().await?;
+            let d = t.elapsed();
+            ensure!(
+                status.is_success(),
+                "GET {url}: {status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(500)
+                    .collect::<String>()
+            );
+            Ok::<_, anyhow::Error>((d, body))
+        }
+    };
+    let mut rows = Vec::new();
+    let mut summary = String::new();
+    let mut answers = std::collections::BTreeMap::new();
+    for p in &probes {
+        for _ in 0..a.warmup {
+            get(&p.url).await?;
+        }
+        let mut lat = Vec::with_capacity(a.iterations);
+        let mut body = None;
+        for _ in 0..a.iterations {
+            let (d, b) = get(&p.url).await?;
+            lat.push(d);
+            body = Some(b);
+        }
+        let body = body.context("no timed runs")?;
+        let canon = (p.canon)(&body).with_context(|| format!("{}: GET {}", p.label, p.url))?;
+        let answer = match &canon {
+            Value::Array(v) => format!("{} rows", v.len()),
+            Value::Object(m) => format!("{} groups", m.len()),
+            _ => String::new(),
+        };
+        answers.insert(p.key, canon);
+        lat.sort();
+        let (p50, p99) = (ms(pct(&lat, 0.50)), ms(pct(&lat, 0.99)));
+        let mean = ms(lat.iter().sum::<Duration>()) / lat.len() as f64;
+        rows.push(row([
+            p.label,
+            &answer,
+            &format!("{p50:.2}"),
+            &format!("{p99:.2}"),
+            &format!("{mean:.2}"),
+        ]));
+        let _ = writeln!(
+            summary,
+            "{k}_p50_ms={p50:.2}\n{k}_p99_ms={p99:.2}\n{k}_mean_ms={mean:.2}\n{k}_answer={answer}",
+            k = p.key
+        );
+    }
+    print_table(
+        &["query", "answer", "p50 ms", "p99 ms", "mean ms"],
+        &rows,
+        2,
+    );
+    write_results(a, &summary, &answers)
 }
 
 /// GETs `url` and every `next` page after it: the time spent in requests (response bodies
