@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Vigil benchmark: `bash bench/run.sh`.
+# The Vigil benchmark: `bash bench/run.sh` (Vigil and its peers on the same data), or
+# `bash bench/run.sh scale` (1,000,000 series, 100,000,000 points into Vigil alone; see "Scale").
 #
 # Builds the release binaries, then for each system under test starts a server on a fresh data
 # directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
@@ -228,6 +229,48 @@ vigil_cli() {
     echo "  wall time: mean $mean ms, min $lo ms, max $hi ms"
     put vigil "monasca metric-list end to end, mean (ms)" "$mean"
 }
+
+# ---------------------------------------------------------------------------------------------
+# Scale: `bash bench/run.sh scale` ingests BENCH_SCALE_HOSTS x BENCH_NAMES series (1,000,000 by
+# default) x BENCH_POINTS points (100,000,000) into one fresh Vigil, bodies generated while
+# sending (the generator shares the 2 cores), then reports throughput, peak memory, bytes per
+# series and per point, and how fast the cardinality queries stay. Nothing else runs.
+
+if [[ ${1:-} == scale ]]; then
+    SCALE_HOSTS=${BENCH_SCALE_HOSTS:-100000}
+    SCALE_ITERATIONS=${BENCH_SCALE_ITERATIONS:-5}
+    SERIES=$((NAMES * SCALE_HOSTS))
+    SCALE_POINTS=$((SERIES * POINTS))
+    SCALE_FLEET=(--names "$NAMES" --hosts "$SCALE_HOSTS" --points "$POINTS")
+    dir=$WORK/vigil-scale log=$WORK/vigil-scale.log sum=$WORK/ingest-vigil-4.txt
+    section "vigil at scale: $(thousands $SERIES) series x $POINTS points = $(thousands $SCALE_POINTS) points, 4 connections, streamed"
+    start_vigil "$dir" "$log"
+    ( while kill -0 "$SERVER_PID" 2>/dev/null; do mem_kb "$SERVER_PID" VmRSS; sleep 1; done ) >"$WORK/rss.txt" 2>/dev/null &
+    sampler=$!
+    cpu0=$(cpu_ticks "$SERVER_PID")
+    "$LOADGEN" ingest --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${SCALE_FLEET[@]}" \
+        --batch "$BATCH" --end-ms "$END_MS" --connections 4 --stream --summary "$sum"
+    cpu1=$(cpu_ticks "$SERVER_PID")
+    hwm=$(mem_kb "$SERVER_PID" VmHWM)
+    rss=$(mem_kb "$SERVER_PID" VmRSS)
+    disk=$(disk_bytes "$dir")
+    echo "  server CPU                 $(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK * 1e6 / $SCALE_POINTS)") us/point"
+    echo "  server memory              VmRSS $(mb "$rss") MiB after ingest, peak (VmHWM) $(mb "$hwm") MiB = $(calc "sprintf(\"%.0f\", $hwm * 1024 / $SERIES)") bytes/series"
+    echo "  RSS every 10 s (MiB)       $(awk 'NR % 10 == 1 { printf "%d ", $1 / 1024 }' "$WORK/rss.txt")"
+    echo "  disk                       $disk bytes = $(calc "sprintf(\"%.1f\", $disk / $SCALE_POINTS)") bytes/point"
+    ITERATIONS=$SCALE_ITERATIONS
+    FLEET=("${SCALE_FLEET[@]}")
+    run_queries vigil "http://127.0.0.1:$PORT"
+    stop_server
+    kill "$sampler" 2>/dev/null || true
+    du_stopped=$(disk_bytes "$dir")
+    echo "  disk after graceful stop   $du_stopped bytes = $(calc "sprintf(\"%.1f\", $du_stopped / $SCALE_POINTS)") bytes/point"
+    section "vigil at scale: restart on that data"
+    start_vigil "$dir" "$WORK/vigil-scale-restart.log"
+    echo "  ready after                $READY_S s, VmRSS $(mb "$(mem_kb "$SERVER_PID" VmRSS)") MiB"
+    stop_server
+    exit 0
+fi
 
 SYSTEMS+=(vigil)
 

@@ -96,6 +96,10 @@ struct IngestArgs {
     /// write the same data.
     #[arg(long)]
     end_ms: Option<i64>,
+    /// Build the request bodies while sending (bounded memory, for fleets too big to hold; the
+    /// generator then shares the CPU with the server) instead of all of them before timing.
+    #[arg(long)]
+    stream: bool,
     /// Also write the results as `key=value` lines here.
     #[arg(long)]
     summary: Option<PathBuf>,
@@ -229,40 +233,6 @@ fn sample_value(n: usize, h: usize, i: usize) -> f64 {
     ((n * 13 + h * 31 + i * 7) % 1000) as f64 / 10.0
 }
 
-/// Time-major JSON batches: every series at t0, then t1, ...; each batch with its point count.
-fn build_bodies(f: Fleet, batch: usize, t0: i64) -> Vec<(usize, String)> {
-    let names: Vec<String> = (0..f.names).map(metric_name).collect();
-    let hosts: Vec<String> = (0..f.hosts).map(host_name).collect();
-    let mut bodies = Vec::new();
-    let mut body = String::new();
-    let mut count = 0;
-    for i in 0..f.points {
-        let ts = t0 + i as i64 * STEP_MS;
-        for (n, name) in names.iter().enumerate() {
-            for (h, host) in hosts.iter().enumerate() {
-                body.push(if count == 0 { '[' } else { ',' });
-                let _ = write!(
-                    body,
-                    r#"{{"name":"{name}","dimensions":{{"hostname":"{host}","service":"svc-{}"}},"timestamp":{ts},"value":{}}}"#,
-                    h % 10,
-                    sample_value(n, h, i),
-                );
-                count += 1;
-                if count == batch {
-                    body.push(']');
-                    bodies.push((count, std::mem::take(&mut body)));
-                    count = 0;
-                }
-            }
-        }
-    }
-    if count > 0 {
-        body.push(']');
-        bodies.push((count, body));
-    }
-    bodies
-}
-
 // ---------------------------------------------------------------------------------------------
 // ingest
 
@@ -277,14 +247,15 @@ async fn ingest(a: IngestArgs) -> Result<()> {
     let t0 = end - (f.points as i64 - 1) * STEP_MS;
 
     let prep = Instant::now();
-    let bodies = match a.system {
-        System::Vigil => build_bodies(f, a.batch, t0),
-        peer => peers::peer_bodies(peer, f, a.batch, t0),
-    };
+    let (system, batch) = (a.system, a.batch);
+    let mut bodies = Vec::new();
+    if !a.stream {
+        peers::generate(system, f, batch, t0, &mut |n, b| {
+            bodies.push((n, b));
+            true
+        });
+    }
     let prep = prep.elapsed();
-    let total_points: usize = bodies.iter().map(|b| b.0).sum();
-    let total_bytes: usize = bodies.iter().map(|b| b.1.len()).sum();
-    let batches = bodies.len();
 
     // One client per task, each held to a single HTTP/1.1 connection, opened before timing.
     let mut clients = Vec::with_capacity(a.connections);
@@ -302,18 +273,28 @@ async fn ingest(a: IngestArgs) -> Result<()> {
     }
 
     let (url, content_type) = peers::write_target(a.system, &base);
-    let queue = Arc::new(Mutex::new(bodies.into_iter()));
     let start = Instant::now();
+    let queue = Arc::new(Mutex::new(if a.stream {
+        let (tx, rx) = std::sync::mpsc::sync_channel(a.connections * 2);
+        std::thread::spawn(move || {
+            peers::generate(system, f, batch, t0, &mut |n, b| tx.send((n, b)).is_ok())
+        });
+        Queue::Stream(rx)
+    } else {
+        Queue::Built(bodies.into_iter())
+    }));
     let mut tasks = tokio::task::JoinSet::new();
     for c in clients {
         let queue = queue.clone();
         let url = url.clone();
         let tenant = a.target.tenant.clone();
         tasks.spawn(async move {
-            let mut lat = Vec::new();
+            let (mut lat, mut points, mut bytes) = (Vec::new(), 0, 0);
             loop {
                 let next = queue.lock().map_err(|_| anyhow!("queue poisoned"))?.next();
-                let Some((_, body)) = next else { break };
+                let Some((n, body)) = next else { break };
+                points += n;
+                bytes += body.len();
                 let t = Instant::now();
                 let r = c
                     .post(&url)
@@ -336,19 +317,20 @@ async fn ingest(a: IngestArgs) -> Result<()> {
                     );
                 }
             }
-            Ok::<_, anyhow::Error>(lat)
+            Ok::<_, anyhow::Error>((lat, points, bytes))
         });
     }
-    let mut lat = Vec::with_capacity(batches);
+    let (mut lat, mut total_points, mut total_bytes) = (Vec::new(), 0, 0);
     while let Some(r) = tasks.join_next().await {
-        lat.extend(r.context("ingest task panicked")??);
+        let (l, p, b) = r.context("ingest task panicked")??;
+        lat.extend(l);
+        total_points += p;
+        total_bytes += b;
     }
     let elapsed = start.elapsed();
-    ensure!(
-        lat.len() == batches,
-        "sent {} of {batches} batches",
-        lat.len()
-    );
+    let batches = lat.len();
+    let want = f.names * f.hosts * f.points;
+    ensure!(total_points == want, "sent {total_points} of {want} points");
     lat.sort();
 
     let secs = elapsed.as_secs_f64();
@@ -409,6 +391,22 @@ async fn ingest(a: IngestArgs) -> Result<()> {
         std::fs::write(path, s).with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Where the ingest tasks take their next request body from.
+enum Queue {
+    Built(std::vec::IntoIter<(usize, String)>),
+    Stream(std::sync::mpsc::Receiver<(usize, String)>),
+}
+
+impl Queue {
+    fn next(&mut self) -> Option<(usize, String)> {
+        match self {
+            Self::Built(bodies) => bodies.next(),
+            // The generator thread may be behind; wait without stalling the runtime's other tasks.
+            Self::Stream(rx) => tokio::task::block_in_place(|| rx.recv().ok()),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

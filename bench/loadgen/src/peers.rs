@@ -64,13 +64,24 @@ pub fn ready_path(system: System) -> &'static str {
     }
 }
 
-/// Time-major request bodies for a peer, each with its point count.
-pub fn peer_bodies(system: System, f: Fleet, batch: usize, t0: i64) -> Vec<(usize, String)> {
+/// Builds the fleet's request bodies for `system`, time-major (every series at t0, then t1, ...),
+/// `batch` points each, handing each body and its point count to `emit` until it returns false.
+pub fn generate(
+    system: System,
+    f: Fleet,
+    batch: usize,
+    t0: i64,
+    emit: &mut dyn FnMut(usize, String) -> bool,
+) {
     let names: Vec<String> = (0..f.names).map(metric_name).collect();
     let hosts: Vec<String> = (0..f.hosts).map(host_name).collect();
-    let mut bodies = Vec::new();
     let mut body = String::new();
     let mut count = 0;
+    let close = |body: &mut String| {
+        if system == System::Vigil {
+            body.push(']');
+        }
+    };
     for i in 0..f.points {
         let ts = t0 + i as i64 * STEP_MS;
         for (n, name) in names.iter().enumerate() {
@@ -78,29 +89,39 @@ pub fn peer_bodies(system: System, f: Fleet, batch: usize, t0: i64) -> Vec<(usiz
                 let v = sample_value(n, h, i);
                 let svc = h % 10;
                 let _ = match system {
+                    System::Vigil => {
+                        body.push(if count == 0 { '[' } else { ',' });
+                        write!(
+                            body,
+                            r#"{{"name":"{name}","dimensions":{{"hostname":"{host}","service":"svc-{svc}"}},"timestamp":{ts},"value":{v}}}"#
+                        )
+                    }
                     // Tags sorted by key, as InfluxDB stores them; an empty value_meta is "{}".
                     System::Influxdb => writeln!(
                         body,
                         "{name},_region=RegionOne,_tenant_id=bench,hostname={host},service=svc-{svc} \
                          value={v:?},value_meta=\"{{}}\" {ts}"
                     ),
-                    _ => writeln!(
+                    System::Victoriametrics => writeln!(
                         body,
                         r#"{{"metric":{{"__name__":"{name}","hostname":"{host}","service":"svc-{svc}"}},"values":[{v:?}],"timestamps":[{ts}]}}"#
                     ),
                 };
                 count += 1;
                 if count == batch {
-                    bodies.push((count, std::mem::take(&mut body)));
+                    close(&mut body);
+                    if !emit(count, std::mem::take(&mut body)) {
+                        return;
+                    }
                     count = 0;
                 }
             }
         }
     }
     if count > 0 {
-        bodies.push((count, body));
+        close(&mut body);
+        emit(count, body);
     }
-    bodies
 }
 
 pub type Canon = Box<dyn Fn(&[u8]) -> Result<Value>>;
