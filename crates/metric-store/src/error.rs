@@ -12,6 +12,15 @@ pub enum StoreError {
     },
     #[error("data file {path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "data file {path} has format version {version}, newer than this build reads ({supported}); \
+         run a newer Vigil or restore a backup"
+    )]
+    UnsupportedVersion {
+        path: PathBuf,
+        version: u32,
+        supported: u32,
+    },
     #[error("the store is closed")]
     Closed,
     #[error("the store failed earlier and accepts no more writes: {0}")]

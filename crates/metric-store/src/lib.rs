@@ -21,7 +21,7 @@ mod types;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-pub use embedded::{EmbeddedOptions, EmbeddedStore};
+pub use embedded::{EmbeddedOptions, EmbeddedStore, StoreOptions, StoreStats};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use types::*;

@@ -45,7 +45,7 @@ async fn embedded_store_survives_reopen_across_checkpoints() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.iter().any(|n| n == "snapshot.dat"), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".vgb")), "{names:?}");
     // Covered segments are removed; only the live ones remain.
     assert!(
         names.iter().filter(|n| n.starts_with("wal-")).count() <= 3,
@@ -69,8 +69,15 @@ fn sample(host: &str, ts: i64, v: f64) -> Sample {
 #[tokio::test]
 async fn torn_log_tail_is_dropped_and_the_rest_kept() {
     let dir = tempfile::tempdir().unwrap();
+    // Keep the data in the log (no seal at close) so there is a log tail to tear.
+    let opts = EmbeddedOptions {
+        seal_on_close: false,
+        ..Default::default()
+    };
     {
-        let store = EmbeddedStore::open(dir.path()).await.unwrap();
+        let store = EmbeddedStore::open_with(dir.path(), opts.clone())
+            .await
+            .unwrap();
         store.write(vec![sample("a", 1, 1.0)]).await.unwrap();
         store.write(vec![sample("a", 2, 2.0)]).await.unwrap();
         store.close().await.unwrap();
@@ -84,7 +91,9 @@ async fn torn_log_tail_is_dropped_and_the_rest_kept() {
     let mut f = std::fs::OpenOptions::new().append(true).open(&wal).unwrap();
     f.write_all(&[40, 0, 0, 0, 1, 2, 3]).unwrap();
     drop(f);
-    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    let store = EmbeddedStore::open_with(dir.path(), opts.clone())
+        .await
+        .unwrap();
     let s = store
         .find_series(&SeriesFilter::tenant("t"), TimeRange::ALL)
         .await
@@ -151,6 +160,12 @@ enum Op {
         end: i64,
         period: i64,
     },
+    /// Seal the head into blocks now.
+    Seal,
+    /// Seal, then merge every partition into one block.
+    Compact,
+    /// Close and open again.
+    Reopen,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -166,6 +181,9 @@ fn op() -> impl Strategy<Value = Op> {
                 }
             }
         ),
+        Just(Op::Seal),
+        Just(Op::Compact),
+        Just(Op::Reopen),
     ]
 }
 
@@ -179,24 +197,36 @@ fn key(name: u8, host: u8) -> SeriesKey {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
-    /// The engine answers exactly as the simple model store does, including after a reopen.
+    /// The engine answers exactly as the simple model store does, across seals, merges (explicit
+    /// and in the background) and reopens. Tiny partitions make one batch span several blocks.
     #[test]
-    fn embedded_matches_the_model(ops in prop::collection::vec(op(), 1..30)) {
+    fn embedded_matches_the_model(ops in prop::collection::vec(op(), 1..40), seal_on_close in any::<bool>()) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
-            let opts = EmbeddedOptions { checkpoint_bytes: 2048, sync: false };
+            let opts = EmbeddedOptions {
+                checkpoint_bytes: 2048,
+                sync: false,
+                partition: std::time::Duration::from_millis(16),
+                maintenance_interval: std::time::Duration::from_millis(5),
+                merge_fanin: 2,
+                seal_on_close,
+                ..Default::default()
+            };
             let mut real = EmbeddedStore::open_with(dir.path(), opts.clone()).await.unwrap();
             let model = MemoryStore::new();
-            for (i, op) in ops.into_iter().enumerate() {
-                if i % 7 == 6 {
-                    real.close().await.unwrap();
-                    real = EmbeddedStore::open_with(dir.path(), opts.clone()).await.unwrap();
-                }
+            for op in ops {
                 match op {
+                    Op::Seal => real.seal().await.unwrap(),
+                    Op::Compact => real.compact().await.unwrap(),
+                    Op::Reopen => {
+                        real.close().await.unwrap();
+                        real = EmbeddedStore::open_with(dir.path(), opts.clone()).await.unwrap();
+                    }
                     Op::Write(items) => {
                         let batch: Vec<Sample> = items.iter().map(|(n, h, ts, v)| Sample {
-                            series: key(*n, *h), timestamp: *ts, value: f64::from(*v), value_meta: None,
+                            series: key(*n, *h), timestamp: *ts, value: f64::from(*v),
+                            value_meta: (*v % 3 == 0).then(|| Arc::from(format!("{{\"v\":{}}}", v / 3))),
                         }).collect();
                         real.write(batch.clone()).await.unwrap();
                         model.write(batch).await.unwrap();
@@ -242,4 +272,565 @@ proptest! {
             real.close().await.unwrap();
         });
     }
+}
+
+// ---- faults, retention, crashes, measurement ------------------------------------------------
+
+fn block_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "vgb"))
+        .collect();
+    v.sort();
+    v
+}
+
+async fn points_of(store: &EmbeddedStore, host: &str) -> Vec<metric_store::Point> {
+    let f = SeriesFilter::tenant("t").dimension("hostname", DimMatch::AnyOf(vec![host.into()]));
+    let s = store.find_series(&f, TimeRange::ALL).await.unwrap();
+    let ids: Vec<_> = s.iter().map(|s| s.id).collect();
+    store
+        .read_points(&ids, TimeRange::ALL, None, usize::MAX)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn damaged_blocks_are_moved_aside_and_everything_else_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    store
+        .write((0..50).map(|i| sample("a", i, i as f64)).collect())
+        .await
+        .unwrap();
+    store.seal().await.unwrap();
+    store
+        .write((0..50).map(|i| sample("b", i, i as f64)).collect())
+        .await
+        .unwrap();
+    store.seal().await.unwrap();
+    store.close().await.unwrap();
+    drop(store);
+    let blocks = block_files(dir.path());
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
+    // Block 1: a flipped bit in its points (found when read). Its index is intact, so it
+    // opens; the damage is caught by the chunk checksum.
+    let mut bytes = std::fs::read(&blocks[0]).unwrap();
+    bytes[20] ^= 0x01;
+    std::fs::write(&blocks[0], &bytes).unwrap();
+    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    assert!(points_of(&store, "a").await.is_empty());
+    assert_eq!(points_of(&store, "b").await.len(), 50);
+    assert_eq!(store.stats().blocks_quarantined, 1);
+    assert!(!blocks[0].exists());
+    let mut aside = blocks[0].as_os_str().to_owned();
+    aside.push(".corrupt");
+    assert!(std::path::Path::new(&aside).exists());
+    // The store still takes writes and reads.
+    store.write(vec![sample("c", 1, 1.0)]).await.unwrap();
+    store.close().await.unwrap();
+    drop(store);
+
+    // Block 2 truncated (a torn copy, a full disk during a restore): caught at open.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&blocks[1])
+        .unwrap();
+    let len = f.metadata().unwrap().len();
+    f.set_len(len / 2).unwrap();
+    drop(f);
+    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    assert!(points_of(&store, "b").await.is_empty());
+    assert_eq!(points_of(&store, "c").await.len(), 1);
+    store.close().await.unwrap();
+    drop(store);
+    // Opening again is quiet: nothing damaged is left in service, no loop.
+    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    assert_eq!(points_of(&store, "c").await.len(), 1);
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_block_from_a_newer_format_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    store.write(vec![sample("a", 1, 1.0)]).await.unwrap();
+    store.close().await.unwrap();
+    drop(store);
+    let block = block_files(dir.path()).pop().unwrap();
+    let mut bytes = std::fs::read(&block).unwrap();
+    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    std::fs::write(&block, &bytes).unwrap();
+    let err = match EmbeddedStore::open(dir.path()).await {
+        Ok(_) => panic!("a newer block must not be opened"),
+        Err(e) => e,
+    };
+    let msg = err.to_string();
+    assert!(
+        matches!(
+            err,
+            metric_store::StoreError::UnsupportedVersion { version: 2, .. }
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&*block.file_name().unwrap().to_string_lossy()),
+        "{msg}"
+    );
+    // Refused, not quarantined: the file is untouched for a newer build to read.
+    assert_eq!(std::fs::read(&block).unwrap(), bytes);
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn retention_drops_whole_old_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = EmbeddedOptions {
+        retention: Some(std::time::Duration::from_secs(86_400)),
+        maintenance_interval: std::time::Duration::from_millis(10),
+        ..Default::default()
+    };
+    let store = EmbeddedStore::open_with(dir.path(), opts).await.unwrap();
+    let now = now_ms();
+    let old = now - 10 * 86_400_000;
+    store
+        .write(vec![
+            sample("old", old, 1.0),
+            sample("new", now - 60_000, 2.0),
+        ])
+        .await
+        .unwrap();
+    store.seal().await.unwrap();
+    // Two blocks (one per partition); the old one may already be gone.
+    let t = std::time::Instant::now();
+    while store.stats().blocks_dropped_by_retention == 0 {
+        assert!(t.elapsed().as_secs() < 5, "retention never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(points_of(&store, "old").await.is_empty());
+    assert_eq!(points_of(&store, "new").await.len(), 1);
+    assert_eq!(block_files(dir.path()).len(), 1);
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn background_merges_keep_the_newest_value_and_delete_their_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = EmbeddedOptions {
+        merge_fanin: 2,
+        maintenance_interval: std::time::Duration::from_millis(5),
+        ..Default::default()
+    };
+    let store = EmbeddedStore::open_with(dir.path(), opts).await.unwrap();
+    for round in 0..6 {
+        // Each round rewrites the same timestamps: the newest round must win.
+        store
+            .write(
+                (0..20)
+                    .map(|i| sample("a", i * 10, f64::from(round)))
+                    .collect(),
+            )
+            .await
+            .unwrap();
+        store.seal().await.unwrap();
+    }
+    let t = std::time::Instant::now();
+    // Size-tiered: runs of `merge_fanin` same-level blocks merge, so a few blocks of
+    // different levels may stay until the partition goes cold.
+    while store.stats().merges == 0 || store.stats().merge_backlog > 0 {
+        assert!(t.elapsed().as_secs() < 5, "{:?}", store.stats());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let files = block_files(dir.path()).len();
+    assert!(files < 6, "merged inputs were not deleted: {files} files");
+    let p = points_of(&store, "a").await;
+    assert_eq!(p.len(), 20);
+    assert!(p.iter().all(|p| p.value == 5.0), "{p:?}");
+    store.close().await.unwrap();
+}
+
+// Child processes: the test binary runs itself with these variables set.
+const CHILD_MODE: &str = "VIGIL_STORE_CHILD";
+const CHILD_DIR: &str = "VIGIL_STORE_CHILD_DIR";
+const CHILD_START: &str = "VIGIL_STORE_CHILD_START";
+const CRASH_SERIES: u64 = 20;
+
+fn crash_batch(b: u64, series: u64) -> Vec<Sample> {
+    (0..series)
+        .map(|k| Sample {
+            series: key((k % 3) as u8, k as u8),
+            timestamp: b as i64 * 1000,
+            value: (b * 31 + k) as f64 / 10.0,
+            value_meta: b
+                .is_multiple_of(5)
+                .then(|| Arc::from(format!("{{\"b\":{b}}}"))),
+        })
+        .collect()
+}
+
+/// Not a test on its own: the writer loop of the crash and full-disk tests, run in a child.
+#[test]
+fn child_writer() {
+    let Ok(mode) = std::env::var(CHILD_MODE) else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(std::env::var(CHILD_DIR).unwrap());
+    let start: u64 = std::env::var(CHILD_START).unwrap().parse().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let (opts, series) = match mode.as_str() {
+            // Seal every few batches and merge in pairs: merges run all the time.
+            "crash" => (
+                EmbeddedOptions {
+                    checkpoint_bytes: 16 << 10,
+                    merge_fanin: 2,
+                    partition: std::time::Duration::from_secs(20),
+                    maintenance_interval: std::time::Duration::from_millis(2),
+                    ..Default::default()
+                },
+                CRASH_SERIES,
+            ),
+            _ => (
+                EmbeddedOptions {
+                    checkpoint_bytes: 256 << 10,
+                    ..Default::default()
+                },
+                200,
+            ),
+        };
+        let store = EmbeddedStore::open_with(&dir, opts).await.unwrap();
+        let mut out = std::io::stdout();
+        for b in start.. {
+            match store.write(crash_batch(b, series)).await {
+                Ok(()) => writeln!(out, "ack {b}").unwrap(),
+                Err(e) => {
+                    writeln!(out, "err {e}").unwrap();
+                    assert!(!store.is_healthy() || mode == "crash");
+                    // Later writes fail cleanly too.
+                    assert!(store.write(crash_batch(b + 1, series)).await.is_err());
+                    writeln!(out, "done").unwrap();
+                    out.flush().unwrap();
+                    return;
+                }
+            }
+            if b % 16 == 0 {
+                writeln!(out, "merges {}", store.stats().merges).unwrap();
+            }
+            out.flush().unwrap();
+            assert!(b < start + 200_000, "the write never failed");
+        }
+    });
+}
+
+/// Opens the store and checks every acknowledged batch is there exactly once and intact, and
+/// nothing that was never written appears.
+fn verify_batches(dir: &std::path::Path, acked: &std::collections::BTreeSet<u64>, series: u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = EmbeddedStore::open(dir).await.unwrap();
+        let all = store
+            .find_series(&SeriesFilter::tenant("t"), TimeRange::ALL)
+            .await
+            .unwrap();
+        if !acked.is_empty() {
+            assert_eq!(all.len() as u64, series);
+        }
+        for s in &all {
+            let k: u64 = s.key.dimensions["hostname"][1..].parse().unwrap();
+            let pts = store
+                .read_points(&[s.id], TimeRange::ALL, None, usize::MAX)
+                .await
+                .unwrap();
+            let mut seen = std::collections::BTreeSet::new();
+            for p in &pts {
+                let b = (p.timestamp / 1000) as u64;
+                assert!(seen.insert(b), "duplicate point {p:?}");
+                let want = crash_batch(b, series).swap_remove(k as usize);
+                assert_eq!(p.value, want.value, "{p:?}");
+                assert_eq!(p.value_meta, want.value_meta, "{p:?}");
+            }
+            let missing: Vec<_> = acked.difference(&seen).collect();
+            assert!(
+                missing.is_empty(),
+                "series {k}: acknowledged but lost: {missing:?}"
+            );
+        }
+        store.close().await.unwrap();
+    });
+}
+
+fn run_child(
+    mut cmd: std::process::Command,
+    kill_after: Option<std::time::Duration>,
+) -> (Vec<String>, std::process::ExitStatus) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    if let Some(d) = kill_after {
+        std::thread::sleep(d);
+        child.kill().unwrap(); // SIGKILL
+    }
+    let status = child.wait().unwrap();
+    (reader.join().unwrap(), status)
+}
+
+fn child_cmd(
+    exe: &std::path::Path,
+    mode: &str,
+    dir: &std::path::Path,
+    start: u64,
+) -> std::process::Command {
+    let mut c = std::process::Command::new(exe);
+    c.args(["child_writer", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_MODE, mode)
+        .env(CHILD_DIR, dir)
+        .env(CHILD_START, start.to_string());
+    c
+}
+
+fn acks(lines: &[String]) -> impl Iterator<Item = u64> + '_ {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("ack ").and_then(|n| n.parse().ok()))
+}
+
+#[test]
+fn kill_9_during_ingest_and_merges_loses_nothing_acknowledged() {
+    let exe = std::env::current_exe().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut acked = std::collections::BTreeSet::new();
+    let mut seed = now_ms() as u64 | 1;
+    let mut merges_seen = 0u64;
+    for round in 0..5u64 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = std::time::Duration::from_millis(150 + seed % 900);
+        let (lines, _) = run_child(
+            child_cmd(&exe, "crash", dir.path(), round * 1_000_000),
+            Some(delay),
+        );
+        let before = acked.len();
+        acked.extend(acks(&lines));
+        merges_seen += lines
+            .iter()
+            .filter_map(|l| {
+                l.strip_prefix("merges ")
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
+            .max()
+            .unwrap_or(0);
+        println!(
+            "round {round}: killed after {delay:?}, {} batches acknowledged",
+            acked.len() - before
+        );
+        verify_batches(dir.path(), &acked, CRASH_SERIES);
+    }
+    assert!(
+        acked.len() > 100,
+        "too few writes to mean anything: {}",
+        acked.len()
+    );
+    assert!(merges_seen > 0, "no merge ran in the children");
+}
+
+#[test]
+fn a_full_disk_fails_the_write_and_keeps_every_acknowledged_point() {
+    let exe = std::env::current_exe().unwrap();
+    // RLIMIT_FSIZE set by the shell (no unsafe code here): past it a write fails with EFBIG, as
+    // on a full disk. SIGXFSZ is ignored so the error reaches the store instead of killing it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"ulimit -f 1024 && trap '' XFSZ && exec "$@""#)
+        .arg("sh")
+        .arg(&exe)
+        .args(["child_writer", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_MODE, "diskfull")
+        .env(CHILD_DIR, dir.path())
+        .env(CHILD_START, "0");
+    let (lines, status) = run_child(cmd, None);
+    assert!(status.success(), "{status:?} {:?}", lines.last());
+    assert!(
+        lines.iter().any(|l| l.starts_with("err ")),
+        "{:?}",
+        lines.last()
+    );
+    assert!(lines.iter().any(|l| l == "done"));
+    let acked: std::collections::BTreeSet<u64> = acks(&lines).collect();
+    assert!(acked.len() > 5, "{}", acked.len());
+    verify_batches(dir.path(), &acked, 200);
+
+    // A real full file system when we may mount one (root with CAP_SYS_ADMIN).
+    let fs_dir = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(fs_dir.path())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        println!(
+            "notice: cannot mount a 2 MiB tmpfs here; full-disk test ran with RLIMIT_FSIZE only"
+        );
+        return;
+    }
+    let (lines, status) = run_child(child_cmd(&exe, "diskfull", fs_dir.path(), 0), None);
+    let acked: std::collections::BTreeSet<u64> = acks(&lines).collect();
+    let ok = status.success() && lines.iter().any(|l| l == "done");
+    // Reading back needs a little room for the new log segment; give the mount some.
+    let _ = std::process::Command::new("mount")
+        .args(["-o", "remount,size=8m"])
+        .arg(fs_dir.path())
+        .status();
+    let verified = std::panic::catch_unwind(|| verify_batches(fs_dir.path(), &acked, 200));
+    let _ = std::process::Command::new("umount")
+        .arg(fs_dir.path())
+        .status();
+    assert!(ok, "{status:?} {:?}", lines.last());
+    assert!(acked.len() > 5, "{}", acked.len());
+    assert!(verified.is_ok(), "acknowledged data lost on a full tmpfs");
+}
+
+/// `cargo test -p metric-store --release --test store measure -- --ignored --nocapture`
+/// (`VIGIL_MEASURE_SERIES`, `VIGIL_MEASURE_POINTS` change the fleet; default 10,000 x 100).
+#[test]
+#[ignore = "measurement: prints ingest rate, bytes per point and RSS"]
+fn measure() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let series = env("VIGIL_MEASURE_SERIES", 10_000);
+    let points = env("VIGIL_MEASURE_POINTS", 100);
+    let hosts = series / 10;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rss = |field: &str| -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0)
+    };
+    rt.block_on(async {
+        let store = EmbeddedStore::open(dir.path()).await.unwrap();
+        let t0 = 1_700_000_000_000i64;
+        let names: Vec<String> = (0..10).map(|n| format!("bench.metric_{n}")).collect();
+        let mut batch = Vec::with_capacity(5000);
+        let started = std::time::Instant::now();
+        let mut write_time = std::time::Duration::ZERO;
+        for i in 0..points {
+            for (n, name) in names.iter().enumerate() {
+                for h in 0..hosts {
+                    batch.push(Sample {
+                        series: SeriesKey {
+                            tenant: "bench".into(),
+                            name: name.clone(),
+                            dimensions: BTreeMap::from([
+                                ("hostname".to_string(), format!("host-{h:04}")),
+                                ("service".to_string(), format!("svc-{}", h % 10)),
+                            ]),
+                        },
+                        timestamp: t0 + i as i64 * 30_000,
+                        value: ((n * 13 + h * 31 + i * 7) % 1000) as f64 / 10.0,
+                        value_meta: None,
+                    });
+                    if batch.len() == 5000 {
+                        let w = std::time::Instant::now();
+                        store.write(std::mem::take(&mut batch)).await.unwrap();
+                        write_time += w.elapsed();
+                    }
+                }
+            }
+        }
+        if !batch.is_empty() {
+            store.write(batch).await.unwrap();
+        }
+        let total = (series * points) as f64;
+        let elapsed = started.elapsed();
+        let before = store.stats();
+        let c = std::time::Instant::now();
+        store.compact().await.unwrap();
+        let compact_time = c.elapsed();
+        let s = store.stats();
+        println!("fleet: {series} series x {points} points = {total} points");
+        println!(
+            "ingest: {:.0} points/s (wall, incl. building samples), {:.0} points/s in write()",
+            total / elapsed.as_secs_f64(),
+            total / write_time.as_secs_f64()
+        );
+        println!(
+            "before compaction: {} blocks, {} head points, {:.1} bytes/point on disk",
+            before.blocks,
+            before.head_points,
+            before.disk_bytes as f64 / total
+        );
+        println!(
+            "after compaction ({compact_time:?}): {} blocks, {:.3} bytes/point on disk ({} bytes)",
+            s.blocks,
+            s.disk_bytes as f64 / total,
+            s.disk_bytes
+        );
+        println!(
+            "RSS {} MiB, peak {} MiB; index ~{} bytes/series; fsyncs {}, mean {:.2} ms",
+            rss("VmRSS:") / 1024,
+            rss("VmHWM:") / 1024,
+            s.index_bytes / s.series.max(1),
+            s.wal_fsyncs,
+            s.wal_fsync_seconds_sum * 1e3 / s.wal_fsyncs.max(1) as f64
+        );
+        // Queries against blocks only.
+        let f = SeriesFilter::tenant("bench").name("bench.metric_0");
+        let q = std::time::Instant::now();
+        let found = store.find_series(&f, TimeRange::ALL).await.unwrap();
+        let ids: Vec<_> = found.iter().map(|s| s.id).collect();
+        let b = store
+            .aggregate(&ids, TimeRange::ALL, 300_000, &[metric_store::Stat::Avg])
+            .await
+            .unwrap();
+        println!(
+            "query: {} series of one name, 300 s avg merged over all: {} buckets in {:?}",
+            found.len(),
+            b.len(),
+            q.elapsed()
+        );
+        store.close().await.unwrap();
+        drop(store);
+        let o = std::time::Instant::now();
+        let store = EmbeddedStore::open(dir.path()).await.unwrap();
+        println!("reopen: {:?}, {} series", o.elapsed(), store.stats().series);
+        store.close().await.unwrap();
+    });
 }

@@ -29,6 +29,9 @@ pub struct AppState {
     pub alarms: Alarming,
     pub identity: Arc<Identity>,
     pub settings: Arc<Settings>,
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
+    /// The Sysdig Monitor API emulation (`sysdig.db`).
+    pub sysdig: crate::sysdig::Sysdig,
 }
 
 impl AppState {
@@ -43,7 +46,13 @@ pub fn router(state: AppState) -> Router {
     if state.identity.mode == AuthMode::Identity {
         routes = routes.merge(crate::api::keystone::router(&state.identity.prefix));
     }
+    // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
+    routes = routes.merge(crate::api::sysdig::router());
+    routes = routes.route("/metrics", axum::routing::get(crate::telemetry::scrape));
+    // Inside the router so the matched route pattern is known to the middleware.
+    let tracked = axum::middleware::from_fn_with_state(state.clone(), crate::telemetry::track);
     routes
+        .route_layer(tracked)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; still answer in the API's own error shape.
@@ -108,12 +117,17 @@ pub async fn serve_with_clock(
         identity = identity.with_keystone(KeystoneValidator::new(k)?);
     }
     let identity = Arc::new(identity);
+    let sysdig = crate::sysdig::Sysdig::open(&settings.data_dir, settings.sysdig.clone())
+        .await
+        .context("cannot open the Sysdig store")?;
     tracing::info!(auth = ?settings.auth, "authentication");
     let state = AppState {
         store: store.clone(),
         alarms,
         identity,
         settings: Arc::new(settings),
+        telemetry: Arc::new(crate::telemetry::Telemetry::new()),
+        sysdig,
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it

@@ -33,6 +33,8 @@ pub struct Settings {
     pub token_ttl: std::time::Duration,
     /// The Keystone of `--auth keystone`.
     pub keystone: Option<KeystoneConfig>,
+    /// The Sysdig Monitor / IBM IAM emulation (`[sysdig]`).
+    pub sysdig: crate::sysdig::settings::SysdigSettings,
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -53,6 +55,7 @@ impl Settings {
             users: Vec::new(),
             token_ttl: DEFAULT_TOKEN_TTL,
             keystone: None,
+            sysdig: Default::default(),
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct FileConfig {
     /// `[keystone]`: `url`, `username`, `password` (or `VIGIL_KEYSTONE_PASSWORD`), `project`,
     /// `user_domain`, `project_domain`, `cache_ttl`, `cache_size`.
     pub keystone: Option<KeystoneConfig>,
+    /// `[sysdig]`: `admin_user`, `admin_token`, `instance_id`, `iam_api_keys`, `iam_token_ttl`.
+    pub sysdig: Option<crate::sysdig::settings::SysdigFileConfig>,
 }
 
 impl FileConfig {
@@ -95,6 +100,7 @@ pub struct Overrides {
     pub max_body_bytes: Option<usize>,
     pub auth: Option<AuthMode>,
     pub identity_prefix: Option<String>,
+    pub sysdig: crate::sysdig::settings::SysdigOverrides,
 }
 
 /// Layers overrides over the file over the defaults.
@@ -136,7 +142,9 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
             "--auth keystone needs a [keystone] section (url, username, password, project) in the config file"
         );
     }
+    let sysdig = crate::sysdig::settings::resolve(over.sysdig, file.sysdig)?;
     Ok(Settings {
+        sysdig,
         bind,
         data_dir,
         max_body_bytes,

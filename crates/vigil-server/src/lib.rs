@@ -17,3 +17,5 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod identity;
+pub mod sysdig;
+pub mod telemetry;

@@ -47,6 +47,40 @@ struct ServeArgs {
     /// `token_ttl`, `[[users]]` and `[keystone]`; flags and env win over it
     #[arg(long, env = "VIGIL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    sysdig: SysdigArgs,
+}
+
+/// The Sysdig Monitor API and IBM IAM emulation (`[sysdig]` in the config file).
+#[derive(clap::Args)]
+#[command(next_help_heading = "Sysdig emulation")]
+struct SysdigArgs {
+    /// User name of the customer admin [default: admin@vigil.local]
+    #[arg(long, env = "VIGIL_SYSDIG_ADMIN_USER", value_name = "EMAIL")]
+    sysdig_admin_user: Option<String>,
+    /// Monitor API token of the admin in "Monitor Operations" [default: generated, written
+    /// to DATA_DIR/sysdig-admin-token]
+    #[arg(
+        long,
+        env = "VIGIL_SYSDIG_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    sysdig_admin_token: Option<String>,
+    /// Value the IBMInstanceID header must carry [default: vigil-local]
+    #[arg(long, env = "VIGIL_SYSDIG_INSTANCE_ID", value_name = "ID")]
+    sysdig_instance_id: Option<String>,
+    /// An IBM IAM API key for the admin user, exchanged at POST /identity/token
+    #[arg(
+        long,
+        env = "VIGIL_SYSDIG_IAM_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    sysdig_iam_api_key: Option<String>,
+    /// Lifetime of issued IAM tokens in seconds [default: 3600]
+    #[arg(long, env = "VIGIL_SYSDIG_IAM_TOKEN_TTL", value_name = "SECONDS")]
+    sysdig_iam_token_ttl: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -82,6 +116,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_body_bytes: args.max_body_bytes,
             auth: args.auth,
             identity_prefix: args.identity_prefix,
+            sysdig: vigil_server::sysdig::settings::SysdigOverrides {
+                admin_user: args.sysdig.sysdig_admin_user,
+                admin_token: args.sysdig.sysdig_admin_token.map(Into::into),
+                instance_id: args.sysdig.sysdig_instance_id,
+                iam_api_key: args.sysdig.sysdig_iam_api_key.map(Into::into),
+                iam_token_ttl: args.sysdig.sysdig_iam_token_ttl,
+            },
         },
         file,
     )?;

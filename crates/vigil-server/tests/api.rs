@@ -357,3 +357,51 @@ async fn requests_build_the_query_strings_the_server_reads() {
         r#"{"name":"m","timestamp":5.0,"value":1.0}"#
     );
 }
+
+#[tokio::test]
+async fn prometheus_metrics_count_requests_and_points() {
+    let server = Server::start().await;
+    let url = server.url();
+    let client = server.client("tenant-a");
+    let batch: Vec<_> = (0..3)
+        .map(|i| metric("cpu", &[("host", "a")], T0 + i * 1000, i as f64))
+        .collect();
+    client
+        .send(&CreateMetrics::batch(&batch).unwrap())
+        .await
+        .unwrap();
+    let _ = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics/x-unknown-id/y"),
+        Some("t"),
+        None,
+        "",
+    )
+    .await;
+
+    let resp = reqwest::get(format!("{url}/metrics")).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("vigil_ingested_points_total 3"), "{text}");
+    assert!(
+        text.contains(
+            r#"vigil_http_requests_total{method="POST",route="/v2.0/metrics",status="204"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"vigil_http_request_duration_seconds_count{method="POST",route="/v2.0/metrics"} 1"#
+        ),
+        "{text}"
+    );
+    // Raw paths never become labels.
+    assert!(!text.contains("x-unknown-id"), "{text}");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+}

@@ -8,3 +8,4 @@ mod common;
 mod durability;
 mod identity;
 mod notifications;
+mod sysdig;

@@ -142,6 +142,65 @@ fn decode_payload(payload: &[u8]) -> Option<Vec<Sample>> {
     r.0.is_empty().then_some(out)
 }
 
+/// Appends `v` as a LEB128 varint.
+pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+pub(crate) fn put_ivarint(out: &mut Vec<u8>, v: i64) {
+    put_uvarint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// A cursor over bytes that fails softly (`None`) on short or malformed input.
+pub(crate) struct Cursor<'a>(pub(crate) &'a [u8]);
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+
+    pub(crate) fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    pub(crate) fn u64_le(&mut self) -> Option<u64> {
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
+    }
+
+    pub(crate) fn uvarint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn ivarint(&mut self) -> Option<i64> {
+        let u = self.uvarint()?;
+        Some(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = usize::try_from(self.uvarint()?).ok()?;
+        self.take(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +216,23 @@ mod tests {
             value: 1.5,
             value_meta: (ts % 2 == 0).then(|| Arc::from(r#"{"a":"b"}"#)),
         }
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        let mut buf = Vec::new();
+        let vals = [0i64, 1, -1, 63, -64, 1 << 40, i64::MIN, i64::MAX];
+        for v in vals {
+            put_ivarint(&mut buf, v);
+            put_uvarint(&mut buf, v as u64);
+        }
+        let mut c = Cursor(&buf);
+        for v in vals {
+            assert_eq!(c.ivarint(), Some(v));
+            assert_eq!(c.uvarint(), Some(v as u64));
+        }
+        assert!(c.0.is_empty());
+        assert_eq!(Cursor(&[0x80, 0x80]).uvarint(), None);
     }
 
     #[test]

@@ -1,77 +1,246 @@
-//! The durable embedded engine.
+//! The durable embedded engine: write-ahead log, in-memory head, compressed immutable blocks.
 //!
-//! Writes go through a write-ahead log with group commit: one writer thread takes every batch
-//! waiting at that moment, appends them, calls `fdatasync` once, applies them to the in-memory
-//! head and only then acknowledges them, so an acknowledged write survives `kill -9` and readers
-//! never see data that is not yet durable. When the log grows past a threshold the head is
-//! written to a snapshot (atomically, by rename) and older log segments are removed.
-//!
-//! Issue #4 replaces the in-memory head's long-term storage with compressed immutable blocks;
-//! the log and the recovery protocol stay.
+//! * **Writes** go through a write-ahead log with group commit: one writer thread takes every
+//!   batch waiting at that moment, appends them, calls `fdatasync` once, applies them to the
+//!   head and only then acknowledges them, so an acknowledged write survives `kill -9` and
+//!   readers never see data that is not yet durable.
+//! * **Seal**: when the live log segment passes [`EmbeddedOptions::checkpoint_bytes`] (or the head
+//!   [`EmbeddedOptions::head_max_points`]), the writer starts a new segment and freezes the head;
+//!   a background thread writes it as one block file per time partition (fsync file, rename,
+//!   fsync directory), swaps the blocks in for the frozen head, and only then deletes the log
+//!   segments it covered. Readers see the frozen head until the blocks replace it.
+//! * **Merge**: a second background thread merges a partition's newest run of same-level blocks
+//!   once [`EmbeddedOptions::merge_fanin`] of them exist, and every block of a partition once
+//!   the data has moved a full partition past it. The result is written aside, swapped in under
+//!   a short write lock, then the inputs are deleted; a crash in between leaves inputs whose
+//!   sequence range a bigger block covers, which the next open deletes.
+//! * **Retention** drops whole blocks whose newest point is older than the retention period.
+//! * **Duplicates**: a point rewritten at the same timestamp replaces the older one. Every block
+//!   carries the seal sequence numbers it holds; reads apply blocks in sequence order, then the
+//!   frozen head, then the head, and the last one wins.
 
+mod block;
 mod codec;
-mod index;
+mod head;
+mod registry;
 
 use std::{
+    collections::{BTreeMap, BTreeSet},
     fs::{self, File, OpenOptions},
     io::{Read, Write},
     path::{Path, PathBuf},
     sync::{
         Arc, Mutex, RwLock,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
         mpsc,
     },
     thread::JoinHandle,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use async_trait::async_trait;
+use block::{Block, BlockWriter};
 use codec::{Next, decode_record, encode_record};
-use index::Head;
+use head::Head;
+use registry::{Gid, Registry};
 use tokio::sync::oneshot;
 
 use crate::{
-    Bucket, MetricStore, Point, Sample, SeriesFilter, SeriesId, SeriesInfo, Stat, StoreError,
-    TimeRange,
+    Accumulator, Bucket, MetricStore, Point, Sample, SeriesFilter, SeriesId, SeriesInfo, Stat,
+    StoreError, TimeRange, bucket_start,
 };
 
+/// Written by earlier versions, which checkpointed the whole head; still read at open and
+/// removed by the first seal.
 const SNAPSHOT: &str = "snapshot.dat";
 const SNAPSHOT_MAGIC: &[u8; 8] = b"VGSNAP01";
-/// Samples per snapshot record, so that reading one back needs little memory at a time.
-const SNAPSHOT_CHUNK: usize = 4096;
 
 /// Tuning of the embedded engine.
 #[derive(Clone, Debug)]
 pub struct EmbeddedOptions {
-    /// Write a snapshot and start a new log segment after this many log bytes.
+    /// Seal the head into blocks once the live log segment holds this many bytes.
     pub checkpoint_bytes: u64,
+    /// Seal the head once it holds this many points, whatever the log size.
+    pub head_max_points: usize,
     /// Call `fdatasync` before acknowledging. Only tests that measure something else turn it off.
     pub sync: bool,
+    /// Width of a block's time partition. Retention drops data in these units. At most 7 days.
+    pub partition: Duration,
+    /// Drop blocks whose newest point is older than this (checked every
+    /// [`EmbeddedOptions::maintenance_interval`]). `None` keeps everything. Granularity is a
+    /// whole block, i.e. one partition: a point is deleted between `retention` and
+    /// `retention + partition` (+ the check interval) after its timestamp, once sealed; the
+    /// head is never trimmed, so recent-but-late points older than the cut stay until sealed.
+    pub retention: Option<Duration>,
+    /// How often the background thread checks retention and merges.
+    pub maintenance_interval: Duration,
+    /// Merge a partition's newest blocks once this many of the same level exist.
+    pub merge_fanin: usize,
+    /// Seal the head on [`MetricStore::close`], so a restart reads no log and disk holds only
+    /// compressed blocks.
+    pub seal_on_close: bool,
 }
+
+/// The options of [`EmbeddedStore::open_with`].
+pub type StoreOptions = EmbeddedOptions;
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {
         Self {
-            checkpoint_bytes: 256 << 20,
+            checkpoint_bytes: 64 << 20,
+            head_max_points: 2_000_000,
             sync: true,
+            partition: Duration::from_secs(2 * 3600),
+            retention: None,
+            maintenance_interval: Duration::from_secs(10),
+            merge_fanin: 4,
+            seal_on_close: true,
         }
+    }
+}
+
+/// What the engine holds and has done, for `/metrics` and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoreStats {
+    /// Series the store knows (head and blocks).
+    pub series: u64,
+    /// Series with points in the head (the live one and one being sealed).
+    pub head_series: u64,
+    /// Points in the head (the live one and one being sealed).
+    pub head_points: u64,
+    pub blocks: u64,
+    pub block_points: u64,
+    pub block_bytes: u64,
+    /// Bytes of log segments on disk.
+    pub wal_bytes: u64,
+    /// Every file in the data directory.
+    pub disk_bytes: u64,
+    /// Partitions waiting for a merge at the last check.
+    pub merge_backlog: u64,
+    /// Whether a seal is being written now.
+    pub sealing: bool,
+    pub seals: u64,
+    pub merges: u64,
+    pub blocks_dropped_by_retention: u64,
+    pub blocks_quarantined: u64,
+    pub wal_fsyncs: u64,
+    pub wal_fsync_seconds_sum: f64,
+    /// Estimated heap bytes of the series registry and inverted index.
+    pub index_bytes: u64,
+}
+
+struct State {
+    reg: Registry,
+    head: Head,
+    /// The head being written into blocks; still read until the blocks replace it.
+    frozen: Option<Arc<Head>>,
+    /// Sorted by `seq_hi`: the order in which equal timestamps override each other.
+    blocks: Arc<Vec<Arc<Block>>>,
+}
+
+#[derive(Default)]
+struct Counters {
+    fsyncs: AtomicU64,
+    fsync_nanos: AtomicU64,
+    seals: AtomicU64,
+    merges: AtomicU64,
+    dropped: AtomicU64,
+    quarantined: AtomicU64,
+    merge_backlog: AtomicU64,
+}
+
+struct Inner {
+    dir: PathBuf,
+    opts: EmbeddedOptions,
+    state: RwLock<State>,
+    healthy: AtomicBool,
+    sealing: AtomicBool,
+    /// The seal in progress failed at least once and is being retried.
+    seal_failing: AtomicBool,
+    stopping: AtomicBool,
+    /// Newest timestamp written, to tell when a partition has gone cold.
+    newest: AtomicI64,
+    counters: Counters,
+}
+
+impl Inner {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        // A panic under the lock is a bug we would rather surface in queries than turn into a
+        // hard failure of every read.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn partition_ms(&self) -> i64 {
+        (self.opts.partition.as_millis() as i64).clamp(1, 7 * 86_400_000)
+    }
+
+    /// Takes a damaged block out of service: out of the read set, renamed to `*.corrupt` so
+    /// it is neither read again nor lost to an operator who wants to look at it.
+    fn quarantine(&self, block: &Arc<Block>, err: &StoreError) {
+        let mut st = self.write();
+        let before = st.blocks.len();
+        let kept: Vec<Arc<Block>> = st
+            .blocks
+            .iter()
+            .filter(|b| !Arc::ptr_eq(b, block))
+            .cloned()
+            .collect();
+        if kept.len() == before {
+            return; // someone else did it already
+        }
+        st.blocks = Arc::new(kept);
+        drop(st);
+        quarantine_file(&block.path, err);
+        self.counters.quarantined.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn quarantine_file(path: &Path, err: &StoreError) {
+    let mut to = path.as_os_str().to_owned();
+    to.push(".corrupt");
+    tracing::error!(
+        file = %path.display(),
+        error = %err,
+        "block file is damaged: its points are no longer served; moved aside as *.corrupt"
+    );
+    if let Err(e) = fs::rename(path, &to) {
+        tracing::error!(file = %path.display(), error = %e, "could not move damaged block aside");
     }
 }
 
 /// The embedded, durable [`MetricStore`].
 pub struct EmbeddedStore {
-    head: Arc<RwLock<Head>>,
-    healthy: Arc<AtomicBool>,
+    inner: Arc<Inner>,
     tx: Mutex<Option<mpsc::Sender<Cmd>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    merge_tx: Mutex<Option<mpsc::Sender<MergeCmd>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
+
+type Done = oneshot::Sender<Result<(), StoreError>>;
 
 enum Cmd {
     Write {
         record: Vec<u8>,
         samples: Arc<Vec<Sample>>,
-        done: oneshot::Sender<Result<(), StoreError>>,
+        done: Done,
     },
-    Close(oneshot::Sender<Result<(), StoreError>>),
+    Seal(Done),
+    Close(Done),
+}
+
+struct SealJob {
+    head: Arc<Head>,
+    covered_segment: u64,
+    seq: u64,
+    waiters: Vec<Done>,
+}
+
+enum MergeCmd {
+    Compact(Done),
 }
 
 impl EmbeddedStore {
@@ -79,7 +248,9 @@ impl EmbeddedStore {
     /// everything acknowledged before a crash.
     ///
     /// # Errors
-    /// I/O errors, or a snapshot that fails its checksums.
+    /// I/O errors, a legacy snapshot that fails its checksums, or a block file written by a
+    /// newer format version ([`StoreError::UnsupportedVersion`]). Damaged blocks are moved
+    /// aside with an error log instead.
     pub async fn open(dir: &Path) -> Result<Self, StoreError> {
         Self::open_with(dir, EmbeddedOptions::default()).await
     }
@@ -96,53 +267,89 @@ impl EmbeddedStore {
     }
 
     fn open_blocking(dir: PathBuf, opts: EmbeddedOptions) -> Result<Self, StoreError> {
+        let started = Instant::now();
         fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
+        let mut reg = Registry::default();
+        let blocks = open_blocks(&dir, &mut reg)?;
+        let next_seq = blocks.iter().map(|b| b.meta.seq_hi).max().unwrap_or(0) + 1;
         let mut head = Head::default();
-        let covered = load_snapshot(&dir, &mut head)?;
+        let covered = load_snapshot(&dir, &mut reg, &mut head)?;
         let mut segments = list_segments(&dir)?;
         segments.retain(|n| *n > covered);
         let mut last = covered;
         for n in &segments {
-            replay_segment(&segment_path(&dir, *n), &mut head)?;
+            replay_segment(&segment_path(&dir, *n), &mut reg, &mut head)?;
             last = *n;
         }
         // Always continue in a fresh segment: a replayed one may end in a truncated tail.
         let seg_no = last + 1;
         let wal = open_segment(&dir, seg_no)?;
+        let newest = blocks
+            .iter()
+            .map(|b| b.meta.max_t)
+            .chain(
+                head.iter()
+                    .filter_map(|(_, p)| p.last().map(|p| p.timestamp)),
+            )
+            .max()
+            .unwrap_or(i64::MIN);
         tracing::info!(
             dir = %dir.display(),
-            points = head.point_count(),
+            series = reg.len(),
+            blocks = blocks.len(),
+            head_points = head.point_count(),
+            ms = started.elapsed().as_millis() as u64,
             "metric store opened"
         );
-        let head = Arc::new(RwLock::new(head));
-        let (tx, rx) = mpsc::channel();
-        let healthy = Arc::new(AtomicBool::new(true));
-        let writer = Writer {
-            healthy: healthy.clone(),
+        let inner = Arc::new(Inner {
             dir,
             opts,
-            head: head.clone(),
+            state: RwLock::new(State {
+                reg,
+                head,
+                frozen: None,
+                blocks: Arc::new(blocks),
+            }),
+            healthy: AtomicBool::new(true),
+            sealing: AtomicBool::new(false),
+            seal_failing: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            newest: AtomicI64::new(newest),
+            counters: Counters::default(),
+        });
+        let (tx, rx) = mpsc::channel();
+        let (seal_tx, seal_rx) = mpsc::channel();
+        let (merge_tx, merge_rx) = mpsc::channel();
+        let writer = Writer {
+            inner: inner.clone(),
             wal,
             seg_no,
             seg_bytes: 0,
             failed: None,
+            next_seq,
+            seal_tx,
+            waiters: Vec::new(),
+            want_seal: false,
         };
-        let handle = std::thread::Builder::new()
-            .name("vigil-wal".into())
-            .spawn(move || writer.run(rx))
-            .map_err(StoreError::io("vigil-wal thread"))?;
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(StoreError::io(name))
+        };
+        let i1 = inner.clone();
+        let i2 = inner.clone();
+        let threads = vec![
+            spawn("vigil-wal", Box::new(move || writer.run(rx)))?,
+            spawn("vigil-seal", Box::new(move || seal_loop(&i1, seal_rx)))?,
+            spawn("vigil-merge", Box::new(move || merge_loop(&i2, merge_rx)))?,
+        ];
         Ok(Self {
-            head,
-            healthy,
+            inner,
             tx: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(handle)),
+            merge_tx: Mutex::new(Some(merge_tx)),
+            threads: Mutex::new(threads),
         })
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Head> {
-        // The writer applies a batch with plain pushes; a panic mid-apply is a bug we would
-        // rather surface in queries than hide behind a hard failure of every read.
-        self.head.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn sender(&self) -> Result<mpsc::Sender<Cmd>, StoreError> {
@@ -152,6 +359,186 @@ impl EmbeddedStore {
             .clone()
             .ok_or(StoreError::Closed)
     }
+
+    /// Seals everything written so far into blocks and deletes the log segments it covered.
+    ///
+    /// # Errors
+    /// A closed store, or a failure writing the blocks (the data stays in the log and the
+    /// seal is retried in the background).
+    pub async fn seal(&self) -> Result<(), StoreError> {
+        let (done, rx) = oneshot::channel();
+        self.sender()?
+            .send(Cmd::Seal(done))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Seals the head, then merges every partition into a single block: the smallest disk
+    /// footprint, for benchmarks and tests.
+    ///
+    /// # Errors
+    /// As [`EmbeddedStore::seal`], or a failed merge.
+    pub async fn compact(&self) -> Result<(), StoreError> {
+        self.seal().await?;
+        let (done, rx) = oneshot::channel();
+        self.merge_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .ok_or(StoreError::Closed)?
+            .send(MergeCmd::Compact(done))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Counters and sizes for monitoring.
+    pub fn stats(&self) -> StoreStats {
+        let c = &self.inner.counters;
+        let mut s = StoreStats {
+            merge_backlog: c.merge_backlog.load(Ordering::Relaxed),
+            sealing: self.inner.sealing.load(Ordering::Relaxed),
+            seals: c.seals.load(Ordering::Relaxed),
+            merges: c.merges.load(Ordering::Relaxed),
+            blocks_dropped_by_retention: c.dropped.load(Ordering::Relaxed),
+            blocks_quarantined: c.quarantined.load(Ordering::Relaxed),
+            wal_fsyncs: c.fsyncs.load(Ordering::Relaxed),
+            wal_fsync_seconds_sum: c.fsync_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            ..StoreStats::default()
+        };
+        {
+            let st = self.inner.read();
+            s.series = st.reg.len() as u64;
+            s.index_bytes = st.reg.approx_bytes() as u64;
+            s.head_series = st.head.series_count() as u64;
+            s.head_points = st.head.point_count() as u64;
+            if let Some(f) = &st.frozen {
+                s.head_series += f.series_count() as u64;
+                s.head_points += f.point_count() as u64;
+            }
+            s.blocks = st.blocks.len() as u64;
+            s.block_points = st.blocks.iter().map(|b| b.meta.points).sum();
+            s.block_bytes = st.blocks.iter().map(|b| b.bytes).sum();
+        }
+        if let Ok(rd) = fs::read_dir(&self.inner.dir) {
+            for e in rd.flatten() {
+                let len = e.metadata().map_or(0, |m| m.len());
+                s.disk_bytes += len;
+                if e.file_name().to_string_lossy().starts_with("wal-") {
+                    s.wal_bytes += len;
+                }
+            }
+        }
+        s
+    }
+
+    /// Reads one block, taking it out of service if it turns out damaged.
+    fn block_read<T: Default>(
+        &self,
+        b: &Arc<Block>,
+        f: impl FnOnce(&Block) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match f(b) {
+            Err(e @ StoreError::Corrupt { .. }) => {
+                self.inner.quarantine(b, &e);
+                Ok(T::default())
+            }
+            r => r,
+        }
+    }
+
+    /// Every point of each series in `range`, sources merged (newest wins per timestamp).
+    fn series_points(
+        &self,
+        ids: &[Gid],
+        range: TimeRange,
+    ) -> Result<Vec<(Gid, Vec<Point>)>, StoreError> {
+        let (blocks, heads) = {
+            let st = self.inner.read();
+            let heads: Vec<(Vec<Point>, Vec<Point>)> = ids
+                .iter()
+                .map(|id| {
+                    (
+                        st.frozen
+                            .as_ref()
+                            .map(|f| f.in_range(*id, range).to_vec())
+                            .unwrap_or_default(),
+                        st.head.in_range(*id, range).to_vec(),
+                    )
+                })
+                .collect();
+            (st.blocks.clone(), heads)
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, (frozen, live)) in ids.iter().zip(heads) {
+            let mut lists = Vec::new();
+            for b in blocks.iter().filter(|b| b.overlaps(range)) {
+                lists.push(self.block_read(b, |b| b.read(*id, range))?);
+            }
+            lists.push(frozen);
+            lists.push(live);
+            out.push((*id, merge_points(lists)));
+        }
+        Ok(out)
+    }
+
+    /// The subset of `ids` (sorted) with at least one point in `range`.
+    fn alive(&self, ids: Vec<Gid>, range: TimeRange) -> Result<Vec<Gid>, StoreError> {
+        if range.is_all() || ids.is_empty() {
+            return Ok(ids);
+        }
+        let (mut found, mut rest) = (Vec::new(), Vec::new());
+        let (blocks, _) = {
+            let st = self.inner.read();
+            for id in ids {
+                let in_head = !st.head.in_range(id, range).is_empty()
+                    || st
+                        .frozen
+                        .as_ref()
+                        .is_some_and(|f| !f.in_range(id, range).is_empty());
+                if in_head {
+                    found.push(id);
+                } else {
+                    rest.push(id);
+                }
+            }
+            (st.blocks.clone(), ())
+        };
+        for b in blocks.iter().filter(|b| b.overlaps(range)) {
+            let mut still = Vec::with_capacity(rest.len());
+            for id in rest {
+                if self.block_read(b, |b| b.has_points(id, range))? {
+                    found.push(id);
+                } else {
+                    still.push(id);
+                }
+            }
+            rest = still;
+            if rest.is_empty() {
+                break;
+            }
+        }
+        found.sort_unstable();
+        Ok(found)
+    }
+}
+
+/// Merges per-source point lists given oldest source first; on equal timestamps the later
+/// source wins.
+fn merge_points(mut lists: Vec<Vec<Point>>) -> Vec<Point> {
+    lists.retain(|l| !l.is_empty());
+    if lists.len() <= 1 {
+        return lists.pop().unwrap_or_default();
+    }
+    let mut all: Vec<Point> = lists.into_iter().flatten().collect();
+    all.sort_by_key(|p| p.timestamp); // stable: sources keep their order on ties
+    let mut out: Vec<Point> = Vec::with_capacity(all.len());
+    for p in all {
+        match out.last_mut() {
+            Some(last) if last.timestamp == p.timestamp => *last = p,
+            _ => out.push(p),
+        }
+    }
+    out
 }
 
 #[async_trait]
@@ -182,7 +569,19 @@ impl MetricStore for EmbeddedStore {
         filter: &SeriesFilter,
         range: TimeRange,
     ) -> Result<Vec<SeriesInfo>, StoreError> {
-        Ok(self.read().find_series(filter, range))
+        let ids = self.inner.read().reg.candidates(filter, true);
+        let ids = self.alive(ids, range)?;
+        let st = self.inner.read();
+        let mut out: Vec<SeriesInfo> = ids
+            .into_iter()
+            .map(|id| SeriesInfo {
+                id: SeriesId::from(id),
+                key: st.reg.key(id),
+            })
+            .collect();
+        drop(st);
+        out.sort_by(|a, b| (&a.key.name, &a.key.dimensions).cmp(&(&b.key.name, &b.key.dimensions)));
+        Ok(out)
     }
 
     async fn read_points(
@@ -192,7 +591,27 @@ impl MetricStore for EmbeddedStore {
         after: Option<i64>,
         limit: usize,
     ) -> Result<Vec<Point>, StoreError> {
-        Ok(self.read().read_points(series, range, after, limit))
+        let range = match after {
+            Some(a) if a >= range.start => TimeRange {
+                start: a.saturating_add(1),
+                ..range
+            },
+            _ => range,
+        };
+        let ids: Vec<Gid> = series
+            .iter()
+            .filter_map(|id| Gid::try_from(*id).ok())
+            .collect();
+        let mut out = Vec::new();
+        for (_, mut pts) in self.series_points(&ids, range)? {
+            pts.truncate(limit);
+            out.append(&mut pts);
+        }
+        if ids.len() > 1 {
+            out.sort_by_key(|p| p.timestamp);
+        }
+        out.truncate(limit);
+        Ok(out)
     }
 
     async fn aggregate(
@@ -202,11 +621,55 @@ impl MetricStore for EmbeddedStore {
         period_ms: i64,
         stats: &[Stat],
     ) -> Result<Vec<Bucket>, StoreError> {
-        Ok(self.read().aggregate(series, range, period_ms, stats))
+        let ids: Vec<Gid> = series
+            .iter()
+            .filter_map(|id| Gid::try_from(*id).ok())
+            .collect();
+        let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
+        for (_, pts) in self.series_points(&ids, range)? {
+            let mut current: Option<(i64, Accumulator)> = None;
+            for p in &pts {
+                let b = bucket_start(p.timestamp, period_ms);
+                match &mut current {
+                    Some((cb, acc)) if *cb == b => acc.add(p.value),
+                    _ => {
+                        if let Some((cb, acc)) = current.take() {
+                            buckets.entry(cb).or_default().merge(&acc);
+                        }
+                        let mut acc = Accumulator::default();
+                        acc.add(p.value);
+                        current = Some((b, acc));
+                    }
+                }
+            }
+            if let Some((cb, acc)) = current {
+                buckets.entry(cb).or_default().merge(&acc);
+            }
+        }
+        Ok(buckets
+            .into_iter()
+            .map(|(start, acc)| Bucket {
+                start,
+                values: stats.iter().map(|s| acc.get(*s)).collect(),
+            })
+            .collect())
     }
 
     async fn metric_names(&self, filter: &SeriesFilter) -> Result<Vec<String>, StoreError> {
-        Ok(self.read().metric_names(filter))
+        let st = self.inner.read();
+        let Some(t) = st.reg.tenant(&filter.tenant) else {
+            return Ok(Vec::new());
+        };
+        if filter.dimensions.is_empty() {
+            return Ok(t.by_name.keys().map(|k| k.to_string()).collect());
+        }
+        let names: BTreeSet<&str> = st
+            .reg
+            .candidates(filter, false)
+            .into_iter()
+            .map(|id| st.reg.name(id))
+            .collect();
+        Ok(names.into_iter().map(str::to_owned).collect())
     }
 
     async fn dimension_names(
@@ -215,7 +678,35 @@ impl MetricStore for EmbeddedStore {
         metric: Option<&str>,
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(self.read().dimension_names(tenant, metric, range))
+        let ids: Vec<Gid> = {
+            let st = self.inner.read();
+            let Some(t) = st.reg.tenant(tenant) else {
+                return Ok(Vec::new());
+            };
+            match metric {
+                None if range.is_all() => {
+                    return Ok(t.by_dim.keys().map(|k| k.to_string()).collect());
+                }
+                None => {
+                    let mut ids: Vec<Gid> = t
+                        .by_dim
+                        .values()
+                        .flat_map(|v| v.values().flatten().copied())
+                        .collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
+                }
+                Some(m) => t.by_name.get(m).cloned().unwrap_or_default(),
+            }
+        };
+        let ids = self.alive(ids, range)?;
+        let st = self.inner.read();
+        let names: BTreeSet<&str> = ids
+            .iter()
+            .flat_map(|id| st.reg.dims(*id).map(|(k, _)| k))
+            .collect();
+        Ok(names.into_iter().map(str::to_owned).collect())
     }
 
     async fn dimension_values(
@@ -225,14 +716,45 @@ impl MetricStore for EmbeddedStore {
         key: &str,
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(self.read().dimension_values(tenant, metric, key, range))
+        let ids: Vec<Gid> = {
+            let st = self.inner.read();
+            let Some(values) = st.reg.tenant(tenant).and_then(|t| t.by_dim.get(key)) else {
+                return Ok(Vec::new());
+            };
+            if metric.is_none() && range.is_all() {
+                return Ok(values.keys().map(|k| k.to_string()).collect());
+            }
+            let mut ids: Vec<Gid> = values
+                .values()
+                .flatten()
+                .copied()
+                .filter(|id| metric.is_none_or(|m| st.reg.name(*id) == m))
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        let ids = self.alive(ids, range)?;
+        let st = self.inner.read();
+        let values: BTreeSet<&str> = ids
+            .iter()
+            .filter_map(|id| st.reg.dims(*id).find(|(k, _)| *k == key).map(|(_, v)| v))
+            .collect();
+        Ok(values.into_iter().map(str::to_owned).collect())
     }
 
     fn is_healthy(&self) -> bool {
-        self.healthy.load(Ordering::Relaxed)
+        self.inner.healthy.load(Ordering::Relaxed)
     }
 
     async fn close(&self) -> Result<(), StoreError> {
+        if self.sender().is_err() {
+            return Ok(());
+        }
+        if self.inner.opts.seal_on_close
+            && let Err(e) = self.seal().await
+        {
+            tracing::warn!(error = %e, "sealing at close failed; the log keeps the data");
+        }
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
         let Some(tx) = tx else {
             return Ok(());
@@ -245,46 +767,70 @@ impl MetricStore for EmbeddedStore {
         } else {
             Ok(())
         };
-        let handle = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(h) = handle {
-            let _ = tokio::task::spawn_blocking(move || h.join()).await;
-        }
+        self.inner.stopping.store(true, Ordering::Relaxed);
+        self.merge_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
         result
     }
 }
 
 impl Drop for EmbeddedStore {
     fn drop(&mut self) {
-        // Dropping the sender lets the writer thread drain and exit on its own.
+        // Dropping the senders lets every thread drain and exit on its own.
+        self.inner.stopping.store(true, Ordering::Relaxed);
         self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.merge_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 }
 
 /// An encoded record, its samples, and who waits for the acknowledgement.
-type PendingWrite = (
-    Vec<u8>,
-    Arc<Vec<Sample>>,
-    oneshot::Sender<Result<(), StoreError>>,
-);
+type PendingWrite = (Vec<u8>, Arc<Vec<Sample>>, Done);
 
 struct Writer {
-    healthy: Arc<AtomicBool>,
-    dir: PathBuf,
-    opts: EmbeddedOptions,
-    head: Arc<RwLock<Head>>,
+    inner: Arc<Inner>,
     wal: File,
     seg_no: u64,
     seg_bytes: u64,
     failed: Option<String>,
+    next_seq: u64,
+    seal_tx: mpsc::Sender<SealJob>,
+    /// `seal()` callers waiting for the next seal to start.
+    waiters: Vec<Done>,
+    want_seal: bool,
 }
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Cmd>) {
         let mut buf = Vec::new();
-        while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
+        loop {
+            // While a seal waits for the previous one to finish, poll for its end.
+            let first = if self.want_seal || self.over_threshold() {
+                match rx.recv_timeout(Duration::from_millis(20)) {
+                    Ok(c) => Some(c),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(c) => Some(c),
+                    Err(_) => break,
+                }
+            };
+            let mut batch: Vec<Cmd> = first.into_iter().collect();
             // Group commit: everything already queued shares this fsync.
-            while batch.len() < 4096 {
+            while !batch.is_empty() && batch.len() < 4096 {
                 match rx.try_recv() {
                     Ok(c) => batch.push(c),
                     Err(_) => break,
@@ -299,6 +845,10 @@ impl Writer {
                         samples,
                         done,
                     } => writes.push((record, samples, done)),
+                    Cmd::Seal(done) => {
+                        self.waiters.push(done);
+                        self.want_seal = true;
+                    }
                     Cmd::Close(done) => close = Some(done),
                 }
             }
@@ -307,21 +857,90 @@ impl Writer {
             }
             if let Some(done) = close {
                 let r = self.sync();
+                for w in self.waiters.drain(..) {
+                    let _ = w.send(Err(StoreError::Closed));
+                }
                 let _ = done.send(r);
                 return;
             }
-            if self.failed.is_none() && self.seg_bytes >= self.opts.checkpoint_bytes {
-                self.try_checkpoint();
+            if (self.want_seal || self.over_threshold())
+                && !self.inner.sealing.load(Ordering::Acquire)
+            {
+                self.start_seal();
+            } else if self.want_seal && self.inner.seal_failing.load(Ordering::Relaxed) {
+                // Don't keep `seal()` (or `close()`) waiting behind a seal that keeps failing.
+                self.want_seal = false;
+                for w in self.waiters.drain(..) {
+                    let _ = w.send(Err(StoreError::Poisoned(
+                        "an earlier seal is failing and being retried".into(),
+                    )));
+                }
             }
         }
         let _ = self.sync();
     }
 
-    fn try_checkpoint(&mut self) {
-        if let Err(e) = self.checkpoint() {
-            tracing::error!(error = %e, "checkpoint failed; the log keeps growing");
-            // Retry only after another full segment's worth of data.
-            self.seg_bytes = 0;
+    fn over_threshold(&self) -> bool {
+        self.failed.is_none()
+            && (self.seg_bytes >= self.inner.opts.checkpoint_bytes
+                || self.inner.read().head.point_count() >= self.inner.opts.head_max_points)
+    }
+
+    /// Freezes the head and hands it to the seal thread; the log moves to a new segment so the
+    /// frozen data's segments can be deleted once its blocks are durable.
+    fn start_seal(&mut self) {
+        self.want_seal = false;
+        let waiters = std::mem::take(&mut self.waiters);
+        if let Some(reason) = &self.failed {
+            for w in waiters {
+                let _ = w.send(Err(StoreError::Poisoned(reason.clone())));
+            }
+            return;
+        }
+        if self.inner.read().head.is_empty() {
+            for w in waiters {
+                let _ = w.send(Ok(()));
+            }
+            return;
+        }
+        let new_seg = match open_segment(&self.inner.dir, self.seg_no + 1) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(error = %e, "could not start a new log segment; seal postponed");
+                // Retry only after another full segment's worth of data.
+                self.seg_bytes = 0;
+                for w in waiters {
+                    let _ = w.send(Err(StoreError::Poisoned(e.to_string())));
+                }
+                return;
+            }
+        };
+        if let Err(e) = self.sync() {
+            tracing::error!(error = %e, "final fsync of a log segment failed");
+        }
+        let covered_segment = self.seg_no;
+        self.wal = new_seg;
+        self.seg_no += 1;
+        self.seg_bytes = 0;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let head = {
+            let mut st = self.inner.write();
+            let h = Arc::new(std::mem::take(&mut st.head));
+            st.frozen = Some(h.clone());
+            h
+        };
+        self.inner.sealing.store(true, Ordering::Release);
+        let job = SealJob {
+            head,
+            covered_segment,
+            seq,
+            waiters,
+        };
+        if let Err(mpsc::SendError(job)) = self.seal_tx.send(job) {
+            for w in job.waiters {
+                let _ = w.send(Err(StoreError::Closed));
+            }
         }
     }
 
@@ -336,13 +955,19 @@ impl Writer {
         for (record, _, _) in &writes {
             buf.extend_from_slice(record);
         }
-        let path = segment_path(&self.dir, self.seg_no);
+        let path = segment_path(&self.inner.dir, self.seg_no);
         let result = self
             .wal
             .write_all(buf)
             .and_then(|()| {
-                if self.opts.sync {
-                    self.wal.sync_data()
+                if self.inner.opts.sync {
+                    let t = Instant::now();
+                    let r = self.wal.sync_data();
+                    let c = &self.inner.counters;
+                    c.fsyncs.fetch_add(1, Ordering::Relaxed);
+                    c.fsync_nanos
+                        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    r
                 } else {
                     Ok(())
                 }
@@ -351,14 +976,8 @@ impl Writer {
         match result {
             Ok(()) => {
                 self.seg_bytes += buf.len() as u64;
-                let mut head = self.head.write().unwrap_or_else(|e| e.into_inner());
-                let mut dones = Vec::with_capacity(writes.len());
-                for (_, samples, done) in writes {
-                    head.apply(&samples);
-                    dones.push(done);
-                }
-                drop(head);
-                for d in dones {
+                self.apply(&writes);
+                for (_, _, d) in writes {
                     let _ = d.send(Ok(()));
                 }
             }
@@ -367,7 +986,7 @@ impl Writer {
                 // have dropped dirty pages), so refuse further writes rather than guess.
                 tracing::error!(error = %e, "write-ahead log failed; refusing further writes");
                 self.failed = Some(e.to_string());
-                self.healthy.store(false, Ordering::Relaxed);
+                self.inner.healthy.store(false, Ordering::Relaxed);
                 for (_, _, done) in writes {
                     let _ = done.send(Err(StoreError::Poisoned(e.to_string())));
                 }
@@ -375,60 +994,384 @@ impl Writer {
         }
     }
 
+    /// Resolves series ids under the read lock (the writer is the only one adding series, so
+    /// they stay valid), then takes the write lock only to add new series and points.
+    fn apply(&self, writes: &[PendingWrite]) {
+        let mut ids: Vec<Option<Gid>> = Vec::new();
+        let mut newest = i64::MIN;
+        {
+            let st = self.inner.read();
+            let mut buf = Vec::new();
+            for (_, samples, _) in writes {
+                for s in samples.iter() {
+                    ids.push(st.reg.lookup(&s.series, &mut buf));
+                    newest = newest.max(s.timestamp);
+                }
+            }
+        }
+        let mut st = self.inner.write();
+        let st = &mut *st;
+        let mut ids = ids.into_iter();
+        for (_, samples, _) in writes {
+            for s in samples.iter() {
+                let id = match ids.next().flatten() {
+                    Some(id) => id,
+                    None => st.reg.insert(&s.series),
+                };
+                st.head.upsert(
+                    id,
+                    Point {
+                        timestamp: s.timestamp,
+                        value: s.value,
+                        value_meta: s.value_meta.clone(),
+                    },
+                );
+            }
+        }
+        self.inner.newest.fetch_max(newest, Ordering::Relaxed);
+    }
+
     fn sync(&mut self) -> Result<(), StoreError> {
         self.wal
             .sync_all()
-            .map_err(StoreError::io(segment_path(&self.dir, self.seg_no)))
+            .map_err(StoreError::io(segment_path(&self.inner.dir, self.seg_no)))
     }
+}
 
-    /// Writes the whole head to a new snapshot covering segments up to the current one, then
-    /// moves to a new segment and removes the covered ones.
-    fn checkpoint(&mut self) -> Result<(), StoreError> {
-        let tmp = self.dir.join("snapshot.tmp");
-        let mut out = Vec::with_capacity(1 << 20);
-        out.extend_from_slice(SNAPSHOT_MAGIC);
-        out.extend_from_slice(&self.seg_no.to_le_bytes());
-        {
-            let head = self.head.read().unwrap_or_else(|e| e.into_inner());
-            let mut chunk: Vec<Sample> = Vec::with_capacity(SNAPSHOT_CHUNK);
-            head.for_each_series(|key, points| {
-                for p in points {
-                    chunk.push(Sample {
-                        series: key.clone(),
-                        timestamp: p.timestamp,
-                        value: p.value,
-                        value_meta: p.value_meta.clone(),
-                    });
-                    if chunk.len() == SNAPSHOT_CHUNK {
-                        encode_record(&chunk, &mut out);
-                        chunk.clear();
+/// Writes frozen heads into blocks, retrying a failed seal until it succeeds or the store stops
+/// (the log still holds the data, so nothing is lost meanwhile).
+fn seal_loop(inner: &Inner, rx: mpsc::Receiver<SealJob>) {
+    while let Ok(mut job) = rx.recv() {
+        loop {
+            match seal(inner, &job) {
+                Ok(()) => {
+                    inner.seal_failing.store(false, Ordering::Relaxed);
+                    for w in job.waiters.drain(..) {
+                        let _ = w.send(Ok(()));
+                    }
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sealing the head into blocks failed; will retry");
+                    inner.seal_failing.store(true, Ordering::Relaxed);
+                    for w in job.waiters.drain(..) {
+                        let _ = w.send(Err(StoreError::Poisoned(format!("seal failed: {e}"))));
+                    }
+                    if inner.stopping.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        }
+        inner.sealing.store(false, Ordering::Release);
+    }
+}
+
+fn seal(inner: &Inner, job: &SealJob) -> Result<(), StoreError> {
+    let pms = inner.partition_ms();
+    let mut writers: BTreeMap<i64, BlockWriter> = BTreeMap::new();
+    let result = (|| {
+        let series: Vec<(Gid, &[Point])> = job.head.iter().collect();
+        for chunk in series.chunks(4096) {
+            let keys: Vec<Vec<Arc<str>>> = {
+                let st = inner.read();
+                chunk
+                    .iter()
+                    .map(|(id, _)| st.reg.parts(*id).cloned().collect())
+                    .collect()
+            };
+            for ((id, pts), key) in chunk.iter().zip(&keys) {
+                let mut rest: &[Point] = pts;
+                while let Some(first) = rest.first() {
+                    let p = first.timestamp.div_euclid(pms);
+                    let end = rest.partition_point(|x| x.timestamp.div_euclid(pms) == p);
+                    let w = match writers.entry(p) {
+                        std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::btree_map::Entry::Vacant(v) => {
+                            v.insert(BlockWriter::create(&inner.dir, p, job.seq, job.seq, 0)?)
+                        }
+                    };
+                    w.add(*id, key.iter(), &rest[..end])?;
+                    rest = &rest[end..];
+                }
+            }
+        }
+        let mut blocks = Vec::new();
+        while let Some((_, w)) = writers.pop_first() {
+            blocks.push(Arc::new(w.finish()?));
+        }
+        sync_dir(&inner.dir)?;
+        Ok(blocks)
+    })();
+    let new_blocks = match result {
+        Ok(b) => b,
+        Err(e) => {
+            for (_, w) in writers {
+                w.abandon();
+            }
+            return Err(e);
+        }
+    };
+    {
+        let mut st = inner.write();
+        let mut all: Vec<Arc<Block>> = st.blocks.iter().cloned().collect();
+        all.extend(new_blocks);
+        all.sort_by_key(|b| (b.meta.seq_hi, b.meta.partition));
+        st.blocks = Arc::new(all);
+        st.frozen = None;
+    }
+    inner.counters.seals.fetch_add(1, Ordering::Relaxed);
+    // The blocks and the directory entries are durable: the log segments are redundant now.
+    for n in list_segments(&inner.dir)? {
+        if n <= job.covered_segment {
+            let p = segment_path(&inner.dir, n);
+            fs::remove_file(&p).map_err(StoreError::io(&p))?;
+        }
+    }
+    let snap = inner.dir.join(SNAPSHOT);
+    if snap.exists() {
+        fs::remove_file(&snap).map_err(StoreError::io(&snap))?;
+    }
+    sync_dir(&inner.dir)?;
+    tracing::debug!(
+        seq = job.seq,
+        points = job.head.point_count(),
+        "head sealed into blocks"
+    );
+    Ok(())
+}
+
+fn merge_loop(inner: &Inner, rx: mpsc::Receiver<MergeCmd>) {
+    loop {
+        let done = match rx.recv_timeout(inner.opts.maintenance_interval) {
+            Ok(MergeCmd::Compact(done)) => Some(done),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        if inner.stopping.load(Ordering::Relaxed) {
+            if let Some(d) = done {
+                let _ = d.send(Err(StoreError::Closed));
+            }
+            return;
+        }
+        let r = apply_retention(inner).and_then(|()| run_merges(inner, done.is_some()));
+        if let Err(e) = &r {
+            tracing::error!(error = %e, "background merge failed; inputs kept");
+        }
+        if let Some(d) = done {
+            let _ = d.send(r);
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Drops whole blocks whose newest point is older than the retention period.
+fn apply_retention(inner: &Inner) -> Result<(), StoreError> {
+    let Some(ret) = inner.opts.retention else {
+        return Ok(());
+    };
+    let cutoff = now_ms().saturating_sub(ret.as_millis() as i64);
+    let dropped: Vec<Arc<Block>> = {
+        let mut st = inner.write();
+        let (old, keep): (Vec<Arc<Block>>, Vec<Arc<Block>>) = st
+            .blocks
+            .iter()
+            .cloned()
+            .partition(|b| b.meta.max_t < cutoff);
+        if old.is_empty() {
+            return Ok(());
+        }
+        st.blocks = Arc::new(keep);
+        old
+    };
+    for b in &dropped {
+        fs::remove_file(&b.path).map_err(StoreError::io(&b.path))?;
+        tracing::info!(file = %b.path.display(), "block dropped by retention");
+    }
+    sync_dir(&inner.dir)?;
+    inner
+        .counters
+        .dropped
+        .fetch_add(dropped.len() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Which blocks to merge now, each plan a contiguous run (by sequence) of one partition's
+/// blocks, so the merged block takes the place of its inputs in the override order.
+fn merge_plans(inner: &Inner, all: bool) -> Vec<Vec<Arc<Block>>> {
+    let blocks = inner.read().blocks.clone();
+    let mut by_part: BTreeMap<i64, Vec<Arc<Block>>> = BTreeMap::new();
+    for b in blocks.iter() {
+        by_part.entry(b.meta.partition).or_default().push(b.clone());
+    }
+    let pms = inner.partition_ms();
+    let newest = inner.newest.load(Ordering::Relaxed);
+    let fanin = inner.opts.merge_fanin.max(2);
+    let mut plans = Vec::new();
+    for (p, bs) in by_part {
+        if bs.len() < 2 {
+            continue;
+        }
+        // A partition a full partition behind the newest data gets few late points more.
+        let cold = p.saturating_add(2).saturating_mul(pms) <= newest;
+        if all || cold {
+            plans.push(bs);
+            continue;
+        }
+        let Some(last) = bs.last() else { continue };
+        let level = last.meta.level;
+        let run = bs
+            .iter()
+            .rev()
+            .take_while(|b| b.meta.level == level)
+            .count();
+        if run >= fanin {
+            plans.push(bs[bs.len() - run..].to_vec());
+        }
+    }
+    plans
+}
+
+fn run_merges(inner: &Inner, all: bool) -> Result<(), StoreError> {
+    let plans = merge_plans(inner, all);
+    inner
+        .counters
+        .merge_backlog
+        .store(plans.len() as u64, Ordering::Relaxed);
+    for plan in plans {
+        if inner.stopping.load(Ordering::Relaxed) {
+            break;
+        }
+        merge(inner, &plan)?;
+        inner.counters.merge_backlog.fetch_sub(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+fn merge(inner: &Inner, inputs: &[Arc<Block>]) -> Result<(), StoreError> {
+    let (Some(first), Some(_)) = (inputs.first(), inputs.get(1)) else {
+        return Ok(());
+    };
+    let seq_lo = inputs.iter().map(|b| b.meta.seq_lo).min().unwrap_or(0);
+    let seq_hi = inputs.iter().map(|b| b.meta.seq_hi).max().unwrap_or(0);
+    let level = inputs.iter().map(|b| b.meta.level).max().unwrap_or(0) + 1;
+    let mut gids: Vec<Gid> = inputs.iter().flat_map(|b| b.gids()).collect();
+    gids.sort_unstable();
+    gids.dedup();
+    let mut w = BlockWriter::create(&inner.dir, first.meta.partition, seq_lo, seq_hi, level)?;
+    for chunk in gids.chunks(4096) {
+        if inner.stopping.load(Ordering::Relaxed) {
+            w.abandon();
+            return Ok(());
+        }
+        let keys: Vec<Vec<Arc<str>>> = {
+            let st = inner.read();
+            chunk
+                .iter()
+                .map(|id| st.reg.parts(*id).cloned().collect())
+                .collect()
+        };
+        for (id, key) in chunk.iter().zip(&keys) {
+            let mut lists = Vec::with_capacity(inputs.len());
+            for b in inputs {
+                match b.read(*id, TimeRange::ALL) {
+                    Ok(p) => lists.push(p),
+                    Err(e) => {
+                        w.abandon();
+                        if matches!(e, StoreError::Corrupt { .. }) {
+                            inner.quarantine(b, &e);
+                        }
+                        return Err(e);
                     }
                 }
-            });
-            if !chunk.is_empty() {
-                encode_record(&chunk, &mut out);
+            }
+            if let Err(e) = w.add(*id, key.iter(), &merge_points(lists)) {
+                w.abandon();
+                return Err(e);
             }
         }
-        let mut f = File::create(&tmp).map_err(StoreError::io(&tmp))?;
-        f.write_all(&out).map_err(StoreError::io(&tmp))?;
-        f.sync_all().map_err(StoreError::io(&tmp))?;
-        drop(f);
-        let snap = self.dir.join(SNAPSHOT);
-        fs::rename(&tmp, &snap).map_err(StoreError::io(&snap))?;
-        sync_dir(&self.dir)?;
-        let covered = self.seg_no;
-        self.wal = open_segment(&self.dir, covered + 1)?;
-        self.seg_no = covered + 1;
-        self.seg_bytes = 0;
-        for n in list_segments(&self.dir)? {
-            if n <= covered {
-                let p = segment_path(&self.dir, n);
-                fs::remove_file(&p).map_err(StoreError::io(&p))?;
-            }
-        }
-        tracing::info!(covered, bytes = out.len(), "snapshot written");
-        Ok(())
     }
+    if w.is_empty() {
+        w.abandon();
+        return Ok(());
+    }
+    let merged = Arc::new(w.finish()?);
+    sync_dir(&inner.dir)?;
+    {
+        let mut st = inner.write();
+        let mut all: Vec<Arc<Block>> = st
+            .blocks
+            .iter()
+            .filter(|b| !inputs.iter().any(|i| Arc::ptr_eq(i, b)))
+            .cloned()
+            .collect();
+        all.push(merged.clone());
+        all.sort_by_key(|b| (b.meta.seq_hi, b.meta.partition));
+        st.blocks = Arc::new(all);
+    }
+    // Readers holding the old set keep reading through their open handles.
+    for b in inputs {
+        if let Err(e) = fs::remove_file(&b.path) {
+            tracing::warn!(file = %b.path.display(), error = %e, "could not delete merged block");
+        }
+    }
+    sync_dir(&inner.dir)?;
+    inner.counters.merges.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(
+        file = %merged.path.display(),
+        inputs = inputs.len(),
+        points = merged.meta.points,
+        series = merged.series_count(),
+        "blocks merged"
+    );
+    Ok(())
+}
+
+/// Opens every block in `dir`, moving damaged ones aside and deleting the inputs of a merge
+/// whose output is already durable.
+fn open_blocks(dir: &Path, reg: &mut Registry) -> Result<Vec<Arc<Block>>, StoreError> {
+    let mut paths = Vec::new();
+    for e in fs::read_dir(dir).map_err(StoreError::io(dir))? {
+        let e = e.map_err(StoreError::io(dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("blk-") && name.ends_with(".tmp") {
+            // An unfinished block write: its data is still in the log or in its inputs.
+            let _ = fs::remove_file(e.path());
+        } else if name.starts_with("blk-") && name.ends_with(block::SUFFIX) {
+            paths.push(e.path());
+        }
+    }
+    paths.sort();
+    let mut blocks: Vec<Arc<Block>> = Vec::new();
+    for p in paths {
+        match Block::open(&p, reg) {
+            Ok(b) => blocks.push(Arc::new(b)),
+            Err(e @ StoreError::Corrupt { .. }) => quarantine_file(&p, &e),
+            Err(e) => return Err(e),
+        }
+    }
+    let covered = |a: &Block| {
+        blocks.iter().any(|b| {
+            b.meta.partition == a.meta.partition
+                && b.path != a.path
+                && b.meta.seq_lo <= a.meta.seq_lo
+                && a.meta.seq_hi <= b.meta.seq_hi
+        })
+    };
+    let (leftover, mut keep): (Vec<Arc<Block>>, Vec<Arc<Block>>) =
+        blocks.iter().cloned().partition(|a| covered(a));
+    for b in &leftover {
+        tracing::info!(file = %b.path.display(), "removing input of a finished merge");
+        fs::remove_file(&b.path).map_err(StoreError::io(&b.path))?;
+    }
+    keep.sort_by_key(|b| (b.meta.seq_hi, b.meta.partition));
+    Ok(keep)
 }
 
 fn segment_path(dir: &Path, n: u64) -> PathBuf {
@@ -479,8 +1422,22 @@ fn read_all(path: &Path) -> Result<Vec<u8>, StoreError> {
     Ok(buf)
 }
 
-/// Loads the snapshot if there is one; returns the last segment number it covers (0 if none).
-fn load_snapshot(dir: &Path, head: &mut Head) -> Result<u64, StoreError> {
+fn apply_samples(reg: &mut Registry, head: &mut Head, samples: &[Sample]) {
+    for s in samples {
+        let id = reg.insert(&s.series);
+        head.upsert(
+            id,
+            Point {
+                timestamp: s.timestamp,
+                value: s.value,
+                value_meta: s.value_meta.clone(),
+            },
+        );
+    }
+}
+
+/// Loads a snapshot left by an earlier version; returns the last segment it covers (0 if none).
+fn load_snapshot(dir: &Path, reg: &mut Registry, head: &mut Head) -> Result<u64, StoreError> {
     let path = dir.join(SNAPSHOT);
     if !path.exists() {
         return Ok(0);
@@ -502,7 +1459,7 @@ fn load_snapshot(dir: &Path, head: &mut Head) -> Result<u64, StoreError> {
     loop {
         match decode_record(&buf[pos..]) {
             Next::Record { samples, len } => {
-                head.apply(&samples);
+                apply_samples(reg, head, &samples);
                 pos += len;
             }
             Next::End => return Ok(covered),
@@ -514,13 +1471,13 @@ fn load_snapshot(dir: &Path, head: &mut Head) -> Result<u64, StoreError> {
 }
 
 /// Replays one log segment, cutting off a torn tail left by a crash mid-append.
-fn replay_segment(path: &Path, head: &mut Head) -> Result<(), StoreError> {
+fn replay_segment(path: &Path, reg: &mut Registry, head: &mut Head) -> Result<(), StoreError> {
     let buf = read_all(path)?;
     let mut pos = 0;
     loop {
         match decode_record(&buf[pos..]) {
             Next::Record { samples, len } => {
-                head.apply(&samples);
+                apply_samples(reg, head, &samples);
                 pos += len;
             }
             Next::End => return Ok(()),

@@ -3,3 +3,4 @@
 pub mod error;
 pub mod keystone;
 pub mod monasca;
+pub mod sysdig;

@@ -47,6 +47,7 @@ pub async fn create(
     // sees only what is durable.
     let samples = std::sync::Arc::new(samples);
     state.store.write_shared(samples.clone()).await?;
+    state.telemetry.ingested(samples.len());
     state.alarms.observe(samples).await;
     Ok(StatusCode::NO_CONTENT)
 }

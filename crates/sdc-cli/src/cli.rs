@@ -1,0 +1,496 @@
+//! The command line: global connection options and one subcommand group per resource.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sdc",
+    version,
+    about = "Sysdig Monitor / IBM Cloud Monitoring from the command line"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub conn: ConnectionOpts,
+    /// Print the API's JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connection options")]
+pub struct ConnectionOpts {
+    /// Base URL of Sysdig Monitor (a trailing /api is removed).
+    #[arg(long, global = true, env = "SDC_URL", default_value = sysdig::DEFAULT_URL)]
+    pub url: String,
+    /// Sysdig Monitor API token.
+    #[arg(long, global = true, env = "SDC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// IBM Cloud IAM API key (IBM Cloud Monitoring instead of a Sysdig token).
+    #[arg(long, global = true, env = "SDC_IBM_APIKEY", hide_env_values = true)]
+    pub ibm_apikey: Option<String>,
+    /// IBM Cloud Monitoring instance GUID (IBMInstanceID).
+    #[arg(long, global = true, env = "SDC_IBM_INSTANCE_ID")]
+    pub ibm_instance_id: Option<String>,
+    /// IBM IAM base URL [default: https://iam.cloud.ibm.com, or iam.test.cloud.ibm.com for
+    /// .test. URLs].
+    #[arg(long, global = true, env = "SDC_IBM_IAM_URL")]
+    pub ibm_iam_url: Option<String>,
+    /// IBM: the team to act in (id or name) instead of the instance's default team.
+    #[arg(long, global = true, env = "SDC_TEAM")]
+    pub team: Option<String>,
+    /// Do not verify the server's TLS certificate (SDC_SSL_VERIFY=false).
+    #[arg(long, global = true, conflicts_with = "ca_bundle")]
+    pub insecure: bool,
+    /// Trust this PEM CA bundle (SDC_SSL_VERIFY=<path>).
+    #[arg(long, global = true)]
+    pub ca_bundle: Option<PathBuf>,
+    /// Seconds to wait for each request.
+    #[arg(long, global = true, default_value_t = 60)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Teams and their members.
+    #[command(subcommand)]
+    Team(TeamCmd),
+    /// Monitor API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Agents.
+    #[command(subcommand)]
+    Agent(AgentCmd),
+    /// Notification channels.
+    #[command(subcommand)]
+    Channel(ChannelCmd),
+    /// Alerts and alert notifications.
+    #[command(subcommand)]
+    Alert(AlertCmd),
+    /// Dashboards (v3).
+    #[command(subcommand)]
+    Dashboard(DashboardCmd),
+    /// Events (v2).
+    #[command(subcommand)]
+    Event(EventCmd),
+    /// Print a shell completion script.
+    Completion { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// The user the credentials belong to.
+    Me,
+    List,
+    /// A user by id or e-mail.
+    Get {
+        user: String,
+    },
+    /// Create (provision) a user, or invite one with --invite.
+    Add {
+        email: String,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        #[arg(long, conflicts_with = "invite")]
+        password: Option<String>,
+        /// Send an invitation instead of provisioning.
+        #[arg(long)]
+        invite: bool,
+        /// System role of an invited user (ROLE_USER, ROLE_CUSTOMER).
+        #[arg(long, requires = "invite")]
+        role: Option<String>,
+    },
+    /// Change a user (by id or e-mail).
+    Update {
+        user: String,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        enabled: Option<bool>,
+    },
+    /// Delete a user (by id or e-mail).
+    Del {
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCmd {
+    List {
+        /// Only teams of this product (SDC or SDS).
+        #[arg(long)]
+        product: Option<String>,
+        /// Only teams whose name contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// A team by id or name, with its members.
+    Get {
+        #[arg(id = "team_ref", value_name = "TEAM")]
+        team: String,
+    },
+    Add {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// The team's scope.
+        #[arg(long)]
+        filter: Option<String>,
+        /// host or container.
+        #[arg(long)]
+        show: Option<String>,
+        #[arg(long)]
+        theme: Option<String>,
+        /// Members as USER:ROLE (repeatable).
+        #[arg(long = "member", value_name = "USER:ROLE")]
+        members: Vec<String>,
+    },
+    /// Change a team (by id or name).
+    Update {
+        #[arg(id = "team_ref", value_name = "TEAM")]
+        team: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        filter: Option<String>,
+        #[arg(long)]
+        show: Option<String>,
+        #[arg(long)]
+        theme: Option<String>,
+        #[arg(long)]
+        default_role: Option<String>,
+    },
+    /// Delete a team (by id or name).
+    Del {
+        #[arg(id = "team_ref", value_name = "TEAM")]
+        team: String,
+    },
+    /// Add users to a team, or change their role.
+    AddMember {
+        #[arg(id = "team_ref", value_name = "TEAM")]
+        team: String,
+        users: Vec<String>,
+        #[arg(long, default_value = "ROLE_TEAM_STANDARD")]
+        role: String,
+    },
+    /// Remove users from a team.
+    DelMember {
+        #[arg(id = "team_ref", value_name = "TEAM")]
+        team: String,
+        users: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Your token for the current team, or another user's in the team given with the
+    /// global --team (name or id).
+    Get {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Replace your token (Vigil emulator only: the real Sysdig resets tokens in its UI).
+    Reset,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCmd {
+    /// Connected agents.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChannelType {
+    Email,
+    Webhook,
+    Slack,
+    Pagerduty,
+    Sns,
+    Opsgenie,
+    Victorops,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelFields {
+    /// E-mail recipient (repeatable; EMAIL).
+    #[arg(long = "email")]
+    pub emails: Vec<String>,
+    /// Target URL (WEBHOOK, SLACK); not --url, which names the Sysdig server.
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// Slack channel, e.g. #alerts.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// PagerDuty account.
+    #[arg(long)]
+    pub account: Option<String>,
+    #[arg(long)]
+    pub service_key: Option<String>,
+    #[arg(long)]
+    pub service_name: Option<String>,
+    /// API key (OPSGENIE, VICTOROPS).
+    #[arg(long)]
+    pub api_key: Option<String>,
+    #[arg(long)]
+    pub routing_key: Option<String>,
+    /// SNS topic ARN (repeatable).
+    #[arg(long = "topic")]
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCmd {
+    List,
+    Get {
+        id: u64,
+    },
+    /// Create a channel of a type from flags.
+    Add {
+        #[arg(value_enum)]
+        kind: ChannelType,
+        name: String,
+        #[command(flatten)]
+        fields: ChannelFields,
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Create a channel from a JSON file ("-" for stdin).
+    AddJson {
+        file: PathBuf,
+    },
+    Update {
+        id: u64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        enabled: Option<bool>,
+        #[command(flatten)]
+        fields: ChannelFields,
+    },
+    Del {
+        id: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCmd {
+    List,
+    Get {
+        id: u64,
+    },
+    /// Create a metric (MANUAL) alert.
+    Add {
+        name: String,
+        /// e.g. "avg(cpu.used.percent) > 80".
+        condition: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// 0 (high) to 7 (info).
+        #[arg(long, default_value_t = 6)]
+        severity: u8,
+        /// Seconds the condition must hold.
+        #[arg(long = "for", default_value_t = 600)]
+        for_s: u64,
+        /// Scope, e.g. host.hostName = "web1".
+        #[arg(long, default_value = "")]
+        filter: String,
+        /// Segment by these labels (repeatable).
+        #[arg(long = "segment-by")]
+        segment_by: Vec<String>,
+        /// ANY or ALL.
+        #[arg(long, default_value = "ANY")]
+        segment_condition: String,
+        /// Notification channel ids (repeatable).
+        #[arg(long = "notify")]
+        notify: Vec<u64>,
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Create an alert from a JSON file ("-" for stdin), {"alert": {...}} or the bare object.
+    AddJson {
+        file: PathBuf,
+    },
+    Update {
+        id: u64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        condition: Option<String>,
+        #[arg(long)]
+        severity: Option<u8>,
+        #[arg(long)]
+        enabled: Option<bool>,
+    },
+    Del {
+        id: u64,
+    },
+    /// Alert notifications in a time window.
+    Notifications {
+        /// Start: seconds since the epoch, or negative seconds from now [default: -86400].
+        #[arg(long, allow_hyphen_values = true)]
+        from: Option<i64>,
+        /// End: seconds since the epoch, or negative seconds from now [default: now].
+        #[arg(long, allow_hyphen_values = true)]
+        to: Option<i64>,
+        /// ACTIVE or OK.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        resolved: Option<bool>,
+    },
+    /// Mark a notification (of the last 7 days) resolved.
+    Resolve {
+        id: u64,
+        /// Mark it unresolved instead.
+        #[arg(long)]
+        unresolve: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DashboardCmd {
+    List {
+        /// Full dashboards rather than the light list.
+        #[arg(long)]
+        full: bool,
+    },
+    Get {
+        id: u64,
+    },
+    /// Create a dashboard, empty or from a template (view) or another dashboard.
+    Create {
+        name: String,
+        /// Template (view) name.
+        #[arg(long, conflicts_with = "from_dashboard")]
+        from_view: Option<String>,
+        /// Name of a dashboard to copy.
+        #[arg(long)]
+        from_dashboard: Option<String>,
+        /// Scope, e.g. "kubernetes.namespace.name = prod".
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        shared: bool,
+        #[arg(long)]
+        public: bool,
+    },
+    Delete {
+        id: u64,
+    },
+    /// Copy a dashboard under a new name.
+    Copy {
+        id: u64,
+        name: String,
+    },
+    Fav {
+        id: u64,
+    },
+    Unfav {
+        id: u64,
+    },
+    /// Share with all teams, or with one (--team-id).
+    Share {
+        id: u64,
+        #[arg(long)]
+        team_id: Option<u64>,
+        /// Allow editing (default read-only).
+        #[arg(long)]
+        edit: bool,
+    },
+    Unshare {
+        id: u64,
+    },
+    /// Dashboard templates (views).
+    Templates,
+    /// Panels.
+    #[command(subcommand)]
+    Panel(PanelCmd),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PanelType {
+    Timechart,
+    Number,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PanelCmd {
+    /// Add a panel with one PromQL query.
+    Add {
+        id: u64,
+        name: String,
+        query: String,
+        #[arg(long = "type", value_enum, default_value = "timechart")]
+        kind: PanelType,
+    },
+    /// Remove a panel.
+    Del { id: u64, panel_id: u64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCmd {
+    /// Post a custom event.
+    Post {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        severity: Option<u8>,
+        /// e.g. "host.hostName = 'web1'".
+        #[arg(long)]
+        scope: Option<String>,
+        /// KEY=VALUE (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    List {
+        /// Only events with exactly this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// alert, custom, docker, containerd, kubernetes (repeatable).
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// triggered, resolved, acknowledged, unacknowledged (repeatable).
+        #[arg(long = "status")]
+        statuses: Vec<String>,
+        /// before or after the pivot.
+        #[arg(long, default_value = "before")]
+        direction: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Start paging from this event id.
+        #[arg(long)]
+        pivot: Option<String>,
+        /// Window start, seconds since the epoch.
+        #[arg(long)]
+        from: Option<i64>,
+        /// Window end, seconds since the epoch.
+        #[arg(long)]
+        to: Option<i64>,
+        /// Follow pages until the end (limit per page).
+        #[arg(long)]
+        all: bool,
+    },
+    Get {
+        id: String,
+    },
+    Del {
+        id: String,
+    },
+}

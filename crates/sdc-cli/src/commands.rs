@@ -1,0 +1,636 @@
+//! One function per command group: call the client, print a table or JSON.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use futures::TryStreamExt;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use sysdig::{
+    Client,
+    alerts::Alert,
+    channels::{Channel, ChannelOptions},
+    dashboards::PanelKind,
+    events::{ListEvents, NewEvent},
+    teams::Team,
+    users::{NewUser, User},
+};
+
+use crate::{
+    cli::{
+        AgentCmd, AlertCmd, ChannelCmd, ChannelFields, ChannelType, Command, ConnectionOpts,
+        DashboardCmd, EventCmd, PanelCmd, PanelType, TeamCmd, TokenCmd, UserCmd,
+    },
+    output::{print, print_list, print_one},
+};
+
+const USER_COLUMNS: &[&str] = &[
+    "id",
+    "username",
+    "firstName",
+    "lastName",
+    "systemRole",
+    "enabled",
+];
+const TEAM_COLUMNS: &[&str] = &["id", "name", "default", "userCount"];
+const CHANNEL_COLUMNS: &[&str] = &["id", "name", "type", "enabled"];
+const ALERT_COLUMNS: &[&str] = &["id", "name", "type", "enabled", "severityLabel"];
+const NOTIFICATION_COLUMNS: &[&str] = &[
+    "id",
+    "state",
+    "severity",
+    "resolved",
+    "condition",
+    "timestamp",
+];
+const DASHBOARD_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "username",
+    "autoCreated",
+    "shared",
+    "public",
+    "favorite",
+];
+const EVENT_COLUMNS: &[&str] = &["id", "name", "severity", "scope", "timestamp"];
+
+pub async fn dispatch(c: &Client, conn: &ConnectionOpts, json: bool, cmd: Command) -> Result<()> {
+    match cmd {
+        Command::User(u) => user(c, json, u).await,
+        Command::Team(t) => team(c, json, t).await,
+        Command::Token(t) => token(c, conn, json, t).await,
+        Command::Agent(AgentCmd::List) => {
+            let a = c.connected_agents().await?;
+            print_list(json, &a.agents, &["hostName", "machineId", "connected"])
+        }
+        Command::Channel(ch) => channel(c, json, ch).await,
+        Command::Alert(a) => alert(c, json, a).await,
+        Command::Dashboard(d) => dashboard(c, json, d).await,
+        Command::Event(e) => event(c, json, e).await,
+        Command::Completion { .. } => Ok(()),
+    }
+}
+
+/// A user given as an id or an e-mail.
+async fn find_user(c: &Client, user: &str) -> Result<User> {
+    Ok(match user.parse::<u64>() {
+        Ok(id) => c.users().get(id).await?,
+        Err(_) => c.users().get_by_email(user).await?,
+    })
+}
+
+async fn user(c: &Client, json: bool, cmd: UserCmd) -> Result<()> {
+    match cmd {
+        UserCmd::Me => print_one(json, &c.me().await?),
+        UserCmd::List => print_list(json, &c.users().list().await?, USER_COLUMNS),
+        UserCmd::Get { user } => print_one(json, &find_user(c, &user).await?),
+        UserCmd::Add {
+            email,
+            first_name,
+            last_name,
+            password,
+            invite,
+            role,
+        } => {
+            let mut u = NewUser::new(email);
+            u.first_name = first_name;
+            u.last_name = last_name;
+            u.password = password;
+            u.system_role = role;
+            let created = if invite {
+                c.users().invite(&u).await?
+            } else {
+                c.users().create(&u).await?
+            };
+            print_one(json, &created)
+        }
+        UserCmd::Update {
+            user,
+            first_name,
+            last_name,
+            role,
+            enabled,
+        } => {
+            let mut u = find_user(c, &user).await?;
+            if first_name.is_some() {
+                u.first_name = first_name;
+            }
+            if last_name.is_some() {
+                u.last_name = last_name;
+            }
+            if role.is_some() {
+                u.system_role = role;
+            }
+            if enabled.is_some() {
+                u.enabled = enabled;
+            }
+            print_one(json, &c.users().update(&u).await?)
+        }
+        UserCmd::Del { user } => {
+            let u = find_user(c, &user).await?;
+            c.users().delete(u.id.unwrap_or_default()).await?;
+            done(json, &format!("Deleted user {}", u.username))
+        }
+    }
+}
+
+fn done(json: bool, msg: &str) -> Result<()> {
+    if json { print("{}") } else { print(msg) }
+}
+
+/// A team given as an id or a name.
+async fn find_team(c: &Client, team: &str) -> Result<Team> {
+    Ok(match team.parse::<u64>() {
+        Ok(id) => c.teams().get(id).await?,
+        Err(_) => c.teams().get_by_name(team).await?,
+    })
+}
+
+async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
+    match cmd {
+        TeamCmd::List { product, filter } => {
+            let mut teams = c.teams().list(product.as_deref()).await?;
+            if let Some(f) = filter {
+                teams.retain(|t| t.name.contains(&f));
+            }
+            print_list(json, &teams, TEAM_COLUMNS)
+        }
+        TeamCmd::Get { team } => {
+            let t = find_team(c, &team).await?;
+            if json {
+                return print_one(true, &t);
+            }
+            print_one(false, &t)?;
+            let roles = t.user_roles.unwrap_or_default();
+            print_list(false, &roles, &["userId", "userName", "role"])
+        }
+        TeamCmd::Add {
+            name,
+            description,
+            filter,
+            show,
+            theme,
+            members,
+        } => {
+            let mut t = Team::new(name);
+            t.description = description;
+            t.filter = filter;
+            if show.is_some() {
+                t.show = show;
+            }
+            if theme.is_some() {
+                t.theme = theme;
+            }
+            let created = c.teams().create(&t).await?;
+            if members.is_empty() {
+                return print_one(json, &created);
+            }
+            let roles = parse_members(&members)?;
+            print_one(
+                json,
+                &c.teams().save_memberships(&created.name, &roles).await?,
+            )
+        }
+        TeamCmd::Update {
+            team,
+            name,
+            description,
+            filter,
+            show,
+            theme,
+            default_role,
+        } => {
+            let mut t = find_team(c, &team).await?;
+            if let Some(n) = name {
+                t.name = n;
+            }
+            if description.is_some() {
+                t.description = description;
+            }
+            if filter.is_some() {
+                t.filter = filter;
+            }
+            if show.is_some() {
+                t.show = show;
+            }
+            if theme.is_some() {
+                t.theme = theme;
+            }
+            if default_role.is_some() {
+                t.default_team_role = default_role;
+            }
+            print_one(json, &c.teams().update(&t).await?)
+        }
+        TeamCmd::Del { team } => {
+            let t = find_team(c, &team).await?;
+            c.teams().delete(t.id.unwrap_or_default()).await?;
+            done(json, &format!("Deleted team {}", t.name))
+        }
+        TeamCmd::AddMember { team, users, role } => {
+            let name = find_team(c, &team).await?.name;
+            let roles = users.into_iter().map(|u| (u, role.clone())).collect();
+            let t = c.teams().save_memberships(&name, &roles).await?;
+            print_list(
+                json,
+                &t.user_roles.unwrap_or_default(),
+                &["userId", "userName", "role"],
+            )
+        }
+        TeamCmd::DelMember { team, users } => {
+            let name = find_team(c, &team).await?.name;
+            let t = c.teams().remove_memberships(&name, &users).await?;
+            print_list(
+                json,
+                &t.user_roles.unwrap_or_default(),
+                &["userId", "userName", "role"],
+            )
+        }
+    }
+}
+
+fn parse_members(members: &[String]) -> Result<BTreeMap<String, String>> {
+    members
+        .iter()
+        .map(|m| match m.rsplit_once(':') {
+            Some((u, r)) if !u.is_empty() && !r.is_empty() => Ok((u.to_string(), r.to_string())),
+            _ => bail!("invalid member {m:?}: expected USER:ROLE"),
+        })
+        .collect()
+}
+
+async fn token(c: &Client, conn: &ConnectionOpts, json: bool, cmd: TokenCmd) -> Result<()> {
+    let key = match cmd {
+        TokenCmd::Get { user: None } => c.token().get().await?,
+        TokenCmd::Get { user: Some(u) } => {
+            let Some(team) = conn.team.as_deref() else {
+                bail!("--user needs --team (the team's name or id)");
+            };
+            match team.parse::<u64>() {
+                Ok(id) => c.token().of_user_in_team(&u, id).await?,
+                Err(_) => c.token().of_user(&u, team).await?,
+            }
+        }
+        TokenCmd::Reset => c.token().reset().await?,
+    };
+    // The one place a secret is printed: the user asked for it.
+    if json {
+        print(&serde_json::json!({"token": {"key": key.expose_secret()}}).to_string())
+    } else {
+        print(key.expose_secret())
+    }
+}
+
+fn channel_options(kind: Option<ChannelType>, f: ChannelFields, o: &mut ChannelOptions) {
+    if !f.emails.is_empty() {
+        o.email_recipients = Some(f.emails);
+    }
+    if !f.topics.is_empty() {
+        o.sns_topic_arns = Some(f.topics);
+    }
+    let set = |dst: &mut Option<String>, v: Option<String>| {
+        if v.is_some() {
+            *dst = v;
+        }
+    };
+    set(&mut o.url, f.webhook_url);
+    set(&mut o.channel, f.channel);
+    set(&mut o.account, f.account);
+    set(&mut o.service_key, f.service_key);
+    set(&mut o.service_name, f.service_name);
+    set(&mut o.api_key, f.api_key);
+    set(&mut o.routing_key, f.routing_key);
+    if matches!(kind, Some(ChannelType::Pagerduty)) {
+        o.notify_on_ok.get_or_insert(true);
+        o.notify_on_resolve.get_or_insert(true);
+    }
+}
+
+fn read_json(path: &std::path::Path) -> Result<Value> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+/// The object in a file that holds either `{"<key>": {...}}` or the object itself.
+fn unwrap_key(v: Value, key: &str) -> Value {
+    match v {
+        Value::Object(mut m) if m.len() == 1 && m.contains_key(key) => {
+            m.remove(key).unwrap_or_default()
+        }
+        other => other,
+    }
+}
+
+async fn channel(c: &Client, json: bool, cmd: ChannelCmd) -> Result<()> {
+    match cmd {
+        ChannelCmd::List => print_list(json, &c.channels().list().await?, CHANNEL_COLUMNS),
+        ChannelCmd::Get { id } => print_one(json, &c.channels().get(id).await?),
+        ChannelCmd::Add {
+            kind,
+            name,
+            fields,
+            disabled,
+        } => {
+            let type_name = match kind {
+                ChannelType::Email => "EMAIL",
+                ChannelType::Webhook => "WEBHOOK",
+                ChannelType::Slack => "SLACK",
+                ChannelType::Pagerduty => "PAGER_DUTY",
+                ChannelType::Sns => "SNS",
+                ChannelType::Opsgenie => "OPSGENIE",
+                ChannelType::Victorops => "VICTOROPS",
+            };
+            let missing = match kind {
+                ChannelType::Email if fields.emails.is_empty() => Some("--email"),
+                ChannelType::Webhook | ChannelType::Slack if fields.webhook_url.is_none() => {
+                    Some("--webhook-url")
+                }
+                ChannelType::Pagerduty
+                    if fields.account.is_none()
+                        || fields.service_key.is_none()
+                        || fields.service_name.is_none() =>
+                {
+                    Some("--account, --service-key and --service-name")
+                }
+                ChannelType::Sns if fields.topics.is_empty() => Some("--topic"),
+                ChannelType::Opsgenie if fields.api_key.is_none() => Some("--api-key"),
+                ChannelType::Victorops
+                    if fields.api_key.is_none() || fields.routing_key.is_none() =>
+                {
+                    Some("--api-key and --routing-key")
+                }
+                _ => None,
+            };
+            if let Some(m) = missing {
+                bail!("a {type_name} channel needs {m}");
+            }
+            let mut ch = Channel {
+                kind: type_name.into(),
+                name,
+                enabled: Some(!disabled),
+                ..Channel::default()
+            };
+            channel_options(Some(kind), fields, &mut ch.options);
+            print_one(json, &c.channels().create(&ch).await?)
+        }
+        ChannelCmd::AddJson { file } => {
+            let v = unwrap_key(read_json(&file)?, "notificationChannel");
+            let ch: Channel = serde_json::from_value(v).context("not a notification channel")?;
+            print_one(json, &c.channels().create(&ch).await?)
+        }
+        ChannelCmd::Update {
+            id,
+            name,
+            enabled,
+            fields,
+        } => {
+            let mut ch = c.channels().get(id).await?;
+            if let Some(n) = name {
+                ch.name = n;
+            }
+            if enabled.is_some() {
+                ch.enabled = enabled;
+            }
+            channel_options(None, fields, &mut ch.options);
+            print_one(json, &c.channels().update(&ch).await?)
+        }
+        ChannelCmd::Del { id } => {
+            c.channels().delete(id).await?;
+            done(json, &format!("Deleted notification channel {id}"))
+        }
+    }
+}
+
+/// Seconds since the epoch; negative values count back from now; `None` is now minus
+/// `default_back` (the default end, -1, rounds the current second up).
+fn when(v: Option<i64>, default_back: i64) -> i64 {
+    let now = jiff::Timestamp::now().as_second();
+    match v {
+        None => now - default_back,
+        Some(s) if s <= 0 => now + s,
+        Some(s) => s,
+    }
+}
+
+async fn alert(c: &Client, json: bool, cmd: AlertCmd) -> Result<()> {
+    match cmd {
+        AlertCmd::List => print_list(json, &c.alerts().list().await?, ALERT_COLUMNS),
+        AlertCmd::Get { id } => print_one(json, &c.alerts().get(id).await?),
+        AlertCmd::Add {
+            name,
+            condition,
+            description,
+            severity,
+            for_s,
+            filter,
+            segment_by,
+            segment_condition,
+            notify,
+            disabled,
+        } => {
+            let mut a = Alert::manual(name, condition)
+                .description(description)
+                .severity(severity)
+                .for_at_least_s(for_s)
+                .filter(filter)
+                .enabled(!disabled)
+                .segment_by(segment_by, &segment_condition);
+            if !notify.is_empty() {
+                a = a.notify(notify);
+            }
+            print_one(json, &c.alerts().create(&a).await?)
+        }
+        AlertCmd::AddJson { file } => {
+            let v = unwrap_key(read_json(&file)?, "alert");
+            let a: Alert = serde_json::from_value(v).context("not an alert")?;
+            print_one(json, &c.alerts().create(&a).await?)
+        }
+        AlertCmd::Update {
+            id,
+            name,
+            description,
+            condition,
+            severity,
+            enabled,
+        } => {
+            let mut a = c.alerts().get(id).await?;
+            if let Some(n) = name {
+                a.name = n;
+            }
+            if description.is_some() {
+                a.description = description;
+            }
+            if condition.is_some() {
+                a.condition = condition;
+            }
+            if severity.is_some() {
+                a.severity = severity;
+            }
+            if enabled.is_some() {
+                a.enabled = enabled;
+            }
+            print_one(json, &c.alerts().update(&a).await?)
+        }
+        AlertCmd::Del { id } => {
+            c.alerts().delete(id).await?;
+            done(json, &format!("Deleted alert {id}"))
+        }
+        AlertCmd::Notifications {
+            from,
+            to,
+            state,
+            resolved,
+        } => {
+            let mut call = c.alerts().notifications(when(from, 86_400), when(to, -1));
+            if let Some(s) = state {
+                call = call.state(s);
+            }
+            if let Some(r) = resolved {
+                call = call.resolved(r);
+            }
+            print_list(json, &call.send().await?, NOTIFICATION_COLUMNS)
+        }
+        AlertCmd::Resolve { id, unresolve } => {
+            let n = c.alerts().resolve_id(id, !unresolve, 7 * 86_400).await?;
+            print_one(json, &n)
+        }
+    }
+}
+
+async fn dashboard(c: &Client, json: bool, cmd: DashboardCmd) -> Result<()> {
+    let d = c.dashboards();
+    match cmd {
+        DashboardCmd::List { full } => print_list(json, &d.list(!full).await?, DASHBOARD_COLUMNS),
+        DashboardCmd::Get { id } => print_one(json, &d.get(id).await?),
+        DashboardCmd::Create {
+            name,
+            from_view,
+            from_dashboard,
+            scope,
+            shared,
+            public,
+        } => {
+            let created = match (from_view, from_dashboard) {
+                (Some(v), _) => {
+                    d.create_from_view(&name, &v, scope.as_deref(), shared, public)
+                        .await?
+                }
+                (None, Some(src)) => {
+                    d.create_from_dashboard(&name, &src, scope.as_deref(), shared, public)
+                        .await?
+                }
+                (None, None) => {
+                    let mut new = sysdig::dashboards::Dashboard::new(name);
+                    if let Some(s) = scope {
+                        new.scope_expression_list = Some(sysdig::scope::parse(&s)?);
+                    }
+                    new.shared = Some(shared);
+                    new.public = Some(public);
+                    d.create(&new).await?
+                }
+            };
+            print_one(json, &created)
+        }
+        DashboardCmd::Delete { id } => {
+            d.delete(id).await?;
+            done(json, &format!("Deleted dashboard {id}"))
+        }
+        DashboardCmd::Copy { id, name } => print_one(json, &d.copy(id, &name).await?),
+        DashboardCmd::Fav { id } => print_one(json, &d.favorite(id, true).await?),
+        DashboardCmd::Unfav { id } => print_one(json, &d.favorite(id, false).await?),
+        DashboardCmd::Share { id, team_id, edit } => {
+            let r = match team_id {
+                Some(t) => d.share_with_team(id, t, edit).await?,
+                None => d.share_with_all_teams(id, edit).await?,
+            };
+            print_one(json, &r)
+        }
+        DashboardCmd::Unshare { id } => print_one(json, &d.unshare(id).await?),
+        DashboardCmd::Templates => {
+            print_list(json, &d.templates().await?, &["dashboardId", "name"])
+        }
+        DashboardCmd::Panel(PanelCmd::Add {
+            id,
+            name,
+            query,
+            kind,
+        }) => {
+            let kind = match kind {
+                PanelType::Timechart => PanelKind::Timechart,
+                PanelType::Number => PanelKind::Number,
+            };
+            let r = d.add_panel(id, &name, kind, &query).await?;
+            print_list(json, &r.panels.unwrap_or_default(), &["id", "name", "type"])
+        }
+        DashboardCmd::Panel(PanelCmd::Del { id, panel_id }) => {
+            let r = d.remove_panel(id, panel_id).await?;
+            print_list(json, &r.panels.unwrap_or_default(), &["id", "name", "type"])
+        }
+    }
+}
+
+async fn event(c: &Client, json: bool, cmd: EventCmd) -> Result<()> {
+    match cmd {
+        EventCmd::Post {
+            name,
+            description,
+            severity,
+            scope,
+            tags,
+        } => {
+            let mut e = NewEvent::new(name);
+            e.description = description;
+            e.severity = severity;
+            e.scope = scope;
+            for t in tags {
+                let Some((k, v)) = t.split_once('=') else {
+                    bail!("invalid tag {t:?}: expected KEY=VALUE");
+                };
+                e = e.tag(k, v);
+            }
+            print_one(json, &c.events().post(&e).await?)
+        }
+        EventCmd::List {
+            name,
+            categories,
+            statuses,
+            direction,
+            limit,
+            pivot,
+            from,
+            to,
+            all,
+        } => {
+            let mut op = ListEvents::new()
+                .direction(direction)
+                .limit(limit)
+                .window_ms(from.map(|s| s * 1000), to.map(|s| s * 1000));
+            if let Some(n) = name {
+                op = op.name(n);
+            }
+            if !categories.is_empty() {
+                op = op.categories(categories);
+            }
+            if !statuses.is_empty() {
+                op = op.statuses(statuses);
+            }
+            if let Some(p) = pivot {
+                op = op.pivot(p);
+            }
+            let events = if all {
+                c.events().list().with(op).stream().try_collect().await?
+            } else {
+                c.events().list().with(op).send().await?.events
+            };
+            print_list(json, &events, EVENT_COLUMNS)
+        }
+        EventCmd::Get { id } => print_one(json, &c.events().get(&id).await?),
+        EventCmd::Del { id } => {
+            c.events().delete(&id).await?;
+            done(json, &format!("Deleted event {id}"))
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Operations as plain values: each knows its method, path, query and body, and turns into an
+//! `http::Request` without any I/O, so request building is unit-tested without a server.
+//! Authentication headers are added by the [`Client`](crate::Client) when it sends.
+
+use std::marker::PhantomData;
+
+use http::Method;
+use serde::{Serialize, de::DeserializeOwned};
+use url::Url;
+
+use crate::{Error, Result};
+
+/// One API operation.
+pub trait Endpoint {
+    /// What a successful answer decodes into.
+    type Output: DeserializeOwned;
+
+    fn method(&self) -> Method {
+        Method::GET
+    }
+
+    /// Absolute path under the base URL, e.g. `/api/alerts/7`.
+    fn path(&self) -> String;
+
+    /// Query parameters in the order they are sent (a key may repeat, as `alertStatus` does).
+    fn query(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// A JSON body, if the operation has one.
+    ///
+    /// # Errors
+    /// A body that does not serialize.
+    fn body(&self) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+
+    /// The key of the JSON envelope the output sits in (`alert` in `{"alert": {...}}`), if any.
+    fn envelope(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether the success body is ignored (deletes: any body, even none, is fine).
+    fn ignores_body(&self) -> bool {
+        false
+    }
+
+    /// The full URL of this operation under `base` (e.g. `https://app.sysdigcloud.com`).
+    ///
+    /// # Errors
+    /// A path that cannot be joined with the base.
+    fn url(&self, base: &Url) -> Result<Url> {
+        let mut url = base.clone();
+        let path = format!("{}{}", base.path().trim_end_matches('/'), self.path());
+        url.set_path(&path);
+        url.set_query(None);
+        let q = self.query();
+        if !q.is_empty() {
+            url.query_pairs_mut().extend_pairs(q);
+        }
+        Ok(url)
+    }
+
+    /// The request this operation sends, without authentication headers.
+    ///
+    /// # Errors
+    /// A URL that does not build or a body that does not serialize.
+    fn to_request(&self, base: &Url) -> Result<http::Request<Vec<u8>>> {
+        let url = self.url(base)?;
+        let body = self.body()?;
+        // sdcclient sends `Content-Type: application/json` on every request, body or not.
+        http::Request::builder()
+            .method(self.method())
+            .uri(url.as_str())
+            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body.unwrap_or_default())
+            .map_err(|e| Error::Config(format!("invalid request: {e}")))
+    }
+}
+
+/// Serializes an operation's JSON body.
+pub(crate) fn json_body(v: &impl Serialize) -> Result<Option<Vec<u8>>> {
+    serde_json::to_vec(v)
+        .map(Some)
+        .map_err(|e| Error::Config(format!("cannot serialize the request body: {e}")))
+}
+
+/// A simple operation: method, path, optional query and body, and the envelope key of the
+/// answer. Most calls of this crate are one of these, made by a function of their module
+/// (`sysdig::alerts::get(7)`).
+#[derive(Clone, PartialEq)]
+#[must_use]
+pub struct Op<T> {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<serde_json::Value>,
+    pub envelope: Option<&'static str>,
+    pub ignores_body: bool,
+    _out: PhantomData<fn() -> T>,
+}
+
+/// Bodies may carry passwords (user provisioning): `Debug` shows only their size.
+impl<T> std::fmt::Debug for Op<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Op")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field(
+                "body",
+                &self
+                    .body
+                    .as_ref()
+                    .map(|b| format!("<{} bytes of JSON>", b.to_string().len())),
+            )
+            .field("envelope", &self.envelope)
+            .finish()
+    }
+}
+
+impl<T> Op<T> {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            envelope: None,
+            ignores_body: false,
+            _out: PhantomData,
+        }
+    }
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+    /// The answer is `{"<key>": T}`.
+    pub fn envelope(mut self, key: &'static str) -> Self {
+        self.envelope = Some(key);
+        self
+    }
+    pub fn query(mut self, k: &'static str, v: impl Into<String>) -> Self {
+        self.query.push((k, v.into()));
+        self
+    }
+    /// A JSON body.
+    ///
+    /// # Errors
+    /// A value that does not serialize to JSON.
+    pub fn json(mut self, body: &impl Serialize) -> Result<Self> {
+        self.body = Some(
+            serde_json::to_value(body)
+                .map_err(|e| Error::Config(format!("cannot serialize the request body: {e}")))?,
+        );
+        Ok(self)
+    }
+    /// A body `{"<key>": body}`, the envelope every Sysdig object travels in.
+    ///
+    /// # Errors
+    /// A value that does not serialize to JSON.
+    pub fn wrapped(self, key: &'static str, body: &impl Serialize) -> Result<Self> {
+        let v = serde_json::to_value(body)
+            .map_err(|e| Error::Config(format!("cannot serialize the request body: {e}")))?;
+        self.json(&serde_json::json!({ key: v }))
+    }
+}
+
+impl Op<()> {
+    /// An operation whose success body does not matter.
+    pub fn ignoring_body(method: Method, path: impl Into<String>) -> Self {
+        let mut op = Self::new(method, path);
+        op.ignores_body = true;
+        op
+    }
+}
+
+impl<T: DeserializeOwned> Endpoint for Op<T> {
+    type Output = T;
+    fn method(&self) -> Method {
+        self.method.clone()
+    }
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        self.query.clone()
+    }
+    fn body(&self) -> Result<Option<Vec<u8>>> {
+        match &self.body {
+            Some(b) => json_body(b),
+            None => Ok(None),
+        }
+    }
+    fn envelope(&self) -> Option<&'static str> {
+        self.envelope
+    }
+    fn ignores_body(&self) -> bool {
+        self.ignores_body
+    }
+}
+
+/// Percent-encodes one path segment (names such as a team name go into paths).
+pub(crate) fn segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_requests_without_io() {
+        let base = Url::parse("https://app.sysdigcloud.com").unwrap_or_else(|_| unreachable!());
+        let op: Op<serde_json::Value> = Op::get("/api/v3/dashboards").query("light", "true");
+        let req = op.to_request(&base).unwrap_or_else(|_| unreachable!());
+        assert_eq!(
+            req.uri(),
+            "https://app.sysdigcloud.com/api/v3/dashboards?light=true"
+        );
+        assert_eq!(req.headers()["content-type"], "application/json");
+        assert_eq!(segment("Ops team/x"), "Ops%20team%2Fx");
+    }
+}
