@@ -92,6 +92,11 @@ pub trait MetricStore: Send + Sync + 'static {
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError>;
 
+    /// Figures for monitoring (the server's `/metrics`); `None` from engines that keep none.
+    fn stats(&self) -> Option<StoreStats> {
+        None
+    }
+
     /// False once the backend refuses writes (a failed disk, say); the health check reports it.
     fn is_healthy(&self) -> bool {
         true

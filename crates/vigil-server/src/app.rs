@@ -6,7 +6,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::ServiceExt;
 use axum::extract::Request;
-use metric_store::{EmbeddedStore, MetricStore};
+use metric_store::{EmbeddedOptions, EmbeddedStore, MetricStore};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower::Layer;
 use tower_http::{
@@ -89,7 +89,11 @@ pub async fn serve_with_clock(
     shutdown: impl Future<Output = ()> + Send + 'static,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
-    let store = EmbeddedStore::open(&settings.data_dir)
+    let options = EmbeddedOptions {
+        retention: settings.retention,
+        ..EmbeddedOptions::default()
+    };
+    let store = EmbeddedStore::open_with(&settings.data_dir, options)
         .await
         .with_context(|| {
             format!(

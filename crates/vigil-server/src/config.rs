@@ -35,6 +35,8 @@ pub struct Settings {
     pub keystone: Option<KeystoneConfig>,
     /// The Sysdig Monitor / IBM IAM emulation (`[sysdig]`).
     pub sysdig: crate::sysdig::settings::SysdigSettings,
+    /// Measurements older than this are dropped (by whole blocks); `None` keeps everything.
+    pub retention: Option<std::time::Duration>,
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -56,6 +58,7 @@ impl Settings {
             token_ttl: DEFAULT_TOKEN_TTL,
             keystone: None,
             sysdig: Default::default(),
+            retention: None,
         }
     }
 }
@@ -80,6 +83,8 @@ pub struct FileConfig {
     pub keystone: Option<KeystoneConfig>,
     /// `[sysdig]`: `admin_user`, `admin_token`, `instance_id`, `iam_api_keys`, `iam_token_ttl`.
     pub sysdig: Option<crate::sysdig::settings::SysdigFileConfig>,
+    /// How long measurements are kept, e.g. `"90d"` (see [`parse_retention`]).
+    pub retention: Option<String>,
 }
 
 impl FileConfig {
@@ -100,6 +105,7 @@ pub struct Overrides {
     pub max_body_bytes: Option<usize>,
     pub auth: Option<AuthMode>,
     pub identity_prefix: Option<String>,
+    pub retention: Option<String>,
     pub sysdig: crate::sysdig::settings::SysdigOverrides,
 }
 
@@ -143,8 +149,14 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         );
     }
     let sysdig = crate::sysdig::settings::resolve(over.sysdig, file.sysdig)?;
+    let retention = over
+        .retention
+        .or(file.retention)
+        .map(|r| parse_retention(&r))
+        .transpose()?;
     Ok(Settings {
         sysdig,
+        retention,
         bind,
         data_dir,
         max_body_bytes,
@@ -157,6 +169,34 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
             .token_ttl
             .map(std::time::Duration::from_secs)
             .unwrap_or(DEFAULT_TOKEN_TTL),
+    })
+}
+
+/// A retention period: a positive whole number and a unit, `s`, `m`, `h`, `d`, `w` or `y`
+/// (365 days), e.g. `90d`.
+///
+/// # Errors
+/// Anything else, with the accepted forms in the message.
+pub fn parse_retention(text: &str) -> anyhow::Result<std::time::Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let unit_s: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "y" => 365 * 86_400,
+        _ => 0,
+    };
+    let secs = n
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0 && unit_s > 0)
+        .and_then(|n| n.checked_mul(unit_s));
+    secs.map(std::time::Duration::from_secs).with_context(|| {
+        format!("invalid retention {text:?}: expected a positive number and a unit (s, m, h, d, w, y), e.g. 90d")
     })
 }
 
@@ -174,6 +214,62 @@ pub fn default_data_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_parses_and_flags_win() {
+        use std::time::Duration;
+        assert_eq!(
+            parse_retention("90d").ok(),
+            Some(Duration::from_secs(90 * 86_400))
+        );
+        assert_eq!(
+            parse_retention(" 1y").ok(),
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        assert_eq!(
+            parse_retention("36h").ok(),
+            Some(Duration::from_secs(36 * 3600))
+        );
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "-1d",
+            "1.5d",
+            "10",
+            "10 days",
+            "99999999999999999999y",
+        ] {
+            let e = parse_retention(bad).err().map(|e| e.to_string());
+            assert!(e.is_some_and(|e| e.contains("e.g. 90d")), "{bad:?}");
+        }
+        let file = FileConfig {
+            retention: Some("30d".into()),
+            ..Default::default()
+        };
+        let s = resolve(Overrides::default(), file).ok();
+        assert_eq!(
+            s.and_then(|s| s.retention),
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        let file = FileConfig {
+            retention: Some("30d".into()),
+            ..Default::default()
+        };
+        let over = Overrides {
+            retention: Some("2w".into()),
+            ..Default::default()
+        };
+        let s = resolve(over, file).ok();
+        assert_eq!(
+            s.and_then(|s| s.retention),
+            Some(Duration::from_secs(14 * 86_400))
+        );
+        assert!(
+            resolve(Overrides::default(), FileConfig::default())
+                .is_ok_and(|s| s.retention.is_none())
+        );
+    }
 
     #[test]
     fn flags_win_over_file_over_defaults() {

@@ -43,8 +43,13 @@ struct ServeArgs {
     /// Path prefix of the built-in identity service [default: /identity]
     #[arg(long, env = "VIGIL_IDENTITY_PREFIX", value_name = "PATH")]
     identity_prefix: Option<String>,
-    /// TOML file with `bind`, `data_dir`, `max_body_bytes`, `auth`, `identity_prefix`,
-    /// `token_ttl`, `[[users]]` and `[keystone]`; flags and env win over it
+    /// Keep measurements this long, e.g. `90d`, `12w`, `1y` (units s, m, h, d, w, y); older
+    /// data is dropped in whole 2-hour blocks [default: keep everything]
+    #[arg(long, env = "VIGIL_RETENTION", value_name = "DURATION")]
+    retention: Option<String>,
+    /// TOML file with `bind`, `data_dir`, `max_body_bytes`, `retention`, `auth`,
+    /// `identity_prefix`, `token_ttl`, `[[users]]`, `[keystone]` and `[sysdig]`; flags and env
+    /// win over it
     #[arg(long, env = "VIGIL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(flatten)]
@@ -116,6 +121,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_body_bytes: args.max_body_bytes,
             auth: args.auth,
             identity_prefix: args.identity_prefix,
+            retention: args.retention,
             sysdig: vigil_server::sysdig::settings::SysdigOverrides {
                 admin_user: args.sysdig.sysdig_admin_user,
                 admin_token: args.sysdig.sysdig_admin_token.map(Into::into),

@@ -1,7 +1,8 @@
 //! The server's own Prometheus metrics, served at `GET /metrics` in the OpenMetrics text format.
 //!
 //! Request counts and latency histograms per route (the matched route pattern, never the raw
-//! path, so ids and names cannot blow up the label set), and points ingested.
+//! path, so ids and names cannot blow up the label set), points ingested, and the store's own
+//! figures, read when scraped.
 
 use std::{sync::Arc, time::Instant};
 
@@ -13,7 +14,7 @@ use axum::{
 };
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
-    metrics::{counter::Counter, family::Family, histogram::Histogram},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
 
@@ -39,6 +40,28 @@ pub struct Telemetry {
     requests: Family<StatusLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     points: Counter,
+    store: StoreGauges,
+}
+
+/// Copies of [`metric_store::StoreStats`], refreshed at each scrape. The store's running totals
+/// are exposed as gauges: they restart from zero with the process, as the store's do.
+#[derive(Default)]
+struct StoreGauges {
+    series: Gauge,
+    head_series: Gauge,
+    head_points: Gauge,
+    blocks: Gauge,
+    block_points: Gauge,
+    wal_bytes: Gauge,
+    disk_bytes: Gauge,
+    merge_backlog: Gauge,
+    seals: Gauge,
+    merges: Gauge,
+    dropped_by_retention: Gauge,
+    quarantined: Gauge,
+    wal_fsyncs: Gauge,
+    wal_fsync_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    index_bytes: Gauge,
 }
 
 impl Default for Telemetry {
@@ -73,8 +96,78 @@ impl Telemetry {
             "Measurements acknowledged by POST /v2.0/metrics",
             points.clone(),
         );
+        let store = StoreGauges::default();
+        let sub = registry.sub_registry_with_prefix("store");
+        for (name, help, g) in [
+            ("series", "Series known to the store", &store.series),
+            (
+                "head_series",
+                "Series with points in memory",
+                &store.head_series,
+            ),
+            (
+                "head_points",
+                "Points in memory, not yet sealed into blocks",
+                &store.head_points,
+            ),
+            (
+                "blocks",
+                "Immutable compressed blocks on disk",
+                &store.blocks,
+            ),
+            ("block_points", "Points in blocks", &store.block_points),
+            (
+                "wal_bytes",
+                "Bytes of write-ahead log on disk",
+                &store.wal_bytes,
+            ),
+            (
+                "disk_bytes",
+                "Bytes of every file of the store",
+                &store.disk_bytes,
+            ),
+            (
+                "merge_backlog",
+                "Partitions waiting for a merge",
+                &store.merge_backlog,
+            ),
+            (
+                "seals",
+                "Heads sealed into blocks since start",
+                &store.seals,
+            ),
+            ("merges", "Block merges since start", &store.merges),
+            (
+                "blocks_dropped_by_retention",
+                "Blocks deleted by the retention period since start",
+                &store.dropped_by_retention,
+            ),
+            (
+                "blocks_quarantined",
+                "Damaged blocks set aside since start",
+                &store.quarantined,
+            ),
+            (
+                "wal_fsyncs",
+                "Write-ahead log fsyncs (one per group commit) since start",
+                &store.wal_fsyncs,
+            ),
+            (
+                "index_bytes",
+                "Estimated memory of the series index",
+                &store.index_bytes,
+            ),
+        ] {
+            sub.register(name, help, g.clone());
+        }
+        sub.register(
+            "wal_fsync_seconds",
+            "Time spent in write-ahead log fsyncs since start",
+            store.wal_fsync_seconds.clone(),
+        );
         Self {
             registry,
+            store,
             requests,
             latency,
             points,
@@ -83,6 +176,29 @@ impl Telemetry {
 
     pub fn ingested(&self, points: usize) {
         self.points.inc_by(points as u64);
+    }
+
+    fn refresh(&self, st: &metric_store::StoreStats) {
+        let g = &self.store;
+        for (gauge, v) in [
+            (&g.series, st.series),
+            (&g.head_series, st.head_series),
+            (&g.head_points, st.head_points),
+            (&g.blocks, st.blocks),
+            (&g.block_points, st.block_points),
+            (&g.wal_bytes, st.wal_bytes),
+            (&g.disk_bytes, st.disk_bytes),
+            (&g.merge_backlog, st.merge_backlog),
+            (&g.seals, st.seals),
+            (&g.merges, st.merges),
+            (&g.dropped_by_retention, st.blocks_dropped_by_retention),
+            (&g.quarantined, st.blocks_quarantined),
+            (&g.wal_fsyncs, st.wal_fsyncs),
+            (&g.index_bytes, st.index_bytes),
+        ] {
+            gauge.set(i64::try_from(v).unwrap_or(i64::MAX));
+        }
+        g.wal_fsync_seconds.set(st.wal_fsync_seconds_sum);
     }
 
     fn observe(&self, method: &str, route: &str, status: StatusCode, started: Instant) {
@@ -122,6 +238,9 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 /// `GET /metrics`.
 pub async fn scrape(State(state): State<AppState>) -> Response {
     let t: &Arc<Telemetry> = &state.telemetry;
+    if let Some(stats) = state.store.stats() {
+        t.refresh(&stats);
+    }
     let mut out = String::new();
     match encode(&mut out, &t.registry) {
         Ok(()) => (

@@ -401,6 +401,10 @@ async fn prometheus_metrics_count_requests_and_points() {
         ),
         "{text}"
     );
+    // The store's own figures, read at scrape time.
+    assert!(text.contains("vigil_store_series 1\n"), "{text}");
+    assert!(text.contains("vigil_store_head_points 3\n"), "{text}");
+    assert!(!text.contains("vigil_store_wal_fsyncs 0\n"), "{text}");
     // Raw paths never become labels.
     assert!(!text.contains("x-unknown-id"), "{text}");
     assert!(text.ends_with("# EOF\n"), "{text}");

@@ -543,6 +543,10 @@ fn merge_points(mut lists: Vec<Vec<Point>>) -> Vec<Point> {
 
 #[async_trait]
 impl MetricStore for EmbeddedStore {
+    fn stats(&self) -> Option<StoreStats> {
+        Some(EmbeddedStore::stats(self))
+    }
+
     async fn write(&self, samples: Vec<Sample>) -> Result<(), StoreError> {
         self.write_shared(Arc::new(samples)).await
     }
