@@ -426,12 +426,15 @@ pub fn vigil_canon(key: &str, els: &[Value]) -> Result<Value> {
         "raw" => rows(els.first().context("no series")?, "measurements")?,
         "stats_1" | "stats_merged" => rows(els.first().context("no series")?, "statistics")?,
         "stats_group" => {
-            let mut out = BTreeMap::new();
+            // A group that straddles a page boundary comes back as one element per page.
+            let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
             for el in els {
                 let h = el["dimensions"]["hostname"]
                     .as_str()
                     .context("no hostname")?;
-                out.insert(h.to_string(), rows(el, "statistics")?);
+                if let Value::Array(r) = rows(el, "statistics")? {
+                    out.entry(h.to_string()).or_default().extend(r);
+                }
             }
             json!(out)
         }

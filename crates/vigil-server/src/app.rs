@@ -89,6 +89,9 @@ pub async fn serve_with_clock(
     shutdown: impl Future<Output = ()> + Send + 'static,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
+    // Held until this function returns: a second server (or `vigil compact`) on the same
+    // directory would interleave writes with ours.
+    let _lock = lock_data_dir(&settings.data_dir)?;
     let options = EmbeddedOptions {
         retention: settings.retention,
         ..EmbeddedOptions::default()
@@ -124,6 +127,7 @@ pub async fn serve_with_clock(
     let sysdig = crate::sysdig::Sysdig::open(&settings.data_dir, settings.sysdig.clone())
         .await
         .context("cannot open the Sysdig store")?;
+    let sysdig_alerts = crate::sysdig::evaluator::spawn(sysdig.clone(), store.clone());
     tracing::info!(auth = ?settings.auth, "authentication");
     let state = AppState {
         store: store.clone(),
@@ -142,9 +146,40 @@ pub async fn serve_with_clock(
         .await
         .context("server failed")?;
     ticker.abort();
+    if let Some(t) = sysdig_alerts {
+        t.abort();
+    }
     store.close().await.context("closing the metric store")?;
     tracing::info!("vigil stopped");
     Ok(())
+}
+
+/// Takes `DIR/vigil.lock` for this process, creating `DIR` if needed; the lock goes with the
+/// returned file (and with the process, however it ends).
+///
+/// # Errors
+/// The directory cannot be created, or another process holds the lock.
+pub fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let path = dir.join("vigil.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "the data directory {} is in use by another vigil process ({} is locked)",
+            dir.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
 
 /// A server running in a background task.

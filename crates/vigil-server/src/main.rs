@@ -11,17 +11,30 @@ use vigil_server::config::{self, FileConfig, Overrides};
 #[command(
     name = "vigil",
     version,
-    about = "Monitoring APIs (Monasca v2.0) over an embedded time-series store"
+    about = "Monitoring APIs (Monasca v2.0, Sysdig Monitor) over an embedded time-series store"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+// Parsed once at start: the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the APIs.
     Serve(ServeArgs),
+    /// Seal and merge the metric store's data into one block per 2-hour partition, the
+    /// smallest it gets on disk (the server does this in the background over time). Runs
+    /// offline: stop the server first.
+    Compact(CompactArgs),
+}
+
+#[derive(clap::Args)]
+struct CompactArgs {
+    /// The data directory [default: $XDG_DATA_HOME/vigil or ~/.local/share/vigil]
+    #[arg(long, env = "VIGIL_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -99,6 +112,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Compact(args) => compact(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -142,6 +156,40 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         tracing::info!(data_dir = %settings.data_dir.display(), "starting");
         vigil_server::app::serve(settings, listener, shutdown_signal()).await
+    })
+}
+
+fn compact(args: CompactArgs) -> anyhow::Result<()> {
+    use metric_store::{EmbeddedStore, MetricStore};
+    let dir = args.data_dir.unwrap_or_else(config::default_data_dir);
+    if !dir.is_dir() {
+        anyhow::bail!("no data directory at {}", dir.display());
+    }
+    let _lock = vigil_server::app::lock_data_dir(&dir)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let store = EmbeddedStore::open(&dir)
+            .await
+            .with_context(|| format!("cannot open the metric store in {}", dir.display()))?;
+        let before = store.stats();
+        store.compact().await.context("compaction failed")?;
+        let after = store.stats();
+        store.close().await.context("closing the metric store")?;
+        let size = |s: &metric_store::StoreStats| s.block_bytes + s.wal_bytes;
+        println!(
+            "{}: {} points; {} blocks + log, {} bytes -> {} blocks, {} bytes ({:.2} bytes/point)",
+            dir.display(),
+            after.block_points,
+            before.blocks,
+            size(&before),
+            after.blocks,
+            size(&after),
+            size(&after) as f64 / after.block_points.max(1) as f64
+        );
+        Ok(())
     })
 }
 

@@ -170,3 +170,71 @@ async fn sigterm_shuts_down_cleanly_and_keeps_everything() {
     p2.child.kill().unwrap();
     p2.child.wait().unwrap();
 }
+
+/// One process per data directory: a second server and `vigil compact` are refused while a
+/// server runs; offline, `vigil compact` leaves one block per partition and every point.
+#[tokio::test]
+async fn data_dir_is_locked_and_compact_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = spawn(dir.path()).await;
+    let c = client(&p.url);
+    for round in 0..3 {
+        let batch: Vec<_> = (0..50)
+            .map(|i| {
+                metric(
+                    "lock.test",
+                    &[("i", &i.to_string())],
+                    T0 + round * 60_000,
+                    1.0,
+                )
+            })
+            .collect();
+        c.send(&CreateMetrics::batch(&batch).unwrap())
+            .await
+            .unwrap();
+    }
+    let second = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success());
+    assert!(err.contains("in use by another vigil process"), "{err}");
+    let busy = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["compact", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!busy.status.success());
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("in use"));
+
+    let status = Command::new("kill")
+        .args(["-TERM", &p.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(p.child.wait().unwrap().success());
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["compact", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(": 150 points;"), "{text}");
+
+    let mut p2 = spawn(dir.path()).await;
+    let c2 = client(&p2.url);
+    let page = c2.page(&ListMetrics::new()).await.unwrap();
+    assert_eq!(page.elements.len(), 50);
+    let op = ListMeasurements::new("lock.test", "2025-12-31T00:00:00Z").dimension("i", Some("7"));
+    let page = c2.page(&op).await.unwrap();
+    assert_eq!(page.elements[0].measurements.len(), 3);
+    p2.child.kill().unwrap();
+    p2.child.wait().unwrap();
+}
