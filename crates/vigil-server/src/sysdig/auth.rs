@@ -96,6 +96,13 @@ impl FromRequestParts<AppState> for Caller {
             return Err(unauthorized());
         };
         let sysdig = &state.sysdig;
+        if let Some((status, retry_after)) = sysdig.take_fault(parts.method.as_str(), &path) {
+            return Err(SdcError::Fault {
+                status: axum::http::StatusCode::from_u16(status)
+                    .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+                retry_after,
+            });
+        }
         match sysdig.iam_lookup(&token) {
             IamLookup::Expired => Err(unauthorized()),
             IamLookup::User(user_id) => {

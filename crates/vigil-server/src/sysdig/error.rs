@@ -21,6 +21,11 @@ pub enum SdcError {
     },
     /// A status with an empty body.
     Bare(StatusCode),
+    /// An injected failure (`POST /vigil/sysdig/faults`).
+    Fault {
+        status: StatusCode,
+        retry_after: Option<u64>,
+    },
 }
 
 pub type SdcResult<T> = Result<T, SdcError>;
@@ -122,6 +127,18 @@ impl IntoResponse for SdcError {
                 (status, Json(body)).into_response()
             }
             Self::Bare(status) => status.into_response(),
+            Self::Fault {
+                status,
+                retry_after,
+            } => {
+                let body = json!({"errors": [{"reason": "Injected fault", "message": format!("Injected failure with status {}", status.as_u16())}]});
+                let mut resp = (status, Json(body)).into_response();
+                if let Some(s) = retry_after {
+                    resp.headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, s.into());
+                }
+                resp
+            }
         }
     }
 }

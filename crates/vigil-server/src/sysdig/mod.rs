@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod evaluator;
 pub mod settings;
 
 use std::{
@@ -58,6 +59,18 @@ pub struct Sysdig {
     pub db: Db,
     pub settings: Arc<SysdigSettings>,
     iam: Arc<Mutex<HashMap<String, IamToken>>>,
+    /// Injected failures (`POST /vigil/sysdig/faults`), in memory only.
+    faults: Arc<Mutex<Vec<Fault>>>,
+}
+
+/// The next `remaining` requests matching `method` (any when empty) and `path` answer `status`.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub remaining: u32,
+    pub retry_after: Option<u64>,
 }
 
 impl Sysdig {
@@ -83,6 +96,7 @@ impl Sysdig {
                 db,
                 settings: s,
                 iam: Arc::default(),
+                faults: Arc::default(),
             })
         })
         .await
@@ -108,6 +122,25 @@ impl Sysdig {
             },
         );
         (token, ttl)
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        f.push(fault);
+    }
+
+    /// Consumes one matching injected failure: `(status, retry_after)`.
+    pub fn take_fault(&self, method: &str, path: &str) -> Option<(u16, Option<u64>)> {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let i = faults.iter().position(|f| {
+            f.path == path && (f.method.is_empty() || f.method.eq_ignore_ascii_case(method))
+        })?;
+        let hit = (faults[i].status, faults[i].retry_after);
+        faults[i].remaining = faults[i].remaining.saturating_sub(1);
+        if faults[i].remaining == 0 {
+            faults.remove(i);
+        }
+        Some(hit)
     }
 
     pub fn iam_lookup(&self, token: &str) -> IamLookup {

@@ -1,7 +1,7 @@
 //! The `[sysdig]` settings of `vigil serve`: who the bootstrap admin is, its Monitor API token,
 //! the emulated IBM Cloud Monitoring instance and its IAM API keys.
 
-use std::{fmt, time::Duration};
+use std::{collections::BTreeMap, fmt, time::Duration};
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -9,6 +9,7 @@ use serde::Deserialize;
 pub const DEFAULT_ADMIN_USER: &str = "admin@vigil.local";
 pub const DEFAULT_INSTANCE_ID: &str = "vigil-local";
 pub const DEFAULT_IAM_TOKEN_TTL: Duration = Duration::from_secs(3600);
+pub const DEFAULT_ALERT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// One IAM API key and the user its tokens act as.
 #[derive(Clone, Deserialize)]
@@ -40,6 +41,11 @@ pub struct SysdigSettings {
     pub iam_api_keys: Vec<IamApiKey>,
     /// Lifetime of the IAM tokens issued.
     pub iam_token_ttl: Duration,
+    /// Team name → Monasca tenant whose metrics that team's MANUAL alerts are evaluated on;
+    /// teams not listed get no evaluation.
+    pub alert_tenants: BTreeMap<String, String>,
+    /// How often alerts are evaluated.
+    pub alert_interval: Duration,
 }
 
 impl Default for SysdigSettings {
@@ -50,6 +56,8 @@ impl Default for SysdigSettings {
             instance_id: DEFAULT_INSTANCE_ID.into(),
             iam_api_keys: Vec::new(),
             iam_token_ttl: DEFAULT_IAM_TOKEN_TTL,
+            alert_tenants: BTreeMap::new(),
+            alert_interval: DEFAULT_ALERT_INTERVAL,
         }
     }
 }
@@ -65,6 +73,8 @@ impl fmt::Debug for SysdigSettings {
             .field("instance_id", &self.instance_id)
             .field("iam_api_keys", &self.iam_api_keys)
             .field("iam_token_ttl", &self.iam_token_ttl)
+            .field("alert_tenants", &self.alert_tenants)
+            .field("alert_interval", &self.alert_interval)
             .finish()
     }
 }
@@ -80,6 +90,11 @@ pub struct SysdigFileConfig {
     pub iam_api_keys: Vec<IamApiKey>,
     /// Seconds.
     pub iam_token_ttl: Option<u64>,
+    /// `{ "Team name" = "monasca-tenant" }`.
+    #[serde(default)]
+    pub alert_tenants: BTreeMap<String, String>,
+    /// Seconds.
+    pub alert_interval: Option<u64>,
 }
 
 impl fmt::Debug for SysdigFileConfig {
@@ -93,6 +108,8 @@ impl fmt::Debug for SysdigFileConfig {
             .field("instance_id", &self.instance_id)
             .field("iam_api_keys", &self.iam_api_keys)
             .field("iam_token_ttl", &self.iam_token_ttl)
+            .field("alert_tenants", &self.alert_tenants)
+            .field("alert_interval", &self.alert_interval)
             .finish()
     }
 }
@@ -158,7 +175,13 @@ pub fn resolve(
             user: admin_user.clone(),
         });
     }
+    let alert_interval = file.alert_interval.unwrap_or(30);
+    if alert_interval == 0 {
+        anyhow::bail!("sysdig alert_interval must be at least 1 second");
+    }
     Ok(SysdigSettings {
+        alert_tenants: file.alert_tenants,
+        alert_interval: Duration::from_secs(alert_interval),
         admin_user,
         admin_token: over.admin_token.or(file.admin_token),
         instance_id,

@@ -41,6 +41,7 @@ const SERVER_OWNED: &[&str] = &[
     "permissions",
     "username",
     "customerId",
+    "autoCreated",
 ];
 
 fn validate(c: &Connection, m: &mut Map<String, Value>) -> SdcResult<()> {
@@ -61,7 +62,6 @@ fn validate(c: &Connection, m: &mut Map<String, Value>) -> SdcResult<()> {
             ("eventsOverlaySettings", Kind::Obj),
             ("eventDisplaySettings", Kind::Obj),
             ("teamScopeExpressionList", Kind::Arr),
-            ("autoCreated", Kind::Bool),
         ],
     )?;
     required_str(m, "name")?;
@@ -435,7 +435,7 @@ fn template_dashboard(id: &str, name: &str, description: &str, panels: Vec<Value
         "layout": layout,
         "scopeExpressionList": [],
         "eventsOverlaySettings": {"filterNotificationsUserInputFilter": ""},
-        "autoCreated": true,
+        "autoCreated": false,
     })
 }
 

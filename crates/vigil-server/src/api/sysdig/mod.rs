@@ -20,6 +20,8 @@ use axum::{
 };
 use serde_json::{Map, Value};
 
+pub use alerts::{KIND as ALERT_KIND, record_notification};
+
 use crate::{
     app::AppState,
     sysdig::error::{SdcError, SdcResult},
@@ -34,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/token/{username}/{team}", get(user::token_of))
         .route("/api/agents/connected", get(user::agents))
         .route("/vigil/sysdig/token/reset", post(user::reset_token))
+        .route("/vigil/sysdig/faults", post(user::add_fault))
         .route("/api/users", get(users::list).post(users::invite))
         .route("/api/user/provisioning", post(users::provision))
         .route(

@@ -1,0 +1,236 @@
+//! Evaluates enabled MANUAL alerts with a simple condition (`avg(cpu.used.percent) > 80`)
+//! against the Monasca metrics of the tenant mapped to the alert's team (`[sysdig]
+//! alert_tenants`), and records an ACTIVE notification when one starts firing and an OK one
+//! when it stops. The aggregate covers every series of the metric over the alert's `timespan`;
+//! `segmentBy` and `filter` are not applied. No data keeps the previous state.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use metric_store::{MetricStore, SeriesFilter, Stat, TimeRange};
+use serde_json::{Value, json};
+
+use super::{
+    Sysdig,
+    db::{self, Obj},
+};
+
+/// A parsed condition: `stat(metric) op threshold`.
+#[derive(Debug, PartialEq)]
+pub struct Condition {
+    pub stat: Stat,
+    pub metric: String,
+    pub op: &'static str,
+    pub threshold: f64,
+}
+
+/// Parses `avg(cpu.used.percent) > 80` (avg|min|max|sum|count; > >= < <= = !=).
+pub fn parse_condition(text: &str) -> Option<Condition> {
+    let text = text.trim();
+    let open = text.find('(')?;
+    let close = text.find(')')?;
+    let stat = match text[..open].trim().to_ascii_lowercase().as_str() {
+        "avg" | "timeavg" => Stat::Avg,
+        "min" => Stat::Min,
+        "max" => Stat::Max,
+        "sum" => Stat::Sum,
+        "count" => Stat::Count,
+        _ => return None,
+    };
+    let metric = text.get(open + 1..close)?.trim();
+    if metric.is_empty() || metric.contains(char::is_whitespace) {
+        return None;
+    }
+    let rest = text.get(close + 1..)?.trim();
+    let op = [">=", "<=", "!=", ">", "<", "="]
+        .into_iter()
+        .find(|op| rest.starts_with(op))?;
+    let threshold = rest[op.len()..].trim().parse::<f64>().ok()?;
+    Some(Condition {
+        stat,
+        metric: metric.to_string(),
+        op,
+        threshold,
+    })
+}
+
+fn holds(op: &str, value: f64, threshold: f64) -> bool {
+    match op {
+        ">" => value > threshold,
+        ">=" => value >= threshold,
+        "<" => value < threshold,
+        "<=" => value <= threshold,
+        "=" => value == threshold,
+        _ => value != threshold,
+    }
+}
+
+fn compute(stat: Stat, values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let sum: f64 = values.iter().sum();
+    Some(match stat {
+        Stat::Avg => sum / values.len() as f64,
+        Stat::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
+        Stat::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        Stat::Sum => sum,
+        Stat::Count => values.len() as f64,
+    })
+}
+
+/// Starts evaluating every `alert_interval`; nothing runs when no team is mapped.
+pub fn spawn(sysdig: Sysdig, store: Arc<dyn MetricStore>) -> Option<tokio::task::JoinHandle<()>> {
+    if sysdig.settings.alert_tenants.is_empty() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(sysdig.settings.alert_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            evaluate_once(&sysdig, store.as_ref(), db::now_ms()).await;
+        }
+    }))
+}
+
+/// One evaluation round at `now_ms`.
+pub async fn evaluate_once(sysdig: &Sysdig, store: &dyn MetricStore, now_ms: i64) {
+    let tenants: BTreeMap<String, String> = sysdig.settings.alert_tenants.clone();
+    let work = sysdig
+        .db
+        .tx(move |c| {
+            let mut out = Vec::new();
+            for t in db::teams(c)? {
+                let Some(tenant) = tenants.get(&t.name) else {
+                    continue;
+                };
+                for a in db::obj_list(c, crate::api::sysdig::ALERT_KIND, t.id)? {
+                    let enabled = a.doc.get("enabled").and_then(Value::as_bool) == Some(true);
+                    let manual = a.doc.get("type").and_then(Value::as_str) == Some("MANUAL");
+                    if enabled && manual {
+                        let state = db::meta_get(c, &format!("alert_state:{}", a.id))?;
+                        out.push((tenant.clone(), a, state));
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await;
+    let work = match work {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = ?e, "sysdig alert evaluation: cannot read alerts");
+            return;
+        }
+    };
+    for (tenant, alert, state) in work {
+        let Some(cond) = alert
+            .doc
+            .get("condition")
+            .and_then(Value::as_str)
+            .and_then(parse_condition)
+        else {
+            continue;
+        };
+        let span_ms = alert
+            .doc
+            .get("timespan")
+            .and_then(Value::as_i64)
+            .unwrap_or(600_000_000)
+            / 1000;
+        let range = TimeRange {
+            start: now_ms.saturating_sub(span_ms.max(1000)),
+            end: now_ms.saturating_add(1),
+        };
+        let mut filter = SeriesFilter::tenant(tenant);
+        filter.name = Some(cond.metric.clone());
+        let values = match store.find_series(&filter, range).await {
+            Ok(series) if !series.is_empty() => {
+                let ids: Vec<_> = series.iter().map(|s| s.id).collect();
+                match store.read_points(&ids, range, None, 1_000_000).await {
+                    Ok(points) => points.iter().map(|p| p.value).collect::<Vec<_>>(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sysdig alert evaluation: cannot read points");
+                        continue;
+                    }
+                }
+            }
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "sysdig alert evaluation: cannot find series");
+                continue;
+            }
+        };
+        let Some(value) = compute(cond.stat, &values) else {
+            continue;
+        };
+        let firing = holds(cond.op, value, cond.threshold);
+        let was_active = state.as_deref() == Some("ACTIVE");
+        if firing == was_active {
+            continue;
+        }
+        let new_state = if firing { "ACTIVE" } else { "OK" };
+        if let Err(e) = record(sysdig, alert, new_state, now_ms, &cond, value).await {
+            tracing::warn!(error = ?e, "sysdig alert evaluation: cannot record a notification");
+        }
+    }
+}
+
+async fn record(
+    sysdig: &Sysdig,
+    alert: Obj,
+    state: &'static str,
+    now_ms: i64,
+    cond: &Condition,
+    value: f64,
+) -> super::error::SdcResult<()> {
+    let entities = json!([{"metricValues": [{"metric": cond.metric, "aggregation": format!("{:?}", cond.stat).to_lowercase(), "value": value}]}]);
+    sysdig
+        .db
+        .tx(move |c| {
+            // The alert may have been deleted or disabled since it was read.
+            let Some(current) =
+                db::obj_get(c, crate::api::sysdig::ALERT_KIND, alert.team_id, alert.id)?
+            else {
+                return Ok(());
+            };
+            crate::api::sysdig::record_notification(
+                c,
+                alert.team_id,
+                &current,
+                state,
+                now_ms.saturating_mul(1000),
+                entities,
+            )?;
+            db::meta_set(c, &format!("alert_state:{}", alert.id), state)
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_parse() {
+        assert_eq!(
+            parse_condition("avg(cpu.used.percent) > 80"),
+            Some(Condition {
+                stat: Stat::Avg,
+                metric: "cpu.used.percent".into(),
+                op: ">",
+                threshold: 80.0
+            })
+        );
+        assert_eq!(
+            parse_condition(" max( mem ) <= 1.5").map(|c| (c.stat, c.op)),
+            Some((Stat::Max, "<="))
+        );
+        assert_eq!(parse_condition("avg(cpu) over 80"), None);
+        assert_eq!(parse_condition("p99(cpu) > 1"), None);
+        assert_eq!(parse_condition("sum by (x) (rate(y[5m])) > 1"), None);
+        assert!(holds("!=", 1.0, 2.0) && !holds(">", 1.0, 2.0));
+        assert_eq!(compute(Stat::Avg, &[1.0, 3.0]), Some(2.0));
+        assert_eq!(compute(Stat::Count, &[]), None);
+    }
+}

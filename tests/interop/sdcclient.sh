@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Interop test: the real Python sdcclient 0.19.0 (Sysdig's SDK) against `vigil serve`, once with
+# a Sysdig API token and once IBM-style (IAM token from POST /identity/token + IBMInstanceID).
+#
+# Usage: tests/interop/sdcclient.sh [pytest args...]
+#
+# Environment:
+#   VIGIL_BIN          server binary            [default: $REPO/target/debug/vigil]
+#                      (this script builds nothing: run `cargo build -p vigil-server` first)
+#   INTEROP_SDC_VENV   virtualenv for sdcclient [default: $REPO/target/sdcclient-venv]
+#                      (created on first use, reused when it already has sdcclient 0.19.0)
+#   INTEROP_PYTHON     interpreter for the venv [default: python3.11, else python3]
+#   INTEROP_KEEP       set to 1 to keep the server's data dir and log after the run
+#
+# Needs the pins file $REPO/../shared/reference/pins/sdcclient-0.19.0.txt and PyPI access the
+# first time the venv is built. Only 127.0.0.1 is used.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+CLIENT_VERSION="0.19.0"
+PINS="$REPO/../shared/reference/pins/sdcclient-$CLIENT_VERSION.txt"
+VENV="${INTEROP_SDC_VENV:-$REPO/target/sdcclient-venv}"
+VIGIL_BIN="${VIGIL_BIN:-$REPO/target/debug/vigil}"
+
+die() {
+    echo "sdcclient interop: $*" >&2
+    exit 2
+}
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
+
+# --- 1. the venv with the pinned SDK and pytest -----------------------------------------------
+venv_ok() {
+    [[ -x "$VENV/bin/python" ]] &&
+        "$VENV/bin/python" - "$CLIENT_VERSION" <<'PY' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+import pytest, sdcclient  # noqa: F401
+sys.exit(0 if version("sdcclient") == sys.argv[1] else 1)
+PY
+}
+
+if venv_ok; then
+    echo "using venv $VENV (sdcclient $CLIENT_VERSION)"
+else
+    make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "sdcclient==$CLIENT_VERSION" pytest
+    venv_ok || die "the venv $VENV has no working sdcclient $CLIENT_VERSION after install"
+fi
+
+# --- 2. the server binary ---------------------------------------------------------------------
+[[ -x "$VIGIL_BIN" ]] || die "server binary not found: $VIGIL_BIN (run: cargo build -p vigil-server)"
+
+# --- 3. start the server on a free loopback port ----------------------------------------------
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/vigil-sdc-interop.XXXXXX")"
+SERVER_PID=""
+TEST_PID=""
+cleanup() {
+    local rc=$?
+    if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
+        kill "$TEST_PID" 2>/dev/null || true
+        wait "$TEST_PID" 2>/dev/null || true
+    fi
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ $rc -ne 0 && -s "$WORK/server.log" ]]; then
+        echo "--- last lines of the server log ($WORK/server.log) ---" >&2
+        tail -n 20 "$WORK/server.log" >&2 || true
+    fi
+    if [[ "${INTEROP_KEEP:-0}" == 1 ]]; then
+        echo "kept $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+health() {
+    "$VENV/bin/python" - "$1" <<'PY' >/dev/null 2>&1
+import sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/healthcheck" % sys.argv[1], timeout=2) as r:
+    sys.exit(0 if r.status == 200 else 1)
+PY
+}
+
+# Known credentials, random per run; handed to the server through its environment.
+ADMIN_TOKEN="$("$VENV/bin/python" -c 'import uuid; print(uuid.uuid4())')"
+IAM_KEY="iam-$("$VENV/bin/python" -c 'import uuid; print(uuid.uuid4().hex)')"
+INSTANCE_ID="vigil-interop-instance"
+
+started=""
+for attempt in 1 2 3; do
+    PORT="$(free_port "$VENV/bin/python")"
+    VIGIL_LOG="${VIGIL_LOG:-warn}" VIGIL_SYSDIG_ADMIN_TOKEN="$ADMIN_TOKEN" \
+        VIGIL_SYSDIG_IAM_API_KEY="$IAM_KEY" VIGIL_SYSDIG_INSTANCE_ID="$INSTANCE_ID" \
+        "$VIGIL_BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        if health "$PORT"; then
+            started=1
+            break
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -n "$started" ]] && break
+    # The port may have been taken between picking and binding: try another one.
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+    echo "server did not come up on port $PORT (attempt $attempt)" >&2
+done
+[[ -n "$started" ]] || die "vigil did not answer GET /healthcheck; see $WORK/server.log"
+echo "vigil listening on 127.0.0.1:$PORT (pid $SERVER_PID)"
+
+# --- 4. the tests -------------------------------------------------------------------------------
+# In the background, so that a signal to this script is handled at once (see cleanup). sdcclient
+# lets SDC_TOKEN/SDC_URL replace its constructor arguments: keep them out of its environment.
+env -u SDC_TOKEN -u SDC_URL -u SDC_SSL_VERIFY -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
+    VIGIL_URL="http://127.0.0.1:$PORT" SDC_ADMIN_TOKEN="$ADMIN_TOKEN" SDC_IAM_API_KEY="$IAM_KEY" \
+    SDC_INSTANCE_ID="$INSTANCE_ID" \
+    "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$HERE/test_sdcclient.py" "$@" &
+TEST_PID=$!
+rc=0
+wait "$TEST_PID" || rc=$?
+TEST_PID=""
+exit "$rc"
