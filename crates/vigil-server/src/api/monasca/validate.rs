@@ -1,7 +1,7 @@
 //! Metric validation with monasca-common's rules and messages, so clients that match on the
 //! error text keep working.
 
-use std::{borrow::Cow, collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, sync::Arc};
 
 use metric_store::{Sample, SeriesKey};
 use serde_json::{Map, Value};
@@ -224,60 +224,452 @@ pub fn metric(tenant: &str, v: &Value) -> Result<Sample, String> {
     })
 }
 
-/// A metric as the fast path reads it: only the common, well-typed shape. Anything else
-/// (booleans as numbers, `null` dimensions, wrong types) fails here and is decided by the
-/// general path, which also writes the error message.
+/// Bytes that make a dimension key or value (and so a name) invalid. All are ASCII, so a byte
+/// scan finds exactly the characters a char scan would: UTF-8 continuation bytes are >= 0x80.
+const RESTRICTED_DIM: [bool; 256] = restricted_table(b"<>={},\"\\;&");
+const RESTRICTED_NAME: [bool; 256] = restricted_table(b"<>={},\"\\;&() ");
+
+const fn restricted_table(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// Non-empty and at most `max` characters: the byte length bounds the character count, so
+/// characters are counted only for long non-ASCII strings.
+fn len_ok(s: &str, max: usize) -> bool {
+    !s.is_empty() && (s.len() <= max || char_len(s) <= max)
+}
+
+fn fast_name_ok(s: &str) -> bool {
+    len_ok(s, MAX_NAME) && !s.bytes().any(|b| RESTRICTED_NAME[usize::from(b)])
+}
+
+fn fast_dim_ok(s: &str) -> bool {
+    len_ok(s, 255) && !s.bytes().any(|b| RESTRICTED_DIM[usize::from(b)])
+}
+
+/// The fast path's verdict on a body it does not take: the general path decides (and words
+/// the error). The message is never shown.
+fn decline<E: serde::de::Error>() -> E {
+    E::custom("")
+}
+
+/// The fields of a metric object; any other key is skipped, as upstream does.
 #[derive(serde::Deserialize)]
-struct FastMetric<'a> {
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(default, borrow, deserialize_with = "present_map")]
-    dimensions: Option<RawDims<'a>>,
-    timestamp: f64,
-    value: f64,
-    #[serde(default, borrow)]
-    value_meta: Option<&'a serde_json::value::RawValue>,
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    Name,
+    Dimensions,
+    Timestamp,
+    Value,
+    ValueMeta,
+    #[serde(other)]
+    Other,
 }
 
-/// Dimensions as they appear in the body, borrowed where no unescaping was needed.
-type RawDims<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
-
-/// A present `dimensions` must be an object: `null` is an error upstream, not "no dimensions".
-fn present_map<'de, D>(d: D) -> Result<Option<RawDims<'de>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    <RawDims<'de> as serde::Deserialize>::deserialize(d).map(Some)
+/// Reads one metric object straight into a [`Sample`] of `tenant`, taking only the common,
+/// well-typed, valid shape. Anything else (booleans as numbers, `null` dimensions, wrong
+/// types, invalid values, repeated fields) declines the whole body to the general path.
+#[derive(Clone, Copy)]
+struct MetricSeed<'t> {
+    tenant: &'t str,
 }
 
-impl FastMetric<'_> {
-    fn into_sample(self, tenant: &str) -> Option<Sample> {
-        check_name(&self.name).ok()?;
-        if !self.value.is_finite() {
-            return None;
+impl<'de> serde::de::DeserializeSeed<'de> for MetricSeed<'_> {
+    type Value = Sample;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Sample, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for MetricSeed<'_> {
+    type Value = Sample;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a metric object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Sample, A::Error> {
+        let mut name: Option<String> = None;
+        let mut dimensions: Option<BTreeMap<String, String>> = None;
+        let mut timestamp: Option<f64> = None;
+        let mut value: Option<f64> = None;
+        let mut value_meta: Option<Option<&'de serde_json::value::RawValue>> = None;
+        // A repeated field is legal JSON whose last value wins upstream: left to the general path.
+        fn once<T, E: serde::de::Error>(slot: &mut Option<T>, v: T) -> Result<(), E> {
+            if slot.replace(v).is_some() {
+                return Err(decline());
+            }
+            Ok(())
         }
-        let timestamp = timestamp_ms(self.timestamp)?;
-        let mut dimensions = BTreeMap::new();
-        for (k, v) in self.dimensions.unwrap_or_default() {
-            dimension_key(&k).ok()?;
-            check_dimension_value(&k, &v).ok()?;
-            dimensions.insert(k.into_owned(), v.into_owned());
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Name => once(&mut name, map.next_value::<String>()?)?,
+                Field::Dimensions => once(&mut dimensions, map.next_value::<Dims>()?.0)?,
+                Field::Timestamp => once(&mut timestamp, map.next_value::<f64>()?)?,
+                Field::Value => once(&mut value, map.next_value::<f64>()?)?,
+                Field::ValueMeta => once(&mut value_meta, map.next_value()?)?,
+                Field::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
         }
-        let value_meta = match self.value_meta {
-            None => None,
-            Some(raw) => value_meta(&serde_json::from_str(raw.get()).ok()?).ok()?,
+        let (Some(name), Some(timestamp), Some(value)) = (name, timestamp, value) else {
+            return Err(decline());
         };
-        Some(Sample {
+        if !fast_name_ok(&name) || !value.is_finite() {
+            return Err(decline());
+        }
+        let timestamp = timestamp_ms(timestamp).ok_or_else(decline)?;
+        let value_meta = match value_meta.flatten() {
+            None => None,
+            Some(raw) => serde_json::from_str(raw.get())
+                .ok()
+                .and_then(|v| self::value_meta(&v).ok())
+                .ok_or_else(decline)?,
+        };
+        Ok(Sample {
             series: SeriesKey {
-                tenant: tenant.to_string(),
-                name: self.name.into_owned(),
-                dimensions,
+                tenant: self.tenant.to_string(),
+                name,
+                dimensions: dimensions.unwrap_or_default(),
             },
             timestamp,
-            value: self.value,
+            value,
             value_meta,
         })
     }
+}
+
+/// A `dimensions` object of valid string keys and values. `null` declines: upstream rejects
+/// it rather than reading "no dimensions".
+struct Dims(BTreeMap<String, String>);
+
+impl<'de> serde::Deserialize<'de> for Dims {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(DimsVisitor)
+    }
+}
+
+struct DimsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DimsVisitor {
+    type Value = Dims;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a dimensions object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Dims, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value::<String>()?;
+            if !fast_dim_ok(&k) || k.starts_with('_') || !fast_dim_ok(&v) {
+                return Err(decline());
+            }
+            // A repeated key keeps its last value, as the general path's map does.
+            out.insert(k, v);
+        }
+        Ok(Dims(out))
+    }
+}
+
+/// An array of metrics, read element by element into the samples.
+struct BatchVisitor<'t> {
+    tenant: &'t str,
+    capacity: usize,
+}
+
+impl<'de> serde::de::Visitor<'de> for BatchVisitor<'_> {
+    type Value = Vec<Sample>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of metrics")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Sample>, A::Error> {
+        let mut out = Vec::with_capacity(self.capacity);
+        let seed = MetricSeed {
+            tenant: self.tenant,
+        };
+        while let Some(s) = seq.next_element_seed(seed)? {
+            out.push(s);
+        }
+        Ok(out)
+    }
+}
+
+/// The quickest path: a scanner for the shape nearly every client sends (known fields,
+/// strings without escapes, plain decimal numbers, `value_meta` absent or `null`). It reads
+/// nothing the serde path would read differently and declines everything else to it.
+struct Scan<'a> {
+    s: &'a str,
+    i: usize,
+}
+
+/// Exact powers of ten: a decimal of at most 15 digits is `digits / 10^k` with both operands
+/// exact, so the one rounding is the correctly rounded value serde_json also returns.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The index of the first `"`, `\` or control byte: eight bytes at a time, since this scan
+/// is most of the scanner's work.
+fn string_end(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // High bit set in (at least) the lowest byte of `x` that is below `n`, for `n` <= 0x80;
+    // bytes above a hit may be flagged too, so only the lowest one counts.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        let hit = below(x ^ (ONES * u64::from(b'"')), 1)
+            | below(x ^ (ONES * u64::from(b'\\')), 1)
+            | below(x, 0x20);
+        if hit != 0 {
+            return Some(at + hit.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|i| at + i)
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&mut self) -> Option<u8> {
+        let b = self.s.as_bytes();
+        while let Some(&c) = b.get(self.i) {
+            if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(c);
+            }
+            self.i += 1;
+        }
+        None
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// A string without escapes or control characters, borrowed from the body.
+    fn str(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let rest = self.s.as_bytes().get(start..)?;
+        let n = string_end(rest)?;
+        if rest.get(n) != Some(&b'"') {
+            return None;
+        }
+        self.i = start + n + 1;
+        self.s.get(start..start + n)
+    }
+
+    fn number(&mut self) -> Option<f64> {
+        self.peek()?;
+        let b = self.s.as_bytes();
+        let start = self.i;
+        let mut i = start;
+        let negative = b.get(i) == Some(&b'-');
+        i += usize::from(negative);
+        let (mut digits, mut fraction, mut mantissa) = (0usize, 0usize, 0u64);
+        let int_start = i;
+        while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            digits += 1;
+            i += 1;
+        }
+        // JSON allows one leading zero only, and at least one digit.
+        if digits == 0 || (digits > 1 && b.get(int_start) == Some(&b'0')) {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                digits += 1;
+                fraction += 1;
+                i += 1;
+            }
+            if fraction == 0 {
+                return None;
+            }
+        }
+        if digits > 15 || matches!(b.get(i), Some(b'e' | b'E')) {
+            // Exponents and long numbers: serde_json's own conversion, on the number alone.
+            while b
+                .get(i)
+                .is_some_and(|c| matches!(c, b'0'..=b'9' | b'+' | b'-' | b'.' | b'e' | b'E'))
+            {
+                i += 1;
+            }
+            let x = serde_json::from_str::<f64>(self.s.get(start..i)?).ok()?;
+            self.i = i;
+            return Some(x);
+        }
+        self.i = i;
+        let x = mantissa as f64 / POW10.get(fraction)?;
+        Some(if negative { -x } else { x })
+    }
+
+    /// Either `,` (more follows) or `close`.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                Some(true)
+            }
+            c if c == close => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    fn dimensions(&mut self) -> Option<BTreeMap<String, String>> {
+        self.eat(b'{')?;
+        let mut out = BTreeMap::new();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(out);
+        }
+        loop {
+            let k = self.str()?;
+            self.eat(b':')?;
+            let v = self.str()?;
+            if !fast_dim_ok(k) || k.starts_with('_') || !fast_dim_ok(v) {
+                return None;
+            }
+            // A repeated key keeps its last value, as the general path's map does.
+            out.insert(k.to_string(), v.to_string());
+            if !self.more(b'}')? {
+                return Some(out);
+            }
+        }
+    }
+
+    /// One metric; `last_name` is the previous valid name of the batch, not checked again.
+    fn metric(&mut self, tenant: &str, last_name: &mut &'a str) -> Option<Sample> {
+        self.eat(b'{')?;
+        let mut name = None;
+        let mut dimensions = None;
+        let mut timestamp = None;
+        let mut value = None;
+        let mut meta_seen = false;
+        // A repeated field is declined: upstream's map keeps the last, the serde path decides.
+        fn once<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+            slot.replace(v).is_none().then_some(())
+        }
+        if self.peek()? == b'}' {
+            return None;
+        }
+        loop {
+            let key = self.str()?;
+            self.eat(b':')?;
+            match key {
+                "name" => once(&mut name, self.str()?)?,
+                "dimensions" => once(&mut dimensions, self.dimensions()?)?,
+                "timestamp" => once(&mut timestamp, self.number()?)?,
+                "value" => once(&mut value, self.number()?)?,
+                // Only `null` here; an object goes to the serde path, which measures it.
+                "value_meta" if !meta_seen => {
+                    self.peek()?;
+                    if !self.s.as_bytes().get(self.i..)?.starts_with(b"null") {
+                        return None;
+                    }
+                    self.i += 4;
+                    meta_seen = true;
+                }
+                _ => return None,
+            }
+            if !self.more(b'}')? {
+                break;
+            }
+        }
+        let (name, timestamp, value) = (name?, timestamp?, value?);
+        if name != *last_name {
+            if !fast_name_ok(name) {
+                return None;
+            }
+            *last_name = name;
+        }
+        if !value.is_finite() {
+            return None;
+        }
+        Some(Sample {
+            series: SeriesKey {
+                tenant: tenant.to_string(),
+                name: name.to_string(),
+                dimensions: dimensions.unwrap_or_default(),
+            },
+            timestamp: timestamp_ms(timestamp)?,
+            value,
+            value_meta: None,
+        })
+    }
+
+    fn body(mut self, tenant: &str) -> Option<Vec<Sample>> {
+        let mut last_name = "";
+        let out = if self.peek()? == b'[' {
+            self.i += 1;
+            // Room for points of about 100 bytes, so a typical batch never grows the vector.
+            let mut out = Vec::with_capacity((self.s.len() / 100).min(1 << 20));
+            if self.peek()? == b']' {
+                self.i += 1;
+            } else {
+                loop {
+                    out.push(self.metric(tenant, &mut last_name)?);
+                    if !self.more(b']')? {
+                        break;
+                    }
+                }
+            }
+            out
+        } else {
+            vec![self.metric(tenant, &mut last_name)?]
+        };
+        self.peek().is_none().then_some(out)
+    }
+}
+
+/// The typed fast path: `None` when the body is not the common well-formed shape.
+fn parse_fast(tenant: &str, bytes: &[u8]) -> Option<Vec<Sample>> {
+    // Valid JSON is valid UTF-8; checking the whole body once spares a check per string.
+    let text = std::str::from_utf8(bytes).ok()?;
+    if let Some(out) = (Scan { s: text, i: 0 }).body(tenant) {
+        return Some(out);
+    }
+    parse_serde(tenant, text)
+}
+
+/// The serde fast path: every well-typed valid shape, escapes and `value_meta` included.
+fn parse_serde(tenant: &str, text: &str) -> Option<Vec<Sample>> {
+    use serde::{Deserializer as _, de::DeserializeSeed as _};
+    let mut de = serde_json::Deserializer::from_str(text);
+    let out = match text.trim_start().as_bytes().first() {
+        Some(b'[') => {
+            // Room for points of about 100 bytes, so a typical batch never grows the vector.
+            let capacity = (text.len() / 100).min(1 << 20);
+            de.deserialize_seq(BatchVisitor { tenant, capacity }).ok()?
+        }
+        Some(b'{') => vec![MetricSeed { tenant }.deserialize(&mut de).ok()?],
+        _ => return None,
+    };
+    de.end().ok()?;
+    Some(out)
 }
 
 /// Parses and validates a POST body: the typed fast path for well-formed batches, the
@@ -286,18 +678,7 @@ impl FastMetric<'_> {
 /// # Errors
 /// `Err(None)` when the body is not JSON; `Err(Some(msg))` for an invalid metric.
 pub fn parse_body(tenant: &str, bytes: &[u8]) -> Result<Vec<Sample>, Option<String>> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    let fast = match first {
-        Some(b'[') => serde_json::from_slice::<Vec<FastMetric<'_>>>(bytes)
-            .ok()
-            .and_then(|ms| ms.into_iter().map(|m| m.into_sample(tenant)).collect()),
-        Some(b'{') => serde_json::from_slice::<FastMetric<'_>>(bytes)
-            .ok()
-            .and_then(|m| m.into_sample(tenant))
-            .map(|s| vec![s]),
-        _ => None,
-    };
-    if let Some(samples) = fast {
+    if let Some(samples) = parse_fast(tenant, bytes) {
         return Ok(samples);
     }
     let value: Value = serde_json::from_slice(bytes).map_err(|_| None)?;
@@ -494,6 +875,144 @@ mod tests {
         assert_eq!(parse_body("t", b"{nope"), Err(None));
     }
 
+    /// Every tier agrees with the general path, and the scanner takes the common shape.
+    fn agree(b: &str) {
+        let general = serde_json::from_str::<Value>(b)
+            .map_err(|_| None)
+            .and_then(|v| body("t", &v).map_err(Some));
+        assert_eq!(parse_body("t", b.as_bytes()), general, "{b}");
+        if let Some(scanned) = (Scan { s: b, i: 0 }).body("t") {
+            assert_eq!(Ok(scanned), general, "scanner: {b}");
+        }
+        if let Some(typed) = parse_serde("t", b) {
+            assert_eq!(Ok(typed), general, "serde: {b}");
+        }
+    }
+
+    #[test]
+    fn scanner_agrees_with_general_path() {
+        let bodies = [
+            " [ { \"name\" : \"a\" ,\n\"value\":\t1 , \"timestamp\" : 2 , \"dimensions\" : { } } ] ",
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"b":"2","a":"1"}}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"k":"1","k":"2"}}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"k":"<","k":"2"}}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"k":"1"},"dimensions":{}}]"#,
+            r#"[{"name":"a","name":"b","value":1,"timestamp":2}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"value_meta":null,"value_meta":null}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"value_meta":nul}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"value_meta":nullx}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"value_meta":{"k":"v"}}]"#,
+            r#"[{"name":"a\"b","value":1,"timestamp":2}]"#,
+            r#"[{"name":"a\u00e9","value":1,"timestamp":2,"dimensions":{"k\u00e9":"v\n"}}]"#,
+            "[{\"name\":\"a\tb\",\"value\":1,\"timestamp\":2}]",
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"_k":"v"}}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"k":""}}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"":"v"}}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2,"dimensions":{"k":"a;b"}}]"#,
+            r#"[{"name":"a(b)","value":1,"timestamp":2}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2},{"name":"a","value":1,"timestamp":2}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2},{"name":"a b","value":1,"timestamp":2}]"#,
+            r#"[{"name":"a","value":1,"timestamp":2},]"#,
+            r#"[{"name":"a","value":1,"timestamp":2}] x"#,
+            r#"[{"name":"a","value":1,"timestamp":2}]]"#,
+            r#"[{"name":"a","value":1,"timestamp":2}"#,
+            r#"[{}]"#,
+            r#"[[]]"#,
+            r#"[null]"#,
+            r#" [ ] "#,
+            r#"{"name":"a","value":1,"timestamp":2} "#,
+            r#"{"name":"a","value":1,"timestamp":2}{}"#,
+        ];
+        for b in bodies {
+            agree(b);
+        }
+        let long_ascii = "n".repeat(256);
+        let long_utf8 = "é".repeat(255);
+        let too_long_utf8 = "é".repeat(256);
+        for n in [&long_ascii, &long_utf8, &too_long_utf8, &"n".repeat(255)] {
+            agree(&format!(r#"{{"name":"{n}","value":1,"timestamp":2}}"#));
+            agree(&format!(
+                r#"{{"name":"a","value":1,"timestamp":2,"dimensions":{{"{n}":"{n}"}}}}"#
+            ));
+        }
+        let numbers = [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.5",
+            "-0.0",
+            "00",
+            "01",
+            "-01",
+            "1.",
+            ".5",
+            "-",
+            "+1",
+            "1e3",
+            "1E-3",
+            "-1.5e+2",
+            "42.5",
+            "99.9",
+            "0.1",
+            "0.30000000000000004",
+            "123456789012345",
+            "1234567890123456",
+            "12345678901234567890",
+            "1.7976931348623157e308",
+            "1e309",
+            "9007199254740993",
+            "0.000000000000001",
+            "1795543748000",
+            "1795543748000.7",
+            "253402300799999",
+            "253402300800000",
+            "-1",
+            "1-",
+            "1.5.5",
+            "true",
+            "\"1\"",
+            "NaN",
+        ];
+        for x in numbers {
+            agree(&format!(r#"{{"name":"a","timestamp":2,"value":{x}}}"#));
+            agree(&format!(r#"[{{"name":"a","timestamp":{x},"value":1}}]"#));
+        }
+        // The word-at-a-time scan finds the first special byte wherever it is.
+        for len in 0..40 {
+            for special in [b'"', b'\\', b'\n', 0x1f, 0x00] {
+                for at in 0..=len {
+                    let mut b = vec![b'a'; len];
+                    b.extend_from_slice(&[0xc3, 0xa9, 0x7f, 0x20, 0x5b]);
+                    b.insert(at, special);
+                    b.push(b'"');
+                    let want = b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+                    assert_eq!(string_end(&b), want, "{b:?}");
+                }
+            }
+        }
+        assert_eq!(string_end(b"abcdefghijklmnop"), None);
+        // The bench shape is the scanner's.
+        assert!(
+            (Scan {
+                s: &bench_body(),
+                i: 0
+            })
+            .body("t")
+            .is_some()
+        );
+        // Decimals the way clients print them convert exactly as serde_json does.
+        for i in 0..20_000u32 {
+            let x = f64::from(i) * 0.37 - 3000.0;
+            for text in [format!("{x}"), format!("{x:.3}"), format!("{:.1}", x / 7.0)] {
+                let b = format!(r#"{{"name":"a","timestamp":2,"value":{text}}}"#);
+                let scanned = (Scan { s: &b, i: 0 }).body("t");
+                assert!(scanned.is_some(), "{b}");
+                assert_eq!(scanned, parse_serde("t", &b), "{b}");
+            }
+        }
+    }
+
     #[test]
     fn accepts_what_upstream_accepts() {
         let s = body(
@@ -506,5 +1025,56 @@ mod tests {
         assert_eq!(s[0].timestamp, 1_500_000_000_000);
         assert!(body("t", &json!([])).is_ok_and(|v| v.is_empty()));
         assert!(err(json!({"name": "a", "value": 1, "timestamp": -1})).contains("out of range"));
+    }
+
+    /// A batch shaped like the benchmark's: 5,000 points, two dimensions.
+    fn bench_body() -> String {
+        let mut b = String::from("[");
+        for h in 0..5000 {
+            if h > 0 {
+                b.push(',');
+            }
+            b.push_str(&format!(
+                r#"{{"name":"bench.metric.{}","dimensions":{{"hostname":"host-{h:05}","service":"svc-{}"}},"timestamp":1795543748000,"value":{}}}"#,
+                h / 1000,
+                h % 10,
+                (h * 31 % 1000) as f64 / 10.0
+            ));
+        }
+        b.push(']');
+        b
+    }
+
+    /// This thread's CPU time: steadier than the clock on a busy machine.
+    fn cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// `cargo test --release -p vigil-server --lib parse_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore = "timing, not a check"]
+    fn parse_timing() {
+        let b = bench_body();
+        let time = |f: &dyn Fn() -> usize| {
+            (0..7)
+                .map(|_| {
+                    let t = cpu_ns();
+                    for _ in 0..40 {
+                        std::hint::black_box(f());
+                    }
+                    (cpu_ns() - t) as f64 / 40.0 / 5000.0
+                })
+                .fold(f64::MAX, f64::min)
+        };
+        let scan = time(&|| (Scan { s: &b, i: 0 }).body("t").map_or(0, |v| v.len()));
+        let serde = time(&|| parse_serde("t", &b).map_or(0, |v| v.len()));
+        let general = time(&|| {
+            let v: Value = serde_json::from_str(&b).unwrap_or_default();
+            body("t", &v).map_or(0, |v| v.len())
+        });
+        println!("ns/point: scan {scan:.0}, serde {serde:.0}, general {general:.0}");
     }
 }
