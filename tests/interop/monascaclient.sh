@@ -53,83 +53,26 @@ fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/vigil-interop.XXXXXX")"
 SERVER_PID=""
 IDENTITY_PID=""
+STARTED_PID=""
 TEST_PID=""
 cleanup() {
     local rc=$?
-    if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-        kill "$TEST_PID" 2>/dev/null || true
-        wait "$TEST_PID" 2>/dev/null || true
-    fi
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ -n "$IDENTITY_PID" ]] && kill -0 "$IDENTITY_PID" 2>/dev/null; then
-        kill "$IDENTITY_PID" 2>/dev/null || true
-        wait "$IDENTITY_PID" 2>/dev/null || true
-    fi
-    if [[ $rc -ne 0 && -s "$WORK/server.log" ]]; then
-        echo "--- last lines of the server log ($WORK/server.log) ---" >&2
-        tail -n 20 "$WORK/server.log" >&2 || true
-    fi
-    if [[ "${INTEROP_KEEP:-0}" == 1 ]]; then
-        echo "kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
+    stop_pid "$TEST_PID"
+    stop_pid "$SERVER_PID"
+    stop_pid "$IDENTITY_PID"
+    stop_pid "$STARTED_PID" # one still coming up when the script was stopped
+    tidy_work "$rc" "$WORK" "${INTEROP_KEEP:-0}" "$WORK/server.log" "$WORK/identity.log"
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-
-health() {
-    "$VENV/bin/python" - "$1" <<'EOF' >/dev/null 2>&1
-import sys, urllib.request
-with urllib.request.urlopen("http://127.0.0.1:%s/healthcheck" % sys.argv[1], timeout=2) as r:
-    sys.exit(0 if r.status == 200 else 1)
-EOF
-}
-
-# start_vigil DATA_DIR LOG [extra serve args...]: sets STARTED_PORT and STARTED_PID.
-start_vigil() {
-    local data="$1" log="$2" started="" port pid
-    shift 2
-    for attempt in 1 2 3; do
-        port="$(free_port "$VENV/bin/python")"
-        VIGIL_LOG="${VIGIL_LOG:-warn}" "$VIGIL_BIN" serve --bind "127.0.0.1:$port" \
-            --data-dir "$data" "$@" >"$log" 2>&1 &
-        pid=$!
-        for _ in $(seq 100); do
-            if health "$port"; then
-                started=1
-                break
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        [[ -n "$started" ]] && break
-        # The port may have been taken between picking and binding: try another one.
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        echo "server did not come up on port $port (attempt $attempt)" >&2
-    done
-    [[ -n "$started" ]] || die "vigil did not answer GET /healthcheck; see $log"
-    STARTED_PORT="$port"
-    STARTED_PID="$pid"
-}
-
-start_vigil "$WORK/data" "$WORK/server.log"
+start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log"
 PORT="$STARTED_PORT"
 SERVER_PID="$STARTED_PID"
 # A second server with the built-in identity service, for password logins.
-start_vigil "$WORK/identity-data" "$WORK/identity.log" --auth identity
+start_vigil "$VENV/bin/python" "$WORK/identity-data" "$WORK/identity.log" --auth identity
 IDENTITY_PORT="$STARTED_PORT"
 IDENTITY_PID="$STARTED_PID"
 echo "vigil $("$VIGIL_BIN" --version 2>/dev/null | awk '{print $2}') listening on 127.0.0.1:$PORT (pid $SERVER_PID)"

@@ -53,75 +53,29 @@ fi
 
 # --- 3. start the server on a free loopback port ----------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/vigil-sdc-interop.XXXXXX")"
-SERVER_PID=""
+STARTED_PID=""
 TEST_PID=""
 cleanup() {
     local rc=$?
-    if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-        kill "$TEST_PID" 2>/dev/null || true
-        wait "$TEST_PID" 2>/dev/null || true
-    fi
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ $rc -ne 0 && -s "$WORK/server.log" ]]; then
-        echo "--- last lines of the server log ($WORK/server.log) ---" >&2
-        tail -n 20 "$WORK/server.log" >&2 || true
-    fi
-    if [[ "${INTEROP_KEEP:-0}" == 1 ]]; then
-        echo "kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
+    stop_pid "$TEST_PID"
+    stop_pid "$STARTED_PID"
+    tidy_work "$rc" "$WORK" "${INTEROP_KEEP:-0}" "$WORK/server.log"
     exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-health() {
-    "$VENV/bin/python" - "$1" <<'PY' >/dev/null 2>&1
-import sys, urllib.request
-with urllib.request.urlopen("http://127.0.0.1:%s/healthcheck" % sys.argv[1], timeout=2) as r:
-    sys.exit(0 if r.status == 200 else 1)
-PY
-}
-
 # Known credentials, random per run; handed to the server through its environment.
 ADMIN_TOKEN="$("$VENV/bin/python" -c 'import uuid; print(uuid.uuid4())')"
 IAM_KEY="iam-$("$VENV/bin/python" -c 'import uuid; print(uuid.uuid4().hex)')"
 INSTANCE_ID="vigil-interop-instance"
 
-started=""
-for attempt in 1 2 3; do
-    PORT="$(free_port "$VENV/bin/python")"
-    VIGIL_LOG="${VIGIL_LOG:-warn}" VIGIL_SYSDIG_ADMIN_TOKEN="$ADMIN_TOKEN" \
-        VIGIL_SYSDIG_IAM_API_KEY="$IAM_KEY" VIGIL_SYSDIG_INSTANCE_ID="$INSTANCE_ID" \
-        "$VIGIL_BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        if health "$PORT"; then
-            started=1
-            break
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [[ -n "$started" ]] && break
-    # The port may have been taken between picking and binding: try another one.
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-    echo "server did not come up on port $PORT (attempt $attempt)" >&2
-done
-[[ -n "$started" ]] || die "vigil did not answer GET /healthcheck; see $WORK/server.log"
-echo "vigil listening on 127.0.0.1:$PORT (pid $SERVER_PID)"
+VIGIL_SYSDIG_ADMIN_TOKEN="$ADMIN_TOKEN" VIGIL_SYSDIG_IAM_API_KEY="$IAM_KEY" \
+    VIGIL_SYSDIG_INSTANCE_ID="$INSTANCE_ID" \
+    start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log"
+PORT="$STARTED_PORT"
+echo "vigil listening on 127.0.0.1:$PORT (pid $STARTED_PID)"
 
 # --- 4. the tests -------------------------------------------------------------------------------
 # In the background, so that a signal to this script is handled at once (see cleanup). sdcclient

@@ -66,34 +66,11 @@ PYTHON="$VENV/bin/python"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/vigil-keystone.XXXXXX")"
 KS_PID=""
 VIGIL_PID=""
-stop() { # stop PID: TERM, wait up to 5 s, then KILL
-    local pid="$1"
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
-    stop "$VIGIL_PID"
-    stop "$KS_PID"
-    if [[ $rc -ne 0 ]]; then
-        for log in "$WORK/keystone.log" "$WORK/vigil.log"; do
-            if [[ -s "$log" ]]; then
-                echo "--- last lines of $log ---" >&2
-                tail -n 25 "$log" >&2 || true
-            fi
-        done
-    fi
-    if [[ "${KEYSTONE_KEEP:-0}" == 1 ]]; then
-        echo "kept $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
+    stop_pid "$VIGIL_PID"
+    stop_pid "$KS_PID"
+    tidy_work "$rc" "$WORK" "${KEYSTONE_KEEP:-0}" "$WORK/keystone.log" "$WORK/vigil.log"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -103,15 +80,6 @@ trap 'exit 143' TERM
 export XDG_CACHE_HOME="$WORK/xdg-cache"
 mkdir -p "$XDG_CACHE_HOME" "$WORK/home"
 
-
-# http_ok URL: 0 when GET URL answers 2xx/3xx within 2 s.
-http_ok() {
-    "$PYTHON" - "$1" <<'EOF' >/dev/null 2>&1
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
-    sys.exit(0 if r.status < 400 else 1)
-EOF
-}
 
 # --- 3. Keystone ---------------------------------------------------------------------------------
 KS_PORT="$(free_port "$PYTHON")"
@@ -173,16 +141,7 @@ OS_KEYSTONE_CONFIG_DIR="$WORK/etc" "$VENV/bin/gunicorn" --no-control-socket --wo
     --bind "127.0.0.1:$KS_PORT" --chdir "$WORK" --timeout 60 ks_wsgi:application \
     >"$WORK/keystone.log" 2>&1 &
 KS_PID=$!
-up=""
-for _ in $(seq 300); do
-    if http_ok "$KS_URL/v3"; then
-        up=1
-        break
-    fi
-    kill -0 "$KS_PID" 2>/dev/null || break
-    sleep 0.2
-done
-[[ -n "$up" ]] || die "keystone did not answer GET $KS_URL/v3"
+wait_http "$PYTHON" "$KS_URL/v3" "$KS_PID" 300 0.2 || die "keystone did not answer GET $KS_URL/v3"
 
 "${KM[@]}" bootstrap --bootstrap-password "$ADMIN_PW" \
     --bootstrap-admin-url "$KS_URL/v3" --bootstrap-public-url "$KS_URL/v3" \
@@ -215,16 +174,9 @@ EOF
 VIGIL_LOG="${VIGIL_LOG:-warn}" "$VIGIL_BIN" serve --config "$WORK/vigil.toml" \
     >"$WORK/vigil.log" 2>&1 &
 VIGIL_PID=$!
-up=""
-for _ in $(seq 100); do
-    if http_ok "http://127.0.0.1:$VIGIL_PORT/healthcheck"; then
-        up=1
-        break
-    fi
-    kill -0 "$VIGIL_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[[ -n "$up" ]] || die "vigil did not answer GET /healthcheck on 127.0.0.1:$VIGIL_PORT"
+# The port is fixed (Keystone's catalog names it): no retry on another one as in start_vigil.
+wait_http "$PYTHON" "http://127.0.0.1:$VIGIL_PORT/healthcheck" "$VIGIL_PID" 100 0.1 ||
+    die "vigil did not answer GET /healthcheck on 127.0.0.1:$VIGIL_PORT"
 echo "vigil on 127.0.0.1:$VIGIL_PORT (pid $VIGIL_PID), auth = keystone"
 
 # --- 5. checks -----------------------------------------------------------------------------------

@@ -157,6 +157,13 @@ impl Sdc {
         self.send(Method::DELETE, path, auth, None).await
     }
 
+    /// POSTs `body`, asserts a 201 and returns what was created.
+    async fn create(&self, path: &str, auth: &Auth, body: Value) -> Value {
+        let (st, v) = self.post(path, auth, body).await;
+        assert_eq!(st, 201, "{v}");
+        v
+    }
+
     async fn iam_exchange(&self, form: &str) -> (u16, Value) {
         let resp = self
             .http
@@ -192,7 +199,8 @@ impl Sdc {
     }
 }
 
-fn assert_bad_credentials(status: u16, body: &Value, path: &str) {
+/// Asserts a Spring Boot 401 for `path`; takes the answer of `send` and friends whole.
+fn assert_bad_credentials((status, body): (u16, Value), path: &str) {
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["message"], "Bad credentials");
     assert_eq!(body["error"], "Unauthorized");
@@ -201,7 +209,9 @@ fn assert_bad_credentials(status: u16, body: &Value, path: &str) {
     assert!(body["timestamp"].is_i64());
 }
 
-fn assert_errors(status: u16, body: &Value, want_status: u16, reason: &str, message_part: &str) {
+/// Asserts an errors body with `want_status`, `reason` and a message containing
+/// `message_part`.
+fn assert_errors((status, body): (u16, Value), want_status: u16, reason: &str, message_part: &str) {
     assert_eq!(status, want_status, "{body}");
     let e = &body["errors"][0];
     assert_eq!(e["reason"], reason, "{body}");
@@ -238,8 +248,7 @@ async fn sysdig_token_auth_and_spring_401() {
         Auth::Token("wrong".into()),
         Auth::Raw("Bearer ".into()),
     ] {
-        let (st, v) = s.get("/api/alerts", &auth).await;
-        assert_bad_credentials(st, &v, "/api/alerts");
+        assert_bad_credentials(s.get("/api/alerts", &auth).await, "/api/alerts");
     }
     // A Sysdig token is not an IAM token: IBMInstanceID alone changes nothing.
     let (st, _) = s
@@ -300,8 +309,8 @@ async fn iam_exchange_instance_team_headers_and_expiry() {
     let secure = s.team_id("Secure Operations").await;
     // The instance id must be there and right.
     for instance in ["", "wrong"] {
-        let (st, v) = s
-            .get(
+        assert_bad_credentials(
+            s.get(
                 "/api/user/me",
                 &Auth::Iam {
                     token: token.clone(),
@@ -309,8 +318,9 @@ async fn iam_exchange_instance_team_headers_and_expiry() {
                     team: None,
                 },
             )
-            .await;
-        assert_bad_credentials(st, &v, "/api/user/me");
+            .await,
+            "/api/user/me",
+        );
     }
     let (st, v) = s.get("/api/user/me", &iam(&token)).await;
     assert_eq!((st, &v["user"]["currentTeam"]), (200, &json!(monitor)));
@@ -330,17 +340,16 @@ async fn iam_exchange_instance_team_headers_and_expiry() {
         assert_eq!(me["user"]["currentTeam"], secure);
     }
     // A team the user is not in: 403, errors body.
-    let (st, t) = s
-        .post(
+    let t = s
+        .create(
             "/api/teams",
             &s.admin(),
             json!({"name": "no-admin", "userRoles": []}),
         )
         .await;
-    assert_eq!(st, 201, "{t}");
     let other = t["team"]["id"].as_i64().unwrap();
-    let (st, v) = s
-        .get(
+    assert_errors(
+        s.get(
             "/api/alerts",
             &Auth::Iam {
                 token: token.clone(),
@@ -348,12 +357,14 @@ async fn iam_exchange_instance_team_headers_and_expiry() {
                 team: Some(("SysdigTeamID", other)),
             },
         )
-        .await;
-    assert_errors(st, &v, 403, "Forbidden", "not a member");
+        .await,
+        403,
+        "Forbidden",
+        "not a member",
+    );
     // Expiry.
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    let (st, v) = s.get("/api/alerts", &iam(&token)).await;
-    assert_bad_credentials(st, &v, "/api/alerts");
+    assert_bad_credentials(s.get("/api/alerts", &iam(&token)).await, "/api/alerts");
     s.stop().await;
 }
 
@@ -365,8 +376,7 @@ async fn token_reset_replaces_the_old_token() {
     assert_eq!(st, 200, "{v}");
     let new = v["token"]["key"].as_str().unwrap().to_string();
     assert_ne!(new, s.admin);
-    let (st, v) = s.get("/api/alerts", &old).await;
-    assert_bad_credentials(st, &v, "/api/alerts");
+    assert_bad_credentials(s.get("/api/alerts", &old).await, "/api/alerts");
     let (st, v) = s.get("/api/token", &Auth::Token(new.clone())).await;
     assert_eq!((st, v["token"]["key"].as_str()), (200, Some(new.as_str())));
     s.stop().await;
@@ -376,25 +386,21 @@ async fn token_reset_replaces_the_old_token() {
 async fn teams_isolate_objects_and_roles_are_enforced() {
     let s = Sdc::start().await;
     let admin = s.admin();
-    let (st, u) = s
-        .post(
+    let u = s
+        .create(
             "/api/user/provisioning",
             &admin,
             json!({"username": "reader@example.com", "password": "x"}),
         )
         .await;
-    assert_eq!(st, 201, "{u}");
     let uid = u["user"]["id"].as_i64().unwrap();
-    let (st, v) = s
-        .post(
+    assert_errors(
+        s.post(
             "/api/users",
             &admin,
             json!({"username": "reader@example.com"}),
         )
-        .await;
-    assert_errors(
-        st,
-        &v,
+        .await,
         422,
         "Invalid request",
         "User reader@example.com already exists",
@@ -402,8 +408,8 @@ async fn teams_isolate_objects_and_roles_are_enforced() {
     let admin_id = s.get("/api/user/me", &admin).await.1["user"]["id"]
         .as_i64()
         .unwrap();
-    let (st, t) = s
-        .post(
+    let t = s
+        .create(
             "/api/teams",
             &admin,
             json!({"name": "readers", "userRoles": [
@@ -412,15 +418,11 @@ async fn teams_isolate_objects_and_roles_are_enforced() {
             ]}),
         )
         .await;
-    assert_eq!(st, 201, "{t}");
     assert_eq!(t["team"]["products"], json!(["SDC"]));
     let readers = t["team"]["id"].as_i64().unwrap();
-    let (st, v) = s
-        .post("/api/teams", &admin, json!({"name": "READERS"}))
-        .await;
     assert_errors(
-        st,
-        &v,
+        s.post("/api/teams", &admin, json!({"name": "READERS"}))
+            .await,
         422,
         "Invalid request",
         "Team with name 'READERS' already exists",
@@ -439,27 +441,29 @@ async fn teams_isolate_objects_and_roles_are_enforced() {
     let reader_monitor = Auth::Token(v["token"]["key"].as_str().unwrap().into());
 
     // Objects of Monitor Operations are invisible from "readers".
-    let (st, a) = s
-        .post(
+    let a = s
+        .create(
             "/api/alerts",
             &admin,
             json!({"alert": {"name": "cpu", "condition": "avg(cpu.used.percent) > 80", "severity": 6}}),
         )
         .await;
-    assert_eq!(st, 201, "{a}");
     assert_eq!(a["alert"]["severityLabel"], "INFO");
     let aid = a["alert"]["id"].as_i64().unwrap();
-    let (st, d) = s
-        .post(
+    let d = s
+        .create(
             "/api/v3/dashboards",
             &admin,
             json!({"dashboard": {"name": "d"}}),
         )
         .await;
-    assert_eq!(st, 201);
     let did = d["dashboard"]["id"].as_i64().unwrap();
-    let (st, v) = s.get(&format!("/api/alerts/{aid}"), &reader).await;
-    assert_errors(st, &v, 404, "Not Found", "Alert not found");
+    assert_errors(
+        s.get(&format!("/api/alerts/{aid}"), &reader).await,
+        404,
+        "Not Found",
+        "Alert not found",
+    );
     assert_eq!(s.get("/api/alerts", &reader).await.1, json!({"alerts": []}));
     assert_eq!(
         s.get(&format!("/api/v3/dashboards/{did}"), &reader).await,
@@ -468,24 +472,26 @@ async fn teams_isolate_objects_and_roles_are_enforced() {
     // The same user in Monitor Operations (ROLE_TEAM_STANDARD) sees and changes them.
     let (st, v) = s.get(&format!("/api/alerts/{aid}"), &reader_monitor).await;
     assert_eq!((st, &v["alert"]["name"]), (200, &json!("cpu")));
-    let (st, _) = s
-        .post(
+    s
+        .create(
             "/api/notificationChannels",
             &reader_monitor,
             json!({"notificationChannel": {"type": "WEBHOOK", "name": "hook", "options": {"url": "http://x"}}}),
         )
         .await;
-    assert_eq!(st, 201);
 
     // Read-only members only read.
-    let (st, v) = s
-        .post(
+    assert_errors(
+        s.post(
             "/api/alerts",
             &reader,
             json!({"alert": {"name": "x", "condition": "avg(a) > 1"}}),
         )
-        .await;
-    assert_errors(st, &v, 403, "Forbidden", "read-only");
+        .await,
+        403,
+        "Forbidden",
+        "read-only",
+    );
     let (st, _) = s.get("/api/v3/dashboards", &reader).await;
     assert_eq!(st, 200);
     // User management and teams need an admin; editing a team needs its manager.
@@ -505,18 +511,24 @@ async fn teams_isolate_objects_and_roles_are_enforced() {
             json!({"name": "readers", "version": 1}),
         ),
     ] {
-        let (st, v) = s
-            .send(method, &path, &reader, Some(&body.to_string()))
-            .await;
-        assert_errors(st, &v, 403, "Forbidden", "privileges");
+        assert_errors(
+            s.send(method, &path, &reader, Some(&body.to_string()))
+                .await,
+            403,
+            "Forbidden",
+            "privileges",
+        );
     }
-    let (st, v) = s
-        .get(
+    assert_errors(
+        s.get(
             &format!("/api/token/admin@vigil.local/{monitor}"),
             &reader_monitor,
         )
-        .await;
-    assert_errors(st, &v, 403, "Forbidden", "privileges");
+        .await,
+        403,
+        "Forbidden",
+        "privileges",
+    );
     // Removing the reader from the team revokes its token there.
     let (st, v) = s
         .put(
@@ -526,19 +538,25 @@ async fn teams_isolate_objects_and_roles_are_enforced() {
         )
         .await;
     assert_eq!((st, v["team"]["userCount"].as_i64()), (200, Some(1)), "{v}");
-    let (st, v) = s.get("/api/alerts", &reader).await;
-    assert_bad_credentials(st, &v, "/api/alerts");
+    assert_bad_credentials(s.get("/api/alerts", &reader).await, "/api/alerts");
     // Default teams cannot be deleted or renamed.
-    let (st, v) = s.delete(&format!("/api/teams/{monitor}"), &admin).await;
-    assert_errors(st, &v, 422, "Invalid request", "default team");
-    let (st, v) = s
-        .put(
+    assert_errors(
+        s.delete(&format!("/api/teams/{monitor}"), &admin).await,
+        422,
+        "Invalid request",
+        "default team",
+    );
+    assert_errors(
+        s.put(
             &format!("/api/teams/{monitor}"),
             &admin,
             json!({"name": "renamed", "version": 1}),
         )
-        .await;
-    assert_errors(st, &v, 422, "Invalid request", "cannot be renamed");
+        .await,
+        422,
+        "Invalid request",
+        "cannot be renamed",
+    );
     // Product filter.
     let (_, v) = s.get("/api/teams?product=SDS", &admin).await;
     let names: Vec<&str> = v["teams"]
@@ -548,8 +566,12 @@ async fn teams_isolate_objects_and_roles_are_enforced() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Secure Operations"]);
-    let (st, v) = s.get("/api/teams?product=XYZ", &admin).await;
-    assert_errors(st, &v, 400, "Bad Request", "product");
+    assert_errors(
+        s.get("/api/teams?product=XYZ", &admin).await,
+        400,
+        "Bad Request",
+        "product",
+    );
     s.stop().await;
 }
 
@@ -570,12 +592,20 @@ async fn versions_are_bumped_and_stale_writes_conflict() {
     let path = format!("/api/alerts/{}", a["id"]);
     let mut body = a.clone();
     body.as_object_mut().unwrap().remove("version");
-    let (st, v) = s.put(&path, &admin, json!({"alert": body})).await;
-    assert_errors(st, &v, 400, "Bad Request", "version");
+    assert_errors(
+        s.put(&path, &admin, json!({"alert": body})).await,
+        400,
+        "Bad Request",
+        "version",
+    );
     let (st, v) = s.put(&path, &admin, json!({"alert": a})).await;
     assert_eq!((st, &v["alert"]["version"]), (200, &json!(2)));
-    let (st, v) = s.put(&path, &admin, json!({"alert": a})).await;
-    assert_errors(st, &v, 409, "Conflict", "version");
+    assert_errors(
+        s.put(&path, &admin, json!({"alert": a})).await,
+        409,
+        "Conflict",
+        "version",
+    );
 
     let (_, d) = s
         .post(
@@ -588,8 +618,12 @@ async fn versions_are_bumped_and_stale_writes_conflict() {
     let path = format!("/api/v3/dashboards/{}", d["id"]);
     let (st, v) = s.put(&path, &admin, json!({"dashboard": d})).await;
     assert_eq!((st, &v["dashboard"]["version"]), (200, &json!(2)));
-    let (st, v) = s.put(&path, &admin, json!({"dashboard": d})).await;
-    assert_errors(st, &v, 409, "Conflict", "version");
+    assert_errors(
+        s.put(&path, &admin, json!({"dashboard": d})).await,
+        409,
+        "Conflict",
+        "version",
+    );
     // PATCH of the favourite flag leaves the version alone.
     let (st, v) = s
         .send(
@@ -605,14 +639,17 @@ async fn versions_are_bumped_and_stale_writes_conflict() {
     );
 
     let (_, me) = s.get("/api/user/me", &admin).await;
-    let (st, v) = s
-        .put(
+    assert_errors(
+        s.put(
             &format!("/api/users/{}", me["user"]["id"]),
             &admin,
             json!({"firstName": "Ann", "version": 5}),
         )
-        .await;
-    assert_errors(st, &v, 409, "Conflict", "version");
+        .await,
+        409,
+        "Conflict",
+        "version",
+    );
     let monitor = s.team_id("Monitor Operations").await;
     let (st, v) = s
         .put(
@@ -622,14 +659,17 @@ async fn versions_are_bumped_and_stale_writes_conflict() {
         )
         .await;
     assert_eq!((st, &v["team"]["version"]), (200, &json!(2)), "{v}");
-    let (st, v) = s
-        .put(
+    assert_errors(
+        s.put(
             &format!("/api/teams/{monitor}"),
             &admin,
             json!({"name": "Monitor Operations", "version": 1}),
         )
-        .await;
-    assert_errors(st, &v, 409, "Conflict", "version");
+        .await,
+        409,
+        "Conflict",
+        "version",
+    );
     s.stop().await;
 }
 
@@ -650,8 +690,7 @@ async fn unknown_ids_and_malformed_requests_get_4xx_bodies() {
         ("/api/v2/events/999999", "Event not found"),
         ("/api/v2/events/not-a-number", "Event not found"),
     ] {
-        let (st, v) = s.get(path, &admin).await;
-        assert_errors(st, &v, 404, "Not Found", msg);
+        assert_errors(s.get(path, &admin).await, 404, "Not Found", msg);
     }
     for method in [Method::GET, Method::DELETE] {
         assert_eq!(
@@ -664,14 +703,17 @@ async fn unknown_ids_and_malformed_requests_get_4xx_bodies() {
         s.get("/api/v3/dashboards/templates/nope", &admin).await,
         (404, Value::Null)
     );
-    let (st, v) = s
-        .put(
+    assert_errors(
+        s.put(
             "/api/notifications/999999",
             &admin,
             json!({"notification": {"resolved": true}}),
         )
-        .await;
-    assert_errors(st, &v, 404, "Not Found", "Notification not found");
+        .await,
+        404,
+        "Not Found",
+        "Notification not found",
+    );
 
     for body in [
         "{\"alert\": 3",
@@ -691,17 +733,14 @@ async fn unknown_ids_and_malformed_requests_get_4xx_bodies() {
         assert_eq!(st, 400, "{body}: {v}");
         assert_eq!(v["errors"][0]["reason"], "Bad Request", "{body}: {v}");
     }
-    let (st, v) = s
+    assert_errors(
+s
         .post(
             "/api/alerts",
             &admin,
             json!({"alert": {"name": "x", "condition": "a > 1", "notificationChannelIds": [424242]}}),
         )
-        .await;
-    assert_errors(
-        st,
-        &v,
-        422,
+        .await, 422,
         "Invalid request",
         "Notification channel 424242 not found",
     );
@@ -768,14 +807,13 @@ async fn unknown_ids_and_malformed_requests_get_4xx_bodies() {
 async fn hand_built_queries_and_event_filters() {
     let s = Sdc::start().await;
     let admin = s.admin();
-    let (st, e) = s
-        .post(
+    let e = s
+        .create(
             "/api/v2/events",
             &admin,
             json!({"event": {"name": "deploy", "scope": "host.hostName='ci'  and  a!=\"b c\"", "severity": 2, "tags": {"k": "v"}, "timestamp": 1_000_000}}),
         )
         .await;
-    assert_eq!(st, 201, "{e}");
     let e = e["event"].clone();
     assert_eq!(e["scope"], "host.hostName = 'ci' and a != \"b c\"");
     assert!(e["id"].is_string());
@@ -815,14 +853,13 @@ async fn hand_built_queries_and_event_filters() {
         )
         .await;
     let aid = a["alert"]["id"].as_i64().unwrap();
-    let (st, n) = s
-        .post(
+    s
+        .create(
             "/vigil/sysdig/notifications",
             &admin,
             json!({"notification": {"alert": aid, "state": "ACTIVE", "timestamp": 5_000_000, "value": 91}}),
         )
         .await;
-    assert_eq!(st, 201, "{n}");
     let (st, v) = s
         .get(
             "/api/notifications?from=4000000&to=6000000&state=ACTIVE&resolved=False&junk=a=b=c",
@@ -926,8 +963,7 @@ async fn everything_survives_a_restart() {
         .await;
     assert_eq!(st, 200);
     // IAM tokens live in memory only.
-    let (st, v) = s.get("/api/alerts", &iam(&iam_token)).await;
-    assert_bad_credentials(st, &v, "/api/alerts");
+    assert_bad_credentials(s.get("/api/alerts", &iam(&iam_token)).await, "/api/alerts");
 
     // A configured admin token replaces the stored one.
     let dir = s.stop().await;
@@ -935,8 +971,7 @@ async fn everything_survives_a_restart() {
         st.sysdig.admin_token = Some("configured-admin-token".to_string().into());
     })
     .await;
-    let (st, v) = s.get("/api/alerts", &admin).await;
-    assert_bad_credentials(st, &v, "/api/alerts");
+    assert_bad_credentials(s.get("/api/alerts", &admin).await, "/api/alerts");
     let (st, v) = s
         .get("/api/alerts", &Auth::Token("configured-admin-token".into()))
         .await;
@@ -952,19 +987,20 @@ async fn iam_users_from_settings_exist_and_act_in_their_default_team() {
     assert_eq!(st, 200, "{me}");
     assert_eq!(me["user"]["username"], "viewer@example.com");
     assert_eq!(me["user"]["systemRole"], "ROLE_USER");
-    let (st, v) = s
-        .post("/api/teams", &iam(&token), json!({"name": "mine"}))
-        .await;
-    assert_errors(st, &v, 403, "Forbidden", "administrator");
+    assert_errors(
+        s.post("/api/teams", &iam(&token), json!({"name": "mine"}))
+            .await,
+        403,
+        "Forbidden",
+        "administrator",
+    );
     // A standard member of Monitor Operations may create dashboards there.
-    let (st, _) = s
-        .post(
-            "/api/v3/dashboards",
-            &iam(&token),
-            json!({"dashboard": {"name": "viewer's"}}),
-        )
-        .await;
-    assert_eq!(st, 201);
+    s.create(
+        "/api/v3/dashboards",
+        &iam(&token),
+        json!({"dashboard": {"name": "viewer's"}}),
+    )
+    .await;
     let (_, v) = s.get("/api/v3/dashboards?light=true", &s.admin()).await;
     assert_eq!(v["dashboards"][0]["username"], "viewer@example.com");
     s.stop().await;
@@ -980,14 +1016,13 @@ async fn manual_alerts_are_evaluated_on_monasca_metrics() {
     })
     .await;
     let admin = s.admin();
-    let (st, a) = s
-        .post(
+    let a = s
+        .create(
             "/api/alerts",
             &admin,
             json!({"alert": {"name": "cpu", "condition": "avg(cpu.used.percent) > 80", "timespan": 60_000_000, "severity": 1}}),
         )
         .await;
-    assert_eq!(st, 201, "{a}");
     let aid = a["alert"]["id"].as_i64().unwrap();
     post_cpu(&s, &[95.0, 91.0]).await;
     let active = wait_notification(&s, aid, "ACTIVE").await;
@@ -1056,14 +1091,13 @@ async fn wait_notification(s: &Sdc, alert: i64, state: &str) -> Value {
 async fn injected_faults_answer_once_per_count_then_stop() {
     let s = Sdc::start().await;
     let admin = s.admin();
-    let (st, v) = s
-        .post(
+    s
+        .create(
             "/vigil/sysdig/faults",
             &admin,
             json!({"method": "GET", "path": "/api/alerts/", "status": 503, "count": 2, "retry_after": 1}),
         )
         .await;
-    assert_eq!(st, 201, "{v}");
     for _ in 0..2 {
         let r = s
             .http
@@ -1077,22 +1111,28 @@ async fn injected_faults_answer_once_per_count_then_stop() {
     }
     assert_eq!(s.get("/api/alerts", &admin).await.0, 200);
     // Only admins, only 4xx/5xx.
-    let (st, v) = s
-        .post(
+    assert_errors(
+        s.post(
             "/vigil/sysdig/faults",
             &admin,
             json!({"path": "/api/alerts", "status": 200}),
         )
-        .await;
-    assert_errors(st, &v, 400, "Bad Request", "status");
+        .await,
+        400,
+        "Bad Request",
+        "status",
+    );
     let token = s.iam_token("iam-key-viewer").await;
-    let (st, v) = s
-        .post(
+    assert_errors(
+        s.post(
             "/vigil/sysdig/faults",
             &iam(&token),
             json!({"path": "/api/alerts", "status": 500}),
         )
-        .await;
-    assert_errors(st, &v, 403, "Forbidden", "administrator");
+        .await,
+        403,
+        "Forbidden",
+        "administrator",
+    );
     s.stop().await;
 }

@@ -10,8 +10,9 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::{
-    JsonBody, Kind, P, check_fields, check_version, created, default_field, ok, parse_bool,
-    parse_id, query_get, query_pairs, required_str,
+    JsonBody, Kind, P, check_fields, created, default_field, ok,
+    owned::{Editable, Owned},
+    parse_bool, parse_id, query_get, query_pairs, required_str,
 };
 use crate::{
     app::AppState,
@@ -27,8 +28,42 @@ pub const NOTIFICATION: &str = "notification";
 
 const TYPES: &[&str] = &["MANUAL", "PROMETHEUS", "BASELINE", "HOST_COMPARISON"];
 
-fn not_found() -> SdcError {
-    SdcError::not_found("Alert not found")
+/// Alerts for the generic handlers of `owned`.
+pub struct Alert;
+
+impl Owned for Alert {
+    const KIND: &'static str = KIND;
+    const KEY: &'static str = "alert";
+    const WHAT: &'static str = "Alert";
+
+    fn not_found() -> SdcError {
+        SdcError::not_found("Alert not found")
+    }
+
+    fn view(c: &Connection, o: &Obj, _: &Caller) -> SdcResult<Value> {
+        render_one(c, o)
+    }
+
+    /// The alert's notifications go with it.
+    fn cascade(c: &Connection, team: i64, id: i64) -> SdcResult<()> {
+        c.execute(
+            "DELETE FROM objects WHERE kind = ?1 AND team_id = ?2
+             AND json_extract(doc, '$.alert') = ?3",
+            rusqlite::params![NOTIFICATION, team, id],
+        )?;
+        Ok(())
+    }
+}
+
+impl Editable for Alert {
+    fn prepare(
+        c: &Connection,
+        caller: &Caller,
+        own: Option<&Obj>,
+        m: &mut Map<String, Value>,
+    ) -> SdcResult<()> {
+        validate(c, caller.team_id(), own.map(|o| o.id), m)
+    }
 }
 
 /// Sysdig's label for a 0 (highest) to 7 severity.
@@ -172,92 +207,6 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> SdcResult<Re
         .tx(move |c| render_all(c, team, &db::obj_list(c, KIND, team)?))
         .await?;
     Ok(ok(json!({"alerts": all})))
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    let v = state
-        .sysdig
-        .db
-        .tx(move |c| render_one(c, &db::obj_get(c, KIND, team, id)?.ok_or_else(not_found)?))
-        .await?;
-    Ok(ok(json!({"alert": v})))
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: JsonBody,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let mut m = body.wrapped("alert")?;
-    let v = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            validate(c, team, None, &mut m)?;
-            let o = db::obj_insert(c, KIND, team, m)?;
-            render_one(c, &o)
-        })
-        .await?;
-    Ok(created(json!({"alert": v})))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-    body: JsonBody,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    let mut m = body.wrapped("alert")?;
-    let v = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            let mut o = db::obj_get(c, KIND, team, id)?.ok_or_else(not_found)?;
-            check_version(&m, o.version, "Alert")?;
-            validate(c, team, Some(id), &mut m)?;
-            o.doc = m;
-            db::obj_save(c, &mut o, true)?;
-            render_one(c, &o)
-        })
-        .await?;
-    Ok(ok(json!({"alert": v})))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    state
-        .sysdig
-        .db
-        .tx(move |c| {
-            if !db::obj_delete(c, KIND, team, id)? {
-                return Err(not_found());
-            }
-            c.execute(
-                "DELETE FROM objects WHERE kind = ?1 AND team_id = ?2
-                 AND json_extract(doc, '$.alert') = ?3",
-                rusqlite::params![NOTIFICATION, team, id],
-            )?;
-            Ok(())
-        })
-        .await?;
-    Ok(ok(json!({})))
 }
 
 // --- notifications -----------------------------------------------------------------------------
@@ -436,7 +385,7 @@ pub async fn inject_notification(
         .sysdig
         .db
         .tx(move |c| {
-            let a = db::obj_get(c, KIND, team, alert)?.ok_or_else(not_found)?;
+            let a = Alert::load(c, team, alert)?;
             record_notification(c, team, &a, &st, ts, entities)
         })
         .await?;

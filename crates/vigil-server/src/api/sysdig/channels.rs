@@ -5,22 +5,66 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::{
-    JsonBody, Kind, P, check_fields, check_version, created, default_field, ok, parse_id,
+    Kind, check_fields, default_field, ok,
+    owned::{Editable, Owned},
     required_str,
 };
 use crate::{
     app::AppState,
     sysdig::{
         auth::Caller,
-        db,
+        db::{self, Obj},
         error::{SdcError, SdcResult},
     },
 };
 
 pub const KIND: &str = "channel";
 
-fn not_found() -> SdcError {
-    SdcError::not_found("Notification channel not found")
+/// Notification channels for the generic handlers of `owned`.
+pub struct Channel;
+
+impl Owned for Channel {
+    const KIND: &'static str = KIND;
+    const KEY: &'static str = "notificationChannel";
+    const WHAT: &'static str = "Notification channel";
+
+    fn not_found() -> SdcError {
+        SdcError::not_found("Notification channel not found")
+    }
+
+    fn view(_: &Connection, o: &Obj, _: &Caller) -> SdcResult<Value> {
+        Ok(o.render())
+    }
+
+    /// Alerts stop pointing at the channel, as Sysdig does.
+    fn cascade(c: &Connection, team: i64, id: i64) -> SdcResult<()> {
+        for mut a in db::obj_list(c, super::alerts::KIND, team)? {
+            let Some(ids) = a
+                .doc
+                .get_mut("notificationChannelIds")
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            let before = ids.len();
+            ids.retain(|v| v.as_i64() != Some(id));
+            if ids.len() != before {
+                db::obj_save(c, &mut a, false)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Editable for Channel {
+    fn prepare(
+        c: &Connection,
+        caller: &Caller,
+        own: Option<&Obj>,
+        m: &mut Map<String, Value>,
+    ) -> SdcResult<()> {
+        validate(c, caller.team_id(), own.map(|o| o.id), m)
+    }
 }
 
 /// Checks a channel body and fills the defaults; refuses a name another channel of the team
@@ -90,99 +134,4 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> SdcResult<Re
         })
         .await?;
     Ok(ok(json!({"notificationChannels": all})))
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    let o = state
-        .sysdig
-        .db
-        .tx(move |c| db::obj_get(c, KIND, team, id)?.ok_or_else(not_found))
-        .await?;
-    Ok(ok(json!({"notificationChannel": o.render()})))
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: JsonBody,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let mut m = body.wrapped("notificationChannel")?;
-    let o = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            validate(c, team, None, &mut m)?;
-            db::obj_insert(c, KIND, team, m)
-        })
-        .await?;
-    Ok(created(json!({"notificationChannel": o.render()})))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-    body: JsonBody,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    let mut m = body.wrapped("notificationChannel")?;
-    let o = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            let mut o = db::obj_get(c, KIND, team, id)?.ok_or_else(not_found)?;
-            check_version(&m, o.version, "Notification channel")?;
-            validate(c, team, Some(id), &mut m)?;
-            o.doc = m;
-            db::obj_save(c, &mut o, true)?;
-            Ok(o)
-        })
-        .await?;
-    Ok(ok(json!({"notificationChannel": o.render()})))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    state
-        .sysdig
-        .db
-        .tx(move |c| {
-            if !db::obj_delete(c, KIND, team, id)? {
-                return Err(not_found());
-            }
-            // Alerts stop pointing at the channel, as Sysdig does.
-            for mut a in db::obj_list(c, super::alerts::KIND, team)? {
-                let Some(ids) = a
-                    .doc
-                    .get_mut("notificationChannelIds")
-                    .and_then(Value::as_array_mut)
-                else {
-                    continue;
-                };
-                let before = ids.len();
-                ids.retain(|v| v.as_i64() != Some(id));
-                if ids.len() != before {
-                    db::obj_save(c, &mut a, false)?;
-                }
-            }
-            Ok(())
-        })
-        .await?;
-    Ok(ok(json!({})))
 }

@@ -10,8 +10,9 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::{
-    JsonBody, Kind, P, check_fields, check_version, created, default_field, ok, parse_bool,
-    parse_id, query_get, query_pairs, required_str,
+    JsonBody, Kind, P, check_fields, check_version, default_field, ok,
+    owned::{self, Editable, Owned},
+    parse_bool, parse_id, query_get, query_pairs, required_str,
 };
 use crate::{
     app::AppState,
@@ -27,6 +28,41 @@ pub const KIND: &str = "dashboard";
 
 fn not_found() -> SdcError {
     SdcError::Bare(StatusCode::NOT_FOUND)
+}
+
+/// Dashboards for the generic handlers of `owned`.
+pub struct Dashboard;
+
+impl Owned for Dashboard {
+    const KIND: &'static str = KIND;
+    const KEY: &'static str = "dashboard";
+    const WHAT: &'static str = "Dashboard";
+
+    fn not_found() -> SdcError {
+        not_found()
+    }
+
+    fn view(_: &Connection, o: &Obj, caller: &Caller) -> SdcResult<Value> {
+        Ok(render(o, caller, false))
+    }
+}
+
+impl Editable for Dashboard {
+    /// The creator's username is kept across updates.
+    fn prepare(
+        c: &Connection,
+        caller: &Caller,
+        own: Option<&Obj>,
+        m: &mut Map<String, Value>,
+    ) -> SdcResult<()> {
+        validate(c, m)?;
+        let username = match own {
+            Some(o) => o.doc.get("username").cloned().unwrap_or(Value::Null),
+            None => caller.user.username.clone().into(),
+        };
+        m.insert("username".into(), username);
+        Ok(())
+    }
 }
 
 /// Fields the server owns: never taken from a request.
@@ -196,71 +232,6 @@ pub async fn list(
     Ok(ok(json!({"dashboards": list})))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    let o = state
-        .sysdig
-        .db
-        .tx(move |c| db::obj_get(c, KIND, team, id)?.ok_or_else(not_found))
-        .await?;
-    Ok(ok(json!({"dashboard": render(&o, &caller, false)})))
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: JsonBody,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let mut m = body.wrapped("dashboard")?;
-    let username = caller.user.username.clone();
-    let o = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            validate(c, &mut m)?;
-            m.insert("username".into(), username.into());
-            db::obj_insert(c, KIND, team, m)
-        })
-        .await?;
-    Ok(created(json!({"dashboard": render(&o, &caller, false)})))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-    body: JsonBody,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    let mut m = body.wrapped("dashboard")?;
-    let o = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            let mut o = db::obj_get(c, KIND, team, id)?.ok_or_else(not_found)?;
-            check_version(&m, o.version, "Dashboard")?;
-            validate(c, &mut m)?;
-            m.insert(
-                "username".into(),
-                o.doc.get("username").cloned().unwrap_or(Value::Null),
-            );
-            o.doc = m;
-            db::obj_save(c, &mut o, true)?;
-            Ok(o)
-        })
-        .await?;
-    Ok(ok(json!({"dashboard": render(&o, &caller, false)})))
-}
-
 /// Merges the given fields; marking a favourite is personal and leaves the version alone.
 pub async fn patch(
     State(state): State<AppState>,
@@ -281,7 +252,7 @@ pub async fn patch(
         .sysdig
         .db
         .tx(move |c| {
-            let mut o = db::obj_get(c, KIND, team, id)?.ok_or_else(not_found)?;
+            let mut o = Dashboard::load(c, team, id)?;
             if m.get("version").is_some_and(|v| !v.is_null()) {
                 check_version(&m, o.version, "Dashboard")?;
             }
@@ -305,29 +276,15 @@ pub async fn delete(
     caller: Caller,
     P(id): P<String>,
 ) -> SdcResult<Response> {
+    // A read-only caller learns that the dashboard is missing before that it may not delete it.
     let team = caller.team_id();
-    let id = parse_id(&id).ok_or_else(not_found)?;
-    let exists = {
-        let db = state.sysdig.db.clone();
-        db.tx(move |c| Ok(db::obj_get(c, KIND, team, id)?.is_some()))
-            .await?
-    };
-    if !exists {
-        return Err(not_found());
-    }
-    caller.require_write()?;
+    let num = Dashboard::id(&id)?;
     state
         .sysdig
         .db
-        .tx(move |c| {
-            if db::obj_delete(c, KIND, team, id)? {
-                Ok(())
-            } else {
-                Err(not_found())
-            }
-        })
+        .tx(move |c| Dashboard::load(c, team, num).map(drop))
         .await?;
-    Ok(ok(json!({})))
+    owned::delete::<Dashboard>(State(state), caller, P(id)).await
 }
 
 // --- templates ---------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ use axum::{
     extract::{RawQuery, State},
     response::Response,
 };
+use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::{
-    JsonBody, Kind, P, check_fields, created, ok, parse_bool, query_get, query_pairs, required_str,
+    JsonBody, Kind, check_fields, created, ok, owned::Owned, parse_bool, query_get, query_pairs,
+    required_str,
 };
 use crate::{
     app::AppState,
@@ -23,8 +25,21 @@ pub const KIND: &str = "event";
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
 
-fn not_found() -> SdcError {
-    SdcError::not_found("Event not found")
+/// Events for the generic handlers of `owned` (get and delete; they are never updated).
+pub struct Event;
+
+impl Owned for Event {
+    const KIND: &'static str = KIND;
+    const KEY: &'static str = "event";
+    const WHAT: &'static str = "Event";
+
+    fn not_found() -> SdcError {
+        SdcError::not_found("Event not found")
+    }
+
+    fn view(_: &Connection, o: &Obj, _: &Caller) -> SdcResult<Value> {
+        Ok(render(o))
+    }
 }
 
 /// Single spaces around `=`/`!=` and between words, outside quotes: sdcclient's specs expect
@@ -161,43 +176,6 @@ pub async fn create(
         .tx(move |c| db::obj_insert(c, KIND, team, doc))
         .await?;
     Ok(created(json!({"event": render(&o)})))
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    let team = caller.team_id();
-    let id = super::parse_id(&id).ok_or_else(not_found)?;
-    let o = state
-        .sysdig
-        .db
-        .tx(move |c| db::obj_get(c, KIND, team, id)?.ok_or_else(not_found))
-        .await?;
-    Ok(ok(json!({"event": render(&o)})))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    caller.require_write()?;
-    let team = caller.team_id();
-    let id = super::parse_id(&id).ok_or_else(not_found)?;
-    state
-        .sysdig
-        .db
-        .tx(move |c| {
-            if db::obj_delete(c, KIND, team, id)? {
-                Ok(())
-            } else {
-                Err(not_found())
-            }
-        })
-        .await?;
-    Ok(ok(json!({})))
 }
 
 /// `GET /api/v2/events?category=a,b&alertStatus=x&alertStatus=y&filter=<name>&limit=n

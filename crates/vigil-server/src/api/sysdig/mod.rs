@@ -7,6 +7,7 @@ mod channels;
 mod dashboards;
 mod events;
 mod iam;
+mod owned;
 mod teams;
 mod user;
 mod users;
@@ -20,7 +21,11 @@ use axum::{
 };
 use serde_json::{Map, Value};
 
+use alerts::Alert;
 pub use alerts::{KIND as ALERT_KIND, record_notification};
+use channels::Channel;
+use dashboards::Dashboard;
+use events::Event;
 
 use crate::{
     app::AppState,
@@ -51,18 +56,23 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/teams/light/name/{name}", get(teams::by_name))
         .route(
             "/api/notificationChannels",
-            get(channels::list).post(channels::create),
+            get(channels::list).post(owned::create::<Channel>),
         )
         .route(
             "/api/notificationChannels/{id}",
-            get(channels::get)
-                .put(channels::update)
-                .delete(channels::delete),
+            get(owned::get::<Channel>)
+                .put(owned::update::<Channel>)
+                .delete(owned::delete::<Channel>),
         )
-        .route("/api/alerts", get(alerts::list).post(alerts::create))
+        .route(
+            "/api/alerts",
+            get(alerts::list).post(owned::create::<Alert>),
+        )
         .route(
             "/api/alerts/{id}",
-            get(alerts::get).put(alerts::update).delete(alerts::delete),
+            get(owned::get::<Alert>)
+                .put(owned::update::<Alert>)
+                .delete(owned::delete::<Alert>),
         )
         .route("/api/notifications", get(alerts::notifications))
         .route("/api/notifications/{id}", put(alerts::resolve_notification))
@@ -72,7 +82,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/v3/dashboards",
-            get(dashboards::list).post(dashboards::create),
+            get(dashboards::list).post(owned::create::<Dashboard>),
         )
         .route("/api/v3/dashboards/templates", get(dashboards::templates))
         .route(
@@ -81,15 +91,15 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/v3/dashboards/{id}",
-            get(dashboards::get)
-                .put(dashboards::update)
+            get(owned::get::<Dashboard>)
+                .put(owned::update::<Dashboard>)
                 .patch(dashboards::patch)
                 .delete(dashboards::delete),
         )
         .route("/api/v2/events", get(events::list).post(events::create))
         .route(
             "/api/v2/events/{id}",
-            get(events::get).delete(events::delete),
+            get(owned::get::<Event>).delete(owned::delete::<Event>),
         )
 }
 
