@@ -360,7 +360,7 @@ async fn a_block_from_a_newer_format_is_refused_by_name() {
     drop(store);
     let block = block_files(dir.path()).pop().unwrap();
     let mut bytes = std::fs::read(&block).unwrap();
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
     std::fs::write(&block, &bytes).unwrap();
     let err = match EmbeddedStore::open(dir.path()).await {
         Ok(_) => panic!("a newer block must not be opened"),
@@ -370,7 +370,7 @@ async fn a_block_from_a_newer_format_is_refused_by_name() {
     assert!(
         matches!(
             err,
-            metric_store::StoreError::UnsupportedVersion { version: 2, .. }
+            metric_store::StoreError::UnsupportedVersion { version: 3, .. }
         ),
         "{msg}"
     );
@@ -501,9 +501,11 @@ fn child_writer() {
                 },
                 CRASH_SERIES,
             ),
+            // Seals only on request (below), so the log segment grows past the file size
+            // limit deterministically instead of depending on a seal being slower than ingest.
             _ => (
                 EmbeddedOptions {
-                    checkpoint_bytes: 256 << 10,
+                    checkpoint_bytes: 64 << 20,
                     ..Default::default()
                 },
                 200,
@@ -526,6 +528,10 @@ fn child_writer() {
             }
             if b % 16 == 0 {
                 writeln!(out, "merges {}", store.stats().merges).unwrap();
+            }
+            // Some blocks (and a fresh log segment each time) before the disk fills.
+            if mode == "diskfull" && b < 64 && b % 16 == 15 {
+                let _ = store.seal().await;
             }
             out.flush().unwrap();
             assert!(b < start + 200_000, "the write never failed");
@@ -821,10 +827,72 @@ fn measure() {
             .await
             .unwrap();
         println!(
-            "query: {} series of one name, 300 s avg merged over all: {} buckets in {:?}",
+            "query: {} series of one name, 300 s avg merged over all: {} buckets in {:?} \
+             (peak RSS now {} MiB)",
             found.len(),
             b.len(),
-            q.elapsed()
+            q.elapsed(),
+            rss("VmHWM:") / 1024
+        );
+        // Cardinality reads, answered from the index (best of 3, in ms).
+        let best = |mut f: Box<dyn FnMut() -> usize + '_>| {
+            let mut r = (f64::MAX, 0);
+            for _ in 0..3 {
+                let t = std::time::Instant::now();
+                let n = f();
+                r = (r.0.min(t.elapsed().as_secs_f64() * 1e3), n);
+            }
+            r
+        };
+        let handle = tokio::runtime::Handle::current();
+        let store_ref = &store;
+        let (names_ms, n_names) = tokio::task::block_in_place(|| {
+            best(Box::new(|| {
+                handle
+                    .block_on(store_ref.metric_names(&SeriesFilter::tenant("bench")))
+                    .unwrap()
+                    .len()
+            }))
+        });
+        let (values_ms, n_values) = tokio::task::block_in_place(|| {
+            best(Box::new(|| {
+                handle
+                    .block_on(store_ref.dimension_values("bench", None, "hostname", TimeRange::ALL))
+                    .unwrap()
+                    .len()
+            }))
+        });
+        let (find_ms, n_found) = tokio::task::block_in_place(|| {
+            best(Box::new(|| {
+                handle
+                    .block_on(store_ref.find_series(&f, TimeRange::ALL))
+                    .unwrap()
+                    .len()
+            }))
+        });
+        let (one_ms, n_one) = tokio::task::block_in_place(|| {
+            best(Box::new(|| {
+                let f = SeriesFilter::tenant("bench")
+                    .name("bench.metric_3")
+                    .dimension("hostname", DimMatch::AnyOf(vec!["host-0007".into()]));
+                let found = handle
+                    .block_on(store_ref.find_series(&f, TimeRange::ALL))
+                    .unwrap();
+                let ids: Vec<_> = found.iter().map(|s| s.id).collect();
+                handle
+                    .block_on(store_ref.read_points(&ids, TimeRange::ALL, None, 10_000))
+                    .unwrap()
+                    .len()
+            }))
+        });
+        println!(
+            "cardinality: metric_names {names_ms:.2} ms ({n_names}), dimension_values(hostname) \
+             {values_ms:.2} ms ({n_values}), find_series(name) {find_ms:.2} ms ({n_found}); \
+             one series raw {one_ms:.2} ms ({n_one} points)"
+        );
+        println!(
+            "peak RSS per series: {} bytes",
+            rss("VmHWM:") * 1024 / series.max(1) as u64
         );
         store.close().await.unwrap();
         drop(store);

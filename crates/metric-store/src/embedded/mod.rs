@@ -9,11 +9,15 @@
 //!   a background thread writes it as one block file per time partition (fsync file, rename,
 //!   fsync directory), swaps the blocks in for the frozen head, and only then deletes the log
 //!   segments it covered. Readers see the frozen head until the blocks replace it.
+//! * **Series registry**: every series key is stored once, in `series.vgs`, which gives it a
+//!   persistent id; blocks name series by id only. The writer appends new series and fsyncs
+//!   them before a seal writes any block naming them.
 //! * **Merge**: a second background thread merges a partition's newest run of same-level blocks
 //!   once [`EmbeddedOptions::merge_fanin`] of them exist, and every block of a partition once
-//!   the data has moved a full partition past it. The result is written aside, swapped in under
-//!   a short write lock, then the inputs are deleted; a crash in between leaves inputs whose
-//!   sequence range a bigger block covers, which the next open deletes.
+//!   the data has moved a full partition past it, streaming the inputs in id order (memory does
+//!   not grow with their size). The result is written aside, swapped in under a short write
+//!   lock, then the inputs are deleted; a crash in between leaves inputs whose sequence range a
+//!   bigger block covers, which the next open deletes.
 //! * **Retention** drops whole blocks whose newest point is older than the retention period.
 //! * **Duplicates**: a point rewritten at the same timestamp replaces the older one. Every block
 //!   carries the seal sequence numbers it holds; reads apply blocks in sequence order, then the
@@ -39,10 +43,10 @@ use std::{
 };
 
 use async_trait::async_trait;
-use block::{Block, BlockWriter};
+use block::{Block, BlockWriter, PageCache};
 use codec::{Next, decode_record, encode_record};
 use head::Head;
-use registry::{Gid, Registry};
+use registry::{Gid, Registry, SeriesFile};
 use tokio::sync::oneshot;
 
 use crate::{
@@ -87,8 +91,11 @@ pub type StoreOptions = EmbeddedOptions;
 impl Default for EmbeddedOptions {
     fn default() -> Self {
         Self {
-            checkpoint_bytes: 64 << 20,
-            head_max_points: 2_000_000,
+            // With a million series written time-major, a seal of N points holds about N / 1M
+            // points a series, and every block and merge pays per series; 4M points (64 MiB of
+            // head, 16 bytes a point) keeps that overhead low while the head stays bounded.
+            checkpoint_bytes: 384 << 20,
+            head_max_points: 4_000_000,
             sync: true,
             partition: Duration::from_secs(2 * 3600),
             retention: None,
@@ -270,7 +277,8 @@ impl EmbeddedStore {
         let started = Instant::now();
         fs::create_dir_all(&dir).map_err(StoreError::io(&dir))?;
         let mut reg = Registry::default();
-        let blocks = open_blocks(&dir, &mut reg)?;
+        let series_file = SeriesFile::load(&dir, &mut reg)?;
+        let blocks = open_blocks(&dir, reg.len())?;
         let next_seq = blocks.iter().map(|b| b.meta.seq_hi).max().unwrap_or(0) + 1;
         let mut head = Head::default();
         let covered = load_snapshot(&dir, &mut reg, &mut head)?;
@@ -287,10 +295,7 @@ impl EmbeddedStore {
         let newest = blocks
             .iter()
             .map(|b| b.meta.max_t)
-            .chain(
-                head.iter()
-                    .filter_map(|(_, p)| p.last().map(|p| p.timestamp)),
-            )
+            .chain(head.newest())
             .max()
             .unwrap_or(i64::MIN);
         tracing::info!(
@@ -327,6 +332,7 @@ impl EmbeddedStore {
             seg_bytes: 0,
             failed: None,
             next_seq,
+            series_file,
             seal_tx,
             waiters: Vec::new(),
             want_seal: false,
@@ -408,7 +414,9 @@ impl EmbeddedStore {
         {
             let st = self.inner.read();
             s.series = st.reg.len() as u64;
-            s.index_bytes = st.reg.approx_bytes() as u64;
+            s.index_bytes = (st.reg.approx_bytes()
+                + st.blocks.iter().map(|b| b.mem_bytes()).sum::<usize>())
+                as u64;
             s.head_series = st.head.series_count() as u64;
             s.head_points = st.head.point_count() as u64;
             if let Some(f) = &st.frozen {
@@ -446,12 +454,14 @@ impl EmbeddedStore {
         }
     }
 
-    /// Every point of each series in `range`, sources merged (newest wins per timestamp).
-    fn series_points(
+    /// Every point of each series in `range`, sources merged (newest wins per timestamp),
+    /// handed to `f` one series at a time so a query over many series never holds them all.
+    fn for_each_series(
         &self,
         ids: &[Gid],
         range: TimeRange,
-    ) -> Result<Vec<(Gid, Vec<Point>)>, StoreError> {
+        mut f: impl FnMut(Vec<Point>),
+    ) -> Result<(), StoreError> {
         let (blocks, heads) = {
             let st = self.inner.read();
             let heads: Vec<(Vec<Point>, Vec<Point>)> = ids
@@ -460,25 +470,33 @@ impl EmbeddedStore {
                     (
                         st.frozen
                             .as_ref()
-                            .map(|f| f.in_range(*id, range).to_vec())
+                            .map(|f| f.in_range(*id, range))
                             .unwrap_or_default(),
-                        st.head.in_range(*id, range).to_vec(),
+                        st.head.in_range(*id, range),
                     )
                 })
                 .collect();
             (st.blocks.clone(), heads)
         };
-        let mut out = Vec::with_capacity(ids.len());
-        for (id, (frozen, live)) in ids.iter().zip(heads) {
-            let mut lists = Vec::new();
-            for b in blocks.iter().filter(|b| b.overlaps(range)) {
-                lists.push(self.block_read(b, |b| b.read(*id, range))?);
+        // Ids ascending with a page cache per block, so each table page is read once.
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&i| ids[i]);
+        let blocks: Vec<&Arc<Block>> = blocks.iter().filter(|b| b.overlaps(range)).collect();
+        let mut caches: Vec<PageCache> = blocks.iter().map(|_| PageCache::default()).collect();
+        let mut heads: Vec<Option<(Vec<Point>, Vec<Point>)>> =
+            heads.into_iter().map(Some).collect();
+        for i in order {
+            let mut lists = Vec::with_capacity(blocks.len() + 2);
+            for (b, cache) in blocks.iter().zip(caches.iter_mut()) {
+                lists.push(self.block_read(b, |b| b.read(ids[i], range, cache))?);
             }
-            lists.push(frozen);
-            lists.push(live);
-            out.push((*id, merge_points(lists)));
+            if let Some((frozen, live)) = heads[i].take() {
+                lists.push(frozen);
+                lists.push(live);
+            }
+            f(merge_points(lists));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The subset of `ids` (sorted) with at least one point in `range`.
@@ -490,11 +508,11 @@ impl EmbeddedStore {
         let (blocks, _) = {
             let st = self.inner.read();
             for id in ids {
-                let in_head = !st.head.in_range(id, range).is_empty()
+                let in_head = st.head.has_in_range(id, range)
                     || st
                         .frozen
                         .as_ref()
-                        .is_some_and(|f| !f.in_range(id, range).is_empty());
+                        .is_some_and(|f| f.has_in_range(id, range));
                 if in_head {
                     found.push(id);
                 } else {
@@ -505,8 +523,9 @@ impl EmbeddedStore {
         };
         for b in blocks.iter().filter(|b| b.overlaps(range)) {
             let mut still = Vec::with_capacity(rest.len());
+            let mut cache = PageCache::default();
             for id in rest {
-                if self.block_read(b, |b| b.has_points(id, range))? {
+                if self.block_read(b, |b| b.has_points(id, range, &mut cache))? {
                     found.push(id);
                 } else {
                     still.push(id);
@@ -607,10 +626,10 @@ impl MetricStore for EmbeddedStore {
             .filter_map(|id| Gid::try_from(*id).ok())
             .collect();
         let mut out = Vec::new();
-        for (_, mut pts) in self.series_points(&ids, range)? {
+        self.for_each_series(&ids, range, |mut pts| {
             pts.truncate(limit);
             out.append(&mut pts);
-        }
+        })?;
         if ids.len() > 1 {
             out.sort_by_key(|p| p.timestamp);
         }
@@ -630,7 +649,7 @@ impl MetricStore for EmbeddedStore {
             .filter_map(|id| Gid::try_from(*id).ok())
             .collect();
         let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
-        for (_, pts) in self.series_points(&ids, range)? {
+        self.for_each_series(&ids, range, |pts| {
             let mut current: Option<(i64, Accumulator)> = None;
             for p in &pts {
                 let b = bucket_start(p.timestamp, period_ms);
@@ -649,7 +668,7 @@ impl MetricStore for EmbeddedStore {
             if let Some((cb, acc)) = current {
                 buckets.entry(cb).or_default().merge(&acc);
             }
-        }
+        })?;
         Ok(buckets
             .into_iter()
             .map(|(start, acc)| Bucket {
@@ -809,6 +828,7 @@ struct Writer {
     seg_bytes: u64,
     failed: Option<String>,
     next_seq: u64,
+    series_file: SeriesFile,
     seal_tx: mpsc::Sender<SealJob>,
     /// `seal()` callers waiting for the next seal to start.
     waiters: Vec<Done>,
@@ -904,6 +924,18 @@ impl Writer {
         if self.inner.read().head.is_empty() {
             for w in waiters {
                 let _ = w.send(Ok(()));
+            }
+            return;
+        }
+        // Blocks name series by id: the ids must be durable in the registry file first. Only
+        // this thread adds series, so the registry cannot change under us.
+        let pending = self.series_file.pending(&self.inner.read().reg);
+        let persisted = pending.map_or(Ok(()), |p| self.series_file.write(p));
+        if let Err(e) = persisted {
+            tracing::error!(error = %e, "could not append to the series registry; seal postponed");
+            self.seg_bytes = 0;
+            for w in waiters {
+                let _ = w.send(Err(StoreError::Poisoned(e.to_string())));
             }
             return;
         }
@@ -1076,29 +1108,20 @@ fn seal(inner: &Inner, job: &SealJob) -> Result<(), StoreError> {
     let pms = inner.partition_ms();
     let mut writers: BTreeMap<i64, BlockWriter> = BTreeMap::new();
     let result = (|| {
-        let series: Vec<(Gid, &[Point])> = job.head.iter().collect();
-        for chunk in series.chunks(4096) {
-            let keys: Vec<Vec<Arc<str>>> = {
-                let st = inner.read();
-                chunk
-                    .iter()
-                    .map(|(id, _)| st.reg.parts(*id).cloned().collect())
-                    .collect()
-            };
-            for ((id, pts), key) in chunk.iter().zip(&keys) {
-                let mut rest: &[Point] = pts;
-                while let Some(first) = rest.first() {
-                    let p = first.timestamp.div_euclid(pms);
-                    let end = rest.partition_point(|x| x.timestamp.div_euclid(pms) == p);
-                    let w = match writers.entry(p) {
-                        std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                        std::collections::btree_map::Entry::Vacant(v) => {
-                            v.insert(BlockWriter::create(&inner.dir, p, job.seq, job.seq, 0)?)
-                        }
-                    };
-                    w.add(*id, key.iter(), &rest[..end])?;
-                    rest = &rest[end..];
-                }
+        // The head iterates in id order, as block writers need.
+        for (id, pts) in job.head.iter() {
+            let mut rest: &[Point] = &pts;
+            while let Some(first) = rest.first() {
+                let p = first.timestamp.div_euclid(pms);
+                let end = rest.partition_point(|x| x.timestamp.div_euclid(pms) == p);
+                let w = match writers.entry(p) {
+                    std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(BlockWriter::create(&inner.dir, p, job.seq, job.seq, 0)?)
+                    }
+                };
+                w.add(id, &rest[..end])?;
+                rest = &rest[end..];
             }
         }
         let mut blocks = Vec::new();
@@ -1265,40 +1288,20 @@ fn merge(inner: &Inner, inputs: &[Arc<Block>]) -> Result<(), StoreError> {
     let seq_lo = inputs.iter().map(|b| b.meta.seq_lo).min().unwrap_or(0);
     let seq_hi = inputs.iter().map(|b| b.meta.seq_hi).max().unwrap_or(0);
     let level = inputs.iter().map(|b| b.meta.level).max().unwrap_or(0) + 1;
-    let mut gids: Vec<Gid> = inputs.iter().flat_map(|b| b.gids()).collect();
-    gids.sort_unstable();
-    gids.dedup();
     let mut w = BlockWriter::create(&inner.dir, first.meta.partition, seq_lo, seq_hi, level)?;
-    for chunk in gids.chunks(4096) {
-        if inner.stopping.load(Ordering::Relaxed) {
+    match merge_into(inner, inputs, &mut w) {
+        Ok(true) => {}
+        Ok(false) => {
             w.abandon();
             return Ok(());
         }
-        let keys: Vec<Vec<Arc<str>>> = {
-            let st = inner.read();
-            chunk
-                .iter()
-                .map(|id| st.reg.parts(*id).cloned().collect())
-                .collect()
-        };
-        for (id, key) in chunk.iter().zip(&keys) {
-            let mut lists = Vec::with_capacity(inputs.len());
-            for b in inputs {
-                match b.read(*id, TimeRange::ALL) {
-                    Ok(p) => lists.push(p),
-                    Err(e) => {
-                        w.abandon();
-                        if matches!(e, StoreError::Corrupt { .. }) {
-                            inner.quarantine(b, &e);
-                        }
-                        return Err(e);
-                    }
-                }
+        Err((e, culprit)) => {
+            w.abandon();
+            if let (StoreError::Corrupt { .. }, Some(b)) = (&e, culprit.and_then(|i| inputs.get(i)))
+            {
+                inner.quarantine(b, &e);
             }
-            if let Err(e) = w.add(*id, key.iter(), &merge_points(lists)) {
-                w.abandon();
-                return Err(e);
-            }
+            return Err(e);
         }
     }
     if w.is_empty() {
@@ -1337,9 +1340,46 @@ fn merge(inner: &Inner, inputs: &[Arc<Block>]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Streams the inputs' series in id order into `w`, merging series present in several (later
+/// inputs win on equal timestamps). `Ok(false)` when the store is stopping; an error names the
+/// input it came from, if any.
+fn merge_into(
+    inner: &Inner,
+    inputs: &[Arc<Block>],
+    w: &mut BlockWriter,
+) -> Result<bool, (StoreError, Option<usize>)> {
+    let at = |i: usize| move |e: StoreError| (e, Some(i));
+    let mut scans = Vec::with_capacity(inputs.len());
+    let mut next = Vec::with_capacity(inputs.len());
+    for (i, b) in inputs.iter().enumerate() {
+        let mut s = b.scan().map_err(at(i))?;
+        next.push(s.next_entry().map_err(at(i))?);
+        scans.push(s);
+    }
+    let mut buf = Vec::new();
+    let mut n = 0u64;
+    while let Some(gid) = next.iter().flatten().map(|e| e.gid).min() {
+        let mut lists = Vec::with_capacity(inputs.len());
+        for (i, (scan, slot)) in scans.iter_mut().zip(next.iter_mut()).enumerate() {
+            let Some(e) = slot.filter(|e| e.gid == gid) else {
+                continue;
+            };
+            scan.chunk(&e, &mut buf).map_err(at(i))?;
+            lists.push(inputs[i].decode(&e, &buf).map_err(at(i))?);
+            *slot = scan.next_entry().map_err(at(i))?;
+        }
+        w.add(gid, &merge_points(lists)).map_err(|e| (e, None))?;
+        n += 1;
+        if n.is_multiple_of(4096) && inner.stopping.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Opens every block in `dir`, moving damaged ones aside and deleting the inputs of a merge
 /// whose output is already durable.
-fn open_blocks(dir: &Path, reg: &mut Registry) -> Result<Vec<Arc<Block>>, StoreError> {
+fn open_blocks(dir: &Path, known_series: usize) -> Result<Vec<Arc<Block>>, StoreError> {
     let mut paths = Vec::new();
     for e in fs::read_dir(dir).map_err(StoreError::io(dir))? {
         let e = e.map_err(StoreError::io(dir))?;
@@ -1354,7 +1394,7 @@ fn open_blocks(dir: &Path, reg: &mut Registry) -> Result<Vec<Arc<Block>>, StoreE
     paths.sort();
     let mut blocks: Vec<Arc<Block>> = Vec::new();
     for p in paths {
-        match Block::open(&p, reg) {
+        match Block::open(&p, known_series) {
             Ok(b) => blocks.push(Arc::new(b)),
             Err(e @ StoreError::Corrupt { .. }) => quarantine_file(&p, &e),
             Err(e) => return Err(e),

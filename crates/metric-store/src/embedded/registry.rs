@@ -4,17 +4,30 @@
 //! dimension key, value) to series ids, which answers name and dimension queries without
 //! touching any point.
 //!
-//! Series ids ([`Gid`]) live as long as the process: at open they are handed out again in the
-//! order blocks and the log name the series, so files never store them.
+//! Series ids ([`Gid`]) are persistent: the registry file (`series.vgs`) lists every series in
+//! id order, so blocks name series by id and keys are stored once per store, not per block.
+//! The file is append-only; the writer appends the series it has added before each seal and
+//! fsyncs them before any block naming them is written, so a block never names an id the file
+//! lacks. A torn tail (a crash mid-append) is cut off at open; the log still holds those
+//! series and gives them ids again.
 
 use std::{
     collections::{BTreeMap, HashMap},
+    fs::{File, OpenOptions},
+    io::{Read, Write},
+    path::{Path, PathBuf},
     sync::Arc,
 };
 
 use foldhash::fast::RandomState;
 
-use crate::{DimMatch, SeriesFilter, SeriesKey};
+use super::codec::{Cursor, put_uvarint};
+use crate::{DimMatch, SeriesFilter, SeriesKey, StoreError};
+
+pub(crate) const SERIES_FILE: &str = "series.vgs";
+const SERIES_MAGIC: &[u8; 8] = b"VGSERIES";
+const SERIES_VERSION: u32 = 1;
+const SERIES_HEADER: usize = 16;
 
 pub(crate) type Gid = u32;
 
@@ -90,6 +103,11 @@ impl Registry {
     /// Inserts a key given as `[tenant, name, k1, v1, ...]` with dimensions in key order.
     pub(crate) fn insert_parts<S: AsRef<str>>(&mut self, parts: &[S]) -> Gid {
         let syms: Box<[u32]> = parts.iter().map(|s| self.syms.intern(s.as_ref())).collect();
+        self.insert_syms(syms)
+    }
+
+    /// Inserts a key given as string ids (which must exist).
+    fn insert_syms(&mut self, syms: Box<[u32]>) -> Gid {
         if let Some(id) = self.by_key.get(&syms) {
             return *id;
         }
@@ -203,6 +221,188 @@ impl Registry {
         // each posting is 4 bytes.
         key_words * 4 * 2 + self.keys.len() * (16 + 24 + 4) + key_words / 2 * 4 + strings
     }
+}
+
+/// The registry file, open for appending, and what of the registry it holds.
+pub(crate) struct SeriesFile {
+    path: PathBuf,
+    file: File,
+    len: u64,
+    /// Series ids below this are durable in the file.
+    persisted: usize,
+    /// Likewise for the string table: records carry the strings new since the last one and
+    /// keys as string ids, so each distinct string is stored once.
+    syms_persisted: usize,
+}
+
+impl SeriesFile {
+    /// Loads every series of the registry file in `dir` into `reg` (which must be empty),
+    /// creating the file if missing and cutting off a torn tail.
+    pub(crate) fn load(dir: &Path, reg: &mut Registry) -> Result<SeriesFile, StoreError> {
+        let path = dir.join(SERIES_FILE);
+        let corrupt = |reason: String| StoreError::Corrupt {
+            path: path.clone(),
+            reason,
+        };
+        let mut buf = Vec::new();
+        match File::open(&path) {
+            Ok(mut f) => {
+                f.read_to_end(&mut buf).map_err(StoreError::io(&path))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io(&path)(e)),
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(StoreError::io(&path))?;
+        if buf.len() < SERIES_HEADER {
+            // New (or never got past its header): start it over, durably.
+            file.set_len(0).map_err(StoreError::io(&path))?;
+            let mut h = Vec::with_capacity(SERIES_HEADER);
+            h.extend_from_slice(SERIES_MAGIC);
+            h.extend_from_slice(&SERIES_VERSION.to_le_bytes());
+            h.extend_from_slice(&0u32.to_le_bytes());
+            file.write_all(&h).map_err(StoreError::io(&path))?;
+            file.sync_all().map_err(StoreError::io(&path))?;
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(StoreError::io(dir))?;
+            return Ok(SeriesFile {
+                path,
+                file,
+                len: SERIES_HEADER as u64,
+                persisted: 0,
+                syms_persisted: 0,
+            });
+        }
+        if &buf[..8] != SERIES_MAGIC {
+            return Err(corrupt("not a series registry (bad magic)".into()));
+        }
+        let version = u32::from_le_bytes([buf[8], buf[9], buf[10], buf[11]]);
+        if version != SERIES_VERSION {
+            return Err(StoreError::UnsupportedVersion {
+                path,
+                version,
+                supported: SERIES_VERSION,
+            });
+        }
+        let mut pos = SERIES_HEADER;
+        let mut parts: Vec<u32> = Vec::new();
+        while let Some(payload) = record_at(&buf[pos..]) {
+            let ok = (|| {
+                let mut c = Cursor(payload);
+                for _ in 0..c.uvarint()? {
+                    let s = std::str::from_utf8(c.bytes()?).ok()?;
+                    // Ids must come out as the file numbers them: no duplicates.
+                    let expected = reg.syms.strs.len() as u32;
+                    (reg.syms.intern(s) == expected).then_some(())?;
+                }
+                for _ in 0..c.uvarint()? {
+                    let k = usize::try_from(c.uvarint()?).ok()?;
+                    if k < 2 || k % 2 != 0 || k > 1 << 12 {
+                        return None;
+                    }
+                    parts.clear();
+                    for _ in 0..k {
+                        let id = u32::try_from(c.uvarint()?).ok()?;
+                        (reg.syms.strs.len() > id as usize).then_some(())?;
+                        parts.push(id);
+                    }
+                    let expected = reg.len();
+                    (reg.insert_syms(parts.as_slice().into()) as usize == expected).then_some(())?;
+                }
+                c.0.is_empty().then_some(())
+            })();
+            if ok.is_none() {
+                return Err(corrupt(format!("bad series record at byte {pos}")));
+            }
+            pos += 8 + payload.len();
+        }
+        if pos < buf.len() {
+            // Only a seal's append that never completed can be torn: its fsync came first.
+            tracing::warn!(path = %path.display(), offset = pos, "truncating torn tail of series registry");
+            file.set_len(pos as u64).map_err(StoreError::io(&path))?;
+            file.sync_all().map_err(StoreError::io(&path))?;
+        }
+        Ok(SeriesFile {
+            path,
+            file,
+            len: pos as u64,
+            persisted: reg.len(),
+            syms_persisted: reg.syms.strs.len(),
+        })
+    }
+
+    /// The record of the series `reg` added since the last [`SeriesFile::write`], if any.
+    pub(crate) fn pending(&self, reg: &Registry) -> Option<PendingSeries> {
+        let upto = reg.len();
+        if upto <= self.persisted {
+            return None;
+        }
+        let syms_upto = reg.syms.strs.len();
+        let mut payload = Vec::with_capacity((upto - self.persisted) * 16);
+        put_uvarint(&mut payload, (syms_upto - self.syms_persisted) as u64);
+        for s in &reg.syms.strs[self.syms_persisted..syms_upto] {
+            put_uvarint(&mut payload, s.len() as u64);
+            payload.extend_from_slice(s.as_bytes());
+        }
+        put_uvarint(&mut payload, (upto - self.persisted) as u64);
+        for id in self.persisted..upto {
+            let key = &reg.keys[id];
+            put_uvarint(&mut payload, key.len() as u64);
+            for s in key.iter() {
+                put_uvarint(&mut payload, u64::from(*s));
+            }
+        }
+        let mut rec = Vec::with_capacity(payload.len() + 8);
+        rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        rec.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        rec.extend_from_slice(&payload);
+        Some(PendingSeries {
+            rec,
+            upto,
+            syms_upto,
+        })
+    }
+
+    /// Appends and fsyncs a record from [`SeriesFile::pending`]. On failure the file is cut
+    /// back, so a later attempt appends after intact records only.
+    pub(crate) fn write(&mut self, p: PendingSeries) -> Result<(), StoreError> {
+        let PendingSeries {
+            rec,
+            upto,
+            syms_upto,
+        } = p;
+        let r = self
+            .file
+            .write_all(&rec)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = r {
+            let _ = self.file.set_len(self.len);
+            return Err(StoreError::io(&self.path)(e));
+        }
+        self.len += rec.len() as u64;
+        self.persisted = upto;
+        self.syms_persisted = syms_upto;
+        Ok(())
+    }
+}
+
+/// Series (and strings) not yet in the registry file, encoded as one record.
+pub(crate) struct PendingSeries {
+    rec: Vec<u8>,
+    upto: usize,
+    syms_upto: usize,
+}
+
+/// The payload of the intact record at the start of `buf`, if any.
+fn record_at(buf: &[u8]) -> Option<&[u8]> {
+    let len = u32::from_le_bytes(buf.get(..4)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(buf.get(4..8)?.try_into().ok()?);
+    let payload = buf.get(8..8 + len)?;
+    (crc32fast::hash(payload) == crc).then_some(payload)
 }
 
 #[cfg(test)]
