@@ -770,7 +770,7 @@ async fn fetch_all(
         let mut v: Value =
             serde_json::from_slice(&body).with_context(|| format!("GET {url}: not JSON"))?;
         pages += 1;
-        ensure!(pages <= 100, "GET {url}: more than 100 pages");
+        ensure!(pages <= 10_000, "GET {url}: more than 10,000 pages");
         match v["elements"].take() {
             Value::Array(els) => elements.extend(els),
             _ => bail!("GET {url}: no elements"),

@@ -36,8 +36,9 @@ pub struct Channel {
     pub extra: Map<String, Value>,
 }
 
-/// The type-specific settings of a channel.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The type-specific settings of a channel. `Debug` hides the secrets they carry (service and
+/// API keys, webhook URLs, which embed tokens, and unknown fields' values).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ChannelOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +65,26 @@ pub struct ChannelOptions {
     pub notify_on_resolve: Option<bool>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl std::fmt::Debug for ChannelOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ChannelOptions")
+            .field("email_recipients", &self.email_recipients)
+            .field("sns_topic_arns", &self.sns_topic_arns)
+            .field("url", &hidden(&self.url))
+            .field("channel", &self.channel)
+            .field("account", &self.account)
+            .field("service_key", &hidden(&self.service_key))
+            .field("service_name", &self.service_name)
+            .field("api_key", &hidden(&self.api_key))
+            .field("routing_key", &hidden(&self.routing_key))
+            .field("notify_on_ok", &self.notify_on_ok)
+            .field("notify_on_resolve", &self.notify_on_resolve)
+            .field("extra_keys", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Channel {
@@ -309,5 +330,32 @@ impl Client {
     /// Notification channels of the caller's team.
     pub fn channels(&self) -> Channels<'_> {
         Channels(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_keys_and_webhook_urls() {
+        let mut slack = Channel::slack("s", "https://hooks.slack.com/T000/SECRET-HOOK", None);
+        slack
+            .options
+            .extra
+            .insert("password".into(), "SECRET-PW".into());
+        let shown = format!(
+            "{:?} {:?} {:?}",
+            slack,
+            Channel::opsgenie("o", "SECRET-API-KEY"),
+            Channel::webhook("w", "https://user:SECRET@example.com/hook"),
+        );
+        for secret in ["SECRET-HOOK", "SECRET-PW", "SECRET-API-KEY", "user:SECRET"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("<redacted>") && shown.contains("password"),
+            "{shown}"
+        );
     }
 }
