@@ -1044,37 +1044,4 @@ mod tests {
         b.push(']');
         b
     }
-
-    /// This thread's CPU time: steadier than the clock on a busy machine.
-    fn cpu_ns() -> u64 {
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// `cargo test --release -p vigil-server --lib parse_timing -- --ignored --nocapture`
-    #[test]
-    #[ignore = "timing, not a check"]
-    fn parse_timing() {
-        let b = bench_body();
-        let time = |f: &dyn Fn() -> usize| {
-            (0..7)
-                .map(|_| {
-                    let t = cpu_ns();
-                    for _ in 0..40 {
-                        std::hint::black_box(f());
-                    }
-                    (cpu_ns() - t) as f64 / 40.0 / 5000.0
-                })
-                .fold(f64::MAX, f64::min)
-        };
-        let scan = time(&|| (Scan { s: &b, i: 0 }).body("t").map_or(0, |v| v.len()));
-        let serde = time(&|| parse_serde("t", &b).map_or(0, |v| v.len()));
-        let general = time(&|| {
-            let v: Value = serde_json::from_str(&b).unwrap_or_default();
-            body("t", &v).map_or(0, |v| v.len())
-        });
-        println!("ns/point: scan {scan:.0}, serde {serde:.0}, general {general:.0}");
-    }
 }
