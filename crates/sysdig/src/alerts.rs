@@ -13,7 +13,10 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Client, Error, Result, request::Endpoint, request::Op};
+use crate::{
+    Client, Error, Result,
+    request::{Endpoint, Op, send_ops},
+};
 
 /// An alert. Fields the client does not model stay in `extra` and go back unchanged.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -126,14 +129,11 @@ pub fn create(a: &Alert) -> Result<Op<Alert>> {
             "Must specify a full Alert object or all parameters: name, description, severity, for_atleast_s, condition".into(),
         ));
     }
-    let mut a = a.clone();
-    a.id = None;
-    a.version = None;
-    a.extra.remove("createdOn");
-    a.extra.remove("modifiedOn");
-    Ok(Op::new(Method::POST, "/api/alerts")
-        .wrapped("alert", &a)?
-        .envelope("alert"))
+    Op::new(Method::POST, "/api/alerts").enveloped_new(
+        "alert",
+        a,
+        &["id", "version", "createdOn", "modifiedOn"],
+    )
 }
 
 /// `PUT /api/alerts/{id}` (with the current `version`).
@@ -141,15 +141,11 @@ pub fn create(a: &Alert) -> Result<Op<Alert>> {
 /// # Errors
 /// `Invalid alert format` without an id.
 pub fn update(a: &Alert) -> Result<Op<Alert>> {
-    let id =
-        a.id.ok_or_else(|| Error::Invalid("Invalid alert format".into()))?;
-    Ok(Op::new(Method::PUT, format!("/api/alerts/{id}"))
-        .wrapped("alert", a)?
-        .envelope("alert"))
+    Op::put_existing("/api/alerts", a.id, "alert")?.enveloped("alert", a)
 }
 
 pub fn delete(id: u64) -> Op<()> {
-    Op::ignoring_body(Method::DELETE, format!("/api/alerts/{id}"))
+    Op::delete(format!("/api/alerts/{id}"))
 }
 
 /// An alert notification (one firing or resolution of an alert).
@@ -237,9 +233,7 @@ impl Endpoint for ListNotifications {
 pub fn set_resolved(n: &Notification, resolved: bool) -> Result<Op<Notification>> {
     let mut n = n.clone();
     n.resolved = Some(resolved);
-    Ok(Op::new(Method::PUT, format!("/api/notifications/{}", n.id))
-        .wrapped("notification", &n)?
-        .envelope("notification"))
+    Op::new(Method::PUT, format!("/api/notifications/{}", n.id)).enveloped("notification", &n)
 }
 
 /// Alert calls: `client.alerts()`.
@@ -247,30 +241,16 @@ pub fn set_resolved(n: &Notification, resolved: bool) -> Result<Op<Notification>
 pub struct Alerts<'a>(&'a Client);
 
 impl<'a> Alerts<'a> {
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn list(&self) -> Result<Vec<Alert>> {
-        self.0.send(&list()).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn get(&self, id: u64) -> Result<Alert> {
-        self.0.send(&get(id)).await
-    }
-    /// # Errors
-    /// As [`create`] and [`Client::send`] (unknown channel ids → 422).
-    pub async fn create(&self, a: &Alert) -> Result<Alert> {
-        self.0.send(&create(a)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`] (stale `version` → 409).
-    pub async fn update(&self, a: &Alert) -> Result<Alert> {
-        self.0.send(&update(a)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn delete(&self, id: u64) -> Result<()> {
-        self.0.send(&delete(id)).await
+    send_ops! {
+        fn list() -> Vec<Alert> = list();
+        fn get(id: u64) -> Alert = get(id);
+        /// # Errors
+        /// As [`create`] and [`Client::send`] (unknown channel ids → 422).
+        fn create(a: &Alert) -> Alert = create(a)?;
+        /// # Errors
+        /// As [`Client::send`] (stale `version` → 409).
+        fn update(a: &Alert) -> Alert = update(a)?;
+        fn delete(id: u64) -> () = delete(id);
     }
 
     /// Alert notifications between two times (seconds); finish with `.send()`.
@@ -281,12 +261,13 @@ impl<'a> Alerts<'a> {
         }
     }
 
-    /// Marks a notification resolved or not.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn set_resolved(&self, n: &Notification, resolved: bool) -> Result<Notification> {
-        self.0.send(&set_resolved(n, resolved)?).await
+    send_ops! {
+        /// Marks a notification resolved or not.
+        ///
+        /// # Errors
+        /// As [`Client::send`].
+        fn set_resolved(n: &Notification, resolved: bool) -> Notification =
+            set_resolved(n, resolved)?;
     }
 
     /// Marks the notification `id` resolved or not, fetching it from the last `days` first

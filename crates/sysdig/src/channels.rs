@@ -15,7 +15,10 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Client, Error, Result, request::Op};
+use crate::{
+    Client, Error, Result,
+    request::{Op, send_ops},
+};
 
 /// A notification channel. `kind` is the `type`: `EMAIL`, `SNS`, `PAGER_DUTY`, `SLACK`,
 /// `OPSGENIE`, `VICTOROPS`, `WEBHOOK` or any other the server knows.
@@ -240,14 +243,11 @@ pub fn get(id: u64) -> Op<Channel> {
 /// # Errors
 /// A body that does not serialize.
 pub fn create(c: &Channel) -> Result<Op<Channel>> {
-    let mut c = c.clone();
-    c.id = None;
-    c.version = None;
-    c.extra.remove("createdOn");
-    c.extra.remove("modifiedOn");
-    Ok(Op::new(Method::POST, "/api/notificationChannels")
-        .wrapped("notificationChannel", &c)?
-        .envelope("notificationChannel"))
+    Op::new(Method::POST, "/api/notificationChannels").enveloped_new(
+        "notificationChannel",
+        c,
+        &["id", "version", "createdOn", "modifiedOn"],
+    )
 }
 
 /// `PUT /api/notificationChannels/{id}`.
@@ -255,17 +255,12 @@ pub fn create(c: &Channel) -> Result<Op<Channel>> {
 /// # Errors
 /// `Invalid channel format` without an id.
 pub fn update(c: &Channel) -> Result<Op<Channel>> {
-    let id =
-        c.id.ok_or_else(|| Error::Invalid("Invalid channel format".into()))?;
-    Ok(
-        Op::new(Method::PUT, format!("/api/notificationChannels/{id}"))
-            .wrapped("notificationChannel", c)?
-            .envelope("notificationChannel"),
-    )
+    Op::put_existing("/api/notificationChannels", c.id, "channel")?
+        .enveloped("notificationChannel", c)
 }
 
 pub fn delete(id: u64) -> Op<()> {
-    Op::ignoring_body(Method::DELETE, format!("/api/notificationChannels/{id}"))
+    Op::delete(format!("/api/notificationChannels/{id}"))
 }
 
 /// Channel calls: `client.channels()`.
@@ -273,30 +268,14 @@ pub fn delete(id: u64) -> Op<()> {
 pub struct Channels<'a>(&'a Client);
 
 impl Channels<'_> {
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn list(&self) -> Result<Vec<Channel>> {
-        self.0.send(&list()).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn get(&self, id: u64) -> Result<Channel> {
-        self.0.send(&get(id)).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn create(&self, c: &Channel) -> Result<Channel> {
-        self.0.send(&create(c)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`] (stale `version` → 409).
-    pub async fn update(&self, c: &Channel) -> Result<Channel> {
-        self.0.send(&update(c)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn delete(&self, id: u64) -> Result<()> {
-        self.0.send(&delete(id)).await
+    send_ops! {
+        fn list() -> Vec<Channel> = list();
+        fn get(id: u64) -> Channel = get(id);
+        fn create(c: &Channel) -> Channel = create(c)?;
+        /// # Errors
+        /// As [`Client::send`] (stale `version` → 409).
+        fn update(c: &Channel) -> Channel = update(c)?;
+        fn delete(id: u64) -> () = delete(id);
     }
 
     /// The ids of the wanted channels (all ids for `None`), as sdcclient's

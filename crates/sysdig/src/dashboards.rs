@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     Client, Error, Result,
-    request::{Op, segment},
+    request::{Op, segment, send_ops},
     scope::{self, ScopeExpression},
 };
 
@@ -150,12 +150,7 @@ pub fn get(id: u64) -> Op<Dashboard> {
 /// # Errors
 /// A body that does not serialize.
 pub fn create(d: &Dashboard) -> Result<Op<Dashboard>> {
-    let mut d = d.clone();
-    d.id = None;
-    d.version = None;
-    Ok(Op::new(Method::POST, "/api/v3/dashboards")
-        .wrapped("dashboard", &d)?
-        .envelope("dashboard"))
+    Op::new(Method::POST, "/api/v3/dashboards").enveloped_new("dashboard", d, &["id", "version"])
 }
 
 /// `PUT /api/v3/dashboards/{id}` (with the current `version`).
@@ -163,11 +158,7 @@ pub fn create(d: &Dashboard) -> Result<Op<Dashboard>> {
 /// # Errors
 /// `Invalid dashboard format` without an id.
 pub fn update(d: &Dashboard) -> Result<Op<Dashboard>> {
-    let id =
-        d.id.ok_or_else(|| Error::Invalid("Invalid dashboard format".into()))?;
-    Ok(Op::new(Method::PUT, format!("/api/v3/dashboards/{id}"))
-        .wrapped("dashboard", d)?
-        .envelope("dashboard"))
+    Op::put_existing("/api/v3/dashboards", d.id, "dashboard")?.enveloped("dashboard", d)
 }
 
 /// `PATCH /api/v3/dashboards/{id}` `{"dashboard": {"favorite": b}}`.
@@ -181,7 +172,7 @@ pub fn favorite(id: u64, yes: bool) -> Result<Op<Dashboard>> {
 }
 
 pub fn delete(id: u64) -> Op<()> {
-    Op::ignoring_body(Method::DELETE, format!("/api/v3/dashboards/{id}"))
+    Op::delete(format!("/api/v3/dashboards/{id}"))
 }
 
 pub fn templates() -> Op<Vec<Template>> {
@@ -201,17 +192,15 @@ pub fn template(dashboard_id: &str) -> Op<Dashboard> {
 pub struct Dashboards<'a>(&'a Client);
 
 impl Dashboards<'_> {
-    /// Light (`panels`/`layout` may be left out) or full dashboards.
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn list(&self, light: bool) -> Result<Vec<Dashboard>> {
-        self.0.send(&list(light)).await
-    }
-    /// # Errors
-    /// As [`Client::send`] (an unknown id is `status code 404`).
-    pub async fn get(&self, id: u64) -> Result<Dashboard> {
-        self.0.send(&get(id)).await
+    send_ops! {
+        /// Light (`panels`/`layout` may be left out) or full dashboards.
+        ///
+        /// # Errors
+        /// As [`Client::send`].
+        fn list(light: bool) -> Vec<Dashboard> = list(light);
+        /// # Errors
+        /// As [`Client::send`] (an unknown id is `status code 404`).
+        fn get(id: u64) -> Dashboard = get(id);
     }
     /// Dashboards named exactly `name`.
     ///
@@ -225,35 +214,15 @@ impl Dashboards<'_> {
             .filter(|d| d.name == name)
             .collect())
     }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn create(&self, d: &Dashboard) -> Result<Dashboard> {
-        self.0.send(&create(d)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`] (stale `version` → 409).
-    pub async fn update(&self, d: &Dashboard) -> Result<Dashboard> {
-        self.0.send(&update(d)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn delete(&self, id: u64) -> Result<()> {
-        self.0.send(&delete(id)).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn favorite(&self, id: u64, yes: bool) -> Result<Dashboard> {
-        self.0.send(&favorite(id, yes)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn templates(&self) -> Result<Vec<Template>> {
-        self.0.send(&templates()).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn template(&self, dashboard_id: &str) -> Result<Dashboard> {
-        self.0.send(&template(dashboard_id)).await
+    send_ops! {
+        fn create(d: &Dashboard) -> Dashboard = create(d)?;
+        /// # Errors
+        /// As [`Client::send`] (stale `version` → 409).
+        fn update(d: &Dashboard) -> Dashboard = update(d)?;
+        fn delete(id: u64) -> () = delete(id);
+        fn favorite(id: u64, yes: bool) -> Dashboard = favorite(id, yes)?;
+        fn templates() -> Vec<Template> = templates();
+        fn template(dashboard_id: &str) -> Dashboard = template(dashboard_id);
     }
 
     /// A new dashboard from a template object. With `scope` the `scopeExpressionList` is

@@ -20,7 +20,7 @@ use url::Url;
 
 use crate::{
     Client, Error, Result,
-    request::{Endpoint, Op, segment},
+    request::{Endpoint, Op, segment, send_ops},
 };
 
 /// The categories sdcclient accepts (and asks for by default).
@@ -274,13 +274,11 @@ pub fn get(id: &str) -> Op<Event> {
 /// # Errors
 /// A body that does not serialize.
 pub fn post(e: &NewEvent) -> Result<Op<Event>> {
-    Ok(Op::new(Method::POST, "/api/v2/events")
-        .wrapped("event", e)?
-        .envelope("event"))
+    Op::new(Method::POST, "/api/v2/events").enveloped("event", e)
 }
 
 pub fn delete(id: &str) -> Op<()> {
-    Op::ignoring_body(Method::DELETE, format!("/api/v2/events/{}", segment(id)))
+    Op::delete(format!("/api/v2/events/{}", segment(id)))
 }
 
 /// Event calls: `client.events()`.
@@ -295,20 +293,10 @@ impl<'a> Events<'a> {
             op: ListEvents::new(),
         }
     }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn get(&self, id: &str) -> Result<Event> {
-        self.0.send(&get(id)).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn post(&self, e: &NewEvent) -> Result<Event> {
-        self.0.send(&post(e)?).await
-    }
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn delete(&self, id: &str) -> Result<()> {
-        self.0.send(&delete(id)).await
+    send_ops! {
+        fn get(id: &str) -> Event = get(id);
+        fn post(e: &NewEvent) -> Event = post(e)?;
+        fn delete(id: &str) -> () = delete(id);
     }
 }
 

@@ -166,7 +166,74 @@ impl<T> Op<T> {
     }
 }
 
+// Builders the resource modules share: their list/get/create/update/delete ops differ only
+// in path, envelope key and the name in sdcclient's error messages.
+impl<T> Op<T> {
+    /// `body` sent as `{"<key>": body}` and answered the same way.
+    ///
+    /// # Errors
+    /// A value that does not serialize to JSON.
+    pub(crate) fn enveloped(self, key: &'static str, body: &impl Serialize) -> Result<Self> {
+        Ok(self.wrapped(key, body)?.envelope(key))
+    }
+    /// A new object sent and answered as `{"<key>": …}`, without the fields the server
+    /// assigns (`server_fields`; sdcclient nulls them, here they are left out).
+    ///
+    /// # Errors
+    /// A value that does not serialize to JSON.
+    pub(crate) fn enveloped_new(
+        self,
+        key: &'static str,
+        body: &impl Serialize,
+        server_fields: &[&str],
+    ) -> Result<Self> {
+        let mut v = serde_json::to_value(body)
+            .map_err(|e| Error::Config(format!("cannot serialize the request body: {e}")))?;
+        if let Some(m) = v.as_object_mut() {
+            for k in server_fields {
+                m.remove(*k);
+            }
+        }
+        self.enveloped(key, &v)
+    }
+    /// `PUT {collection}/{id}` of an object read from the server.
+    ///
+    /// # Errors
+    /// sdcclient's `Invalid <what> format` without an id.
+    pub(crate) fn put_existing(collection: &str, id: Option<u64>, what: &str) -> Result<Self> {
+        let id = id.ok_or_else(|| Error::Invalid(format!("Invalid {what} format")))?;
+        Ok(Self::new(Method::PUT, format!("{collection}/{id}")))
+    }
+}
+
+/// Handle methods (`client.alerts().get(7)`) that only send the op their module builds:
+/// `fn name(args) -> Output = op_expression;`. An entry without docs gets the usual
+/// "# Errors / As [`Client::send`]." ones.
+macro_rules! send_ops {
+    () => {};
+    (fn $name:ident $args:tt -> $out:ty = $op:expr; $($rest:tt)*) => {
+        $crate::request::send_ops! {
+            /// # Errors
+            /// As [`Client::send`].
+            fn $name $args -> $out = $op;
+            $($rest)*
+        }
+    };
+    ($(#[$doc:meta])+ fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty = $op:expr; $($rest:tt)*) => {
+        $(#[$doc])+
+        pub async fn $name(&self, $($arg: $ty),*) -> $crate::Result<$out> {
+            self.0.send(&$op).await
+        }
+        $crate::request::send_ops! { $($rest)* }
+    };
+}
+pub(crate) use send_ops;
+
 impl Op<()> {
+    /// `DELETE {path}`, whatever the answer's body.
+    pub(crate) fn delete(path: impl Into<String>) -> Self {
+        Self::ignoring_body(Method::DELETE, path)
+    }
     /// An operation whose success body does not matter.
     pub fn ignoring_body(method: Method, path: impl Into<String>) -> Self {
         let mut op = Self::new(method, path);

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     Client, Error, Result,
-    request::{Op, segment},
+    request::{Op, segment, send_ops},
 };
 
 /// A team. Fields the client does not model stay in `extra` and go back unchanged on update.
@@ -140,15 +140,13 @@ pub fn create(t: &Team) -> Result<Op<Team>> {
 /// # Errors
 /// A team without an id.
 pub fn update(t: &Team) -> Result<Op<Team>> {
-    let id =
-        t.id.ok_or_else(|| Error::Invalid("Invalid team format".into()))?;
-    Ok(Op::new(Method::PUT, format!("/api/teams/{id}"))
+    Ok(Op::put_existing("/api/teams", t.id, "team")?
         .json(t)?
         .envelope("team"))
 }
 
 pub fn delete(id: u64) -> Op<()> {
-    Op::ignoring_body(Method::DELETE, format!("/api/teams/{id}"))
+    Op::delete(format!("/api/teams/{id}"))
 }
 
 /// Team calls: `client.teams()`.
@@ -156,18 +154,15 @@ pub fn delete(id: u64) -> Op<()> {
 pub struct Teams<'a>(&'a Client);
 
 impl Teams<'_> {
-    /// All teams, or those of one product (`SDC`, `SDS`).
-    ///
-    /// # Errors
-    /// An invalid product, or as [`Client::send`].
-    pub async fn list(&self, product: Option<&str>) -> Result<Vec<Team>> {
-        self.0.send(&list(product)?).await
-    }
-
-    /// # Errors
-    /// As [`Client::send`] (404 for an unknown id).
-    pub async fn get(&self, id: u64) -> Result<Team> {
-        self.0.send(&get(id)).await
+    send_ops! {
+        /// All teams, or those of one product (`SDC`, `SDS`).
+        ///
+        /// # Errors
+        /// An invalid product, or as [`Client::send`].
+        fn list(product: Option<&str>) -> Vec<Team> = list(product)?;
+        /// # Errors
+        /// As [`Client::send`] (404 for an unknown id).
+        fn get(id: u64) -> Team = get(id);
     }
 
     /// The full team (with `userRoles`) called `name`.
@@ -182,24 +177,16 @@ impl Teams<'_> {
         self.get(id).await
     }
 
-    /// # Errors
-    /// 422 for a name in use, or as [`Client::send`].
-    pub async fn create(&self, t: &Team) -> Result<Team> {
-        self.0.send(&create(t)?).await
-    }
-
-    /// Saves a team fetched earlier (stale `version` → 409).
-    ///
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn update(&self, t: &Team) -> Result<Team> {
-        self.0.send(&update(t)?).await
-    }
-
-    /// # Errors
-    /// As [`Client::send`] (default teams cannot be deleted: 422).
-    pub async fn delete(&self, id: u64) -> Result<()> {
-        self.0.send(&delete(id)).await
+    send_ops! {
+        /// # Errors
+        /// 422 for a name in use, or as [`Client::send`].
+        fn create(t: &Team) -> Team = create(t)?;
+        /// Saves a team fetched earlier (stale `version` → 409).
+        ///
+        fn update(t: &Team) -> Team = update(t)?;
+        /// # Errors
+        /// As [`Client::send`] (default teams cannot be deleted: 422).
+        fn delete(id: u64) -> () = delete(id);
     }
 
     /// `username → role` of the team called `team`.

@@ -12,7 +12,10 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Client, Error, Result, request::Op};
+use crate::{
+    Client, Error, Result,
+    request::{Op, send_ops},
+};
 
 /// A user. Fields the client does not model stay in `extra` and go back unchanged on update.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -133,13 +136,11 @@ pub fn invite(u: &NewUser) -> Result<Op<User>> {
 /// # Errors
 /// A user without an id.
 pub fn update(u: &User) -> Result<Op<Value>> {
-    let id =
-        u.id.ok_or_else(|| Error::Invalid("Invalid user format".into()))?;
-    Op::new(Method::PUT, format!("/api/users/{id}")).json(u)
+    Op::put_existing("/api/users", u.id, "user")?.json(u)
 }
 
 pub fn delete(id: u64) -> Op<()> {
-    Op::ignoring_body(Method::DELETE, format!("/api/users/{id}"))
+    Op::delete(format!("/api/users/{id}"))
 }
 
 /// User calls: `client.users()`.
@@ -147,16 +148,11 @@ pub fn delete(id: u64) -> Op<()> {
 pub struct Users<'a>(&'a Client);
 
 impl Users<'_> {
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn list(&self) -> Result<Vec<User>> {
-        self.0.send(&list()).await
-    }
-
-    /// # Errors
-    /// As [`Client::send`] (404 for an unknown id).
-    pub async fn get(&self, id: u64) -> Result<User> {
-        self.0.send(&get(id)).await
+    send_ops! {
+        fn list() -> Vec<User> = list();
+        /// # Errors
+        /// As [`Client::send`] (404 for an unknown id).
+        fn get(id: u64) -> User = get(id);
     }
 
     /// The user whose login is `email`.
@@ -171,12 +167,12 @@ impl Users<'_> {
             .ok_or_else(|| Error::Invalid("User not found".into()))
     }
 
-    /// Provisions a user (with an optional password).
-    ///
-    /// # Errors
-    /// `User <email> already exists` from the server, or as [`Client::send`].
-    pub async fn create(&self, u: &NewUser) -> Result<User> {
-        self.0.send(&provision(u)?).await
+    send_ops! {
+        /// Provisions a user (with an optional password).
+        ///
+        /// # Errors
+        /// `User <email> already exists` from the server, or as [`Client::send`].
+        fn create(u: &NewUser) -> User = provision(u)?;
     }
 
     /// Invites a user; refuses locally when the login exists, as sdcclient does.
@@ -208,10 +204,8 @@ impl Users<'_> {
         }
     }
 
-    /// # Errors
-    /// As [`Client::send`].
-    pub async fn delete(&self, id: u64) -> Result<()> {
-        self.0.send(&delete(id)).await
+    send_ops! {
+        fn delete(id: u64) -> () = delete(id);
     }
 
     /// Deletes by login. Unlike sdcclient (an `IndexError`), an unknown user is

@@ -8,6 +8,7 @@ mod dashboards;
 mod events;
 mod iam;
 mod owned;
+mod record;
 mod teams;
 mod user;
 mod users;
@@ -29,7 +30,10 @@ use events::Event;
 
 use crate::{
     app::AppState,
-    sysdig::error::{SdcError, SdcResult},
+    sysdig::{
+        db::{TeamRow, UserRow},
+        error::{SdcError, SdcResult},
+    },
 };
 
 pub fn router() -> Router<AppState> {
@@ -46,12 +50,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/user/provisioning", post(users::provision))
         .route(
             "/api/users/{id}",
-            get(users::get).put(users::update).delete(users::delete),
+            get(record::get::<UserRow>)
+                .put(users::update)
+                .delete(record::delete::<UserRow>),
         )
         .route("/api/teams", get(teams::list).post(teams::create))
         .route(
             "/api/teams/{id}",
-            get(teams::get).put(teams::update).delete(teams::delete),
+            get(record::get::<TeamRow>)
+                .put(teams::update)
+                .delete(record::delete::<TeamRow>),
         )
         .route("/api/v2/teams/light/name/{name}", get(teams::by_name))
         .route(

@@ -8,7 +8,8 @@ use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::{
-    JsonBody, Kind, P, check_fields, check_version, created, ok, parse_id, query_get, query_pairs,
+    JsonBody, Kind, P, check_fields, check_version, created, ok, query_get, query_pairs,
+    record::{Record, new_name},
     required_str,
 };
 use crate::{
@@ -156,23 +157,6 @@ pub async fn list(
     Ok(ok(json!({"teams": teams})))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    _caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    let id = parse_id(&id).ok_or_else(|| SdcError::not_found("Team not found"))?;
-    let t = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            let t = db::team(c, id)?.ok_or_else(|| SdcError::not_found("Team not found"))?;
-            render_team(c, &t, true)
-        })
-        .await?;
-    Ok(ok(json!({"team": t})))
-}
-
 pub async fn by_name(
     State(state): State<AppState>,
     _caller: Caller,
@@ -183,7 +167,7 @@ pub async fn by_name(
         .db
         .tx(move |c| db::team_by_name(c, &name))
         .await?
-        .ok_or_else(|| SdcError::not_found("Team not found"))?;
+        .ok_or_else(TeamRow::not_found)?;
     Ok(ok(json!({"team": {
         "id": t.id,
         "name": t.name,
@@ -262,35 +246,31 @@ pub async fn update(
     P(id): P<String>,
     body: JsonBody,
 ) -> SdcResult<Response> {
-    let id = parse_id(&id).ok_or_else(|| SdcError::not_found("Team not found"))?;
+    let id = TeamRow::id(&id)?;
     let m = body.object()?;
     let t = state
         .sysdig
         .db
         .tx(move |c| {
-            let mut t = db::team(c, id)?.ok_or_else(|| SdcError::not_found("Team not found"))?;
+            let mut t = TeamRow::load(c, id)?;
             caller.require_team_manager(c, id)?;
             let members = validate(c, &m)?;
             check_version(&m, t.version, "Team")?;
-            if let Some(name) = m.get("name").and_then(Value::as_str) {
-                let name = name.trim();
-                if name.is_empty() {
-                    return Err(SdcError::bad_request("Field 'name' is required"));
+            if let Some(name) = new_name(&m, "name")?
+                && name != t.name
+            {
+                if t.is_default() {
+                    return Err(SdcError::unprocessable(format!(
+                        "Team '{}' is a default team and cannot be renamed",
+                        t.name
+                    )));
                 }
-                if name != t.name {
-                    if t.is_default() {
-                        return Err(SdcError::unprocessable(format!(
-                            "Team '{}' is a default team and cannot be renamed",
-                            t.name
-                        )));
-                    }
-                    if db::team_by_name(c, name)?.is_some_and(|o| o.id != id) {
-                        return Err(SdcError::unprocessable(format!(
-                            "Team with name '{name}' already exists"
-                        )));
-                    }
-                    t.name = name.to_string();
+                if db::team_by_name(c, name)?.is_some_and(|o| o.id != id) {
+                    return Err(SdcError::unprocessable(format!(
+                        "Team with name '{name}' already exists"
+                    )));
                 }
+                t.name = name.to_string();
             }
             for k in STORED {
                 if let Some(v) = m.get(*k) {
@@ -314,27 +294,27 @@ pub async fn update(
     Ok(ok(json!({"team": t})))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    caller.require_admin()?;
-    let id = parse_id(&id).ok_or_else(|| SdcError::not_found("Team not found"))?;
-    state
-        .sysdig
-        .db
-        .tx(move |c| {
-            let t = db::team(c, id)?.ok_or_else(|| SdcError::not_found("Team not found"))?;
-            if t.is_default() {
-                return Err(SdcError::unprocessable(format!(
-                    "Team '{}' is a default team and cannot be deleted",
-                    t.name
-                )));
-            }
-            db::team_delete(c, id)?;
-            Ok(())
-        })
-        .await?;
-    Ok(ok(json!({})))
+impl Record for TeamRow {
+    const KEY: &'static str = "team";
+    const NOT_FOUND: &'static str = "Team not found";
+
+    fn find(c: &Connection, id: i64) -> SdcResult<Option<Self>> {
+        db::team(c, id)
+    }
+
+    fn view(&self, c: &Connection) -> SdcResult<Value> {
+        render_team(c, self, true)
+    }
+
+    fn remove(c: &Connection, id: i64) -> SdcResult<()> {
+        let t = Self::load(c, id)?;
+        if t.is_default() {
+            return Err(SdcError::unprocessable(format!(
+                "Team '{}' is a default team and cannot be deleted",
+                t.name
+            )));
+        }
+        db::team_delete(c, id)?;
+        Ok(())
+    }
 }

@@ -4,7 +4,11 @@ use axum::{extract::State, response::Response};
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
-use super::{JsonBody, Kind, P, check_fields, check_version, created, ok, parse_id, required_str};
+use super::{
+    JsonBody, Kind, P, check_fields, check_version, created, ok,
+    record::{Record, new_name},
+    required_str,
+};
 use crate::{
     app::AppState,
     sysdig::{
@@ -79,23 +83,6 @@ pub async fn list(State(state): State<AppState>, _caller: Caller) -> SdcResult<R
     Ok(ok(json!({"users": users})))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    _caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    let id = parse_id(&id).ok_or_else(|| SdcError::not_found("User not found"))?;
-    let u = state
-        .sysdig
-        .db
-        .tx(move |c| {
-            let u = db::user(c, id)?.ok_or_else(|| SdcError::not_found("User not found"))?;
-            render_user(c, &u)
-        })
-        .await?;
-    Ok(ok(json!({"user": u})))
-}
-
 async fn create(state: AppState, caller: Caller, body: JsonBody) -> SdcResult<Response> {
     caller.require_admin()?;
     let m = body.object()?;
@@ -151,28 +138,24 @@ pub async fn update(
     body: JsonBody,
 ) -> SdcResult<Response> {
     caller.require_admin()?;
-    let id = parse_id(&id).ok_or_else(|| SdcError::not_found("User not found"))?;
+    let id = UserRow::id(&id)?;
     let m = body.object()?;
     check_user_fields(&m)?;
     let u = state
         .sysdig
         .db
         .tx(move |c| {
-            let mut u = db::user(c, id)?.ok_or_else(|| SdcError::not_found("User not found"))?;
+            let mut u = UserRow::load(c, id)?;
             check_version(&m, u.version, "User")?;
-            if let Some(name) = m.get("username").and_then(Value::as_str) {
-                let name = name.trim();
-                if name.is_empty() {
-                    return Err(SdcError::bad_request("Field 'username' is required"));
+            if let Some(name) = new_name(&m, "username")?
+                && !name.eq_ignore_ascii_case(&u.username)
+            {
+                if db::user_by_name(c, name)?.is_some() {
+                    return Err(SdcError::unprocessable(format!(
+                        "User {name} already exists"
+                    )));
                 }
-                if !name.eq_ignore_ascii_case(&u.username) {
-                    if db::user_by_name(c, name)?.is_some() {
-                        return Err(SdcError::unprocessable(format!(
-                            "User {name} already exists"
-                        )));
-                    }
-                    u.username = name.to_string();
-                }
+                u.username = name.to_string();
             }
             if let Some(r) = m.get("systemRole").and_then(Value::as_str) {
                 if u.id == caller.user.id && r != ROLE_CUSTOMER {
@@ -196,26 +179,30 @@ pub async fn update(
     Ok(ok(json!({"user": u})))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    P(id): P<String>,
-) -> SdcResult<Response> {
-    caller.require_admin()?;
-    let id = parse_id(&id).ok_or_else(|| SdcError::not_found("User not found"))?;
-    if id == caller.user.id {
-        return Err(SdcError::unprocessable("You cannot delete yourself"));
+impl Record for UserRow {
+    const KEY: &'static str = "user";
+    const NOT_FOUND: &'static str = "User not found";
+
+    fn find(c: &Connection, id: i64) -> SdcResult<Option<Self>> {
+        db::user(c, id)
     }
-    state
-        .sysdig
-        .db
-        .tx(move |c| {
-            if db::user_delete(c, id)? {
-                Ok(())
-            } else {
-                Err(SdcError::not_found("User not found"))
-            }
-        })
-        .await?;
-    Ok(ok(json!({})))
+
+    fn view(&self, c: &Connection) -> SdcResult<Value> {
+        render_user(c, self)
+    }
+
+    fn may_remove(caller: &Caller, id: i64) -> SdcResult<()> {
+        if id == caller.user.id {
+            return Err(SdcError::unprocessable("You cannot delete yourself"));
+        }
+        Ok(())
+    }
+
+    fn remove(c: &Connection, id: i64) -> SdcResult<()> {
+        if db::user_delete(c, id)? {
+            Ok(())
+        } else {
+            Err(Self::not_found())
+        }
+    }
 }
