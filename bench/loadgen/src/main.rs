@@ -613,38 +613,47 @@ async fn query(a: QueryArgs) -> Result<()> {
         if a.answers.is_some() {
             answers.insert(p.key, peers::vigil_canon(p.key, &last)?);
         }
-        lat.sort();
-        let (p50, p99) = (ms(pct(&lat, 0.50)), ms(pct(&lat, 0.99)));
-        let mean = ms(lat.iter().sum::<Duration>()) / lat.len() as f64;
         if pages > 1 {
             answer.push_str(&format!(" ({pages} pages)"));
         }
-        rows.push(row([
-            p.label,
-            &answer,
-            &format!("{p50:.2}"),
-            &format!("{p99:.2}"),
-            &format!("{mean:.2}"),
-        ]));
-        let _ = writeln!(
-            summary,
-            "{k}_p50_ms={p50:.2}\n{k}_p99_ms={p99:.2}\n{k}_mean_ms={mean:.2}\n{k}_answer={answer}",
-            k = p.key
-        );
+        record(&mut rows, &mut summary, p.key, p.label, &answer, lat);
     }
-    print_table(
-        &["query", "answer", "p50 ms", "p99 ms", "mean ms"],
-        &rows,
-        2,
-    );
-    write_results(&a, &summary, &answers)
+    write_results(&a, &rows, &summary, &answers)
 }
 
+/// One query's latencies: a table row and its `key_*` summary lines.
+fn record(
+    rows: &mut Vec<Vec<String>>,
+    summary: &mut String,
+    key: &str,
+    label: &str,
+    answer: &str,
+    mut lat: Vec<Duration>,
+) {
+    lat.sort();
+    let (p50, p99) = (ms(pct(&lat, 0.50)), ms(pct(&lat, 0.99)));
+    let mean = ms(lat.iter().sum::<Duration>()) / lat.len().max(1) as f64;
+    rows.push(row([
+        label,
+        answer,
+        &format!("{p50:.2}"),
+        &format!("{p99:.2}"),
+        &format!("{mean:.2}"),
+    ]));
+    let _ = writeln!(
+        summary,
+        "{key}_p50_ms={p50:.2}\n{key}_p99_ms={p99:.2}\n{key}_mean_ms={mean:.2}\n{key}_answer={answer}"
+    );
+}
+
+/// Prints the query table and writes the summary and answers files that were asked for.
 fn write_results(
     a: &QueryArgs,
+    rows: &[Vec<String>],
     summary: &str,
     answers: &std::collections::BTreeMap<&str, Value>,
 ) -> Result<()> {
+    print_table(&["query", "answer", "p50 ms", "p99 ms", "mean ms"], rows, 2);
     if let Some(path) = &a.summary {
         std::fs::write(path, summary)
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -713,28 +722,9 @@ async fn peer_query(a: &QueryArgs, base: &str, w: peers::Window) -> Result<()> {
             _ => String::new(),
         };
         answers.insert(p.key, canon);
-        lat.sort();
-        let (p50, p99) = (ms(pct(&lat, 0.50)), ms(pct(&lat, 0.99)));
-        let mean = ms(lat.iter().sum::<Duration>()) / lat.len() as f64;
-        rows.push(row([
-            p.label,
-            &answer,
-            &format!("{p50:.2}"),
-            &format!("{p99:.2}"),
-            &format!("{mean:.2}"),
-        ]));
-        let _ = writeln!(
-            summary,
-            "{k}_p50_ms={p50:.2}\n{k}_p99_ms={p99:.2}\n{k}_mean_ms={mean:.2}\n{k}_answer={answer}",
-            k = p.key
-        );
+        record(&mut rows, &mut summary, p.key, p.label, &answer, lat);
     }
-    print_table(
-        &["query", "answer", "p50 ms", "p99 ms", "mean ms"],
-        &rows,
-        2,
-    );
-    write_results(a, &summary, &answers)
+    write_results(a, &rows, &summary, &answers)
 }
 
 /// GETs `url` and every `next` page after it: the time spent in requests (response bodies
