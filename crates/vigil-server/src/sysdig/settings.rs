@@ -1,7 +1,8 @@
 //! The `[sysdig]` settings of `vigil serve`: who the bootstrap admin is, its Monitor API token,
-//! the emulated IBM Cloud Monitoring instance and its IAM API keys.
+//! the emulated IBM Cloud Monitoring instance and its IAM API keys. Secrets are `SecretString`s,
+//! so the derived `Debug` prints them redacted.
 
-use std::{collections::BTreeMap, fmt, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -12,24 +13,15 @@ pub const DEFAULT_IAM_TOKEN_TTL: Duration = Duration::from_secs(3600);
 pub const DEFAULT_ALERT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// One IAM API key and the user its tokens act as.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IamApiKey {
     pub api_key: SecretString,
     pub user: String,
 }
 
-impl fmt::Debug for IamApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IamApiKey")
-            .field("api_key", &"<redacted>")
-            .field("user", &self.user)
-            .finish()
-    }
-}
-
 /// Resolved Sysdig emulation settings.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SysdigSettings {
     /// User name (an e-mail) of the customer admin created on first start.
     pub admin_user: String,
@@ -62,25 +54,8 @@ impl Default for SysdigSettings {
     }
 }
 
-impl fmt::Debug for SysdigSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SysdigSettings")
-            .field("admin_user", &self.admin_user)
-            .field(
-                "admin_token",
-                &self.admin_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("instance_id", &self.instance_id)
-            .field("iam_api_keys", &self.iam_api_keys)
-            .field("iam_token_ttl", &self.iam_token_ttl)
-            .field("alert_tenants", &self.alert_tenants)
-            .field("alert_interval", &self.alert_interval)
-            .finish()
-    }
-}
-
 /// The `[sysdig]` table of the config file.
-#[derive(Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SysdigFileConfig {
     pub admin_user: Option<String>,
@@ -97,25 +72,8 @@ pub struct SysdigFileConfig {
     pub alert_interval: Option<u64>,
 }
 
-impl fmt::Debug for SysdigFileConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SysdigFileConfig")
-            .field("admin_user", &self.admin_user)
-            .field(
-                "admin_token",
-                &self.admin_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("instance_id", &self.instance_id)
-            .field("iam_api_keys", &self.iam_api_keys)
-            .field("iam_token_ttl", &self.iam_token_ttl)
-            .field("alert_tenants", &self.alert_tenants)
-            .field("alert_interval", &self.alert_interval)
-            .finish()
-    }
-}
-
 /// Flags and environment (clap merges the two; flags win).
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct SysdigOverrides {
     pub admin_user: Option<String>,
     pub admin_token: Option<SecretString>,
@@ -124,24 +82,6 @@ pub struct SysdigOverrides {
     pub iam_api_key: Option<SecretString>,
     /// Seconds.
     pub iam_token_ttl: Option<u64>,
-}
-
-impl fmt::Debug for SysdigOverrides {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SysdigOverrides")
-            .field("admin_user", &self.admin_user)
-            .field(
-                "admin_token",
-                &self.admin_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("instance_id", &self.instance_id)
-            .field(
-                "iam_api_key",
-                &self.iam_api_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field("iam_token_ttl", &self.iam_token_ttl)
-            .finish()
-    }
 }
 
 /// Layers flags/env over the file over the defaults.
