@@ -230,11 +230,7 @@ pub struct EmbeddedStore {
 type Done = oneshot::Sender<Result<(), StoreError>>;
 
 enum Cmd {
-    Write {
-        record: Vec<u8>,
-        samples: Arc<Vec<Sample>>,
-        done: Done,
-    },
+    Write(PendingWrite),
     Seal(Done),
     Close(Done),
 }
@@ -576,13 +572,20 @@ impl MetricStore for EmbeddedStore {
         }
         let mut record = Vec::with_capacity(samples.len() * 64);
         encode_record(&samples, &mut record);
+        // Ids of known series are found here, on the caller's thread, so the one writer thread
+        // (which every connection waits on) only adds new series and points.
+        let ids = {
+            let st = self.inner.read();
+            samples.iter().map(|s| st.reg.lookup(&s.series)).collect()
+        };
         let (done, rx) = oneshot::channel();
         self.sender()?
-            .send(Cmd::Write {
+            .send(Cmd::Write(PendingWrite {
                 record,
                 samples,
+                ids,
                 done,
-            })
+            }))
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -818,8 +821,14 @@ impl Drop for EmbeddedStore {
     }
 }
 
-/// An encoded record, its samples, and who waits for the acknowledgement.
-type PendingWrite = (Vec<u8>, Arc<Vec<Sample>>, Done);
+/// An encoded record, its samples, their series' ids where already known (ids never change
+/// once given), and who waits for the acknowledgement.
+struct PendingWrite {
+    record: Vec<u8>,
+    samples: Arc<Vec<Sample>>,
+    ids: Vec<Option<Gid>>,
+    done: Done,
+}
 
 struct Writer {
     inner: Arc<Inner>,
@@ -864,11 +873,7 @@ impl Writer {
             let mut close = None;
             for cmd in batch {
                 match cmd {
-                    Cmd::Write {
-                        record,
-                        samples,
-                        done,
-                    } => writes.push((record, samples, done)),
+                    Cmd::Write(w) => writes.push(w),
                     Cmd::Seal(done) => {
                         self.waiters.push(done);
                         self.want_seal = true;
@@ -982,14 +987,14 @@ impl Writer {
 
     fn commit(&mut self, buf: &mut Vec<u8>, writes: Vec<PendingWrite>) {
         if let Some(reason) = &self.failed {
-            for (_, _, done) in writes {
-                let _ = done.send(Err(StoreError::Poisoned(reason.clone())));
+            for w in writes {
+                let _ = w.done.send(Err(StoreError::Poisoned(reason.clone())));
             }
             return;
         }
         buf.clear();
-        for (record, _, _) in &writes {
-            buf.extend_from_slice(record);
+        for w in &writes {
+            buf.extend_from_slice(&w.record);
         }
         let path = segment_path(&self.inner.dir, self.seg_no);
         let result = self
@@ -1013,8 +1018,8 @@ impl Writer {
             Ok(()) => {
                 self.seg_bytes += buf.len() as u64;
                 self.apply(&writes);
-                for (_, _, d) in writes {
-                    let _ = d.send(Ok(()));
+                for w in writes {
+                    let _ = w.done.send(Ok(()));
                 }
             }
             Err(e) => {
@@ -1023,37 +1028,26 @@ impl Writer {
                 tracing::error!(error = %e, "write-ahead log failed; refusing further writes");
                 self.failed = Some(e.to_string());
                 self.inner.healthy.store(false, Ordering::Relaxed);
-                for (_, _, done) in writes {
-                    let _ = done.send(Err(StoreError::Poisoned(e.to_string())));
+                for w in writes {
+                    let _ = w.done.send(Err(StoreError::Poisoned(e.to_string())));
                 }
             }
         }
     }
 
-    /// Resolves series ids under the read lock (the writer is the only one adding series, so
-    /// they stay valid), then takes the write lock only to add new series and points.
+    /// Adds the points under the write lock; only series unknown when the write was queued
+    /// are looked up again (another write may have added them since) or added.
     fn apply(&self, writes: &[PendingWrite]) {
-        let mut ids: Vec<Option<Gid>> = Vec::new();
         let mut newest = i64::MIN;
-        {
-            let st = self.inner.read();
-            let mut buf = Vec::new();
-            for (_, samples, _) in writes {
-                for s in samples.iter() {
-                    ids.push(st.reg.lookup(&s.series, &mut buf));
-                    newest = newest.max(s.timestamp);
-                }
-            }
-        }
         let mut st = self.inner.write();
         let st = &mut *st;
-        let mut ids = ids.into_iter();
-        for (_, samples, _) in writes {
-            for s in samples.iter() {
-                let id = match ids.next().flatten() {
-                    Some(id) => id,
+        for w in writes {
+            for (s, id) in w.samples.iter().zip(&w.ids) {
+                let id = match id {
+                    Some(id) => *id,
                     None => st.reg.insert(&s.series),
                 };
+                newest = newest.max(s.timestamp);
                 st.head.upsert(
                     id,
                     Point {

@@ -14,12 +14,14 @@
 use std::{
     collections::{BTreeMap, HashMap},
     fs::{File, OpenOptions},
+    hash::{BuildHasher, Hasher},
     io::{Read, Write},
     path::{Path, PathBuf},
     sync::Arc,
 };
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 use super::codec::{Cursor, put_uvarint};
 use crate::{DimMatch, SeriesFilter, SeriesKey, StoreError};
@@ -38,10 +40,6 @@ struct Symbols {
 }
 
 impl Symbols {
-    fn get(&self, s: &str) -> Option<u32> {
-        self.map.get(s).copied()
-    }
-
     fn intern(&mut self, s: &str) -> u32 {
         if let Some(id) = self.map.get(s) {
             return *id;
@@ -66,7 +64,11 @@ pub(crate) struct Registry {
     syms: Symbols,
     /// gid -> `[tenant, name, k1, v1, k2, v2, ...]`, dimensions in key order.
     keys: Vec<Box<[u32]>>,
-    by_key: HashMap<Box<[u32]>, Gid, RandomState>,
+    /// Series ids by a hash of their key's strings. A lookup hashes the caller's strings and
+    /// compares them with the few candidates, so finding a known series costs one hash and
+    /// no symbol lookups, and the map holds 4 bytes per series rather than a second key.
+    by_hash: HashTable<Gid>,
+    hasher: RandomState,
     tenants: HashMap<Arc<str>, TenantIndex, RandomState>,
 }
 
@@ -75,28 +77,34 @@ impl Registry {
         self.keys.len()
     }
 
-    /// The id of `key` if known; `buf` is scratch space reused across calls.
-    pub(crate) fn lookup(&self, key: &SeriesKey, buf: &mut Vec<u32>) -> Option<Gid> {
-        buf.clear();
-        buf.push(self.syms.get(&key.tenant)?);
-        buf.push(self.syms.get(&key.name)?);
-        for (k, v) in &key.dimensions {
-            buf.push(self.syms.get(k)?);
-            buf.push(self.syms.get(v)?);
-        }
-        self.by_key.get(buf.as_slice()).copied()
+    /// The id of `key` if known.
+    pub(crate) fn lookup(&self, key: &SeriesKey) -> Option<Gid> {
+        self.lookup_parts(key_parts(key), 2 + 2 * key.dimensions.len())
+    }
+
+    /// The id of the key whose `n` strings are `parts` (`[tenant, name, k1, v1, ...]`, dimensions
+    /// in key order), if known.
+    fn lookup_parts<'a, I>(&self, parts: I, n: usize) -> Option<Gid>
+    where
+        I: Iterator<Item = &'a str> + Clone,
+    {
+        let hash = hash_parts(&self.hasher, parts.clone());
+        self.by_hash
+            .find(hash, |&id| {
+                let k = &self.keys[id as usize];
+                k.len() == n
+                    && k.iter()
+                        .zip(parts.clone())
+                        .all(|(sym, s)| *self.syms.strs[*sym as usize] == *s)
+            })
+            .copied()
     }
 
     pub(crate) fn insert(&mut self, key: &SeriesKey) -> Gid {
-        let mut buf = Vec::with_capacity(2 + 2 * key.dimensions.len());
-        if let Some(id) = self.lookup(key, &mut buf) {
+        if let Some(id) = self.lookup(key) {
             return id;
         }
-        let mut parts: Vec<&str> = vec![&key.tenant, &key.name];
-        for (k, v) in &key.dimensions {
-            parts.push(k);
-            parts.push(v);
-        }
+        let parts: Vec<&str> = key_parts(key).collect();
         self.insert_parts(&parts)
     }
 
@@ -108,10 +116,18 @@ impl Registry {
 
     /// Inserts a key given as string ids (which must exist).
     fn insert_syms(&mut self, syms: Box<[u32]>) -> Gid {
-        if let Some(id) = self.by_key.get(&syms) {
+        let hash = hash_parts(&self.hasher, sym_strs(&self.syms.strs, &syms));
+        if let Some(id) = self
+            .by_hash
+            .find(hash, |&id| self.keys[id as usize] == syms)
+        {
             return *id;
         }
         let id = self.keys.len() as Gid;
+        let (keys, strs, hasher) = (&self.keys, &self.syms.strs, &self.hasher);
+        self.by_hash.insert_unique(hash, id, |&other| {
+            hash_parts(hasher, sym_strs(strs, &keys[other as usize]))
+        });
         let s = |i: usize| self.syms.strs[syms[i] as usize].clone();
         let tenant = s(0);
         let name = s(1);
@@ -129,7 +145,6 @@ impl Registry {
                 .or_default()
                 .push(id);
         }
-        self.by_key.insert(syms.clone(), id);
         self.keys.push(syms);
         id
     }
@@ -217,10 +232,35 @@ impl Registry {
     pub(crate) fn approx_bytes(&self) -> usize {
         let key_words: usize = self.keys.iter().map(|k| k.len()).sum();
         let strings: usize = self.syms.strs.iter().map(|s| s.len() + 16 + 40).sum();
-        // Each key is held twice (list + map) with a fat pointer; a map slot is ~24 bytes;
-        // each posting is 4 bytes.
-        key_words * 4 * 2 + self.keys.len() * (16 + 24 + 4) + key_words / 2 * 4 + strings
+        // Each key is a boxed slice (a fat pointer and an allocation's header); a hash slot
+        // is ~5 bytes; each posting is 4 bytes.
+        key_words * 4 + self.keys.len() * (16 + 16 + 5) + key_words / 2 * 4 + strings
     }
+}
+
+/// A key's strings in registry order: tenant, name, then each dimension's key and value.
+fn key_parts(key: &SeriesKey) -> impl Iterator<Item = &str> + Clone {
+    [key.tenant.as_str(), key.name.as_str()].into_iter().chain(
+        key.dimensions
+            .iter()
+            .flat_map(|(k, v)| [k.as_str(), v.as_str()]),
+    )
+}
+
+/// The strings of a key held as symbol ids.
+fn sym_strs<'a>(strs: &'a [Arc<str>], key: &'a [u32]) -> impl Iterator<Item = &'a str> {
+    key.iter().map(|s| &*strs[*s as usize])
+}
+
+/// The hash `by_hash` files a key under. 0xff never occurs in UTF-8, so it separates the
+/// strings unambiguously.
+fn hash_parts<'a>(state: &RandomState, parts: impl Iterator<Item = &'a str>) -> u64 {
+    let mut h = state.build_hasher();
+    for p in parts {
+        h.write(p.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
 }
 
 /// The registry file, open for appending, and what of the registry it holds.
@@ -424,5 +464,29 @@ mod tests {
         assert_eq!(r.dims(id).collect::<Vec<_>>(), [("h", "a")]);
         let f = SeriesFilter::tenant("t").dimension("h", DimMatch::Exists);
         assert_eq!(r.candidates(&f, true), [id]);
+    }
+
+    #[test]
+    fn keys_that_share_their_bytes_stay_apart() {
+        let key = |dims: &[(&str, &str)]| SeriesKey {
+            tenant: "t".into(),
+            name: "cpu".into(),
+            dimensions: dims
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let mut r = Registry::default();
+        let a = r.insert(&key(&[("ab", "c")]));
+        let b = r.insert(&key(&[("a", "bc")]));
+        let c = r.insert(&key(&[]));
+        assert_eq!([a, b, c], [0, 1, 2]);
+        for i in 0..10_000 {
+            r.insert(&key(&[("host", &format!("h{i}"))]));
+        }
+        assert_eq!(r.lookup(&key(&[("ab", "c")])), Some(a));
+        assert_eq!(r.lookup(&key(&[("a", "bc")])), Some(b));
+        assert_eq!(r.lookup(&key(&[("host", "h9999")])), Some(10_002));
+        assert_eq!(r.lookup(&key(&[("host", "h10000")])), None);
     }
 }
