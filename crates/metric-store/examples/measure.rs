@@ -5,7 +5,7 @@
 //! `VIGIL_MEASURE_POINTS` change the fleet; default 10,000 series x 100 points).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use metric_store::{
     DimMatch, EmbeddedStore, MetricStore, Sample, SeriesFilter, SeriesKey, TimeRange,
@@ -42,18 +42,29 @@ fn main() {
         let mut batch = Vec::with_capacity(5000);
         let started = std::time::Instant::now();
         let mut write_time = std::time::Duration::ZERO;
-        for i in 0..points {
-            for (n, name) in names.iter().enumerate() {
-                for h in 0..hosts {
-                    batch.push(Sample {
-                        series: SeriesKey {
+        // One key per series, shared by its samples, as the server's ingest path does.
+        let keys: Vec<Vec<Arc<SeriesKey>>> = names
+            .iter()
+            .map(|name| {
+                (0..hosts)
+                    .map(|h| {
+                        Arc::new(SeriesKey {
                             tenant: "bench".into(),
                             name: name.clone(),
                             dimensions: BTreeMap::from([
                                 ("hostname".to_string(), format!("host-{h:04}")),
                                 ("service".to_string(), format!("svc-{}", h % 10)),
                             ]),
-                        },
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        for i in 0..points {
+            for (n, of_name) in keys.iter().enumerate() {
+                for (h, key) in of_name.iter().enumerate() {
+                    batch.push(Sample {
+                        series: key.clone(),
                         timestamp: t0 + i as i64 * 30_000,
                         value: ((n * 13 + h * 31 + i * 7) % 1000) as f64 / 10.0,
                         value_meta: None,

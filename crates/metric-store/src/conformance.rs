@@ -21,7 +21,7 @@ fn key(tenant: &str, name: &str, dims: &[(&str, &str)]) -> SeriesKey {
 
 fn sample(k: &SeriesKey, ts: i64, v: f64) -> Sample {
     Sample {
-        series: k.clone(),
+        series: Arc::new(k.clone()),
         timestamp: ts,
         value: v,
         value_meta: None,

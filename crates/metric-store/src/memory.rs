@@ -65,10 +65,10 @@ impl MetricStore for MemoryStore {
             return Err(StoreError::Closed);
         }
         for s in samples {
-            let idx = match g.keys.iter().position(|k| *k == s.series) {
+            let idx = match g.keys.iter().position(|k| *k == *s.series) {
                 Some(i) => i,
                 None => {
-                    g.keys.push(s.series.clone());
+                    g.keys.push((*s.series).clone());
                     g.points.push(BTreeMap::new());
                     g.keys.len() - 1
                 }

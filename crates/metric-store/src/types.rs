@@ -18,7 +18,9 @@ pub struct SeriesKey {
 /// verbatim so backends need not understand it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sample {
-    pub series: SeriesKey,
+    /// Shared: a server sees the same series in batch after batch and hands out one key
+    /// per series rather than building it again for every sample.
+    pub series: Arc<SeriesKey>,
     /// Milliseconds since the Unix epoch.
     pub timestamp: i64,
     pub value: f64,

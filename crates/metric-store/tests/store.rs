@@ -55,11 +55,11 @@ async fn embedded_store_survives_reopen_across_checkpoints() {
 
 fn sample(host: &str, ts: i64, v: f64) -> Sample {
     Sample {
-        series: SeriesKey {
+        series: Arc::new(SeriesKey {
             tenant: "t".into(),
             name: "cpu".into(),
             dimensions: BTreeMap::from([("hostname".to_string(), host.to_string())]),
-        },
+        }),
         timestamp: ts,
         value: v,
         value_meta: None,
@@ -225,7 +225,7 @@ proptest! {
                     }
                     Op::Write(items) => {
                         let batch: Vec<Sample> = items.iter().map(|(n, h, ts, v)| Sample {
-                            series: key(*n, *h), timestamp: *ts, value: f64::from(*v),
+                            series: Arc::new(key(*n, *h)), timestamp: *ts, value: f64::from(*v),
                             value_meta: (*v % 3 == 0).then(|| Arc::from(format!("{{\"v\":{}}}", v / 3))),
                         }).collect();
                         real.write(batch.clone()).await.unwrap();
@@ -465,7 +465,7 @@ const CRASH_SERIES: u64 = 20;
 fn crash_batch(b: u64, series: u64) -> Vec<Sample> {
     (0..series)
         .map(|k| Sample {
-            series: key((k % 3) as u8, k as u8),
+            series: Arc::new(key((k % 3) as u8, k as u8)),
             timestamp: b as i64 * 1000,
             value: (b * 31 + k) as f64 / 10.0,
             value_meta: b

@@ -32,6 +32,8 @@ pub struct AppState {
     pub telemetry: Arc<crate::telemetry::Telemetry>,
     /// The Sysdig Monitor API emulation (`sysdig.db`).
     pub sysdig: crate::sysdig::Sysdig,
+    /// Series keys shared by ingest requests.
+    pub series_keys: Arc<crate::api::monasca::SeriesKeys>,
 }
 
 impl AppState {
@@ -136,6 +138,7 @@ pub async fn serve_with_clock(
         settings: Arc::new(settings),
         telemetry: Arc::new(crate::telemetry::Telemetry::new()),
         sysdig,
+        series_keys: Arc::default(),
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it

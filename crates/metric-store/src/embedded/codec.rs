@@ -129,11 +129,11 @@ fn decode_payload(payload: &[u8]) -> Option<Vec<Sample>> {
             _ => return None,
         };
         out.push(Sample {
-            series: SeriesKey {
+            series: Arc::new(SeriesKey {
                 tenant,
                 name,
                 dimensions,
-            },
+            }),
             timestamp,
             value,
             value_meta,
@@ -207,11 +207,11 @@ mod tests {
 
     fn sample(ts: i64) -> Sample {
         Sample {
-            series: SeriesKey {
+            series: Arc::new(SeriesKey {
                 tenant: "t".into(),
                 name: "cpu".into(),
                 dimensions: [("host".to_string(), "a".to_string())].into(),
-            },
+            }),
             timestamp: ts,
             value: 1.5,
             value_meta: (ts % 2 == 0).then(|| Arc::from(r#"{"a":"b"}"#)),

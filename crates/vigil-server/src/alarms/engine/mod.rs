@@ -250,7 +250,7 @@ struct Route {
 struct State {
     /// Resolved routes per series, so the common case (a known series) costs one hash lookup.
     /// Cleared whenever definitions or alarms change.
-    routes: foldhash::HashMap<SeriesKey, Vec<Route>>,
+    routes: foldhash::HashMap<Arc<SeriesKey>, Vec<Route>>,
     defs: foldhash::HashMap<String, DefRt>,
     by_metric: HashMap<(String, String), Vec<(String, usize)>>,
     alarms: Alarms,

@@ -6,8 +6,11 @@ mod body;
 mod metrics;
 mod notification_methods;
 mod params;
+mod series_keys;
 mod validate;
 mod versions;
+
+pub use series_keys::SeriesKeys;
 
 use axum::{
     Router,

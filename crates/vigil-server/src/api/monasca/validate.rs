@@ -4,6 +4,8 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use metric_store::{Sample, SeriesKey};
+
+use super::series_keys::{self, SeriesKeys};
 use serde_json::{Map, Value};
 
 const MAX_NAME: usize = 255;
@@ -213,11 +215,11 @@ pub fn metric(tenant: &str, v: &Value) -> Result<Sample, String> {
         None => None,
     };
     Ok(Sample {
-        series: SeriesKey {
+        series: Arc::new(SeriesKey {
             tenant: tenant.to_string(),
             name,
             dimensions,
-        },
+        }),
         timestamp,
         value,
         value_meta,
@@ -335,11 +337,11 @@ impl<'de> serde::de::Visitor<'de> for MetricSeed<'_> {
                 .ok_or_else(decline)?,
         };
         Ok(Sample {
-            series: SeriesKey {
+            series: Arc::new(SeriesKey {
                 tenant: self.tenant.to_string(),
                 name,
                 dimensions: dimensions.unwrap_or_default(),
-            },
+            }),
             timestamp,
             value,
             value_meta,
@@ -411,6 +413,8 @@ impl<'de> serde::de::Visitor<'de> for BatchVisitor<'_> {
 struct Scan<'a> {
     s: &'a str,
     i: usize,
+    /// The current metric's dimensions, sorted by key once read.
+    dims: Vec<(&'a str, &'a str)>,
 }
 
 /// Exact powers of ten: a decimal of at most 15 digits is `digits / 10^k` with both operands
@@ -449,6 +453,14 @@ fn string_end(b: &[u8]) -> Option<usize> {
 }
 
 impl<'a> Scan<'a> {
+    fn at(s: &'a str, i: usize) -> Self {
+        Scan {
+            s,
+            i,
+            dims: Vec::new(),
+        }
+    }
+
     fn peek(&mut self) -> Option<u8> {
         let b = self.s.as_bytes();
         while let Some(&c) = b.get(self.i) {
@@ -475,6 +487,23 @@ impl<'a> Scan<'a> {
         }
         self.i = start + n + 1;
         self.s.get(start..start + n)
+    }
+
+    /// A metric's field name: the usual ones matched in place, others read as strings.
+    fn field(&mut self) -> Option<&'a str> {
+        self.peek()?;
+        let rest = self.s.as_bytes().get(self.i..)?;
+        for f in ["name", "dimensions", "timestamp", "value", "value_meta"] {
+            let n = f.len();
+            if rest.get(1..=n) == Some(f.as_bytes())
+                && rest.first() == Some(&b'"')
+                && rest.get(n + 1) == Some(&b'"')
+            {
+                self.i += n + 2;
+                return Some(f);
+            }
+        }
+        self.str()
     }
 
     fn number(&mut self) -> Option<f64> {
@@ -539,12 +568,13 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn dimensions(&mut self) -> Option<BTreeMap<String, String>> {
+    /// Reads a dimensions object into `self.dims`, sorted by key. A repeated key is declined
+    /// (upstream keeps the last value; the serde path does that).
+    fn dimensions(&mut self) -> Option<()> {
         self.eat(b'{')?;
-        let mut out = BTreeMap::new();
         if self.peek()? == b'}' {
             self.i += 1;
-            return Some(out);
+            return Some(());
         }
         loop {
             let k = self.str()?;
@@ -553,17 +583,24 @@ impl<'a> Scan<'a> {
             if !fast_dim_ok(k) || k.starts_with('_') || !fast_dim_ok(v) {
                 return None;
             }
-            // A repeated key keeps its last value, as the general path's map does.
-            out.insert(k.to_string(), v.to_string());
+            self.dims.push((k, v));
             if !self.more(b'}')? {
-                return Some(out);
+                break;
             }
         }
+        self.dims.sort_unstable_by_key(|(k, _)| *k);
+        self.dims.windows(2).all(|w| w[0].0 != w[1].0).then_some(())
     }
 
     /// One metric; `last_name` is the previous valid name of the batch, not checked again.
-    fn metric(&mut self, tenant: &str, last_name: &mut &'a str) -> Option<Sample> {
+    fn metric(
+        &mut self,
+        tenant: &str,
+        keys: &mut series_keys::Reader<'_>,
+        last_name: &mut &'a str,
+    ) -> Option<Sample> {
         self.eat(b'{')?;
+        self.dims.clear();
         let mut name = None;
         let mut dimensions = None;
         let mut timestamp = None;
@@ -577,7 +614,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         loop {
-            let key = self.str()?;
+            let key = self.field()?;
             self.eat(b':')?;
             match key {
                 "name" => once(&mut name, self.str()?)?,
@@ -610,46 +647,138 @@ impl<'a> Scan<'a> {
             return None;
         }
         Some(Sample {
-            series: SeriesKey {
-                tenant: tenant.to_string(),
-                name: name.to_string(),
-                dimensions: dimensions.unwrap_or_default(),
-            },
+            series: keys.key(&series_keys::Parts {
+                tenant,
+                name,
+                dimensions: &self.dims,
+            }),
             timestamp: timestamp_ms(timestamp)?,
             value,
             value_meta: None,
         })
     }
 
-    fn body(mut self, tenant: &str) -> Option<Vec<Sample>> {
+    fn body(self, keys: &SeriesKeys, tenant: &str) -> Option<Vec<Sample>> {
+        self.body_until(keys, tenant, None).map(|(out, _)| out)
+    }
+
+    /// The body's metrics; with `stop`, only those before the metric that starts at `stop`
+    /// (another thread reads from there on), saying whether it got there. A `stop` that is
+    /// not the start of a metric is never met, and then this reads the whole body.
+    fn body_until(
+        mut self,
+        keys: &SeriesKeys,
+        tenant: &str,
+        stop: Option<usize>,
+    ) -> Option<(Vec<Sample>, bool)> {
+        let mut keys = keys.reader();
         let mut last_name = "";
         let out = if self.peek()? == b'[' {
             self.i += 1;
             // Room for points of about 100 bytes, so a typical batch never grows the vector.
-            let mut out = Vec::with_capacity((self.s.len() / 100).min(1 << 20));
+            let end = stop.unwrap_or(self.s.len());
+            let mut out = Vec::with_capacity((end / 100).min(1 << 20));
             if self.peek()? == b']' {
                 self.i += 1;
             } else {
                 loop {
-                    out.push(self.metric(tenant, &mut last_name)?);
+                    out.push(self.metric(tenant, &mut keys, &mut last_name)?);
                     if !self.more(b']')? {
                         break;
+                    }
+                    if stop.is_some() && self.peek().is_some() && Some(self.i) == stop {
+                        keys.finish();
+                        return Some((out, true));
                     }
                 }
             }
             out
         } else {
-            vec![self.metric(tenant, &mut last_name)?]
+            vec![self.metric(tenant, &mut keys, &mut last_name)?]
         };
-        self.peek().is_none().then_some(out)
+        self.peek()
+            .is_none()
+            .then(|| keys.finish())
+            .map(|()| (out, false))
+    }
+
+    /// The metrics from the start of one inside the array to the end of the body.
+    fn tail(mut self, keys: &SeriesKeys, tenant: &str) -> Option<Vec<Sample>> {
+        let mut keys = keys.reader();
+        let mut last_name = "";
+        let mut out = Vec::with_capacity(((self.s.len() - self.i) / 100).min(1 << 20));
+        loop {
+            out.push(self.metric(tenant, &mut keys, &mut last_name)?);
+            if !self.more(b']')? {
+                break;
+            }
+        }
+        self.peek().is_none().then(|| keys.finish()).map(|()| out)
     }
 }
 
+/// Bodies at least this big are scanned on two threads: about 2,000 points, where the
+/// scan takes far longer than starting a thread.
+const SPLIT_MIN_BYTES: usize = 256 * 1024;
+
+/// A likely start of a metric near the middle of an array body: a `{` after `}` and `,`.
+fn split_point(b: &[u8]) -> Option<usize> {
+    let ws = |b: &[u8], mut j: usize| {
+        while b
+            .get(j)
+            .is_some_and(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+        {
+            j += 1;
+        }
+        j
+    };
+    let mut i = b.len() / 2;
+    while let Some(off) = b.get(i..)?.iter().position(|&c| c == b'}') {
+        let j = ws(b, i + off + 1);
+        if b.get(j) == Some(&b',') {
+            let k = ws(b, j + 1);
+            if b.get(k) == Some(&b'{') {
+                return Some(k);
+            }
+        }
+        i += off + 1;
+    }
+    None
+}
+
+/// The scanner over a big body, on two threads: this one reads up to a metric near the
+/// middle, a helper from there on. The helper's half counts only if this thread's scan
+/// arrives exactly where it started, so a badly guessed split costs time, never a
+/// different answer.
+fn scan_split(keys: &SeriesKeys, tenant: &str, text: &str) -> Option<Vec<Sample>> {
+    let Some(mid) = split_point(text.as_bytes()) else {
+        return Scan::at(text, 0).body(keys, tenant);
+    };
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("vigil-parse".into())
+            .spawn_scoped(scope, || Scan::at(text, mid).tail(keys, tenant));
+        let Ok(helper) = helper else {
+            return Scan::at(text, 0).body(keys, tenant);
+        };
+        let (mut out, met) = Scan::at(text, 0).body_until(keys, tenant, Some(mid))?;
+        if met {
+            out.extend(helper.join().ok()??);
+        }
+        Some(out)
+    })
+}
+
 /// The typed fast path: `None` when the body is not the common well-formed shape.
-fn parse_fast(tenant: &str, bytes: &[u8]) -> Option<Vec<Sample>> {
+fn parse_fast(keys: &SeriesKeys, tenant: &str, bytes: &[u8]) -> Option<Vec<Sample>> {
     // Valid JSON is valid UTF-8; checking the whole body once spares a check per string.
     let text = std::str::from_utf8(bytes).ok()?;
-    if let Some(out) = (Scan { s: text, i: 0 }).body(tenant) {
+    let scanned = if text.len() >= SPLIT_MIN_BYTES {
+        scan_split(keys, tenant, text)
+    } else {
+        Scan::at(text, 0).body(keys, tenant)
+    };
+    if let Some(out) = scanned {
         return Some(out);
     }
     parse_serde(tenant, text)
@@ -673,12 +802,17 @@ fn parse_serde(tenant: &str, text: &str) -> Option<Vec<Sample>> {
 }
 
 /// Parses and validates a POST body: the typed fast path for well-formed batches, the
-/// general path (upstream's exact checks and messages) for everything else.
+/// general path (upstream's exact checks and messages) for everything else. Series keys of
+/// the common shape come from `keys`, shared with earlier requests.
 ///
 /// # Errors
 /// `Err(None)` when the body is not JSON; `Err(Some(msg))` for an invalid metric.
-pub fn parse_body(tenant: &str, bytes: &[u8]) -> Result<Vec<Sample>, Option<String>> {
-    if let Some(samples) = parse_fast(tenant, bytes) {
+pub fn parse_body(
+    keys: &SeriesKeys,
+    tenant: &str,
+    bytes: &[u8],
+) -> Result<Vec<Sample>, Option<String>> {
+    if let Some(samples) = parse_fast(keys, tenant, bytes) {
         return Ok(samples);
     }
     let value: Value = serde_json::from_slice(bytes).map_err(|_| None)?;
@@ -870,9 +1004,13 @@ mod tests {
             let general = serde_json::from_str::<Value>(b)
                 .map_err(|_| None)
                 .and_then(|v| body("t", &v).map_err(Some));
-            assert_eq!(parse_body("t", b.as_bytes()), general, "{b}");
+            assert_eq!(
+                parse_body(&SeriesKeys::default(), "t", b.as_bytes()),
+                general,
+                "{b}"
+            );
         }
-        assert_eq!(parse_body("t", b"{nope"), Err(None));
+        assert_eq!(parse_body(&SeriesKeys::default(), "t", b"{nope"), Err(None));
     }
 
     /// Every tier agrees with the general path, and the scanner takes the common shape.
@@ -880,8 +1018,12 @@ mod tests {
         let general = serde_json::from_str::<Value>(b)
             .map_err(|_| None)
             .and_then(|v| body("t", &v).map_err(Some));
-        assert_eq!(parse_body("t", b.as_bytes()), general, "{b}");
-        if let Some(scanned) = (Scan { s: b, i: 0 }).body("t") {
+        assert_eq!(
+            parse_body(&SeriesKeys::default(), "t", b.as_bytes()),
+            general,
+            "{b}"
+        );
+        if let Some(scanned) = Scan::at(b, 0).body(&SeriesKeys::default(), "t") {
             assert_eq!(Ok(scanned), general, "scanner: {b}");
         }
         if let Some(typed) = parse_serde("t", b) {
@@ -994,19 +1136,16 @@ mod tests {
         assert_eq!(string_end(b"abcdefghijklmnop"), None);
         // The bench shape is the scanner's.
         assert!(
-            (Scan {
-                s: &bench_body(),
-                i: 0
-            })
-            .body("t")
-            .is_some()
+            Scan::at(&bench_body(), 0)
+                .body(&SeriesKeys::default(), "t")
+                .is_some()
         );
         // Decimals the way clients print them convert exactly as serde_json does.
         for i in 0..20_000u32 {
             let x = f64::from(i) * 0.37 - 3000.0;
             for text in [format!("{x}"), format!("{x:.3}"), format!("{:.1}", x / 7.0)] {
                 let b = format!(r#"{{"name":"a","timestamp":2,"value":{text}}}"#);
-                let scanned = (Scan { s: &b, i: 0 }).body("t");
+                let scanned = Scan::at(&b, 0).body(&SeriesKeys::default(), "t");
                 assert!(scanned.is_some(), "{b}");
                 assert_eq!(scanned, parse_serde("t", &b), "{b}");
             }
@@ -1025,6 +1164,47 @@ mod tests {
         assert_eq!(s[0].timestamp, 1_500_000_000_000);
         assert!(body("t", &json!([])).is_ok_and(|v| v.is_empty()));
         assert!(err(json!({"name": "a", "value": 1, "timestamp": -1})).contains("out of range"));
+    }
+
+    #[test]
+    fn big_bodies_split_across_threads_read_the_same() {
+        let bench = bench_body();
+        assert!(bench.len() >= SPLIT_MIN_BYTES);
+        let whole = Scan::at(&bench, 0).body(&SeriesKeys::default(), "t");
+        assert_eq!(whole.as_ref().map(Vec::len), Some(5000));
+        assert_eq!(scan_split(&SeriesKeys::default(), "t", &bench), whole);
+        agree(&bench);
+        // Python's json.dumps puts spaces after separators.
+        let spaced = bench.replace(",", ", ").replace(":", ": ");
+        assert_eq!(scan_split(&SeriesKeys::default(), "t", &spaced), whole);
+        agree(&spaced);
+        // A bad metric in either half fails the body with the general path's message.
+        for at in ["host-00010", "host-04990"] {
+            let bad = bench.replacen(at, "host<", 1);
+            assert!(matches!(
+                parse_body(&SeriesKeys::default(), "t", bad.as_bytes()),
+                Err(Some(_))
+            ));
+            agree(&bad);
+        }
+        // What the scanner declines in the helper's half goes to the serde path.
+        let meta = format!(
+            r#"{},"value_meta":{{"a":"}},{{"}}}}]"#,
+            &bench[..bench.len() - 2]
+        );
+        agree(&meta);
+        assert!(
+            matches!(parse_body(&SeriesKeys::default(), "t", meta.as_bytes()), Ok(v) if v.len() == 5000)
+        );
+        // Cut short in the helper's half: not JSON.
+        assert_eq!(
+            parse_body(
+                &SeriesKeys::default(),
+                "t",
+                &bench.as_bytes()[..bench.len() - 40]
+            ),
+            Err(None)
+        );
     }
 
     /// A batch shaped like the benchmark's: 5,000 points, two dimensions.

@@ -39,10 +39,11 @@ pub async fn create(
             format!("The request body is larger than the limit of {limit} bytes"),
         )
     })?;
-    let samples = validate::parse_body(&tenant, &bytes).map_err(|e| match e {
-        None => ApiError::bad_request("Request body is not valid JSON"),
-        Some(msg) => ApiError::unprocessable(msg),
-    })?;
+    let samples =
+        validate::parse_body(&state.series_keys, &tenant, &bytes).map_err(|e| match e {
+            None => ApiError::bad_request("Request body is not valid JSON"),
+            Some(msg) => ApiError::unprocessable(msg),
+        })?;
     // One batch, shared without copies by the store and then the threshold engine, which
     // sees only what is durable.
     let samples = std::sync::Arc::new(samples);
