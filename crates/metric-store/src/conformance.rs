@@ -52,8 +52,17 @@ pub fn fleet() -> Vec<Sample> {
 /// Queries over [`fleet`] plus edge cases: filters, ranges, merging, statistics, names,
 /// overwrite of a timestamp and tenant isolation.
 pub async fn check_queries<S: MetricStore>(store: &S) {
+    let empty = store.series_generation();
     store.write(fleet()).await.unwrap();
     store.write(Vec::new()).await.unwrap();
+    // The generation moves with new series only, not with points of known ones.
+    let generation = store.series_generation();
+    if empty.is_some() {
+        assert_ne!(generation, empty, "series generation after new series");
+        let again: Vec<Sample> = fleet().into_iter().take(3).collect();
+        store.write(again).await.unwrap();
+        assert_eq!(store.series_generation(), generation, "after known series");
+    }
 
     // Tenancy: each tenant sees its own 6 series only.
     let all = store

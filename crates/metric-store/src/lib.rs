@@ -92,6 +92,13 @@ pub trait MetricStore: Send + Sync + 'static {
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError>;
 
+    /// A number that changes whenever a series is added, so a caller can keep what it derived
+    /// from [`MetricStore::find_series`] over [`TimeRange::ALL`] until it changes; `None`
+    /// from backends that do not track it.
+    fn series_generation(&self) -> Option<u64> {
+        None
+    }
+
     /// Figures for monitoring (the server's `/metrics`); `None` from engines that keep none.
     fn stats(&self) -> Option<StoreStats> {
         None

@@ -59,6 +59,10 @@ impl MemoryStore {
 
 #[async_trait]
 impl MetricStore for MemoryStore {
+    fn series_generation(&self) -> Option<u64> {
+        Some(self.lock().keys.len() as u64)
+    }
+
     async fn write(&self, samples: Vec<Sample>) -> Result<(), StoreError> {
         let mut g = self.lock();
         if g.closed {

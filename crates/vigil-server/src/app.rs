@@ -34,6 +34,8 @@ pub struct AppState {
     pub sysdig: crate::sysdig::Sysdig,
     /// Series keys shared by ingest requests.
     pub series_keys: Arc<crate::api::monasca::SeriesKeys>,
+    /// Groups of recent `group_by` queries, for their next pages.
+    pub group_cache: Arc<crate::api::monasca::GroupCache>,
 }
 
 impl AppState {
@@ -139,6 +141,7 @@ pub async fn serve_with_clock(
         telemetry: Arc::new(crate::telemetry::Telemetry::new()),
         sysdig,
         series_keys: Arc::default(),
+        group_cache: Arc::default(),
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it

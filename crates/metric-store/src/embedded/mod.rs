@@ -566,6 +566,11 @@ impl MetricStore for EmbeddedStore {
         self.write_shared(Arc::new(samples)).await
     }
 
+    fn series_generation(&self) -> Option<u64> {
+        // Series are only ever added, so the count changes with every addition.
+        Some(self.inner.read().reg.len() as u64)
+    }
+
     async fn write_shared(&self, samples: Arc<Vec<Sample>>) -> Result<(), StoreError> {
         if samples.is_empty() {
             return Ok(());

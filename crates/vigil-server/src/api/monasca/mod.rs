@@ -10,6 +10,7 @@ mod series_keys;
 mod validate;
 mod versions;
 
+pub use metrics::GroupCache;
 pub use series_keys::SeriesKeys;
 
 use axum::{

@@ -55,7 +55,7 @@ pub async fn list(
         .map(|(gid, rows)| Measurements {
             id: gid.to_string(),
             name: req.name.clone(),
-            dimensions: groups[gid].dimensions.clone(),
+            dimensions: groups[gid].dimension_map(),
             columns: vec!["timestamp".into(), "value".into(), "value_meta".into()],
             measurements: rows,
         })

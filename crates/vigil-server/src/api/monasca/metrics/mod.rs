@@ -2,12 +2,16 @@
 
 mod create;
 mod dimensions;
+mod group_cache;
 mod list;
 mod measurements;
 mod names;
 mod statistics;
 
-use std::collections::BTreeMap;
+use std::{
+    collections::{BTreeMap, hash_map::Entry},
+    sync::Arc,
+};
 
 use axum::{
     Router,
@@ -31,11 +35,19 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+pub use group_cache::GroupCache;
+
 /// One element of a measurements or statistics answer: the series it merges and the
-/// dimensions it reports.
+/// dimensions it reports, sorted by key (a map is built for the page's groups only).
 pub struct Group {
-    pub dimensions: BTreeMap<String, String>,
+    pub dimensions: Vec<(String, String)>,
     pub series: Vec<SeriesId>,
+}
+
+impl Group {
+    pub fn dimension_map(&self) -> BTreeMap<String, String> {
+        self.dimensions.iter().cloned().collect()
+    }
 }
 
 /// Resolves the series of a measurements/statistics query into elements, with monasca-api's
@@ -46,13 +58,40 @@ pub async fn groups(
     filter: &SeriesFilter,
     merge: bool,
     group_by: Option<&[String]>,
+) -> Result<Arc<Vec<Group>>, ApiError> {
+    let Some(keys) = group_by else {
+        return Ok(Arc::new(find_groups(state, filter, merge, None).await?));
+    };
+    // The generation is read first: a series added meanwhile makes the entry stale at once.
+    let generation = state.store.series_generation();
+    let query = format!("{filter:?}\u{0}{keys:?}");
+    if let Some(g) = generation.and_then(|g| state.group_cache.get(&query, g)) {
+        return Ok(g);
+    }
+    let groups = Arc::new(find_groups(state, filter, merge, Some(keys)).await?);
+    if let Some(g) = generation {
+        state.group_cache.put(query, g, &groups);
+    }
+    Ok(groups)
+}
+
+async fn find_groups(
+    state: &AppState,
+    filter: &SeriesFilter,
+    merge: bool,
+    group_by: Option<&[String]>,
 ) -> Result<Vec<Group>, ApiError> {
     let series = state.store.find_series(filter, TimeRange::ALL).await?;
     match group_by {
         None if !merge => match series.as_slice() {
             [] => Ok(Vec::new()),
             [one] => Ok(vec![Group {
-                dimensions: one.key.dimensions.clone(),
+                dimensions: one
+                    .key
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 series: vec![one.id],
             }]),
             _ => Err(ApiError::multiple_metrics()),
@@ -81,22 +120,47 @@ pub async fn groups(
         Some(keys) if keys.iter().any(|k| k == "*") => Ok(series
             .into_iter()
             .map(|s| Group {
-                dimensions: s.key.dimensions,
+                dimensions: s.key.dimensions.into_iter().collect(),
                 series: vec![s.id],
             })
             .collect()),
         Some(keys) => {
-            let mut by: BTreeMap<BTreeMap<String, String>, Vec<SeriesId>> = BTreeMap::new();
-            for s in series {
-                let dims: BTreeMap<String, String> = keys
+            // Sorted and without repeats, so a group's pairs come in a map's order and
+            // compare as its map would.
+            let mut keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            type Pairs<'a> = Vec<(&'a str, &'a str)>;
+            let mut index: foldhash::HashMap<Pairs<'_>, usize> = Default::default();
+            let mut found: Vec<(Pairs<'_>, Vec<SeriesId>)> = Vec::new();
+            for s in &series {
+                let pairs: Pairs<'_> = keys
                     .iter()
-                    .filter_map(|k| s.key.dimensions.get(k).map(|v| (k.clone(), v.clone())))
+                    .filter_map(|k| s.key.dimensions.get_key_value(*k))
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect();
-                by.entry(dims).or_default().push(s.id);
+                match index.entry(pairs) {
+                    Entry::Occupied(e) => found[*e.get()].1.push(s.id),
+                    Entry::Vacant(e) => {
+                        found.push((e.key().clone(), vec![s.id]));
+                        e.insert(found.len() - 1);
+                    }
+                }
             }
-            Ok(by
+            // Series come ordered by dimensions, so groups by the leading ones (hostname,
+            // say) usually are in order already; a check is linear, a sort is not.
+            if !found.is_sorted_by(|a, b| a.0 <= b.0) {
+                found.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            Ok(found
                 .into_iter()
-                .map(|(dimensions, series)| Group { dimensions, series })
+                .map(|(pairs, series)| Group {
+                    dimensions: pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    series,
+                })
                 .collect())
         }
     }

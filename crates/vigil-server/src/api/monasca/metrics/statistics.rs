@@ -70,7 +70,7 @@ pub async fn list(
         .map(|(gid, rows)| Statistics {
             id: gid.to_string(),
             name: req.name.clone(),
-            dimensions: groups[gid].dimensions.clone(),
+            dimensions: groups[gid].dimension_map(),
             columns: columns.clone(),
             statistics: rows,
         })
