@@ -14,6 +14,7 @@
 # column per system.
 #
 # Knobs (environment): BENCH_NAMES BENCH_HOSTS BENCH_POINTS BENCH_BATCH BENCH_ITERATIONS
+# BENCH_RUNS (ingest runs per system and connection count, median reported; 3),
 # BENCH_CLI_RUNS, BENCH_DEFINITIONS (1000; 0 skips the alarm section), BENCH_CROSSING_RUNS,
 # BENCH_NO_BUILD=1 (use the binaries already in target/release), and BENCH_PEERS
 # (space-separated peer systems, default "influxdb victoriametrics"; empty skips them; see
@@ -31,6 +32,7 @@ ITERATIONS=${BENCH_ITERATIONS:-200}
 CLI_RUNS=${BENCH_CLI_RUNS:-20}
 DEFINITIONS=${BENCH_DEFINITIONS:-1000}
 CROSSING_RUNS=${BENCH_CROSSING_RUNS:-20}
+RUNS=${BENCH_RUNS:-3}
 PEERS=${BENCH_PEERS-influxdb victoriametrics}
 TENANT=bench
 TOTAL_POINTS=$((NAMES * HOSTS * POINTS))
@@ -152,36 +154,62 @@ start_vigil() { # data-dir log
     wait_ready "http://127.0.0.1:$PORT/healthcheck" "$2"
 }
 
-# One ingest run on a fresh data dir; leaves the server running. Sets INGEST_DIR.
-vigil_ingest() { # connections
-    local conns=$1 dir=$WORK/vigil-$1 log=$WORK/vigil-$1.log sum=$WORK/ingest-$1.txt
+# One ingest run of a system on a fresh data dir; leaves the server running. Writes the
+# loadgen summary plus server CPU, memory (and Vigil's disk) to $WORK/run-SYS-CONNS-RUN.txt and
+# sets INGEST_DIR.
+ingest_once() { # system connections run
+    local sys=$1 conns=$2 run=$3 dir=$WORK/$1-$2-$3 log=$WORK/$1-$2-$3.log
+    local sum=$WORK/run-$1-$2-$3.txt
     INGEST_DIR=$dir
-    section "vigil: ingest, $conns connection(s), fresh data dir"
-    start_vigil "$dir" "$log"
-    local rss0 cpu0 cpu1 rss hwm disk
+    section "$sys: ingest, $conns connection(s), fresh data dir (run $run of $RUNS)"
+    if [[ $sys == vigil ]]; then start_vigil "$dir" "$log"; else "start_$sys" "$dir" "$log"; fi
+    local rss0 cpu0 cpu1 rss hwm us_pt
     rss0=$(mem_kb "$SERVER_PID" VmRSS)
     cpu0=$(cpu_ticks "$SERVER_PID")
-    "$LOADGEN" ingest --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${FLEET[@]}" \
+    local who=(--tenant "$TENANT")
+    [[ $sys == vigil ]] || who=(--system "$sys")
+    "$LOADGEN" ingest "${who[@]}" --url "http://127.0.0.1:$PORT" "${FLEET[@]}" \
         --batch "$BATCH" --end-ms "$END_MS" --connections "$conns" --summary "$sum"
     cpu1=$(cpu_ticks "$SERVER_PID")
     rss=$(mem_kb "$SERVER_PID" VmRSS)
     hwm=$(mem_kb "$SERVER_PID" VmHWM)
-    disk=$(store_bytes "$dir")
-    local cpu_s us_pt bpp
-    cpu_s=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK)")
     us_pt=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK * 1e6 / $TOTAL_POINTS)")
-    bpp=$(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)")
-    echo "  server CPU                 ${cpu_s} s (user+sys) = ${us_pt} us/point"
+    echo "  server CPU                 $(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK)") s (user+sys) = ${us_pt} us/point"
     echo "  server memory              VmRSS $(mb "$rss0") MiB idle -> $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
-    echo "  disk                       $disk bytes = $bpp bytes/point"
-    echo "cpu_us_point=$us_pt" >>"$sum"
-    cp "$sum" "$WORK/ingest-vigil-$conns.txt"
+    printf 'cpu_us_point=%s\nrss_kb=%s\nhwm_kb=%s\n' "$us_pt" "$rss" "$hwm" >>"$sum"
+    if [[ $sys == vigil ]]; then
+        local disk
+        disk=$(store_bytes "$dir")
+        echo "  disk                       $disk bytes = $(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)") bytes/point"
+        echo "disk_bytes=$disk" >>"$sum"
+    fi
+}
 
-    put vigil "ingest, $conns conn (points/s)" "$(thousands "$(kv "$sum" points_per_s)")"
-    put vigil "  POST p50 / p99, $conns conn (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
-    put vigil "  server CPU, $conns conn (us/point)" "$us_pt"
-    put vigil "  server RSS after / peak, $conns conn (MiB)" "$(mb "$rss") / $(mb "$hwm")"
-    put vigil "  disk, $conns conn (bytes/point)" "$bpp"
+# BENCH_RUNS ingest runs of a system (these machines are noisy: one run can be a third off),
+# each on a fresh data dir; the run with the median points/s is reported, in
+# $WORK/ingest-SYS-CONNS.txt, and puts its figures in the table. The last run's server is left
+# running on its data (INGEST_DIR).
+ingest_runs() { # system connections
+    local sys=$1 conns=$2 run median sum
+    local rates=()
+    for run in $(seq "$RUNS"); do
+        if ((run > 1)); then stop_server; rm -rf "$INGEST_DIR"; fi
+        ingest_once "$sys" "$conns" "$run"
+        rates+=("$(kv "$WORK/run-$sys-$conns-$run.txt" points_per_s) $run")
+    done
+    median=$(printf '%s\n' "${rates[@]}" | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2) { print $2 }')
+    sum=$WORK/ingest-$sys-$conns.txt
+    cp "$WORK/run-$sys-$conns-$median.txt" "$sum"
+    if ((RUNS > 1)); then
+        echo "  points/s of the $RUNS runs: $(printf '%s\n' "${rates[@]}" | sort -n | awk '{ printf "%s%s", sep, $1; sep = ", " }'); median: run $median"
+    fi
+    put "$sys" "ingest, $conns conn (points/s)" "$(thousands "$(kv "$sum" points_per_s)")"
+    put "$sys" "  POST p50 / p99, $conns conn (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
+    put "$sys" "  server CPU, $conns conn (us/point)" "$(kv "$sum" cpu_us_point)"
+    put "$sys" "  server RSS after / peak, $conns conn (MiB)" "$(mb "$(kv "$sum" rss_kb)") / $(mb "$(kv "$sum" hwm_kb)")"
+    if [[ $sys == vigil ]]; then
+        put vigil "  disk, $conns conn (bytes/point)" "$(calc "sprintf(\"%.1f\", $(kv "$sum" disk_bytes) / $TOTAL_POINTS)")"
+    fi
 }
 
 QUERY_ROWS='raw|measurements 1 series
@@ -279,7 +307,7 @@ fi
 
 SYSTEMS+=(vigil)
 
-vigil_ingest 1
+ingest_runs vigil 1
 INGEST1_DIR=$INGEST_DIR
 stop_server
 section "vigil: graceful stop, offline compaction, cold start on the 1-connection data dir"
@@ -295,7 +323,7 @@ echo "  ready after                $COLD_START_S s (with $TOTAL_POINTS points)"
 stop_server
 rm -rf "$INGEST1_DIR"
 
-vigil_ingest 4
+ingest_runs vigil 4
 put vigil "cold start with the data (s)" "$COLD_START_S"
 vigil_queries
 vigil_cli
@@ -323,12 +351,12 @@ vigil_alarms() {
     hwm=$(mem_kb "$SERVER_PID" VmHWM)
     local us_pt plain with ratio slower verdict
     us_pt=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK * 1e6 / $TOTAL_POINTS)")
-    plain=$(kv "$WORK/ingest-1.txt" points_per_s)
+    plain=$(kv "$WORK/ingest-vigil-1.txt" points_per_s)
     with=$(kv "$sum" points_per_s)
     ratio=$(calc "sprintf(\"%.2f\", $with / $plain)")
     slower=$(calc "sprintf(\"%.0f\", (1 - $with / $plain) * 100)")
     verdict=$(calc "($with / $plain >= 0.8) ? \"met\" : \"MISSED\"")
-    echo "  server CPU                 $us_pt us/point (without alarms: $(kv "$WORK/ingest-1.txt" cpu_us_point) us/point)"
+    echo "  server CPU                 $us_pt us/point (without alarms: $(kv "$WORK/ingest-vigil-1.txt" cpu_us_point) us/point)"
     echo "  server memory              VmRSS $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
     echo "  vs without alarms          $(thousands "$with") / $(thousands "$plain") points/s = $ratio ($slower% slower; goal: < 20% slower, $verdict)"
     echo
@@ -459,28 +487,13 @@ compact_peer() { # system dir
     wait_disk_stable "$2"
 }
 
-# One ingest run of a peer on a fresh data dir; leaves it running.
+# A peer's ingest runs; after the 1-connection ones, its disk once settled.
 peer_ingest() { # system connections
-    local sys=$1 conns=$2 dir=$WORK/$1-$2 log=$WORK/$1-$2.log sum=$WORK/ingest-$1-$2.txt
-    section "$sys: ingest, $conns connection(s), fresh data dir"
-    "start_$sys" "$dir" "$log"
-    local cpu0 cpu1 rss hwm disk us_pt
-    cpu0=$(cpu_ticks "$SERVER_PID")
-    "$LOADGEN" ingest --system "$sys" --url "http://127.0.0.1:$PORT" "${FLEET[@]}" \
-        --batch "$BATCH" --end-ms "$END_MS" --connections "$conns" --summary "$sum"
-    cpu1=$(cpu_ticks "$SERVER_PID")
-    rss=$(mem_kb "$SERVER_PID" VmRSS)
-    hwm=$(mem_kb "$SERVER_PID" VmHWM)
-    us_pt=$(calc "sprintf(\"%.2f\", ($cpu1 - $cpu0) / $CLK_TCK * 1e6 / $TOTAL_POINTS)")
-    echo "  server CPU                 ${us_pt} us/point"
-    echo "  server memory              VmRSS $(mb "$rss") MiB after ingest, VmHWM $(mb "$hwm") MiB"
-    put "$sys" "ingest, $conns conn (points/s)" "$(thousands "$(kv "$sum" points_per_s)")"
-    put "$sys" "  POST p50 / p99, $conns conn (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
-    put "$sys" "  server CPU, $conns conn (us/point)" "$us_pt"
-    put "$sys" "  server RSS after / peak, $conns conn (MiB)" "$(mb "$rss") / $(mb "$hwm")"
+    local sys=$1 conns=$2 disk
+    ingest_runs "$sys" "$conns"
     if ((conns == 1)); then
-        compact_peer "$sys" "$dir"
-        disk=$(disk_bytes "$dir")
+        compact_peer "$sys" "$INGEST_DIR"
+        disk=$(disk_bytes "$INGEST_DIR")
         echo "  disk after compaction      $disk bytes = $(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)") bytes/point"
         put "$sys" "disk after compaction (bytes/point)" "$(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)")"
     fi
