@@ -2,7 +2,9 @@
 //! after compaction, RSS, reopen time and the cardinality reads.
 //!
 //! `cargo run --release -p metric-store --example measure` (`VIGIL_MEASURE_SERIES`,
-//! `VIGIL_MEASURE_POINTS` change the fleet; default 10,000 series x 100 points).
+//! `VIGIL_MEASURE_POINTS` change the fleet; default 10,000 series x 100 points;
+//! `VIGIL_MEASURE_META_EVERY=N` gives every Nth point of a series a value_meta, one of a few
+//! texts as agents send them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{collections::BTreeMap, sync::Arc};
@@ -20,6 +22,15 @@ fn main() {
     };
     let series = env("VIGIL_MEASURE_SERIES", 10_000);
     let points = env("VIGIL_MEASURE_POINTS", 100);
+    let meta_every = env("VIGIL_MEASURE_META_EVERY", 0);
+    let metas: Vec<Arc<str>> = (0..4)
+        .map(|i| {
+            Arc::from(format!(
+                r#"{{"status":"{}","url":"http://web-{i}/health"}}"#,
+                ["ok", "slow"][i % 2]
+            ))
+        })
+        .collect();
     let hosts = series / 10;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -67,7 +78,8 @@ fn main() {
                         series: key.clone(),
                         timestamp: t0 + i as i64 * 30_000,
                         value: ((n * 13 + h * 31 + i * 7) % 1000) as f64 / 10.0,
-                        value_meta: None,
+                        value_meta: (meta_every > 0 && i % meta_every == 0)
+                            .then(|| metas[(h + i) % metas.len()].clone()),
                     });
                     if batch.len() == 5000 {
                         let w = std::time::Instant::now();
@@ -88,6 +100,9 @@ fn main() {
         let compact_time = c.elapsed();
         let s = store.stats();
         println!("fleet: {series} series x {points} points = {total} points");
+        if meta_every > 0 {
+            println!("value_meta on one point in {meta_every} of each series");
+        }
         println!(
             "ingest: {:.0} points/s (wall, incl. building samples), {:.0} points/s in write()",
             total / elapsed.as_secs_f64(),

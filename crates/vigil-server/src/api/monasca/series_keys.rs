@@ -5,7 +5,10 @@
 
 use std::{
     hash::{BuildHasher, Hasher},
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU32, Ordering},
+    },
 };
 
 use foldhash::fast::RandomState;
@@ -17,10 +20,16 @@ use metric_store::SeriesKey;
 /// did without a cache and at most ~22 MiB more.
 const CAPACITY: usize = 1 << 15;
 
+/// When the cache is full and a body finds fewer keys than it misses, the fleet is bigger
+/// than the cache: starting over would only churn, so only one such body in this many does.
+const RESTART_EVERY: u32 = 16;
+
 #[derive(Default)]
 pub struct SeriesKeys {
     table: RwLock<HashTable<Arc<SeriesKey>>>,
     hasher: RandomState,
+    /// Bodies that found the cache full and mostly missed.
+    thrashing: AtomicU32,
 }
 
 /// A series as written in a request body: dimensions sorted by key, no key twice.
@@ -61,6 +70,7 @@ pub struct Reader<'c> {
     cache: &'c SeriesKeys,
     table: std::sync::RwLockReadGuard<'c, HashTable<Arc<SeriesKey>>>,
     new: Vec<(u64, Arc<SeriesKey>)>,
+    hits: usize,
 }
 
 impl SeriesKeys {
@@ -69,6 +79,7 @@ impl SeriesKeys {
             cache: self,
             table: self.table.read().unwrap_or_else(|e| e.into_inner()),
             new: Vec::new(),
+            hits: 0,
         }
     }
 
@@ -98,8 +109,14 @@ impl SeriesKeys {
         self.hash(&k.tenant, &k.name, dims)
     }
 
-    fn insert(&self, new: Vec<(u64, Arc<SeriesKey>)>) {
+    fn insert(&self, new: Vec<(u64, Arc<SeriesKey>)>, hits: usize) {
         let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
+        if table.len() + new.len() > CAPACITY
+            && hits < new.len()
+            && !(self.thrashing.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(RESTART_EVERY)
+        {
+            return;
+        }
         for (hash, key) in new {
             if table.len() >= CAPACITY {
                 table.clear();
@@ -118,6 +135,7 @@ impl Reader<'_> {
         let dims = parts.dimensions.iter().copied();
         let hash = self.cache.hash(parts.tenant, parts.name, dims);
         if let Some(k) = self.table.find(hash, |k| parts.matches(k)) {
+            self.hits += 1;
             return k.clone();
         }
         let key = Arc::new(parts.to_key());
@@ -130,10 +148,15 @@ impl Reader<'_> {
     /// Ends the reads and adds the keys they built. A body that fails to parse skips this:
     /// its keys are then simply not remembered.
     pub fn finish(self) {
-        let Reader { cache, table, new } = self;
+        let Reader {
+            cache,
+            table,
+            new,
+            hits,
+        } = self;
         drop(table);
         if !new.is_empty() {
-            cache.insert(new);
+            cache.insert(new, hits);
         }
     }
 }
@@ -180,9 +203,11 @@ mod tests {
             r.finish();
             k
         };
+        // A body that mostly finds its keys but brings more than fit starts the cache over.
         let mut r = cache.reader();
         let names: Vec<String> = (0..CAPACITY).map(|i| format!("h{i}")).collect();
         for n in &names {
+            r.key(&parts("t", &[("h", "first")]));
             r.key(&parts("t", &[("h", n)]));
         }
         r.finish();
@@ -192,5 +217,28 @@ mod tests {
         let again = r.key(&parts("t", &[("h", "first")]));
         assert!(!Arc::ptr_eq(&first, &again));
         assert_eq!(first, again);
+    }
+
+    #[test]
+    fn a_fleet_bigger_than_the_cache_does_not_churn_it() {
+        let cache = SeriesKeys::default();
+        let hosts: Vec<String> = (0..CAPACITY + 16 * 10).map(|i| format!("h{i}")).collect();
+        let mut r = cache.reader();
+        let kept = r.key(&parts("t", &[("h", &hosts[0])]));
+        for h in &hosts[1..CAPACITY] {
+            r.key(&parts("t", &[("h", h)]));
+        }
+        r.finish();
+        // Bodies of only new series find the cache full: 15 of 16 leave it as it is.
+        for body in 0..16 {
+            let mut r = cache.reader();
+            for h in &hosts[CAPACITY + body * 10..CAPACITY + body * 10 + 10] {
+                r.key(&parts("t", &[("h", h)]));
+            }
+            r.finish();
+            let mut r = cache.reader();
+            let again = r.key(&parts("t", &[("h", &hosts[0])]));
+            assert_eq!(Arc::ptr_eq(&kept, &again), body < 15, "body {body}");
+        }
     }
 }

@@ -658,26 +658,13 @@ impl<'a> Scan<'a> {
         })
     }
 
-    fn body(self, keys: &SeriesKeys, tenant: &str) -> Option<Vec<Sample>> {
-        self.body_until(keys, tenant, None).map(|(out, _)| out)
-    }
-
-    /// The body's metrics; with `stop`, only those before the metric that starts at `stop`
-    /// (another thread reads from there on), saying whether it got there. A `stop` that is
-    /// not the start of a metric is never met, and then this reads the whole body.
-    fn body_until(
-        mut self,
-        keys: &SeriesKeys,
-        tenant: &str,
-        stop: Option<usize>,
-    ) -> Option<(Vec<Sample>, bool)> {
+    fn body(mut self, keys: &SeriesKeys, tenant: &str) -> Option<Vec<Sample>> {
         let mut keys = keys.reader();
         let mut last_name = "";
         let out = if self.peek()? == b'[' {
             self.i += 1;
             // Room for points of about 100 bytes, so a typical batch never grows the vector.
-            let end = stop.unwrap_or(self.s.len());
-            let mut out = Vec::with_capacity((end / 100).min(1 << 20));
+            let mut out = Vec::with_capacity((self.s.len() / 100).min(1 << 20));
             if self.peek()? == b']' {
                 self.i += 1;
             } else {
@@ -686,99 +673,21 @@ impl<'a> Scan<'a> {
                     if !self.more(b']')? {
                         break;
                     }
-                    if stop.is_some() && self.peek().is_some() && Some(self.i) == stop {
-                        keys.finish();
-                        return Some((out, true));
-                    }
                 }
             }
             out
         } else {
             vec![self.metric(tenant, &mut keys, &mut last_name)?]
         };
-        self.peek()
-            .is_none()
-            .then(|| keys.finish())
-            .map(|()| (out, false))
-    }
-
-    /// The metrics from the start of one inside the array to the end of the body.
-    fn tail(mut self, keys: &SeriesKeys, tenant: &str) -> Option<Vec<Sample>> {
-        let mut keys = keys.reader();
-        let mut last_name = "";
-        let mut out = Vec::with_capacity(((self.s.len() - self.i) / 100).min(1 << 20));
-        loop {
-            out.push(self.metric(tenant, &mut keys, &mut last_name)?);
-            if !self.more(b']')? {
-                break;
-            }
-        }
         self.peek().is_none().then(|| keys.finish()).map(|()| out)
     }
-}
-
-/// Bodies at least this big are scanned on two threads: about 2,000 points, where the
-/// scan takes far longer than starting a thread.
-const SPLIT_MIN_BYTES: usize = 256 * 1024;
-
-/// A likely start of a metric near the middle of an array body: a `{` after `}` and `,`.
-fn split_point(b: &[u8]) -> Option<usize> {
-    let ws = |b: &[u8], mut j: usize| {
-        while b
-            .get(j)
-            .is_some_and(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
-        {
-            j += 1;
-        }
-        j
-    };
-    let mut i = b.len() / 2;
-    while let Some(off) = b.get(i..)?.iter().position(|&c| c == b'}') {
-        let j = ws(b, i + off + 1);
-        if b.get(j) == Some(&b',') {
-            let k = ws(b, j + 1);
-            if b.get(k) == Some(&b'{') {
-                return Some(k);
-            }
-        }
-        i += off + 1;
-    }
-    None
-}
-
-/// The scanner over a big body, on two threads: this one reads up to a metric near the
-/// middle, a helper from there on. The helper's half counts only if this thread's scan
-/// arrives exactly where it started, so a badly guessed split costs time, never a
-/// different answer.
-fn scan_split(keys: &SeriesKeys, tenant: &str, text: &str) -> Option<Vec<Sample>> {
-    let Some(mid) = split_point(text.as_bytes()) else {
-        return Scan::at(text, 0).body(keys, tenant);
-    };
-    std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("vigil-parse".into())
-            .spawn_scoped(scope, || Scan::at(text, mid).tail(keys, tenant));
-        let Ok(helper) = helper else {
-            return Scan::at(text, 0).body(keys, tenant);
-        };
-        let (mut out, met) = Scan::at(text, 0).body_until(keys, tenant, Some(mid))?;
-        if met {
-            out.extend(helper.join().ok()??);
-        }
-        Some(out)
-    })
 }
 
 /// The typed fast path: `None` when the body is not the common well-formed shape.
 fn parse_fast(keys: &SeriesKeys, tenant: &str, bytes: &[u8]) -> Option<Vec<Sample>> {
     // Valid JSON is valid UTF-8; checking the whole body once spares a check per string.
     let text = std::str::from_utf8(bytes).ok()?;
-    let scanned = if text.len() >= SPLIT_MIN_BYTES {
-        scan_split(keys, tenant, text)
-    } else {
-        Scan::at(text, 0).body(keys, tenant)
-    };
-    if let Some(out) = scanned {
+    if let Some(out) = Scan::at(text, 0).body(keys, tenant) {
         return Some(out);
     }
     parse_serde(tenant, text)
@@ -1167,44 +1076,28 @@ mod tests {
     }
 
     #[test]
-    fn big_bodies_split_across_threads_read_the_same() {
+    fn shared_keys_read_the_same_as_new_ones() {
+        let keys = SeriesKeys::default();
         let bench = bench_body();
-        assert!(bench.len() >= SPLIT_MIN_BYTES);
-        let whole = Scan::at(&bench, 0).body(&SeriesKeys::default(), "t");
-        assert_eq!(whole.as_ref().map(Vec::len), Some(5000));
-        assert_eq!(scan_split(&SeriesKeys::default(), "t", &bench), whole);
-        agree(&bench);
-        // Python's json.dumps puts spaces after separators.
-        let spaced = bench.replace(",", ", ").replace(":", ": ");
-        assert_eq!(scan_split(&SeriesKeys::default(), "t", &spaced), whole);
-        agree(&spaced);
-        // A bad metric in either half fails the body with the general path's message.
-        for at in ["host-00010", "host-04990"] {
-            let bad = bench.replacen(at, "host<", 1);
-            assert!(matches!(
-                parse_body(&SeriesKeys::default(), "t", bad.as_bytes()),
-                Err(Some(_))
-            ));
-            agree(&bad);
-        }
-        // What the scanner declines in the helper's half goes to the serde path.
-        let meta = format!(
-            r#"{},"value_meta":{{"a":"}},{{"}}}}]"#,
-            &bench[..bench.len() - 2]
-        );
-        agree(&meta);
+        let first = parse_body(&keys, "t", bench.as_bytes());
+        assert_eq!(first.as_ref().map(Vec::len), Ok(5000));
+        // The second time every key comes from the cache.
+        let again = parse_body(&keys, "t", bench.as_bytes());
+        assert_eq!(again, first);
         assert!(
-            matches!(parse_body(&SeriesKeys::default(), "t", meta.as_bytes()), Ok(v) if v.len() == 5000)
+            matches!((&first, &again), (Ok(a), Ok(b)) if Arc::ptr_eq(&a[9].series, &b[9].series))
         );
-        // Cut short in the helper's half: not JSON.
-        assert_eq!(
-            parse_body(
-                &SeriesKeys::default(),
-                "t",
-                &bench.as_bytes()[..bench.len() - 40]
-            ),
-            Err(None)
+        // Python's json.dumps puts spaces after separators; dimensions in another order.
+        let spaced = bench.replace(",", ", ").replace(":", ": ").replace(
+            r#""hostname": "host-00009", "service": "svc-9""#,
+            r#""service": "svc-9", "hostname": "host-00009""#,
         );
+        assert!(spaced.contains(r#""service": "svc-9", "hostname""#));
+        assert_eq!(parse_body(&keys, "t", spaced.as_bytes()), first);
+        agree(&spaced);
+        // Another tenant's samples never share a key.
+        let other = parse_body(&keys, "u", bench.as_bytes());
+        assert!(matches!(other, Ok(v) if v[9].series.tenant == "u"));
     }
 
     /// A batch shaped like the benchmark's: 5,000 points, two dimensions.
