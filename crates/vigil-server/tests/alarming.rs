@@ -106,6 +106,38 @@ async fn wait_states(c: &Client, def: &str, want: &[&str]) -> Vec<Alarm> {
     );
 }
 
+/// A list of many alarms carries each alarm's own metrics, all of them.
+#[tokio::test]
+async fn every_listed_alarm_has_its_own_metrics() {
+    let env = Env::start().await;
+    let c = env.client();
+    let expr = "avg(cpu.idle_perc) > 90 or avg(mem.free_mb) < 5";
+    let def = define(&c, "host trouble", expr, &["hostname"]).await;
+    let hosts = ["web1", "web2", "web3", "web4"];
+    for h in hosts {
+        post(&c, "cpu.idle_perc", &[("hostname", h)], 5, 50.0).await;
+        post(&c, "mem.free_mb", &[("hostname", h)], 5, 50.0).await;
+    }
+    let mut last = Vec::new();
+    for _ in 0..250 {
+        last = alarms_of(&c, &def).await;
+        if last.len() == hosts.len() && last.iter().all(|a| a.metrics.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for a in &last {
+        let names: Vec<&str> = a.metrics.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["cpu.idle_perc", "mem.free_mb"], "{a:?}");
+        let h = a.metrics[0].dimensions["hostname"].as_str();
+        assert_eq!(a.metrics[1].dimensions["hostname"], h);
+        seen.push(h);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, hosts);
+}
+
 #[tokio::test]
 async fn average_goes_undetermined_alarm_ok_with_history_and_survives_restart() {
     let env = Env::start().await;
