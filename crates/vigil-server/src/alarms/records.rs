@@ -21,20 +21,41 @@ pub struct AlarmRow {
     pub metrics: Vec<AlarmMetric>,
 }
 
-/// Every alarm of the tenant (one alarm when `id` is given), metrics included.
+/// Which of a tenant's alarms to read.
+#[derive(Clone, Copy, Debug)]
+pub enum Which<'a> {
+    All,
+    Id(&'a str),
+    /// The alarms of one definition (read through its index rather than filtered after).
+    Definition(&'a str),
+}
+
+impl Which<'_> {
+    /// The condition on `alarm a` beyond the tenant (`?1`), with its value as `?2`.
+    fn condition(self) -> (&'static str, Option<String>) {
+        match self {
+            Which::All => ("?2 IS NULL", None),
+            Which::Id(id) => ("a.id = ?2", Some(id.to_string())),
+            Which::Definition(d) => ("a.alarm_definition_id = ?2", Some(d.to_string())),
+        }
+    }
+}
+
+/// The tenant's alarms that `which` selects, metrics included.
 pub fn alarms(
     conn: &Connection,
     tenant: &str,
-    id: Option<&str>,
+    which: Which<'_>,
 ) -> rusqlite::Result<Vec<AlarmRow>> {
-    let mut stmt = conn.prepare_cached(
+    let (cond, value) = which.condition();
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT a.id, a.alarm_definition_id, d.name, d.severity, a.state, a.lifecycle_state, a.link, \
          a.created_at, a.state_updated_at, a.updated_at \
          FROM alarm a JOIN alarm_definition d ON d.id = a.alarm_definition_id \
-         WHERE a.tenant_id = ?1 AND (?2 IS NULL OR a.id = ?2) ORDER BY a.id",
-    )?;
+         WHERE a.tenant_id = ?1 AND {cond} ORDER BY a.id"
+    ))?;
     let mut rows = stmt
-        .query_map(params![tenant, id], |r| {
+        .query_map(params![tenant, value], |r| {
             Ok(AlarmRow {
                 id: r.get(0)?,
                 definition_id: r.get(1)?,
@@ -52,13 +73,13 @@ pub fn alarms(
         .collect::<Result<Vec<_>, _>>()?;
     // Every alarm's metrics in one statement, in alarm id order like the alarms themselves,
     // so the two lists are walked together (one query per alarm took most of a list of 10,000).
-    let mut ms = conn.prepare_cached(
+    let mut ms = conn.prepare_cached(&format!(
         "SELECT m.alarm_id, m.name, m.dimensions FROM alarm_metric m \
          JOIN alarm a ON a.id = m.alarm_id \
-         WHERE a.tenant_id = ?1 AND (?2 IS NULL OR a.id = ?2) \
-         ORDER BY m.alarm_id, m.name, m.dimensions",
-    )?;
-    let mut metrics = ms.query_map(params![tenant, id], |r| {
+         WHERE a.tenant_id = ?1 AND {cond} \
+         ORDER BY m.alarm_id, m.name, m.dimensions"
+    ))?;
+    let mut metrics = ms.query_map(params![tenant, value], |r| {
         let dims: String = r.get(2)?;
         Ok((
             r.get::<_, String>(0)?,

@@ -20,7 +20,7 @@ use super::{BaseUrl, Tenant, alarm_definitions::severity_filter, body, params::Q
 use crate::{
     alarms::{
         engine::{AlarmState, insert_history},
-        records::{self, AlarmRow},
+        records::{self, AlarmRow, Which},
     },
     api::error::ApiError,
     app::AppState,
@@ -208,15 +208,24 @@ fn compare(field: &str, a: &AlarmRow, b: &AlarmRow) -> std::cmp::Ordering {
     }
 }
 
+/// The tenant's alarms: one by `id`, those of `definition`, else all.
 async fn load(
     state: &AppState,
     tenant: String,
     id: Option<String>,
+    definition: Option<String>,
 ) -> Result<Vec<AlarmRow>, ApiError> {
     state
         .alarms
         .db
-        .call(move |conn| Ok(records::alarms(conn, &tenant, id.as_deref())?))
+        .call(move |conn| {
+            let which = match (&id, &definition) {
+                (Some(id), _) => Which::Id(id),
+                (None, Some(d)) => Which::Definition(d),
+                (None, None) => Which::All,
+            };
+            Ok(records::alarms(conn, &tenant, which)?)
+        })
         .await
 }
 
@@ -231,7 +240,7 @@ async fn list(
     let sort = q.sort_by(&SORT_FIELDS)?;
     let offset = q.row_offset()?;
     let limit = q.limit()?;
-    let mut rows: Vec<AlarmRow> = load(&state, tenant, None)
+    let mut rows: Vec<AlarmRow> = load(&state, tenant, None, filters.definition_id.clone())
         .await?
         .into_iter()
         .filter(|a| filters.matches(a))
@@ -266,7 +275,7 @@ async fn show(
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Alarm>, ApiError> {
-    let a = load(&state, tenant, Some(id))
+    let a = load(&state, tenant, Some(id), None)
         .await?
         .into_iter()
         .next()
@@ -341,7 +350,10 @@ async fn update(
         .db
         .call(move |conn| {
             let tx = conn.transaction()?;
-            let Some(old) = records::alarms(&tx, &t2, Some(&id2))?.into_iter().next() else {
+            let Some(old) = records::alarms(&tx, &t2, Which::Id(&id2))?
+                .into_iter()
+                .next()
+            else {
                 return Err(ApiError::not_found());
             };
             let to = new_state.unwrap_or(old.state.clone());
@@ -373,7 +385,9 @@ async fn update(
             }
             // Read back inside the transaction: the engine waits for the database lock, so the
             // answer shows this update, not a re-evaluation that may follow it.
-            let row = records::alarms(&tx, &t2, Some(&id2))?.into_iter().next();
+            let row = records::alarms(&tx, &t2, Which::Id(&id2))?
+                .into_iter()
+                .next();
             tx.commit()?;
             engine.alarm_updated(&id2, to_state, link, lifecycle);
             row.ok_or_else(ApiError::not_found)
@@ -458,7 +472,7 @@ async fn count(
         })?,
     };
     let limit = q.limit()?;
-    let rows: Vec<AlarmRow> = load(&state, tenant, None)
+    let rows: Vec<AlarmRow> = load(&state, tenant, None, None)
         .await?
         .into_iter()
         .filter(|a| filters.matches(a))
@@ -629,7 +643,7 @@ async fn history_all(
         link: None,
         state_updated_start: None,
     };
-    let ids: Vec<String> = load(&state, tenant.clone(), None)
+    let ids: Vec<String> = load(&state, tenant.clone(), None, None)
         .await?
         .into_iter()
         .filter(|a| filters.matches(a))
