@@ -114,6 +114,15 @@ impl Registry {
         self.insert_syms(syms)
     }
 
+    /// Room for `n` more series without growing the key table.
+    fn reserve(&mut self, n: usize) {
+        let (keys, strs, hasher) = (&self.keys, &self.syms.strs, &self.hasher);
+        self.by_hash.reserve(n, |&id| {
+            hash_parts(hasher, sym_strs(strs, &keys[id as usize]))
+        });
+        self.keys.reserve(n);
+    }
+
     /// Inserts a key given as string ids (which must exist).
     fn insert_syms(&mut self, syms: Box<[u32]>) -> Gid {
         let hash = hash_parts(&self.hasher, sym_strs(&self.syms.strs, &syms));
@@ -339,7 +348,11 @@ impl SeriesFile {
                     let expected = reg.syms.strs.len() as u32;
                     (reg.syms.intern(s) == expected).then_some(())?;
                 }
-                for _ in 0..c.uvarint()? {
+                let count = usize::try_from(c.uvarint()?).ok()?;
+                // Room for the record's series at once: growing the table step by step would
+                // hash every key again at each step, reading its strings from all over memory.
+                reg.reserve(count.min(payload.len()));
+                for _ in 0..count {
                     let k = usize::try_from(c.uvarint()?).ok()?;
                     if k < 2 || k % 2 != 0 || k > 1 << 12 {
                         return None;
