@@ -13,9 +13,9 @@ pub enum StoreError {
     #[error("data file {path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
     #[error(
-        "data file {path} has format version {version}, but this build reads only version \
-         {supported}; run the Vigil release that wrote it (a newer one, or for version-1 blocks \
-         the one before the registry file) or restore a backup"
+        "data file {path} has format version {version}, which this build does not read (the \
+         newest it reads is {supported}); run the Vigil release that wrote it (a newer one, or for \
+         version-1 blocks the one before the registry file) or restore a backup"
     )]
     UnsupportedVersion {
         path: PathBuf,
