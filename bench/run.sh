@@ -14,7 +14,7 @@
 # column per system.
 #
 # Knobs (environment): BENCH_NAMES BENCH_HOSTS BENCH_POINTS BENCH_BATCH BENCH_ITERATIONS
-# BENCH_RUNS (ingest runs per system and connection count, median reported; 3),
+# BENCH_RUNS (ingest runs per system and connection count, median reported; 5),
 # BENCH_CLI_RUNS, BENCH_DEFINITIONS (1000; 0 skips the alarm section), BENCH_CROSSING_RUNS,
 # BENCH_NO_BUILD=1 (use the binaries already in target/release), and BENCH_PEERS
 # (space-separated peer systems, default "influxdb victoriametrics"; empty skips them; see
@@ -32,7 +32,7 @@ ITERATIONS=${BENCH_ITERATIONS:-200}
 CLI_RUNS=${BENCH_CLI_RUNS:-20}
 DEFINITIONS=${BENCH_DEFINITIONS:-1000}
 CROSSING_RUNS=${BENCH_CROSSING_RUNS:-20}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 PEERS=${BENCH_PEERS-influxdb victoriametrics}
 TENANT=bench
 TOTAL_POINTS=$((NAMES * HOSTS * POINTS))
