@@ -215,6 +215,9 @@ proptest! {
             };
             let mut real = EmbeddedStore::open_with(dir.path(), opts.clone()).await.unwrap();
             let model = MemoryStore::new();
+            // Even hosts' keys are shared between batches, as the server shares them; odd
+            // hosts' are new each time.
+            let mut shared: std::collections::HashMap<(u8, u8), Arc<SeriesKey>> = Default::default();
             for op in ops {
                 match op {
                     Op::Seal => real.seal().await.unwrap(),
@@ -225,7 +228,12 @@ proptest! {
                     }
                     Op::Write(items) => {
                         let batch: Vec<Sample> = items.iter().map(|(n, h, ts, v)| Sample {
-                            series: Arc::new(key(*n, *h)), timestamp: *ts, value: f64::from(*v),
+                            series: if h % 2 == 0 {
+                                shared.entry((*n, *h)).or_insert_with(|| Arc::new(key(*n, *h))).clone()
+                            } else {
+                                Arc::new(key(*n, *h))
+                            },
+                            timestamp: *ts, value: f64::from(*v),
                             value_meta: (*v % 3 == 0).then(|| Arc::from(format!("{{\"v\":{}}}", v / 3))),
                         }).collect();
                         real.write(batch.clone()).await.unwrap();

@@ -26,6 +26,7 @@
 mod block;
 mod codec;
 mod head;
+mod key_ids;
 mod registry;
 
 use std::{
@@ -46,6 +47,7 @@ use async_trait::async_trait;
 use block::{Block, BlockWriter, PageCache};
 use codec::{Next, decode_record, encode_record};
 use head::Head;
+use key_ids::KeyIds;
 use registry::{Gid, Registry, SeriesFile};
 use tokio::sync::oneshot;
 
@@ -222,6 +224,8 @@ fn quarantine_file(path: &Path, err: &StoreError) {
 /// The embedded, durable [`MetricStore`].
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
+    /// Ids of the series keys callers share between batches, by address.
+    key_ids: Mutex<KeyIds>,
     tx: Mutex<Option<mpsc::Sender<Cmd>>>,
     merge_tx: Mutex<Option<mpsc::Sender<MergeCmd>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -247,6 +251,36 @@ enum MergeCmd {
 }
 
 impl EmbeddedStore {
+    /// The ids of the samples' series that exist: by key address when the caller shares its
+    /// keys, else from the registry.
+    fn known_ids(&self, samples: &[Sample]) -> Vec<Option<Gid>> {
+        let mut key_ids = self.key_ids.lock().unwrap_or_else(|e| e.into_inner());
+        if !key_ids.worth_trying() {
+            drop(key_ids);
+            let st = self.inner.read();
+            return samples.iter().map(|s| st.reg.lookup(&s.series)).collect();
+        }
+        let mut ids: Vec<Option<Gid>> = samples.iter().map(|s| key_ids.get(&s.series)).collect();
+        let hits = ids.iter().filter(|id| id.is_some()).count();
+        if hits == ids.len() {
+            return ids;
+        }
+        let mut found = Vec::new();
+        {
+            let st = self.inner.read();
+            for (s, id) in samples.iter().zip(ids.iter_mut()) {
+                if id.is_none() {
+                    *id = st.reg.lookup(&s.series);
+                    if let Some(gid) = *id {
+                        found.push((&s.series, gid));
+                    }
+                }
+            }
+        }
+        key_ids.remember(found.into_iter(), hits);
+        ids
+    }
+
     /// Opens (creating if needed) the store in `dir` with default options, recovering
     /// everything acknowledged before a crash.
     ///
@@ -347,6 +381,7 @@ impl EmbeddedStore {
             spawn("vigil-merge", Box::new(move || merge_loop(&i2, merge_rx)))?,
         ];
         Ok(Self {
+            key_ids: Mutex::default(),
             inner,
             tx: Mutex::new(Some(tx)),
             merge_tx: Mutex::new(Some(merge_tx)),
@@ -579,10 +614,7 @@ impl MetricStore for EmbeddedStore {
         encode_record(&samples, &mut record);
         // Ids of known series are found here, on the caller's thread, so the one writer thread
         // (which every connection waits on) only adds new series and points.
-        let ids = {
-            let st = self.inner.read();
-            samples.iter().map(|s| st.reg.lookup(&s.series)).collect()
-        };
+        let ids = self.known_ids(&samples);
         let (done, rx) = oneshot::channel();
         self.sender()?
             .send(Cmd::Write(PendingWrite {

@@ -1,0 +1,125 @@
+//! Series ids by the address of a shared series key. A server that hands out one
+//! `Arc<SeriesKey>` per series (as Vigil's ingest path does) sends the same allocation batch
+//! after batch, so its id is found from the address alone, without hashing and comparing the
+//! key's strings against the registry's.
+//!
+//! An entry holds a `Weak` of the key: the allocation cannot be freed and its address reused
+//! by another key while the entry exists, so an address found here is still that key. A key
+//! whose last `Arc` is gone costs only its allocation's few dozen bytes until the map starts
+//! over.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Weak},
+};
+
+use foldhash::fast::RandomState;
+
+use super::registry::Gid;
+use crate::SeriesKey;
+
+/// Entries held at most before the map starts over (~100 bytes each).
+const CAPACITY: usize = 1 << 16;
+/// Once batches find fewer of their keys here than they miss while the map is full (keys are
+/// not shared, or the fleet outgrew the map), the map is cold: batches skip it, and only one
+/// in this many tries it again, starting it over.
+const RETRY_EVERY: u32 = 16;
+
+#[derive(Default)]
+pub(crate) struct KeyIds {
+    map: HashMap<usize, (Weak<SeriesKey>, Gid), RandomState>,
+    cold: bool,
+    skipped: u32,
+}
+
+fn address(key: &Arc<SeriesKey>) -> usize {
+    Arc::as_ptr(key) as usize
+}
+
+impl KeyIds {
+    /// Whether this batch should use the map (always, unless it is cold).
+    pub(crate) fn worth_trying(&mut self) -> bool {
+        if !self.cold {
+            return true;
+        }
+        self.skipped += 1;
+        if self.skipped < RETRY_EVERY {
+            return false;
+        }
+        self.skipped = 0;
+        true
+    }
+
+    pub(crate) fn get(&self, key: &Arc<SeriesKey>) -> Option<Gid> {
+        self.map.get(&address(key)).map(|(_, id)| *id)
+    }
+
+    /// Remembers the ids found the slow way (`found`) for a batch that found `hits` keys here.
+    pub(crate) fn remember<'a>(
+        &mut self,
+        found: impl ExactSizeIterator<Item = (&'a Arc<SeriesKey>, Gid)>,
+        hits: usize,
+    ) {
+        let n = found.len();
+        self.cold = hits < n && self.map.len() + n > CAPACITY;
+        if self.map.len() + n > CAPACITY {
+            self.map.clear();
+        }
+        for (key, id) in found {
+            self.map.insert(address(key), (Arc::downgrade(key), id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(host: &str) -> Arc<SeriesKey> {
+        Arc::new(SeriesKey {
+            tenant: "t".into(),
+            name: "cpu".into(),
+            dimensions: [("host".to_string(), host.to_string())].into(),
+        })
+    }
+
+    #[test]
+    fn found_by_address_while_the_allocation_lives() {
+        let mut ids = KeyIds::default();
+        let a = key("a");
+        ids.remember([(&a, 7)].into_iter(), 0);
+        assert_eq!(ids.get(&a), Some(7));
+        // An equal key elsewhere is not this one: the registry decides for it.
+        assert_eq!(ids.get(&key("a")), None);
+        // The entry keeps the allocation: a new key cannot take the old one's address.
+        let addr = Arc::as_ptr(&a) as usize;
+        drop(a);
+        let others: Vec<Arc<SeriesKey>> = (0..1000).map(|i| key(&i.to_string())).collect();
+        assert!(others.iter().all(|k| Arc::as_ptr(k) as usize != addr));
+        assert!(others.iter().all(|k| ids.get(k).is_none()));
+    }
+
+    #[test]
+    fn goes_cold_when_keys_are_not_shared() {
+        let mut ids = KeyIds::default();
+        let keep: Vec<Arc<SeriesKey>> = (0..CAPACITY).map(|i| key(&i.to_string())).collect();
+        ids.remember(
+            keep.iter().map(|k| (k, 1)).collect::<Vec<_>>().into_iter(),
+            0,
+        );
+        assert!(ids.worth_trying());
+        // A batch of unshared keys finds the map full: it goes cold.
+        let fresh: Vec<Arc<SeriesKey>> = (0..10).map(|i| key(&format!("n{i}"))).collect();
+        ids.remember(
+            fresh.iter().map(|k| (k, 2)).collect::<Vec<_>>().into_iter(),
+            0,
+        );
+        let tries: Vec<bool> = (0..RETRY_EVERY).map(|_| ids.worth_trying()).collect();
+        assert_eq!(tries.iter().filter(|t| **t).count(), 1);
+        assert!(tries[RETRY_EVERY as usize - 1]);
+        // The retry found its keys (the map started over with them): warm again.
+        assert_eq!(ids.get(&fresh[0]), Some(2));
+        ids.remember(std::iter::empty::<(&Arc<SeriesKey>, Gid)>(), 10);
+        assert!(ids.worth_trying());
+    }
+}
