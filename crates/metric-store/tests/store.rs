@@ -359,18 +359,25 @@ async fn damaged_blocks_are_moved_aside_and_everything_else_served() {
     store.close().await.unwrap();
 }
 
-#[tokio::test]
-async fn blocks_of_the_previous_format_are_still_read() {
+/// A store of one point in one block, whose header is then made to say format `version`:
+/// the directory, the block's path and its bytes.
+async fn one_block_of_version(version: u32) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).await.unwrap();
     store.write(vec![sample("a", 1, 1.0)]).await.unwrap();
     store.close().await.unwrap();
     drop(store);
-    // Format 2 differs only in lacking pco-coded value_meta, which this block has none of.
     let block = block_files(dir.path()).pop().unwrap();
     let mut bytes = std::fs::read(&block).unwrap();
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&version.to_le_bytes());
     std::fs::write(&block, &bytes).unwrap();
+    (dir, block, bytes)
+}
+
+#[tokio::test]
+async fn blocks_of_the_previous_format_are_still_read() {
+    // Format 2 differs only in lacking pco-coded value_meta, which this block has none of.
+    let (dir, block, mut bytes) = one_block_of_version(2).await;
     let store = EmbeddedStore::open(dir.path()).await.unwrap();
     assert_eq!(points_of(&store, "a").await.len(), 1);
     store.close().await.unwrap();
@@ -385,15 +392,7 @@ async fn blocks_of_the_previous_format_are_still_read() {
 
 #[tokio::test]
 async fn a_block_from_a_newer_format_is_refused_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(dir.path()).await.unwrap();
-    store.write(vec![sample("a", 1, 1.0)]).await.unwrap();
-    store.close().await.unwrap();
-    drop(store);
-    let block = block_files(dir.path()).pop().unwrap();
-    let mut bytes = std::fs::read(&block).unwrap();
-    bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
-    std::fs::write(&block, &bytes).unwrap();
+    let (dir, block, bytes) = one_block_of_version(99).await;
     let err = match EmbeddedStore::open(dir.path()).await {
         Ok(_) => panic!("a newer block must not be opened"),
         Err(e) => e,
