@@ -93,6 +93,17 @@ pub async fn serve_with_clock(
     shutdown: impl Future<Output = ()> + Send + 'static,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
+    serve_inner(settings, listener, shutdown, clock, None).await
+}
+
+/// [`serve_with_clock`], telling `ready` once the stores are open and requests are served.
+async fn serve_inner(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    clock: Arc<dyn Clock>,
+    ready: Option<oneshot::Sender<()>>,
+) -> anyhow::Result<()> {
     // Held until this function returns: a second server (or `vigil compact`) on the same
     // directory would interleave writes with ours.
     let _lock = lock_data_dir(&settings.data_dir)?;
@@ -147,6 +158,9 @@ pub async fn serve_with_clock(
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it
     // before routing.
     let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+    if let Some(r) = ready {
+        let _ = r.send(());
+    }
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown)
         .await
@@ -196,10 +210,12 @@ pub struct Running {
 }
 
 impl Running {
-    /// Binds `settings.bind` (port 0 for an ephemeral one) and starts serving.
+    /// Binds `settings.bind` (port 0 for an ephemeral one) and starts serving; returns once
+    /// the stores are open and requests are being served.
     ///
     /// # Errors
-    /// The address cannot be bound.
+    /// The address cannot be bound, or the server cannot start (the data directory is in use,
+    /// a store cannot be opened).
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
         Self::start_with_clock(settings, Arc::new(SystemClock)).await
     }
@@ -207,7 +223,7 @@ impl Running {
     /// [`Running::start`] with the threshold engine reading `clock`.
     ///
     /// # Errors
-    /// The address cannot be bound.
+    /// As [`Running::start`].
     pub async fn start_with_clock(
         settings: Settings,
         clock: Arc<dyn Clock>,
@@ -217,14 +233,23 @@ impl Running {
             .with_context(|| format!("cannot bind {}", settings.bind))?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(serve_with_clock(
+        let (ready, is_ready) = oneshot::channel();
+        let task = tokio::spawn(serve_inner(
             settings,
             listener,
             async {
                 let _ = stopped.await;
             },
             clock,
+            Some(ready),
         ));
+        if is_ready.await.is_err() {
+            // The server ended before serving: its error says why.
+            return match task.await.context("server task panicked")? {
+                Err(e) => Err(e),
+                Ok(()) => Err(anyhow::anyhow!("the server stopped before it was ready")),
+            };
+        }
         Ok(Self {
             addr,
             stop: Some(stop),

@@ -238,3 +238,23 @@ async fn data_dir_is_locked_and_compact_keeps_everything() {
     p2.child.kill().unwrap();
     p2.child.wait().unwrap();
 }
+
+/// `Running::start` returns once the server serves, or with the reason it cannot: a second
+/// server on a data directory in use is refused at start, not at stop.
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_fails_to_start() {
+    let first = crate::common::Server::start().await;
+    let mut settings = vigil_server::config::Settings::with_data_dir(first.dir.path());
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    let err = match vigil_server::app::Running::start(settings).await {
+        Ok(_) => panic!("a second server started on a data directory in use"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("in use by another vigil process"), "{err}");
+    // The first one is unaffected.
+    let c = first.client("acme");
+    c.send(&CreateMetrics::batch(&[metric("a", &[], T0, 1.0)]).unwrap())
+        .await
+        .unwrap();
+    first.stop().await;
+}
