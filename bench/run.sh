@@ -162,7 +162,7 @@ ingest_once() { # system connections run
     local sum=$WORK/run-$1-$2-$3.txt
     INGEST_DIR=$dir
     section "$sys: ingest, $conns connection(s), fresh data dir (run $run of $RUNS)"
-    if [[ $sys == vigil ]]; then start_vigil "$dir" "$log"; else "start_$sys" "$dir" "$log"; fi
+    "start_$sys" "$dir" "$log"
     local rss0 cpu0 cpu1 rss hwm us_pt
     rss0=$(mem_kb "$SERVER_PID" VmRSS)
     cpu0=$(cpu_ticks "$SERVER_PID")

@@ -1,6 +1,10 @@
 //! Data types shared by every [`crate::MetricStore`] backend.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    hash::{BuildHasher, Hasher},
+    sync::Arc,
+};
 
 /// Identifies a series inside one store instance. Stable for the life of the store; backends
 /// without natural ids (an external database) may assign them from a cache.
@@ -12,6 +16,31 @@ pub struct SeriesKey {
     pub tenant: String,
     pub name: String,
     pub dimensions: BTreeMap<String, String>,
+}
+
+impl SeriesKey {
+    /// The key's strings in order: tenant, name, then each dimension's key and value.
+    pub fn strs(&self) -> impl Iterator<Item = &str> + Clone {
+        [self.tenant.as_str(), self.name.as_str()]
+            .into_iter()
+            .chain(
+                self.dimensions
+                    .iter()
+                    .flat_map(|(k, v)| [k.as_str(), v.as_str()]),
+            )
+    }
+}
+
+/// A hash of a key's strings (as [`SeriesKey::strs`] lists them) for lookup tables that find
+/// keys from strings held elsewhere: a request body's, an interned table's. 0xff never occurs
+/// in UTF-8, so it separates the strings unambiguously.
+pub fn hash_key_strs<'a>(state: &impl BuildHasher, strs: impl Iterator<Item = &'a str>) -> u64 {
+    let mut h = state.build_hasher();
+    for s in strs {
+        h.write(s.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
 }
 
 /// One measurement to write. `value_meta` is the JSON text of the value_meta object, kept

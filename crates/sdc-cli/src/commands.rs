@@ -33,6 +33,7 @@ const USER_COLUMNS: &[&str] = &[
     "enabled",
 ];
 const TEAM_COLUMNS: &[&str] = &["id", "name", "default", "userCount"];
+const MEMBER_COLUMNS: &[&str] = &["userId", "userName", "role"];
 const CHANNEL_COLUMNS: &[&str] = &["id", "name", "type", "enabled"];
 const ALERT_COLUMNS: &[&str] = &["id", "name", "type", "enabled", "severityLabel"];
 const NOTIFICATION_COLUMNS: &[&str] = &[
@@ -112,18 +113,10 @@ async fn user(c: &Client, json: bool, cmd: UserCmd) -> Result<()> {
             enabled,
         } => {
             let mut u = find_user(c, &user).await?;
-            if first_name.is_some() {
-                u.first_name = first_name;
-            }
-            if last_name.is_some() {
-                u.last_name = last_name;
-            }
-            if role.is_some() {
-                u.system_role = role;
-            }
-            if enabled.is_some() {
-                u.enabled = enabled;
-            }
+            set(&mut u.first_name, first_name);
+            set(&mut u.last_name, last_name);
+            set(&mut u.system_role, role);
+            set(&mut u.enabled, enabled);
             print_one(json, &c.users().update(&u).await?)
         }
         UserCmd::Del { user } => {
@@ -139,6 +132,13 @@ fn done(json: bool, msg: &str) -> Result<()> {
 }
 
 /// A team given as an id or a name.
+/// Sets `dst` to `v` when the option was given.
+fn set<T>(dst: &mut Option<T>, v: Option<T>) {
+    if v.is_some() {
+        *dst = v;
+    }
+}
+
 async fn find_team(c: &Client, team: &str) -> Result<Team> {
     Ok(match team.parse::<u64>() {
         Ok(id) => c.teams().get(id).await?,
@@ -162,7 +162,7 @@ async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
             }
             print_one(false, &t)?;
             let roles = t.user_roles.unwrap_or_default();
-            print_list(false, &roles, &["userId", "userName", "role"])
+            print_list(false, &roles, MEMBER_COLUMNS)
         }
         TeamCmd::Add {
             name,
@@ -175,21 +175,15 @@ async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
             let mut t = Team::new(name);
             t.description = description;
             t.filter = filter;
-            if show.is_some() {
-                t.show = show;
-            }
-            if theme.is_some() {
-                t.theme = theme;
-            }
+            set(&mut t.show, show);
+            set(&mut t.theme, theme);
             let created = c.teams().create(&t).await?;
             if members.is_empty() {
                 return print_one(json, &created);
             }
             let roles = parse_members(&members)?;
-            print_one(
-                json,
-                &c.teams().save_memberships(&created.name, &roles).await?,
-            )
+            let full = c.teams().get(created.id.unwrap_or_default()).await?;
+            print_one(json, &c.teams().save_roles(full, &roles).await?)
         }
         TeamCmd::Update {
             team,
@@ -204,21 +198,11 @@ async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
             if let Some(n) = name {
                 t.name = n;
             }
-            if description.is_some() {
-                t.description = description;
-            }
-            if filter.is_some() {
-                t.filter = filter;
-            }
-            if show.is_some() {
-                t.show = show;
-            }
-            if theme.is_some() {
-                t.theme = theme;
-            }
-            if default_role.is_some() {
-                t.default_team_role = default_role;
-            }
+            set(&mut t.description, description);
+            set(&mut t.filter, filter);
+            set(&mut t.show, show);
+            set(&mut t.theme, theme);
+            set(&mut t.default_team_role, default_role);
             print_one(json, &c.teams().update(&t).await?)
         }
         TeamCmd::Del { team } => {
@@ -227,23 +211,15 @@ async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
             done(json, &format!("Deleted team {}", t.name))
         }
         TeamCmd::AddMember { team, users, role } => {
-            let name = find_team(c, &team).await?.name;
+            let t = find_team(c, &team).await?;
             let roles = users.into_iter().map(|u| (u, role.clone())).collect();
-            let t = c.teams().save_memberships(&name, &roles).await?;
-            print_list(
-                json,
-                &t.user_roles.unwrap_or_default(),
-                &["userId", "userName", "role"],
-            )
+            let t = c.teams().save_roles(t, &roles).await?;
+            print_list(json, &t.user_roles.unwrap_or_default(), MEMBER_COLUMNS)
         }
         TeamCmd::DelMember { team, users } => {
-            let name = find_team(c, &team).await?.name;
-            let t = c.teams().remove_memberships(&name, &users).await?;
-            print_list(
-                json,
-                &t.user_roles.unwrap_or_default(),
-                &["userId", "userName", "role"],
-            )
+            let t = find_team(c, &team).await?;
+            let t = c.teams().remove_users(t, &users).await?;
+            print_list(json, &t.user_roles.unwrap_or_default(), MEMBER_COLUMNS)
         }
     }
 }
@@ -287,11 +263,6 @@ fn channel_options(kind: Option<ChannelType>, f: ChannelFields, o: &mut ChannelO
     if !f.topics.is_empty() {
         o.sns_topic_arns = Some(f.topics);
     }
-    let set = |dst: &mut Option<String>, v: Option<String>| {
-        if v.is_some() {
-            *dst = v;
-        }
-    };
     set(&mut o.url, f.webhook_url);
     set(&mut o.channel, f.channel);
     set(&mut o.account, f.account);
@@ -391,9 +362,7 @@ async fn channel(c: &Client, json: bool, cmd: ChannelCmd) -> Result<()> {
             if let Some(n) = name {
                 ch.name = n;
             }
-            if enabled.is_some() {
-                ch.enabled = enabled;
-            }
+            set(&mut ch.enabled, enabled);
             channel_options(None, fields, &mut ch.options);
             print_one(json, &c.channels().update(&ch).await?)
         }
@@ -460,18 +429,10 @@ async fn alert(c: &Client, json: bool, cmd: AlertCmd) -> Result<()> {
             if let Some(n) = name {
                 a.name = n;
             }
-            if description.is_some() {
-                a.description = description;
-            }
-            if condition.is_some() {
-                a.condition = condition;
-            }
-            if severity.is_some() {
-                a.severity = severity;
-            }
-            if enabled.is_some() {
-                a.enabled = enabled;
-            }
+            set(&mut a.description, description);
+            set(&mut a.condition, condition);
+            set(&mut a.severity, severity);
+            set(&mut a.enabled, enabled);
             print_one(json, &c.alerts().update(&a).await?)
         }
         AlertCmd::Del { id } => {

@@ -170,11 +170,19 @@ impl Teams<'_> {
     /// # Errors
     /// As [`Client::send`] (404 for an unknown name).
     pub async fn get_by_name(&self, name: &str) -> Result<Team> {
-        let light = self.0.send(&get_light_by_name(name)).await?;
-        let id = light
-            .id
-            .ok_or_else(|| Error::Invalid(format!("team {name} has no id")))?;
+        let id = self.id_by_name(name).await?;
         self.get(id).await
+    }
+
+    /// The id of the team called `name`, from its light form alone.
+    ///
+    /// # Errors
+    /// As [`Teams::get_by_name`].
+    pub async fn id_by_name(&self, name: &str) -> Result<u64> {
+        let light = self.0.send(&get_light_by_name(name)).await?;
+        light
+            .id
+            .ok_or_else(|| Error::Invalid(format!("team {name} has no id")))
     }
 
     send_ops! {
@@ -219,7 +227,15 @@ impl Teams<'_> {
         team: &str,
         roles: &BTreeMap<String, String>,
     ) -> Result<Team> {
-        let mut t = self.get_by_name(team).await?;
+        let t = self.get_by_name(team).await?;
+        self.save_roles(t, roles).await
+    }
+
+    /// [`Teams::save_memberships`] on a team already fetched (in full, with its version).
+    ///
+    /// # Errors
+    /// As [`Teams::save_memberships`].
+    pub async fn save_roles(&self, mut t: Team, roles: &BTreeMap<String, String>) -> Result<Team> {
         let ids = self.user_ids(roles.keys()).await?;
         let mut current = t.user_roles.take().unwrap_or_default();
         for (name, role) in roles {
@@ -242,7 +258,15 @@ impl Teams<'_> {
     /// # Errors
     /// As [`Teams::save_memberships`].
     pub async fn remove_memberships(&self, team: &str, users: &[String]) -> Result<Team> {
-        let mut t = self.get_by_name(team).await?;
+        let t = self.get_by_name(team).await?;
+        self.remove_users(t, users).await
+    }
+
+    /// [`Teams::remove_memberships`] on a team already fetched (in full, with its version).
+    ///
+    /// # Errors
+    /// As [`Teams::save_memberships`].
+    pub async fn remove_users(&self, mut t: Team, users: &[String]) -> Result<Team> {
         let ids = self.user_ids(users.iter()).await?;
         let gone: Vec<u64> = ids.values().copied().collect();
         let current = t.user_roles.take().unwrap_or_default();

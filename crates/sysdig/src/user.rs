@@ -93,8 +93,7 @@ impl Tokens<'_> {
     /// # Errors
     /// An unknown team or user, or a caller without rights.
     pub async fn of_user(&self, username: &str, team: &str) -> Result<SecretString> {
-        let team = self.0.teams().get_by_name(team).await?;
-        let id = team.id.unwrap_or_default();
+        let id = self.0.teams().id_by_name(team).await?;
         Ok(self.0.send(&get_user_token(username, id)).await?.key)
     }
 

@@ -14,7 +14,6 @@
 use std::{
     collections::{BTreeMap, HashMap},
     fs::{File, OpenOptions},
-    hash::{BuildHasher, Hasher},
     io::{Read, Write},
     path::{Path, PathBuf},
     sync::Arc,
@@ -24,7 +23,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use super::codec::{Cursor, put_uvarint};
-use crate::{DimMatch, SeriesFilter, SeriesKey, StoreError};
+use crate::{DimMatch, SeriesFilter, SeriesKey, StoreError, hash_key_strs};
 
 pub(crate) const SERIES_FILE: &str = "series.vgs";
 const SERIES_MAGIC: &[u8; 8] = b"VGSERIES";
@@ -79,7 +78,7 @@ impl Registry {
 
     /// The id of `key` if known.
     pub(crate) fn lookup(&self, key: &SeriesKey) -> Option<Gid> {
-        self.lookup_parts(key_parts(key), 2 + 2 * key.dimensions.len())
+        self.lookup_parts(key.strs(), 2 + 2 * key.dimensions.len())
     }
 
     /// The id of the key whose `n` strings are `parts` (`[tenant, name, k1, v1, ...]`, dimensions
@@ -88,14 +87,11 @@ impl Registry {
     where
         I: Iterator<Item = &'a str> + Clone,
     {
-        let hash = hash_parts(&self.hasher, parts.clone());
+        let hash = hash_key_strs(&self.hasher, parts.clone());
         self.by_hash
             .find(hash, |&id| {
                 let k = &self.keys[id as usize];
-                k.len() == n
-                    && k.iter()
-                        .zip(parts.clone())
-                        .all(|(sym, s)| *self.syms.strs[*sym as usize] == *s)
+                k.len() == n && sym_strs(&self.syms.strs, k).eq(parts.clone())
             })
             .copied()
     }
@@ -104,7 +100,7 @@ impl Registry {
         if let Some(id) = self.lookup(key) {
             return id;
         }
-        let parts: Vec<&str> = key_parts(key).collect();
+        let parts: Vec<&str> = key.strs().collect();
         self.insert_parts(&parts)
     }
 
@@ -118,14 +114,14 @@ impl Registry {
     fn reserve(&mut self, n: usize) {
         let (keys, strs, hasher) = (&self.keys, &self.syms.strs, &self.hasher);
         self.by_hash.reserve(n, |&id| {
-            hash_parts(hasher, sym_strs(strs, &keys[id as usize]))
+            hash_key_strs(hasher, sym_strs(strs, &keys[id as usize]))
         });
         self.keys.reserve(n);
     }
 
     /// Inserts a key given as string ids (which must exist).
     fn insert_syms(&mut self, syms: Box<[u32]>) -> Gid {
-        let hash = hash_parts(&self.hasher, sym_strs(&self.syms.strs, &syms));
+        let hash = hash_key_strs(&self.hasher, sym_strs(&self.syms.strs, &syms));
         if let Some(id) = self
             .by_hash
             .find(hash, |&id| self.keys[id as usize] == syms)
@@ -135,7 +131,7 @@ impl Registry {
         let id = self.keys.len() as Gid;
         let (keys, strs, hasher) = (&self.keys, &self.syms.strs, &self.hasher);
         self.by_hash.insert_unique(hash, id, |&other| {
-            hash_parts(hasher, sym_strs(strs, &keys[other as usize]))
+            hash_key_strs(hasher, sym_strs(strs, &keys[other as usize]))
         });
         let s = |i: usize| self.syms.strs[syms[i] as usize].clone();
         let tenant = s(0);
@@ -247,29 +243,9 @@ impl Registry {
     }
 }
 
-/// A key's strings in registry order: tenant, name, then each dimension's key and value.
-fn key_parts(key: &SeriesKey) -> impl Iterator<Item = &str> + Clone {
-    [key.tenant.as_str(), key.name.as_str()].into_iter().chain(
-        key.dimensions
-            .iter()
-            .flat_map(|(k, v)| [k.as_str(), v.as_str()]),
-    )
-}
-
 /// The strings of a key held as symbol ids.
 fn sym_strs<'a>(strs: &'a [Arc<str>], key: &'a [u32]) -> impl Iterator<Item = &'a str> {
     key.iter().map(|s| &*strs[*s as usize])
-}
-
-/// The hash `by_hash` files a key under. 0xff never occurs in UTF-8, so it separates the
-/// strings unambiguously.
-fn hash_parts<'a>(state: &RandomState, parts: impl Iterator<Item = &'a str>) -> u64 {
-    let mut h = state.build_hasher();
-    for p in parts {
-        h.write(p.as_bytes());
-        h.write_u8(0xff);
-    }
-    h.finish()
 }
 
 /// The registry file, open for appending, and what of the registry it holds.

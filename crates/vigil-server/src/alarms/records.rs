@@ -30,13 +30,13 @@ pub enum Which<'a> {
     Definition(&'a str),
 }
 
-impl Which<'_> {
+impl<'a> Which<'a> {
     /// The condition on `alarm a` beyond the tenant (`?1`), with its value as `?2`.
-    fn condition(self) -> (&'static str, Option<String>) {
+    fn condition(self) -> (&'static str, Option<&'a str>) {
         match self {
             Which::All => ("?2 IS NULL", None),
-            Which::Id(id) => ("a.id = ?2", Some(id.to_string())),
-            Which::Definition(d) => ("a.alarm_definition_id = ?2", Some(d.to_string())),
+            Which::Id(id) => ("a.id = ?2", Some(id)),
+            Which::Definition(d) => ("a.alarm_definition_id = ?2", Some(d)),
         }
     }
 }

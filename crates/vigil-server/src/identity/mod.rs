@@ -179,10 +179,7 @@ impl Identity {
     /// Checks a password in constant time with respect to the stored one's contents.
     pub fn check_password(&self, name: &str, password: &str) -> Option<&UserConfig> {
         let u = self.user(name)?;
-        let (a, b) = (u.password.as_bytes(), password.as_bytes());
-        let same =
-            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-        same.then_some(u)
+        same_secret(&u.password, password).then_some(u)
     }
 
     /// Creates an application credential for `user` (kept in memory, like tokens). A secret is
@@ -229,9 +226,7 @@ impl Identity {
             (None, Some((name, user))) => creds.values().find(|c| c.name == name && c.user == user),
             _ => None,
         }?;
-        let (a, b) = (cred.secret.as_bytes(), secret.as_bytes());
-        let same =
-            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        let same = same_secret(&cred.secret, secret);
         let user = cred.user.clone();
         drop(creds);
         if same { self.user(&user) } else { None }
@@ -292,6 +287,16 @@ impl Identity {
             }
         }
     }
+}
+
+/// Compares two secrets without stopping at the first differing byte, so the time taken says
+/// nothing about how much of a guess was right.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]

@@ -189,7 +189,7 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn is_admin(&self) -> bool {
-        self.system_role == "ROLE_CUSTOMER"
+        self.system_role == super::ROLE_CUSTOMER
     }
 }
 
@@ -546,6 +546,45 @@ pub fn obj_list(c: &Connection, kind: &str, team: i64) -> SdcResult<Vec<Obj>> {
         .query_map(params![kind, team], obj_from_row)?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter().map(obj_build).collect()
+}
+
+/// Whether another of the team's objects of `kind` (any but `except`) is called `name`.
+pub fn obj_name_taken(
+    c: &Connection,
+    kind: &str,
+    team: i64,
+    name: &str,
+    except: Option<i64>,
+) -> SdcResult<bool> {
+    Ok(c.prepare_cached(
+        "SELECT 1 FROM objects WHERE kind = ?1 AND team_id = ?2 \
+             AND json_extract(doc, '$.name') = ?3 AND id IS NOT ?4 LIMIT 1",
+    )?
+    .exists(params![kind, team, name, except])?)
+}
+
+/// How many of the team's objects of `kind` have each value of the integer field `field`
+/// (counted in SQLite, without reading the documents out).
+pub fn obj_counts_by(
+    c: &Connection,
+    kind: &str,
+    team: i64,
+    field: &str,
+) -> SdcResult<std::collections::HashMap<i64, i64>> {
+    let mut st = c.prepare_cached(
+        "SELECT json_extract(doc, '$.' || ?3), COUNT(*) FROM objects \
+         WHERE kind = ?1 AND team_id = ?2 GROUP BY 1",
+    )?;
+    let rows = st
+        .query_map(params![kind, team, field], |r| {
+            // A value that is not an integer counts for no object, as `as_i64` would say.
+            Ok((r.get::<_, i64>(0).ok(), r.get::<_, i64>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(v, n)| Some((v?, n)))
+        .collect())
 }
 
 pub fn obj_get(c: &Connection, kind: &str, team: i64, id: i64) -> SdcResult<Option<Obj>> {

@@ -28,13 +28,9 @@ pub fn parse_condition(text: &str) -> Option<Condition> {
     let text = text.trim();
     let open = text.find('(')?;
     let close = text.find(')')?;
-    let stat = match text[..open].trim().to_ascii_lowercase().as_str() {
-        "avg" | "timeavg" => Stat::Avg,
-        "min" => Stat::Min,
-        "max" => Stat::Max,
-        "sum" => Stat::Sum,
-        "count" => Stat::Count,
-        _ => return None,
+    let stat = match text[..open].trim() {
+        s if s.eq_ignore_ascii_case("timeavg") => Stat::Avg,
+        s => Stat::parse(s)?,
     };
     let metric = text.get(open + 1..close)?.trim();
     if metric.is_empty() || metric.contains(char::is_whitespace) {
@@ -62,20 +58,6 @@ fn holds(op: &str, value: f64, threshold: f64) -> bool {
         "=" => value == threshold,
         _ => value != threshold,
     }
-}
-
-fn compute(stat: Stat, values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let sum: f64 = values.iter().sum();
-    Some(match stat {
-        Stat::Avg => sum / values.len() as f64,
-        Stat::Min => values.iter().copied().fold(f64::INFINITY, f64::min),
-        Stat::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        Stat::Sum => sum,
-        Stat::Count => values.len() as f64,
-    })
 }
 
 /// Starts evaluating every `alert_interval`; nothing runs when no team is mapped.
@@ -144,11 +126,12 @@ pub async fn evaluate_once(sysdig: &Sysdig, store: &dyn MetricStore, now_ms: i64
         };
         let mut filter = SeriesFilter::tenant(tenant);
         filter.name = Some(cond.metric.clone());
-        let values = match store.find_series(&filter, range).await {
+        let buckets = match store.find_series(&filter, range).await {
             Ok(series) if !series.is_empty() => {
                 let ids: Vec<_> = series.iter().map(|s| s.id).collect();
-                match store.read_points(&ids, range, None, 1_000_000).await {
-                    Ok(points) => points.iter().map(|p| p.value).collect::<Vec<_>>(),
+                // A period ending at the range's end puts every point in one bucket (0).
+                match store.aggregate(&ids, range, range.end, &[cond.stat]).await {
+                    Ok(buckets) => buckets,
                     Err(e) => {
                         tracing::warn!(error = %e, "sysdig alert evaluation: cannot read points");
                         continue;
@@ -161,7 +144,7 @@ pub async fn evaluate_once(sysdig: &Sysdig, store: &dyn MetricStore, now_ms: i64
                 continue;
             }
         };
-        let Some(value) = compute(cond.stat, &values) else {
+        let Some(&value) = buckets.first().and_then(|b| b.values.first()) else {
             continue;
         };
         let firing = holds(cond.op, value, cond.threshold);
@@ -184,7 +167,7 @@ async fn record(
     cond: &Condition,
     value: f64,
 ) -> super::error::SdcResult<()> {
-    let entities = json!([{"metricValues": [{"metric": cond.metric, "aggregation": format!("{:?}", cond.stat).to_lowercase(), "value": value}]}]);
+    let entities = json!([{"metricValues": [{"metric": cond.metric, "aggregation": cond.stat.as_str(), "value": value}]}]);
     sysdig
         .db
         .tx(move |c| {
@@ -230,7 +213,5 @@ mod tests {
         assert_eq!(parse_condition("p99(cpu) > 1"), None);
         assert_eq!(parse_condition("sum by (x) (rate(y[5m])) > 1"), None);
         assert!(holds("!=", 1.0, 2.0) && !holds(">", 1.0, 2.0));
-        assert_eq!(compute(Stat::Avg, &[1.0, 3.0]), Some(2.0));
-        assert_eq!(compute(Stat::Count, &[]), None);
     }
 }

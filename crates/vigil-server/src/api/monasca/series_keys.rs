@@ -3,17 +3,14 @@
 //! seven frees once the batch is stored) was most of ingest's allocator work. Here a known
 //! series costs one hash of the body's strings and a reference count.
 
-use std::{
-    hash::{BuildHasher, Hasher},
-    sync::{
-        Arc, RwLock,
-        atomic::{AtomicU32, Ordering},
-    },
+use std::sync::{
+    Arc, RwLock,
+    atomic::{AtomicU32, Ordering},
 };
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
-use metric_store::SeriesKey;
+use metric_store::{SeriesKey, hash_key_strs};
 
 /// Keys held at most (one of two dimensions takes ~0.7 KiB); then the cache starts over, so a
 /// fleet bigger than this, whose batches cycle through more series than fit, costs what it
@@ -40,15 +37,15 @@ pub struct Parts<'a> {
 }
 
 impl Parts<'_> {
+    /// The strings in [`SeriesKey::strs`] order.
+    fn strs(&self) -> impl Iterator<Item = &str> + Clone {
+        [self.tenant, self.name]
+            .into_iter()
+            .chain(self.dimensions.iter().flat_map(|(k, v)| [*k, *v]))
+    }
+
     fn matches(&self, key: &SeriesKey) -> bool {
-        key.tenant == self.tenant
-            && key.name == self.name
-            && key.dimensions.len() == self.dimensions.len()
-            && key
-                .dimensions
-                .iter()
-                .zip(self.dimensions)
-                .all(|((k, v), (k2, v2))| k == k2 && v == v2)
+        key.strs().eq(self.strs())
     }
 
     fn to_key(&self) -> SeriesKey {
@@ -83,30 +80,8 @@ impl SeriesKeys {
         }
     }
 
-    fn hash<'a>(
-        &self,
-        tenant: &str,
-        name: &str,
-        dims: impl Iterator<Item = (&'a str, &'a str)>,
-    ) -> u64 {
-        // 0xff never occurs in UTF-8, so it separates the strings unambiguously.
-        let mut h = self.hasher.build_hasher();
-        for s in [tenant, name] {
-            h.write(s.as_bytes());
-            h.write_u8(0xff);
-        }
-        for (k, v) in dims {
-            h.write(k.as_bytes());
-            h.write_u8(0xff);
-            h.write(v.as_bytes());
-            h.write_u8(0xff);
-        }
-        h.finish()
-    }
-
     fn hash_key(&self, k: &SeriesKey) -> u64 {
-        let dims = k.dimensions.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        self.hash(&k.tenant, &k.name, dims)
+        hash_key_strs(&self.hasher, k.strs())
     }
 
     fn insert(&self, new: Vec<(u64, Arc<SeriesKey>)>, hits: usize) {
@@ -132,8 +107,7 @@ impl Reader<'_> {
     /// The shared key of `parts`, built (and remembered at `finish`) if new. A series new
     /// to the cache that repeats within the body gets a key per sample: equal, not shared.
     pub fn key(&mut self, parts: &Parts<'_>) -> Arc<SeriesKey> {
-        let dims = parts.dimensions.iter().copied();
-        let hash = self.cache.hash(parts.tenant, parts.name, dims);
+        let hash = hash_key_strs(&self.cache.hasher, parts.strs());
         if let Some(k) = self.table.find(hash, |k| parts.matches(k)) {
             self.hits += 1;
             return k.clone();

@@ -453,10 +453,10 @@ fn string_end(b: &[u8]) -> Option<usize> {
 }
 
 impl<'a> Scan<'a> {
-    fn at(s: &'a str, i: usize) -> Self {
+    fn new(s: &'a str) -> Self {
         Scan {
             s,
-            i,
+            i: 0,
             dims: Vec::new(),
         }
     }
@@ -687,7 +687,7 @@ impl<'a> Scan<'a> {
 fn parse_fast(keys: &SeriesKeys, tenant: &str, bytes: &[u8]) -> Option<Vec<Sample>> {
     // Valid JSON is valid UTF-8; checking the whole body once spares a check per string.
     let text = std::str::from_utf8(bytes).ok()?;
-    if let Some(out) = Scan::at(text, 0).body(keys, tenant) {
+    if let Some(out) = Scan::new(text).body(keys, tenant) {
         return Some(out);
     }
     parse_serde(tenant, text)
@@ -932,7 +932,7 @@ mod tests {
             general,
             "{b}"
         );
-        if let Some(scanned) = Scan::at(b, 0).body(&SeriesKeys::default(), "t") {
+        if let Some(scanned) = Scan::new(b).body(&SeriesKeys::default(), "t") {
             assert_eq!(Ok(scanned), general, "scanner: {b}");
         }
         if let Some(typed) = parse_serde("t", b) {
@@ -1045,7 +1045,7 @@ mod tests {
         assert_eq!(string_end(b"abcdefghijklmnop"), None);
         // The bench shape is the scanner's.
         assert!(
-            Scan::at(&bench_body(), 0)
+            Scan::new(&bench_body())
                 .body(&SeriesKeys::default(), "t")
                 .is_some()
         );
@@ -1054,7 +1054,7 @@ mod tests {
             let x = f64::from(i) * 0.37 - 3000.0;
             for text in [format!("{x}"), format!("{x:.3}"), format!("{:.1}", x / 7.0)] {
                 let b = format!(r#"{{"name":"a","timestamp":2,"value":{text}}}"#);
-                let scanned = Scan::at(&b, 0).body(&SeriesKeys::default(), "t");
+                let scanned = Scan::new(&b).body(&SeriesKeys::default(), "t");
                 assert!(scanned.is_some(), "{b}");
                 assert_eq!(scanned, parse_serde("t", &b), "{b}");
             }

@@ -165,10 +165,7 @@ fn validate(
             )));
         }
     }
-    let clash = db::obj_list(c, KIND, team)?.into_iter().any(|o| {
-        Some(o.id) != own_id && o.doc.get("name").and_then(Value::as_str) == Some(name.as_str())
-    });
-    if clash {
+    if db::obj_name_taken(c, KIND, team, &name, own_id)? {
         return Err(SdcError::unprocessable(format!(
             "Alert name '{name}' already exists"
         )));
@@ -178,16 +175,12 @@ fn validate(
 
 /// Alerts as the API shows them, with their notification counts.
 fn render_all(c: &Connection, team: i64, alerts: &[Obj]) -> SdcResult<Vec<Value>> {
-    let notes = db::obj_list(c, NOTIFICATION, team)?;
+    let counts = db::obj_counts_by(c, NOTIFICATION, team, "alert")?;
     Ok(alerts
         .iter()
         .map(|a| {
-            let n = notes
-                .iter()
-                .filter(|n| n.doc.get("alert").and_then(Value::as_i64) == Some(a.id))
-                .count();
             let mut v = a.render();
-            v["notificationCount"] = n.into();
+            v["notificationCount"] = counts.get(&a.id).copied().unwrap_or(0).into();
             v
         })
         .collect())

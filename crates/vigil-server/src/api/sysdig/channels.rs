@@ -110,10 +110,7 @@ fn validate(
             "An EMAIL channel needs at least one address in 'options.emailRecipients'",
         ));
     }
-    let clash = db::obj_list(c, KIND, team)?.into_iter().any(|o| {
-        Some(o.id) != own_id && o.doc.get("name").and_then(Value::as_str) == Some(name.as_str())
-    });
-    if clash {
+    if db::obj_name_taken(c, KIND, team, &name, own_id)? {
         return Err(SdcError::unprocessable(format!(
             "Notification channel with name '{name}' already exists"
         )));

@@ -11,7 +11,7 @@ use axum::{
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::{app::AppState, sysdig::db};
+use crate::{app::AppState, identity::same_secret, sysdig::db};
 
 const GRANT_APIKEY: &str = "urn:ibm:params:oauth:grant-type:apikey";
 
@@ -28,15 +28,6 @@ fn iam_error(code: &str, message: &str) -> Response {
         },
     });
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
-}
-
-/// Compares without stopping at the first differing byte.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 pub async fn token(State(state): State<AppState>, _headers: HeaderMap, body: Bytes) -> Response {
@@ -76,7 +67,7 @@ pub async fn token(State(state): State<AppState>, _headers: HeaderMap, body: Byt
         .settings
         .iam_api_keys
         .iter()
-        .find(|k| same(k.api_key.expose_secret(), apikey))
+        .find(|k| same_secret(k.api_key.expose_secret(), apikey))
         .map(|k| k.user.clone());
     let Some(user) = user else {
         return iam_error("BXNIM0415E", "Provided API key could not be found");

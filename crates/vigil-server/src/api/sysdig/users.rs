@@ -43,7 +43,7 @@ pub fn render_user(c: &Connection, u: &UserRow) -> SdcResult<Value> {
     let mut team_roles = Vec::new();
     for (team, role) in db::user_teams(c, u.id)? {
         let name = db::team(c, team)?.map(|t| t.name).unwrap_or_default();
-        team_roles.push(json!({"teamId": team, "teamName": name, "role": role, "admin": role == "ROLE_TEAM_MANAGER"}));
+        team_roles.push(json!({"teamId": team, "teamName": name, "role": role, "admin": role == crate::sysdig::ROLE_TEAM_MANAGER}));
     }
     m.insert("teamRoles".into(), team_roles.into());
     Ok(Value::Object(m))
