@@ -29,7 +29,9 @@ pub struct AppState {
     pub alarms: Alarming,
     pub identity: Arc<Identity>,
     pub settings: Arc<Settings>,
-    pub telemetry: Arc<crate::telemetry::Telemetry>,
+    pub telemetry: Arc<vigil_http::telemetry::Telemetry>,
+    /// `vigil_ingested_points`: measurements acknowledged by `POST /v2.0/metrics`.
+    pub ingested: vigil_http::telemetry::Counter,
     /// The Sysdig Monitor API emulation (`sysdig.db`).
     pub sysdig: crate::sysdig::Sysdig,
     /// Series keys shared by ingest requests.
@@ -52,12 +54,19 @@ pub fn router(state: AppState) -> Router {
     }
     // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
     routes = routes.merge(crate::api::sysdig::router());
-    routes = routes.route("/metrics", axum::routing::get(crate::telemetry::scrape));
+    let metrics = Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(vigil_http::telemetry::scrape),
+        )
+        .with_state(state.telemetry.clone());
     // Inside the router so the matched route pattern is known to the middleware.
-    let tracked = axum::middleware::from_fn_with_state(state.clone(), crate::telemetry::track);
+    let tracked =
+        axum::middleware::from_fn_with_state(state.telemetry.clone(), vigil_http::telemetry::track);
     routes
-        .route_layer(tracked)
         .with_state(state)
+        .merge(metrics)
+        .route_layer(tracked)
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; still answer in the API's own error shape.
             crate::api::error::ApiError::new(
@@ -144,12 +153,19 @@ async fn serve_inner(
         .context("cannot open the Sysdig store")?;
     let sysdig_alerts = crate::sysdig::evaluator::spawn(sysdig.clone(), store.clone());
     tracing::info!(auth = ?settings.auth, "authentication");
+    let mut telemetry = vigil_http::telemetry::Telemetry::new();
+    let ingested = telemetry.counter(
+        "ingested_points",
+        "Measurements acknowledged by POST /v2.0/metrics",
+    );
+    crate::store_metrics::register(&mut telemetry, store.clone());
     let state = AppState {
         store: store.clone(),
         alarms,
         identity,
         settings: Arc::new(settings),
-        telemetry: Arc::new(crate::telemetry::Telemetry::new()),
+        telemetry: Arc::new(telemetry),
+        ingested,
         sysdig,
         series_keys: Arc::default(),
         group_cache: Arc::default(),

@@ -17,5 +17,5 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod identity;
+pub mod store_metrics;
 pub mod sysdig;
-pub mod telemetry;

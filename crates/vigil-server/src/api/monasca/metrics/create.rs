@@ -48,7 +48,7 @@ pub async fn create(
     // sees only what is durable.
     let samples = std::sync::Arc::new(samples);
     state.store.write_shared(samples.clone()).await?;
-    state.telemetry.ingested(samples.len());
+    state.ingested.inc_by(samples.len() as u64);
     state.alarms.observe(samples).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,19 @@
+//! What every Vigil HTTP API shares, whatever API it emulates: request telemetry and the
+//! `GET /metrics` endpoint. Error shapes stay in each API crate (each emulates its own).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use axum::{Router, routing::get};
+//! use vigil_http::telemetry::{Telemetry, scrape, track};
+//!
+//! let mut telemetry = Telemetry::new();
+//! let points = telemetry.counter("ingested_points", "Measurements acknowledged");
+//! points.inc();
+//! let telemetry = Arc::new(telemetry);
+//! let app: Router = Router::new()
+//!     .route("/metrics", get(scrape))
+//!     .route_layer(axum::middleware::from_fn_with_state(telemetry.clone(), track))
+//!     .with_state(telemetry);
+//! ```
+
+pub mod telemetry;
