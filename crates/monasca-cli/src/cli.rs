@@ -328,7 +328,7 @@ pub enum Command {
     #[command(alias = "completion")]
     Complete {
         #[arg(value_enum, default_value = "bash")]
-        shell: clap_complete::Shell,
+        shell: cli_kit::Shell,
     },
 }
 

@@ -19,43 +19,14 @@ use secrecy::ExposeSecret;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("monasca: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line: the error and its causes.
-            let mut msg = e.to_string();
-            for cause in e.chain().skip(1) {
-                let c = cause.to_string();
-                if !msg.contains(&c) {
-                    msg.push_str(": ");
-                    msg.push_str(&c);
-                }
-            }
-            eprintln!("{}", msg.replace('\n', " "));
-            ExitCode::FAILURE
-        }
-    }
+    // One line: the error and its causes.
+    let report = |e: &anyhow::Error| eprintln!("{}", cli_kit::one_line(e).replace('\n', " "));
+    cli_kit::main("monasca", report, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<()> {
     if let Command::Complete { shell } = cli.command {
-        clap_complete::generate(
-            shell,
-            &mut Cli::command(),
-            "monasca",
-            &mut std::io::stdout(),
-        );
-        return Ok(());
+        return cli_kit::completion(shell, &mut Cli::command(), "monasca");
     }
     let observer = std::sync::Arc::new(observer::CliObserver::new(
         cli.conn.timing,

@@ -1,9 +1,8 @@
 //! Output as python-monascaclient prints it: prettytable-style tables, or the `elements` as
 //! indented JSON with `-j`.
 
-use std::io::Write;
-
-use comfy_table::{ContentArrangement, LineStyle, Table, presets::ASCII_FULL_CONDENSED};
+use cli_kit::{LineStyle, presets::ASCII_FULL_CONDENSED};
+pub use cli_kit::{json, print};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -13,19 +12,11 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
         // cliff-era monascaclient prints nothing but a newline for an empty list.
         return String::new();
     }
-    let mut t = Table::new();
-    t.load_style(ASCII_FULL_CONDENSED.header_separator(LineStyle::new('+', '-', '+', '+')));
-    t.set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(headers.to_vec());
-    for r in rows {
-        t.add_row(r);
-    }
-    t.to_string()
-}
-
-/// `json.dumps(elements, indent=2, ensure_ascii=False)`.
-pub fn json<T: Serialize>(elements: &T) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(elements)?)
+    cli_kit::table(
+        ASCII_FULL_CONDENSED.header_separator(LineStyle::new('+', '-', '+', '+')),
+        headers,
+        rows,
+    )
 }
 
 /// The response of a create/update/patch as the real CLI prints it:
@@ -102,15 +93,6 @@ pub fn dict_list(v: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
-pub fn print(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
 }
 
 /// Python's `str()` of a JSON value inside a cell.

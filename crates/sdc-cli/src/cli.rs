@@ -80,7 +80,7 @@ pub enum Command {
     #[command(subcommand)]
     Event(EventCmd),
     /// Print a shell completion script.
-    Completion { shell: clap_complete::Shell },
+    Completion { shell: cli_kit::Shell },
 }
 
 #[derive(Debug, Subcommand)]

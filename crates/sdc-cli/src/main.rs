@@ -16,39 +16,18 @@ use sysdig::{Client, TlsVerify};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("sdc: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let report = |e: &anyhow::Error| {
+        // Several server errors arrive joined by newlines: keep them on one line.
+        let msg = cli_kit::one_line(e);
+        let line = msg.lines().map(str::trim).collect::<Vec<_>>().join("; ");
+        eprintln!("sdc: {line}");
     };
-    match rt.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            let mut msg = e.to_string();
-            for cause in e.chain().skip(1) {
-                let c = cause.to_string();
-                if !msg.contains(&c) {
-                    msg.push_str(": ");
-                    msg.push_str(&c);
-                }
-            }
-            // Several server errors arrive joined by newlines: keep them on one line.
-            let line = msg.lines().map(str::trim).collect::<Vec<_>>().join("; ");
-            eprintln!("sdc: {line}");
-            ExitCode::FAILURE
-        }
-    }
+    cli_kit::main("sdc", report, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<()> {
     if let Command::Completion { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "sdc", &mut std::io::stdout());
-        return Ok(());
+        return cli_kit::completion(shell, &mut Cli::command(), "sdc");
     }
     let client = connect(&cli.conn).await?;
     commands::dispatch(&client, &cli.conn, cli.json, cli.command).await

@@ -1,8 +1,7 @@
 //! Tables (comfy-table) and `--json`.
 
-use std::io::Write;
-
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use cli_kit::presets::UTF8_FULL_CONDENSED;
+pub use cli_kit::{json, print};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,15 +15,7 @@ pub fn cell(v: &Value) -> String {
 }
 
 pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    // Fixed layout: the same output on a terminal, in a pipe and in snapshots.
-    t.set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(headers.to_vec());
-    for r in rows {
-        t.add_row(r);
-    }
-    t.to_string()
+    cli_kit::table(UTF8_FULL_CONDENSED, headers, rows)
 }
 
 /// One row per item with the given JSON keys as columns.
@@ -45,19 +36,6 @@ pub fn show<T: Serialize>(object: &T) -> anyhow::Result<String> {
     };
     let rows = m.iter().map(|(k, v)| vec![k.clone(), cell(v)]).collect();
     Ok(table(&["Field", "Value"], rows))
-}
-
-pub fn json<T: Serialize>(v: &T) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(v)?)
-}
-
-/// Writes `text` and a newline; a closed pipe (`| head`) is not an error.
-pub fn print(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
 }
 
 /// Prints a list as a table or, with `--json`, as JSON.

@@ -1,0 +1,134 @@
+//! What Vigil's command-line tools (`monasca`, `sdc`) share: running an async command on a
+//! current-thread runtime, reporting an error chain on one line, writing to stdout without
+//! failing on a closed pipe (`| head`), and table rendering.
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     cli_kit::main("tool", |e| eprintln!("tool: {}", cli_kit::one_line(e)), async {
+//!         cli_kit::print("hello")
+//!     })
+//! }
+//! ```
+
+use std::{future::Future, io::Write, process::ExitCode};
+
+pub use clap_complete::Shell;
+use comfy_table::{ContentArrangement, Table};
+pub use comfy_table::{LineStyle, TableStyle, presets};
+
+/// Runs `command` on a current-thread runtime; an error goes to `report` and exits 1.
+pub fn main(
+    tool: &str,
+    report: impl FnOnce(&anyhow::Error),
+    command: impl Future<Output = anyhow::Result<()>>,
+) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{tool}: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and each cause not already part of its message, joined by `": "`.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
+///
+/// # Errors
+/// Any other write failure.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    write_stdout(format!("{text}\n").as_bytes())
+}
+
+/// Writes `bytes` to stdout as they are; a closed pipe is not an error.
+///
+/// # Errors
+/// Any other write failure.
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Prints the `shell` completion script of `cmd`, named `bin`.
+///
+/// # Errors
+/// stdout cannot be written (a closed pipe is fine).
+pub fn completion(
+    shell: clap_complete::Shell,
+    cmd: &mut clap::Command,
+    bin: &str,
+) -> anyhow::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, cmd, bin, &mut script);
+    write_stdout(&script)
+}
+
+/// Pretty JSON, as both tools print it.
+///
+/// # Errors
+/// A value that does not serialize.
+pub fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)?)
+}
+
+/// A table in `style` with a fixed layout (the same output on a terminal, in a pipe and in
+/// snapshots).
+pub fn table(style: TableStyle, headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut t = Table::new();
+    t.load_style(style);
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(headers.to_vec());
+    for r in rows {
+        t.add_row(r);
+    }
+    t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn joins_causes_once() {
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(one_line(&e), "outer: inner");
+        let e = anyhow::anyhow!("outer: inner").context("outer: inner");
+        assert_eq!(one_line(&e), "outer: inner");
+    }
+
+    #[test]
+    fn tables_keep_their_shape() {
+        let t = table(
+            presets::ASCII_FULL_CONDENSED.header_separator(LineStyle::new('+', '-', '+', '+')),
+            &["a", "b"],
+            vec![vec!["1".into(), "2".into()]],
+        );
+        assert_eq!(t, "+---+---+\n| a | b |\n+---+---+\n| 1 | 2 |\n+---+---+");
+    }
+}
