@@ -5,7 +5,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::Command,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -23,28 +22,7 @@ const PASSWORD: &str = "password";
 
 /// Runs the binary with only `envs` in its environment (no HOME: no user clouds.yaml) in `cwd`.
 async fn monasca(cwd: &Path, envs: &[(&str, &str)], args: &[&str]) -> Out {
-    let cwd = cwd.to_path_buf();
-    let envs: Vec<(String, String)> = envs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let o = Command::new(env!("CARGO_BIN_EXE_monasca"))
-            .args(&args)
-            .env_clear()
-            .envs(envs)
-            .current_dir(cwd)
-            .output()
-            .unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(o.stdout).unwrap(),
-            stderr: String::from_utf8(o.stderr).unwrap(),
-        }
-    })
-    .await
-    .unwrap()
+    vigil_testkit::cli::run_in(env!("CARGO_BIN_EXE_monasca"), Some(cwd), envs, args).await
 }
 
 fn ok(o: &Out, what: &str) -> String {

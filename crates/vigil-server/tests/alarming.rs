@@ -15,11 +15,7 @@ use monasca::{
     types::{Alarm, AlarmDefinitionRequest, AlarmUpdate, NotificationMethodRequest},
 };
 use serde_json::json;
-use vigil_server::{
-    alarms::engine::{EngineConfig, ManualClock},
-    app::Running,
-    config::Settings,
-};
+use vigil_testkit::{ManualClock, Running, TestServer, inline_engine};
 
 use crate::common::{T0, metric};
 
@@ -31,15 +27,15 @@ struct Env {
 
 impl Env {
     async fn start_in(dir: tempfile::TempDir, clock: Arc<ManualClock>) -> Self {
-        let mut s = Settings::with_data_dir(dir.path());
-        s.bind = "127.0.0.1:0".parse().unwrap();
-        s.engine = EngineConfig {
-            delay_s: 30,
-            tick: Duration::from_millis(20),
-            inline: true,
-        };
-        let server = Running::start_with_clock(s, clock.clone()).await.unwrap();
-        Self { server, clock, dir }
+        let TestServer { running, dir } = TestServer::start_with_clock(dir, clock.clone(), |s| {
+            s.engine = inline_engine(Duration::from_millis(20));
+        })
+        .await;
+        Self {
+            server: running,
+            clock,
+            dir,
+        }
     }
 
     async fn start() -> Self {
@@ -47,10 +43,7 @@ impl Env {
     }
 
     fn client(&self) -> Client {
-        Client::builder(format!("{}/v2.0", self.server.url()))
-            .token("acme")
-            .build()
-            .unwrap()
+        TestServer::monasca_at(&self.server.url(), "acme")
     }
 
     async fn restart(self) -> Self {
@@ -486,10 +479,7 @@ async fn definitions_and_alarms_api() {
     assert_eq!(by_dim.elements.len(), 1);
 
     // Another tenant sees and touches nothing.
-    let other = Client::builder(format!("{}/v2.0", env.server.url()))
-        .token("globex")
-        .build()
-        .unwrap();
+    let other = TestServer::monasca_at(&env.server.url(), "globex");
     assert!(
         other
             .page(&ListAlarms::default())

@@ -2,11 +2,8 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use vigil_server::{
-    app::Running,
-    config::Settings,
-    identity::{AuthMode, UserConfig},
-};
+use vigil_server::identity::{AuthMode, UserConfig};
+use vigil_testkit::{Running, TestServer};
 
 use crate::common::raw;
 
@@ -20,19 +17,19 @@ fn user(name: &str, project: &str, roles: &[&str]) -> UserConfig {
 }
 
 async fn start() -> (Running, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Settings::with_data_dir(dir.path());
-    s.bind = "127.0.0.1:0".parse().unwrap();
-    s.auth = AuthMode::Identity;
-    s.users = vec![
-        user("alice", "p1", &["monasca-user"]),
-        user("bob", "p2", &["monasca-user"]),
-        user("agent", "p1", &["monasca-agent"]),
-        user("reader", "p1", &["monasca-read-only-user"]),
-        user("ops", "p2", &["admin"]),
-        user("both", "p1", &["monasca-agent", "monasca-read-only-user"]),
-    ];
-    (Running::start(s).await.unwrap(), dir)
+    let TestServer { running, dir } = TestServer::start_with(|s| {
+        s.auth = AuthMode::Identity;
+        s.users = vec![
+            user("alice", "p1", &["monasca-user"]),
+            user("bob", "p2", &["monasca-user"]),
+            user("agent", "p1", &["monasca-agent"]),
+            user("reader", "p1", &["monasca-read-only-user"]),
+            user("ops", "p2", &["admin"]),
+            user("both", "p1", &["monasca-agent", "monasca-read-only-user"]),
+        ];
+    })
+    .await;
+    (running, dir)
 }
 
 async fn login(
@@ -289,22 +286,24 @@ async fn keystone_mode_validates_tokens_with_the_identity_service() {
     // Server A plays Keystone; server B checks every token with it, as a service.
     let (keystone, _a) = start().await;
     let ks = keystone.url();
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Settings::with_data_dir(dir.path());
-    s.bind = "127.0.0.1:0".parse().unwrap();
-    s.auth = AuthMode::Keystone;
-    s.keystone = Some(vigil_server::identity::keystone::KeystoneConfig {
-        url: format!("{ks}/identity"),
-        username: "alice".into(),
-        password: "alice-secret".into(),
-        project: "p1".into(),
-        user_domain: "Default".into(),
-        project_domain: "Default".into(),
-        // Ask Keystone every time, so a revocation shows at once.
-        cache_ttl: 0,
-        cache_size: 10,
-    });
-    let monasca = Running::start(s).await.unwrap();
+    let TestServer {
+        running: monasca,
+        dir: _dir,
+    } = TestServer::start_with(|s| {
+        s.auth = AuthMode::Keystone;
+        s.keystone = Some(vigil_server::identity::keystone::KeystoneConfig {
+            url: format!("{ks}/identity"),
+            username: "alice".into(),
+            password: "alice-secret".into(),
+            project: "p1".into(),
+            user_domain: "Default".into(),
+            project_domain: "Default".into(),
+            // Ask Keystone every time, so a revocation shows at once.
+            cache_ttl: 0,
+            cache_size: 10,
+        });
+    })
+    .await;
     let url = monasca.url();
 
     let bob = token(&ks, "bob", "p2").await;

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use vigil_server::{app::Running, config::Settings, sysdig::settings::IamApiKey};
+use vigil_server::sysdig::settings::IamApiKey;
+use vigil_testkit::{Running, Settings, TestServer};
 
 const INSTANCE: &str = "test-instance";
 const IAM_KEY: &str = "iam-key-admin";
@@ -45,23 +46,23 @@ impl Sdc {
 
     async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Settings)) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut settings = Settings::with_data_dir(dir.path());
-        settings.bind = "127.0.0.1:0".parse().unwrap();
-        settings.max_body_bytes = 1 << 16;
-        settings.sysdig.instance_id = INSTANCE.into();
-        settings.sysdig.iam_api_keys = vec![
-            IamApiKey {
-                api_key: IAM_KEY.to_string().into(),
-                user: settings.sysdig.admin_user.clone(),
-            },
-            IamApiKey {
-                api_key: "iam-key-viewer".to_string().into(),
-                user: "viewer@example.com".into(),
-            },
-        ];
-        tweak(&mut settings);
         // Returns once the stores are open (the admin token file is written by then).
-        let running = Running::start(settings).await.unwrap();
+        let TestServer { running, dir } = TestServer::start_in(dir, |settings| {
+            settings.max_body_bytes = 1 << 16;
+            settings.sysdig.instance_id = INSTANCE.into();
+            settings.sysdig.iam_api_keys = vec![
+                IamApiKey {
+                    api_key: IAM_KEY.to_string().into(),
+                    user: settings.sysdig.admin_user.clone(),
+                },
+                IamApiKey {
+                    api_key: "iam-key-viewer".to_string().into(),
+                    user: "viewer@example.com".into(),
+                },
+            ];
+            tweak(settings);
+        })
+        .await;
         let http = reqwest::Client::new();
         let admin = std::fs::read_to_string(dir.path().join("sysdig-admin-token"))
             .unwrap_or_default()
