@@ -109,6 +109,25 @@ pub fn table(style: TableStyle, headers: &[&str], rows: Vec<Vec<String>>) -> Str
     t.to_string()
 }
 
+/// [`table`] wrapped to at most `width` columns (cells wrap; a table that cannot fit stays
+/// as narrow as it can).
+pub fn table_within(
+    style: TableStyle,
+    width: u16,
+    headers: &[&str],
+    rows: Vec<Vec<String>>,
+) -> String {
+    let mut t = Table::new();
+    t.load_style(style);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_width(width);
+    t.set_header(headers.to_vec());
+    for r in rows {
+        t.add_row(r);
+    }
+    t.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -18,31 +18,36 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Where the API is and how to authenticate.
-///
-/// Settings come from the flags, else the environment, else the `clouds.yaml` cloud named by
-/// `--os-cloud`/`OS_CLOUD` (with `secure.yaml` merged in).
+// Where the API is and how to authenticate (a plain comment: a doc comment here would become
+// the whole tool's description in `--help`). Settings come from the flags, else the
+// environment, else the `clouds.yaml` cloud named by `--os-cloud`/`OS_CLOUD` (with
+// `secure.yaml` merged in).
 #[derive(Args)]
 #[command(next_help_heading = "Connection options")]
 pub struct ConnectionOpts {
     /// Print API call timing info
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Global options", long, global = true)]
     pub timing: bool,
 
     /// Print each HTTP request (method, URL, status, time) and full error causes
-    #[arg(long, short = 'd', global = true)]
+    #[arg(help_heading = "Global options", long, short = 'd', global = true)]
     pub debug: bool,
 
     /// Increase verbosity: -v prints each HTTP request
-    #[arg(long, short = 'v', action = clap::ArgAction::Count, global = true)]
+    #[arg(help_heading = "Global options", long, short = 'v', action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
     /// Suppress output except warnings and errors
-    #[arg(long, short = 'q', global = true)]
+    #[arg(help_heading = "Global options", long, short = 'q', global = true)]
     pub quiet: bool,
 
     /// Write the request log (-v, --debug) to this file instead of stderr
-    #[arg(long, value_name = "LOG_FILE", global = true)]
+    #[arg(
+        help_heading = "Global options",
+        long,
+        value_name = "LOG_FILE",
+        global = true
+    )]
     pub log_file: Option<std::path::PathBuf>,
 
     /// Authentication type: password (Keystone; the default with an auth URL), token
@@ -332,11 +337,67 @@ pub enum Command {
     },
 }
 
-#[derive(Args, Debug)]
+impl Command {
+    /// What the command addresses by id, for a "not found" that names it.
+    pub fn target(&self) -> Option<(&'static str, String)> {
+        let (what, id) = match self {
+            Command::NotificationShow(a) | Command::NotificationDelete(a) => {
+                ("notification", &a.id)
+            }
+            Command::NotificationUpdate(a) => ("notification", &a.id),
+            Command::NotificationPatch(a) => ("notification", &a.id),
+            Command::AlarmDefinitionShow(a) | Command::AlarmDefinitionDelete(a) => {
+                ("alarm definition", &a.id)
+            }
+            Command::AlarmDefinitionUpdate(a) => ("alarm definition", &a.id),
+            Command::AlarmDefinitionPatch(a) => ("alarm definition", &a.id),
+            Command::AlarmShow(a) | Command::AlarmDelete(a) => ("alarm", &a.id),
+            Command::AlarmUpdate(a) => ("alarm", &a.id),
+            Command::AlarmPatch(a) => ("alarm", &a.id),
+            Command::AlarmHistory(a) => ("alarm", &a.id),
+            _ => return None,
+        };
+        Some((what, id.clone()))
+    }
+}
+
+/// How a command prints its answer: python-monascaclient's `-j`, and the output formatters
+/// of the OpenStack CLI (cliff).
+#[derive(Args, Debug, Default)]
+#[command(next_help_heading = "Output formatters")]
 pub struct Output {
     /// output raw json response
     #[arg(short = 'j', long = "json")]
     pub json: bool,
+    /// the output format
+    #[arg(
+        short = 'f',
+        long = "format",
+        value_enum,
+        default_value_t,
+        value_name = "FORMATTER"
+    )]
+    pub format: Format,
+    /// specify the column(s) to include, can be repeated to show multiple columns
+    #[arg(short = 'c', long = "column", value_name = "COLUMN")]
+    pub columns: Vec<String>,
+    /// whether to disable indenting the JSON
+    #[arg(long)]
+    pub noindent: bool,
+    /// Maximum display width of a table, 0 for no limit
+    #[arg(long, value_name = "INTEGER", env = "CLIFF_MAX_TERM_WIDTH")]
+    pub max_width: Option<usize>,
+}
+
+/// An output formatter (`-f`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Yaml,
+    Value,
+    Csv,
 }
 
 const DIMENSIONS_HELP: &str = "key value pair used to specify a metric dimension. This can be \

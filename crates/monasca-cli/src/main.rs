@@ -33,10 +33,40 @@ async fn run(cli: Cli) -> Result<()> {
         cli.conn.debug || cli.conn.verbose > 0,
         cli.conn.log_file.as_deref(),
     )?);
+    output::set_quiet(cli.conn.quiet);
     let client = connect(&cli.conn, observer.clone()).await?;
-    let result = dispatch(&client, cli.command).await;
+    let target = cli.command.target();
+    let result = dispatch(&client, cli.command)
+        .await
+        .map_err(|e| name_what_was_not_found(e, target, client.endpoint().as_str()));
     observer.print_timing()?;
     result
+}
+
+/// A 404 says what was not found: the resource a command names (`alarm nope not found`), or,
+/// for a collection, the API URL that does not serve it.
+fn name_what_was_not_found(
+    e: anyhow::Error,
+    target: Option<(&'static str, String)>,
+    endpoint: &str,
+) -> anyhow::Error {
+    let Some(monasca::Error::Api {
+        status: 404,
+        method,
+        url,
+        ..
+    }) = e.downcast_ref::<monasca::Error>()
+    else {
+        return e;
+    };
+    match target {
+        Some((what, id)) if url.contains(id.as_str()) => {
+            anyhow::anyhow!("{what} {id} not found (HTTP 404)")
+        }
+        _ => anyhow::anyhow!(
+            "{method} {url} answered 404 Not Found: is {endpoint} a Monasca v2.0 API?"
+        ),
+    }
 }
 
 async fn dispatch(client: &Client, command: Command) -> Result<()> {

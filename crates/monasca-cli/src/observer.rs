@@ -5,7 +5,7 @@ use std::{fs::File, io::Write, sync::Mutex, time::Duration};
 use monasca::RequestObserver;
 use url::Url;
 
-use crate::output::{print, table};
+use crate::output::table;
 
 #[derive(Debug)]
 pub struct CliObserver {
@@ -39,10 +39,11 @@ impl CliObserver {
         })
     }
 
-    /// Prints the `--timing` table: one row per call and the total, as osc-lib does.
+    /// Prints the `--timing` table: one row per call and the total, as osc-lib does, on
+    /// stderr so that stdout stays the command's answer (`-j | jq`).
     ///
     /// # Errors
-    /// Writing to stdout.
+    /// Never: a closed stderr is ignored.
     pub fn print_timing(&self) -> anyhow::Result<()> {
         if !self.timing {
             return Ok(());
@@ -54,7 +55,8 @@ impl CliObserver {
             .map(|(u, d)| vec![u.clone(), format!("{:.6}", d.as_secs_f64())])
             .collect();
         rows.push(vec!["Total".into(), format!("{total:.6}")]);
-        print(&table(&["URL", "Seconds"], rows))
+        let _ = writeln!(std::io::stderr(), "{}", table(&["URL", "Seconds"], rows));
+        Ok(())
     }
 }
 

@@ -286,12 +286,13 @@ fn client_certificate_problems_are_one_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timing_verbose_and_log_file() {
     let env = Env::start().await;
+    // The timing table goes to stderr: stdout stays the JSON (`-j | jq` works).
     let o = env.run(&["--timing", "metric-name-list", "-j"]).await;
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert!(o.stdout.starts_with("[]\n"), "{}", o.stdout);
-    assert!(o.stdout.contains("| URL "), "{}", o.stdout);
-    assert!(o.stdout.contains("| GET http://127.0.0.1:"), "{}", o.stdout);
-    assert!(o.stdout.contains("| Total "), "{}", o.stdout);
+    assert_eq!(o.stdout, "[]\n");
+    assert!(o.stderr.contains("| URL "), "{}", o.stderr);
+    assert!(o.stderr.contains("| GET http://127.0.0.1:"), "{}", o.stderr);
+    assert!(o.stderr.contains("| Total "), "{}", o.stderr);
     let o = env.run(&["-v", "metric-name-list"]).await;
     assert_eq!(o.code, 0);
     assert!(
@@ -308,4 +309,139 @@ async fn timing_verbose_and_log_file() {
     assert!(o.stderr.is_empty(), "{}", o.stderr);
     let written = std::fs::read_to_string(&log).unwrap();
     assert!(written.contains("/v2.0/metrics/names -> 200"), "{written}");
+}
+
+#[tokio::test]
+async fn output_formatters_select_columns_and_formats() {
+    let env = Env::start().await;
+    seed(&env).await;
+    let args = ["metric-list", "--name", "mem.free_mb"];
+    let with = |extra: &[&'static str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(extra);
+        a
+    };
+    assert_eq!(
+        env.ok(&with(&["-f", "csv"])).await,
+        "\"name\",\"dimensions\"\n\"mem.free_mb\",\"hostname: db1\"\n"
+    );
+    assert_eq!(
+        env.ok(&with(&["-f", "value", "-c", "name"])).await,
+        "mem.free_mb\n"
+    );
+    assert_eq!(
+        env.ok(&with(&["-f", "json", "--noindent"])).await,
+        "[{\"name\":\"mem.free_mb\",\"dimensions\":\"hostname: db1\"}]\n"
+    );
+    assert_eq!(
+        env.ok(&with(&["-f", "yaml", "-c", "dimensions"])).await,
+        "- dimensions: \"hostname: db1\"\n"
+    );
+    let err = env.fails(1, &with(&["-c", "nope"])).await;
+    assert!(
+        err.starts_with("no recognized column names in [\"nope\"]"),
+        "{err}"
+    );
+    // A narrow table wraps its cells.
+    let narrow = env.ok(&["metric-list", "--max-width", "20"]).await;
+    assert!(narrow.lines().all(|l| l.chars().count() <= 20), "{narrow}");
+    // Show commands: one object.
+    let created = env
+        .json(&["notification-create", "ops", "EMAIL", "ops@example.com"])
+        .await;
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        env.ok(&[
+            "notification-show",
+            id,
+            "-f",
+            "value",
+            "-c",
+            "address",
+            "-c",
+            "name"
+        ])
+        .await,
+        "\"ops@example.com\"\n\"ops\"\n"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&env.ok(&["notification-show", id, "-f", "json"]).await).unwrap();
+    assert_eq!(shown["type"], "EMAIL");
+    assert_eq!(shown["period"], 0);
+}
+
+#[tokio::test]
+async fn first_use_defects_stay_fixed() {
+    let env = Env::start().await;
+    // Non-finite values are refused before anything is sent.
+    for v in ["NaN", "inf", "1e400"] {
+        let err = env.fails(1, &["metric-create", "m1", v]).await;
+        assert!(err.contains("is not a finite number"), "{v}: {err}");
+    }
+    assert_eq!(env.ok(&["metric-name-list", "-j"]).await, "[]\n");
+    // -q keeps confirmations out.
+    assert_eq!(env.ok(&["-q", "metric-create", "m1", "1"]).await, "");
+    // A "not found" names what was not found.
+    for (args, what) in [
+        (vec!["alarm-history", "nope"], "alarm nope not found"),
+        (vec!["alarm-show", "nope"], "alarm nope not found"),
+        (
+            vec!["notification-delete", "nope"],
+            "notification nope not found",
+        ),
+        (
+            vec!["alarm-definition-show", "nope"],
+            "alarm definition nope not found",
+        ),
+    ] {
+        assert_eq!(
+            env.fails(1, &args).await,
+            format!("{what} (HTTP 404)\n"),
+            "{args:?}"
+        );
+    }
+    // A wrong API base URL is named.
+    let url = format!("{}/v3.0", env.url());
+    let o = vigil_testkit::cli::run(
+        env!("CARGO_BIN_EXE_monasca"),
+        &[("MONASCA_API_URL", &url), ("OS_AUTH_TOKEN", "acme")],
+        &["metric-list"],
+    )
+    .await;
+    o.failed(1, &["metric-list"]);
+    assert!(
+        o.stderr.contains(&format!("is {url} a Monasca v2.0 API?")),
+        "{}",
+        o.stderr
+    );
+    // The tool's description opens --help; a command's own options come before the globals.
+    let help = env.ok(&["--help"]).await;
+    assert!(
+        help.starts_with("Command-line interface to the Monasca v2.0 API"),
+        "{help}"
+    );
+    let help = env.ok(&["help", "metric-list"]).await;
+    let own = help.find("--name").unwrap();
+    let global = help.find("Global options:").unwrap();
+    let conn = help.find("Connection options:").unwrap();
+    assert!(own < global && global < conn, "{help}");
+}
+
+/// `monasca complete | head -1`: a closed pipe ends the tool quietly, with status 0.
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_monasca"))
+        .arg("complete")
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the tool writes.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -20,7 +20,7 @@ use crate::{
         AlarmDefinitionCreate, AlarmDefinitionId, AlarmDefinitionList, AlarmDefinitionPatch,
         AlarmDefinitionUpdate,
     },
-    output::{ValueFormat, json, json_ascii, print, py_str, show, table},
+    output::{ValueFormat, done, json, json_ascii, print, py_str},
 };
 
 const SORT_FIELDS: [&str; 5] = ["id", "name", "severity", "updated_at", "created_at"];
@@ -87,10 +87,10 @@ pub async fn list(client: &Client, a: AlarmDefinitionList) -> Result<()> {
             ]
         })
         .collect();
-    print(&table(
+    a.out.print_rows(
         &["name", "id", "expression", "match_by", "actions_enabled"],
         rows,
-    ))
+    )
 }
 
 pub async fn show_one(client: &Client, a: AlarmDefinitionId) -> Result<()> {
@@ -98,7 +98,7 @@ pub async fn show_one(client: &Client, a: AlarmDefinitionId) -> Result<()> {
     if a.out.json {
         return print(&json(&d)?);
     }
-    print(&show(&d, |k| match k {
+    a.out.print_object(&d, |k| match k {
         "links" => ValueFormat::DictList,
         "name"
         | "id"
@@ -111,7 +111,7 @@ pub async fn show_one(client: &Client, a: AlarmDefinitionId) -> Result<()> {
         | "undetermined_actions"
         | "description" => ValueFormat::Json,
         _ => ValueFormat::Str,
-    })?)
+    })
 }
 
 /// `PUT`: every field, in the real CLI's order. actions-enabled is checked before severity.
@@ -181,5 +181,5 @@ async fn send_update(
 
 pub async fn delete(client: &Client, a: AlarmDefinitionId) -> Result<()> {
     client.send(&DeleteAlarmDefinition { id: a.id }).await?;
-    print("Successfully deleted alarm definition")
+    done("Successfully deleted alarm definition")
 }

@@ -17,9 +17,9 @@ use crate::{
     },
     cli::{
         AlarmCount, AlarmFilters, AlarmHistory, AlarmHistoryList, AlarmId, AlarmList, AlarmPatch,
-        AlarmUpdate, ListPaging,
+        AlarmUpdate, ListPaging, Output,
     },
-    output::{ValueFormat, dict_lines, json, json_ascii, print, py_str, show, table},
+    output::{ValueFormat, dict_lines, done, json, json_ascii, print, py_str},
 };
 
 const SORT_FIELDS: [&str; 10] = [
@@ -123,7 +123,7 @@ pub async fn list(client: &Client, a: AlarmList) -> Result<()> {
             ]
         })
         .collect();
-    print(&table(
+    a.out.print_rows(
         &[
             "id",
             "alarm_definition_id",
@@ -139,7 +139,7 @@ pub async fn list(client: &Client, a: AlarmList) -> Result<()> {
             "created_timestamp",
         ],
         rows,
-    ))
+    )
 }
 
 pub async fn show_one(client: &Client, a: AlarmId) -> Result<()> {
@@ -147,11 +147,11 @@ pub async fn show_one(client: &Client, a: AlarmId) -> Result<()> {
     if a.out.json {
         return print(&json(&alarm)?);
     }
-    print(&show(&alarm, |k| match k {
+    a.out.print_object(&alarm, |k| match k {
         "links" => ValueFormat::DictList,
         "id" | "alarm_definition" | "metrics" | "state" => ValueFormat::Json,
         _ => ValueFormat::Str,
-    })?)
+    })
 }
 
 /// `PUT /alarms/{id}` with state (checked, sent as typed), lifecycle_state and link.
@@ -191,7 +191,7 @@ async fn send_update(
 
 pub async fn delete(client: &Client, a: AlarmId) -> Result<()> {
     client.send(&DeleteAlarm { id: a.id }).await?;
-    print("Successfully deleted alarm")
+    done("Successfully deleted alarm")
 }
 
 /// `GET /alarms/count`: the table's headers are the response's `columns`; `-j` prints the
@@ -212,17 +212,22 @@ pub async fn count(client: &Client, a: AlarmCount) -> Result<()> {
         .iter()
         .map(|r| r.iter().map(py_str).collect())
         .collect();
-    print(&table(&headers, rows))
+    a.out.print_rows(&headers, rows)
 }
 
 /// `GET /alarms/{id}/state-history` with `limit, offset`.
 pub async fn history(client: &Client, a: AlarmHistory) -> Result<()> {
+    let first_page = a.paging.offset.is_none();
     let op = ListStateHistory {
-        alarm_id: Some(a.id),
+        alarm_id: Some(a.id.clone()),
         params: paging(Params::new(), a.paging),
     };
     let env = client.send(&op).await?;
-    print_history(env.elements, a.out.json)
+    // The API answers an empty history for an id that names no alarm: say which.
+    if env.elements.is_empty() && first_page {
+        client.send(&GetAlarm { id: a.id }).await?;
+    }
+    print_history(env.elements, &a.out)
 }
 
 /// `GET /alarms/state-history` with `dimensions, start_time, end_time, limit, offset`.
@@ -242,12 +247,12 @@ pub async fn history_list(client: &Client, a: AlarmHistoryList) -> Result<()> {
         params: paging(params, a.paging),
     };
     let env = client.send(&op).await?;
-    print_history(env.elements, a.out.json)
+    print_history(env.elements, &a.out)
 }
 
 /// The history table leaves out `id` and `sub_alarms`; `-j` prints every field.
-fn print_history(entries: Vec<StateHistoryEntry>, as_json: bool) -> Result<()> {
-    if as_json {
+fn print_history(entries: Vec<StateHistoryEntry>, out: &Output) -> Result<()> {
+    if out.json {
         return print(&json(&entries)?);
     }
     let rows = entries
@@ -266,7 +271,7 @@ fn print_history(entries: Vec<StateHistoryEntry>, as_json: bool) -> Result<()> {
             ]
         })
         .collect();
-    print(&table(
+    out.print_rows(
         &[
             "alarm_id",
             "new_state",
@@ -278,5 +283,5 @@ fn print_history(entries: Vec<StateHistoryEntry>, as_json: bool) -> Result<()> {
             "timestamp",
         ],
         rows,
-    ))
+    )
 }

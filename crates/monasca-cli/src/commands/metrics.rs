@@ -17,7 +17,7 @@ use crate::{
         DimensionNameList, DimensionValueList, MeasurementList, MetricCreate, MetricCreateRaw,
         MetricList, MetricNameList, MetricStatistics,
     },
-    output::{dict_lines, json, number, print, py_str, table},
+    output::{dict_lines, done, json, number, print, py_str},
 };
 
 const STATISTICS: [&str; 5] = ["AVG", "MIN", "MAX", "COUNT", "SUM"];
@@ -62,6 +62,12 @@ pub async fn create(client: &Client, a: MetricCreate) -> Result<()> {
         None => Value::from(Timestamp::now().as_microsecond() as f64 / 1000.0),
     };
     body.insert("timestamp".into(), ts);
+    if !a.value.is_finite() {
+        bail!(
+            "metric value {} is not a finite number: Monasca stores finite values only",
+            a.value
+        );
+    }
     body.insert("value".into(), Value::from(a.value));
     if !value_meta.is_empty() {
         body.insert("value_meta".into(), Value::Object(value_meta));
@@ -71,7 +77,7 @@ pub async fn create(client: &Client, a: MetricCreate) -> Result<()> {
         op = op.tenant_id(p);
     }
     client.send(&op).await?;
-    print("Successfully created metric")
+    done("Successfully created metric")
 }
 
 pub async fn create_raw(client: &Client, a: MetricCreateRaw) -> Result<()> {
@@ -86,7 +92,7 @@ pub async fn create_raw(client: &Client, a: MetricCreateRaw) -> Result<()> {
         op = op.tenant_id(py_str(&t));
     }
     client.send(&op).await?;
-    print("Successfully created metric")
+    done("Successfully created metric")
 }
 
 pub async fn list(client: &Client, a: MetricList) -> Result<()> {
@@ -114,7 +120,7 @@ pub async fn list(client: &Client, a: MetricList) -> Result<()> {
             ]
         })
         .collect();
-    print(&table(&["name", "dimensions"], rows))
+    a.out.print_rows(&["name", "dimensions"], rows)
 }
 
 pub async fn name_list(client: &Client, a: MetricNameList) -> Result<()> {
@@ -127,7 +133,7 @@ pub async fn name_list(client: &Client, a: MetricNameList) -> Result<()> {
         return print(&json(&env.elements)?);
     }
     let rows = env.elements.iter().map(|n| vec![n.name.clone()]).collect();
-    print(&table(&["Name"], rows))
+    a.out.print_rows(&["Name"], rows)
 }
 
 pub async fn measurement_list(client: &Client, a: MeasurementList) -> Result<()> {
@@ -171,10 +177,10 @@ pub async fn measurement_list(client: &Client, a: MeasurementList) -> Result<()>
             ]
         })
         .collect();
-    print(&table(
+    a.out.print_rows(
         &["name", "dimensions", "timestamp", "value", "value_meta"],
         rows,
-    ))
+    )
 }
 
 pub async fn statistics(client: &Client, a: MetricStatistics) -> Result<()> {
@@ -243,7 +249,7 @@ pub async fn statistics(client: &Client, a: MetricStatistics) -> Result<()> {
             row
         })
         .collect();
-    print(&table(&headers, rows))
+    a.out.print_rows(&headers, rows)
 }
 
 pub async fn dimension_name_list(client: &Client, a: DimensionNameList) -> Result<()> {
@@ -260,7 +266,7 @@ pub async fn dimension_name_list(client: &Client, a: DimensionNameList) -> Resul
         .iter()
         .map(|d| vec![d.dimension_name.clone()])
         .collect();
-    print(&table(&["Dimension Names"], rows))
+    a.out.print_rows(&["Dimension Names"], rows)
 }
 
 pub async fn dimension_value_list(client: &Client, a: DimensionValueList) -> Result<()> {
@@ -277,5 +283,5 @@ pub async fn dimension_value_list(client: &Client, a: DimensionValueList) -> Res
         .iter()
         .map(|d| vec![d.dimension_value.clone()])
         .collect();
-    print(&table(&["Dimension Values"], rows))
+    a.out.print_rows(&["Dimension Values"], rows)
 }

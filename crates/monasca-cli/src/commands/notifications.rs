@@ -17,7 +17,7 @@ use crate::{
         NotificationCreate, NotificationId, NotificationList, NotificationPatch,
         NotificationTypeList, NotificationUpdate,
     },
-    output::{ValueFormat, json, json_ascii, print, show, table},
+    output::{ValueFormat, done, json, json_ascii, print},
 };
 
 const SORT_FIELDS: [&str; 6] = ["id", "name", "type", "address", "created_at", "updated_at"];
@@ -55,7 +55,8 @@ pub async fn list(client: &Client, a: NotificationList) -> Result<()> {
         .into_iter()
         .map(|n| vec![n.name, n.id, n.kind, n.address, n.period.to_string()])
         .collect();
-    print(&table(&["name", "id", "type", "address", "period"], rows))
+    a.out
+        .print_rows(&["name", "id", "type", "address", "period"], rows)
 }
 
 pub async fn show_one(client: &Client, a: NotificationId) -> Result<()> {
@@ -63,11 +64,11 @@ pub async fn show_one(client: &Client, a: NotificationId) -> Result<()> {
     if a.out.json {
         return print(&json(&n)?);
     }
-    print(&show(&n, |k| match k {
+    a.out.print_object(&n, |k| match k {
         "links" => ValueFormat::DictList,
         "name" | "id" | "type" | "address" | "period" => ValueFormat::Json,
         _ => ValueFormat::Str,
-    })?)
+    })
 }
 
 /// `PUT`: every field, period included even when 0.
@@ -111,7 +112,7 @@ async fn send_update(
 
 pub async fn delete(client: &Client, a: NotificationId) -> Result<()> {
     client.send(&DeleteNotificationMethod(a.id)).await?;
-    print("Successfully deleted notification")
+    done("Successfully deleted notification")
 }
 
 pub async fn type_list(client: &Client, a: NotificationTypeList) -> Result<()> {
@@ -120,5 +121,5 @@ pub async fn type_list(client: &Client, a: NotificationTypeList) -> Result<()> {
         return print(&json(&env.elements)?);
     }
     let rows = env.elements.into_iter().map(|t| vec![t.kind]).collect();
-    print(&table(&["types"], rows))
+    a.out.print_rows(&["types"], rows)
 }
