@@ -88,6 +88,42 @@ pub fn completion(
     write_stdout(&script)
 }
 
+/// Writes the man pages of `cmd` and of each of its subcommands (`bin.1`, `bin-sub.1`, ...)
+/// into `dir`, creating it; returns the files written.
+///
+/// # Errors
+/// The directory or a page cannot be written.
+pub fn man_pages(
+    cmd: clap::Command,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    write_pages(cmd, dir, &mut written)?;
+    Ok(written)
+}
+
+fn write_pages(
+    cmd: clap::Command,
+    dir: &std::path::Path,
+    written: &mut Vec<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let cmd = cmd.disable_help_subcommand(true);
+    let name = cmd.get_display_name().unwrap_or(cmd.get_name()).to_string();
+    let path = dir.join(format!("{name}.1"));
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
+    std::fs::write(&path, page)?;
+    written.push(path);
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let sub = sub
+            .clone()
+            .display_name(format!("{name}-{}", sub.get_name()));
+        write_pages(sub, dir, written)?;
+    }
+    Ok(())
+}
+
 /// Pretty JSON, as both tools print it.
 ///
 /// # Errors
@@ -139,6 +175,24 @@ mod tests {
         assert_eq!(one_line(&e), "outer: inner");
         let e = anyhow::anyhow!("outer: inner").context("outer: inner");
         assert_eq!(one_line(&e), "outer: inner");
+    }
+
+    #[test]
+    fn man_pages_cover_every_visible_subcommand() {
+        let cmd = clap::Command::new("tool")
+            .about("A tool")
+            .subcommand(clap::Command::new("list").about("Lists"))
+            .subcommand(clap::Command::new("secret").hide(true));
+        let dir = std::env::temp_dir().join(format!("cli-kit-man-{}", std::process::id()));
+        let files = man_pages(cmd, &dir).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["tool.1", "tool-list.1"]);
+        let page = std::fs::read_to_string(dir.join("tool-list.1")).unwrap();
+        assert!(page.contains("Lists"), "{page}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -335,6 +335,13 @@ pub enum Command {
         #[arg(value_enum, default_value = "bash")]
         shell: cli_kit::Shell,
     },
+    /// Write the man pages (monasca.1 and one per command) into a directory.
+    #[command(hide = true)]
+    Man {
+        /// Where to write them.
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }
 
 impl Command {

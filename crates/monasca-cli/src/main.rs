@@ -25,8 +25,15 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if let Command::Complete { shell } = cli.command {
-        return cli_kit::completion(shell, &mut Cli::command(), "monasca");
+    match &cli.command {
+        Command::Complete { shell } => {
+            return cli_kit::completion(*shell, &mut Cli::command(), "monasca");
+        }
+        Command::Man { dir } => {
+            let n = cli_kit::man_pages(Cli::command(), dir)?.len();
+            return output::print(&format!("{n} man pages written to {}", dir.display()));
+        }
+        _ => {}
     }
     let observer = std::sync::Arc::new(observer::CliObserver::new(
         cli.conn.timing,
@@ -101,7 +108,7 @@ async fn dispatch(client: &Client, command: Command) -> Result<()> {
         Command::AlarmCount(a) => alarms::count(&client, a).await,
         Command::AlarmHistory(a) => alarms::history(&client, a).await,
         Command::AlarmHistoryList(a) => alarms::history_list(&client, a).await,
-        Command::Complete { .. } => Ok(()),
+        Command::Complete { .. } | Command::Man { .. } => Ok(()),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tokio::net::TcpListener;
 use vigil_server::config::{self, FileConfig, Overrides};
 
@@ -33,6 +33,18 @@ enum Command {
     /// smallest it gets on disk (the server does this in the background over time). Runs
     /// offline: stop the server first.
     Compact(CompactArgs),
+    /// Print a shell completion script.
+    Completion {
+        #[arg(value_enum, default_value = "bash")]
+        shell: cli_kit::Shell,
+    },
+    /// Write the man pages (vigil.1 and one per command) into a directory.
+    #[command(hide = true)]
+    Man {
+        /// Where to write them.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -118,6 +130,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Compact(args) => compact(args),
+        Command::Completion { shell } => cli_kit::completion(shell, &mut Cli::command(), "vigil"),
+        Command::Man { dir } => cli_kit::man_pages(Cli::command(), &dir).and_then(|pages| {
+            cli_kit::print(&format!(
+                "{} man pages written to {}",
+                pages.len(),
+                dir.display()
+            ))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
