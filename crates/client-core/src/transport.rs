@@ -220,3 +220,203 @@ pub fn json_headers(with_body: bool) -> HeaderMap {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Mutex,
+        atomic::{AtomicU32, Ordering},
+    };
+
+    use tokio::{
+        io::{AsyncReadExt, AsyncWriteExt},
+        net::TcpListener,
+    };
+
+    use super::*;
+
+    /// A server that answers each connection with the next canned response and keeps the
+    /// request heads it read.
+    async fn server(answers: Vec<&'static str>) -> (Url, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/api", listener.local_addr().unwrap())).unwrap();
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        tokio::spawn(async move {
+            for answer in answers {
+                let (mut conn, _) = listener.accept().await.unwrap();
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = conn.read(&mut chunk).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf).into_owned());
+                let reply = format!("{answer}\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok");
+                conn.write_all(reply.as_bytes()).await.unwrap();
+                conn.shutdown().await.unwrap();
+            }
+        });
+        (url, heads)
+    }
+
+    #[derive(Debug, Default)]
+    struct TestApi {
+        refreshable: bool,
+        logins: AtomicU32,
+        invalidated: AtomicU32,
+    }
+
+    impl Api for TestApi {
+        type Error = String;
+        async fn headers(&self, _: &reqwest::Client) -> Result<HeaderMap, String> {
+            let n = self.logins.fetch_add(1, Ordering::Relaxed);
+            let mut h = HeaderMap::new();
+            h.insert("x-token", HeaderValue::from(n));
+            Ok(h)
+        }
+        fn invalidate(&self) {
+            self.invalidated.fetch_add(1, Ordering::Relaxed);
+        }
+        fn can_refresh(&self) -> bool {
+            self.refreshable
+        }
+        fn error(&self, method: &Method, _: &Url, answer: Answer) -> String {
+            format!("{method} {}", answer.status.as_u16())
+        }
+    }
+
+    #[derive(Debug, Default)]
+    struct Statuses(Mutex<Vec<Option<u16>>>);
+
+    impl RequestObserver for Statuses {
+        fn exchange(&self, _: &Method, _: &Url, status: Option<u16>, _: Duration) {
+            self.0.lock().unwrap().push(status);
+        }
+    }
+
+    fn quick_retries() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+        }
+    }
+
+    fn transport(observer: &Arc<Statuses>) -> Transport {
+        Transport::new(crate::HttpOptions::default().build().unwrap())
+            .retry(quick_retries())
+            .observer(Some(observer.clone() as Arc<dyn RequestObserver>))
+    }
+
+    impl From<Error> for String {
+        fn from(e: Error) -> Self {
+            e.to_string()
+        }
+    }
+
+    #[tokio::test]
+    async fn idempotent_calls_are_retried_and_observed() {
+        let (url, heads) = server(vec![
+            "HTTP/1.1 503 Service Unavailable\r\nretry-after: 0",
+            "HTTP/1.1 200 OK",
+        ])
+        .await;
+        let seen = Arc::new(Statuses::default());
+        let api = TestApi::default();
+        let body = transport(&seen)
+            .call(&api, &Method::GET, &url, None)
+            .await
+            .unwrap();
+        assert_eq!(body.as_ref(), b"ok");
+        assert_eq!(*seen.0.lock().unwrap(), [Some(503), Some(200)]);
+        let heads = heads.lock().unwrap();
+        assert!(heads[0].starts_with("GET /api HTTP/1.1"), "{}", heads[0]);
+        assert!(
+            heads[0].contains("accept: application/json"),
+            "{}",
+            heads[0]
+        );
+        assert!(!heads[0].contains("content-type"), "{}", heads[0]);
+        // Credentials are asked for again on every attempt.
+        assert!(heads[1].contains("x-token: 1"), "{}", heads[1]);
+    }
+
+    #[tokio::test]
+    async fn other_calls_are_not_retried() {
+        let (url, heads) = server(vec!["HTTP/1.1 503 Service Unavailable"]).await;
+        let seen = Arc::new(Statuses::default());
+        let e = transport(&seen)
+            .call(
+                &TestApi::default(),
+                &Method::POST,
+                &url,
+                Some(Bytes::from_static(b"{}")),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e, "POST 503");
+        assert!(heads.lock().unwrap()[0].contains("content-type: application/json"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_token_is_renewed_once() {
+        let (url, _) = server(vec!["HTTP/1.1 401 Unauthorized", "HTTP/1.1 200 OK"]).await;
+        let seen = Arc::new(Statuses::default());
+        let api = TestApi {
+            refreshable: true,
+            ..TestApi::default()
+        };
+        transport(&seen)
+            .call(&api, &Method::POST, &url, None)
+            .await
+            .unwrap();
+        assert_eq!(api.invalidated.load(Ordering::Relaxed), 1);
+
+        let (url, _) = server(vec![
+            "HTTP/1.1 401 Unauthorized",
+            "HTTP/1.1 401 Unauthorized",
+        ])
+        .await;
+        let api = TestApi {
+            refreshable: true,
+            ..TestApi::default()
+        };
+        let e = transport(&seen)
+            .call(&api, &Method::GET, &url, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e, "GET 401");
+        assert_eq!(api.logins.load(Ordering::Relaxed), 2);
+
+        let (url, _) = server(vec!["HTTP/1.1 401 Unauthorized"]).await;
+        let fixed = TestApi::default();
+        let e = transport(&seen)
+            .call(&fixed, &Method::GET, &url, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e, "GET 401");
+        assert_eq!(fixed.invalidated.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn refused_connections_are_retried_then_reported() {
+        // A port that was just free.
+        let url = {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            Url::parse(&format!("http://{}/", l.local_addr().unwrap())).unwrap()
+        };
+        let seen = Arc::new(Statuses::default());
+        let e = transport(&seen)
+            .call(&TestApi::default(), &Method::GET, &url, None)
+            .await
+            .unwrap_err();
+        assert!(e.starts_with(&format!("unable to connect to {url}")), "{e}");
+        assert_eq!(*seen.0.lock().unwrap(), [None, None, None]);
+    }
+}
