@@ -11,6 +11,7 @@ use std::{
     time::Duration,
 };
 
+use client_core::HttpOptions;
 use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -80,6 +81,20 @@ impl TlsOptions {
         }
     }
 
+    /// The kit's HTTP options with these TLS settings.
+    ///
+    /// # Errors
+    /// [`Error::Tls`] for unreadable PEM files.
+    pub fn http_options(&self, timeout: Option<Duration>, user_agent: &str) -> Result<HttpOptions> {
+        Ok(HttpOptions {
+            insecure: self.insecure,
+            ca_pems: self.ca_pem()?.into_iter().collect(),
+            identity_pem: self.identity_pem()?,
+            timeout,
+            user_agent: user_agent.to_string(),
+        })
+    }
+
     /// A reqwest client with these settings (ring as the process's crypto provider).
     ///
     /// # Errors
@@ -89,30 +104,9 @@ impl TlsOptions {
         timeout: Option<Duration>,
         user_agent: &str,
     ) -> Result<reqwest::Client> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut b = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .danger_accept_invalid_certs(self.insecure);
-        if let Some(t) = timeout {
-            b = b.timeout(t);
-        }
-        if let Some(pem) = self.ca_pem()? {
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| Error::Tls(format!("invalid CA bundle: {e}")))?;
-            if certs.is_empty() {
-                return Err(Error::Tls("the CA bundle holds no certificate".into()));
-            }
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
-        }
-        if let Some(pem) = self.identity_pem()? {
-            let id = reqwest::Identity::from_pem(&pem)
-                .map_err(|e| Error::Tls(format!("invalid client certificate or key: {e}")))?;
-            b = b.identity(id);
-        }
-        b.build()
-            .map_err(|e| Error::Tls(format!("cannot set up HTTP: {e}")))
+        self.http_options(timeout, user_agent)?
+            .build()
+            .map_err(|e| Error::Tls(e.to_string()))
     }
 }
 
@@ -425,13 +419,15 @@ impl KeystoneSession {
                 reason: "no X-Subject-Token header in the answer".into(),
             });
         };
-        let de = &mut serde_json::Deserializer::from_slice(&body);
-        let parsed: TokenBody = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            Error::Decode {
+        let parsed: TokenBody = client_core::decode::json(&shown, &body).map_err(|e| match e {
+            client_core::Error::Decode { path, source, .. } => Error::Decode {
                 url: shown.clone(),
-                reason: format!("at {path}: {}", e.into_inner()),
-            }
+                reason: format!("at {path}: {source}"),
+            },
+            other => Error::Decode {
+                url: shown.clone(),
+                reason: other.to_string(),
+            },
         })?;
         Ok((AuthToken::new(subject, parsed.token), body.to_vec()))
     }

@@ -1,16 +1,21 @@
-//! The async client: executes [`Endpoint`]s, decodes answers, follows pages.
+//! The async client: executes [`Endpoint`]s over the kit's transport with a Monasca token,
+//! decodes answers, follows pages.
 
 use std::{sync::Arc, time::Duration};
 
-use futures::{Stream, TryStreamExt, stream};
+use client_core::{Answer, Api, HttpOptions, Transport, decode, flatten_pages};
+use futures::Stream;
+use http::HeaderMap;
 use serde::de::DeserializeOwned;
 use url::Url;
+
+pub use client_core::RequestObserver;
 
 use crate::{
     Error, Result,
     auth::{StaticToken, TokenSource},
     page::Page,
-    request::Endpoint,
+    request::{AUTH_TOKEN, Endpoint, token_header},
     types::Envelope,
 };
 
@@ -22,16 +27,43 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     endpoint: Url,
-    auth: Arc<dyn TokenSource>,
-    observer: Option<Arc<dyn RequestObserver>>,
+    auth: Auth,
 }
 
-/// Told about every HTTP exchange the client makes: the CLI's `--timing`, `-v` and `--debug`.
-pub trait RequestObserver: Send + Sync + std::fmt::Debug {
-    /// `status` is `None` when no answer came.
-    fn exchange(&self, method: &http::Method, url: &Url, status: Option<u16>, elapsed: Duration);
+/// What the kit needs to know of Monasca: the token source's `X-Auth-Token`, and the error
+/// bodies of Monasca and Keystone.
+#[derive(Debug)]
+struct Auth(Arc<dyn TokenSource>);
+
+impl Api for Auth {
+    type Error = Error;
+
+    async fn headers(&self, _: &reqwest::Client) -> Result<HeaderMap> {
+        let token = self.0.token().await?;
+        let mut h = HeaderMap::new();
+        h.insert(AUTH_TOKEN, token_header(&token)?);
+        Ok(h)
+    }
+
+    fn invalidate(&self) {
+        self.0.invalidate();
+    }
+
+    fn can_refresh(&self) -> bool {
+        self.0.can_refresh()
+    }
+
+    fn error(&self, method: &http::Method, url: &Url, answer: Answer) -> Error {
+        Error::from_response(
+            answer.status.as_u16(),
+            method.as_str(),
+            url.as_str(),
+            answer.header("x-openstack-request-id").map(str::to_string),
+            &answer.body,
+        )
+    }
 }
 
 /// Builds a [`Client`].
@@ -39,11 +71,7 @@ pub trait RequestObserver: Send + Sync + std::fmt::Debug {
 pub struct ClientBuilder {
     endpoint: String,
     auth: Option<Arc<dyn TokenSource>>,
-    timeout: Option<Duration>,
-    insecure: bool,
-    ca_pem: Vec<Vec<u8>>,
-    identity_pem: Option<Vec<u8>>,
-    user_agent: String,
+    http: HttpOptions,
     observer: Option<Arc<dyn RequestObserver>>,
 }
 
@@ -62,19 +90,19 @@ impl ClientBuilder {
 
     /// Timeout for each whole request.
     pub fn timeout(mut self, t: Duration) -> Self {
-        self.timeout = Some(t);
+        self.http.timeout = Some(t);
         self
     }
 
     /// Skip TLS certificate verification (`--insecure`).
     pub fn insecure(mut self, yes: bool) -> Self {
-        self.insecure = yes;
+        self.http.insecure = yes;
         self
     }
 
     /// Trust this PEM CA bundle in addition to the system roots (`--os-cacert`).
     pub fn ca_pem(mut self, pem: Vec<u8>) -> Self {
-        self.ca_pem.push(pem);
+        self.http.ca_pems.push(pem);
         self
     }
 
@@ -87,12 +115,12 @@ impl ClientBuilder {
     /// Present this client certificate and key (PEM, concatenated) to the server
     /// (`--os-cert`/`--os-key`).
     pub fn identity_pem(mut self, pem: Vec<u8>) -> Self {
-        self.identity_pem = Some(pem);
+        self.http.identity_pem = Some(pem);
         self
     }
 
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.user_agent = ua.into();
+        self.http.user_agent = ua.into();
         self
     }
 
@@ -112,35 +140,13 @@ impl ClientBuilder {
         let auth = self.auth.ok_or_else(|| {
             Error::Auth("no token given (set OS_AUTH_TOKEN or --os-token)".into())
         })?;
-        // One crypto provider for the process: ring, which builds fast and is already linked.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut http = reqwest::Client::builder()
-            .user_agent(self.user_agent)
-            .danger_accept_invalid_certs(self.insecure);
-        if let Some(t) = self.timeout {
-            http = http.timeout(t);
-        }
-        for pem in &self.ca_pem {
-            for cert in reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| Error::InvalidRequest(format!("invalid CA bundle: {e}")))?
-            {
-                http = http.add_root_certificate(cert);
-            }
-        }
-        if let Some(pem) = &self.identity_pem {
-            let id = reqwest::Identity::from_pem(pem)
-                .map_err(|e| Error::InvalidRequest(format!("invalid client certificate: {e}")))?;
-            http = http.identity(id);
-        }
-        let http = http
-            .build()
-            .map_err(|e| Error::InvalidRequest(format!("cannot set up HTTP: {e}")))?;
+        let transport = Transport::new(self.http.build().map_err(client_core::Error::from)?)
+            .observer(self.observer);
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 endpoint,
-                auth,
-                observer: self.observer,
+                auth: Auth(auth),
             }),
         })
     }
@@ -152,12 +158,12 @@ impl Client {
         ClientBuilder {
             endpoint: endpoint.into(),
             auth: None,
-            timeout: Some(Duration::from_secs(60)),
-            insecure: false,
-            ca_pem: Vec::new(),
-            identity_pem: None,
+            http: HttpOptions {
+                timeout: Some(Duration::from_secs(60)),
+                user_agent: concat!("vigil-monasca/", env!("CARGO_PKG_VERSION")).to_string(),
+                ..HttpOptions::default()
+            },
             observer: None,
-            user_agent: concat!("vigil-monasca/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
 
@@ -171,14 +177,16 @@ impl Client {
     /// # Errors
     /// Transport failures, error statuses (as [`Error::Api`]) and undecodable answers.
     pub async fn send<E: Endpoint + Sync>(&self, ep: &E) -> Result<E::Output> {
-        let url = ep.url(&self.inner.endpoint)?;
-        let body = ep.body()?;
-        let bytes = self.execute(ep.method(), url.clone(), body).await?;
-        if bytes.is_empty() || ep.expects_empty() {
-            // An empty answer (204) decodes as JSON `null`: fine for `()`, an error otherwise.
-            return decode(url.as_str(), b"null");
-        }
-        decode(url.as_str(), &bytes)
+        let (url, body) = self
+            .inner
+            .transport
+            .call_endpoint(&self.inner.auth, &self.inner.endpoint, ep)
+            .await?;
+        // An empty answer (204) decodes as JSON `null`: fine for `()`, an error otherwise.
+        Ok(decode::json(
+            url.as_str(),
+            body.as_deref().unwrap_or(b"null"),
+        )?)
     }
 
     /// Fetches the page at an absolute URL, such as a `next` link.
@@ -186,8 +194,12 @@ impl Client {
     /// # Errors
     /// As [`Client::send`].
     pub async fn get_page<T: DeserializeOwned>(&self, url: Url) -> Result<Page<T>> {
-        let bytes = self.execute(http::Method::GET, url.clone(), None).await?;
-        let env: Envelope<T> = decode(url.as_str(), &bytes)?;
+        let bytes = self
+            .inner
+            .transport
+            .call(&self.inner.auth, &http::Method::GET, &url, None)
+            .await?;
+        let env: Envelope<T> = decode::json(url.as_str(), &bytes)?;
         Page::from_envelope(env)
     }
 
@@ -209,94 +221,21 @@ impl Client {
         T: DeserializeOwned + 'a,
         E: Endpoint<Output = Envelope<T>> + Sync,
     {
-        enum State<'e, E> {
+        enum Next<'e, E> {
             First(&'e E),
-            Next(Url),
-            Done,
+            Link(Url),
         }
-        stream::try_unfold(State::First(ep), move |state| async move {
-            let page: Page<T> = match state {
-                State::First(ep) => self.page(ep).await?,
-                State::Next(url) => self.get_page(url).await?,
-                State::Done => return Ok(None),
+        flatten_pages(Next::First(ep), move |next| async move {
+            let page: Page<T> = match next {
+                Next::First(ep) => self.page(ep).await?,
+                Next::Link(url) => self.get_page(url).await?,
             };
-            let next = match page.next {
-                Some(u) if !page.elements.is_empty() => State::Next(u),
-                _ => State::Done,
-            };
-            Ok(Some((
-                stream::iter(page.elements.into_iter().map(Ok)),
-                next,
-            )))
+            // An empty page ends the list even if it links on.
+            let next = page
+                .next
+                .filter(|_| !page.elements.is_empty())
+                .map(Next::Link);
+            Ok((page.elements, next))
         })
-        .try_flatten()
     }
-
-    async fn execute(
-        &self,
-        method: http::Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-    ) -> Result<bytes::Bytes> {
-        let mut retried = false;
-        loop {
-            let token = self.inner.auth.token().await?;
-            let mut req = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .header("X-Auth-Token", token)
-                .header(http::header::ACCEPT, "application/json");
-            if let Some(b) = &body {
-                req = req
-                    .header(http::header::CONTENT_TYPE, "application/json")
-                    .body(b.clone());
-            }
-            let started = std::time::Instant::now();
-            let sent = req.send().await;
-            if let Some(o) = &self.inner.observer {
-                let status = sent.as_ref().ok().map(|r| r.status().as_u16());
-                o.exchange(&method, &url, status, started.elapsed());
-            }
-            let resp = sent.map_err(|source| Error::Transport {
-                url: url.to_string(),
-                source,
-            })?;
-            let status = resp.status();
-            if status == http::StatusCode::UNAUTHORIZED && !retried && self.inner.auth.can_refresh()
-            {
-                self.inner.auth.invalidate();
-                retried = true;
-                continue;
-            }
-            let request_id = resp
-                .headers()
-                .get("x-openstack-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let bytes = resp.bytes().await.map_err(|source| Error::Transport {
-                url: url.to_string(),
-                source,
-            })?;
-            if !status.is_success() {
-                return Err(Error::from_response(
-                    status.as_u16(),
-                    method.as_str(),
-                    url.as_str(),
-                    request_id,
-                    &bytes,
-                ));
-            }
-            return Ok(bytes);
-        }
-    }
-}
-
-fn decode<T: DeserializeOwned>(url: &str, bytes: &[u8]) -> Result<T> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
-        url: url.to_string(),
-        path: e.path().to_string(),
-        source: e.into_inner(),
-    })
 }

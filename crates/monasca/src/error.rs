@@ -107,6 +107,25 @@ impl Error {
     }
 }
 
+/// The kit's failures in this crate's variants and wording.
+impl From<client_core::Error> for Error {
+    fn from(e: client_core::Error) -> Self {
+        use client_core::{Error as Kit, TlsError};
+        match e {
+            Kit::InvalidUrl { url, reason } => Error::InvalidUrl { url, reason },
+            Kit::Body(e) => Error::InvalidRequest(e.to_string()),
+            Kit::Request(e) => Error::InvalidRequest(e.to_string()),
+            Kit::Invalid(m) => Error::InvalidRequest(m),
+            Kit::Transport { url, source } => Error::Transport { url, source },
+            Kit::Decode { url, path, source } => Error::Decode { url, path, source },
+            Kit::Tls(TlsError::InvalidIdentity(e)) => {
+                Error::InvalidRequest(format!("invalid client certificate: {e}"))
+            }
+            Kit::Tls(e) => Error::InvalidRequest(e.to_string()),
+        }
+    }
+}
+
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -26,4 +26,4 @@ pub mod types;
 pub use client::{Client, ClientBuilder, RequestObserver};
 pub use error::{Error, Result};
 pub use page::Page;
-pub use request::Endpoint;
+pub use request::{Endpoint, ToRequest};

@@ -1,86 +1,38 @@
 //! Operations as plain values: each knows its method, path, query and body, and turns into an
 //! `http::Request` without any I/O, so request building is unit-tested without a server.
+//! [`Endpoint`] is the kit's (`client_core`); paths are relative to the API endpoint, which
+//! already ends in `/v2.0` (`metrics/names`).
 
-use http::Method;
-use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::{Error, Result};
+pub use client_core::Endpoint;
+pub(crate) use client_core::json_body;
 
-/// One API operation.
-pub trait Endpoint {
-    /// What a successful answer decodes into.
-    type Output: DeserializeOwned;
+/// The `X-Auth-Token` header of a request.
+pub(crate) const AUTH_TOKEN: &str = "x-auth-token";
 
-    fn method(&self) -> Method {
-        Method::GET
-    }
+/// `token` as the value of [`AUTH_TOKEN`].
+pub(crate) fn token_header(token: &str) -> crate::Result<http::HeaderValue> {
+    let mut value = http::HeaderValue::from_str(token).map_err(|_| {
+        crate::Error::Auth("the token contains characters not allowed in a header".into())
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
 
-    /// Path relative to the API endpoint (which already ends in `/v2.0`), e.g. `metrics/names`.
-    fn path(&self) -> String;
-
-    /// Query parameters, in the order they are sent.
-    fn query(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    /// A JSON body, if the operation has one.
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        Ok(None)
-    }
-
-    /// Whether a 204 (or any empty success) is the expected answer.
-    fn expects_empty(&self) -> bool {
-        false
-    }
-
-    /// The full URL of this operation under `endpoint`.
-    ///
+/// An operation's request as the client sends it, with `token` as `X-Auth-Token`.
+pub trait ToRequest: Endpoint {
     /// # Errors
-    /// An endpoint that cannot be joined with the path.
-    fn url(&self, endpoint: &Url) -> Result<Url> {
-        let mut base = endpoint.clone();
-        if !base.path().ends_with('/') {
-            let p = format!("{}/", base.path());
-            base.set_path(&p);
-        }
-        let mut url = base.join(&self.path()).map_err(|e| Error::InvalidUrl {
-            url: endpoint.to_string(),
-            reason: e.to_string(),
-        })?;
-        let q = self.query();
-        if !q.is_empty() {
-            url.query_pairs_mut().extend_pairs(q);
-        }
-        Ok(url)
-    }
-
-    /// The request this operation sends, with `token` as `X-Auth-Token`.
-    ///
-    /// # Errors
-    /// A URL that does not build or a body that does not serialize.
-    fn to_request(&self, endpoint: &Url, token: &str) -> Result<http::Request<Vec<u8>>> {
-        let url = self.url(endpoint)?;
-        let body = self.body()?;
-        let mut b = http::Request::builder()
-            .method(self.method())
-            .uri(url.as_str())
-            .header("X-Auth-Token", token)
-            .header(http::header::ACCEPT, "application/json");
-        if body.is_some() {
-            b = b.header(http::header::CONTENT_TYPE, "application/json");
-        }
-        b.body(body.unwrap_or_default())
-            .map_err(|e| Error::InvalidRequest(e.to_string()))
+    /// A URL that does not build, a body that does not serialize, or a token that cannot be a
+    /// header.
+    fn to_request(&self, endpoint: &Url, token: &str) -> crate::Result<http::Request<Vec<u8>>> {
+        let mut req = self.http_request(endpoint)?;
+        req.headers_mut().insert(AUTH_TOKEN, token_header(token)?);
+        Ok(req)
     }
 }
 
-/// Serializes an operation's JSON body.
-pub(crate) fn json_body(v: &impl serde::Serialize) -> Result<Option<Vec<u8>>> {
-    serde_json::to_vec(v)
-        .map(Some)
-        .map_err(|e| Error::InvalidRequest(e.to_string()))
-}
+impl<E: Endpoint + ?Sized> ToRequest for E {}
 
 /// A `PUT` (every field) or `PATCH` (the fields given) of one resource, by id.
 macro_rules! update_endpoint {
@@ -106,7 +58,7 @@ macro_rules! update_endpoint {
             fn path(&self) -> String {
                 format!(concat!($prefix, "/{}"), self.id)
             }
-            fn body(&self) -> $crate::Result<Option<Vec<u8>>> {
+            fn body(&self) -> client_core::Result<Option<Vec<u8>>> {
                 $crate::request::json_body(&self.body)
             }
         }

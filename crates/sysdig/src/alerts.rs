@@ -321,6 +321,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::ToRequest;
 
     #[test]
     fn notification_query_uses_microseconds_and_python_booleans() {

@@ -3,11 +3,16 @@
 
 use std::{fmt, path::PathBuf, sync::Arc, time::Duration};
 
+use client_core::{
+    Answer, Api, HttpOptions, RequestObserver, TlsError, Transport, decode, join_url,
+};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 use serde_json::Value;
 use url::Url;
+
+pub use client_core::RetryPolicy;
 
 use crate::{
     Error, Result,
@@ -41,43 +46,6 @@ impl TlsVerify {
     }
 }
 
-/// Retries of idempotent requests (GET, PUT, HEAD, OPTIONS) answered 500, 502, 503 or 504,
-/// as sdcclient's urllib3 `Retry` does, but with a configurable, shorter backoff.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt (sdcclient: 3). 0 disables retries.
-    pub max_retries: u32,
-    /// Delay before the first retry; doubled for each further one.
-    pub initial_backoff: Duration,
-    /// Upper bound of any delay, including one asked for by `Retry-After`.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
-    fn backoff(&self, retry: u32) -> Duration {
-        self.initial_backoff
-            .saturating_mul(2u32.saturating_pow(retry))
-            .min(self.max_backoff)
-    }
-}
-
 /// The IBM Cloud Monitoring part of a [`ClientBuilder`].
 struct IbmConfig {
     apikey: SecretString,
@@ -99,6 +67,7 @@ pub struct ClientBuilder {
     team_id: Option<u64>,
     authenticator: Option<Arc<dyn Authenticator>>,
     user_agent: String,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -134,6 +103,7 @@ impl Default for ClientBuilder {
             team_id: None,
             authenticator: None,
             user_agent: concat!("vigil-sysdig/", env!("CARGO_PKG_VERSION")).to_string(),
+            observer: None,
         }
     }
 }
@@ -220,6 +190,12 @@ impl ClientBuilder {
         self
     }
 
+    /// Report every request and its timing to `o`.
+    pub fn observer(mut self, o: Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(o);
+        self
+    }
+
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
         if let Some(t) = get("SDC_TOKEN") {
             self.token = Some(SecretString::from(t));
@@ -282,36 +258,40 @@ impl ClientBuilder {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
-        // One crypto provider for the process: ring, as in the monasca crate.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut http = reqwest::Client::builder().user_agent(self.user_agent);
-        if let Some(t) = self.timeout {
-            http = http.timeout(t);
-        }
+        let mut http = HttpOptions {
+            timeout: self.timeout,
+            user_agent: self.user_agent,
+            ..HttpOptions::default()
+        };
+        let mut ca_path = None;
         match &self.tls {
             TlsVerify::Yes => {}
-            TlsVerify::No => http = http.danger_accept_invalid_certs(true),
+            TlsVerify::No => http.insecure = true,
             TlsVerify::CaBundle(path) => {
                 let pem = std::fs::read(path).map_err(|e| {
                     Error::Config(format!("cannot read CA bundle {}: {e}", path.display()))
                 })?;
-                for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                    Error::Config(format!("invalid CA bundle {}: {e}", path.display()))
-                })? {
-                    http = http.add_root_certificate(cert);
-                }
+                http.ca_pems.push(pem);
+                ca_path = Some(path.display());
             }
         }
-        let http = http
-            .build()
-            .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
+        let http = http.build().map_err(|e| match (e, ca_path) {
+            (TlsError::InvalidCa(e), Some(path)) => {
+                Error::Config(format!("invalid CA bundle {path}: {e}"))
+            }
+            (TlsError::EmptyCa, Some(path)) => {
+                Error::Config(format!("invalid CA bundle {path}: it holds no certificate"))
+            }
+            (e, _) => Error::Config(e.to_string()),
+        })?;
+        let transport = Transport::new(http)
+            .retry(self.retry)
+            .observer(self.observer);
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base,
-                auth,
-                headers,
-                retry: self.retry,
+                credentials: Credentials { auth, headers },
             }),
         })
     }
@@ -343,21 +323,63 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
-    auth: Arc<dyn Authenticator>,
-    headers: HeaderMap,
-    retry: RetryPolicy,
+    credentials: Credentials,
 }
 
 impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.base.as_str())
-            .field("auth", &self.auth)
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .field("retry", &self.retry)
+            .field("auth", &self.credentials.auth)
+            .field(
+                "headers",
+                &self.credentials.headers.keys().collect::<Vec<_>>(),
+            )
+            .field("retry", self.transport.retry_policy())
             .finish_non_exhaustive()
+    }
+}
+
+/// What the kit needs to know of Sysdig: its headers and the error messages sdcclient reads.
+struct Credentials {
+    auth: Arc<dyn Authenticator>,
+    /// sdcclient's `custom_headers`.
+    headers: HeaderMap,
+}
+
+impl Api for Credentials {
+    type Error = Error;
+
+    async fn headers(&self, http: &reqwest::Client) -> Result<HeaderMap> {
+        // sdcclient sends `Content-Type: application/json` on every request, body or not; the
+        // custom headers come last: they may replace it or the credentials.
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        h.extend(self.auth.headers(http).await?);
+        h.extend(self.headers.clone());
+        Ok(h)
+    }
+
+    fn error(&self, method: &Method, url: &Url, answer: Answer) -> Error {
+        Error::from_response(
+            answer.status.as_u16(),
+            method.as_str(),
+            url.as_str(),
+            &answer.body,
+        )
+    }
+
+    fn invalidate(&self) {
+        self.auth.invalidate();
+    }
+
+    fn can_refresh(&self) -> bool {
+        self.auth.can_refresh()
     }
 }
 
@@ -378,18 +400,16 @@ impl Client {
     /// Transport failures, error statuses ([`Error::Api`], with sdcclient's message) and
     /// undecodable answers.
     pub async fn send<E: Endpoint + Sync>(&self, ep: &E) -> Result<E::Output> {
-        let url = ep.url(&self.inner.base)?;
-        let body = ep.body()?;
-        let bytes = self.execute(ep.method(), url.clone(), body).await?;
-        if ep.ignores_body() || bytes.is_empty() {
-            return decode(url.as_str(), None, Value::Null);
-        }
-        let v: Value = serde_json::from_slice(&bytes).map_err(|source| Error::Decode {
-            url: url.to_string(),
-            path: ".".into(),
-            source,
-        })?;
-        decode(url.as_str(), ep.envelope(), v)
+        let (url, body) = self
+            .inner
+            .transport
+            .call_endpoint(&self.inner.credentials, &self.inner.base, ep)
+            .await?;
+        let Some(body) = body else {
+            return Ok(decode::value(url.as_str(), None, Value::Null)?);
+        };
+        let v = decode::parse(url.as_str(), &body)?;
+        Ok(decode::value(url.as_str(), ep.envelope(), v)?)
     }
 
     /// Any other call on the same authenticated connection, answered as raw JSON.
@@ -408,119 +428,6 @@ impl Client {
             body: None,
         }
     }
-
-    pub(crate) async fn execute(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-    ) -> Result<Vec<u8>> {
-        let idempotent = matches!(
-            method,
-            Method::GET | Method::PUT | Method::HEAD | Method::OPTIONS
-        );
-        let mut reauthenticated = false;
-        let mut retries = 0u32;
-        loop {
-            let auth = self.inner.auth.headers(&self.inner.http).await?;
-            let mut req = self
-                .inner
-                .http
-                .request(method.clone(), url.clone())
-                .header(http::header::ACCEPT, "application/json")
-                .header(http::header::CONTENT_TYPE, "application/json");
-            // Custom headers last: they may replace the credentials (sdcclient semantics).
-            let mut headers = auth;
-            for (k, v) in &self.inner.headers {
-                headers.insert(k.clone(), v.clone());
-            }
-            req = req.headers(headers);
-            if let Some(b) = &body {
-                req = req.body(b.clone());
-            }
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(source) => {
-                    if idempotent && source.is_connect() && retries < self.inner.retry.max_retries {
-                        tokio::time::sleep(self.inner.retry.backoff(retries)).await;
-                        retries += 1;
-                        continue;
-                    }
-                    return Err(Error::Transport {
-                        url: url.to_string(),
-                        source,
-                    });
-                }
-            };
-            let status = resp.status().as_u16();
-            if status == 401 && !reauthenticated && self.inner.auth.can_refresh() {
-                self.inner.auth.invalidate();
-                reauthenticated = true;
-                continue;
-            }
-            if idempotent
-                && matches!(status, 500 | 502 | 503 | 504)
-                && retries < self.inner.retry.max_retries
-            {
-                let delay = retry_after(resp.headers())
-                    .unwrap_or_else(|| self.inner.retry.backoff(retries))
-                    .min(self.inner.retry.max_backoff);
-                tokio::time::sleep(delay).await;
-                retries += 1;
-                continue;
-            }
-            let bytes = resp.bytes().await.map_err(|source| Error::Transport {
-                url: url.to_string(),
-                source,
-            })?;
-            if status >= 300 {
-                return Err(Error::from_response(
-                    status,
-                    method.as_str(),
-                    url.as_str(),
-                    &bytes,
-                ));
-            }
-            return Ok(bytes.to_vec());
-        }
-    }
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-fn retry_after(h: &HeaderMap) -> Option<Duration> {
-    let v = h.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(s) = v.parse::<u64>() {
-        return Some(Duration::from_secs(s));
-    }
-    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp().as_second();
-    let now = jiff::Timestamp::now().as_second();
-    Some(Duration::from_secs(u64::try_from(at - now).unwrap_or(0)))
-}
-
-fn decode<T: DeserializeOwned>(url: &str, key: Option<&str>, v: Value) -> Result<T> {
-    let v = match (key, v) {
-        (Some(k), Value::Object(mut m)) => m.remove(k).ok_or_else(|| Error::Decode {
-            url: url.to_string(),
-            path: k.to_string(),
-            source: serde::de::Error::custom(format!("missing field `{k}`")),
-        })?,
-        (Some(k), _) => {
-            return Err(Error::Decode {
-                url: url.to_string(),
-                path: ".".into(),
-                source: serde::de::Error::custom(format!("expected an object with `{k}`")),
-            });
-        }
-        (None, v) => v,
-    };
-    serde_path_to_error::deserialize(v).map_err(|e| Error::Decode {
-        url: url.to_string(),
-        path: match key {
-            Some(k) => format!("{k}.{}", e.path()),
-            None => e.path().to_string(),
-        },
-        source: e.into_inner(),
-    })
 }
 
 /// A call that this crate has no typed operation for: see [`Client::raw`].
@@ -544,7 +451,7 @@ impl RawRequest<'_> {
     /// # Errors
     /// A value that does not serialize.
     pub fn json(mut self, body: &impl Serialize) -> Result<Self> {
-        self.body = crate::request::json_body(body)?;
+        self.body = client_core::json_body(body)?;
         Ok(self)
     }
 
@@ -553,29 +460,21 @@ impl RawRequest<'_> {
     /// # Errors
     /// As [`Client::send`].
     pub async fn send(self) -> Result<Value> {
-        let base = &self.client.inner.base;
-        let mut url = base.clone();
-        let p = if self.path.starts_with('/') {
-            self.path.clone()
-        } else {
-            format!("/{}", self.path)
-        };
-        url.set_path(&format!("{}{p}", base.path().trim_end_matches('/')));
-        if !self.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&self.query);
-        }
-        let bytes = self
-            .client
-            .execute(self.method, url.clone(), self.body)
+        let url = join_url(&self.client.inner.base, &self.path, &self.query)?;
+        let client = &self.client.inner;
+        let bytes = client
+            .transport
+            .call(
+                &client.credentials,
+                &self.method,
+                &url,
+                self.body.map(Into::into),
+            )
             .await?;
         if bytes.is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&bytes).map_err(|source| Error::Decode {
-            url: url.to_string(),
-            path: ".".into(),
-            source,
-        })
+        Ok(decode::parse(url.as_str(), &bytes)?)
     }
 }
 
@@ -624,25 +523,5 @@ mod tests {
             TlsVerify::parse("/etc/ssl/ca.pem"),
             TlsVerify::CaBundle("/etc/ssl/ca.pem".into())
         );
-    }
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let r = RetryPolicy {
-            max_retries: 5,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(350),
-        };
-        assert_eq!(r.backoff(0), Duration::from_millis(100));
-        assert_eq!(r.backoff(1), Duration::from_millis(200));
-        assert_eq!(r.backoff(2), Duration::from_millis(350));
-        let mut h = HeaderMap::new();
-        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert(
-            http::header::RETRY_AFTER,
-            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
     }
 }

@@ -110,6 +110,22 @@ impl Error {
     }
 }
 
+/// The kit's failures in this crate's variants and wording.
+impl From<client_core::Error> for Error {
+    fn from(e: client_core::Error) -> Self {
+        use client_core::Error as Kit;
+        match e {
+            Kit::InvalidUrl { url, reason } => Error::InvalidUrl { url, reason },
+            Kit::Body(e) => Error::Config(format!("cannot serialize the request body: {e}")),
+            Kit::Request(e) => Error::Config(format!("invalid request: {e}")),
+            Kit::Invalid(m) => Error::Invalid(m),
+            Kit::Transport { url, source } => Error::Transport { url, source },
+            Kit::Decode { url, path, source } => Error::Decode { url, path, source },
+            Kit::Tls(e) => Error::Config(e.to_string()),
+        }
+    }
+}
+
 /// A JSON value as Python's `str()` would print it inside a message.
 fn py_str(v: &Value) -> String {
     match v {

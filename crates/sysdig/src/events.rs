@@ -12,7 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use futures::{Stream, TryStreamExt, stream};
+use client_core::flatten_pages;
+use futures::Stream;
 use http::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -252,16 +253,11 @@ impl Endpoint for ListEvents {
         }
         q
     }
-    fn url(&self, base: &Url) -> Result<Url> {
-        self.validate()?;
-        let mut url = base.clone();
-        url.set_path(&format!(
-            "{}{}",
-            base.path().trim_end_matches('/'),
-            self.path()
-        ));
-        url.query_pairs_mut().extend_pairs(self.query());
-        Ok(url)
+    /// Checked as sdcclient checks before it sends.
+    fn url(&self, base: &Url) -> client_core::Result<Url> {
+        self.validate()
+            .map_err(|e| client_core::Error::Invalid(e.to_string()))?;
+        client_core::join_url(base, &self.path(), self.query())
     }
 }
 
@@ -354,12 +350,8 @@ impl<'a> ListEventsCall<'a> {
     /// last id of the previous one as `pivot`.
     pub fn stream(self) -> impl Stream<Item = Result<Event>> + 'a {
         let client = self.client;
-        let first = self.op;
-        let limit = first.limit as usize;
-        stream::try_unfold(Some(first), move |op| async move {
-            let Some(op) = op else {
-                return Ok(None);
-            };
+        let limit = self.op.limit as usize;
+        flatten_pages(self.op, move |op| async move {
             let pivot = op.pivot.clone();
             let page = client.send(&op).await?;
             let mut events = page.events;
@@ -380,9 +372,8 @@ impl<'a> ListEventsCall<'a> {
                 }
                 _ => None,
             };
-            Ok(Some((stream::iter(events.into_iter().map(Ok)), next)))
+            Ok((events, next))
         })
-        .try_flatten()
     }
 }
 
@@ -396,6 +387,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::ToRequest;
 
     #[test]
     fn default_query_matches_sdcclient() {

@@ -24,7 +24,7 @@
 //! ```
 //!
 //! Every call is also a plain value ([`request::Op`] or a dedicated struct) that builds its
-//! `http::Request` without I/O ([`Endpoint::to_request`]); the client executes it with
+//! `http::Request` without I/O ([`ToRequest::to_request`]); the client executes it with
 //! [`Client::send`]. Calls without a typed operation go through [`Client::raw`].
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -43,4 +43,4 @@ pub mod users;
 
 pub use client::{Client, ClientBuilder, DEFAULT_URL, RawRequest, RetryPolicy, TlsVerify};
 pub use error::{Error, Result};
-pub use request::Endpoint;
+pub use request::{Endpoint, ToRequest};

@@ -1,6 +1,8 @@
 //! Operations as plain values: each knows its method, path, query and body, and turns into an
 //! `http::Request` without any I/O, so request building is unit-tested without a server.
-//! Authentication headers are added by the [`Client`](crate::Client) when it sends.
+//! [`Endpoint`] is the kit's (`client_core`); paths are absolute under the base URL
+//! (`/api/alerts/7`). Authentication headers are added by the [`Client`](crate::Client) when
+//! it sends.
 
 use std::marker::PhantomData;
 
@@ -10,81 +12,24 @@ use url::Url;
 
 use crate::{Error, Result};
 
-/// One API operation.
-pub trait Endpoint {
-    /// What a successful answer decodes into.
-    type Output: DeserializeOwned;
+pub use client_core::Endpoint;
 
-    fn method(&self) -> Method {
-        Method::GET
-    }
-
-    /// Absolute path under the base URL, e.g. `/api/alerts/7`.
-    fn path(&self) -> String;
-
-    /// Query parameters in the order they are sent (a key may repeat, as `alertStatus` does).
-    fn query(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    /// A JSON body, if the operation has one.
-    ///
-    /// # Errors
-    /// A body that does not serialize.
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        Ok(None)
-    }
-
-    /// The key of the JSON envelope the output sits in (`alert` in `{"alert": {...}}`), if any.
-    fn envelope(&self) -> Option<&'static str> {
-        None
-    }
-
-    /// Whether the success body is ignored (deletes: any body, even none, is fine).
-    fn ignores_body(&self) -> bool {
-        false
-    }
-
-    /// The full URL of this operation under `base` (e.g. `https://app.sysdigcloud.com`).
-    ///
-    /// # Errors
-    /// A path that cannot be joined with the base.
-    fn url(&self, base: &Url) -> Result<Url> {
-        let mut url = base.clone();
-        let path = format!("{}{}", base.path().trim_end_matches('/'), self.path());
-        url.set_path(&path);
-        url.set_query(None);
-        let q = self.query();
-        if !q.is_empty() {
-            url.query_pairs_mut().extend_pairs(q);
-        }
-        Ok(url)
-    }
-
-    /// The request this operation sends, without authentication headers.
-    ///
+/// An operation's request as the client sends it, before credentials: sdcclient sends
+/// `Content-Type: application/json` on every request, body or not.
+pub trait ToRequest: Endpoint {
     /// # Errors
     /// A URL that does not build or a body that does not serialize.
     fn to_request(&self, base: &Url) -> Result<http::Request<Vec<u8>>> {
-        let url = self.url(base)?;
-        let body = self.body()?;
-        // sdcclient sends `Content-Type: application/json` on every request, body or not.
-        http::Request::builder()
-            .method(self.method())
-            .uri(url.as_str())
-            .header(http::header::ACCEPT, "application/json")
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(body.unwrap_or_default())
-            .map_err(|e| Error::Config(format!("invalid request: {e}")))
+        let mut req = self.http_request(base)?;
+        req.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok(req)
     }
 }
 
-/// Serializes an operation's JSON body.
-pub(crate) fn json_body(v: &impl Serialize) -> Result<Option<Vec<u8>>> {
-    serde_json::to_vec(v)
-        .map(Some)
-        .map_err(|e| Error::Config(format!("cannot serialize the request body: {e}")))
-}
+impl<E: Endpoint + ?Sized> ToRequest for E {}
 
 /// A simple operation: method, path, optional query and body, and the envelope key of the
 /// answer. Most calls of this crate are one of these, made by a function of their module
@@ -253,9 +198,9 @@ impl<T: DeserializeOwned> Endpoint for Op<T> {
     fn query(&self) -> Vec<(&'static str, String)> {
         self.query.clone()
     }
-    fn body(&self) -> Result<Option<Vec<u8>>> {
+    fn body(&self) -> client_core::Result<Option<Vec<u8>>> {
         match &self.body {
-            Some(b) => json_body(b),
+            Some(b) => client_core::json_body(b),
             None => Ok(None),
         }
     }

@@ -2,7 +2,7 @@
 
 use futures::TryStreamExt;
 use monasca::{
-    Endpoint,
+    Endpoint, ToRequest,
     metrics::{
         CreateMetrics, ListDimensionNames, ListDimensionValues, ListMeasurements, ListMetricNames,
         ListMetrics, ListStatistics,

@@ -4,14 +4,14 @@ use http::Method;
 use serde_json::Value;
 
 use crate::{
-    Endpoint, Result,
+    Endpoint,
     types::{
         Alarm, AlarmCounts, AlarmDefinition, AlarmDefinitionRequest, AlarmUpdate, Envelope,
         StateHistoryEntry,
     },
 };
 
-use crate::request::json_body as json;
+use client_core::{Result, json_body as json};
 
 /// Query parameters in the order given; unset ones are left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

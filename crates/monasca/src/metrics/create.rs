@@ -63,13 +63,11 @@ impl Endpoint for CreateMetrics {
             .collect()
     }
 
-    fn body(&self) -> Result<Option<Vec<u8>>> {
-        serde_json::to_vec(&self.body)
-            .map(Some)
-            .map_err(|e| Error::InvalidRequest(e.to_string()))
+    fn body(&self) -> client_core::Result<Option<Vec<u8>>> {
+        client_core::json_body(&self.body)
     }
 
-    fn expects_empty(&self) -> bool {
+    fn ignores_body(&self) -> bool {
         true
     }
 }

@@ -4,11 +4,11 @@ use http::Method;
 use serde_json::Value;
 
 use crate::{
-    Endpoint, Result,
+    Endpoint,
     types::{Envelope, NotificationMethod, NotificationMethodRequest, NotificationMethodType},
 };
 
-use crate::request::json_body as json;
+use client_core::{Result, json_body as json};
 
 /// `POST /notification-methods`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +106,7 @@ impl Endpoint for DeleteNotificationMethod {
     fn path(&self) -> String {
         format!("notification-methods/{}", self.0)
     }
-    fn expects_empty(&self) -> bool {
+    fn ignores_body(&self) -> bool {
         true
     }
 }
