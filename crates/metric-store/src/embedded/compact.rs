@@ -191,3 +191,114 @@ fn merge_into(
     }
     Ok(true)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{
+        TimeRange,
+        embedded::{
+            EmbeddedOptions,
+            block::PageCache,
+            test_support::{block, inner},
+        },
+    };
+
+    fn seqs(plans: &[Vec<Arc<Block>>]) -> Vec<Vec<u64>> {
+        plans
+            .iter()
+            .map(|p| p.iter().map(|b| b.meta.seq_hi).collect())
+            .collect()
+    }
+
+    #[test]
+    fn plans_a_full_run_of_one_level_and_every_block_of_a_cold_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        // (partition, level) of seals 1..=11, in seal order; partitions are 1 s wide.
+        let layout = [
+            (10, 1),
+            (10, 0),
+            (10, 0),
+            (10, 0),
+            (10, 0),
+            (9, 0),
+            (9, 0),
+            (9, 0),
+            (5, 2),
+            (5, 0),
+            (3, 0),
+        ];
+        let blocks: Vec<Arc<Block>> = (1u64..)
+            .zip(layout)
+            .map(|(seq, (p, level))| {
+                let t = p * 1000 + seq as i64 * 10;
+                block(dir.path(), p, (seq, seq), level, &[(0, t, 1.0)]).unwrap()
+            })
+            .collect();
+        let opts = EmbeddedOptions {
+            partition: Duration::from_secs(1),
+            merge_fanin: 4,
+            ..EmbeddedOptions::default()
+        };
+        let inner = inner(dir.path(), opts, blocks);
+        // Newest data is in partition 10: 9 is still warm, 5 and 3 are cold.
+        assert_eq!(inner.newest.load(Ordering::Relaxed), 10_050);
+
+        // Partition 10 ends in four level-0 blocks (the level-1 one before them stays out);
+        // 9 has only three; 3 has a single block, nothing to merge.
+        assert_eq!(
+            seqs(&merge_plans(&inner, false)),
+            [vec![9, 10], vec![2, 3, 4, 5]]
+        );
+        assert_eq!(
+            seqs(&merge_plans(&inner, true)),
+            [vec![9, 10], vec![6, 7, 8], vec![1, 2, 3, 4, 5]]
+        );
+    }
+
+    #[test]
+    fn a_merge_keeps_the_later_value_replaces_its_inputs_and_deletes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let older = block(
+            dir.path(),
+            0,
+            (1, 1),
+            0,
+            &[(0, 10, 1.0), (0, 20, 1.0), (2, 10, 5.0)],
+        )
+        .unwrap();
+        let newer = block(
+            dir.path(),
+            0,
+            (2, 3),
+            1,
+            &[(0, 20, 2.0), (0, 30, 2.0), (1, 15, 3.0)],
+        )
+        .unwrap();
+        let inputs = vec![older.clone(), newer.clone()];
+        let inner = inner(dir.path(), EmbeddedOptions::default(), inputs.clone());
+
+        merge(&inner, &inputs).unwrap();
+
+        let blocks = inner.read().blocks.clone();
+        let [merged] = blocks.as_slice() else {
+            panic!("{} blocks after the merge", blocks.len());
+        };
+        let m = merged.meta;
+        assert_eq!((m.seq_lo, m.seq_hi, m.level, m.partition), (1, 3, 2, 0));
+        assert_eq!((m.points, m.series), (5, 3));
+        let values: Vec<(i64, f64)> = merged
+            .read(0, TimeRange::ALL, &mut PageCache::default())
+            .unwrap()
+            .iter()
+            .map(|p| (p.timestamp, p.value))
+            .collect();
+        assert_eq!(values, [(10, 1.0), (20, 2.0), (30, 2.0)]);
+        assert!(merged.path.exists());
+        assert!(!older.path.exists() && !newer.path.exists());
+        assert_eq!(inner.counters.merges.load(Ordering::Relaxed), 1);
+    }
+}

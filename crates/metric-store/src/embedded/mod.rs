@@ -42,6 +42,8 @@ mod retention;
 mod seal;
 mod stats;
 mod store;
+#[cfg(test)]
+mod test_support;
 mod wal;
 mod writer;
 
@@ -149,6 +151,33 @@ struct Inner {
 }
 
 impl Inner {
+    /// The state of a store just opened: nothing frozen, no seal running, healthy.
+    fn new(
+        dir: PathBuf,
+        opts: EmbeddedOptions,
+        reg: Registry,
+        head: Head,
+        blocks: Vec<Arc<Block>>,
+        newest: i64,
+    ) -> Self {
+        Self {
+            dir,
+            opts,
+            state: RwLock::new(State {
+                reg,
+                head,
+                frozen: None,
+                blocks: Arc::new(blocks),
+            }),
+            healthy: AtomicBool::new(true),
+            sealing: AtomicBool::new(false),
+            seal_failing: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            newest: AtomicI64::new(newest),
+            counters: Counters::default(),
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         // A panic under the lock is a bug we would rather surface in queries than turn into a
         // hard failure of every read.

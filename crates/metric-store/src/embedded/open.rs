@@ -4,16 +4,12 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    sync::{
-        Arc, Mutex, RwLock,
-        atomic::{AtomicBool, AtomicI64},
-        mpsc,
-    },
+    sync::{Arc, Mutex, mpsc},
     time::Instant,
 };
 
 use super::{
-    Counters, EmbeddedOptions, EmbeddedStore, Inner, State,
+    EmbeddedOptions, EmbeddedStore, Inner,
     block::{self, Block},
     compact::merge_loop,
     disk::quarantine_file,
@@ -81,22 +77,7 @@ impl EmbeddedStore {
             ms = started.elapsed().as_millis() as u64,
             "metric store opened"
         );
-        let inner = Arc::new(Inner {
-            dir,
-            opts,
-            state: RwLock::new(State {
-                reg,
-                head,
-                frozen: None,
-                blocks: Arc::new(blocks),
-            }),
-            healthy: AtomicBool::new(true),
-            sealing: AtomicBool::new(false),
-            seal_failing: AtomicBool::new(false),
-            stopping: AtomicBool::new(false),
-            newest: AtomicI64::new(newest),
-            counters: Counters::default(),
-        });
+        let inner = Arc::new(Inner::new(dir, opts, reg, head, blocks, newest));
         let (tx, rx) = mpsc::channel();
         let (seal_tx, seal_rx) = mpsc::channel();
         let (merge_tx, merge_rx) = mpsc::channel();

@@ -131,3 +131,34 @@ pub(super) fn merge_points(mut lists: Vec<Vec<Point>>) -> Vec<Point> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pts(list: &[(i64, f64)]) -> Vec<Point> {
+        list.iter()
+            .map(|&(timestamp, value)| Point {
+                timestamp,
+                value,
+                value_meta: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn later_sources_win_on_equal_timestamps() {
+        let merged = merge_points(vec![
+            pts(&[(1, 1.0), (3, 1.0), (5, 1.0)]),
+            Vec::new(),
+            pts(&[(3, 2.0), (4, 2.0)]),
+            pts(&[(5, 3.0)]),
+        ]);
+        assert_eq!(merged, pts(&[(1, 1.0), (3, 2.0), (4, 2.0), (5, 3.0)]));
+        assert_eq!(
+            merge_points(vec![Vec::new(), pts(&[(2, 1.0)])]),
+            pts(&[(2, 1.0)])
+        );
+        assert!(merge_points(Vec::new()).is_empty());
+    }
+}

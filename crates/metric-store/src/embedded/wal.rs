@@ -140,3 +140,93 @@ pub(super) fn replay_segment(
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::{io::Write, sync::Arc};
+
+    use super::*;
+    use crate::{SeriesKey, embedded::codec::encode_record};
+
+    fn batch(host: &str, times: std::ops::Range<i64>) -> Vec<Sample> {
+        let series = Arc::new(SeriesKey {
+            tenant: "t".into(),
+            name: "cpu".into(),
+            dimensions: [("host".to_string(), host.to_string())].into(),
+        });
+        times
+            .map(|timestamp| Sample {
+                series: series.clone(),
+                timestamp,
+                value: 1.0,
+                value_meta: None,
+            })
+            .collect()
+    }
+
+    fn record(samples: &[Sample]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_record(samples, &mut out);
+        out
+    }
+
+    #[test]
+    fn segments_are_listed_by_number_and_other_files_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            segment_path(dir.path(), 7).file_name().unwrap(),
+            "wal-0000000007.log"
+        );
+        for n in [12, 3, 10_000_000_000] {
+            open_segment(dir.path(), n).unwrap();
+        }
+        for other in [
+            "wal-x.log",
+            "wal-0000000005.tmp",
+            "blk-p1-s1-1.vgb",
+            SNAPSHOT,
+        ] {
+            fs::write(dir.path().join(other), b"").unwrap();
+        }
+        assert_eq!(list_segments(dir.path()).unwrap(), [3, 12, 10_000_000_000]);
+    }
+
+    #[test]
+    fn replay_keeps_whole_records_and_truncates_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = segment_path(dir.path(), 1);
+        let whole = [record(&batch("a", 0..3)), record(&batch("b", 0..2))].concat();
+        let torn = record(&batch("c", 0..4));
+        let mut f = open_segment(dir.path(), 1).unwrap();
+        f.write_all(&whole).unwrap();
+        f.write_all(&torn[..torn.len() / 2]).unwrap();
+        drop(f);
+
+        for _ in 0..2 {
+            let (mut reg, mut head) = (Registry::default(), Head::default());
+            replay_segment(&path, &mut reg, &mut head).unwrap();
+            assert_eq!((reg.len(), head.point_count()), (2, 5));
+            assert_eq!(fs::metadata(&path).unwrap().len(), whole.len() as u64);
+        }
+    }
+
+    #[test]
+    fn a_legacy_snapshot_is_loaded_whole_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut reg, mut head) = (Registry::default(), Head::default());
+        assert_eq!(load_snapshot(dir.path(), &mut reg, &mut head).unwrap(), 0);
+
+        let mut snap = SNAPSHOT_MAGIC.to_vec();
+        snap.extend_from_slice(&7u64.to_le_bytes());
+        snap.extend_from_slice(&record(&batch("a", 0..3)));
+        fs::write(dir.path().join(SNAPSHOT), &snap).unwrap();
+        assert_eq!(load_snapshot(dir.path(), &mut reg, &mut head).unwrap(), 7);
+        assert_eq!(head.point_count(), 3);
+
+        // A snapshot is written aside and renamed whole, so a short one is damage, not a tear.
+        fs::write(dir.path().join(SNAPSHOT), &snap[..snap.len() - 1]).unwrap();
+        let err = load_snapshot(dir.path(), &mut Registry::default(), &mut Head::default());
+        assert!(matches!(err, Err(StoreError::Corrupt { .. })), "{err:?}");
+    }
+}
