@@ -145,3 +145,48 @@ fn open_blocks(dir: &Path, known_series: usize) -> Result<Vec<Arc<Block>>, Store
     keep.sort_by_key(|b| (b.meta.seq_hi, b.meta.partition));
     Ok(keep)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::embedded::test_support::block;
+
+    fn names(blocks: &[Arc<Block>]) -> Vec<String> {
+        blocks
+            .iter()
+            .map(|b| b.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn finishes_an_interrupted_merge_and_sets_aside_what_cannot_be_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let input_a = block(d, 0, (1, 1), 0, &[(0, 1, 1.0)]).unwrap();
+        let input_b = block(d, 0, (2, 2), 0, &[(0, 2, 2.0)]).unwrap();
+        let merged = block(d, 0, (1, 2), 1, &[(0, 1, 1.0), (0, 2, 2.0)]).unwrap();
+        let other = block(d, 1, (3, 3), 0, &[(1, 1_000, 3.0)]).unwrap();
+        // Names series 7 while the registry holds 2: written against another registry.
+        let stranger = block(d, 2, (4, 4), 0, &[(7, 2_000, 4.0)]).unwrap();
+        let unfinished = d.join("blk-p0-s0000000005-0000000005.tmp");
+        fs::write(&unfinished, b"half a block").unwrap();
+        let want = names(&[merged.clone(), other.clone()]);
+        let (a, b, s) = (
+            input_a.path.clone(),
+            input_b.path.clone(),
+            stranger.path.clone(),
+        );
+        drop((input_a, input_b, merged, other, stranger));
+
+        let blocks = open_blocks(d, 2).unwrap();
+
+        assert_eq!(names(&blocks), want);
+        assert!(!a.exists() && !b.exists(), "merge inputs are deleted");
+        assert!(!unfinished.exists());
+        assert!(!s.exists());
+        let mut set_aside = s.into_os_string();
+        set_aside.push(".corrupt");
+        assert!(Path::new(&set_aside).exists());
+    }
+}
