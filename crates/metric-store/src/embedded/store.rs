@@ -1,0 +1,359 @@
+//! [`EmbeddedStore`]'s public operations and its [`MetricStore`] implementation.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{Arc, atomic::Ordering, mpsc},
+};
+
+use async_trait::async_trait;
+use tokio::sync::oneshot;
+
+use super::{
+    EmbeddedStore, StoreStats,
+    codec::encode_record,
+    compact::MergeCmd,
+    registry::Gid,
+    writer::{Cmd, PendingWrite},
+};
+use crate::{
+    Accumulator, Bucket, MetricStore, Point, Sample, SeriesFilter, SeriesId, SeriesInfo, Stat,
+    StoreError, TimeRange, bucket_start,
+};
+
+impl EmbeddedStore {
+    /// The ids of the samples' series that exist: by key address when the caller shares its
+    /// keys, else from the registry.
+    fn known_ids(&self, samples: &[Sample]) -> Vec<Option<Gid>> {
+        let mut key_ids = self.key_ids.lock().unwrap_or_else(|e| e.into_inner());
+        if !key_ids.worth_trying() {
+            drop(key_ids);
+            let st = self.inner.read();
+            return samples.iter().map(|s| st.reg.lookup(&s.series)).collect();
+        }
+        let mut ids: Vec<Option<Gid>> = samples.iter().map(|s| key_ids.get(&s.series)).collect();
+        let hits = ids.iter().filter(|id| id.is_some()).count();
+        if hits == ids.len() {
+            return ids;
+        }
+        let mut found = Vec::new();
+        {
+            let st = self.inner.read();
+            for (s, id) in samples.iter().zip(ids.iter_mut()) {
+                if id.is_none() {
+                    *id = st.reg.lookup(&s.series);
+                    if let Some(gid) = *id {
+                        found.push((&s.series, gid));
+                    }
+                }
+            }
+        }
+        key_ids.remember(found.into_iter(), hits);
+        ids
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<Cmd>, StoreError> {
+        self.tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(StoreError::Closed)
+    }
+
+    /// Seals everything written so far into blocks and deletes the log segments it covered.
+    ///
+    /// # Errors
+    /// A closed store, or a failure writing the blocks (the data stays in the log and the
+    /// seal is retried in the background).
+    pub async fn seal(&self) -> Result<(), StoreError> {
+        let (done, rx) = oneshot::channel();
+        self.sender()?
+            .send(Cmd::Seal(done))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Seals the head, then merges every partition into a single block: the smallest disk
+    /// footprint, for benchmarks and tests.
+    ///
+    /// # Errors
+    /// As [`EmbeddedStore::seal`], or a failed merge.
+    pub async fn compact(&self) -> Result<(), StoreError> {
+        self.seal().await?;
+        let (done, rx) = oneshot::channel();
+        self.merge_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .ok_or(StoreError::Closed)?
+            .send(MergeCmd::Compact(done))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+#[async_trait]
+impl MetricStore for EmbeddedStore {
+    fn stats(&self) -> Option<StoreStats> {
+        Some(EmbeddedStore::stats(self))
+    }
+
+    async fn write(&self, samples: Vec<Sample>) -> Result<(), StoreError> {
+        self.write_shared(Arc::new(samples)).await
+    }
+
+    fn series_generation(&self) -> Option<u64> {
+        // Series are only ever added, so the count changes with every addition.
+        Some(self.inner.read().reg.len() as u64)
+    }
+
+    async fn write_shared(&self, samples: Arc<Vec<Sample>>) -> Result<(), StoreError> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let mut record = Vec::with_capacity(samples.len() * 64);
+        encode_record(&samples, &mut record);
+        // Ids of known series are found here, on the caller's thread, so the one writer thread
+        // (which every connection waits on) only adds new series and points.
+        let ids = self.known_ids(&samples);
+        let (done, rx) = oneshot::channel();
+        self.sender()?
+            .send(Cmd::Write(PendingWrite {
+                record,
+                samples,
+                ids,
+                done,
+            }))
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn find_series(
+        &self,
+        filter: &SeriesFilter,
+        range: TimeRange,
+    ) -> Result<Vec<SeriesInfo>, StoreError> {
+        let ids = self.inner.read().reg.candidates(filter, true);
+        let ids = self.alive(ids, range)?;
+        let st = self.inner.read();
+        let mut out: Vec<SeriesInfo> = ids
+            .into_iter()
+            .map(|id| SeriesInfo {
+                id: SeriesId::from(id),
+                key: st.reg.key(id),
+            })
+            .collect();
+        drop(st);
+        out.sort_by(|a, b| (&a.key.name, &a.key.dimensions).cmp(&(&b.key.name, &b.key.dimensions)));
+        Ok(out)
+    }
+
+    async fn read_points(
+        &self,
+        series: &[SeriesId],
+        range: TimeRange,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<Point>, StoreError> {
+        let range = match after {
+            Some(a) if a >= range.start => TimeRange {
+                start: a.saturating_add(1),
+                ..range
+            },
+            _ => range,
+        };
+        let ids: Vec<Gid> = series
+            .iter()
+            .filter_map(|id| Gid::try_from(*id).ok())
+            .collect();
+        let mut out = Vec::new();
+        self.for_each_series(&ids, range, |mut pts| {
+            pts.truncate(limit);
+            out.append(&mut pts);
+        })?;
+        if ids.len() > 1 {
+            out.sort_by_key(|p| p.timestamp);
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    async fn aggregate(
+        &self,
+        series: &[SeriesId],
+        range: TimeRange,
+        period_ms: i64,
+        stats: &[Stat],
+    ) -> Result<Vec<Bucket>, StoreError> {
+        let ids: Vec<Gid> = series
+            .iter()
+            .filter_map(|id| Gid::try_from(*id).ok())
+            .collect();
+        let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
+        self.for_each_series(&ids, range, |pts| {
+            let mut current: Option<(i64, Accumulator)> = None;
+            for p in &pts {
+                let b = bucket_start(p.timestamp, period_ms);
+                match &mut current {
+                    Some((cb, acc)) if *cb == b => acc.add(p.value),
+                    _ => {
+                        if let Some((cb, acc)) = current.take() {
+                            buckets.entry(cb).or_default().merge(&acc);
+                        }
+                        let mut acc = Accumulator::default();
+                        acc.add(p.value);
+                        current = Some((b, acc));
+                    }
+                }
+            }
+            if let Some((cb, acc)) = current {
+                buckets.entry(cb).or_default().merge(&acc);
+            }
+        })?;
+        Ok(buckets
+            .into_iter()
+            .map(|(start, acc)| Bucket {
+                start,
+                values: stats.iter().map(|s| acc.get(*s)).collect(),
+            })
+            .collect())
+    }
+
+    async fn metric_names(&self, filter: &SeriesFilter) -> Result<Vec<String>, StoreError> {
+        let st = self.inner.read();
+        let Some(t) = st.reg.tenant(&filter.tenant) else {
+            return Ok(Vec::new());
+        };
+        if filter.dimensions.is_empty() {
+            return Ok(t.by_name.keys().map(|k| k.to_string()).collect());
+        }
+        let names: BTreeSet<&str> = st
+            .reg
+            .candidates(filter, false)
+            .into_iter()
+            .map(|id| st.reg.name(id))
+            .collect();
+        Ok(names.into_iter().map(str::to_owned).collect())
+    }
+
+    async fn dimension_names(
+        &self,
+        tenant: &str,
+        metric: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<Gid> = {
+            let st = self.inner.read();
+            let Some(t) = st.reg.tenant(tenant) else {
+                return Ok(Vec::new());
+            };
+            match metric {
+                None if range.is_all() => {
+                    return Ok(t.by_dim.keys().map(|k| k.to_string()).collect());
+                }
+                None => {
+                    let mut ids: Vec<Gid> = t
+                        .by_dim
+                        .values()
+                        .flat_map(|v| v.values().flatten().copied())
+                        .collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
+                }
+                Some(m) => t.by_name.get(m).cloned().unwrap_or_default(),
+            }
+        };
+        let ids = self.alive(ids, range)?;
+        let st = self.inner.read();
+        let names: BTreeSet<&str> = ids
+            .iter()
+            .flat_map(|id| st.reg.dims(*id).map(|(k, _)| k))
+            .collect();
+        Ok(names.into_iter().map(str::to_owned).collect())
+    }
+
+    async fn dimension_values(
+        &self,
+        tenant: &str,
+        metric: Option<&str>,
+        key: &str,
+        range: TimeRange,
+    ) -> Result<Vec<String>, StoreError> {
+        let ids: Vec<Gid> = {
+            let st = self.inner.read();
+            let Some(values) = st.reg.tenant(tenant).and_then(|t| t.by_dim.get(key)) else {
+                return Ok(Vec::new());
+            };
+            if metric.is_none() && range.is_all() {
+                return Ok(values.keys().map(|k| k.to_string()).collect());
+            }
+            let mut ids: Vec<Gid> = values
+                .values()
+                .flatten()
+                .copied()
+                .filter(|id| metric.is_none_or(|m| st.reg.name(*id) == m))
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        let ids = self.alive(ids, range)?;
+        let st = self.inner.read();
+        let values: BTreeSet<&str> = ids
+            .iter()
+            .filter_map(|id| st.reg.dims(*id).find(|(k, _)| *k == key).map(|(_, v)| v))
+            .collect();
+        Ok(values.into_iter().map(str::to_owned).collect())
+    }
+
+    fn is_healthy(&self) -> bool {
+        self.inner.healthy.load(Ordering::Relaxed)
+    }
+
+    async fn close(&self) -> Result<(), StoreError> {
+        if self.sender().is_err() {
+            return Ok(());
+        }
+        if self.inner.opts.seal_on_close
+            && let Err(e) = self.seal().await
+        {
+            tracing::warn!(error = %e, "sealing at close failed; the log keeps the data");
+        }
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let Some(tx) = tx else {
+            return Ok(());
+        };
+        let (done, rx) = oneshot::channel();
+        let sent = tx.send(Cmd::Close(done)).is_ok();
+        drop(tx);
+        let result = if sent {
+            rx.await.unwrap_or(Err(StoreError::Closed))
+        } else {
+            Ok(())
+        };
+        self.inner.stopping.store(true, Ordering::Relaxed);
+        self.merge_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
+        result
+    }
+}
+
+impl Drop for EmbeddedStore {
+    fn drop(&mut self) {
+        // Dropping the senders lets every thread drain and exit on its own.
+        self.inner.stopping.store(true, Ordering::Relaxed);
+        self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.merge_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
+}
