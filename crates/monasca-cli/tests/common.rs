@@ -2,11 +2,8 @@
 
 use std::{process::Command, sync::Arc, time::Duration};
 
-use vigil_server::{
-    alarms::engine::{EngineConfig, ManualClock},
-    app::Running,
-    config::Settings,
-};
+use alarm_engine::{EngineConfig, ManualClock};
+use vigil_server::{app::Running, config::Settings};
 
 pub struct Env {
     pub server: Running,

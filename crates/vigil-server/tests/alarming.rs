@@ -3,6 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use alarm_engine::{EngineConfig, ManualClock};
 use monasca::{
     Client,
     alarms::{
@@ -15,11 +16,7 @@ use monasca::{
     types::{Alarm, AlarmDefinitionRequest, AlarmUpdate, NotificationMethodRequest},
 };
 use serde_json::json;
-use vigil_server::{
-    alarms::engine::{EngineConfig, ManualClock},
-    app::Running,
-    config::Settings,
-};
+use vigil_server::{app::Running, config::Settings};
 
 use crate::common::{T0, metric};
 
