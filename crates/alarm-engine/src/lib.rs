@@ -31,9 +31,9 @@ mod load;
 mod persist;
 mod route;
 mod state;
-pub mod text;
+mod text;
 mod tick;
-pub mod window;
+mod window;
 
 use std::{
     sync::{Arc, Mutex},

@@ -60,3 +60,38 @@ impl Alarming {
         self.feed.observe(samples).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use config_repo::sqlite::{FileMode, SqliteDb, threshold::ALARMS_SCHEMA};
+
+    use super::*;
+
+    fn tables(c: &rusqlite::Connection) -> Vec<(String, String, Option<String>)> {
+        let mut stmt = c
+            .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The engine's repository keeps its own copy of the schema: both must make the same file.
+    #[test]
+    fn the_engine_repository_schema_is_the_api_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = Db::open(&dir.path().join("api.db")).unwrap();
+        let engine = SqliteDb::open(
+            &dir.path().join("engine.db"),
+            ALARMS_SCHEMA,
+            FileMode::Shared,
+        )
+        .unwrap();
+        let api_tables = api.blocking(|c| tables(c));
+        assert!(api_tables.len() > 7, "{api_tables:?}");
+        assert_eq!(engine.blocking(|c| tables(c)), api_tables);
+    }
+}
