@@ -2,6 +2,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
+use alarm_engine::{Clock, SystemClock};
 use anyhow::Context;
 use axum::Router;
 use axum::ServiceExt;
@@ -14,10 +15,7 @@ use tower_http::{
 };
 
 use crate::{
-    alarms::{
-        Alarming,
-        engine::{Clock, SystemClock},
-    },
+    alarms::Alarming,
     config::Settings,
     identity::{AuthMode, Identity, keystone::KeystoneValidator},
 };

@@ -22,7 +22,7 @@ pub struct Settings {
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
     /// Threshold engine tuning.
-    pub engine: crate::alarms::engine::EngineConfig,
+    pub engine: alarm_engine::EngineConfig,
     /// How requests are authenticated.
     pub auth: AuthMode,
     /// Where the built-in identity service answers (`/identity` gives `/identity/v3/...`).

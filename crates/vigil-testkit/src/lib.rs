@@ -18,14 +18,10 @@ mod http;
 
 use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
+pub use alarm_engine::{Clock, EngineConfig, ManualClock};
 pub use http::raw;
 use monasca::types::Metric;
-pub use vigil_server::{
-    alarms::engine::{Clock, EngineConfig, ManualClock},
-    app::Running,
-    config::Settings,
-    identity::AuthMode,
-};
+pub use vigil_server::{app::Running, config::Settings, identity::AuthMode};
 
 /// 2026-01-01T00:00:00Z in epoch milliseconds.
 pub const T0: i64 = 1_767_225_600_000;

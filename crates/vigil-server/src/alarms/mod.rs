@@ -1,5 +1,6 @@
-//! Alarming: notification methods, alarm definitions, alarms, their history, and the
-//! threshold engine that moves alarms between states as metrics arrive.
+//! Alarming: notification methods, alarm definitions, alarms and their history in `alarms.db`,
+//! and the threshold engine (crate `alarm-engine`) that moves alarms between states as
+//! metrics arrive.
 
 pub mod db;
 pub mod definitions;
@@ -8,8 +9,9 @@ pub mod records;
 
 use std::{path::Path, sync::Arc};
 
+use alarm_engine::{Clock, Engine, EngineConfig};
+use config_repo::sqlite::threshold::{ConnectionSource, SqliteThresholdStore};
 use db::Db;
-use engine::{Clock, Engine, EngineConfig};
 use metric_store::{MetricStore, Sample};
 
 /// Everything the alarming endpoints share.
@@ -17,12 +19,16 @@ use metric_store::{MetricStore, Sample};
 pub struct Alarming {
     pub db: Db,
     pub engine: Arc<Engine>,
-    /// Acknowledged batches on their way to the engine, in order.
-    feed: tokio::sync::mpsc::Sender<Arc<Vec<Sample>>>,
+    feed: alarm_engine::Alarming,
 }
 
-/// Batches waiting for the engine before ingest has to wait for it.
-const FEED_DEPTH: usize = 64;
+/// The engine writes through the API's connection: one lock orders the API's changes and the
+/// engine's (see [`ConnectionSource`]).
+impl ConnectionSource for Db {
+    fn with_connection<T>(&self, f: impl FnOnce(&mut rusqlite::Connection) -> T) -> T {
+        self.blocking(f)
+    }
+}
 
 impl Alarming {
     /// Opens `alarms.db` in `data_dir` and loads the threshold engine (not yet ticking).
@@ -38,54 +44,54 @@ impl Alarming {
         let path = data_dir.join("alarms.db");
         let db =
             Db::open(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        let engine = Engine::load(db.clone(), store, clock, cfg).await?;
-        let (feed, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<Sample>>>(FEED_DEPTH);
-        // The engine works behind the ingest path: a request is answered once its batch is
-        // durable, and the engine takes the batches in order, several per transaction when it
-        // falls behind. Ends when the last sender (the server state) is dropped.
-        let e = engine.clone();
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batches = vec![first];
-                while batches.len() < FEED_DEPTH {
-                    match rx.try_recv() {
-                        Ok(b) => batches.push(b),
-                        Err(_) => break,
-                    }
-                }
-                let e = e.clone();
-                let done = tokio::task::spawn_blocking(move || {
-                    let all: Vec<&[Sample]> = batches.iter().map(|b| b.as_slice()).collect();
-                    e.observe_all(&all);
-                })
-                .await;
-                if done.is_err() {
-                    tracing::error!("threshold engine panicked on a batch");
-                }
-            }
-        });
+        let repo = Arc::new(SqliteThresholdStore::new(db.clone()));
+        let engine = Engine::load(repo, store, clock, cfg).await?;
+        let feed = alarm_engine::Alarming::start(engine.clone());
         Ok(Self { db, engine, feed })
     }
 
     /// Tells the threshold engine that definition `id` was created, changed or deleted.
     pub async fn definition_changed(&self, id: &str) {
-        let (engine, id) = (self.engine.clone(), id.to_string());
-        let _ = tokio::task::spawn_blocking(move || engine.definition_changed(&id)).await;
+        self.feed.definition_changed(id).await;
     }
 
-    /// Hands an acknowledged batch to the engine; a batch no definition watches costs a name
-    /// check per run of the same name. Waits only when the engine is far behind.
+    /// Hands an acknowledged batch to the engine (see [`alarm_engine::Alarming::observe`]).
     pub async fn observe(&self, samples: Arc<Vec<Sample>>) {
-        if samples.is_empty() || !self.engine.watches_any(&samples) {
-            return;
-        }
-        if self.engine.inline() {
-            let engine = self.engine.clone();
-            let _ = tokio::task::spawn_blocking(move || engine.observe(&samples)).await;
-            return;
-        }
-        if self.feed.send(samples).await.is_err() {
-            tracing::error!("threshold engine feed closed");
-        }
+        self.feed.observe(samples).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use config_repo::sqlite::{FileMode, SqliteDb, threshold::ALARMS_SCHEMA};
+
+    use super::*;
+
+    fn tables(c: &rusqlite::Connection) -> Vec<(String, String, Option<String>)> {
+        let mut stmt = c
+            .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The engine's repository keeps its own copy of the schema: both must make the same file.
+    #[test]
+    fn the_engine_repository_schema_is_the_api_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = Db::open(&dir.path().join("api.db")).unwrap();
+        let engine = SqliteDb::open(
+            &dir.path().join("engine.db"),
+            ALARMS_SCHEMA,
+            FileMode::Shared,
+        )
+        .unwrap();
+        let api_tables = api.blocking(|c| tables(c));
+        assert!(api_tables.len() > 7, "{api_tables:?}");
+        assert_eq!(engine.blocking(|c| tables(c)), api_tables);
     }
 }

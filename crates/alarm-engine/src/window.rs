@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use alarm_expr::{Function, Operator, SubExpr};
 
-use super::AlarmState;
+use crate::AlarmState;
 
 #[derive(Clone, Copy, Debug)]
 struct Slot {

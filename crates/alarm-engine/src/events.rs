@@ -1,0 +1,41 @@
+//! The transitions the engine publishes once they are written to state history; the
+//! notification engine subscribes to them.
+
+use monasca::types::{AlarmMetric, SubAlarmRecord};
+
+use crate::{AlarmState, Engine};
+
+/// A state change of one alarm.
+#[derive(Clone, Debug)]
+pub struct Transition {
+    pub tenant: String,
+    pub alarm_id: String,
+    pub definition_id: String,
+    pub definition_name: String,
+    pub description: String,
+    pub severity: String,
+    pub actions_enabled: bool,
+    /// The notification methods of the new state.
+    pub actions: Vec<String>,
+    pub old_state: AlarmState,
+    pub new_state: AlarmState,
+    pub reason: String,
+    pub timestamp_ms: i64,
+    pub metrics: Vec<AlarmMetric>,
+    /// Every sub-alarm at the transition, as state history records them.
+    pub sub_alarms: Vec<SubAlarmRecord>,
+    pub link: Option<String>,
+    pub lifecycle_state: Option<String>,
+}
+
+/// Published transitions kept for a subscriber that falls behind.
+pub(crate) const EVENT_BACKLOG: usize = 1024;
+
+impl Engine {
+    pub(crate) fn publish(&self, transitions: Vec<Transition>) {
+        for t in transitions {
+            // No subscriber is fine: the history row is already written.
+            let _ = self.events.send(t);
+        }
+    }
+}

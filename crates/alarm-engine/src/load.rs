@@ -1,0 +1,148 @@
+//! Start-up: definitions and alarms from the repository, then each alarm's windows refilled
+//! from the metric store, so alarms neither lose their state nor flap after a restart.
+
+use alarm_expr::SubExpr;
+use config_repo::monasca::threshold::{StoredAlarm, SubAlarmState};
+use metric_store::{DimMatch, MetricStore, SeriesFilter, TimeRange};
+
+use crate::{
+    Engine,
+    route::sub_matches,
+    state::{AlarmRt, MetricKey, SubRt, sub_initial},
+    window::Window,
+};
+
+/// A metric of a loaded alarm and where to start replaying its stored points.
+pub(crate) struct Replay {
+    alarm_id: String,
+    tenant: String,
+    metric: MetricKey,
+    from_ms: i64,
+}
+
+impl Engine {
+    /// Loads definitions and alarms into the runtime state; returns what to replay.
+    pub(crate) fn load_state(&self) -> anyhow::Result<Vec<Replay>> {
+        let now = self.now_s();
+        // Lock order everywhere: repository, then engine.
+        let defs = self.repo.definitions()?;
+        let alarms = self.repo.alarms()?;
+        let mut st = self.lock();
+        for d in defs {
+            st.add_definition(d);
+        }
+        let mut replay = Vec::new();
+        for stored in alarms {
+            let StoredAlarm {
+                id,
+                definition_id,
+                tenant,
+                group_key,
+                state,
+                link,
+                lifecycle_state,
+                metrics,
+                mut sub_alarms,
+            } = stored;
+            let Some(def) = st.defs.get(&definition_id) else {
+                continue;
+            };
+            let subs: Vec<SubRt> = def
+                .subs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SubRt {
+                    window: Window::new(s, now),
+                    current: sub_alarms.remove(&i).unwrap_or(SubAlarmState {
+                        state: sub_initial(s),
+                        values: Vec::new(),
+                    }),
+                })
+                .collect();
+            let from = def
+                .subs
+                .iter()
+                .map(|s| i64::from(s.period) * (i64::from(s.periods) + 1))
+                .max()
+                .unwrap_or(60);
+            let metrics: Vec<MetricKey> = metrics
+                .into_iter()
+                .map(|m| (m.name, m.dimensions))
+                .collect();
+            for m in &metrics {
+                replay.push(Replay {
+                    alarm_id: id.clone(),
+                    tenant: tenant.clone(),
+                    metric: m.clone(),
+                    from_ms: (now - from) * 1000,
+                });
+            }
+            st.by_group
+                .insert((definition_id.clone(), group_key.clone()), id.clone());
+            st.alarms.insert(
+                id,
+                AlarmRt {
+                    def_id: definition_id,
+                    tenant,
+                    group: group_key,
+                    state,
+                    metrics: metrics.into_iter().collect(),
+                    subs,
+                    link,
+                    lifecycle_state,
+                    resend: false,
+                },
+            );
+        }
+        Ok(replay)
+    }
+
+    /// Refills the windows with what the store holds for each alarm's metrics.
+    pub(crate) async fn replay(
+        &self,
+        store: &dyn MetricStore,
+        replay: Vec<Replay>,
+    ) -> anyhow::Result<()> {
+        for Replay {
+            alarm_id,
+            tenant,
+            metric: (name, dims),
+            from_ms,
+        } in replay
+        {
+            let mut filter = SeriesFilter::tenant(tenant).name(name);
+            for (k, v) in &dims {
+                filter = filter.dimension(k.clone(), DimMatch::AnyOf(vec![v.clone()]));
+            }
+            let series = store.find_series(&filter, TimeRange::ALL).await?;
+            let Some(s) = series.into_iter().find(|s| s.key.dimensions == dims) else {
+                continue;
+            };
+            let points = store
+                .read_points(
+                    &[s.id],
+                    TimeRange::new(Some(from_ms), None),
+                    None,
+                    1_000_000,
+                )
+                .await?;
+            let mut guard = self.lock();
+            let st = &mut *guard;
+            if let Some(a) = st.alarms.get_mut(&alarm_id) {
+                let def_subs: Vec<SubExpr> = st
+                    .defs
+                    .get(&a.def_id)
+                    .map(|d| d.subs.clone())
+                    .unwrap_or_default();
+                for (sub, rt) in def_subs.iter().zip(a.subs.iter_mut()) {
+                    if sub_matches(sub, &s.key.name, &s.key.dimensions) {
+                        for p in &points {
+                            rt.window.add(p.timestamp, p.value);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,278 @@
+//! Routing samples to alarms: the fast path for a known series, and the slow path that
+//! matches a new series to definitions, creates an alarm per `match_by` group and records the
+//! series as an alarm metric.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use alarm_expr::SubExpr;
+use config_repo::monasca::threshold::{NewAlarm, SubAlarmState, ThresholdWrites};
+use metric_store::Sample;
+
+use crate::{
+    AlarmState, Engine, Transition,
+    state::{
+        AlarmRt, MetricKey, Route, State, SubRt, Touched, WAITING_SAMPLES, initial_state,
+        sub_initial,
+    },
+    window::Window,
+};
+
+/// Whether a series of `name` with `dims` feeds sub-expression `sub`.
+pub(crate) fn sub_matches(sub: &SubExpr, name: &str, dims: &BTreeMap<String, String>) -> bool {
+    sub.metric_name == name
+        && sub
+            .dimensions
+            .iter()
+            .all(|(k, v)| dims.get(k).is_some_and(|x| x == v))
+}
+
+/// The alarm a series belongs to within its definition: its `match_by` dimensions, `k=v`
+/// sorted and comma-joined.
+pub(crate) fn group_key(match_by: &[String], dims: &BTreeMap<String, String>) -> String {
+    let mut parts: Vec<String> = match_by
+        .iter()
+        .filter_map(|k| dims.get(k).map(|v| format!("{k}={v}")))
+        .collect();
+    parts.sort();
+    parts.join(",")
+}
+
+impl Engine {
+    /// Adds one batch to the windows, creating alarms as needed, and evaluates the alarms a
+    /// decisive value reached; transitions go to `out`.
+    pub(crate) fn observe_in(
+        &self,
+        w: &dyn ThresholdWrites,
+        samples: &[Sample],
+        out: &mut Vec<Transition>,
+    ) {
+        let now = self.now_s();
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let mut touched = Touched::default();
+        // Batches repeat names: decide once per run of the same tenant and name whether any
+        // definition watches it.
+        let mut last: Option<(&str, &str, bool)> = None;
+        for s in samples {
+            let (t, n) = (s.series.tenant.as_str(), s.series.name.as_str());
+            let watched = match last {
+                Some((lt, ln, known)) if lt == t && ln == n => known,
+                _ => {
+                    let known = st.by_metric.contains_key(&(t.to_string(), n.to_string()));
+                    last = Some((t, n, known));
+                    known
+                }
+            };
+            if !watched {
+                continue;
+            }
+            if let Some(routes) = st.routes.get(&s.series) {
+                for r in routes {
+                    if let Some(a) = st.alarms.at_mut(r.alarm) {
+                        let mut decisive = false;
+                        for i in &r.subs {
+                            if let Some(sub) = a.subs.get_mut(*i) {
+                                sub.window.add(s.timestamp, s.value);
+                                decisive |= sub.window.decisive();
+                            }
+                        }
+                        // Other values wait for their period to close: the clock evaluates them.
+                        if decisive {
+                            touched.insert(r.alarm);
+                        }
+                    }
+                }
+                continue;
+            }
+            self.route_new_series(w, st, s, now, &mut touched);
+        }
+        out.extend(
+            touched
+                .alarms
+                .into_iter()
+                .filter_map(|idx| self.evaluate(w, st, idx, now)),
+        );
+    }
+
+    /// The slow path for a series not seen since the routes were last cleared: find the
+    /// definitions it matches, create alarms as needed, record it as an alarm metric, add its
+    /// value, and remember the routes (unless a compound alarm is still waiting for it).
+    fn route_new_series(
+        &self,
+        w: &dyn ThresholdWrites,
+        st: &mut State,
+        s: &Sample,
+        now: i64,
+        touched: &mut Touched,
+    ) {
+        let key = (s.series.tenant.clone(), s.series.name.clone());
+        let Some(targets) = st.by_metric.get(&key).cloned() else {
+            return;
+        };
+        let mut routes: Vec<Route> = Vec::new();
+        let mut cacheable = true;
+        let mut done_defs: BTreeSet<String> = BTreeSet::new();
+        for (def_id, sub_idx) in targets {
+            if done_defs.contains(&def_id) {
+                continue;
+            }
+            let Some(def) = st.defs.get(&def_id) else {
+                continue;
+            };
+            if !def
+                .subs
+                .get(sub_idx)
+                .is_some_and(|sub| sub_matches(sub, &s.series.name, &s.series.dimensions))
+            {
+                continue;
+            }
+            done_defs.insert(def_id.clone());
+            let matching: Vec<usize> = def
+                .subs
+                .iter()
+                .enumerate()
+                .filter(|(_, sub)| sub_matches(sub, &s.series.name, &s.series.dimensions))
+                .map(|(i, _)| i)
+                .collect();
+            let group = group_key(&def.def.match_by, &s.series.dimensions);
+            let gk = (def_id.clone(), group.clone());
+            let alarm_id = match st.by_group.get(&gk) {
+                Some(id) => id.clone(),
+                None => {
+                    let n = def.subs.len();
+                    let waiting = st.waiting.entry(gk.clone()).or_default();
+                    if waiting.seen.len() != n {
+                        waiting.seen = vec![false; n];
+                    }
+                    for i in &matching {
+                        if let Some(seen) = waiting.seen.get_mut(*i) {
+                            *seen = true;
+                        }
+                    }
+                    if waiting.samples.len() < WAITING_SAMPLES {
+                        waiting.samples.push(s.clone());
+                    }
+                    if !waiting.seen.iter().all(|x| *x) {
+                        cacheable = false;
+                        continue;
+                    }
+                    let pending = st
+                        .waiting
+                        .remove(&gk)
+                        .map(|waited| waited.samples)
+                        .unwrap_or_default();
+                    let Some(id) = self.create_alarm(w, st, &def_id, &group, now) else {
+                        cacheable = false;
+                        continue;
+                    };
+                    // The samples kept while waiting include this one.
+                    for p in pending {
+                        add_sample(w, st, &id, &p);
+                    }
+                    let Some(id) = st.alarms.idx(&id) else {
+                        continue;
+                    };
+                    touched.insert(id);
+                    routes.push(Route {
+                        alarm: id,
+                        subs: matching,
+                    });
+                    continue;
+                }
+            };
+            add_sample(w, st, &alarm_id, s);
+            let Some(id) = st.alarms.idx(&alarm_id) else {
+                continue;
+            };
+            touched.insert(id);
+            routes.push(Route {
+                alarm: id,
+                subs: matching,
+            });
+        }
+        if cacheable {
+            st.routes.insert(s.series.clone(), routes);
+        }
+    }
+
+    /// Creates the alarm of group `group` of definition `def_id`; `None` if it cannot be
+    /// stored (the definition may have been deleted a moment ago).
+    fn create_alarm(
+        &self,
+        w: &dyn ThresholdWrites,
+        st: &mut State,
+        def_id: &str,
+        group: &str,
+        now: i64,
+    ) -> Option<String> {
+        let def = st.defs.get(def_id)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let state = initial_state(&def.subs);
+        let subs: Vec<SubRt> = def
+            .subs
+            .iter()
+            .map(|s| SubRt {
+                window: Window::new(s, now),
+                current: SubAlarmState {
+                    state: sub_initial(s),
+                    values: Vec::new(),
+                },
+            })
+            .collect();
+        let sub_states: Vec<AlarmState> = subs.iter().map(|s| s.current.state).collect();
+        let tenant = def.def.tenant.clone();
+        let created = w.create_alarm(&NewAlarm {
+            id: &id,
+            definition_id: def_id,
+            tenant: &tenant,
+            group_key: group,
+            state,
+            created_ms: self.clock.now_ms(),
+            sub_alarm_states: &sub_states,
+        });
+        if let Err(e) = created {
+            tracing::warn!(error = %e, definition = def_id, "cannot create alarm");
+            return None;
+        }
+        tracing::info!(alarm = %id, definition = def_id, group, "alarm created");
+        st.by_group
+            .insert((def_id.to_string(), group.to_string()), id.clone());
+        st.alarms.insert(
+            id.clone(),
+            AlarmRt {
+                def_id: def_id.to_string(),
+                tenant,
+                group: group.to_string(),
+                state,
+                metrics: BTreeSet::new(),
+                subs,
+                link: None,
+                lifecycle_state: None,
+                resend: false,
+            },
+        );
+        Some(id)
+    }
+}
+
+/// Adds `s` to the alarm's matching windows, recording its series as an alarm metric first.
+fn add_sample(w: &dyn ThresholdWrites, st: &mut State, alarm_id: &str, s: &Sample) {
+    let Some(a) = st.alarms.get_mut(alarm_id) else {
+        return;
+    };
+    let Some(def) = st.defs.get(&a.def_id) else {
+        return;
+    };
+    let key: MetricKey = (s.series.name.clone(), s.series.dimensions.clone());
+    if !a.metrics.contains(&key) {
+        if let Err(e) = w.add_alarm_metric(alarm_id, &key.0, &key.1) {
+            tracing::error!(error = %e, "cannot record alarm metric");
+        }
+        a.metrics.insert(key);
+    }
+    for (sub, rt) in def.subs.iter().zip(a.subs.iter_mut()) {
+        if sub_matches(sub, &s.series.name, &s.series.dimensions) {
+            rt.window.add(s.timestamp, s.value);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The engine's runtime state: parsed definitions, alarms with their sub-alarm windows, and
+//! the indexes that route a sample to them.
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::Arc,
+};
+
+use alarm_expr::{Expr, SubExpr};
+use config_repo::monasca::threshold::{SubAlarmState, ThresholdDefinition};
+use metric_store::{Sample, SeriesKey};
+
+use crate::{AlarmState, window::Window};
+
+/// A metric of an alarm: name and dimensions.
+pub(crate) type MetricKey = (String, BTreeMap<String, String>);
+
+/// A definition with its parsed expression.
+pub(crate) struct DefRt {
+    pub def: ThresholdDefinition,
+    pub expr: Expr,
+    /// Sub-expressions numbered left to right.
+    pub subs: Vec<SubExpr>,
+}
+
+impl DefRt {
+    /// `None` when the stored expression does not parse.
+    pub fn new(def: ThresholdDefinition) -> Option<Self> {
+        let expr = alarm_expr::parse(&def.expression).ok()?;
+        let subs = expr.sub_expressions().into_iter().cloned().collect();
+        Some(Self { def, expr, subs })
+    }
+}
+
+/// One sub-alarm: its window and the state last decided (and saved).
+pub(crate) struct SubRt {
+    pub window: Window,
+    pub current: SubAlarmState,
+}
+
+pub(crate) struct AlarmRt {
+    pub def_id: String,
+    pub tenant: String,
+    pub group: String,
+    pub state: AlarmState,
+    pub metrics: BTreeSet<MetricKey>,
+    pub subs: Vec<SubRt>,
+    pub link: Option<String>,
+    pub lifecycle_state: Option<String>,
+    /// Set when the API changed the state: the next verdict of the data is applied even if
+    /// no sub-alarm changed (monasca-thresh's "resend"), so a manual state holds until then.
+    pub resend: bool,
+}
+
+/// A compound alarm that has not yet seen a metric for every sub-expression.
+#[derive(Default)]
+pub(crate) struct Waiting {
+    pub seen: Vec<bool>,
+    pub samples: Vec<Sample>,
+}
+
+/// Samples a waiting alarm keeps at most.
+pub(crate) const WAITING_SAMPLES: usize = 10_000;
+
+/// The alarms a batch touched, each once, by slab index.
+#[derive(Default)]
+pub(crate) struct Touched {
+    seen: foldhash::HashSet<usize>,
+    pub alarms: Vec<usize>,
+}
+
+impl Touched {
+    pub fn insert(&mut self, idx: usize) {
+        if self.seen.insert(idx) {
+            self.alarms.push(idx);
+        }
+    }
+}
+
+/// Alarms by id, stored in a slab so the per-sample path reaches one by index.
+#[derive(Default)]
+pub(crate) struct Alarms {
+    slots: Vec<Option<(String, AlarmRt)>>,
+    index: foldhash::HashMap<String, usize>,
+}
+
+impl Alarms {
+    pub fn idx(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut AlarmRt> {
+        let i = self.idx(id)?;
+        self.at_mut(i)
+    }
+    pub fn entry_mut(&mut self, i: usize) -> Option<(&str, &mut AlarmRt)> {
+        self.slots
+            .get_mut(i)?
+            .as_mut()
+            .map(|(id, a)| (id.as_str(), a))
+    }
+    pub fn at_mut(&mut self, i: usize) -> Option<&mut AlarmRt> {
+        self.slots.get_mut(i)?.as_mut().map(|(_, a)| a)
+    }
+    pub fn insert(&mut self, id: String, a: AlarmRt) -> usize {
+        let i = self.slots.len();
+        self.index.insert(id.clone(), i);
+        self.slots.push(Some((id, a)));
+        i
+    }
+    pub fn remove(&mut self, id: &str) -> Option<AlarmRt> {
+        let i = self.index.remove(id)?;
+        self.slots.get_mut(i)?.take().map(|(_, a)| a)
+    }
+    pub fn indices(&self) -> Vec<usize> {
+        self.index.values().copied().collect()
+    }
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut AlarmRt> {
+        self.slots.iter_mut().flatten().map(|(_, a)| a)
+    }
+    pub fn ids_where(&self, f: impl Fn(&AlarmRt) -> bool) -> Vec<String> {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|(_, a)| f(a))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// Where a series' values go once its alarms are known: the alarm and the sub-alarms whose
+/// sub-expression the series matches.
+pub(crate) struct Route {
+    pub alarm: usize,
+    pub subs: Vec<usize>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    /// Resolved routes per series, so the common case (a known series) costs one hash lookup.
+    /// Cleared whenever definitions or alarms change.
+    pub routes: foldhash::HashMap<Arc<SeriesKey>, Vec<Route>>,
+    pub defs: foldhash::HashMap<String, DefRt>,
+    /// `(tenant, metric name)` to the `(definition, sub-expression)` pairs that watch it.
+    pub by_metric: HashMap<(String, String), Vec<(String, usize)>>,
+    pub alarms: Alarms,
+    /// `(definition, group key)` to alarm id.
+    pub by_group: HashMap<(String, String), String>,
+    pub waiting: HashMap<(String, String), Waiting>,
+}
+
+impl State {
+    /// Adds (or replaces) a definition and indexes its metrics; one whose expression does not
+    /// parse is skipped.
+    pub fn add_definition(&mut self, def: ThresholdDefinition) {
+        let id = def.id.clone();
+        let tenant = def.tenant.clone();
+        let Some(rt) = DefRt::new(def) else {
+            tracing::warn!(definition = %id, "stored expression does not parse; skipped");
+            return;
+        };
+        self.remove_definition_index(&id);
+        for (i, s) in rt.subs.iter().enumerate() {
+            self.by_metric
+                .entry((tenant.clone(), s.metric_name.clone()))
+                .or_default()
+                .push((id.clone(), i));
+        }
+        self.defs.insert(id, rt);
+    }
+
+    pub fn remove_definition_index(&mut self, id: &str) {
+        for v in self.by_metric.values_mut() {
+            v.retain(|(d, _)| d != id);
+        }
+        self.by_metric.retain(|_, v| !v.is_empty());
+    }
+}
+
+/// The state of a new alarm: OK when every sub-expression is deterministic.
+pub(crate) fn initial_state(subs: &[SubExpr]) -> AlarmState {
+    if subs.iter().all(|s| s.deterministic) {
+        AlarmState::Ok
+    } else {
+        AlarmState::Undetermined
+    }
+}
+
+pub(crate) fn sub_initial(s: &SubExpr) -> AlarmState {
+    if s.deterministic {
+        AlarmState::Ok
+    } else {
+        AlarmState::Undetermined
+    }
+}

@@ -1,0 +1,554 @@
+//! [`ThresholdStore`] on the alarms database (`alarms.db`).
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{FileMode, SqliteDb};
+use crate::{
+    RepoResult,
+    monasca::threshold::{
+        AlarmState, HistoryEntry, NewAlarm, StoredAlarm, SubAlarmState, ThresholdDefinition,
+        ThresholdStore, ThresholdWrites,
+    },
+};
+
+/// The schema of `alarms.db` (idempotent DDL). A copy of the API's, kept here so the engine's
+/// repository opens a database on its own (tests, tools); both must stay identical.
+pub const ALARMS_SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS notification_method (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    address TEXT NOT NULL,
+    period INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notification_method_tenant ON notification_method(tenant_id, name);
+
+CREATE TABLE IF NOT EXISTS alarm_definition (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    expression TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    match_by TEXT NOT NULL DEFAULT '',
+    actions_enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS alarm_definition_tenant ON alarm_definition(tenant_id, deleted_at);
+
+CREATE TABLE IF NOT EXISTS alarm_action (
+    alarm_definition_id TEXT NOT NULL REFERENCES alarm_definition(id) ON DELETE CASCADE,
+    alarm_state TEXT NOT NULL,
+    action_id TEXT NOT NULL REFERENCES notification_method(id) ON DELETE CASCADE,
+    PRIMARY KEY (alarm_definition_id, alarm_state, action_id)
+);
+
+CREATE TABLE IF NOT EXISTS alarm (
+    id TEXT PRIMARY KEY,
+    alarm_definition_id TEXT NOT NULL REFERENCES alarm_definition(id) ON DELETE CASCADE,
+    tenant_id TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    lifecycle_state TEXT,
+    link TEXT,
+    created_at INTEGER NOT NULL,
+    state_updated_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alarm_definition_group ON alarm(alarm_definition_id, group_key);
+CREATE INDEX IF NOT EXISTS alarm_tenant ON alarm(tenant_id);
+
+CREATE TABLE IF NOT EXISTS alarm_metric (
+    alarm_id TEXT NOT NULL REFERENCES alarm(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    PRIMARY KEY (alarm_id, name, dimensions)
+);
+
+CREATE TABLE IF NOT EXISTS sub_alarm (
+    alarm_id TEXT NOT NULL REFERENCES alarm(id) ON DELETE CASCADE,
+    sub_expression INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    current_values TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (alarm_id, sub_expression)
+);
+
+CREATE TABLE IF NOT EXISTS alarm_state_history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    alarm_id TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    metrics TEXT NOT NULL,
+    old_state TEXT NOT NULL,
+    new_state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    reason_data TEXT NOT NULL,
+    sub_alarms TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alarm_state_history_alarm ON alarm_state_history(tenant_id, alarm_id, time_ms);
+"#;
+
+/// Where the repository takes its connection. The engine and the alarms API must share one
+/// connection under one lock: the API changes an alarm and tells the engine before the engine
+/// can write again, and two connections would also fail each other's write transactions.
+pub trait ConnectionSource: Send + Sync + 'static {
+    /// Runs `f` with the connection, holding its lock.
+    fn with_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T;
+}
+
+impl ConnectionSource for SqliteDb {
+    fn with_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+        self.blocking(f)
+    }
+}
+
+/// The threshold engine's repository on SQLite.
+#[derive(Clone)]
+pub struct SqliteThresholdStore<C: ConnectionSource = SqliteDb> {
+    conn: C,
+}
+
+impl SqliteThresholdStore {
+    /// Opens (creating if needed) the alarms database at `path`.
+    ///
+    /// # Errors
+    /// The file cannot be opened or the schema cannot be applied.
+    pub fn open(path: &std::path::Path) -> RepoResult<Self> {
+        Ok(Self::new(SqliteDb::open(
+            path,
+            ALARMS_SCHEMA,
+            FileMode::Shared,
+        )?))
+    }
+}
+
+impl<C: ConnectionSource> SqliteThresholdStore<C> {
+    /// The repository on a connection whose database already has [`ALARMS_SCHEMA`].
+    pub fn new(conn: C) -> Self {
+        Self { conn }
+    }
+
+    /// Stores a new definition with its actions, as the API does; for tests and tools that
+    /// have no API at hand.
+    ///
+    /// # Errors
+    /// The id is taken, an action names no notification method, or storage fails.
+    pub fn insert_definition(&self, d: &ThresholdDefinition, now_ms: i64) -> RepoResult<()> {
+        self.conn.with_connection(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO alarm_definition (id, tenant_id, name, description, expression, severity, match_by, actions_enabled, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                params![
+                    d.id,
+                    d.tenant,
+                    d.name,
+                    d.description,
+                    d.expression,
+                    d.severity,
+                    d.match_by.join(","),
+                    d.actions_enabled,
+                    now_ms
+                ],
+            )?;
+            for (state, ids) in [
+                (AlarmState::Alarm, &d.alarm_actions),
+                (AlarmState::Ok, &d.ok_actions),
+                (AlarmState::Undetermined, &d.undetermined_actions),
+            ] {
+                for id in ids {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO alarm_action (alarm_definition_id, alarm_state, action_id) VALUES (?1, ?2, ?3)",
+                        params![d.id, state.as_str(), id],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Deletes a definition and, through the foreign keys, its alarms; for tests and tools.
+    ///
+    /// # Errors
+    /// Storage fails.
+    pub fn delete_definition(&self, id: &str) -> RepoResult<bool> {
+        self.conn.with_connection(|c| {
+            Ok(c.execute("DELETE FROM alarm_definition WHERE id = ?1", params![id])? > 0)
+        })
+    }
+}
+
+const DEFINITION_COLUMNS: &str =
+    "id, tenant_id, name, description, expression, severity, match_by, actions_enabled";
+
+fn definition_row(r: &Row<'_>) -> rusqlite::Result<ThresholdDefinition> {
+    let match_by: String = r.get(6)?;
+    Ok(ThresholdDefinition {
+        id: r.get(0)?,
+        tenant: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        expression: r.get(4)?,
+        severity: r.get(5)?,
+        match_by: if match_by.is_empty() {
+            Vec::new()
+        } else {
+            match_by.split(',').map(str::to_string).collect()
+        },
+        actions_enabled: r.get::<_, i64>(7)? != 0,
+        alarm_actions: Vec::new(),
+        ok_actions: Vec::new(),
+        undetermined_actions: Vec::new(),
+    })
+}
+
+fn load_actions(c: &Connection, d: &mut ThresholdDefinition) -> rusqlite::Result<()> {
+    let mut stmt = c.prepare_cached(
+        "SELECT alarm_state, action_id FROM alarm_action WHERE alarm_definition_id = ?1 ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map(params![d.id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for r in rows {
+        let (state, id) = r?;
+        match state.as_str() {
+            "ALARM" => d.alarm_actions.push(id),
+            "OK" => d.ok_actions.push(id),
+            _ => d.undetermined_actions.push(id),
+        }
+    }
+    Ok(())
+}
+
+fn stored_state(s: &str) -> AlarmState {
+    AlarmState::parse(s).unwrap_or(AlarmState::Undetermined)
+}
+
+fn load_alarms(c: &Connection) -> rusqlite::Result<Vec<StoredAlarm>> {
+    let mut stmt = c.prepare(
+        "SELECT id, alarm_definition_id, tenant_id, group_key, state, link, lifecycle_state FROM alarm",
+    )?;
+    let mut alarms = stmt
+        .query_map([], |r| {
+            Ok(StoredAlarm {
+                id: r.get(0)?,
+                definition_id: r.get(1)?,
+                tenant: r.get(2)?,
+                group_key: r.get(3)?,
+                state: stored_state(&r.get::<_, String>(4)?),
+                link: r.get(5)?,
+                lifecycle_state: r.get(6)?,
+                metrics: Vec::new(),
+                sub_alarms: Default::default(),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    for a in &mut alarms {
+        let mut ms =
+            c.prepare_cached("SELECT name, dimensions FROM alarm_metric WHERE alarm_id = ?1")?;
+        a.metrics = ms
+            .query_map(params![a.id], |r| {
+                let dims: String = r.get(1)?;
+                Ok(monasca::types::AlarmMetric {
+                    name: r.get(0)?,
+                    dimensions: serde_json::from_str(&dims).unwrap_or_default(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut ss = c.prepare_cached(
+            "SELECT sub_expression, state, current_values FROM sub_alarm WHERE alarm_id = ?1",
+        )?;
+        a.sub_alarms = ss
+            .query_map(params![a.id], |r| {
+                let values: String = r.get(2)?;
+                Ok((
+                    usize::try_from(r.get::<_, i64>(0)?).unwrap_or(usize::MAX),
+                    SubAlarmState {
+                        state: stored_state(&r.get::<_, String>(1)?),
+                        values: serde_json::from_str(&values).unwrap_or_default(),
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(alarms)
+}
+
+impl<C: ConnectionSource> ThresholdStore for SqliteThresholdStore<C> {
+    fn definitions(&self) -> RepoResult<Vec<ThresholdDefinition>> {
+        self.conn.with_connection(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DEFINITION_COLUMNS} FROM alarm_definition"
+            ))?;
+            let mut defs = stmt
+                .query_map([], definition_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            for d in &mut defs {
+                load_actions(c, d)?;
+            }
+            Ok(defs)
+        })
+    }
+
+    fn alarms(&self) -> RepoResult<Vec<StoredAlarm>> {
+        self.conn.with_connection(|c| Ok(load_alarms(c)?))
+    }
+
+    fn definition(&self, id: &str) -> RepoResult<Option<ThresholdDefinition>> {
+        self.conn.with_connection(|c| {
+            let d = c
+                .query_row(
+                    &format!("SELECT {DEFINITION_COLUMNS} FROM alarm_definition WHERE id = ?1"),
+                    params![id],
+                    definition_row,
+                )
+                .optional()?;
+            let Some(mut d) = d else {
+                return Ok(None);
+            };
+            load_actions(c, &mut d)?;
+            Ok(Some(d))
+        })
+    }
+
+    fn write_batch(&self, work: &mut dyn FnMut(&dyn ThresholdWrites)) -> RepoResult<()> {
+        self.conn.with_connection(|c| {
+            let tx = c.transaction()?;
+            work(&Writes(&tx));
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}
+
+/// The writes of one batch on its transaction.
+struct Writes<'t>(&'t Connection);
+
+impl ThresholdWrites for Writes<'_> {
+    fn create_alarm(&self, a: &NewAlarm<'_>) -> RepoResult<()> {
+        self.0.execute(
+            "INSERT INTO alarm (id, alarm_definition_id, tenant_id, group_key, state, created_at, state_updated_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
+            params![a.id, a.definition_id, a.tenant, a.group_key, a.state.as_str(), a.created_ms],
+        )?;
+        for (i, state) in a.sub_alarm_states.iter().enumerate() {
+            self.0.execute(
+                "INSERT INTO sub_alarm (alarm_id, sub_expression, state) VALUES (?1, ?2, ?3)",
+                params![a.id, i as i64, state.as_str()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn add_alarm_metric(
+        &self,
+        alarm_id: &str,
+        name: &str,
+        dimensions: &BTreeMap<String, String>,
+    ) -> RepoResult<()> {
+        let dims = serde_json::to_string(dimensions).unwrap_or_default();
+        self.0
+            .prepare_cached(
+                "INSERT OR IGNORE INTO alarm_metric (alarm_id, name, dimensions) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![alarm_id, name, dims])?;
+        Ok(())
+    }
+
+    fn save_sub_alarm(&self, alarm_id: &str, index: usize, sub: &SubAlarmState) -> RepoResult<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE sub_alarm SET state = ?1, current_values = ?2 WHERE alarm_id = ?3 AND sub_expression = ?4",
+            )?
+            .execute(params![
+                sub.state.as_str(),
+                serde_json::to_string(&sub.values).unwrap_or_else(|_| "[]".into()),
+                alarm_id,
+                index as i64
+            ])?;
+        Ok(())
+    }
+
+    fn set_alarm_state(&self, alarm_id: &str, state: AlarmState, time_ms: i64) -> RepoResult<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE alarm SET state = ?1, state_updated_at = ?2, updated_at = ?2 WHERE id = ?3",
+            )?
+            .execute(params![state.as_str(), time_ms, alarm_id])?;
+        Ok(())
+    }
+
+    fn append_history(&self, entry: &HistoryEntry<'_>) -> RepoResult<()> {
+        Ok(append_history(self.0, entry)?)
+    }
+}
+
+/// Appends one state-history entry on `c`; the alarms API records manual state changes with
+/// it inside its own transactions.
+///
+/// # Errors
+/// Storage fails.
+pub fn append_history(c: &Connection, e: &HistoryEntry<'_>) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO alarm_state_history (tenant_id, alarm_id, time_ms, metrics, old_state, new_state, reason, reason_data, sub_alarms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '{}', ?8)",
+        params![
+            e.tenant,
+            e.alarm_id,
+            e.time_ms,
+            serde_json::to_string(e.metrics).unwrap_or_else(|_| "[]".into()),
+            e.old_state.as_str(),
+            e.new_state.as_str(),
+            e.reason,
+            serde_json::to_string(e.sub_alarms).unwrap_or_else(|_| "[]".into()),
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use monasca::types::AlarmMetric;
+
+    use super::*;
+
+    fn definition(id: &str) -> ThresholdDefinition {
+        ThresholdDefinition {
+            id: id.into(),
+            tenant: "acme".into(),
+            name: format!("def {id}"),
+            description: "high cpu".into(),
+            expression: "avg(cpu) > 10 or max(mem) > 90".into(),
+            severity: "HIGH".into(),
+            match_by: vec!["hostname".into(), "zone".into()],
+            actions_enabled: true,
+            alarm_actions: Vec::new(),
+            ok_actions: Vec::new(),
+            undetermined_actions: Vec::new(),
+        }
+    }
+
+    fn new_alarm<'a>(id: &'a str, def: &'a str, subs: &'a [AlarmState]) -> NewAlarm<'a> {
+        NewAlarm {
+            id,
+            definition_id: def,
+            tenant: "acme",
+            group_key: "hostname=web1",
+            state: AlarmState::Undetermined,
+            created_ms: 1_000,
+            sub_alarm_states: subs,
+        }
+    }
+
+    #[test]
+    fn a_batch_is_stored_and_loaded_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = SqliteThresholdStore::open(&dir.path().join("alarms.db")).unwrap();
+        repo.insert_definition(&definition("d1"), 500).unwrap();
+        assert_eq!(repo.definition("d1").unwrap(), Some(definition("d1")));
+        assert_eq!(repo.definitions().unwrap(), vec![definition("d1")]);
+        assert_eq!(repo.definition("nope").unwrap(), None);
+
+        let dims: BTreeMap<String, String> = [("hostname".to_string(), "web1".to_string())].into();
+        let metrics = [AlarmMetric {
+            name: "cpu".into(),
+            dimensions: dims.clone(),
+        }];
+        let subs = [AlarmState::Undetermined, AlarmState::Undetermined];
+        let mut failures = Vec::new();
+        repo.write_batch(&mut |w| {
+            w.create_alarm(&new_alarm("a1", "d1", &subs)).unwrap();
+            // The definition of this one does not exist: it fails alone.
+            failures.push(w.create_alarm(&new_alarm("a2", "gone", &subs)).is_err());
+            w.add_alarm_metric("a1", "cpu", &dims).unwrap();
+            w.add_alarm_metric("a1", "cpu", &dims).unwrap();
+            let saved = SubAlarmState {
+                state: AlarmState::Alarm,
+                values: vec![15.0, 1.5e7],
+            };
+            w.save_sub_alarm("a1", 0, &saved).unwrap();
+            w.set_alarm_state("a1", AlarmState::Alarm, 2_000).unwrap();
+            w.append_history(&HistoryEntry {
+                tenant: "acme",
+                alarm_id: "a1",
+                time_ms: 2_000,
+                metrics: &metrics,
+                old_state: AlarmState::Undetermined,
+                new_state: AlarmState::Alarm,
+                reason: "Thresholds were exceeded",
+                sub_alarms: &[],
+            })
+            .unwrap();
+        })
+        .unwrap();
+        assert_eq!(failures, vec![true]);
+
+        let alarms = repo.alarms().unwrap();
+        assert_eq!(alarms.len(), 1);
+        let a = &alarms[0];
+        assert_eq!(
+            (
+                a.id.as_str(),
+                a.definition_id.as_str(),
+                a.group_key.as_str()
+            ),
+            ("a1", "d1", "hostname=web1")
+        );
+        assert_eq!(a.state, AlarmState::Alarm);
+        assert_eq!(a.metrics, metrics);
+        assert_eq!(a.sub_alarms[&0].state, AlarmState::Alarm);
+        assert_eq!(a.sub_alarms[&0].values, vec![15.0, 1.5e7]);
+        assert_eq!(a.sub_alarms[&1].state, AlarmState::Undetermined);
+        assert!(a.sub_alarms[&1].values.is_empty());
+
+        let history: (String, String, String, String, String) = repo.conn.blocking(|c| {
+            c.query_row(
+                "SELECT old_state, new_state, metrics, reason_data, sub_alarms FROM alarm_state_history WHERE alarm_id = 'a1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap()
+        });
+        assert_eq!(
+            history,
+            (
+                "UNDETERMINED".into(),
+                "ALARM".into(),
+                r#"[{"name":"cpu","dimensions":{"hostname":"web1"}}]"#.into(),
+                "{}".into(),
+                "[]".into()
+            )
+        );
+
+        // A deleted definition takes its alarms along.
+        assert!(repo.delete_definition("d1").unwrap());
+        assert_eq!(repo.definition("d1").unwrap(), None);
+        assert!(repo.alarms().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_committed_batch_is_there_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alarms.db");
+        let repo = SqliteThresholdStore::open(&path).unwrap();
+        repo.insert_definition(&definition("d1"), 500).unwrap();
+        repo.write_batch(&mut |w| {
+            w.create_alarm(&new_alarm("a1", "d1", &[AlarmState::Ok, AlarmState::Ok]))
+                .unwrap();
+        })
+        .unwrap();
+        drop(repo);
+        // A second open sees the committed batch.
+        let again = SqliteThresholdStore::open(&path).unwrap();
+        let alarms = again.alarms().unwrap();
+        assert_eq!(alarms.len(), 1);
+        assert_eq!(alarms[0].sub_alarms.len(), 2);
+    }
+}
