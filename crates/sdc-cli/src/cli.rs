@@ -306,7 +306,8 @@ pub enum AlertCmd {
     /// Create a metric (MANUAL) alert.
     Add {
         name: String,
-        /// e.g. "avg(cpu.used.percent) > 80".
+        /// AGG(METRIC) OP NUMBER, e.g. "avg(cpu.used.percent) > 80"; AGG is avg, timeAvg, min,
+        /// max, sum or count, nested at most once (avg(timeAvg(m))); AND, OR, NOT combine.
         condition: String,
         #[arg(long, default_value = "")]
         description: String,
@@ -340,6 +341,7 @@ pub enum AlertCmd {
         name: Option<String>,
         #[arg(long)]
         description: Option<String>,
+        /// A new condition, as for `alert add`.
         #[arg(long)]
         condition: Option<String>,
         /// 0 (high) to 7 (info).

@@ -153,7 +153,6 @@ fn done(f: Format, msg: &str) -> Result<()> {
     if f.json { print("{}") } else { print(msg) }
 }
 
-/// A team given as an id or a name.
 /// Sets `dst` to `v` when the option was given.
 fn set<T>(dst: &mut Option<T>, v: Option<T>) {
     if v.is_some() {
@@ -161,6 +160,7 @@ fn set<T>(dst: &mut Option<T>, v: Option<T>) {
     }
 }
 
+/// A team given as an id or a name.
 async fn find_team(c: &Client, team: &str) -> Result<Team> {
     Ok(match team.parse::<u64>() {
         Ok(id) => c.teams().get(id).await?,
@@ -172,8 +172,8 @@ async fn team(c: &Client, f: Format, cmd: TeamCmd) -> Result<()> {
     match cmd {
         TeamCmd::List { product, filter } => {
             let mut teams = c.teams().list(product.as_deref()).await?;
-            if let Some(f) = filter {
-                teams.retain(|t| t.name.contains(&f));
+            if let Some(text) = filter {
+                teams.retain(|t| t.name.contains(&text));
             }
             print_list(f, &teams, TEAM_COLUMNS, STAMPS)
         }
