@@ -1,4 +1,6 @@
 //! The command line: global connection options and one subcommand group per resource.
+//! Names are alike in every group: `list` (alias `ls`), `get`, `add`, `update`, `delete`
+//! (aliases `del`, `rm`), and every command has a one-line description.
 
 use std::path::PathBuf;
 
@@ -14,8 +16,11 @@ pub struct Cli {
     #[command(flatten)]
     pub conn: ConnectionOpts,
     /// Print the API's JSON instead of tables.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Output options")]
     pub json: bool,
+    /// Show times in tables in the local time zone instead of UTC (--json stays raw).
+    #[arg(long, global = true, help_heading = "Output options")]
+    pub local: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -87,11 +92,11 @@ pub enum Command {
 pub enum UserCmd {
     /// The user the credentials belong to.
     Me,
+    /// All users.
+    #[command(visible_alias = "ls")]
     List,
     /// A user by id or e-mail.
-    Get {
-        user: String,
-    },
+    Get { user: String },
     /// Create (provision) a user, or invite one with --invite.
     Add {
         email: String,
@@ -121,13 +126,14 @@ pub enum UserCmd {
         enabled: Option<bool>,
     },
     /// Delete a user (by id or e-mail).
-    Del {
-        user: String,
-    },
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete { user: String },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TeamCmd {
+    /// Teams, optionally of one product or with a name containing a text.
+    #[command(visible_alias = "ls")]
     List {
         /// Only teams of this product (SDC or SDS).
         #[arg(long)]
@@ -141,6 +147,7 @@ pub enum TeamCmd {
         #[arg(id = "team_ref", value_name = "TEAM")]
         team: String,
     },
+    /// Create a team, optionally with members.
     Add {
         name: String,
         #[arg(long)]
@@ -175,7 +182,8 @@ pub enum TeamCmd {
         default_role: Option<String>,
     },
     /// Delete a team (by id or name).
-    Del {
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete {
         #[arg(id = "team_ref", value_name = "TEAM")]
         team: String,
     },
@@ -188,7 +196,8 @@ pub enum TeamCmd {
         role: String,
     },
     /// Remove users from a team.
-    DelMember {
+    #[command(visible_aliases = ["del-member", "rm-member"])]
+    RemoveMember {
         #[arg(id = "team_ref", value_name = "TEAM")]
         team: String,
         users: Vec<String>,
@@ -210,6 +219,7 @@ pub enum TokenCmd {
 #[derive(Debug, Subcommand)]
 pub enum AgentCmd {
     /// Connected agents.
+    #[command(visible_alias = "ls")]
     List,
 }
 
@@ -254,10 +264,11 @@ pub struct ChannelFields {
 
 #[derive(Debug, Subcommand)]
 pub enum ChannelCmd {
+    /// All notification channels.
+    #[command(visible_alias = "ls")]
     List,
-    Get {
-        id: u64,
-    },
+    /// A notification channel by id.
+    Get { id: u64 },
     /// Create a channel of a type from flags.
     Add {
         #[arg(value_enum)]
@@ -269,9 +280,8 @@ pub enum ChannelCmd {
         disabled: bool,
     },
     /// Create a channel from a JSON file ("-" for stdin).
-    AddJson {
-        file: PathBuf,
-    },
+    AddJson { file: PathBuf },
+    /// Change a channel: its name, whether it is enabled, or its type's fields.
     Update {
         id: u64,
         #[arg(long)]
@@ -281,26 +291,28 @@ pub enum ChannelCmd {
         #[command(flatten)]
         fields: ChannelFields,
     },
-    Del {
-        id: u64,
-    },
+    /// Delete a notification channel.
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete { id: u64 },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AlertCmd {
+    /// All alerts.
+    #[command(visible_alias = "ls")]
     List,
-    Get {
-        id: u64,
-    },
+    /// An alert by id.
+    Get { id: u64 },
     /// Create a metric (MANUAL) alert.
     Add {
         name: String,
-        /// e.g. "avg(cpu.used.percent) > 80".
+        /// AGG(METRIC) OP NUMBER, e.g. "avg(cpu.used.percent) > 80"; AGG is avg, timeAvg, min,
+        /// max, sum or count, nested at most once (avg(timeAvg(m))); AND, OR, NOT combine.
         condition: String,
         #[arg(long, default_value = "")]
         description: String,
         /// 0 (high) to 7 (info).
-        #[arg(long, default_value_t = 6)]
+        #[arg(long, default_value_t = 6, value_parser = severity())]
         severity: u8,
         /// Seconds the condition must hold.
         #[arg(long = "for", default_value_t = 600)]
@@ -321,25 +333,26 @@ pub enum AlertCmd {
         disabled: bool,
     },
     /// Create an alert from a JSON file ("-" for stdin), {"alert": {...}} or the bare object.
-    AddJson {
-        file: PathBuf,
-    },
+    AddJson { file: PathBuf },
+    /// Change an alert's name, description, condition, severity or state.
     Update {
         id: u64,
         #[arg(long)]
         name: Option<String>,
         #[arg(long)]
         description: Option<String>,
+        /// A new condition, as for `alert add`.
         #[arg(long)]
         condition: Option<String>,
-        #[arg(long)]
+        /// 0 (high) to 7 (info).
+        #[arg(long, value_parser = severity())]
         severity: Option<u8>,
         #[arg(long)]
         enabled: Option<bool>,
     },
-    Del {
-        id: u64,
-    },
+    /// Delete an alert.
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete { id: u64 },
     /// Alert notifications in a time window.
     Notifications {
         /// Start: seconds since the epoch, or negative seconds from now [default: -86400].
@@ -365,14 +378,15 @@ pub enum AlertCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum DashboardCmd {
+    /// Dashboards (the light list unless --full).
+    #[command(visible_alias = "ls")]
     List {
         /// Full dashboards rather than the light list.
         #[arg(long)]
         full: bool,
     },
-    Get {
-        id: u64,
-    },
+    /// A dashboard by id.
+    Get { id: u64 },
     /// Create a dashboard, empty or from a template (view) or another dashboard.
     Create {
         name: String,
@@ -390,20 +404,15 @@ pub enum DashboardCmd {
         #[arg(long)]
         public: bool,
     },
-    Delete {
-        id: u64,
-    },
+    /// Delete a dashboard.
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete { id: u64 },
     /// Copy a dashboard under a new name.
-    Copy {
-        id: u64,
-        name: String,
-    },
-    Fav {
-        id: u64,
-    },
-    Unfav {
-        id: u64,
-    },
+    Copy { id: u64, name: String },
+    /// Mark a dashboard as a favorite.
+    Fav { id: u64 },
+    /// Unmark a favorite dashboard.
+    Unfav { id: u64 },
     /// Share with all teams, or with one (--team-id).
     Share {
         id: u64,
@@ -413,9 +422,8 @@ pub enum DashboardCmd {
         #[arg(long)]
         edit: bool,
     },
-    Unshare {
-        id: u64,
-    },
+    /// Stop sharing a dashboard.
+    Unshare { id: u64 },
     /// Dashboard templates (views).
     Templates,
     /// Panels.
@@ -439,8 +447,9 @@ pub enum PanelCmd {
         #[arg(long = "type", value_enum, default_value = "timechart")]
         kind: PanelType,
     },
-    /// Remove a panel.
-    Del { id: u64, panel_id: u64 },
+    /// Delete a panel from a dashboard.
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete { id: u64, panel_id: u64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -450,7 +459,8 @@ pub enum EventCmd {
         name: String,
         #[arg(long)]
         description: Option<String>,
-        #[arg(long)]
+        /// 0 (high) to 7 (low).
+        #[arg(long, value_parser = severity())]
         severity: Option<u8>,
         /// e.g. "host.hostName = 'web1'".
         #[arg(long)]
@@ -459,6 +469,8 @@ pub enum EventCmd {
         #[arg(long = "tag")]
         tags: Vec<String>,
     },
+    /// Events, filtered by name, category, status or time window.
+    #[command(visible_alias = "ls")]
     List {
         /// Only events with exactly this name.
         #[arg(long)]
@@ -487,10 +499,79 @@ pub enum EventCmd {
         #[arg(long)]
         all: bool,
     },
-    Get {
-        id: String,
-    },
-    Del {
-        id: String,
-    },
+    /// An event by id.
+    Get { id: String },
+    /// Delete an event.
+    #[command(visible_aliases = ["del", "rm"])]
+    Delete { id: String },
+}
+
+/// Sysdig's severities: 0 (high) to 7 (info); anything else is a usage error.
+fn severity() -> clap::builder::RangedI64ValueParser<u8> {
+    clap::value_parser!(u8).range(0..=7)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every subcommand below `cmd`, with its path (`alert delete`).
+    fn walk<'a>(cmd: &'a clap::Command, path: &str, out: &mut Vec<(String, &'a clap::Command)>) {
+        for sub in cmd.get_subcommands() {
+            let p = format!("{path} {}", sub.get_name()).trim().to_string();
+            out.push((p.clone(), sub));
+            walk(sub, &p, out);
+        }
+    }
+
+    fn all() -> Vec<(String, clap::Command)> {
+        let cli = Cli::command();
+        let mut subs = Vec::new();
+        walk(&cli, "", &mut subs);
+        subs.into_iter().map(|(p, c)| (p, c.clone())).collect()
+    }
+
+    #[test]
+    fn the_command_tree_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_has_a_one_line_about() {
+        let subs = all();
+        assert!(subs.len() > 50, "{}", subs.len());
+        let missing: Vec<&str> = subs
+            .iter()
+            .filter(|(_, c)| {
+                c.get_about()
+                    .map(ToString::to_string)
+                    .is_none_or(|a| a.trim().is_empty() || a.contains('\n'))
+            })
+            .map(|(p, _)| p.as_str())
+            .collect();
+        assert!(missing.is_empty(), "no one-line about: {missing:?}");
+    }
+
+    #[test]
+    fn delete_and_list_are_named_alike() {
+        let mut deletes = 0;
+        for (path, c) in all() {
+            let name = c.get_name();
+            let aliases: Vec<&str> = c.get_visible_aliases().collect();
+            assert!(
+                !["del", "rm", "remove", "ls"].contains(&name),
+                "{path}: use delete / list"
+            );
+            if name == "delete" {
+                deletes += 1;
+                assert_eq!(aliases, ["del", "rm"], "{path}");
+            }
+            if name == "list" {
+                assert_eq!(aliases, ["ls"], "{path}");
+            }
+        }
+        assert_eq!(deletes, 7);
+    }
 }

@@ -17,11 +17,13 @@ use sysdig::{
 };
 
 use crate::{
+    check,
     cli::{
         AgentCmd, AlertCmd, ChannelCmd, ChannelFields, ChannelType, Command, ConnectionOpts,
         DashboardCmd, EventCmd, PanelCmd, PanelType, TeamCmd, TokenCmd, UserCmd,
     },
-    output::{print, print_list, print_one},
+    output::{Format, Times, print, print_list, print_one},
+    times::Unit::{EpochMs, EpochUs, SpanUs},
 };
 
 const USER_COLUMNS: &[&str] = &[
@@ -35,7 +37,7 @@ const USER_COLUMNS: &[&str] = &[
 const TEAM_COLUMNS: &[&str] = &["id", "name", "default", "userCount"];
 const MEMBER_COLUMNS: &[&str] = &["userId", "userName", "role"];
 const CHANNEL_COLUMNS: &[&str] = &["id", "name", "type", "enabled"];
-const ALERT_COLUMNS: &[&str] = &["id", "name", "type", "enabled", "severityLabel"];
+const ALERT_COLUMNS: &[&str] = &["id", "name", "type", "enabled", "severityLabel", "timespan"];
 const NOTIFICATION_COLUMNS: &[&str] = &[
     "id",
     "state",
@@ -53,21 +55,41 @@ const DASHBOARD_COLUMNS: &[&str] = &[
     "public",
     "favorite",
 ];
+const PANEL_COLUMNS: &[&str] = &["id", "name", "type"];
 const EVENT_COLUMNS: &[&str] = &["id", "name", "severity", "scope", "timestamp"];
 
-pub async fn dispatch(c: &Client, conn: &ConnectionOpts, json: bool, cmd: Command) -> Result<()> {
+/// Creation and change times of users, teams, channels and dashboards: epoch milliseconds.
+const STAMPS: Times = &[
+    ("createdOn", EpochMs),
+    ("modifiedOn", EpochMs),
+    ("dateCreated", EpochMs),
+    ("lastUpdated", EpochMs),
+];
+const ALERT_TIMES: Times = &[
+    ("createdOn", EpochMs),
+    ("modifiedOn", EpochMs),
+    ("timespan", SpanUs),
+];
+/// Notifications count microseconds, events milliseconds.
+const NOTIFICATION_TIMES: Times = &[("timestamp", EpochUs), ("timespan", SpanUs)];
+const EVENT_TIMES: Times = &[("timestamp", EpochMs), ("createdOn", EpochMs)];
+/// Lists without time fields.
+const NO_TIMES: Times = &[];
+
+pub async fn dispatch(c: &Client, conn: &ConnectionOpts, f: Format, cmd: Command) -> Result<()> {
     match cmd {
-        Command::User(u) => user(c, json, u).await,
-        Command::Team(t) => team(c, json, t).await,
-        Command::Token(t) => token(c, conn, json, t).await,
+        Command::User(u) => user(c, f, u).await,
+        Command::Team(t) => team(c, f, t).await,
+        Command::Token(t) => token(c, conn, f, t).await,
         Command::Agent(AgentCmd::List) => {
             let a = c.connected_agents().await?;
-            print_list(json, &a.agents, &["hostName", "machineId", "connected"])
+            let columns = ["hostName", "machineId", "connected"];
+            print_list(f, &a.agents, &columns, NO_TIMES)
         }
-        Command::Channel(ch) => channel(c, json, ch).await,
-        Command::Alert(a) => alert(c, json, a).await,
-        Command::Dashboard(d) => dashboard(c, json, d).await,
-        Command::Event(e) => event(c, json, e).await,
+        Command::Channel(ch) => channel(c, f, ch).await,
+        Command::Alert(a) => alert(c, f, a).await,
+        Command::Dashboard(d) => dashboard(c, f, d).await,
+        Command::Event(e) => event(c, f, e).await,
         Command::Completion { .. } => Ok(()),
     }
 }
@@ -80,11 +102,11 @@ async fn find_user(c: &Client, user: &str) -> Result<User> {
     })
 }
 
-async fn user(c: &Client, json: bool, cmd: UserCmd) -> Result<()> {
+async fn user(c: &Client, f: Format, cmd: UserCmd) -> Result<()> {
     match cmd {
-        UserCmd::Me => print_one(json, &c.me().await?),
-        UserCmd::List => print_list(json, &c.users().list().await?, USER_COLUMNS),
-        UserCmd::Get { user } => print_one(json, &find_user(c, &user).await?),
+        UserCmd::Me => print_one(f, &c.me().await?, STAMPS),
+        UserCmd::List => print_list(f, &c.users().list().await?, USER_COLUMNS, STAMPS),
+        UserCmd::Get { user } => print_one(f, &find_user(c, &user).await?, STAMPS),
         UserCmd::Add {
             email,
             first_name,
@@ -103,7 +125,7 @@ async fn user(c: &Client, json: bool, cmd: UserCmd) -> Result<()> {
             } else {
                 c.users().create(&u).await?
             };
-            print_one(json, &created)
+            print_one(f, &created, STAMPS)
         }
         UserCmd::Update {
             user,
@@ -117,21 +139,20 @@ async fn user(c: &Client, json: bool, cmd: UserCmd) -> Result<()> {
             set(&mut u.last_name, last_name);
             set(&mut u.system_role, role);
             set(&mut u.enabled, enabled);
-            print_one(json, &c.users().update(&u).await?)
+            print_one(f, &c.users().update(&u).await?, STAMPS)
         }
-        UserCmd::Del { user } => {
+        UserCmd::Delete { user } => {
             let u = find_user(c, &user).await?;
             c.users().delete(u.id.unwrap_or_default()).await?;
-            done(json, &format!("Deleted user {}", u.username))
+            done(f, &format!("Deleted user {}", u.username))
         }
     }
 }
 
-fn done(json: bool, msg: &str) -> Result<()> {
-    if json { print("{}") } else { print(msg) }
+fn done(f: Format, msg: &str) -> Result<()> {
+    if f.json { print("{}") } else { print(msg) }
 }
 
-/// A team given as an id or a name.
 /// Sets `dst` to `v` when the option was given.
 fn set<T>(dst: &mut Option<T>, v: Option<T>) {
     if v.is_some() {
@@ -139,6 +160,7 @@ fn set<T>(dst: &mut Option<T>, v: Option<T>) {
     }
 }
 
+/// A team given as an id or a name.
 async fn find_team(c: &Client, team: &str) -> Result<Team> {
     Ok(match team.parse::<u64>() {
         Ok(id) => c.teams().get(id).await?,
@@ -146,23 +168,23 @@ async fn find_team(c: &Client, team: &str) -> Result<Team> {
     })
 }
 
-async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
+async fn team(c: &Client, f: Format, cmd: TeamCmd) -> Result<()> {
     match cmd {
         TeamCmd::List { product, filter } => {
             let mut teams = c.teams().list(product.as_deref()).await?;
-            if let Some(f) = filter {
-                teams.retain(|t| t.name.contains(&f));
+            if let Some(text) = filter {
+                teams.retain(|t| t.name.contains(&text));
             }
-            print_list(json, &teams, TEAM_COLUMNS)
+            print_list(f, &teams, TEAM_COLUMNS, STAMPS)
         }
         TeamCmd::Get { team } => {
             let t = find_team(c, &team).await?;
-            if json {
-                return print_one(true, &t);
+            print_one(f, &t, STAMPS)?;
+            if f.json {
+                return Ok(());
             }
-            print_one(false, &t)?;
             let roles = t.user_roles.unwrap_or_default();
-            print_list(false, &roles, MEMBER_COLUMNS)
+            print_list(f, &roles, MEMBER_COLUMNS, NO_TIMES)
         }
         TeamCmd::Add {
             name,
@@ -179,11 +201,11 @@ async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
             set(&mut t.theme, theme);
             let created = c.teams().create(&t).await?;
             if members.is_empty() {
-                return print_one(json, &created);
+                return print_one(f, &created, STAMPS);
             }
             let roles = parse_members(&members)?;
             let full = c.teams().get(created.id.unwrap_or_default()).await?;
-            print_one(json, &c.teams().save_roles(full, &roles).await?)
+            print_one(f, &c.teams().save_roles(full, &roles).await?, STAMPS)
         }
         TeamCmd::Update {
             team,
@@ -203,23 +225,33 @@ async fn team(c: &Client, json: bool, cmd: TeamCmd) -> Result<()> {
             set(&mut t.show, show);
             set(&mut t.theme, theme);
             set(&mut t.default_team_role, default_role);
-            print_one(json, &c.teams().update(&t).await?)
+            print_one(f, &c.teams().update(&t).await?, STAMPS)
         }
-        TeamCmd::Del { team } => {
+        TeamCmd::Delete { team } => {
             let t = find_team(c, &team).await?;
             c.teams().delete(t.id.unwrap_or_default()).await?;
-            done(json, &format!("Deleted team {}", t.name))
+            done(f, &format!("Deleted team {}", t.name))
         }
         TeamCmd::AddMember { team, users, role } => {
             let t = find_team(c, &team).await?;
             let roles = users.into_iter().map(|u| (u, role.clone())).collect();
             let t = c.teams().save_roles(t, &roles).await?;
-            print_list(json, &t.user_roles.unwrap_or_default(), MEMBER_COLUMNS)
+            print_list(
+                f,
+                &t.user_roles.unwrap_or_default(),
+                MEMBER_COLUMNS,
+                NO_TIMES,
+            )
         }
-        TeamCmd::DelMember { team, users } => {
+        TeamCmd::RemoveMember { team, users } => {
             let t = find_team(c, &team).await?;
             let t = c.teams().remove_users(t, &users).await?;
-            print_list(json, &t.user_roles.unwrap_or_default(), MEMBER_COLUMNS)
+            print_list(
+                f,
+                &t.user_roles.unwrap_or_default(),
+                MEMBER_COLUMNS,
+                NO_TIMES,
+            )
         }
     }
 }
@@ -234,7 +266,7 @@ fn parse_members(members: &[String]) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-async fn token(c: &Client, conn: &ConnectionOpts, json: bool, cmd: TokenCmd) -> Result<()> {
+async fn token(c: &Client, conn: &ConnectionOpts, f: Format, cmd: TokenCmd) -> Result<()> {
     let key = match cmd {
         TokenCmd::Get { user: None } => c.token().get().await?,
         TokenCmd::Get { user: Some(u) } => {
@@ -249,7 +281,7 @@ async fn token(c: &Client, conn: &ConnectionOpts, json: bool, cmd: TokenCmd) -> 
         TokenCmd::Reset => c.token().reset().await?,
     };
     // The one place a secret is printed: the user asked for it.
-    if json {
+    if f.json {
         print(&serde_json::json!({"token": {"key": key.expose_secret()}}).to_string())
     } else {
         print(key.expose_secret())
@@ -295,10 +327,10 @@ fn unwrap_key(v: Value, key: &str) -> Value {
     }
 }
 
-async fn channel(c: &Client, json: bool, cmd: ChannelCmd) -> Result<()> {
+async fn channel(c: &Client, f: Format, cmd: ChannelCmd) -> Result<()> {
     match cmd {
-        ChannelCmd::List => print_list(json, &c.channels().list().await?, CHANNEL_COLUMNS),
-        ChannelCmd::Get { id } => print_one(json, &c.channels().get(id).await?),
+        ChannelCmd::List => print_list(f, &c.channels().list().await?, CHANNEL_COLUMNS, STAMPS),
+        ChannelCmd::Get { id } => print_one(f, &c.channels().get(id).await?, STAMPS),
         ChannelCmd::Add {
             kind,
             name,
@@ -345,12 +377,13 @@ async fn channel(c: &Client, json: bool, cmd: ChannelCmd) -> Result<()> {
                 ..Channel::default()
             };
             channel_options(Some(kind), fields, &mut ch.options);
-            print_one(json, &c.channels().create(&ch).await?)
+            print_one(f, &c.channels().create(&ch).await?, STAMPS)
         }
         ChannelCmd::AddJson { file } => {
             let v = unwrap_key(read_json(&file)?, "notificationChannel");
             let ch: Channel = serde_json::from_value(v).context("not a notification channel")?;
-            print_one(json, &c.channels().create(&ch).await?)
+            check::channel(&ch)?;
+            print_one(f, &c.channels().create(&ch).await?, STAMPS)
         }
         ChannelCmd::Update {
             id,
@@ -364,11 +397,11 @@ async fn channel(c: &Client, json: bool, cmd: ChannelCmd) -> Result<()> {
             }
             set(&mut ch.enabled, enabled);
             channel_options(None, fields, &mut ch.options);
-            print_one(json, &c.channels().update(&ch).await?)
+            print_one(f, &c.channels().update(&ch).await?, STAMPS)
         }
-        ChannelCmd::Del { id } => {
+        ChannelCmd::Delete { id } => {
             c.channels().delete(id).await?;
-            done(json, &format!("Deleted notification channel {id}"))
+            done(f, &format!("Deleted notification channel {id}"))
         }
     }
 }
@@ -384,10 +417,10 @@ fn when(v: Option<i64>, default_back: i64) -> i64 {
     }
 }
 
-async fn alert(c: &Client, json: bool, cmd: AlertCmd) -> Result<()> {
+async fn alert(c: &Client, f: Format, cmd: AlertCmd) -> Result<()> {
     match cmd {
-        AlertCmd::List => print_list(json, &c.alerts().list().await?, ALERT_COLUMNS),
-        AlertCmd::Get { id } => print_one(json, &c.alerts().get(id).await?),
+        AlertCmd::List => print_list(f, &c.alerts().list().await?, ALERT_COLUMNS, ALERT_TIMES),
+        AlertCmd::Get { id } => print_one(f, &c.alerts().get(id).await?, ALERT_TIMES),
         AlertCmd::Add {
             name,
             condition,
@@ -410,12 +443,13 @@ async fn alert(c: &Client, json: bool, cmd: AlertCmd) -> Result<()> {
             if !notify.is_empty() {
                 a = a.notify(notify);
             }
-            print_one(json, &c.alerts().create(&a).await?)
+            print_one(f, &c.alerts().create(&a).await?, ALERT_TIMES)
         }
         AlertCmd::AddJson { file } => {
             let v = unwrap_key(read_json(&file)?, "alert");
             let a: Alert = serde_json::from_value(v).context("not an alert")?;
-            print_one(json, &c.alerts().create(&a).await?)
+            check::alert(&a)?;
+            print_one(f, &c.alerts().create(&a).await?, ALERT_TIMES)
         }
         AlertCmd::Update {
             id,
@@ -433,11 +467,11 @@ async fn alert(c: &Client, json: bool, cmd: AlertCmd) -> Result<()> {
             set(&mut a.condition, condition);
             set(&mut a.severity, severity);
             set(&mut a.enabled, enabled);
-            print_one(json, &c.alerts().update(&a).await?)
+            print_one(f, &c.alerts().update(&a).await?, ALERT_TIMES)
         }
-        AlertCmd::Del { id } => {
+        AlertCmd::Delete { id } => {
             c.alerts().delete(id).await?;
-            done(json, &format!("Deleted alert {id}"))
+            done(f, &format!("Deleted alert {id}"))
         }
         AlertCmd::Notifications {
             from,
@@ -452,20 +486,27 @@ async fn alert(c: &Client, json: bool, cmd: AlertCmd) -> Result<()> {
             if let Some(r) = resolved {
                 call = call.resolved(r);
             }
-            print_list(json, &call.send().await?, NOTIFICATION_COLUMNS)
+            print_list(
+                f,
+                &call.send().await?,
+                NOTIFICATION_COLUMNS,
+                NOTIFICATION_TIMES,
+            )
         }
         AlertCmd::Resolve { id, unresolve } => {
             let n = c.alerts().resolve_id(id, !unresolve, 7 * 86_400).await?;
-            print_one(json, &n)
+            print_one(f, &n, NOTIFICATION_TIMES)
         }
     }
 }
 
-async fn dashboard(c: &Client, json: bool, cmd: DashboardCmd) -> Result<()> {
+async fn dashboard(c: &Client, f: Format, cmd: DashboardCmd) -> Result<()> {
     let d = c.dashboards();
     match cmd {
-        DashboardCmd::List { full } => print_list(json, &d.list(!full).await?, DASHBOARD_COLUMNS),
-        DashboardCmd::Get { id } => print_one(json, &d.get(id).await?),
+        DashboardCmd::List { full } => {
+            print_list(f, &d.list(!full).await?, DASHBOARD_COLUMNS, STAMPS)
+        }
+        DashboardCmd::Get { id } => print_one(f, &d.get(id).await?, STAMPS),
         DashboardCmd::Create {
             name,
             from_view,
@@ -493,25 +534,25 @@ async fn dashboard(c: &Client, json: bool, cmd: DashboardCmd) -> Result<()> {
                     d.create(&new).await?
                 }
             };
-            print_one(json, &created)
+            print_one(f, &created, STAMPS)
         }
         DashboardCmd::Delete { id } => {
             d.delete(id).await?;
-            done(json, &format!("Deleted dashboard {id}"))
+            done(f, &format!("Deleted dashboard {id}"))
         }
-        DashboardCmd::Copy { id, name } => print_one(json, &d.copy(id, &name).await?),
-        DashboardCmd::Fav { id } => print_one(json, &d.favorite(id, true).await?),
-        DashboardCmd::Unfav { id } => print_one(json, &d.favorite(id, false).await?),
+        DashboardCmd::Copy { id, name } => print_one(f, &d.copy(id, &name).await?, STAMPS),
+        DashboardCmd::Fav { id } => print_one(f, &d.favorite(id, true).await?, STAMPS),
+        DashboardCmd::Unfav { id } => print_one(f, &d.favorite(id, false).await?, STAMPS),
         DashboardCmd::Share { id, team_id, edit } => {
             let r = match team_id {
                 Some(t) => d.share_with_team(id, t, edit).await?,
                 None => d.share_with_all_teams(id, edit).await?,
             };
-            print_one(json, &r)
+            print_one(f, &r, STAMPS)
         }
-        DashboardCmd::Unshare { id } => print_one(json, &d.unshare(id).await?),
+        DashboardCmd::Unshare { id } => print_one(f, &d.unshare(id).await?, STAMPS),
         DashboardCmd::Templates => {
-            print_list(json, &d.templates().await?, &["dashboardId", "name"])
+            print_list(f, &d.templates().await?, &["dashboardId", "name"], NO_TIMES)
         }
         DashboardCmd::Panel(PanelCmd::Add {
             id,
@@ -524,16 +565,16 @@ async fn dashboard(c: &Client, json: bool, cmd: DashboardCmd) -> Result<()> {
                 PanelType::Number => PanelKind::Number,
             };
             let r = d.add_panel(id, &name, kind, &query).await?;
-            print_list(json, &r.panels.unwrap_or_default(), &["id", "name", "type"])
+            print_list(f, &r.panels.unwrap_or_default(), PANEL_COLUMNS, NO_TIMES)
         }
-        DashboardCmd::Panel(PanelCmd::Del { id, panel_id }) => {
+        DashboardCmd::Panel(PanelCmd::Delete { id, panel_id }) => {
             let r = d.remove_panel(id, panel_id).await?;
-            print_list(json, &r.panels.unwrap_or_default(), &["id", "name", "type"])
+            print_list(f, &r.panels.unwrap_or_default(), PANEL_COLUMNS, NO_TIMES)
         }
     }
 }
 
-async fn event(c: &Client, json: bool, cmd: EventCmd) -> Result<()> {
+async fn event(c: &Client, f: Format, cmd: EventCmd) -> Result<()> {
     match cmd {
         EventCmd::Post {
             name,
@@ -552,7 +593,7 @@ async fn event(c: &Client, json: bool, cmd: EventCmd) -> Result<()> {
                 };
                 e = e.tag(k, v);
             }
-            print_one(json, &c.events().post(&e).await?)
+            print_one(f, &c.events().post(&e).await?, EVENT_TIMES)
         }
         EventCmd::List {
             name,
@@ -586,12 +627,12 @@ async fn event(c: &Client, json: bool, cmd: EventCmd) -> Result<()> {
             } else {
                 c.events().list().with(op).send().await?.events
             };
-            print_list(json, &events, EVENT_COLUMNS)
+            print_list(f, &events, EVENT_COLUMNS, EVENT_TIMES)
         }
-        EventCmd::Get { id } => print_one(json, &c.events().get(&id).await?),
-        EventCmd::Del { id } => {
+        EventCmd::Get { id } => print_one(f, &c.events().get(&id).await?, EVENT_TIMES),
+        EventCmd::Delete { id } => {
             c.events().delete(&id).await?;
-            done(json, &format!("Deleted event {id}"))
+            done(f, &format!("Deleted event {id}"))
         }
     }
 }

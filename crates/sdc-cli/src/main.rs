@@ -1,11 +1,14 @@
 //! `sdc`: Sysdig Monitor / IBM Cloud Monitoring from the command line, on the `sysdig` crate.
-//! Errors are one line on stderr (`sdc: <message>`) with exit status 1; usage errors are
-//! clap's (status 2).
+//! Errors are one line on stderr (`sdc: <message>`) with exit status 1, input Sysdig would
+//! refuse included (checked before connecting); usage errors are clap's (status 2). Tables show
+//! times as ISO-8601 in UTC (`--local`: the local zone) and spans as `1h30m`.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod check;
 mod cli;
 mod commands;
 mod output;
+mod times;
 
 use std::{process::ExitCode, time::Duration};
 
@@ -29,8 +32,13 @@ async fn run(cli: Cli) -> Result<()> {
     if let Command::Completion { shell } = cli.command {
         return cli_kit::completion(shell, &mut Cli::command(), "sdc");
     }
+    check::command(&cli.command)?;
     let client = connect(&cli.conn).await?;
-    commands::dispatch(&client, &cli.conn, cli.json, cli.command).await
+    let format = output::Format {
+        json: cli.json,
+        local: cli.local,
+    };
+    commands::dispatch(&client, &cli.conn, format, cli.command).await
 }
 
 const USER_AGENT: &str = concat!("vigil-sdc/", env!("CARGO_PKG_VERSION"));

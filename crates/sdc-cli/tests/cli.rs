@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::common::{ADMIN, ADMIN_TOKEN, Env, IBM_KEY, check_failure, redact};
+use crate::common::{ADMIN, ADMIN_TOKEN, Env, IBM_KEY, check_failure, redact, redact_times};
 
 fn id(v: &Value) -> String {
     v["id"].to_string().trim_matches('"').to_string()
@@ -436,7 +436,9 @@ async fn dashboards_and_events() {
     assert_eq!(one[0]["scope"], "host.hostName = 'web1'");
     insta::assert_snapshot!(
         "event_list",
-        redact(&env.ok(&["event", "list", "--name", "deploy 1"]).await)
+        redact(&redact_times(
+            &env.ok(&["event", "list", "--name", "deploy 1"]).await
+        ))
     );
     assert_eq!(
         env.json(&["event", "get", &eid]).await["tags"]["app"],

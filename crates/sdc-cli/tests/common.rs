@@ -62,3 +62,50 @@ pub fn check_failure(o: &Out, code: i32, args: &[&str]) {
         assert!(o.stderr.starts_with("sdc: "), "{}", o.stderr);
     }
 }
+
+/// Replaces the ISO-8601 UTC instants tables show (`2024-01-02T03:04:05Z`) with as many `X`,
+/// so snapshot tables keep their shape.
+pub fn redact_times(text: &str) -> String {
+    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:ddZ";
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let fits = bytes.get(i..i + SHAPE.len()).is_some_and(|w| {
+            w.iter().zip(SHAPE).all(|(c, s)| {
+                if *s == b'd' {
+                    c.is_ascii_digit()
+                } else {
+                    c == s
+                }
+            })
+        });
+        if fits {
+            out.extend(std::iter::repeat_n(b'X', SHAPE.len()));
+            i += SHAPE.len();
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The value of `field` in a `Field | Value` table.
+pub fn row(table: &str, field: &str) -> Option<String> {
+    table.lines().find_map(|l| {
+        let (name, value) = l.trim_start_matches('│').split_once('┆')?;
+        (name.trim() == field).then(|| value.trim_end_matches('│').trim().to_string())
+    })
+}
+
+#[test]
+fn redacts_times_and_reads_rows() {
+    assert_eq!(
+        redact_times("│ 2024-01-02T03:04:05Z ┆ 2024-01-02T08:34:05+05:30"),
+        "│ XXXXXXXXXXXXXXXXXXXX ┆ 2024-01-02T08:34:05+05:30"
+    );
+    let t = "│ id       ┆ 1     │\n│ timespan ┆ 1h30m │";
+    assert_eq!(row(t, "timespan").as_deref(), Some("1h30m"));
+    assert_eq!(row(t, "none"), None);
+}

@@ -40,6 +40,7 @@ pub mod scope;
 pub mod teams;
 pub mod user;
 pub mod users;
+pub mod validate;
 
 pub use client::{Client, ClientBuilder, DEFAULT_URL, RawRequest, RetryPolicy, TlsVerify};
 pub use error::{Error, Result};
