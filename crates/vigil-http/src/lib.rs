@@ -1,5 +1,5 @@
-//! What every Vigil HTTP API shares, whatever API it emulates: request telemetry and the
-//! `GET /metrics` endpoint. Error shapes stay in each API crate (each emulates its own).
+//! What every Vigil HTTP API shares, whatever API it emulates: request telemetry, the
+//! `GET /metrics` endpoint (with `process_*` figures) and the access log. Error shapes stay in each API crate (each emulates its own).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -16,4 +16,6 @@
 //!     .with_state(telemetry);
 //! ```
 
+pub mod access_log;
+pub mod process_metrics;
 pub mod telemetry;

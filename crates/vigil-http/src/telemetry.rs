@@ -28,6 +28,11 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatusLabels {
     method: String,
     route: String,
@@ -40,6 +45,8 @@ type ScrapeHook = Box<dyn Fn() + Send + Sync>;
 /// What the server counts; cheap to update from every request (atomics, no locks once a
 /// label set exists). Built mutable, then shared behind an `Arc`.
 pub struct Telemetry {
+    /// Unprefixed: the `process_*` figures are named the same by every exporter.
+    root: Registry,
     registry: Registry,
     requests: Family<StatusLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
@@ -56,6 +63,12 @@ impl Telemetry {
     /// A registry with the `vigil_` prefix and the request figures.
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("vigil");
+        let info = Family::<BuildLabels, Gauge>::default();
+        info.get_or_create(&BuildLabels {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+        .set(1);
+        registry.register("build_info", "The version of Vigil serving", info);
         let requests = Family::<StatusLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -74,11 +87,17 @@ impl Telemetry {
             latency.clone(),
         );
         Self {
+            root: Registry::default(),
             registry,
             requests,
             latency,
             before_scrape: Vec::new(),
         }
+    }
+
+    /// The registry without the `vigil_` prefix (for conventional names such as `process_*`).
+    pub fn root_registry_mut(&mut self) -> &mut Registry {
+        &mut self.root
     }
 
     /// The registry, to add figures to before serving.
@@ -125,6 +144,13 @@ impl Telemetry {
         }
         let mut out = String::new();
         encode(&mut out, &self.registry)?;
+        // Both registries in one exposition: drop the first one's `# EOF` terminator.
+        let mut rest = String::new();
+        encode(&mut rest, &self.root)?;
+        if let Some(body) = out.strip_suffix("# EOF\n") {
+            out.truncate(body.len());
+        }
+        out.push_str(&rest);
         Ok(out)
     }
 }

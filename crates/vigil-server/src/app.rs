@@ -65,6 +65,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .merge(metrics)
         .route_layer(tracked)
+        .route_layer(axum::middleware::from_fn(
+            vigil_http::access_log::access_log,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; still answer in the API's own error shape.
             crate::api::error::ApiError::new(
@@ -157,6 +160,7 @@ async fn serve_inner(
         "Measurements acknowledged by POST /v2.0/metrics",
     );
     crate::store_metrics::register(&mut telemetry, store.clone());
+    vigil_http::process_metrics::register(&mut telemetry);
     let state = AppState {
         store: store.clone(),
         alarms,
@@ -184,7 +188,7 @@ async fn serve_inner(
         t.abort();
     }
     store.close().await.context("closing the metric store")?;
-    tracing::info!("vigil stopped");
+    tracing::info!("requests finished and stores closed");
     Ok(())
 }
 

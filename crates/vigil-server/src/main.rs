@@ -120,13 +120,7 @@ struct SysdigArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Compact(args) => compact(args),
@@ -145,6 +139,23 @@ fn main() -> ExitCode {
             eprintln!("vigil: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr, filtered by `VIGIL_LOG` (default `info`; `access=off` drops the access
+/// log): plain text, coloured only on a terminal, or one JSON object a line with
+/// `VIGIL_LOG_FORMAT=json` for log shippers.
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("VIGIL_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
     }
 }
 
@@ -175,13 +186,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         tracing::info!(data_dir = %settings.data_dir.display(), "starting");
         vigil_server::app::serve(settings, listener, shutdown_signal()).await
-    })
+    });
+    // The runtime waits for blocking tasks still running: "stopped" is said once it is gone.
+    drop(rt);
+    if served.is_ok() {
+        tracing::info!("vigil stopped");
+    }
+    served
 }
 
 fn compact(args: CompactArgs) -> anyhow::Result<()> {

@@ -1,11 +1,14 @@
 //! The metric store's own figures in the server's `/metrics`, copied from
-//! [`metric_store::StoreStats`] at each scrape. The store's running totals are exposed as
-//! gauges: they restart from zero with the process, as the store's do.
+//! [`metric_store::StoreStats`] at each scrape: levels as gauges, running totals (seals,
+//! merges, fsyncs and their seconds, blocks dropped or quarantined) as counters, which
+//! start from zero with the process as the store's totals do.
 
 use std::sync::Arc;
 
 use metric_store::MetricStore;
-use vigil_http::telemetry::{Gauge, Telemetry};
+use std::sync::atomic::AtomicU64;
+
+use vigil_http::telemetry::{Counter, Gauge, Telemetry};
 
 #[derive(Default)]
 struct StoreGauges {
@@ -17,13 +20,13 @@ struct StoreGauges {
     wal_bytes: Gauge,
     disk_bytes: Gauge,
     merge_backlog: Gauge,
-    seals: Gauge,
-    merges: Gauge,
-    dropped_by_retention: Gauge,
-    quarantined: Gauge,
-    wal_fsyncs: Gauge,
-    wal_fsync_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     index_bytes: Gauge,
+    seals: Counter,
+    merges: Counter,
+    dropped_by_retention: Counter,
+    quarantined: Counter,
+    wal_fsyncs: Counter,
+    wal_fsync_seconds: Counter<f64, AtomicU64>,
 }
 
 /// Registers the store's figures under `vigil_store_` and refreshes them before each scrape.
@@ -59,23 +62,6 @@ pub fn register(telemetry: &mut Telemetry, store: Arc<dyn MetricStore>) {
             "Partitions waiting for a merge",
             &g.merge_backlog,
         ),
-        ("seals", "Heads sealed into blocks since start", &g.seals),
-        ("merges", "Block merges since start", &g.merges),
-        (
-            "blocks_dropped_by_retention",
-            "Blocks deleted by the retention period since start",
-            &g.dropped_by_retention,
-        ),
-        (
-            "blocks_quarantined",
-            "Damaged blocks set aside since start",
-            &g.quarantined,
-        ),
-        (
-            "wal_fsyncs",
-            "Write-ahead log fsyncs (one per group commit) since start",
-            &g.wal_fsyncs,
-        ),
         (
             "index_bytes",
             "Estimated memory of the series index",
@@ -83,6 +69,27 @@ pub fn register(telemetry: &mut Telemetry, store: Arc<dyn MetricStore>) {
         ),
     ] {
         sub.register(name, help, gauge.clone());
+    }
+    for (name, help, counter) in [
+        ("seals", "Heads sealed into blocks", &g.seals),
+        ("merges", "Block merges", &g.merges),
+        (
+            "blocks_dropped_by_retention",
+            "Blocks deleted by the retention period",
+            &g.dropped_by_retention,
+        ),
+        (
+            "blocks_quarantined",
+            "Damaged blocks set aside",
+            &g.quarantined,
+        ),
+        (
+            "wal_fsyncs",
+            "Write-ahead log fsyncs (one per group commit)",
+            &g.wal_fsyncs,
+        ),
+    ] {
+        sub.register(name, help, counter.clone());
     }
     sub.register(
         "wal_fsync_seconds",
@@ -107,15 +114,23 @@ impl StoreGauges {
             (&self.wal_bytes, st.wal_bytes),
             (&self.disk_bytes, st.disk_bytes),
             (&self.merge_backlog, st.merge_backlog),
+            (&self.index_bytes, st.index_bytes),
+        ] {
+            gauge.set(i64::try_from(v).unwrap_or(i64::MAX));
+        }
+        // A counter only goes up: add what the store's total gained since the last scrape.
+        for (counter, total) in [
             (&self.seals, st.seals),
             (&self.merges, st.merges),
             (&self.dropped_by_retention, st.blocks_dropped_by_retention),
             (&self.quarantined, st.blocks_quarantined),
             (&self.wal_fsyncs, st.wal_fsyncs),
-            (&self.index_bytes, st.index_bytes),
         ] {
-            gauge.set(i64::try_from(v).unwrap_or(i64::MAX));
+            counter.inc_by(total.saturating_sub(counter.get()));
         }
-        self.wal_fsync_seconds.set(st.wal_fsync_seconds_sum);
+        let secs = st.wal_fsync_seconds_sum - self.wal_fsync_seconds.get();
+        if secs > 0.0 {
+            self.wal_fsync_seconds.inc_by(secs);
+        }
     }
 }

@@ -443,7 +443,28 @@ async fn prometheus_metrics_count_requests_and_points() {
     // The store's own figures, read at scrape time.
     assert!(text.contains("vigil_store_series 1\n"), "{text}");
     assert!(text.contains("vigil_store_head_points 3\n"), "{text}");
-    assert!(!text.contains("vigil_store_wal_fsyncs 0\n"), "{text}");
+    // Running totals are counters; at least one fsync covered the acknowledged batch.
+    assert!(
+        text.contains("# TYPE vigil_store_wal_fsyncs counter\n"),
+        "{text}"
+    );
+    assert!(text.contains("vigil_store_wal_fsyncs_total "), "{text}");
+    assert!(!text.contains("vigil_store_wal_fsyncs_total 0\n"), "{text}");
+    assert!(
+        text.contains("# TYPE vigil_store_seals counter\n"),
+        "{text}"
+    );
+    // Process figures, and the version serving.
+    assert!(text.contains("\nprocess_resident_memory_bytes "), "{text}");
+    assert!(text.contains("\nprocess_open_fds "), "{text}");
+    assert!(
+        text.contains(&format!(
+            "vigil_build_info{{version=\"{}\"}} 1\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    assert_eq!(text.matches("# EOF").count(), 1, "{text}");
     // Raw paths never become labels.
     assert!(!text.contains("x-unknown-id"), "{text}");
     assert!(text.ends_with("# EOF\n"), "{text}");

@@ -7,5 +7,6 @@ mod bad_input;
 mod common;
 mod durability;
 mod identity;
+mod logs;
 mod notifications;
 mod sysdig;
