@@ -17,5 +17,8 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod identity;
-pub mod sysdig;
+/// The Sysdig emulation's settings, where the server's callers have always found them.
+pub mod sysdig {
+    pub use sysdig_api::settings;
+}
 pub mod telemetry;

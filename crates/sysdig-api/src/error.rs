@@ -7,6 +7,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use config_repo::RepoError;
 use serde_json::json;
 
 #[derive(Debug)]
@@ -84,18 +85,19 @@ impl SdcError {
     }
 }
 
-impl From<rusqlite::Error> for SdcError {
-    fn from(e: rusqlite::Error) -> Self {
-        tracing::error!(error = %e, "sysdig database error");
-        Self::unavailable()
-    }
-}
-
-impl From<serde_json::Error> for SdcError {
-    fn from(e: serde_json::Error) -> Self {
-        // Only documents we wrote ourselves are parsed with `?`: a failure is corruption.
-        tracing::error!(error = %e, "sysdig database holds a bad document");
-        Self::unavailable()
+impl From<RepoError> for SdcError {
+    /// The one mapping of repository failures: a storage failure is logged and answers 503 so
+    /// that clients may retry; the others name what the repository refused.
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound(_) => Self::not_found(e.to_string()),
+            RepoError::Conflict(m) => Self::conflict(m),
+            RepoError::Invalid(m) => Self::unprocessable(m),
+            e => {
+                tracing::error!(error = %e, "sysdig repository failed");
+                Self::unavailable()
+            }
+        }
     }
 }
 
@@ -140,5 +142,34 @@ impl IntoResponse for SdcError {
                 resp
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(e: RepoError) -> StatusCode {
+        SdcError::from(e).into_response().status()
+    }
+
+    #[test]
+    fn repository_failures_map_to_one_status_each() {
+        assert_eq!(
+            status(RepoError::Storage("disk".into())),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(RepoError::NotFound("team".into())),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            status(RepoError::Conflict("taken".into())),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            status(RepoError::Invalid("bad".into())),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 }

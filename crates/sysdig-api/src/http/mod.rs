@@ -1,115 +1,19 @@
-//! The Sysdig Monitor API (the subset `sdcclient` 0.19 uses for users, teams, tokens,
-//! notification channels, alerts, dashboards v3 and events v2) and the IBM IAM token exchange,
-//! at the paths the real services use. Emulator-only routes live under `/vigil/sysdig/`.
-
-mod alerts;
-mod channels;
-mod dashboards;
-mod events;
-mod iam;
-mod owned;
-mod record;
-mod teams;
-mod user;
-mod users;
+//! What the Sysdig handlers share: answers, the JSON body and path extractors (refusing in
+//! Sysdig's error shape, never axum's plain-text rejections), query strings as sdcclient builds
+//! them, and field checks.
 
 use axum::{
-    Json, Router,
-    extract::{FromRequest, FromRequestParts, Path, Request},
+    Json,
+    extract::{FromRef, FromRequest, FromRequestParts, Path, Request},
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
 };
 use serde_json::{Map, Value};
 
-use alerts::Alert;
-pub use alerts::{KIND as ALERT_KIND, record_notification};
-use channels::Channel;
-use dashboards::Dashboard;
-use events::Event;
-
 use crate::{
-    app::AppState,
-    sysdig::{
-        db::{TeamRow, UserRow},
-        error::{SdcError, SdcResult},
-    },
+    SysdigState,
+    error::{SdcError, SdcResult},
 };
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/identity/token", post(iam::token))
-        .route("/api/user/me", get(user::me))
-        .route("/api/users/me", get(user::me))
-        .route("/api/token", get(user::token))
-        .route("/api/token/{username}/{team}", get(user::token_of))
-        .route("/api/agents/connected", get(user::agents))
-        .route("/vigil/sysdig/token/reset", post(user::reset_token))
-        .route("/vigil/sysdig/faults", post(user::add_fault))
-        .route("/api/users", get(users::list).post(users::invite))
-        .route("/api/user/provisioning", post(users::provision))
-        .route(
-            "/api/users/{id}",
-            get(record::get::<UserRow>)
-                .put(users::update)
-                .delete(record::delete::<UserRow>),
-        )
-        .route("/api/teams", get(teams::list).post(teams::create))
-        .route(
-            "/api/teams/{id}",
-            get(record::get::<TeamRow>)
-                .put(teams::update)
-                .delete(record::delete::<TeamRow>),
-        )
-        .route("/api/v2/teams/light/name/{name}", get(teams::by_name))
-        .route(
-            "/api/notificationChannels",
-            get(channels::list).post(owned::create::<Channel>),
-        )
-        .route(
-            "/api/notificationChannels/{id}",
-            get(owned::get::<Channel>)
-                .put(owned::update::<Channel>)
-                .delete(owned::delete::<Channel>),
-        )
-        .route(
-            "/api/alerts",
-            get(alerts::list).post(owned::create::<Alert>),
-        )
-        .route(
-            "/api/alerts/{id}",
-            get(owned::get::<Alert>)
-                .put(owned::update::<Alert>)
-                .delete(owned::delete::<Alert>),
-        )
-        .route("/api/notifications", get(alerts::notifications))
-        .route("/api/notifications/{id}", put(alerts::resolve_notification))
-        .route(
-            "/vigil/sysdig/notifications",
-            post(alerts::inject_notification),
-        )
-        .route(
-            "/api/v3/dashboards",
-            get(dashboards::list).post(owned::create::<Dashboard>),
-        )
-        .route("/api/v3/dashboards/templates", get(dashboards::templates))
-        .route(
-            "/api/v3/dashboards/templates/{id}",
-            get(dashboards::template),
-        )
-        .route(
-            "/api/v3/dashboards/{id}",
-            get(owned::get::<Dashboard>)
-                .put(owned::update::<Dashboard>)
-                .patch(dashboards::patch)
-                .delete(dashboards::delete),
-        )
-        .route("/api/v2/events", get(events::list).post(events::create))
-        .route(
-            "/api/v2/events/{id}",
-            get(owned::get::<Event>).delete(owned::delete::<Event>),
-        )
-}
 
 /// `200` with a JSON body.
 pub fn ok(v: Value) -> Response {
@@ -125,11 +29,15 @@ pub fn created(v: Value) -> Response {
 /// plain-text rejections).
 pub struct JsonBody(pub Value);
 
-impl FromRequest<AppState> for JsonBody {
+impl<S> FromRequest<S> for JsonBody
+where
+    S: Send + Sync,
+    SysdigState: FromRef<S>,
+{
     type Rejection = SdcError;
 
-    async fn from_request(req: Request, state: &AppState) -> SdcResult<Self> {
-        let limit = state.settings.max_body_bytes;
+    async fn from_request(req: Request, state: &S) -> SdcResult<Self> {
+        let limit = SysdigState::from_ref(state).max_body_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
             .map_err(|_| SdcError::too_large(limit))?;

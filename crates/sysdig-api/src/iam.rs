@@ -11,7 +11,7 @@ use axum::{
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::{app::AppState, identity::same_secret, sysdig::db};
+use crate::SysdigState;
 
 const GRANT_APIKEY: &str = "urn:ibm:params:oauth:grant-type:apikey";
 
@@ -30,7 +30,7 @@ fn iam_error(code: &str, message: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-pub async fn token(State(state): State<AppState>, _headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(State(state): State<SysdigState>, _headers: HeaderMap, body: Bytes) -> Response {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -62,8 +62,7 @@ pub async fn token(State(state): State<AppState>, _headers: HeaderMap, body: Byt
             "Property missing or empty. Property name: 'apikey'.",
         );
     };
-    let sysdig = state.sysdig.clone();
-    let user = sysdig
+    let user = state
         .settings
         .iam_api_keys
         .iter()
@@ -72,16 +71,15 @@ pub async fn token(State(state): State<AppState>, _headers: HeaderMap, body: Byt
     let Some(user) = user else {
         return iam_error("BXNIM0415E", "Provided API key could not be found");
     };
-    let found = sysdig
-        .db
-        .tx(move |c| Ok(db::user_by_name(c, &user)?.map(|u| u.id)))
+    let found = state
+        .tx(move |c| Ok(c.user_by_name(&user)?.map(|u| u.id)))
         .await;
     let user_id = match found {
         Ok(Some(id)) => id,
         Ok(None) => return iam_error("BXNIM0415E", "Provided API key could not be found"),
         Err(e) => return e.into_response(),
     };
-    let (access, ttl) = sysdig.iam_issue(user_id);
+    let (access, ttl) = state.iam_issue(user_id);
     let now = jiff::Timestamp::now().as_second();
     let ttl = ttl.as_secs();
     Json(json!({
@@ -94,4 +92,26 @@ pub async fn token(State(state): State<AppState>, _headers: HeaderMap, body: Byt
         "scope": "ibm openid",
     }))
     .into_response()
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_match_only_when_equal() {
+        assert!(same_secret("key-1", "key-1"));
+        assert!(!same_secret("key-1", "key-2"));
+        assert!(!same_secret("key-1", "key-10"));
+        assert!(!same_secret("", "x"));
+    }
 }

@@ -1,24 +1,18 @@
 //! `/api/notificationChannels`: the team's notification channels.
 
 use axum::{extract::State, response::Response};
-use rusqlite::Connection;
+use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
 use serde_json::{Map, Value, json};
 
-use super::{
-    Kind, check_fields, default_field, ok,
-    owned::{Editable, Owned},
-    required_str,
-};
+use super::owned::{Editable, Owned};
 use crate::{
-    app::AppState,
-    sysdig::{
-        auth::Caller,
-        db::{self, Obj},
-        error::{SdcError, SdcResult},
-    },
+    SysdigState,
+    auth::Caller,
+    error::{SdcError, SdcResult},
+    http::{Kind, check_fields, default_field, ok, required_str},
 };
 
-pub const KIND: &str = "channel";
+pub const KIND: &str = kinds::CHANNEL;
 
 /// Notification channels for the generic handlers of `owned`.
 pub struct Channel;
@@ -32,13 +26,13 @@ impl Owned for Channel {
         SdcError::not_found("Notification channel not found")
     }
 
-    fn view(_: &Connection, o: &Obj, _: &Caller) -> SdcResult<Value> {
-        Ok(o.render())
+    fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
+        Ok(super::render(o))
     }
 
     /// Alerts stop pointing at the channel, as Sysdig does.
-    fn cascade(c: &Connection, team: i64, id: i64) -> SdcResult<()> {
-        for mut a in db::obj_list(c, super::alerts::KIND, team)? {
+    fn cascade(c: &dyn SysdigTx, team: i64, id: i64) -> SdcResult<()> {
+        for mut a in c.obj_list(kinds::ALERT, team)? {
             let Some(ids) = a
                 .doc
                 .get_mut("notificationChannelIds")
@@ -49,7 +43,7 @@ impl Owned for Channel {
             let before = ids.len();
             ids.retain(|v| v.as_i64() != Some(id));
             if ids.len() != before {
-                db::obj_save(c, &mut a, false)?;
+                c.obj_save(&mut a, false)?;
             }
         }
         Ok(())
@@ -58,9 +52,9 @@ impl Owned for Channel {
 
 impl Editable for Channel {
     fn prepare(
-        c: &Connection,
+        c: &dyn SysdigTx,
         caller: &Caller,
-        own: Option<&Obj>,
+        own: Option<&TeamObject>,
         m: &mut Map<String, Value>,
     ) -> SdcResult<()> {
         validate(c, caller.team_id(), own.map(|o| o.id), m)
@@ -70,7 +64,7 @@ impl Editable for Channel {
 /// Checks a channel body and fills the defaults; refuses a name another channel of the team
 /// has.
 fn validate(
-    c: &Connection,
+    c: &dyn SysdigTx,
     team: i64,
     own_id: Option<i64>,
     m: &mut Map<String, Value>,
@@ -110,7 +104,7 @@ fn validate(
             "An EMAIL channel needs at least one address in 'options.emailRecipients'",
         ));
     }
-    if db::obj_name_taken(c, KIND, team, &name, own_id)? {
+    if c.obj_name_taken(KIND, team, &name, own_id)? {
         return Err(SdcError::unprocessable(format!(
             "Notification channel with name '{name}' already exists"
         )));
@@ -118,15 +112,13 @@ fn validate(
     Ok(())
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller) -> SdcResult<Response> {
+pub async fn list(State(state): State<SysdigState>, caller: Caller) -> SdcResult<Response> {
     let team = caller.team_id();
     let all = state
-        .sysdig
-        .db
         .tx(move |c| {
-            Ok(db::obj_list(c, KIND, team)?
+            Ok(c.obj_list(KIND, team)?
                 .iter()
-                .map(db::Obj::render)
+                .map(super::render)
                 .collect::<Vec<_>>())
         })
         .await?;

@@ -3,16 +3,19 @@
 //! alert_tenants`), and records an ACTIVE notification when one starts firing and an OK one
 //! when it stops. The aggregate covers every series of the metric over the alert's `timespan`;
 //! `segmentBy` and `filter` are not applied. No data keeps the previous state.
+//!
+//! An engine: it reads and writes through the repository and the metric store only (no HTTP).
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
+use config_repo::{
+    RepoResult, now_ms,
+    sysdig::{SysdigRepo, TeamObject, kinds},
+};
 use metric_store::{MetricStore, SeriesFilter, Stat, TimeRange};
 use serde_json::{Value, json};
 
-use super::{
-    Sysdig,
-    db::{self, Obj},
-};
+use crate::domain::notifications;
 
 /// A parsed condition: `stat(metric) op threshold`.
 #[derive(Debug, PartialEq)]
@@ -60,37 +63,47 @@ fn holds(op: &str, value: f64, threshold: f64) -> bool {
     }
 }
 
-/// Starts evaluating every `alert_interval`; nothing runs when no team is mapped.
-pub fn spawn(sysdig: Sysdig, store: Arc<dyn MetricStore>) -> Option<tokio::task::JoinHandle<()>> {
-    if sysdig.settings.alert_tenants.is_empty() {
+/// Starts evaluating every `interval` the alerts of the teams mapped in `tenants` (team name →
+/// Monasca tenant); nothing runs when no team is mapped.
+pub fn spawn(
+    repo: Arc<dyn SysdigRepo>,
+    store: Arc<dyn MetricStore>,
+    tenants: BTreeMap<String, String>,
+    interval: Duration,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if tenants.is_empty() {
         return None;
     }
     Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(sysdig.settings.alert_interval);
+        let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            evaluate_once(&sysdig, store.as_ref(), db::now_ms()).await;
+            evaluate_once(repo.as_ref(), store.as_ref(), &tenants, now_ms()).await;
         }
     }))
 }
 
 /// One evaluation round at `now_ms`.
-pub async fn evaluate_once(sysdig: &Sysdig, store: &dyn MetricStore, now_ms: i64) {
-    let tenants: BTreeMap<String, String> = sysdig.settings.alert_tenants.clone();
-    let work = sysdig
-        .db
-        .tx(move |c| {
+pub async fn evaluate_once(
+    repo: &dyn SysdigRepo,
+    store: &dyn MetricStore,
+    tenants: &BTreeMap<String, String>,
+    now_ms: i64,
+) {
+    let tenants = tenants.clone();
+    let work = repo
+        .tx(move |c| -> RepoResult<_> {
             let mut out = Vec::new();
-            for t in db::teams(c)? {
+            for t in c.teams()? {
                 let Some(tenant) = tenants.get(&t.name) else {
                     continue;
                 };
-                for a in db::obj_list(c, crate::api::sysdig::ALERT_KIND, t.id)? {
+                for a in c.obj_list(kinds::ALERT, t.id)? {
                     let enabled = a.doc.get("enabled").and_then(Value::as_bool) == Some(true);
                     let manual = a.doc.get("type").and_then(Value::as_str) == Some("MANUAL");
                     if enabled && manual {
-                        let state = db::meta_get(c, &format!("alert_state:{}", a.id))?;
+                        let state = c.meta_get(&format!("alert_state:{}", a.id))?;
                         out.push((tenant.clone(), a, state));
                     }
                 }
@@ -101,7 +114,7 @@ pub async fn evaluate_once(sysdig: &Sysdig, store: &dyn MetricStore, now_ms: i64
     let work = match work {
         Ok(w) => w,
         Err(e) => {
-            tracing::warn!(error = ?e, "sysdig alert evaluation: cannot read alerts");
+            tracing::warn!(error = %e, "sysdig alert evaluation: cannot read alerts");
             return;
         }
     };
@@ -153,41 +166,37 @@ pub async fn evaluate_once(sysdig: &Sysdig, store: &dyn MetricStore, now_ms: i64
             continue;
         }
         let new_state = if firing { "ACTIVE" } else { "OK" };
-        if let Err(e) = record(sysdig, alert, new_state, now_ms, &cond, value).await {
-            tracing::warn!(error = ?e, "sysdig alert evaluation: cannot record a notification");
+        if let Err(e) = record(repo, alert, new_state, now_ms, &cond, value).await {
+            tracing::warn!(error = %e, "sysdig alert evaluation: cannot record a notification");
         }
     }
 }
 
 async fn record(
-    sysdig: &Sysdig,
-    alert: Obj,
+    repo: &dyn SysdigRepo,
+    alert: TeamObject,
     state: &'static str,
     now_ms: i64,
     cond: &Condition,
     value: f64,
-) -> super::error::SdcResult<()> {
+) -> RepoResult<()> {
     let entities = json!([{"metricValues": [{"metric": cond.metric, "aggregation": cond.stat.as_str(), "value": value}]}]);
-    sysdig
-        .db
-        .tx(move |c| {
-            // The alert may have been deleted or disabled since it was read.
-            let Some(current) =
-                db::obj_get(c, crate::api::sysdig::ALERT_KIND, alert.team_id, alert.id)?
-            else {
-                return Ok(());
-            };
-            crate::api::sysdig::record_notification(
-                c,
-                alert.team_id,
-                &current,
-                state,
-                now_ms.saturating_mul(1000),
-                entities,
-            )?;
-            db::meta_set(c, &format!("alert_state:{}", alert.id), state)
-        })
-        .await
+    repo.tx(move |c| {
+        // The alert may have been deleted or disabled since it was read.
+        let Some(current) = c.obj_get(kinds::ALERT, alert.team_id, alert.id)? else {
+            return Ok(());
+        };
+        notifications::record(
+            c,
+            alert.team_id,
+            &current,
+            state,
+            now_ms.saturating_mul(1000),
+            entities,
+        )?;
+        c.meta_set(&format!("alert_state:{}", alert.id), state)
+    })
+    .await
 }
 
 #[cfg(test)]

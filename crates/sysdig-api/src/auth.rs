@@ -2,20 +2,23 @@
 //! from our `/identity/token` names a user, and the team comes from `SysdigTeamID`/`TeamID` or
 //! is the user's default Monitor team.
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::request::Parts,
+};
+use config_repo::sysdig::{SysdigTx, Team, User};
 
-use super::{
-    IamLookup, ROLE_TEAM_MANAGER, ROLE_TEAM_READ,
-    db::{self, TeamRow, UserRow},
+use crate::{
+    IamLookup, SysdigState,
+    domain::{ROLE_TEAM_MANAGER, ROLE_TEAM_READ},
     error::{SdcError, SdcResult},
 };
-use crate::app::AppState;
 
 /// The authenticated caller of a request and the team it acts in.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    pub user: UserRow,
-    pub team: TeamRow,
+    pub user: User,
+    pub team: Team,
     /// The caller's role in `team`.
     pub team_role: String,
     /// Whether the caller came with an IAM token.
@@ -54,9 +57,9 @@ impl Caller {
     }
 
     /// Managing team `team`: customer admins and that team's managers.
-    pub fn require_team_manager(&self, c: &rusqlite::Connection, team: i64) -> SdcResult<()> {
+    pub fn require_team_manager(&self, c: &dyn SysdigTx, team: i64) -> SdcResult<()> {
         if self.is_admin()
-            || db::membership(c, team, self.user.id)?.as_deref() == Some(ROLE_TEAM_MANAGER)
+            || c.membership(team, self.user.id)?.as_deref() == Some(ROLE_TEAM_MANAGER)
         {
             Ok(())
         } else {
@@ -86,16 +89,20 @@ fn bearer(parts: &Parts) -> Option<String> {
     (!token.is_empty()).then(|| token.to_string())
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    SysdigState: FromRef<S>,
+{
     type Rejection = SdcError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> SdcResult<Self> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> SdcResult<Self> {
         let path = parts.uri.path().to_string();
         let unauthorized = || SdcError::Unauthorized { path: path.clone() };
         let Some(token) = bearer(parts) else {
             return Err(unauthorized());
         };
-        let sysdig = &state.sysdig;
+        let sysdig = SysdigState::from_ref(state);
         if let Some((status, retry_after)) = sysdig.take_fault(parts.method.as_str(), &path) {
             return Err(SdcError::Fault {
                 status: axum::http::StatusCode::from_u16(status)
@@ -117,12 +124,11 @@ impl FromRequestParts<AppState> for Caller {
                     ),
                 };
                 let caller = sysdig
-                    .db
                     .tx(move |c| {
-                        let Some(user) = db::user(c, user_id)? else {
+                        let Some(user) = c.user(user_id)? else {
                             return Ok(None);
                         };
-                        let memberships = db::user_teams(c, user.id)?;
+                        let memberships = c.user_teams(user.id)?;
                         let (team_id, role) = match wanted {
                             Some(t) => match memberships.into_iter().find(|(id, _)| *id == t) {
                                 Some(m) => m,
@@ -134,7 +140,7 @@ impl FromRequestParts<AppState> for Caller {
                                 }
                             },
                             None => {
-                                let monitor = db::default_team(c, "SDC")?.map(|t| t.id);
+                                let monitor = c.default_team("SDC")?.map(|t| t.id);
                                 let pick = memberships
                                     .iter()
                                     .find(|(id, _)| Some(*id) == monitor)
@@ -151,7 +157,7 @@ impl FromRequestParts<AppState> for Caller {
                                 }
                             }
                         };
-                        let Some(team) = db::team(c, team_id)? else {
+                        let Some(team) = c.team(team_id)? else {
                             return Ok(None);
                         };
                         Ok(Some(Caller {
@@ -166,15 +172,14 @@ impl FromRequestParts<AppState> for Caller {
             }
             IamLookup::Unknown => {
                 let caller = sysdig
-                    .db
                     .tx(move |c| {
-                        let Some((user_id, team_id)) = db::token_owner(c, &token)? else {
+                        let Some((user_id, team_id)) = c.token_owner(&token)? else {
                             return Ok(None);
                         };
                         let (Some(user), Some(team), Some(role)) = (
-                            db::user(c, user_id)?,
-                            db::team(c, team_id)?,
-                            db::membership(c, team_id, user_id)?,
+                            c.user(user_id)?,
+                            c.team(team_id)?,
+                            c.membership(team_id, user_id)?,
                         ) else {
                             return Ok(None);
                         };

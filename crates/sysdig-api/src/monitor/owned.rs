@@ -1,19 +1,17 @@
-//! The handlers of team-owned objects (`db::Obj`: alerts, notification channels, dashboards,
+//! The handlers of team-owned objects (`TeamObject`: alerts, notification channels, dashboards,
 //! events), written once. Each resource keeps its own checks, rendering and messages in its
 //! `Owned`/`Editable` implementation; the order of refusals (403, 404, 400, 409) lives here.
 
 use axum::{extract::State, response::Response};
-use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
-use super::{JsonBody, P, check_version, created, ok, parse_id};
+use config_repo::sysdig::{SysdigTx, TeamObject};
+
 use crate::{
-    app::AppState,
-    sysdig::{
-        auth::Caller,
-        db::{self, Obj},
-        error::{SdcError, SdcResult},
-    },
+    SysdigState,
+    auth::Caller,
+    error::{SdcError, SdcResult},
+    http::{JsonBody, P, check_version, created, ok, parse_id},
 };
 
 /// One kind of team-owned object.
@@ -29,16 +27,16 @@ pub trait Owned: 'static {
     fn not_found() -> SdcError;
 
     /// The object as the API shows it to `caller`.
-    fn view(c: &Connection, o: &Obj, caller: &Caller) -> SdcResult<Value>;
+    fn view(c: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<Value>;
 
     /// Tidies, in the same transaction, what pointed at the deleted object `id`.
-    fn cascade(_c: &Connection, _team: i64, _id: i64) -> SdcResult<()> {
+    fn cascade(_c: &dyn SysdigTx, _team: i64, _id: i64) -> SdcResult<()> {
         Ok(())
     }
 
     /// The team's object `id`, or the 404.
-    fn load(c: &Connection, team: i64, id: i64) -> SdcResult<Obj> {
-        db::obj_get(c, Self::KIND, team, id)?.ok_or_else(Self::not_found)
+    fn load(c: &dyn SysdigTx, team: i64, id: i64) -> SdcResult<TeamObject> {
+        c.obj_get(Self::KIND, team, id)?.ok_or_else(Self::not_found)
     }
 
     /// A path id, or the 404: a malformed id names no object either.
@@ -51,24 +49,22 @@ pub trait Owned: 'static {
 pub trait Editable: Owned {
     /// Checks a body and fills its defaults; `own` is the stored object when it is an update.
     fn prepare(
-        c: &Connection,
+        c: &dyn SysdigTx,
         caller: &Caller,
-        own: Option<&Obj>,
+        own: Option<&TeamObject>,
         m: &mut Map<String, Value>,
     ) -> SdcResult<()>;
 }
 
 /// `GET …/{id}`.
 pub async fn get<R: Owned>(
-    State(state): State<AppState>,
+    State(state): State<SysdigState>,
     caller: Caller,
     P(id): P<String>,
 ) -> SdcResult<Response> {
     let team = caller.team_id();
     let id = R::id(&id)?;
     let v = state
-        .sysdig
-        .db
         .tx(move |c| R::view(c, &R::load(c, team, id)?, &caller))
         .await?;
     Ok(ok(json!({ R::KEY: v })))
@@ -76,7 +72,7 @@ pub async fn get<R: Owned>(
 
 /// `POST`: stored at version 1 once `prepare` accepts it.
 pub async fn create<R: Editable>(
-    State(state): State<AppState>,
+    State(state): State<SysdigState>,
     caller: Caller,
     body: JsonBody,
 ) -> SdcResult<Response> {
@@ -84,11 +80,9 @@ pub async fn create<R: Editable>(
     let team = caller.team_id();
     let mut m = body.wrapped(R::KEY)?;
     let v = state
-        .sysdig
-        .db
         .tx(move |c| {
             R::prepare(c, &caller, None, &mut m)?;
-            R::view(c, &db::obj_insert(c, R::KIND, team, m)?, &caller)
+            R::view(c, &c.obj_insert(R::KIND, team, m)?, &caller)
         })
         .await?;
     Ok(created(json!({ R::KEY: v })))
@@ -97,7 +91,7 @@ pub async fn create<R: Editable>(
 /// `PUT …/{id}`: the body must carry the stored `version` (missing → 400, stale → 409); the
 /// document it becomes once `prepare` accepts it is stored one version up.
 pub async fn update<R: Editable>(
-    State(state): State<AppState>,
+    State(state): State<SysdigState>,
     caller: Caller,
     P(id): P<String>,
     body: JsonBody,
@@ -107,14 +101,12 @@ pub async fn update<R: Editable>(
     let id = R::id(&id)?;
     let mut m = body.wrapped(R::KEY)?;
     let v = state
-        .sysdig
-        .db
         .tx(move |c| {
             let mut o = R::load(c, team, id)?;
             check_version(&m, o.version, R::WHAT)?;
             R::prepare(c, &caller, Some(&o), &mut m)?;
             o.doc = m;
-            db::obj_save(c, &mut o, true)?;
+            c.obj_save(&mut o, true)?;
             R::view(c, &o, &caller)
         })
         .await?;
@@ -123,7 +115,7 @@ pub async fn update<R: Editable>(
 
 /// `DELETE …/{id}`, with the resource's cascade; answers `{}`.
 pub async fn delete<R: Owned>(
-    State(state): State<AppState>,
+    State(state): State<SysdigState>,
     caller: Caller,
     P(id): P<String>,
 ) -> SdcResult<Response> {
@@ -131,10 +123,8 @@ pub async fn delete<R: Owned>(
     let team = caller.team_id();
     let id = R::id(&id)?;
     state
-        .sysdig
-        .db
         .tx(move |c| {
-            if !db::obj_delete(c, R::KIND, team, id)? {
+            if !c.obj_delete(R::KIND, team, id)? {
                 return Err(R::not_found());
             }
             R::cascade(c, team, id)

@@ -3,16 +3,15 @@
 //! check. Each record keeps its own rendering and refusals in its `Record` implementation.
 
 use axum::{extract::State, response::Response};
-use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
-use super::{P, ok, parse_id};
+use config_repo::sysdig::SysdigTx;
+
 use crate::{
-    app::AppState,
-    sysdig::{
-        auth::Caller,
-        error::{SdcError, SdcResult},
-    },
+    SysdigState,
+    auth::Caller,
+    error::{SdcError, SdcResult},
+    http::{P, ok, parse_id},
 };
 
 /// One kind of customer-wide record, addressed by a numeric path id.
@@ -23,10 +22,10 @@ pub trait Record: Sized + Send + 'static {
     const NOT_FOUND: &'static str;
 
     /// The stored record `id`, if any.
-    fn find(c: &Connection, id: i64) -> SdcResult<Option<Self>>;
+    fn find(c: &dyn SysdigTx, id: i64) -> SdcResult<Option<Self>>;
 
     /// The record as `GET …/{id}` shows it.
-    fn view(&self, c: &Connection) -> SdcResult<Value>;
+    fn view(&self, c: &dyn SysdigTx) -> SdcResult<Value>;
 
     /// Refusals of a delete that need no database (checked before the transaction).
     fn may_remove(_caller: &Caller, _id: i64) -> SdcResult<()> {
@@ -34,7 +33,7 @@ pub trait Record: Sized + Send + 'static {
     }
 
     /// Deletes record `id`, or refuses (404 for an unknown id).
-    fn remove(c: &Connection, id: i64) -> SdcResult<()>;
+    fn remove(c: &dyn SysdigTx, id: i64) -> SdcResult<()>;
 
     fn not_found() -> SdcError {
         SdcError::not_found(Self::NOT_FOUND)
@@ -46,19 +45,19 @@ pub trait Record: Sized + Send + 'static {
     }
 
     /// The record `id`, or the 404.
-    fn load(c: &Connection, id: i64) -> SdcResult<Self> {
+    fn load(c: &dyn SysdigTx, id: i64) -> SdcResult<Self> {
         Self::find(c, id)?.ok_or_else(Self::not_found)
     }
 }
 
 /// `GET …/{id}`: any caller of the customer may read it.
 pub async fn get<R: Record>(
-    State(state): State<AppState>,
+    State(state): State<SysdigState>,
     _caller: Caller,
     P(id): P<String>,
 ) -> SdcResult<Response> {
     let id = R::id(&id)?;
-    let v = state.sysdig.db.tx(move |c| R::load(c, id)?.view(c)).await?;
+    let v = state.tx(move |c| R::load(c, id)?.view(c)).await?;
     Ok(ok(json!({ R::KEY: v })))
 }
 
@@ -74,13 +73,13 @@ pub fn new_name<'a>(m: &'a Map<String, Value>, field: &str) -> SdcResult<Option<
 
 /// `DELETE …/{id}` (admins only), with the record's own refusals; answers `{}`.
 pub async fn delete<R: Record>(
-    State(state): State<AppState>,
+    State(state): State<SysdigState>,
     caller: Caller,
     P(id): P<String>,
 ) -> SdcResult<Response> {
     caller.require_admin()?;
     let id = R::id(&id)?;
     R::may_remove(&caller, id)?;
-    state.sysdig.db.tx(move |c| R::remove(c, id)).await?;
+    state.tx(move |c| R::remove(c, id)).await?;
     Ok(ok(json!({})))
 }
