@@ -3,6 +3,7 @@
 use axum::{extract::State, response::Response};
 use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
 use serde_json::{Map, Value, json};
+use sysdig::channels::ChannelKind;
 
 use super::owned::{Editable, Owned};
 use crate::{
@@ -94,7 +95,7 @@ fn validate(
             )));
         }
     }
-    if ty == "EMAIL"
+    if ChannelKind::Email == ty.as_str()
         && opts
             .and_then(|o| o.get("emailRecipients"))
             .and_then(Value::as_array)

@@ -11,6 +11,7 @@ pub mod record;
 pub mod teams;
 pub mod user;
 pub mod users;
+pub mod wire;
 
 use axum::{
     Router,

@@ -24,8 +24,11 @@ pub trait Record: Sized + Send + 'static {
     /// The stored record `id`, if any.
     fn find(c: &dyn SysdigTx, id: i64) -> SdcResult<Option<Self>>;
 
+    /// What `GET …/{id}` shows.
+    type View: serde::Serialize + Send + 'static;
+
     /// The record as `GET …/{id}` shows it.
-    fn view(&self, c: &dyn SysdigTx) -> SdcResult<Value>;
+    fn view(&self, c: &dyn SysdigTx) -> SdcResult<Self::View>;
 
     /// Refusals of a delete that need no database (checked before the transaction).
     fn may_remove(_caller: &Caller, _id: i64) -> SdcResult<()> {

@@ -3,7 +3,9 @@
 use axum::{extract::State, response::Response};
 use serde_json::json;
 
-use super::users::render_user;
+use sysdig::user::ConnectedAgents;
+
+use super::{users::render_user, wire::unsigned};
 use crate::{
     SysdigState,
     auth::Caller,
@@ -15,9 +17,13 @@ pub async fn me(State(state): State<SysdigState>, caller: Caller) -> SdcResult<R
     let v = state
         .tx(move |c| {
             let mut u = render_user(c, &caller.user)?;
-            u["currentTeam"] = caller.team.id.into();
-            u["customerSettings"] = json!({"plan": {"maxAgents": 100}});
-            u["product"] = caller.team.product().into();
+            u.current_team = unsigned(caller.team.id);
+            u.extra.insert(
+                "customerSettings".into(),
+                json!({"plan": {"maxAgents": 100}}),
+            );
+            u.extra
+                .insert("product".into(), caller.team.product().into());
             Ok(u)
         })
         .await?;
@@ -56,5 +62,5 @@ pub async fn token_of(
 }
 
 pub async fn agents(_caller: Caller) -> Response {
-    ok(json!({"total": 0, "agents": []}))
+    ok(json!(ConnectedAgents::default()))
 }

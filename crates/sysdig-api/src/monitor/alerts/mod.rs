@@ -5,6 +5,7 @@ pub mod notifications;
 use axum::{extract::State, response::Response};
 use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
 use serde_json::{Map, Value, json};
+use sysdig::alerts::AlertKind;
 
 use super::owned::{Editable, Owned};
 use crate::{
@@ -16,8 +17,6 @@ use crate::{
 };
 
 pub const KIND: &str = kinds::ALERT;
-
-const TYPES: &[&str] = &["MANUAL", "PROMETHEUS", "BASELINE", "HOST_COMPARISON"];
 
 /// Alerts for the generic handlers of `owned`.
 pub struct Alert;
@@ -90,15 +89,16 @@ fn validate(
         ],
     )?;
     let name = required_str(m, "name")?;
-    default_field(m, "type", json!("MANUAL"));
+    default_field(m, "type", json!(AlertKind::Manual.as_str()));
     let ty = m.get("type").and_then(Value::as_str).unwrap_or("MANUAL");
-    if !TYPES.contains(&ty) {
+    let kind = AlertKind::from(ty);
+    if !kind.is_known() {
         return Err(SdcError::bad_request(format!(
             "Invalid alert type '{ty}': expected one of {}",
-            TYPES.join(", ")
+            AlertKind::KNOWN.join(", ")
         )));
     }
-    if matches!(ty, "MANUAL" | "PROMETHEUS") {
+    if matches!(kind, AlertKind::Manual | AlertKind::Prometheus) {
         required_str(m, "condition")?;
     }
     default_field(m, "severity", json!(4));

@@ -9,8 +9,12 @@ use axum::{
 };
 use config_repo::sysdig::{SysdigTx, Team};
 use serde_json::{Map, Value, json};
+use sysdig::teams::{Team as WireTeam, UserRole};
 
-use super::record::Record;
+use super::{
+    record::Record,
+    wire::{take_bool, take_str, take_strings, unsigned},
+};
 use crate::{
     SysdigState,
     auth::Caller,
@@ -57,28 +61,70 @@ pub(crate) const STORED: &[&str] = &[
 ];
 
 /// A team as the API shows it; `with_members` adds `userRoles`.
-pub fn render_team(c: &dyn SysdigTx, t: &Team, with_members: bool) -> SdcResult<Value> {
-    let mut m = Map::new();
-    m.insert("id".into(), t.id.into());
-    m.insert("version".into(), t.version.into());
-    m.insert("name".into(), t.name.clone().into());
-    for (k, v) in &t.doc {
-        m.insert(k.clone(), v.clone());
-    }
-    m.insert("customerId".into(), 1.into());
+pub fn render_team(c: &dyn SysdigTx, t: &Team, with_members: bool) -> SdcResult<WireTeam> {
     let members = c.team_members(t.id)?;
-    m.insert("userCount".into(), members.len().into());
-    if with_members {
-        let roles: Vec<Value> = members
+    let user_count = u64::try_from(members.len()).ok();
+    let user_roles = with_members.then(|| {
+        members
             .into_iter()
-            .map(|member| {
-                let admin = member.role == ROLE_TEAM_MANAGER;
-                json!({"userId": member.user_id, "userName": member.username, "admin": admin, "role": member.role})
+            .map(|member| UserRole {
+                user_id: unsigned(member.user_id).unwrap_or_default(),
+                user_name: Some(member.username),
+                admin: Some(member.role == ROLE_TEAM_MANAGER),
+                role: member.role,
+                extra: Map::new(),
             })
-            .collect();
-        m.insert("userRoles".into(), roles.into());
+            .collect()
+    });
+    let mut wire = typed_team(t);
+    wire.extra.insert("customerId".into(), 1.into());
+    wire.user_count = user_count;
+    wire.user_roles = user_roles;
+    Ok(wire)
+}
+
+/// The stored team in the wire type: columns and the document's typed fields.
+fn typed_team(t: &Team) -> WireTeam {
+    let mut doc = t.doc.clone();
+    WireTeam {
+        id: unsigned(t.id),
+        version: unsigned(t.version),
+        name: t.name.clone(),
+        description: take_str(&mut doc, "description"),
+        theme: take_str(&mut doc, "theme"),
+        show: take_str(&mut doc, "show"),
+        filter: take_str(&mut doc, "filter"),
+        can_use_sysdig_capture: take_bool(&mut doc, "canUseSysdigCapture"),
+        can_use_custom_events: take_bool(&mut doc, "canUseCustomEvents"),
+        can_use_aws_metrics: take_bool(&mut doc, "canUseAwsMetrics"),
+        can_use_rapid_response: take_bool(&mut doc, "canUseRapidResponse"),
+        default_team_role: take_str(&mut doc, "defaultTeamRole"),
+        products: take_strings(&mut doc, "products"),
+        user_roles: None,
+        default: take_bool(&mut doc, "default"),
+        immutable: take_bool(&mut doc, "immutable"),
+        user_count: None,
+        extra: doc,
     }
-    Ok(Value::Object(m))
+}
+
+/// The light form of `GET /api/v2/teams/light/name/{name}`.
+fn light_team(t: &Team) -> WireTeam {
+    let mut doc = Map::new();
+    for k in ["theme", "description"] {
+        doc.insert(k.into(), t.doc.get(k).cloned().unwrap_or(Value::Null));
+    }
+    WireTeam {
+        id: unsigned(t.id),
+        version: unsigned(t.version),
+        name: t.name.clone(),
+        products: Some(t.products()),
+        default: Some(t.is_default()),
+        theme: take_str(&mut doc, "theme"),
+        description: take_str(&mut doc, "description"),
+        extra: doc,
+        ..WireTeam::default()
+    }
 }
 
 fn check_team_role(role: &str) -> SdcResult<()> {
@@ -166,15 +212,7 @@ pub async fn by_name(
         .tx(move |c| Ok(c.team_by_name(&name)?))
         .await?
         .ok_or_else(Team::not_found)?;
-    Ok(ok(json!({"team": {
-        "id": t.id,
-        "name": t.name,
-        "version": t.version,
-        "products": t.products(),
-        "default": t.is_default(),
-        "theme": t.doc.get("theme"),
-        "description": t.doc.get("description"),
-    }})))
+    Ok(ok(json!({"team": light_team(&t)})))
 }
 
 impl Record for Team {
@@ -185,7 +223,9 @@ impl Record for Team {
         Ok(c.team(id)?)
     }
 
-    fn view(&self, c: &dyn SysdigTx) -> SdcResult<Value> {
+    type View = WireTeam;
+
+    fn view(&self, c: &dyn SysdigTx) -> SdcResult<WireTeam> {
         render_team(c, self, true)
     }
 

@@ -6,8 +6,12 @@ pub mod update;
 use axum::{extract::State, response::Response};
 use config_repo::sysdig::{SysdigTx, User};
 use serde_json::{Map, Value, json};
+use sysdig::users::User as WireUser;
 
-use super::record::Record;
+use super::{
+    record::Record,
+    wire::{take_bool, take_str, unsigned},
+};
 use crate::{
     SysdigState,
     auth::Caller,
@@ -17,22 +21,19 @@ use crate::{
 };
 
 /// A user as the API shows it, with its team memberships.
-pub fn render_user(c: &dyn SysdigTx, u: &User) -> SdcResult<Value> {
-    let mut m = Map::new();
-    m.insert("id".into(), u.id.into());
-    m.insert("username".into(), u.username.clone().into());
-    m.insert("version".into(), u.version.into());
-    m.insert("systemRole".into(), u.system_role.clone().into());
-    let roles: Vec<&str> = if u.is_admin() {
-        vec![ROLE_CUSTOMER, ROLE_USER]
+pub fn render_user(c: &dyn SysdigTx, u: &User) -> SdcResult<WireUser> {
+    let roles = if u.is_admin() {
+        vec![ROLE_CUSTOMER.to_string(), ROLE_USER.to_string()]
     } else {
-        vec![ROLE_USER]
+        vec![ROLE_USER.to_string()]
     };
-    m.insert("roles".into(), json!(roles));
-    for (k, v) in &u.doc {
-        m.insert(k.clone(), v.clone());
-    }
-    m.insert(
+    let mut extra = u.doc.clone();
+    let (first_name, last_name) = (
+        take_str(&mut extra, "firstName"),
+        take_str(&mut extra, "lastName"),
+    );
+    let enabled = take_bool(&mut extra, "enabled");
+    extra.insert(
         "customer".into(),
         json!({"id": 1, "name": c.customer_name()?, "externalId": "vigil"}),
     );
@@ -41,8 +42,19 @@ pub fn render_user(c: &dyn SysdigTx, u: &User) -> SdcResult<Value> {
         let name = c.team(team)?.map(|t| t.name).unwrap_or_default();
         team_roles.push(json!({"teamId": team, "teamName": name, "role": role, "admin": role == ROLE_TEAM_MANAGER}));
     }
-    m.insert("teamRoles".into(), team_roles.into());
-    Ok(Value::Object(m))
+    extra.insert("teamRoles".into(), team_roles.into());
+    Ok(WireUser {
+        id: unsigned(u.id),
+        version: unsigned(u.version),
+        username: u.username.clone(),
+        first_name,
+        last_name,
+        system_role: Some(u.system_role.clone()),
+        enabled,
+        roles: Some(roles),
+        current_team: None,
+        extra,
+    })
 }
 
 pub(crate) fn check_user_fields(m: &Map<String, Value>) -> SdcResult<()> {
@@ -85,7 +97,9 @@ impl Record for User {
         Ok(c.user(id)?)
     }
 
-    fn view(&self, c: &dyn SysdigTx) -> SdcResult<Value> {
+    type View = WireUser;
+
+    fn view(&self, c: &dyn SysdigTx) -> SdcResult<WireUser> {
         render_user(c, self)
     }
 
