@@ -36,3 +36,36 @@ async fn the_file_is_private_and_keeps_what_was_committed() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[tokio::test]
+async fn a_notification_copies_its_alert_and_goes_with_it() {
+    use config_repo::sysdig::{kinds, notifications};
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let repo: Box<dyn SysdigRepo> =
+        Box::new(SqliteSysdigRepo::open(&dir.path().join(SYSDIG_DB_FILE)).unwrap());
+    let checked: Result<(), config_repo::RepoError> = repo
+        .tx(|c| {
+            let team = c.team_insert("Ops", &serde_json::Map::new())?;
+            let serde_json::Value::Object(doc) =
+                json!({"name": "cpu", "condition": "avg(cpu) > 1", "severity": 2, "type": "MANUAL"})
+            else {
+                unreachable!()
+            };
+            let alert = c.obj_insert(kinds::ALERT, team, doc)?;
+            let n = notifications::record(c, team, &alert, "ACTIVE", 7, json!([]))?;
+            assert_eq!(n.kind, kinds::NOTIFICATION);
+            assert_eq!(
+                serde_json::Value::Object(n.doc),
+                json!({"alert": alert.id, "name": "cpu", "state": "ACTIVE", "resolved": false,
+                       "timestamp": 7, "severity": 2, "condition": "avg(cpu) > 1", "filter": null,
+                       "timespan": null, "type": "MANUAL", "criteria": "avg(cpu) > 1",
+                       "groupAggregations": [], "entities": []})
+            );
+            notifications::delete_of_alert(c, team, alert.id)?;
+            assert!(c.obj_list(kinds::NOTIFICATION, team)?.is_empty());
+            Ok(())
+        })
+        .await;
+    checked.unwrap();
+}

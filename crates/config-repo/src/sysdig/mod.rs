@@ -160,3 +160,4 @@ impl dyn SysdigRepo + '_ {
 }
 
 pub mod conformance;
+pub mod notifications;

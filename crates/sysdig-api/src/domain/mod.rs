@@ -2,7 +2,8 @@
 //! inside a unit of work ([`SysdigTx`]) and answer [`RepoResult`], never HTTP errors.
 
 pub mod bootstrap;
-pub mod notifications;
+
+pub use config_repo::sysdig::notifications;
 
 use config_repo::{
     RepoError, RepoResult, now_ms,

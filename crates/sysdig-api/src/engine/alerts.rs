@@ -4,18 +4,17 @@
 //! when it stops. The aggregate covers every series of the metric over the alert's `timespan`;
 //! `segmentBy` and `filter` are not applied. No data keeps the previous state.
 //!
-//! An engine: it reads and writes through the repository and the metric store only (no HTTP).
+//! An engine: it reads and writes through the repository and the metric store only (no HTTP,
+//! nothing else of this crate), so it can move to the alarm engine's crate as it is.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use config_repo::{
     RepoResult, now_ms,
-    sysdig::{SysdigRepo, TeamObject, kinds},
+    sysdig::{SysdigRepo, TeamObject, kinds, notifications},
 };
 use metric_store::{MetricStore, SeriesFilter, Stat, TimeRange};
 use serde_json::{Value, json};
-
-use crate::domain::notifications;
 
 /// A parsed condition: `stat(metric) op threshold`.
 #[derive(Debug, PartialEq)]

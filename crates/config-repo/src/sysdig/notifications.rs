@@ -1,10 +1,9 @@
 //! Alert notifications: team-owned objects of kind `notification` that point at their alert.
-//! Recorded by the alert engine and by the emulator's injection route.
+//! Recorded by the alert engine and by the API's injection route, so the rule of what a
+//! notification holds lives here, next to the records, for both.
 
-use config_repo::{
-    RepoResult,
-    sysdig::{Document, SysdigTx, TeamObject, kinds},
-};
+use super::{Document, SysdigTx, TeamObject, kinds};
+use crate::RepoResult;
 use serde_json::{Value, json};
 
 /// Records a notification of `alert` in `team` (state `ACTIVE` or `OK`, time in µs).
