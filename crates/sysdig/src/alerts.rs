@@ -18,6 +18,16 @@ use crate::{
     request::{Endpoint, Op, send_ops},
 };
 
+wire_names! {
+    /// The `type` of an alert.
+    AlertKind {
+        Manual = "MANUAL",
+        Prometheus = "PROMETHEUS",
+        Baseline = "BASELINE",
+        HostComparison = "HOST_COMPARISON",
+    }
+}
+
 /// An alert. Fields the client does not model stay in `extra` and go back unchanged.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -26,9 +36,8 @@ pub struct Alert {
     pub id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
-    /// `MANUAL`, `PROMETHEUS`, `BASELINE`, `HOST_COMPARISON`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: AlertKind,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -65,7 +74,7 @@ impl Alert {
     /// A `MANUAL` alert, enabled, with sdcclient's defaults (`filter` empty).
     pub fn manual(name: impl Into<String>, condition: impl Into<String>) -> Self {
         Self {
-            kind: "MANUAL".into(),
+            kind: AlertKind::Manual,
             name: name.into(),
             description: Some(String::new()),
             enabled: Some(true),
@@ -124,7 +133,7 @@ pub fn get(id: u64) -> Op<Alert> {
 /// # Errors
 /// sdcclient's message when name or condition is missing.
 pub fn create(a: &Alert) -> Result<Op<Alert>> {
-    if a.name.is_empty() || (a.condition.is_none() && a.kind == "MANUAL") {
+    if a.name.is_empty() || (a.condition.is_none() && a.kind == AlertKind::Manual) {
         return Err(Error::Invalid(
             "Must specify a full Alert object or all parameters: name, description, severity, for_atleast_s, condition".into(),
         ));

@@ -20,8 +20,20 @@ use crate::{
     request::{Op, send_ops},
 };
 
-/// A notification channel. `kind` is the `type`: `EMAIL`, `SNS`, `PAGER_DUTY`, `SLACK`,
-/// `OPSGENIE`, `VICTOROPS`, `WEBHOOK` or any other the server knows.
+wire_names! {
+    /// The `type` of a notification channel.
+    ChannelKind {
+        Email = "EMAIL",
+        Sns = "SNS",
+        PagerDuty = "PAGER_DUTY",
+        Slack = "SLACK",
+        Opsgenie = "OPSGENIE",
+        VictorOps = "VICTOROPS",
+        Webhook = "WEBHOOK",
+    }
+}
+
+/// A notification channel; `kind` is its `type`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Channel {
@@ -30,7 +42,7 @@ pub struct Channel {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ChannelKind,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -91,9 +103,9 @@ impl std::fmt::Debug for ChannelOptions {
 }
 
 impl Channel {
-    fn of(kind: &str, name: impl Into<String>, options: ChannelOptions) -> Self {
+    fn of(kind: ChannelKind, name: impl Into<String>, options: ChannelOptions) -> Self {
         Self {
-            kind: kind.into(),
+            kind,
             name: name.into(),
             enabled: Some(true),
             options,
@@ -107,7 +119,7 @@ impl Channel {
         recipients: impl IntoIterator<Item = S>,
     ) -> Self {
         Self::of(
-            "EMAIL",
+            ChannelKind::Email,
             name,
             ChannelOptions {
                 email_recipients: Some(recipients.into_iter().map(Into::into).collect()),
@@ -119,7 +131,7 @@ impl Channel {
     /// A `WEBHOOK` channel posting to `url`.
     pub fn webhook(name: impl Into<String>, url: impl Into<String>) -> Self {
         Self::of(
-            "WEBHOOK",
+            ChannelKind::Webhook,
             name,
             ChannelOptions {
                 url: Some(url.into()),
@@ -131,7 +143,7 @@ impl Channel {
     /// A `SLACK` channel: incoming-webhook `url`, optional `#channel`.
     pub fn slack(name: impl Into<String>, url: impl Into<String>, channel: Option<String>) -> Self {
         Self::of(
-            "SLACK",
+            ChannelKind::Slack,
             name,
             ChannelOptions {
                 url: Some(url.into()),
@@ -149,7 +161,7 @@ impl Channel {
         service_name: impl Into<String>,
     ) -> Self {
         Self::of(
-            "PAGER_DUTY",
+            ChannelKind::PagerDuty,
             name,
             ChannelOptions {
                 account: Some(account.into()),
@@ -168,7 +180,7 @@ impl Channel {
         topics: impl IntoIterator<Item = S>,
     ) -> Self {
         Self::of(
-            "SNS",
+            ChannelKind::Sns,
             name,
             ChannelOptions {
                 sns_topic_arns: Some(topics.into_iter().map(Into::into).collect()),
@@ -180,7 +192,7 @@ impl Channel {
     /// An `OPSGENIE` channel.
     pub fn opsgenie(name: impl Into<String>, api_key: impl Into<String>) -> Self {
         Self::of(
-            "OPSGENIE",
+            ChannelKind::Opsgenie,
             name,
             ChannelOptions {
                 api_key: Some(api_key.into()),
@@ -196,7 +208,7 @@ impl Channel {
         routing_key: impl Into<String>,
     ) -> Self {
         Self::of(
-            "VICTOROPS",
+            ChannelKind::VictorOps,
             name,
             ChannelOptions {
                 api_key: Some(api_key.into()),
@@ -215,12 +227,14 @@ impl Channel {
         }
         let set =
             |v: &Option<Vec<String>>| -> BTreeSet<String> { v.iter().flatten().cloned().collect() };
-        match self.kind.as_str() {
-            "SNS" => set(&self.options.sns_topic_arns) == set(&existing.options.sns_topic_arns),
-            "EMAIL" if self.options.email_recipients.is_some() => {
+        match self.kind {
+            ChannelKind::Sns => {
+                set(&self.options.sns_topic_arns) == set(&existing.options.sns_topic_arns)
+            }
+            ChannelKind::Email if self.options.email_recipients.is_some() => {
                 set(&self.options.email_recipients) == set(&existing.options.email_recipients)
             }
-            "PAGER_DUTY" => {
+            ChannelKind::PagerDuty => {
                 self.options.account == existing.options.account
                     && self.options.service_name == existing.options.service_name
             }

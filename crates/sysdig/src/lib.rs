@@ -28,6 +28,9 @@
 //! [`Client::send`]. Calls without a typed operation go through [`Client::raw`].
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+#[macro_use]
+mod kind;
+
 pub mod alerts;
 pub mod auth;
 pub mod channels;

@@ -31,11 +31,17 @@ pub struct AppState {
     /// `vigil_ingested_points`: measurements acknowledged by `POST /v2.0/metrics`.
     pub ingested: vigil_http::telemetry::Counter,
     /// The Sysdig Monitor API emulation (`sysdig.db`).
-    pub sysdig: crate::sysdig::Sysdig,
+    pub sysdig: sysdig_api::SysdigState,
     /// Series keys shared by ingest requests.
     pub series_keys: Arc<crate::api::monasca::SeriesKeys>,
     /// Groups of recent `group_by` queries, for their next pages.
     pub group_cache: Arc<crate::api::monasca::GroupCache>,
+}
+
+impl axum::extract::FromRef<AppState> for sysdig_api::SysdigState {
+    fn from_ref(state: &AppState) -> Self {
+        state.sysdig.clone()
+    }
 }
 
 impl AppState {
@@ -51,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         routes = routes.merge(crate::api::keystone::router(&state.identity.prefix));
     }
     // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
-    routes = routes.merge(crate::api::sysdig::router());
+    routes = routes.merge(sysdig_api::router());
     let metrics = Router::new()
         .route(
             "/metrics",
@@ -149,10 +155,19 @@ async fn serve_inner(
         identity = identity.with_keystone(KeystoneValidator::new(k)?);
     }
     let identity = Arc::new(identity);
-    let sysdig = crate::sysdig::Sysdig::open(&settings.data_dir, settings.sysdig.clone())
-        .await
-        .context("cannot open the Sysdig store")?;
-    let sysdig_alerts = crate::sysdig::evaluator::spawn(sysdig.clone(), store.clone());
+    let sysdig = sysdig_api::SysdigState::open(
+        &settings.data_dir,
+        settings.sysdig.clone(),
+        settings.max_body_bytes,
+    )
+    .await
+    .context("cannot open the Sysdig store")?;
+    let sysdig_alerts = sysdig_api::engine::alerts::spawn(
+        sysdig.repo.clone(),
+        store.clone(),
+        settings.sysdig.alert_tenants.clone(),
+        settings.sysdig.alert_interval,
+    );
     tracing::info!(auth = ?settings.auth, "authentication");
     let mut telemetry = vigil_http::telemetry::Telemetry::new();
     let ingested = telemetry.counter(

@@ -34,7 +34,7 @@ pub struct Settings {
     /// The Keystone of `--auth keystone`.
     pub keystone: Option<KeystoneConfig>,
     /// The Sysdig Monitor / IBM IAM emulation (`[sysdig]`).
-    pub sysdig: crate::sysdig::settings::SysdigSettings,
+    pub sysdig: sysdig_api::settings::SysdigSettings,
     /// Measurements older than this are dropped (by whole blocks); `None` keeps everything.
     pub retention: Option<std::time::Duration>,
 }
@@ -82,7 +82,7 @@ pub struct FileConfig {
     /// `user_domain`, `project_domain`, `cache_ttl`, `cache_size`.
     pub keystone: Option<KeystoneConfig>,
     /// `[sysdig]`: `admin_user`, `admin_token`, `instance_id`, `iam_api_keys`, `iam_token_ttl`.
-    pub sysdig: Option<crate::sysdig::settings::SysdigFileConfig>,
+    pub sysdig: Option<sysdig_api::settings::SysdigFileConfig>,
     /// How long measurements are kept, e.g. `"90d"` (see [`parse_retention`]).
     pub retention: Option<String>,
 }
@@ -106,7 +106,7 @@ pub struct Overrides {
     pub auth: Option<AuthMode>,
     pub identity_prefix: Option<String>,
     pub retention: Option<String>,
-    pub sysdig: crate::sysdig::settings::SysdigOverrides,
+    pub sysdig: sysdig_api::settings::SysdigOverrides,
 }
 
 /// Layers overrides over the file over the defaults.
@@ -148,7 +148,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
             "--auth keystone needs a [keystone] section (url, username, password, project) in the config file"
         );
     }
-    let sysdig = crate::sysdig::settings::resolve(over.sysdig, file.sysdig)?;
+    let sysdig = sysdig_api::settings::resolve(over.sysdig, file.sysdig)?;
     let retention = over
         .retention
         .or(file.retention)

@@ -18,4 +18,7 @@ pub mod app;
 pub mod config;
 pub mod identity;
 pub mod store_metrics;
-pub mod sysdig;
+/// The Sysdig emulation's settings, where the server's callers have always found them.
+pub mod sysdig {
+    pub use sysdig_api::settings;
+}

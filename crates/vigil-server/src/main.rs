@@ -172,7 +172,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             auth: args.auth,
             identity_prefix: args.identity_prefix,
             retention: args.retention,
-            sysdig: vigil_server::sysdig::settings::SysdigOverrides {
+            sysdig: sysdig_api::settings::SysdigOverrides {
                 admin_user: args.sysdig.sysdig_admin_user,
                 admin_token: args.sysdig.sysdig_admin_token.map(Into::into),
                 instance_id: args.sysdig.sysdig_instance_id,

@@ -3,4 +3,3 @@
 pub mod error;
 pub mod keystone;
 pub mod monasca;
-pub mod sysdig;

@@ -1,0 +1,50 @@
+//! Vigil's Sysdig side: the Sysdig Monitor API (the subset `sdcclient` 0.19 uses for users,
+//! teams, tokens, notification channels, alerts, dashboards v3 and events v2) and the IBM IAM
+//! token exchange, at the paths the real services use; emulator-only routes live under
+//! `/vigil/sysdig/`. Storage is a [`config_repo::sysdig::SysdigRepo`]; no SQL here.
+//!
+//! Modules: [`monitor`] (Monitor API handlers; Sysdig Data and Secure APIs get their own
+//! `data`/`secure` modules next to it), [`iam`], [`emulator`] (emulator-only routes),
+//! [`domain`] (record rules shared by handlers, start-up and the engine), [`engine`] (the alert
+//! evaluator, without HTTP), [`http`] (extractors and body checks), [`auth`], [`error`].
+//!
+//! The server builds a [`SysdigState`], makes it reachable from its own state with axum's
+//! `FromRef`, and merges [`router`].
+
+pub mod auth;
+pub mod domain;
+pub mod emulator;
+pub mod engine;
+pub mod error;
+pub mod http;
+pub mod iam;
+pub mod monitor;
+pub mod settings;
+mod state;
+
+use axum::{
+    Router,
+    extract::FromRef,
+    routing::{get, post},
+};
+
+pub use error::{SdcError, SdcResult};
+pub use state::{ADMIN_TOKEN_FILE, Fault, IamLookup, SysdigState};
+
+/// Every Sysdig route, for any server state that holds a [`SysdigState`].
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    SysdigState: FromRef<S>,
+{
+    Router::new()
+        .route("/identity/token", post(iam::token))
+        .route("/vigil/sysdig/token/reset", post(emulator::reset_token))
+        .route("/vigil/sysdig/faults", post(emulator::add_fault))
+        .route(
+            "/vigil/sysdig/notifications",
+            post(emulator::inject_notification),
+        )
+        .route("/api/agents/connected", get(monitor::user::agents))
+        .merge(monitor::router())
+}

@@ -1,0 +1,138 @@
+//! `/api/v3/dashboards/templates[/{id}]`: the built-in dashboard templates ("views").
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::not_found;
+use crate::{
+    auth::Caller,
+    error::SdcResult,
+    http::{P, ok},
+};
+
+fn timechart(id: i64, name: &str, query: &str, unit: &str) -> Value {
+    json!({
+        "id": id,
+        "type": "advancedTimechart",
+        "name": name,
+        "description": "",
+        "advancedQueries": [{
+            "enabled": true,
+            "displayInfo": {"displayName": "", "timeSeriesDisplayNameTemplate": "", "type": "lines"},
+            "format": {"unit": unit, "inputFormat": "0-100", "displayFormat": "auto", "decimals": null, "yAxis": "auto"},
+            "query": query,
+        }],
+        "axesConfiguration": {"bottom": {"enabled": true}, "left": {"enabled": true, "displayName": null, "unit": "auto", "displayFormat": "auto", "decimals": null, "minValue": 0, "maxValue": null, "minInputFormat": "0-100", "maxInputFormat": "0-100", "scale": "linear"}, "right": {"enabled": true, "displayName": null, "unit": "auto", "displayFormat": "auto", "decimals": null, "minValue": 0, "maxValue": null, "minInputFormat": "1", "maxInputFormat": "1", "scale": "linear"}},
+        "legendConfiguration": {"enabled": true, "position": "right", "layout": "table", "showCurrent": true},
+    })
+}
+
+/// The built-in templates ("views"): `(dashboardId, name, description, panels)`.
+fn builtin() -> Vec<(&'static str, &'static str, &'static str, Vec<Value>)> {
+    vec![
+        (
+            "overview-host",
+            "Host Overview",
+            "CPU, memory and file system use per host",
+            vec![
+                timechart(
+                    1,
+                    "CPU usage",
+                    "avg(sysdig_host_cpu_used_percent) by (host_hostname)",
+                    "%",
+                ),
+                timechart(
+                    2,
+                    "Memory usage",
+                    "avg(sysdig_host_memory_used_percent) by (host_hostname)",
+                    "%",
+                ),
+                timechart(
+                    3,
+                    "File system usage",
+                    "avg(sysdig_fs_used_percent) by (host_hostname)",
+                    "%",
+                ),
+            ],
+        ),
+        (
+            "overview-container",
+            "Container Overview",
+            "CPU and memory use per container",
+            vec![
+                timechart(
+                    1,
+                    "CPU usage",
+                    "avg(sysdig_container_cpu_used_percent) by (container_name)",
+                    "%",
+                ),
+                timechart(
+                    2,
+                    "Memory usage",
+                    "avg(sysdig_container_memory_used_percent) by (container_name)",
+                    "%",
+                ),
+            ],
+        ),
+        (
+            "kubernetes-cluster-overview",
+            "Kubernetes Cluster Overview",
+            "Nodes, pods and resource use of a cluster",
+            vec![
+                timechart(
+                    1,
+                    "CPU requests",
+                    "sum(kube_pod_container_resource_requests{resource=\"cpu\"})",
+                    "number",
+                ),
+                timechart(2, "Running pods", "sum(kube_pod_status_ready)", "number"),
+            ],
+        ),
+    ]
+}
+
+fn template_dashboard(id: &str, name: &str, description: &str, panels: Vec<Value>) -> Value {
+    let layout: Vec<Value> = panels
+        .iter()
+        .enumerate()
+        .map(|(i, p)| json!({"panelId": p["id"], "x": 0, "y": i * 6, "w": 12, "h": 6}))
+        .collect();
+    json!({
+        "id": null,
+        "version": null,
+        "name": name,
+        "description": description,
+        "templateId": id,
+        "schema": 3,
+        "shared": false,
+        "public": false,
+        "publicToken": null,
+        "favorite": false,
+        "sharingSettings": [],
+        "panels": panels,
+        "layout": layout,
+        "scopeExpressionList": [],
+        "eventsOverlaySettings": {"filterNotificationsUserInputFilter": ""},
+        "autoCreated": false,
+    })
+}
+
+pub async fn list(_caller: Caller) -> Response {
+    let list: Vec<Value> = builtin()
+        .into_iter()
+        .map(|(id, name, description, _)| {
+            json!({"dashboardId": id, "name": name, "description": description, "category": "Overview", "schema": 3})
+        })
+        .collect();
+    ok(json!({"dashboardTemplates": list}))
+}
+
+pub async fn get(_caller: Caller, P(id): P<String>) -> SdcResult<Response> {
+    let (tid, name, description, panels) = builtin()
+        .into_iter()
+        .find(|(t, ..)| *t == id)
+        .ok_or_else(not_found)?;
+    Ok(ok(
+        json!({"dashboard": template_dashboard(tid, name, description, panels)}),
+    ))
+}

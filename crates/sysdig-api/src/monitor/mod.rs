@@ -1,0 +1,125 @@
+//! The Sysdig Monitor API: customer-wide records (users, teams), the caller's own view and
+//! tokens, and team-owned objects (notification channels, alerts and their notifications,
+//! dashboards, events).
+
+pub mod alerts;
+pub mod channels;
+pub mod dashboards;
+pub mod events;
+pub mod owned;
+pub mod record;
+pub mod teams;
+pub mod user;
+pub mod users;
+pub mod wire;
+
+use axum::{
+    Router,
+    extract::FromRef,
+    routing::{get, post, put},
+};
+use config_repo::sysdig::{Team, TeamObject, User};
+use serde_json::{Map, Value};
+
+use crate::SysdigState;
+use alerts::Alert;
+use channels::Channel;
+use dashboards::Dashboard;
+use events::Event;
+
+/// The Monitor API routes.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    SysdigState: FromRef<S>,
+{
+    Router::new()
+        .route("/api/user/me", get(user::me))
+        .route("/api/users/me", get(user::me))
+        .route("/api/token", get(user::token))
+        .route("/api/token/{username}/{team}", get(user::token_of))
+        .route("/api/users", get(users::list).post(users::create::invite))
+        .route("/api/user/provisioning", post(users::create::provision))
+        .route(
+            "/api/users/{id}",
+            get(record::get::<User>)
+                .put(users::update::update)
+                .delete(record::delete::<User>),
+        )
+        .route("/api/teams", get(teams::list).post(teams::create::create))
+        .route(
+            "/api/teams/{id}",
+            get(record::get::<Team>)
+                .put(teams::update::update)
+                .delete(record::delete::<Team>),
+        )
+        .route("/api/v2/teams/light/name/{name}", get(teams::by_name))
+        .route(
+            "/api/notificationChannels",
+            get(channels::list).post(owned::create::<Channel>),
+        )
+        .route(
+            "/api/notificationChannels/{id}",
+            get(owned::get::<Channel>)
+                .put(owned::update::<Channel>)
+                .delete(owned::delete::<Channel>),
+        )
+        .route(
+            "/api/alerts",
+            get(alerts::list).post(owned::create::<Alert>),
+        )
+        .route(
+            "/api/alerts/{id}",
+            get(owned::get::<Alert>)
+                .put(owned::update::<Alert>)
+                .delete(owned::delete::<Alert>),
+        )
+        .route("/api/notifications", get(alerts::notifications::list))
+        .route(
+            "/api/notifications/{id}",
+            put(alerts::notifications::resolve),
+        )
+        .route(
+            "/api/v3/dashboards",
+            get(dashboards::list::list).post(owned::create::<Dashboard>),
+        )
+        .route(
+            "/api/v3/dashboards/templates",
+            get(dashboards::templates::list),
+        )
+        .route(
+            "/api/v3/dashboards/templates/{id}",
+            get(dashboards::templates::get),
+        )
+        .route(
+            "/api/v3/dashboards/{id}",
+            get(owned::get::<Dashboard>)
+                .put(owned::update::<Dashboard>)
+                .patch(dashboards::patch::patch)
+                .delete(dashboards::delete::delete),
+        )
+        .route(
+            "/api/v2/events",
+            get(events::list::list).post(events::create::create),
+        )
+        .route(
+            "/api/v2/events/{id}",
+            get(owned::get::<Event>).delete(owned::delete::<Event>),
+        )
+}
+
+/// A team-owned object as the API shows it: the document with the column fields written in.
+pub fn render(o: &TeamObject) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), o.id.into());
+    m.insert("version".into(), o.version.into());
+    for (k, v) in &o.doc {
+        m.insert(k.clone(), v.clone());
+    }
+    m.insert("id".into(), o.id.into());
+    m.insert("version".into(), o.version.into());
+    m.insert("teamId".into(), o.team_id.into());
+    m.insert("createdOn".into(), o.created_on.into());
+    m.insert("modifiedOn".into(), o.modified_on.into());
+    Value::Object(m)
+}

@@ -1,0 +1,189 @@
+//! What the Sysdig handlers share: the repository, the settings, the IAM tokens issued and the
+//! injected faults.
+//!
+//! IAM tokens issued by the emulated `POST /identity/token` live in memory only: a restart
+//! forgets them (clients exchange their API key again, as they must after expiry anyway).
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use config_repo::{
+    sqlite::sysdig::{SYSDIG_DB_FILE, SqliteSysdigRepo},
+    sysdig::SysdigRepo,
+};
+
+use crate::{domain::bootstrap, settings::SysdigSettings};
+
+/// File the generated admin token is written to, in the data directory.
+pub const ADMIN_TOKEN_FILE: &str = "sysdig-admin-token";
+
+/// An issued IAM access token.
+struct IamToken {
+    user_id: i64,
+    expires: Instant,
+}
+
+/// What an IAM access token stands for.
+pub enum IamLookup {
+    Unknown,
+    Expired,
+    User(i64),
+}
+
+/// Everything the Sysdig handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct SysdigState {
+    pub repo: Arc<dyn SysdigRepo>,
+    pub settings: Arc<SysdigSettings>,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+    iam: Arc<Mutex<HashMap<String, IamToken>>>,
+    /// Injected failures (`POST /vigil/sysdig/faults`), in memory only.
+    faults: Arc<Mutex<Vec<Fault>>>,
+}
+
+/// The next `remaining` requests matching `method` (any when empty) and `path` answer `status`.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub remaining: u32,
+    pub retry_after: Option<u64>,
+}
+
+impl SysdigState {
+    /// Opens `sysdig.db` in `data_dir`, bootstraps it on first start and applies the
+    /// configured admin token and IAM users.
+    ///
+    /// # Errors
+    /// The database cannot be opened or written, or the admin token file cannot be written.
+    pub async fn open(
+        data_dir: &Path,
+        settings: SysdigSettings,
+        max_body_bytes: usize,
+    ) -> anyhow::Result<Self> {
+        let path = data_dir.join(SYSDIG_DB_FILE);
+        let opened = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || SqliteSysdigRepo::open(&path))
+                .await
+                .context("sysdig start-up task failed")?
+        };
+        let repo: Arc<dyn SysdigRepo> =
+            Arc::new(opened.with_context(|| format!("cannot open {}", path.display()))?);
+        let settings = Arc::new(settings);
+        let s = settings.clone();
+        let written = repo
+            .tx(move |c| bootstrap::run(c, &s))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot bootstrap {}: {e}", path.display()))?;
+        if let Some(token) = written {
+            let file = data_dir.join(ADMIN_TOKEN_FILE);
+            tokio::task::spawn_blocking(move || write_secret_file(&file, &token))
+                .await
+                .context("sysdig start-up task failed")??;
+        }
+        Ok(Self {
+            repo,
+            settings,
+            max_body_bytes,
+            iam: Arc::default(),
+            faults: Arc::default(),
+        })
+    }
+
+    /// Issues an IAM token for `user_id`, valid for the configured lifetime.
+    pub fn iam_issue(&self, user_id: i64) -> (String, Duration) {
+        let ttl = self.settings.iam_token_ttl;
+        let token = format!(
+            "vigil-iam.{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let now = Instant::now();
+        let mut map = self.iam.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, t| t.expires > now);
+        map.insert(
+            token.clone(),
+            IamToken {
+                user_id,
+                expires: now + ttl,
+            },
+        );
+        (token, ttl)
+    }
+
+    pub fn add_fault(&self, fault: Fault) {
+        let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        f.push(fault);
+    }
+
+    /// Consumes one matching injected failure: `(status, retry_after)`.
+    pub fn take_fault(&self, method: &str, path: &str) -> Option<(u16, Option<u64>)> {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let i = faults.iter().position(|f| {
+            f.path == path && (f.method.is_empty() || f.method.eq_ignore_ascii_case(method))
+        })?;
+        let hit = (faults[i].status, faults[i].retry_after);
+        faults[i].remaining = faults[i].remaining.saturating_sub(1);
+        if faults[i].remaining == 0 {
+            faults.remove(i);
+        }
+        Some(hit)
+    }
+
+    pub fn iam_lookup(&self, token: &str) -> IamLookup {
+        let map = self.iam.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(token) {
+            None => IamLookup::Unknown,
+            Some(t) if t.expires <= Instant::now() => IamLookup::Expired,
+            Some(t) => IamLookup::User(t.user_id),
+        }
+    }
+}
+
+/// Writes `secret` to `path` readable by the owner only.
+fn write_secret_file(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(secret.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+impl SysdigState {
+    /// Runs `f` in one transaction of the repository: `Ok` commits, `Err` rolls back.
+    ///
+    /// # Errors
+    /// What `f` returns, or the repository's failure.
+    pub async fn tx<T, F>(&self, f: F) -> crate::SdcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn config_repo::sysdig::SysdigTx) -> crate::SdcResult<T> + Send + 'static,
+    {
+        self.repo.tx(f).await
+    }
+}
