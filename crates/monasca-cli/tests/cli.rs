@@ -445,3 +445,24 @@ fn a_closed_pipe_is_not_a_crash() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `monasca man DIR` writes a page for the tool and one per command, from the clap definitions.
+#[test]
+fn man_pages_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_monasca"))
+        .arg("man")
+        .arg(dir.path())
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let page = std::fs::read_to_string(dir.path().join("monasca-metric-list.1")).unwrap();
+    assert!(page.contains("List metrics for this tenant"), "{page}");
+    assert!(dir.path().join("monasca.1").is_file());
+}

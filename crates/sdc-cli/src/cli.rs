@@ -86,6 +86,13 @@ pub enum Command {
     Event(EventCmd),
     /// Print a shell completion script.
     Completion { shell: cli_kit::Shell },
+    /// Write the man pages (sdc.1 and one per command) into a directory.
+    #[command(hide = true)]
+    Man {
+        /// Where to write them.
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -90,7 +90,7 @@ pub async fn dispatch(c: &Client, conn: &ConnectionOpts, f: Format, cmd: Command
         Command::Alert(a) => alert(c, f, a).await,
         Command::Dashboard(d) => dashboard(c, f, d).await,
         Command::Event(e) => event(c, f, e).await,
-        Command::Completion { .. } => Ok(()),
+        Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
 }
 

@@ -29,6 +29,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::Man { dir } = &cli.command {
+        let n = cli_kit::man_pages(Cli::command(), dir)?.len();
+        return cli_kit::print(&format!("{n} man pages written to {}", dir.display()));
+    }
     if let Command::Completion { shell } = cli.command {
         return cli_kit::completion(shell, &mut Cli::command(), "sdc");
     }

@@ -97,102 +97,109 @@ where
     type Rejection = SdcError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> SdcResult<Self> {
-        let path = parts.uri.path().to_string();
-        let unauthorized = || SdcError::Unauthorized { path: path.clone() };
-        let Some(token) = bearer(parts) else {
-            return Err(unauthorized());
-        };
-        let sysdig = SysdigState::from_ref(state);
-        if let Some((status, retry_after)) = sysdig.take_fault(parts.method.as_str(), &path) {
-            return Err(SdcError::Fault {
-                status: axum::http::StatusCode::from_u16(status)
-                    .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE),
-                retry_after,
-            });
-        }
-        match sysdig.iam_lookup(&token) {
-            IamLookup::Expired => Err(unauthorized()),
-            IamLookup::User(user_id) => {
-                if header(parts, "ibminstanceid") != Some(sysdig.settings.instance_id.as_str()) {
-                    return Err(unauthorized());
-                }
-                let wanted = match header(parts, "sysdigteamid").or(header(parts, "teamid")) {
-                    None => None,
-                    Some(t) => Some(
-                        t.parse::<i64>()
-                            .map_err(|_| SdcError::bad_request(format!("Invalid team id '{t}'")))?,
-                    ),
-                };
-                let caller = sysdig
-                    .tx(move |c| {
-                        let Some(user) = c.user(user_id)? else {
-                            return Ok(None);
-                        };
-                        let memberships = c.user_teams(user.id)?;
-                        let (team_id, role) = match wanted {
-                            Some(t) => match memberships.into_iter().find(|(id, _)| *id == t) {
+        let caller = identify(parts, &SysdigState::from_ref(state)).await?;
+        // The access log names the team a request acts in (never the token).
+        vigil_http::access_log::record_tenant(parts, &format!("team:{}", caller.team.id));
+        Ok(caller)
+    }
+}
+
+/// The caller that the request's credentials stand for, or Sysdig's refusal.
+async fn identify(parts: &Parts, sysdig: &SysdigState) -> SdcResult<Caller> {
+    let path = parts.uri.path().to_string();
+    let unauthorized = || SdcError::Unauthorized { path: path.clone() };
+    let Some(token) = bearer(parts) else {
+        return Err(unauthorized());
+    };
+    if let Some((status, retry_after)) = sysdig.take_fault(parts.method.as_str(), &path) {
+        return Err(SdcError::Fault {
+            status: axum::http::StatusCode::from_u16(status)
+                .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+            retry_after,
+        });
+    }
+    match sysdig.iam_lookup(&token) {
+        IamLookup::Expired => Err(unauthorized()),
+        IamLookup::User(user_id) => {
+            if header(parts, "ibminstanceid") != Some(sysdig.settings.instance_id.as_str()) {
+                return Err(unauthorized());
+            }
+            let wanted = match header(parts, "sysdigteamid").or(header(parts, "teamid")) {
+                None => None,
+                Some(t) => Some(
+                    t.parse::<i64>()
+                        .map_err(|_| SdcError::bad_request(format!("Invalid team id '{t}'")))?,
+                ),
+            };
+            let caller = sysdig
+                .tx(move |c| {
+                    let Some(user) = c.user(user_id)? else {
+                        return Ok(None);
+                    };
+                    let memberships = c.user_teams(user.id)?;
+                    let (team_id, role) = match wanted {
+                        Some(t) => match memberships.into_iter().find(|(id, _)| *id == t) {
+                            Some(m) => m,
+                            None => {
+                                return Err(SdcError::forbidden(format!(
+                                    "User '{}' is not a member of team {t}",
+                                    user.username
+                                )));
+                            }
+                        },
+                        None => {
+                            let monitor = c.default_team("SDC")?.map(|t| t.id);
+                            let pick = memberships
+                                .iter()
+                                .find(|(id, _)| Some(*id) == monitor)
+                                .or_else(|| memberships.first())
+                                .cloned();
+                            match pick {
                                 Some(m) => m,
                                 None => {
                                     return Err(SdcError::forbidden(format!(
-                                        "User '{}' is not a member of team {t}",
+                                        "User '{}' is not a member of any team",
                                         user.username
                                     )));
                                 }
-                            },
-                            None => {
-                                let monitor = c.default_team("SDC")?.map(|t| t.id);
-                                let pick = memberships
-                                    .iter()
-                                    .find(|(id, _)| Some(*id) == monitor)
-                                    .or_else(|| memberships.first())
-                                    .cloned();
-                                match pick {
-                                    Some(m) => m,
-                                    None => {
-                                        return Err(SdcError::forbidden(format!(
-                                            "User '{}' is not a member of any team",
-                                            user.username
-                                        )));
-                                    }
-                                }
                             }
-                        };
-                        let Some(team) = c.team(team_id)? else {
-                            return Ok(None);
-                        };
-                        Ok(Some(Caller {
-                            user,
-                            team,
-                            team_role: role,
-                            iam: true,
-                        }))
-                    })
-                    .await?;
-                caller.ok_or_else(unauthorized)
-            }
-            IamLookup::Unknown => {
-                let caller = sysdig
-                    .tx(move |c| {
-                        let Some((user_id, team_id)) = c.token_owner(&token)? else {
-                            return Ok(None);
-                        };
-                        let (Some(user), Some(team), Some(role)) = (
-                            c.user(user_id)?,
-                            c.team(team_id)?,
-                            c.membership(team_id, user_id)?,
-                        ) else {
-                            return Ok(None);
-                        };
-                        Ok(Some(Caller {
-                            user,
-                            team,
-                            team_role: role,
-                            iam: false,
-                        }))
-                    })
-                    .await?;
-                caller.ok_or_else(unauthorized)
-            }
+                        }
+                    };
+                    let Some(team) = c.team(team_id)? else {
+                        return Ok(None);
+                    };
+                    Ok(Some(Caller {
+                        user,
+                        team,
+                        team_role: role,
+                        iam: true,
+                    }))
+                })
+                .await?;
+            caller.ok_or_else(unauthorized)
+        }
+        IamLookup::Unknown => {
+            let caller = sysdig
+                .tx(move |c| {
+                    let Some((user_id, team_id)) = c.token_owner(&token)? else {
+                        return Ok(None);
+                    };
+                    let (Some(user), Some(team), Some(role)) = (
+                        c.user(user_id)?,
+                        c.team(team_id)?,
+                        c.membership(team_id, user_id)?,
+                    ) else {
+                        return Ok(None);
+                    };
+                    Ok(Some(Caller {
+                        user,
+                        team,
+                        team_role: role,
+                        iam: false,
+                    }))
+                })
+                .await?;
+            caller.ok_or_else(unauthorized)
         }
     }
 }

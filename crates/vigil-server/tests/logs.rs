@@ -117,3 +117,23 @@ async fn json_log_lines_for_log_shippers() {
     assert_eq!(posts, 1, "{log}");
     assert!(!log.contains(TOKEN), "{log}");
 }
+
+/// `vigil completion` and `vigil man` exist like the CLIs' own.
+#[test]
+fn completion_and_man_pages() {
+    let o = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["completion", "bash"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("_vigil()"));
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("man")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let page = std::fs::read_to_string(dir.path().join("vigil-serve.1")).unwrap();
+    assert!(page.contains(r"\-\-retention"), "{page}");
+}
