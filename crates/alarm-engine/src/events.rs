@@ -33,6 +33,10 @@ pub(crate) const EVENT_BACKLOG: usize = 1024;
 
 impl Engine {
     pub(crate) fn publish(&self, transitions: Vec<Transition>) {
+        self.counters.transitions.fetch_add(
+            transitions.len() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         for t in transitions {
             // No subscriber is fine: the history row is already written.
             let _ = self.events.send(t);

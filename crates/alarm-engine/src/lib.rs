@@ -31,6 +31,7 @@ mod load;
 mod persist;
 mod route;
 mod state;
+mod stats;
 mod text;
 mod tick;
 mod window;
@@ -47,6 +48,7 @@ pub use events::Transition;
 pub use feed::Alarming;
 use metric_store::{MetricStore, Sample};
 use state::{State, SubRt};
+pub use stats::EngineStats;
 use tokio::sync::broadcast;
 
 /// Engine tuning.
@@ -80,6 +82,7 @@ pub struct Engine {
     cfg: EngineConfig,
     state: Mutex<State>,
     events: broadcast::Sender<Transition>,
+    counters: stats::Counters,
 }
 
 impl Engine {
@@ -100,6 +103,7 @@ impl Engine {
             cfg,
             state: Mutex::new(State::default()),
             events,
+            counters: stats::Counters::default(),
         });
         let e = engine.clone();
         let replay = tokio::task::spawn_blocking(move || e.load_state()).await??;
@@ -171,6 +175,7 @@ impl Engine {
 
     /// Evaluates every alarm at the clock's time, in one transaction.
     pub fn tick(&self) {
+        let started = std::time::Instant::now();
         let mut transitions = Vec::new();
         let written = self
             .repo
@@ -179,6 +184,13 @@ impl Engine {
             tracing::error!(error = %e, "cannot write alarm changes");
         }
         self.publish(transitions);
+        let c = &self.counters;
+        c.ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        c.last_tick_micros
+            .store(micros, std::sync::atomic::Ordering::Relaxed);
+        c.last_tick_at_ms
+            .store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Reloads definition `id` after the API changed it; a deleted one takes its alarms along

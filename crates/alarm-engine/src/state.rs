@@ -114,6 +114,9 @@ impl Alarms {
     pub fn indices(&self) -> Vec<usize> {
         self.index.values().copied().collect()
     }
+    pub fn values(&self) -> impl Iterator<Item = &AlarmRt> {
+        self.slots.iter().flatten().map(|(_, a)| a)
+    }
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut AlarmRt> {
         self.slots.iter_mut().flatten().map(|(_, a)| a)
     }
