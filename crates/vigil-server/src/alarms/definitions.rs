@@ -4,9 +4,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::api::error::ApiError;
 
-pub const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
-pub const STATES: [&str; 3] = ["ALARM", "OK", "UNDETERMINED"];
-
 /// A stored alarm definition.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Definition {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use monasca::types::{AlarmMetric, StateHistoryEntry, SubAlarmRecord};
+use monasca::types::{AlarmMetric, AlarmState, Severity, StateHistoryEntry, SubAlarmRecord};
 use rusqlite::{Connection, params};
 
 /// An alarm with what the API shows of its definition.
@@ -11,8 +11,8 @@ pub struct AlarmRow {
     pub id: String,
     pub definition_id: String,
     pub definition_name: String,
-    pub severity: String,
-    pub state: String,
+    pub severity: Severity,
+    pub state: AlarmState,
     pub lifecycle_state: Option<String>,
     pub link: Option<String>,
     pub created_at: i64,
@@ -60,8 +60,8 @@ pub fn alarms(
                 id: r.get(0)?,
                 definition_id: r.get(1)?,
                 definition_name: r.get(2)?,
-                severity: r.get(3)?,
-                state: r.get(4)?,
+                severity: r.get::<_, String>(3)?.into(),
+                state: r.get::<_, String>(4)?.into(),
                 lifecycle_state: r.get(5)?,
                 link: r.get(6)?,
                 created_at: r.get(7)?,
@@ -161,8 +161,8 @@ pub fn history(
                     timestamp: monasca::time::format_millis(time_ms),
                     alarm_id: r.get(1)?,
                     metrics: serde_json::from_str::<Vec<AlarmMetric>>(&metrics).unwrap_or_default(),
-                    old_state: r.get(4)?,
-                    new_state: r.get(5)?,
+                    old_state: r.get::<_, String>(4)?.into(),
+                    new_state: r.get::<_, String>(5)?.into(),
                     reason: r.get(6)?,
                     reason_data: r.get(7)?,
                     sub_alarms: serde_json::from_str::<Vec<SubAlarmRecord>>(&subs)

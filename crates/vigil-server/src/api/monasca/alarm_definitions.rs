@@ -7,14 +7,14 @@ use axum::{
     http::StatusCode,
     routing::get,
 };
-use monasca::types::{AlarmDefinition, Envelope, SelfLink};
+use monasca::types::{AlarmDefinition, Envelope, SelfLink, Severity};
 use serde_json::Value;
 
 use super::{BaseUrl, Tenant, body, params::Query, validate::dimension_key};
 use crate::{
     alarms::{
         db::new_id,
-        definitions::{self, Definition, ListQuery, SEVERITIES},
+        definitions::{self, Definition, ListQuery},
     },
     api::error::ApiError,
     app::AppState,
@@ -107,14 +107,10 @@ fn apply(d: &mut Definition, v: &Value, require_all: bool) -> Result<(), ApiErro
         d.expression = string(v, "expression", usize::MAX)?;
     }
     if let Some(v) = m.get("severity") {
-        let s = match v {
-            Value::String(s) => s.to_uppercase(),
-            _ => String::new(),
-        };
-        if !SEVERITIES.contains(&s.as_str()) {
+        let Some(s) = v.as_str().and_then(Severity::parse_any_case) else {
             return Err(dict_err("not a valid value", "severity"));
-        }
-        d.severity = s;
+        };
+        d.severity = s.to_string();
     }
     if let Some(v) = m.get("match_by") {
         let Value::Array(items) = v else {
@@ -241,7 +237,7 @@ pub fn to_wire(coll: &str, d: Definition) -> AlarmDefinition {
         expression: d.expression,
         deterministic,
         match_by: d.match_by,
-        severity: d.severity,
+        severity: d.severity.into(),
         actions_enabled: d.actions_enabled,
         alarm_actions: d.alarm_actions,
         ok_actions: d.ok_actions,
@@ -332,7 +328,7 @@ async fn list(
     let lq = ListQuery {
         tenant,
         name,
-        severities,
+        severities: severities.iter().map(ToString::to_string).collect(),
         dimensions,
         sort,
         offset,
@@ -351,22 +347,19 @@ async fn list(
 }
 
 /// `severity=LOW|HIGH`, each checked as upstream does.
-pub fn severity_filter(q: &Query) -> Result<Vec<String>, ApiError> {
+pub fn severity_filter(q: &Query) -> Result<Vec<Severity>, ApiError> {
     let Some(s) = q.first("severity") else {
         return Ok(Vec::new());
     };
     s.split('|')
         .map(|part| {
-            let up = part.to_uppercase();
-            if SEVERITIES.contains(&up.as_str()) {
-                Ok(up)
-            } else {
-                Err(ApiError::new(
+            Severity::parse_any_case(part).ok_or_else(|| {
+                ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "Invalid Severity",
                     format!("Severity {part} must be one of ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']"),
-                ))
-            }
+                )
+            })
         })
         .collect()
 }

@@ -11,7 +11,8 @@ use axum::{
 };
 use metric_store::DimMatch;
 use monasca::types::{
-    Alarm, AlarmCounts, AlarmDefinitionRef, Envelope, Link, SelfLink, StateHistoryEntry,
+    Alarm, AlarmCounts, AlarmDefinitionRef, AlarmState, Envelope, Link, SelfLink, Severity,
+    StateHistoryEntry,
 };
 use rusqlite::params;
 use serde_json::Value;
@@ -19,7 +20,7 @@ use serde_json::Value;
 use super::{BaseUrl, Tenant, alarm_definitions::severity_filter, body, params::Query};
 use crate::{
     alarms::{
-        engine::{AlarmState, insert_history},
+        engine::{self, insert_history},
         records::{self, AlarmRow, Which},
     },
     api::error::ApiError,
@@ -96,19 +97,26 @@ fn to_wire(root: &str, a: AlarmRow) -> Alarm {
     }
 }
 
-fn state_filter(q: &Query) -> Result<Option<String>, ApiError> {
+fn state_filter(q: &Query) -> Result<Option<AlarmState>, ApiError> {
     let Some(s) = q.first("state") else {
         return Ok(None);
     };
-    let up = s.to_uppercase();
-    if AlarmState::parse(&up).is_none() {
-        return Err(ApiError::new(
+    AlarmState::parse_any_case(s).map(Some).ok_or_else(|| {
+        ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid State",
             format!("State {s} must be one of ['ALARM', 'OK', 'UNDETERMINED']"),
-        ));
+        )
+    })
+}
+
+/// The engine's copy of a state; a value outside the three is not stored by this server.
+fn engine_state(s: &AlarmState) -> engine::AlarmState {
+    match s {
+        AlarmState::Ok => engine::AlarmState::Ok,
+        AlarmState::Alarm => engine::AlarmState::Alarm,
+        AlarmState::Undetermined | AlarmState::Other(_) => engine::AlarmState::Undetermined,
     }
-    Ok(Some(up))
 }
 
 /// The filters shared by the alarm list and count.
@@ -116,8 +124,8 @@ struct Filters {
     definition_id: Option<String>,
     metric_name: Option<String>,
     metric_dimensions: Vec<(String, DimMatch)>,
-    state: Option<String>,
-    severities: Vec<String>,
+    state: Option<AlarmState>,
+    severities: Vec<Severity>,
     lifecycle_state: Option<String>,
     link: Option<String>,
     state_updated_start: Option<i64>,
@@ -176,19 +184,19 @@ impl Filters {
     }
 }
 
-fn state_rank(s: &str) -> u8 {
+fn state_rank(s: &AlarmState) -> u8 {
     match s {
-        "OK" => 0,
-        "UNDETERMINED" => 1,
+        AlarmState::Ok => 0,
+        AlarmState::Undetermined => 1,
         _ => 2,
     }
 }
 
-fn severity_rank(s: &str) -> u8 {
+fn severity_rank(s: &Severity) -> u8 {
     match s {
-        "LOW" => 0,
-        "MEDIUM" => 1,
-        "HIGH" => 2,
+        Severity::Low => 0,
+        Severity::Medium => 1,
+        Severity::High => 2,
         _ => 3,
     }
 }
@@ -320,8 +328,8 @@ async fn update(
         None => None,
         // Upstream only takes upper case (and answers anything else with a 500); any case is
         // taken here, as the real CLI checks it.
-        Some(Value::String(s)) if AlarmState::parse(&s.to_uppercase()).is_some() => {
-            Some(s.to_uppercase())
+        Some(Value::String(s)) if AlarmState::parse_any_case(s).is_some() => {
+            AlarmState::parse_any_case(s)
         }
         Some(_) => return Err(schema_err("not a valid value", "state")),
     };
@@ -329,7 +337,7 @@ async fn update(
     let link = optional_string(m, "link", 512)?;
     if !partial {
         for (key, present) in [
-            ("state", new_state.as_ref().is_some_and(|s| !s.is_empty())),
+            ("state", new_state.is_some()),
             (
                 "lifecycle_state",
                 lifecycle.as_ref().is_some_and(|s| !s.is_empty()),
@@ -364,12 +372,12 @@ async fn update(
                 "UPDATE alarm SET lifecycle_state = ?1, link = ?2, updated_at = ?3 WHERE id = ?4",
                 params![lifecycle, link, now, id2],
             )?;
-            let from = AlarmState::parse(&old.state).unwrap_or(AlarmState::Undetermined);
-            let to_state = AlarmState::parse(&to).unwrap_or(from);
+            let from = engine_state(&old.state);
+            let to_state = engine_state(&to);
             if to_state != from {
                 tx.execute(
                     "UPDATE alarm SET state = ?1, state_updated_at = ?2 WHERE id = ?3",
-                    params![to, now, id2],
+                    params![to.as_str(), now, id2],
                 )?;
                 insert_history(
                     &tx,
@@ -491,8 +499,8 @@ async fn count(
             match g {
                 "alarm_definition_id" => Some(a.definition_id.clone()),
                 "name" => Some(a.definition_name.clone()),
-                "state" => Some(a.state.clone()),
-                "severity" => Some(a.severity.clone()),
+                "state" => Some(a.state.to_string()),
+                "severity" => Some(a.severity.to_string()),
                 "link" => a.link.clone(),
                 "lifecycle_state" => a.lifecycle_state.clone(),
                 _ => None,

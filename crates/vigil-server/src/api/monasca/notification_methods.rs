@@ -7,15 +7,21 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::get,
 };
-use monasca::types::{Envelope, NotificationMethod, NotificationMethodType, SelfLink};
+use monasca::types::{
+    Envelope, NotificationMethod, NotificationMethodType, NotificationType, SelfLink,
+};
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Map, Value};
 
 use super::{BaseUrl, Tenant, body, params::Query};
 use crate::{alarms::db::new_id, api::error::ApiError, app::AppState};
 
-/// The types this server can send.
-pub const TYPES: [&str; 3] = ["EMAIL", "PAGERDUTY", "WEBHOOK"];
+/// The types this server can send, as `types` lists them.
+pub const TYPES: [NotificationType; 3] = [
+    NotificationType::Email,
+    NotificationType::Pagerduty,
+    NotificationType::Webhook,
+];
 const VALID_PERIODS: [i64; 2] = [0, 60];
 const SORT_FIELDS: [&str; 6] = ["id", "name", "type", "address", "updated_at", "created_at"];
 
@@ -36,7 +42,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 /// A validated notification method body.
 struct Fields {
     name: String,
-    kind: String,
+    kind: NotificationType,
     address: String,
     period: i64,
 }
@@ -66,7 +72,7 @@ fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
         }
     };
     let name = string("name", 250)?;
-    let kind = string("type", usize::MAX)?.to_uppercase();
+    let kind = NotificationType::from(string("type", usize::MAX)?.to_uppercase());
     let address = string("address", 512)?;
     let period = match m.get("period") {
         None if period_required => return Err(bad("Period is required")),
@@ -85,8 +91,8 @@ fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
             "{period} is not in the configured list of valid periods: [0, 60]"
         )));
     }
-    match kind.as_str() {
-        "EMAIL" => {
+    match kind {
+        NotificationType::Email => {
             let ok = address
                 .split_once('@')
                 .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
@@ -94,7 +100,7 @@ fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
                 return Err(bad(format!("Address {address} is not of correct format")));
             }
         }
-        "WEBHOOK" => match url::Url::parse(&address) {
+        NotificationType::Webhook => match url::Url::parse(&address) {
             Err(_) => {
                 return Err(bad(format!("Address {address} does not have URL scheme")));
             }
@@ -112,7 +118,7 @@ fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
         },
         _ => {}
     }
-    if !TYPES.contains(&kind.as_str()) {
+    if !TYPES.contains(&kind) {
         return Err(bad(format!("Not a valid notification method type {kind} ")));
     }
     Ok(Fields {
@@ -156,7 +162,7 @@ fn load(
         |r| {
             Ok(Fields {
                 name: r.get(0)?,
-                kind: r.get(1)?,
+                kind: r.get::<_, String>(1)?.into(),
                 address: r.get(2)?,
                 period: r.get(3)?,
             })
@@ -183,7 +189,7 @@ async fn create(
     let (id2, name, kind, address, period) = (
         id.clone(),
         f.name.clone(),
-        f.kind.clone(),
+        f.kind.to_string(),
         f.address.clone(),
         f.period,
     );
@@ -253,7 +259,7 @@ async fn list(
                         r.get::<_, String>(0)?,
                         Fields {
                             name: r.get(1)?,
-                            kind: r.get(2)?,
+                            kind: r.get::<_, String>(2)?.into(),
                             address: r.get(3)?,
                             period: r.get(4)?,
                         },
@@ -320,7 +326,8 @@ async fn update(
         );
         full.insert(
             "type".into(),
-            m.remove("type").unwrap_or(Value::String(old.kind)),
+            m.remove("type")
+                .unwrap_or(Value::String(old.kind.to_string())),
         );
         full.insert(
             "address".into(),
@@ -339,7 +346,7 @@ async fn update(
     let (id2, name, kind, address, period) = (
         id.clone(),
         f.name.clone(),
-        f.kind.clone(),
+        f.kind.to_string(),
         f.address.clone(),
         f.period,
     );
@@ -430,9 +437,7 @@ async fn types(
         links: q.links(&base.url(), None),
         elements: TYPES
             .iter()
-            .map(|t| NotificationMethodType {
-                kind: (*t).to_string(),
-            })
+            .map(|t| NotificationMethodType { kind: t.clone() })
             .collect(),
     })
 }
