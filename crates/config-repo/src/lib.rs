@@ -17,6 +17,8 @@
 //! # let _ = n; Ok(()) }
 //! ```
 
+pub mod conformance;
+pub mod monasca;
 pub mod sqlite;
 
 /// Why a repository call failed. API crates map it to their own error shape in one place.

@@ -4,7 +4,6 @@
 pub mod db;
 pub mod definitions;
 pub mod engine;
-pub mod records;
 
 use std::{path::Path, sync::Arc};
 
@@ -16,6 +15,8 @@ use metric_store::{MetricStore, Sample};
 #[derive(Clone)]
 pub struct Alarming {
     pub db: Db,
+    /// The Monasca repositories over `db`.
+    pub repos: config_repo::monasca::MonascaRepos,
     pub engine: Arc<Engine>,
     /// Acknowledged batches on their way to the engine, in order.
     feed: tokio::sync::mpsc::Sender<Arc<Vec<Sample>>>,
@@ -36,8 +37,8 @@ impl Alarming {
         cfg: EngineConfig,
     ) -> anyhow::Result<Self> {
         let path = data_dir.join("alarms.db");
-        let db =
-            Db::open(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+        // The repository's error names the file already.
+        let db = Db::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
         let engine = Engine::load(db.clone(), store, clock, cfg).await?;
         let (feed, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<Sample>>>(FEED_DEPTH);
         // The engine works behind the ingest path: a request is answered once its batch is
@@ -64,7 +65,12 @@ impl Alarming {
                 }
             }
         });
-        Ok(Self { db, engine, feed })
+        Ok(Self {
+            repos: db.repos(),
+            db,
+            engine,
+            feed,
+        })
     }
 
     /// Tells the threshold engine that definition `id` was created, changed or deleted.

@@ -89,6 +89,28 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<config_repo::RepoError> for ApiError {
+    /// The one mapping of repository failures to monasca-api's answers.
+    fn from(e: config_repo::RepoError) -> Self {
+        use config_repo::RepoError;
+        match e {
+            RepoError::NotFound(_) => Self::not_found(),
+            RepoError::Conflict(msg) => {
+                Self::new(StatusCode::CONFLICT, "AlreadyExistsException", msg)
+            }
+            RepoError::Invalid(msg) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "InvalidUpdateException",
+                msg,
+            ),
+            e => {
+                tracing::error!(error = %e, "alarms database failed");
+                Self::unavailable()
+            }
+        }
+    }
+}
+
 impl ApiError {
     /// For contexts that need a concrete `Response` without the `IntoResponse` import.
     pub fn into_response_owned(self) -> Response {

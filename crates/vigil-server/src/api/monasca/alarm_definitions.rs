@@ -11,14 +11,12 @@ use monasca::types::{AlarmDefinition, Envelope, SelfLink, Severity};
 use serde_json::Value;
 
 use super::{BaseUrl, Tenant, body, params::Query, validate::dimension_key};
-use crate::{
-    alarms::{
-        db::new_id,
-        definitions::{self, Definition, ListQuery},
-    },
-    api::error::ApiError,
-    app::AppState,
+use config_repo::monasca::{
+    AlarmDefinition as Definition, DefinitionQuery, DefinitionSort, Paging, definition_name_taken,
+    in_unit,
 };
+
+use crate::{alarms::db::new_id, api::error::ApiError, app::AppState};
 
 const SORT_FIELDS: [&str; 5] = ["id", "name", "severity", "updated_at", "created_at"];
 /// Field order for "required key" errors: upstream's depends on Python's hash seed.
@@ -110,7 +108,7 @@ fn apply(d: &mut Definition, v: &Value, require_all: bool) -> Result<(), ApiErro
         let Some(s) = v.as_str().and_then(Severity::parse_any_case) else {
             return Err(dict_err("not a valid value", "severity"));
         };
-        d.severity = s.to_string();
+        d.severity = s;
     }
     if let Some(v) = m.get("match_by") {
         let Value::Array(items) = v else {
@@ -237,20 +235,12 @@ pub fn to_wire(coll: &str, d: Definition) -> AlarmDefinition {
         expression: d.expression,
         deterministic,
         match_by: d.match_by,
-        severity: d.severity.into(),
+        severity: d.severity,
         actions_enabled: d.actions_enabled,
         alarm_actions: d.alarm_actions,
         ok_actions: d.ok_actions,
         undetermined_actions: d.undetermined_actions,
     }
-}
-
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
-fn conflict(msg: String) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "AlreadyExistsException", msg)
 }
 
 async fn create(
@@ -260,19 +250,7 @@ async fn create(
     body: Body,
 ) -> Result<(StatusCode, Json<AlarmDefinition>), ApiError> {
     let v = body::json(body, state.settings.max_body_bytes).await?;
-    let mut d = Definition {
-        id: new_id(),
-        tenant,
-        name: String::new(),
-        description: String::new(),
-        expression: String::new(),
-        severity: "LOW".into(),
-        match_by: Vec::new(),
-        actions_enabled: true,
-        alarm_actions: Vec::new(),
-        ok_actions: Vec::new(),
-        undetermined_actions: Vec::new(),
-    };
+    let mut d = Definition::new(new_id(), tenant);
     if let Value::Object(m) = &v {
         for k in ["name", "expression"] {
             if !m.contains_key(k) {
@@ -282,23 +260,11 @@ async fn create(
     }
     apply(&mut d, &v, false)?;
     parse(&d.expression)?;
-    let d2 = d.clone();
     state
         .alarms
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction()?;
-            if definitions::name_taken(&tx, &d2.tenant, &d2.name, None)?.is_some() {
-                return Err(conflict(format!(
-                    "An alarm definition with the name {} already exists",
-                    d2.name
-                )));
-            }
-            definitions::check_actions(&tx, &d2)?;
-            definitions::insert(&tx, &d2, now_ms())?;
-            tx.commit()?;
-            Ok(())
-        })
+        .repos
+        .alarm_definitions
+        .create(d.clone())
         .await?;
     state.alarms.definition_changed(&d.id).await;
     Ok((StatusCode::CREATED, Json(to_wire(&collection(&base), d))))
@@ -322,27 +288,26 @@ async fn list(
         })
         .collect();
     let severities = severity_filter(&q)?;
-    let sort = q.sort_by(&SORT_FIELDS)?;
+    let sort = q
+        .sort_by(&SORT_FIELDS)?
+        .into_iter()
+        .filter_map(|(f, desc)| DefinitionSort::from_field(&f).map(|f| (f, desc)))
+        .collect();
     let offset = q.row_offset()?;
     let limit = q.limit()?;
-    let lq = ListQuery {
+    let query = DefinitionQuery {
         tenant,
         name,
-        severities: severities.iter().map(ToString::to_string).collect(),
+        severities,
         dimensions,
         sort,
-        offset,
-        limit,
+        paging: Paging { offset, limit },
     };
-    let (defs, more) = state
-        .alarms
-        .db
-        .call(move |conn| Ok(definitions::list(conn, &lq)?))
-        .await?;
+    let page = state.alarms.repos.alarm_definitions.list(query).await?;
     let coll = collection(&base);
     Ok(Json(Envelope {
-        links: q.row_links(&base.url(), offset, limit, more),
-        elements: defs.into_iter().map(|d| to_wire(&coll, d)).collect(),
+        links: q.row_links(&base.url(), offset, limit, page.more),
+        elements: page.items.into_iter().map(|d| to_wire(&coll, d)).collect(),
     }))
 }
 
@@ -372,8 +337,9 @@ async fn show(
 ) -> Result<Json<AlarmDefinition>, ApiError> {
     let d = state
         .alarms
-        .db
-        .call(move |conn| definitions::get(conn, &tenant, &id)?.ok_or_else(ApiError::not_found))
+        .repos
+        .alarm_definitions
+        .get(&tenant, &id)
         .await?;
     Ok(Json(to_wire(&collection(&base), d)))
 }
@@ -389,52 +355,32 @@ async fn update(
     let v = body::json(body, state.settings.max_body_bytes).await?;
     if !partial {
         // Validate the body on its own first, as upstream does before touching the database.
-        let mut scratch = Definition {
-            id: String::new(),
-            tenant: tenant.clone(),
-            name: String::new(),
-            description: String::new(),
-            expression: String::new(),
-            severity: "LOW".into(),
-            match_by: Vec::new(),
-            actions_enabled: true,
-            alarm_actions: Vec::new(),
-            ok_actions: Vec::new(),
-            undetermined_actions: Vec::new(),
-        };
+        let mut scratch = Definition::new(String::new(), tenant.clone());
         apply(&mut scratch, &v, true)?;
     }
-    let d = state
-        .alarms
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction()?;
-            let Some(old) = definitions::get(&tx, &tenant, &id)? else {
-                return Err(ApiError::not_found());
-            };
-            let mut new = old.clone();
-            if !partial {
-                new.alarm_actions.clear();
-                new.ok_actions.clear();
-                new.undetermined_actions.clear();
-            }
-            apply(&mut new, &v, !partial)?;
-            parse(&new.expression)?;
-            if let Some(other) = definitions::name_taken(&tx, &tenant, &new.name, Some(&id))? {
-                return Err(conflict(format!(
-                    "An alarm definition with the name {} already exists with id {other}",
-                    new.name
-                )));
-            }
-            if definitions::has_alarms(&tx, &id)? {
-                check_update(&old, &new)?;
-            }
-            definitions::check_actions(&tx, &new)?;
-            definitions::update(&tx, &new, now_ms())?;
-            tx.commit()?;
-            Ok(new)
-        })
-        .await?;
+    let d = in_unit(state.alarms.repos.units.as_ref(), move |unit| {
+        let Some(old) = unit.alarm_definition(&tenant, &id)? else {
+            return Err(ApiError::not_found());
+        };
+        let mut new = old.clone();
+        if !partial {
+            new.alarm_actions.clear();
+            new.ok_actions.clear();
+            new.undetermined_actions.clear();
+        }
+        apply(&mut new, &v, !partial)?;
+        parse(&new.expression)?;
+        if let Some(other) = unit.definition_named(&tenant, &new.name, Some(&id))? {
+            return Err(definition_name_taken(&new.name, Some(&other)).into());
+        }
+        if unit.definition_has_alarms(&id)? {
+            check_update(&old, &new)?;
+        }
+        unit.check_actions(&new)?;
+        unit.update_definition(&new, config_repo::now_ms())?;
+        Ok(new)
+    })
+    .await?;
     state.alarms.definition_changed(&d.id).await;
     Ok(Json(to_wire(&collection(&base), d)))
 }
@@ -464,17 +410,11 @@ async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id2 = id.clone();
     state
         .alarms
-        .db
-        .call(move |conn| {
-            if definitions::delete(conn, &tenant, &id2)? {
-                Ok(())
-            } else {
-                Err(ApiError::not_found())
-            }
-        })
+        .repos
+        .alarm_definitions
+        .delete(&tenant, &id)
         .await?;
     state.alarms.definition_changed(&id).await;
     Ok(StatusCode::NO_CONTENT)

@@ -9,23 +9,19 @@ use axum::{
     http::StatusCode,
     routing::get,
 };
+use config_repo::monasca::{
+    AlarmChange, AlarmFilter as Filters, AlarmRecord as AlarmRow, DimensionMatch, HistoryQuery,
+    HistoryRecord, NewHistoryEntry, in_unit,
+};
 use metric_store::DimMatch;
 use monasca::types::{
     Alarm, AlarmCounts, AlarmDefinitionRef, AlarmState, Envelope, Link, SelfLink, Severity,
     StateHistoryEntry,
 };
-use rusqlite::params;
 use serde_json::Value;
 
 use super::{BaseUrl, Tenant, alarm_definitions::severity_filter, body, params::Query};
-use crate::{
-    alarms::{
-        engine::{self, insert_history},
-        records::{self, AlarmRow, Which},
-    },
-    api::error::ApiError,
-    app::AppState,
-};
+use crate::{alarms::engine, api::error::ApiError, app::AppState};
 
 const SORT_FIELDS: [&str; 10] = [
     "alarm_id",
@@ -120,68 +116,34 @@ fn engine_state(s: &AlarmState) -> engine::AlarmState {
 }
 
 /// The filters shared by the alarm list and count.
-struct Filters {
-    definition_id: Option<String>,
-    metric_name: Option<String>,
-    metric_dimensions: Vec<(String, DimMatch)>,
-    state: Option<AlarmState>,
-    severities: Vec<Severity>,
-    lifecycle_state: Option<String>,
-    link: Option<String>,
-    state_updated_start: Option<i64>,
+fn parse_filters(q: &Query) -> Result<Filters, ApiError> {
+    let state = state_filter(q)?;
+    let severities = severity_filter(q)?;
+    // `metric_dimensions` follows the metrics API's `dimensions` syntax and checks.
+    let metric_dimensions = dimension_matches(q.dimensions_in("metric_dimensions")?);
+    let state_updated_start = q.time("state_updated_start_time", None)?;
+    Ok(Filters {
+        definition_id: q.first("alarm_definition_id").map(str::to_string),
+        metric_name: q.first("metric_name").map(str::to_string),
+        metric_dimensions,
+        state,
+        severities,
+        lifecycle_state: q.first("lifecycle_state").map(str::to_string),
+        link: q.first("link").map(str::to_string),
+        state_updated_start,
+    })
 }
 
-impl Filters {
-    fn parse(q: &Query) -> Result<Self, ApiError> {
-        let state = state_filter(q)?;
-        let severities = severity_filter(q)?;
-        // `metric_dimensions` follows the metrics API's `dimensions` syntax and checks.
-        let metric_dimensions = q.dimensions_in("metric_dimensions")?;
-        let state_updated_start = q.time("state_updated_start_time", None)?;
-        Ok(Self {
-            definition_id: q.first("alarm_definition_id").map(str::to_string),
-            metric_name: q.first("metric_name").map(str::to_string),
-            metric_dimensions,
-            state,
-            severities,
-            lifecycle_state: q.first("lifecycle_state").map(str::to_string),
-            link: q.first("link").map(str::to_string),
-            state_updated_start,
+fn dimension_matches(dims: Vec<(String, DimMatch)>) -> Vec<(String, DimensionMatch)> {
+    dims.into_iter()
+        .map(|(k, m)| {
+            let m = match m {
+                DimMatch::Exists => DimensionMatch::Exists,
+                DimMatch::AnyOf(vs) => DimensionMatch::AnyOf(vs),
+            };
+            (k, m)
         })
-    }
-
-    fn matches(&self, a: &AlarmRow) -> bool {
-        self.definition_id
-            .as_ref()
-            .is_none_or(|d| *d == a.definition_id)
-            && self.state.as_ref().is_none_or(|s| *s == a.state)
-            && (self.severities.is_empty() || self.severities.contains(&a.severity))
-            && self
-                .lifecycle_state
-                .as_ref()
-                .is_none_or(|l| a.lifecycle_state.as_ref() == Some(l))
-            && self
-                .link
-                .as_ref()
-                .is_none_or(|l| a.link.as_ref() == Some(l))
-            && self
-                .state_updated_start
-                .is_none_or(|t| a.state_updated_at >= t)
-            && self
-                .metric_name
-                .as_ref()
-                .is_none_or(|n| a.metrics.iter().any(|m| m.name == *n))
-            && (self.metric_dimensions.is_empty()
-                || a.metrics.iter().any(|m| {
-                    self.metric_dimensions.iter().all(|(k, want)| {
-                        match (m.dimensions.get(k), want) {
-                            (None, _) => false,
-                            (Some(_), DimMatch::Exists) => true,
-                            (Some(v), DimMatch::AnyOf(vs)) => vs.contains(v),
-                        }
-                    })
-                }))
-    }
+        .collect()
 }
 
 fn state_rank(s: &AlarmState) -> u8 {
@@ -216,27 +178,6 @@ fn compare(field: &str, a: &AlarmRow, b: &AlarmRow) -> std::cmp::Ordering {
     }
 }
 
-/// The tenant's alarms: one by `id`, those of `definition`, else all.
-async fn load(
-    state: &AppState,
-    tenant: String,
-    id: Option<String>,
-    definition: Option<String>,
-) -> Result<Vec<AlarmRow>, ApiError> {
-    state
-        .alarms
-        .db
-        .call(move |conn| {
-            let which = match (&id, &definition) {
-                (Some(id), _) => Which::Id(id),
-                (None, Some(d)) => Which::Definition(d),
-                (None, None) => Which::All,
-            };
-            Ok(records::alarms(conn, &tenant, which)?)
-        })
-        .await
-}
-
 async fn list(
     Tenant(tenant): Tenant,
     State(state): State<AppState>,
@@ -244,15 +185,11 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<Alarm>>, ApiError> {
     let q = Query::parse(raw.as_deref());
-    let filters = Filters::parse(&q)?;
+    let filters = parse_filters(&q)?;
     let sort = q.sort_by(&SORT_FIELDS)?;
     let offset = q.row_offset()?;
     let limit = q.limit()?;
-    let mut rows: Vec<AlarmRow> = load(&state, tenant, None, filters.definition_id.clone())
-        .await?
-        .into_iter()
-        .filter(|a| filters.matches(a))
-        .collect();
+    let mut rows = state.alarms.repos.alarms.list(&tenant, filters).await?;
     rows.sort_by(|a, b| {
         for (f, desc) in &sort {
             let o = compare(f, a, b);
@@ -283,11 +220,7 @@ async fn show(
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Alarm>, ApiError> {
-    let a = load(&state, tenant, Some(id), None)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(ApiError::not_found)?;
+    let a = state.alarms.repos.alarms.get(&tenant, &id).await?;
     Ok(Json(to_wire(&root(&base), a)))
 }
 
@@ -351,56 +284,52 @@ async fn update(
             }
         }
     }
-    let (t2, id2) = (tenant, id);
     let engine = state.alarms.engine.clone();
-    let updated = state
-        .alarms
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction()?;
-            let Some(old) = records::alarms(&tx, &t2, Which::Id(&id2))?
-                .into_iter()
-                .next()
-            else {
-                return Err(ApiError::not_found());
-            };
-            let to = new_state.unwrap_or(old.state.clone());
-            let lifecycle = lifecycle.or(old.lifecycle_state.clone());
-            let link = link.or(old.link.clone());
-            let now = engine.now_ms();
-            tx.execute(
-                "UPDATE alarm SET lifecycle_state = ?1, link = ?2, updated_at = ?3 WHERE id = ?4",
-                params![lifecycle, link, now, id2],
-            )?;
-            let from = engine_state(&old.state);
-            let to_state = engine_state(&to);
-            if to_state != from {
-                tx.execute(
-                    "UPDATE alarm SET state = ?1, state_updated_at = ?2 WHERE id = ?3",
-                    params![to.as_str(), now, id2],
-                )?;
-                insert_history(
-                    &tx,
-                    &t2,
-                    &id2,
-                    now,
-                    &old.metrics,
-                    from,
-                    to_state,
-                    "Alarm state updated via API",
-                    &[],
-                )?;
-            }
-            // Read back inside the transaction: the engine waits for the database lock, so the
-            // answer shows this update, not a re-evaluation that may follow it.
-            let row = records::alarms(&tx, &t2, Which::Id(&id2))?
-                .into_iter()
-                .next();
-            tx.commit()?;
-            engine.alarm_updated(&id2, to_state, link, lifecycle);
-            row.ok_or_else(ApiError::not_found)
-        })
-        .await?;
+    let updated = in_unit(state.alarms.repos.units.as_ref(), move |unit| {
+        let Some(old) = unit.alarm(&tenant, &id)? else {
+            return Err(ApiError::not_found());
+        };
+        let to = new_state.unwrap_or(old.state.clone());
+        let now = engine.now_ms();
+        let (from, to_state) = (engine_state(&old.state), engine_state(&to));
+        let change = AlarmChange {
+            state: (to_state != from).then(|| to.clone()),
+            lifecycle_state: lifecycle.or(old.lifecycle_state.clone()),
+            link: link.or(old.link.clone()),
+        };
+        unit.update_alarm(&id, &change, now)?;
+        if change.state.is_some() {
+            unit.append_history(&NewHistoryEntry {
+                tenant: tenant.clone(),
+                alarm_id: id.clone(),
+                time_ms: now,
+                metrics: old.metrics.clone(),
+                // A state this server never writes is recorded as the engine saw it.
+                old_state: if old.state.is_known() {
+                    old.state.clone()
+                } else {
+                    AlarmState::Undetermined
+                },
+                new_state: to,
+                reason: "Alarm state updated via API".into(),
+                sub_alarms: Vec::new(),
+            })?;
+        }
+        // Read back inside the unit, and tell the engine before the database is released:
+        // the engine waits for it, so the answer shows this update, not a re-evaluation
+        // that may follow it.
+        let row = unit.alarm(&tenant, &id)?;
+        let AlarmChange {
+            lifecycle_state,
+            link,
+            ..
+        } = change;
+        unit.after_commit(Box::new(move || {
+            engine.alarm_updated(&id, to_state, link, lifecycle_state);
+        }));
+        row.ok_or_else(ApiError::not_found)
+    })
+    .await?;
     Ok(Json(to_wire(&root(&base), updated)))
 }
 
@@ -429,22 +358,7 @@ async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id2 = id.clone();
-    state
-        .alarms
-        .db
-        .call(move |conn| {
-            let n = conn.execute(
-                "DELETE FROM alarm WHERE tenant_id = ?1 AND id = ?2",
-                params![tenant, id2],
-            )?;
-            if n == 0 {
-                Err(ApiError::not_found())
-            } else {
-                Ok(())
-            }
-        })
-        .await?;
+    state.alarms.repos.alarms.delete(&tenant, &id).await?;
     state.alarms.engine.alarm_deleted(&id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -456,7 +370,7 @@ async fn count(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<AlarmCounts>, ApiError> {
     let q = Query::parse(raw.as_deref());
-    let filters = Filters::parse(&q)?;
+    let filters = parse_filters(&q)?;
     let group_by: Vec<String> = q
         .all("group_by")
         .into_iter()
@@ -480,11 +394,8 @@ async fn count(
         })?,
     };
     let limit = q.limit()?;
-    let rows: Vec<AlarmRow> = load(&state, tenant, None, None)
-        .await?
-        .into_iter()
-        .filter(|a| filters.matches(a))
-        .collect();
+    // The definition filter reads through its index; the count takes every filter the same.
+    let rows: Vec<AlarmRow> = state.alarms.repos.alarms.list(&tenant, filters).await?;
     // Each alarm counts once per distinct combination of the grouped values.
     let mut counts: BTreeMap<Vec<Option<String>>, i64> = BTreeMap::new();
     for a in &rows {
@@ -603,32 +514,40 @@ async fn history_page(
 ) -> Result<Json<Envelope<StateHistoryEntry>>, ApiError> {
     let after = q.offset().map(history_offset).transpose()?;
     let limit = q.limit()?;
-    let rows = state
-        .alarms
-        .db
-        .call(move |conn| {
-            Ok(records::history(
-                conn,
-                &tenant,
-                &alarm_ids,
-                start,
-                end,
-                after,
-                limit.saturating_add(1),
-            )?)
-        })
-        .await?;
+    let query = HistoryQuery {
+        tenant,
+        alarm_ids,
+        start,
+        end,
+        after,
+        limit: limit.saturating_add(1),
+    };
+    let rows = state.alarms.repos.state_history.list(query).await?;
     let more = rows.len() > limit;
     let page: Vec<_> = rows.into_iter().take(limit).collect();
     let next = if more {
-        page.last().map(|r| format!("{}_{}", r.entry.id, r.seq))
+        page.last().map(|r| format!("{}_{}", r.time_ms, r.seq))
     } else {
         None
     };
     Ok(Json(Envelope {
         links: q.links(&base.url(), next.as_deref()),
-        elements: page.into_iter().map(|r| r.entry).collect(),
+        elements: page.into_iter().map(history_entry).collect(),
     }))
+}
+
+fn history_entry(h: HistoryRecord) -> StateHistoryEntry {
+    StateHistoryEntry {
+        timestamp: monasca::time::format_millis(h.time_ms),
+        alarm_id: h.alarm_id,
+        metrics: h.metrics,
+        new_state: h.new_state,
+        old_state: h.old_state,
+        reason: h.reason,
+        reason_data: h.reason_data,
+        sub_alarms: h.sub_alarms,
+        id: h.time_ms.to_string(),
+    }
 }
 
 async fn history_all(
@@ -642,19 +561,16 @@ async fn history_all(
     let end = q.time("end_time", None)?;
     let dims = q.dimensions()?;
     let filters = Filters {
-        definition_id: None,
-        metric_name: None,
-        metric_dimensions: dims,
-        state: None,
-        severities: Vec::new(),
-        lifecycle_state: None,
-        link: None,
-        state_updated_start: None,
+        metric_dimensions: dimension_matches(dims),
+        ..Filters::default()
     };
-    let ids: Vec<String> = load(&state, tenant.clone(), None, None)
+    let ids: Vec<String> = state
+        .alarms
+        .repos
+        .alarms
+        .list(&tenant, filters)
         .await?
         .into_iter()
-        .filter(|a| filters.matches(a))
         .map(|a| a.id)
         .collect();
     history_page(&state, &base, &q, tenant, ids, start, end).await

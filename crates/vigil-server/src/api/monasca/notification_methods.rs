@@ -7,10 +7,10 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::get,
 };
+use config_repo::monasca::{NotificationMethod as StoredMethod, NotificationMethodSort, Paging};
 use monasca::types::{
     Envelope, NotificationMethod, NotificationMethodType, NotificationType, SelfLink,
 };
-use rusqlite::{OptionalExtension, params};
 use serde_json::{Map, Value};
 
 use super::{BaseUrl, Tenant, body, params::Query};
@@ -137,42 +137,29 @@ fn collection(base: &BaseUrl) -> String {
     }
 }
 
-fn to_wire(base: &str, id: String, f: Fields) -> NotificationMethod {
+fn to_wire(coll: &str, m: StoredMethod) -> NotificationMethod {
     NotificationMethod {
         links: vec![SelfLink {
-            href: format!("{base}/{id}"),
+            href: format!("{coll}/{}", m.id),
             rel: "self".into(),
         }],
+        id: m.id,
+        name: m.name,
+        kind: m.kind,
+        address: m.address,
+        period: m.period,
+    }
+}
+
+fn stored(tenant: String, id: String, f: Fields) -> StoredMethod {
+    StoredMethod {
         id,
+        tenant,
         name: f.name,
         kind: f.kind,
         address: f.address,
         period: f.period,
     }
-}
-
-fn load(
-    conn: &rusqlite::Connection,
-    tenant: &str,
-    id: &str,
-) -> Result<Option<Fields>, rusqlite::Error> {
-    conn.query_row(
-        "SELECT name, type, address, period FROM notification_method WHERE tenant_id = ?1 AND id = ?2",
-        params![tenant, id],
-        |r| {
-            Ok(Fields {
-                name: r.get(0)?,
-                kind: r.get::<_, String>(1)?.into(),
-                address: r.get(2)?,
-                period: r.get(3)?,
-            })
-        },
-    )
-    .optional()
-}
-
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
 }
 
 async fn create(
@@ -184,47 +171,14 @@ async fn create(
 ) -> Result<(StatusCode, Json<NotificationMethod>), ApiError> {
     body::require_json(&headers)?;
     let v = body::json(body, state.settings.max_body_bytes).await?;
-    let f = validate(&v, false)?;
-    let id = new_id();
-    let (id2, name, kind, address, period) = (
-        id.clone(),
-        f.name.clone(),
-        f.kind.to_string(),
-        f.address.clone(),
-        f.period,
-    );
+    let m = stored(tenant, new_id(), validate(&v, false)?);
     state
         .alarms
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction()?;
-            let taken: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM notification_method WHERE tenant_id = ?1 AND name = ?2",
-                    params![tenant, name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if taken.is_some() {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "AlreadyExistsException",
-                    format!("A notification method with the name {name} already exists"),
-                ));
-            }
-            let now = now_ms();
-            tx.execute(
-                "INSERT INTO notification_method (id, tenant_id, name, type, address, period, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                params![id2, tenant, name, kind, address, period, now],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        .repos
+        .notification_methods
+        .create(m.clone())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(to_wire(&collection(&base), id, f)),
-    ))
+    Ok((StatusCode::CREATED, Json(to_wire(&collection(&base), m))))
 }
 
 async fn list(
@@ -234,51 +188,23 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<NotificationMethod>>, ApiError> {
     let q = Query::parse(raw.as_deref());
-    let sort = q.sort_by(&SORT_FIELDS)?;
+    let sort: Vec<_> = q
+        .sort_by(&SORT_FIELDS)?
+        .into_iter()
+        .filter_map(|(f, desc)| NotificationMethodSort::from_field(&f).map(|f| (f, desc)))
+        .collect();
     let offset = q.row_offset()?;
     let limit = q.limit()?;
-    let mut order: Vec<String> = sort
-        .iter()
-        .map(|(f, desc)| format!("{f} {}", if *desc { "DESC" } else { "ASC" }))
-        .collect();
-    if !sort.iter().any(|(f, _)| f == "id") {
-        order.push("id ASC".into());
-    }
-    let sql = format!(
-        "SELECT id, name, type, address, period FROM notification_method WHERE tenant_id = ?1 ORDER BY {} LIMIT ?2 OFFSET ?3",
-        order.join(", ")
-    );
-    let rows = state
+    let page = state
         .alarms
-        .db
-        .call(move |conn| {
-            let mut stmt = conn.prepare(&sql)?;
-            let rows = stmt
-                .query_map(params![tenant, limit as i64 + 1, offset as i64], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        Fields {
-                            name: r.get(1)?,
-                            kind: r.get::<_, String>(2)?.into(),
-                            address: r.get(3)?,
-                            period: r.get(4)?,
-                        },
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
+        .repos
+        .notification_methods
+        .list(&tenant, &sort, Paging { offset, limit })
         .await?;
-    let more = rows.len() > limit;
     let coll = collection(&base);
-    let elements = rows
-        .into_iter()
-        .take(limit)
-        .map(|(id, f)| to_wire(&coll, id, f))
-        .collect();
     Ok(Json(Envelope {
-        links: q.row_links(&base.url(), offset, limit, more),
-        elements,
+        links: q.row_links(&base.url(), offset, limit, page.more),
+        elements: page.items.into_iter().map(|m| to_wire(&coll, m)).collect(),
     }))
 }
 
@@ -288,13 +214,13 @@ async fn show(
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<NotificationMethod>, ApiError> {
-    let id2 = id.clone();
-    let f = state
+    let m = state
         .alarms
-        .db
-        .call(move |conn| load(conn, &tenant, &id2)?.ok_or_else(ApiError::not_found))
+        .repos
+        .notification_methods
+        .get(&tenant, &id)
         .await?;
-    Ok(Json(to_wire(&collection(&base), id, f)))
+    Ok(Json(to_wire(&collection(&base), m)))
 }
 
 async fn update(
@@ -308,17 +234,13 @@ async fn update(
 ) -> Result<Json<NotificationMethod>, ApiError> {
     body::require_json(headers)?;
     let v = body::json(body, state.settings.max_body_bytes).await?;
-    let (t2, id2) = (tenant.clone(), id.clone());
+    let methods = &state.alarms.repos.notification_methods;
     let v = if partial {
         let Value::Object(mut m) = v else {
             return Err(bad("expected a dictionary"));
         };
         // PATCH: what is not given keeps its stored value.
-        let old = state
-            .alarms
-            .db
-            .call(move |conn| load(conn, &t2, &id2)?.ok_or_else(ApiError::not_found))
-            .await?;
+        let old = methods.get(&tenant, &id).await?;
         let mut full = Map::new();
         full.insert(
             "name".into(),
@@ -342,45 +264,9 @@ async fn update(
     } else {
         v
     };
-    let f = validate(&v, true)?;
-    let (id2, name, kind, address, period) = (
-        id.clone(),
-        f.name.clone(),
-        f.kind.to_string(),
-        f.address.clone(),
-        f.period,
-    );
-    state
-        .alarms
-        .db
-        .call(move |conn| {
-            let tx = conn.transaction()?;
-            let other: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM notification_method WHERE tenant_id = ?1 AND name = ?2 AND id != ?3",
-                    params![tenant, name, id2],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(other) = other {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "AlreadyExistsException",
-                    format!("A notification method with name {name} already exists with id {other}"),
-                ));
-            }
-            let n = tx.execute(
-                "UPDATE notification_method SET name = ?1, type = ?2, address = ?3, period = ?4, updated_at = ?5 WHERE tenant_id = ?6 AND id = ?7",
-                params![name, kind, address, period, now_ms(), tenant, id2],
-            )?;
-            if n == 0 {
-                return Err(ApiError::not_found());
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await?;
-    Ok(Json(to_wire(&collection(base), id, f)))
+    let m = stored(tenant, id, validate(&v, true)?);
+    methods.update(m.clone()).await?;
+    Ok(Json(to_wire(&collection(base), m)))
 }
 
 async fn replace(
@@ -412,17 +298,9 @@ async fn delete(
 ) -> Result<StatusCode, ApiError> {
     state
         .alarms
-        .db
-        .call(move |conn| {
-            let n = conn.execute(
-                "DELETE FROM notification_method WHERE tenant_id = ?1 AND id = ?2",
-                params![tenant, id],
-            )?;
-            if n == 0 {
-                return Err(ApiError::not_found());
-            }
-            Ok(())
-        })
+        .repos
+        .notification_methods
+        .delete(&tenant, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
