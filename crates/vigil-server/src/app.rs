@@ -5,8 +5,9 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use anyhow::Context;
 use axum::Router;
 use axum::ServiceExt;
-use axum::extract::Request;
+use axum::extract::{FromRef, Request};
 use metric_store::{EmbeddedOptions, EmbeddedStore, MetricStore};
+use monasca_api::MonascaState;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower::Layer;
 use tower_http::{
@@ -26,16 +27,19 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn MetricStore>,
-    pub alarms: Alarming,
     pub identity: Arc<Identity>,
     pub settings: Arc<Settings>,
     pub telemetry: Arc<crate::telemetry::Telemetry>,
     /// The Sysdig Monitor API emulation (`sysdig.db`).
     pub sysdig: crate::sysdig::Sysdig,
-    /// Series keys shared by ingest requests.
-    pub series_keys: Arc<crate::api::monasca::SeriesKeys>,
-    /// Groups of recent `group_by` queries, for their next pages.
-    pub group_cache: Arc<crate::api::monasca::GroupCache>,
+    /// What the Monasca API reaches (`monasca_api` handlers extract it with `FromRef`).
+    pub monasca: MonascaState,
+}
+
+impl FromRef<AppState> for MonascaState {
+    fn from_ref(state: &AppState) -> Self {
+        state.monasca.clone()
+    }
 }
 
 impl AppState {
@@ -46,9 +50,9 @@ impl AppState {
 
 /// Every API Vigil serves.
 pub fn router(state: AppState) -> Router {
-    let mut routes = crate::api::monasca::router();
+    let mut routes = monasca_api::router();
     if state.identity.mode == AuthMode::Identity {
-        routes = routes.merge(crate::api::keystone::router(&state.identity.prefix));
+        routes = routes.merge(monasca_api::keystone::router(&state.identity.prefix));
     }
     // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
     routes = routes.merge(crate::api::sysdig::router());
@@ -60,7 +64,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; still answer in the API's own error shape.
-            crate::api::error::ApiError::new(
+            monasca_api::ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal Server Error",
                 "An unexpected error occurred",
@@ -144,15 +148,25 @@ async fn serve_inner(
         .context("cannot open the Sysdig store")?;
     let sysdig_alerts = crate::sysdig::evaluator::spawn(sysdig.clone(), store.clone());
     tracing::info!(auth = ?settings.auth, "authentication");
-    let state = AppState {
+    let telemetry = Arc::new(crate::telemetry::Telemetry::new());
+    let counted = telemetry.clone();
+    let monasca = MonascaState {
         store: store.clone(),
-        alarms,
-        identity,
-        settings: Arc::new(settings),
-        telemetry: Arc::new(crate::telemetry::Telemetry::new()),
-        sysdig,
+        repos: alarms.repos.clone(),
+        identity: identity.clone(),
+        alarms: Arc::new(alarms),
+        max_body_bytes: settings.max_body_bytes,
         series_keys: Arc::default(),
         group_cache: Arc::default(),
+        ingested: Arc::new(move |n| counted.ingested(n)),
+    };
+    let state = AppState {
+        store: store.clone(),
+        identity,
+        settings: Arc::new(settings),
+        telemetry,
+        sysdig,
+        monasca,
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it

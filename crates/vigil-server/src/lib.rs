@@ -16,6 +16,6 @@ pub mod alarms;
 pub mod api;
 pub mod app;
 pub mod config;
-pub mod identity;
+pub use monasca_api::identity;
 pub mod sysdig;
 pub mod telemetry;

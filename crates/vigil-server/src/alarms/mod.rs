@@ -7,9 +7,11 @@ pub mod engine;
 
 use std::{path::Path, sync::Arc};
 
+use async_trait::async_trait;
 use db::Db;
 use engine::{Clock, Engine, EngineConfig};
 use metric_store::{MetricStore, Sample};
+use monasca::types::AlarmState;
 
 /// Everything the alarming endpoints share.
 #[derive(Clone)]
@@ -72,16 +74,28 @@ impl Alarming {
             feed,
         })
     }
+}
 
+/// The engine's copy of a state; a value outside the three is never stored by this server.
+fn engine_state(s: &AlarmState) -> engine::AlarmState {
+    match s {
+        AlarmState::Ok => engine::AlarmState::Ok,
+        AlarmState::Alarm => engine::AlarmState::Alarm,
+        AlarmState::Undetermined | AlarmState::Other(_) => engine::AlarmState::Undetermined,
+    }
+}
+
+#[async_trait]
+impl monasca_api::AlarmFeed for Alarming {
     /// Tells the threshold engine that definition `id` was created, changed or deleted.
-    pub async fn definition_changed(&self, id: &str) {
+    async fn definition_changed(&self, id: &str) {
         let (engine, id) = (self.engine.clone(), id.to_string());
         let _ = tokio::task::spawn_blocking(move || engine.definition_changed(&id)).await;
     }
 
     /// Hands an acknowledged batch to the engine; a batch no definition watches costs a name
     /// check per run of the same name. Waits only when the engine is far behind.
-    pub async fn observe(&self, samples: Arc<Vec<Sample>>) {
+    async fn observe(&self, samples: Arc<Vec<Sample>>) {
         if samples.is_empty() || !self.engine.watches_any(&samples) {
             return;
         }
@@ -93,5 +107,24 @@ impl Alarming {
         if self.feed.send(samples).await.is_err() {
             tracing::error!("threshold engine feed closed");
         }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.engine.now_ms()
+    }
+
+    fn alarm_updated(
+        &self,
+        id: &str,
+        state: &AlarmState,
+        link: Option<String>,
+        lifecycle_state: Option<String>,
+    ) {
+        self.engine
+            .alarm_updated(id, engine_state(state), link, lifecycle_state);
+    }
+
+    fn alarm_deleted(&self, id: &str) {
+        self.engine.alarm_deleted(id);
     }
 }

@@ -7,7 +7,7 @@ use monasca::types::Link;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::validate;
-use crate::api::error::ApiError;
+use crate::error::ApiError;
 
 /// Default and maximum page size, as monasca-api's `PAGE_LIMIT`.
 pub const PAGE_LIMIT: usize = 10_000;

@@ -8,19 +8,17 @@ use metric_store::SeriesFilter;
 use monasca::types::{Envelope, MetricName};
 
 use crate::{
-    api::{
-        error::ApiError,
-        monasca::{
-            BaseUrl, Tenant,
-            params::{Query, page_names},
-        },
+    MonascaState,
+    error::ApiError,
+    v2_0::{
+        BaseUrl, Tenant,
+        params::{Query, page_names},
     },
-    app::AppState,
 };
 
 pub async fn list(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<MetricName>>, ApiError> {

@@ -291,7 +291,7 @@ impl Identity {
 
 /// Compares two secrets without stopping at the first differing byte, so the time taken says
 /// nothing about how much of a guess was right.
-pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -3,6 +3,7 @@
 use axum::{
     Json, Router,
     body::Body,
+    extract::FromRef,
     extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode},
     routing::get,
@@ -14,7 +15,7 @@ use monasca::types::{
 use serde_json::{Map, Value};
 
 use super::{BaseUrl, Tenant, body, params::Query};
-use crate::{alarms::db::new_id, api::error::ApiError, app::AppState};
+use crate::{MonascaState, error::ApiError, new_id};
 
 /// The types this server can send, as `types` lists them.
 pub const TYPES: [NotificationType; 3] = [
@@ -25,7 +26,11 @@ pub const TYPES: [NotificationType; 3] = [
 const VALID_PERIODS: [i64; 2] = [0, 60];
 const SORT_FIELDS: [&str; 6] = ["id", "name", "type", "address", "updated_at", "created_at"];
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MonascaState: FromRef<S>,
+{
     Router::new()
         .route("/v2.0/notification-methods", get(list).post(create))
         .route("/v2.0/notification-methods/types", get(types))
@@ -164,26 +169,21 @@ fn stored(tenant: String, id: String, f: Fields) -> StoredMethod {
 
 async fn create(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<NotificationMethod>), ApiError> {
     body::require_json(&headers)?;
-    let v = body::json(body, state.settings.max_body_bytes).await?;
+    let v = body::json(body, state.max_body_bytes).await?;
     let m = stored(tenant, new_id(), validate(&v, false)?);
-    state
-        .alarms
-        .repos
-        .notification_methods
-        .create(m.clone())
-        .await?;
+    state.repos.notification_methods.create(m.clone()).await?;
     Ok((StatusCode::CREATED, Json(to_wire(&collection(&base), m))))
 }
 
 async fn list(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<NotificationMethod>>, ApiError> {
@@ -196,7 +196,6 @@ async fn list(
     let offset = q.row_offset()?;
     let limit = q.limit()?;
     let page = state
-        .alarms
         .repos
         .notification_methods
         .list(&tenant, &sort, Paging { offset, limit })
@@ -210,22 +209,17 @@ async fn list(
 
 async fn show(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<NotificationMethod>, ApiError> {
-    let m = state
-        .alarms
-        .repos
-        .notification_methods
-        .get(&tenant, &id)
-        .await?;
+    let m = state.repos.notification_methods.get(&tenant, &id).await?;
     Ok(Json(to_wire(&collection(&base), m)))
 }
 
 async fn update(
     tenant: String,
-    state: &AppState,
+    state: &MonascaState,
     base: &BaseUrl,
     id: String,
     headers: &HeaderMap,
@@ -233,8 +227,8 @@ async fn update(
     partial: bool,
 ) -> Result<Json<NotificationMethod>, ApiError> {
     body::require_json(headers)?;
-    let v = body::json(body, state.settings.max_body_bytes).await?;
-    let methods = &state.alarms.repos.notification_methods;
+    let v = body::json(body, state.max_body_bytes).await?;
+    let methods = &state.repos.notification_methods;
     let v = if partial {
         let Value::Object(mut m) = v else {
             return Err(bad("expected a dictionary"));
@@ -271,7 +265,7 @@ async fn update(
 
 async fn replace(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -282,7 +276,7 @@ async fn replace(
 
 async fn patch(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -293,11 +287,10 @@ async fn patch(
 
 async fn delete(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state
-        .alarms
         .repos
         .notification_methods
         .delete(&tenant, &id)

@@ -15,6 +15,7 @@ pub use series_keys::SeriesKeys;
 
 use axum::{
     Router,
+    extract::FromRef,
     extract::FromRequestParts,
     http::{HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
@@ -22,12 +23,16 @@ use axum::{
 };
 
 use crate::{
-    api::error::{ApiError, unauthorized},
-    app::AppState,
+    MonascaState,
+    error::{ApiError, unauthorized},
     identity::{ROLE_DELEGATE, policy},
 };
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MonascaState: FromRef<S>,
+{
     Router::new()
         .route("/", get(versions::list))
         .route("/{version}", get(versions::get))
@@ -53,13 +58,15 @@ async fn method_not_allowed() -> ApiError {
 /// project with `tenant_id`; for anyone else that parameter is ignored, as upstream does.
 pub struct Tenant(pub String);
 
-impl FromRequestParts<AppState> for Tenant {
+impl<S> FromRequestParts<S> for Tenant
+where
+    S: Send + Sync,
+    MonascaState: FromRef<S>,
+{
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = MonascaState::from_ref(state);
         let token = parts
             .headers
             .get("x-auth-token")
@@ -152,8 +159,8 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
 }
 
 /// `GET /healthcheck`: no token needed; reports each component as monasca-api does.
-async fn healthcheck(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let store_ok = state.store_healthy();
+async fn healthcheck(axum::extract::State(state): axum::extract::State<MonascaState>) -> Response {
+    let store_ok = state.store.is_healthy();
     let body = serde_json::json!({
         "kafka": "OK",
         "alarms_database": "OK",

@@ -7,16 +7,14 @@ use axum::{
 };
 
 use crate::{
-    api::{
-        error::ApiError,
-        monasca::{Tenant, validate},
-    },
-    app::AppState,
+    MonascaState,
+    error::ApiError,
+    v2_0::{Tenant, validate},
 };
 
 pub async fn create(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
@@ -31,7 +29,7 @@ pub async fn create(
             "Bad content type. Must be application/json",
         ));
     }
-    let limit = state.settings.max_body_bytes;
+    let limit = state.max_body_bytes;
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -48,7 +46,7 @@ pub async fn create(
     // sees only what is durable.
     let samples = std::sync::Arc::new(samples);
     state.store.write_shared(samples.clone()).await?;
-    state.telemetry.ingested(samples.len());
+    (state.ingested)(samples.len());
     state.alarms.observe(samples).await;
     Ok(StatusCode::NO_CONTENT)
 }

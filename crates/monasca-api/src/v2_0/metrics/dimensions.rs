@@ -10,14 +10,12 @@ use metric_store::TimeRange;
 use monasca::types::{DimensionName, DimensionValue, Envelope};
 
 use crate::{
-    api::{
-        error::ApiError,
-        monasca::{
-            BaseUrl, Tenant,
-            params::{Query, page_names},
-        },
+    MonascaState,
+    error::ApiError,
+    v2_0::{
+        BaseUrl, Tenant,
+        params::{Query, page_names},
     },
-    app::AppState,
 };
 
 /// The metric names to restrict to: none means all. The real CLI repeats `metric_name`.
@@ -40,7 +38,7 @@ fn time_range(q: &Query) -> Result<TimeRange, ApiError> {
 
 pub async fn names(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<DimensionName>>, ApiError> {
@@ -68,7 +66,7 @@ pub async fn names(
 
 pub async fn values(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<DimensionValue>>, ApiError> {

@@ -3,6 +3,7 @@
 use axum::{
     Json, Router,
     body::Body,
+    extract::FromRef,
     extract::{Path, RawQuery, State},
     http::StatusCode,
     routing::get,
@@ -16,7 +17,7 @@ use config_repo::monasca::{
     in_unit,
 };
 
-use crate::{alarms::db::new_id, api::error::ApiError, app::AppState};
+use crate::{MonascaState, error::ApiError, new_id};
 
 const SORT_FIELDS: [&str; 5] = ["id", "name", "severity", "updated_at", "created_at"];
 /// Field order for "required key" errors: upstream's depends on Python's hash seed.
@@ -32,7 +33,11 @@ const FIELDS: [&str; 9] = [
     "actions_enabled",
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MonascaState: FromRef<S>,
+{
     Router::new()
         .route("/v2.0/alarm-definitions", get(list).post(create))
         .route(
@@ -245,11 +250,11 @@ pub fn to_wire(coll: &str, d: Definition) -> AlarmDefinition {
 
 async fn create(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     body: Body,
 ) -> Result<(StatusCode, Json<AlarmDefinition>), ApiError> {
-    let v = body::json(body, state.settings.max_body_bytes).await?;
+    let v = body::json(body, state.max_body_bytes).await?;
     let mut d = Definition::new(new_id(), tenant);
     if let Value::Object(m) = &v {
         for k in ["name", "expression"] {
@@ -260,19 +265,14 @@ async fn create(
     }
     apply(&mut d, &v, false)?;
     parse(&d.expression)?;
-    state
-        .alarms
-        .repos
-        .alarm_definitions
-        .create(d.clone())
-        .await?;
+    state.repos.alarm_definitions.create(d.clone()).await?;
     state.alarms.definition_changed(&d.id).await;
     Ok((StatusCode::CREATED, Json(to_wire(&collection(&base), d))))
 }
 
 async fn list(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<AlarmDefinition>>, ApiError> {
@@ -303,7 +303,7 @@ async fn list(
         sort,
         paging: Paging { offset, limit },
     };
-    let page = state.alarms.repos.alarm_definitions.list(query).await?;
+    let page = state.repos.alarm_definitions.list(query).await?;
     let coll = collection(&base);
     Ok(Json(Envelope {
         links: q.row_links(&base.url(), offset, limit, page.more),
@@ -331,34 +331,29 @@ pub fn severity_filter(q: &Query) -> Result<Vec<Severity>, ApiError> {
 
 async fn show(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<AlarmDefinition>, ApiError> {
-    let d = state
-        .alarms
-        .repos
-        .alarm_definitions
-        .get(&tenant, &id)
-        .await?;
+    let d = state.repos.alarm_definitions.get(&tenant, &id).await?;
     Ok(Json(to_wire(&collection(&base), d)))
 }
 
 async fn update(
     tenant: String,
-    state: AppState,
+    state: MonascaState,
     base: BaseUrl,
     id: String,
     body: Body,
     partial: bool,
 ) -> Result<Json<AlarmDefinition>, ApiError> {
-    let v = body::json(body, state.settings.max_body_bytes).await?;
+    let v = body::json(body, state.max_body_bytes).await?;
     if !partial {
         // Validate the body on its own first, as upstream does before touching the database.
         let mut scratch = Definition::new(String::new(), tenant.clone());
         apply(&mut scratch, &v, true)?;
     }
-    let d = in_unit(state.alarms.repos.units.as_ref(), move |unit| {
+    let d = in_unit(state.repos.units.as_ref(), move |unit| {
         let Some(old) = unit.alarm_definition(&tenant, &id)? else {
             return Err(ApiError::not_found());
         };
@@ -387,7 +382,7 @@ async fn update(
 
 async fn replace(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
     body: Body,
@@ -397,7 +392,7 @@ async fn replace(
 
 async fn patch(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
     body: Body,
@@ -407,15 +402,10 @@ async fn patch(
 
 async fn delete(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .alarms
-        .repos
-        .alarm_definitions
-        .delete(&tenant, &id)
-        .await?;
+    state.repos.alarm_definitions.delete(&tenant, &id).await?;
     state.alarms.definition_changed(&id).await;
     Ok(StatusCode::NO_CONTENT)
 }

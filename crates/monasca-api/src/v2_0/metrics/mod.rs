@@ -15,14 +15,19 @@ use std::{
 
 use axum::{
     Router,
+    extract::FromRef,
     routing::{get, post},
 };
 use metric_store::{DimMatch, SeriesFilter, SeriesId, TimeRange};
 
 use super::params::{Query, parse_series_offset};
-use crate::{api::error::ApiError, app::AppState};
+use crate::{MonascaState, error::ApiError};
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MonascaState: FromRef<S>,
+{
     Router::new()
         .route("/v2.0/metrics", post(create::create).get(list::list))
         .route("/v2.0/metrics/measurements", get(measurements::list))
@@ -54,7 +59,7 @@ impl Group {
 /// rules: one series unless `merge_metrics` or `group_by` says otherwise (409 if several
 /// match), merged series reporting the query's dimensions, groups reporting their keys.
 pub async fn groups(
-    state: &AppState,
+    state: &MonascaState,
     filter: &SeriesFilter,
     merge: bool,
     group_by: Option<&[String]>,
@@ -76,7 +81,7 @@ pub async fn groups(
 }
 
 async fn find_groups(
-    state: &AppState,
+    state: &MonascaState,
     filter: &SeriesFilter,
     merge: bool,
     group_by: Option<&[String]>,

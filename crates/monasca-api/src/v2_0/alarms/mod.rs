@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use axum::{
     Json, Router,
     body::Body,
+    extract::FromRef,
     extract::{Path, RawQuery, State},
     http::StatusCode,
     routing::get,
@@ -21,7 +22,7 @@ use monasca::types::{
 use serde_json::Value;
 
 use super::{BaseUrl, Tenant, alarm_definitions::severity_filter, body, params::Query};
-use crate::{alarms::engine, api::error::ApiError, app::AppState};
+use crate::{MonascaState, error::ApiError};
 
 const SORT_FIELDS: [&str; 10] = [
     "alarm_id",
@@ -47,7 +48,11 @@ const GROUP_BY: [&str; 9] = [
     "dimension_value",
 ];
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MonascaState: FromRef<S>,
+{
     Router::new()
         .route("/v2.0/alarms", get(list))
         .route("/v2.0/alarms/count", get(count))
@@ -106,12 +111,12 @@ fn state_filter(q: &Query) -> Result<Option<AlarmState>, ApiError> {
     })
 }
 
-/// The engine's copy of a state; a value outside the three is not stored by this server.
-fn engine_state(s: &AlarmState) -> engine::AlarmState {
-    match s {
-        AlarmState::Ok => engine::AlarmState::Ok,
-        AlarmState::Alarm => engine::AlarmState::Alarm,
-        AlarmState::Undetermined | AlarmState::Other(_) => engine::AlarmState::Undetermined,
+/// A state as the engine takes it: one this server never writes counts as UNDETERMINED.
+fn effective_state(s: &AlarmState) -> AlarmState {
+    if s.is_known() {
+        s.clone()
+    } else {
+        AlarmState::Undetermined
     }
 }
 
@@ -180,7 +185,7 @@ fn compare(field: &str, a: &AlarmRow, b: &AlarmRow) -> std::cmp::Ordering {
 
 async fn list(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<Alarm>>, ApiError> {
@@ -189,7 +194,7 @@ async fn list(
     let sort = q.sort_by(&SORT_FIELDS)?;
     let offset = q.row_offset()?;
     let limit = q.limit()?;
-    let mut rows = state.alarms.repos.alarms.list(&tenant, filters).await?;
+    let mut rows = state.repos.alarms.list(&tenant, filters).await?;
     rows.sort_by(|a, b| {
         for (f, desc) in &sort {
             let o = compare(f, a, b);
@@ -216,11 +221,11 @@ async fn list(
 
 async fn show(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Json<Alarm>, ApiError> {
-    let a = state.alarms.repos.alarms.get(&tenant, &id).await?;
+    let a = state.repos.alarms.get(&tenant, &id).await?;
     Ok(Json(to_wire(&root(&base), a)))
 }
 
@@ -247,13 +252,13 @@ fn optional_string(
 
 async fn update(
     tenant: String,
-    state: AppState,
+    state: MonascaState,
     base: BaseUrl,
     id: String,
     body: Body,
     partial: bool,
 ) -> Result<Json<Alarm>, ApiError> {
-    let v = body::json(body, state.settings.max_body_bytes).await?;
+    let v = body::json(body, state.max_body_bytes).await?;
     let Value::Object(m) = &v else {
         return Err(ApiError::unprocessable("expected a dictionary"));
     };
@@ -284,16 +289,16 @@ async fn update(
             }
         }
     }
-    let engine = state.alarms.engine.clone();
-    let updated = in_unit(state.alarms.repos.units.as_ref(), move |unit| {
+    let engine = state.alarms.clone();
+    let updated = in_unit(state.repos.units.as_ref(), move |unit| {
         let Some(old) = unit.alarm(&tenant, &id)? else {
             return Err(ApiError::not_found());
         };
         let to = new_state.unwrap_or(old.state.clone());
         let now = engine.now_ms();
-        let (from, to_state) = (engine_state(&old.state), engine_state(&to));
+        let (from, to_state) = (effective_state(&old.state), effective_state(&to));
         let change = AlarmChange {
-            state: (to_state != from).then(|| to.clone()),
+            state: (to_state != from).then(|| to_state.clone()),
             lifecycle_state: lifecycle.or(old.lifecycle_state.clone()),
             link: link.or(old.link.clone()),
         };
@@ -305,11 +310,7 @@ async fn update(
                 time_ms: now,
                 metrics: old.metrics.clone(),
                 // A state this server never writes is recorded as the engine saw it.
-                old_state: if old.state.is_known() {
-                    old.state.clone()
-                } else {
-                    AlarmState::Undetermined
-                },
+                old_state: from,
                 new_state: to,
                 reason: "Alarm state updated via API".into(),
                 sub_alarms: Vec::new(),
@@ -325,7 +326,7 @@ async fn update(
             ..
         } = change;
         unit.after_commit(Box::new(move || {
-            engine.alarm_updated(&id, to_state, link, lifecycle_state);
+            engine.alarm_updated(&id, &to_state, link, lifecycle_state);
         }));
         row.ok_or_else(ApiError::not_found)
     })
@@ -335,7 +336,7 @@ async fn update(
 
 async fn replace(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
     body: Body,
@@ -345,7 +346,7 @@ async fn replace(
 
 async fn patch(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
     body: Body,
@@ -355,17 +356,17 @@ async fn patch(
 
 async fn delete(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.alarms.repos.alarms.delete(&tenant, &id).await?;
-    state.alarms.engine.alarm_deleted(&id);
+    state.repos.alarms.delete(&tenant, &id).await?;
+    state.alarms.alarm_deleted(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn count(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<AlarmCounts>, ApiError> {
@@ -395,7 +396,7 @@ async fn count(
     };
     let limit = q.limit()?;
     // The definition filter reads through its index; the count takes every filter the same.
-    let rows: Vec<AlarmRow> = state.alarms.repos.alarms.list(&tenant, filters).await?;
+    let rows: Vec<AlarmRow> = state.repos.alarms.list(&tenant, filters).await?;
     // Each alarm counts once per distinct combination of the grouped values.
     let mut counts: BTreeMap<Vec<Option<String>>, i64> = BTreeMap::new();
     for a in &rows {
@@ -504,7 +505,7 @@ fn history_offset(o: &str) -> Result<(i64, i64), ApiError> {
 }
 
 async fn history_page(
-    state: &AppState,
+    state: &MonascaState,
     base: &BaseUrl,
     q: &Query,
     tenant: String,
@@ -522,7 +523,7 @@ async fn history_page(
         after,
         limit: limit.saturating_add(1),
     };
-    let rows = state.alarms.repos.state_history.list(query).await?;
+    let rows = state.repos.state_history.list(query).await?;
     let more = rows.len() > limit;
     let page: Vec<_> = rows.into_iter().take(limit).collect();
     let next = if more {
@@ -552,7 +553,7 @@ fn history_entry(h: HistoryRecord) -> StateHistoryEntry {
 
 async fn history_all(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<StateHistoryEntry>>, ApiError> {
@@ -565,7 +566,6 @@ async fn history_all(
         ..Filters::default()
     };
     let ids: Vec<String> = state
-        .alarms
         .repos
         .alarms
         .list(&tenant, filters)
@@ -578,7 +578,7 @@ async fn history_all(
 
 async fn history_one(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,

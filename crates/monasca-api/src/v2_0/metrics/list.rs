@@ -9,16 +9,14 @@ use monasca::types::{Envelope, MetricDefinition};
 
 use super::filter;
 use crate::{
-    api::{
-        error::ApiError,
-        monasca::{BaseUrl, Tenant, params::Query},
-    },
-    app::AppState,
+    MonascaState,
+    error::ApiError,
+    v2_0::{BaseUrl, Tenant, params::Query},
 };
 
 pub async fn list(
     Tenant(tenant): Tenant,
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Envelope<MetricDefinition>>, ApiError> {

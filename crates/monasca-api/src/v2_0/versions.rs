@@ -4,7 +4,7 @@ use axum::{Json, extract::Path};
 use monasca::types::{Envelope, Link, Version};
 
 use super::{BaseUrl, Tenant};
-use crate::api::error::ApiError;
+use crate::error::ApiError;
 
 /// The `updated` string monasca-api's code returns (its spec shows an older one).
 const UPDATED: &str = "2013-03-06T00:00:00.000Z";

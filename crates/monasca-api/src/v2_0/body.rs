@@ -6,7 +6,7 @@ use axum::{
 };
 use serde_json::Value;
 
-use crate::api::error::ApiError;
+use crate::error::ApiError;
 
 /// Whether the request says it carries JSON. Upstream compares the whole header; parameters
 /// such as `charset=utf-8` are accepted here.

@@ -5,6 +5,7 @@
 use axum::{
     Json, Router,
     body::Body,
+    extract::FromRef,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -13,14 +14,18 @@ use axum::{
 use serde_json::{Value, json};
 
 use crate::{
-    api::monasca::BaseUrl,
-    app::AppState,
+    MonascaState,
     identity::{TokenInfo, UserConfig},
+    v2_0::BaseUrl,
 };
 
 const DOMAIN: (&str, &str) = ("default", "Default");
 
-pub fn router(prefix: &str) -> Router<AppState> {
+pub fn router<S>(prefix: &str) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MonascaState: FromRef<S>,
+{
     let prefix = prefix.trim_end_matches('/');
     let root = if prefix.is_empty() { "/" } else { prefix };
     Router::new()
@@ -63,12 +68,12 @@ fn v3(base: &BaseUrl, prefix: &str) -> Value {
     })
 }
 
-async fn versions(State(state): State<AppState>, base: BaseUrl) -> Response {
+async fn versions(State(state): State<MonascaState>, base: BaseUrl) -> Response {
     let body = json!({"versions": {"values": [v3(&base, &state.identity.prefix)]}});
     (StatusCode::MULTIPLE_CHOICES, Json(body)).into_response()
 }
 
-async fn version(State(state): State<AppState>, base: BaseUrl) -> Json<Value> {
+async fn version(State(state): State<MonascaState>, base: BaseUrl) -> Json<Value> {
     Json(json!({"version": v3(&base, &state.identity.prefix)}))
 }
 
@@ -130,7 +135,7 @@ fn domain_ok(v: Option<&Value>) -> bool {
     }
 }
 
-async fn issue(State(state): State<AppState>, base: BaseUrl, body: Body) -> Response {
+async fn issue(State(state): State<MonascaState>, base: BaseUrl, body: Body) -> Response {
     let id = &state.identity;
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return bad_request("The request body is too large");
@@ -233,7 +238,7 @@ fn issued(
 
 /// `POST /v3/users/{user}/application_credentials`: a user creates its own.
 async fn create_app_credential(
-    State(state): State<AppState>,
+    State(state): State<MonascaState>,
     axum::extract::Path(user): axum::extract::Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -281,7 +286,11 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn validate(State(state): State<AppState>, base: BaseUrl, headers: HeaderMap) -> Response {
+async fn validate(
+    State(state): State<MonascaState>,
+    base: BaseUrl,
+    headers: HeaderMap,
+) -> Response {
     let id = &state.identity;
     if header(&headers, "x-auth-token")
         .and_then(|t| id.lookup(t))
@@ -298,7 +307,7 @@ async fn validate(State(state): State<AppState>, base: BaseUrl, headers: HeaderM
     }
 }
 
-async fn revoke(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn revoke(State(state): State<MonascaState>, headers: HeaderMap) -> Response {
     let id = &state.identity;
     if header(&headers, "x-auth-token")
         .and_then(|t| id.lookup(t))
