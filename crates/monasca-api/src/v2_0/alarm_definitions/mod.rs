@@ -1,23 +1,19 @@
 //! `/v2.0/alarm-definitions`.
 
-use axum::{
-    Json, Router,
-    body::Body,
-    extract::FromRef,
-    extract::{Path, RawQuery, State},
-    http::StatusCode,
-    routing::get,
-};
-use monasca::types::{AlarmDefinition, Envelope, SelfLink, Severity};
+mod create;
+mod delete;
+mod get;
+mod list;
+mod patch;
+mod update;
+
+use axum::{Router, extract::FromRef, http::StatusCode, routing::get};
+use config_repo::monasca::AlarmDefinition as Definition;
+use monasca::types::{AlarmDefinition, SelfLink, Severity};
 use serde_json::Value;
 
-use super::{BaseUrl, Tenant, body, params::Query, validate::dimension_key};
-use config_repo::monasca::{
-    AlarmDefinition as Definition, DefinitionQuery, DefinitionSort, Paging, definition_name_taken,
-    in_unit,
-};
-
-use crate::{MonascaState, error::ApiError, new_id};
+use super::{BaseUrl, params::Query, validate::dimension_key};
+use crate::{MonascaState, error::ApiError};
 
 const SORT_FIELDS: [&str; 5] = ["id", "name", "severity", "updated_at", "created_at"];
 /// Field order for "required key" errors: upstream's depends on Python's hash seed.
@@ -39,10 +35,16 @@ where
     MonascaState: FromRef<S>,
 {
     Router::new()
-        .route("/v2.0/alarm-definitions", get(list).post(create))
+        .route(
+            "/v2.0/alarm-definitions",
+            get(list::list).post(create::create),
+        )
         .route(
             "/v2.0/alarm-definitions/{id}",
-            get(show).put(replace).patch(patch).delete(delete),
+            get(get::show)
+                .put(update::replace)
+                .patch(patch::patch)
+                .delete(delete::delete),
         )
 }
 
@@ -248,69 +250,6 @@ pub fn to_wire(coll: &str, d: Definition) -> AlarmDefinition {
     }
 }
 
-async fn create(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    body: Body,
-) -> Result<(StatusCode, Json<AlarmDefinition>), ApiError> {
-    let v = body::json(body, state.max_body_bytes).await?;
-    let mut d = Definition::new(new_id(), tenant);
-    if let Value::Object(m) = &v {
-        for k in ["name", "expression"] {
-            if !m.contains_key(k) {
-                return Err(invalid(format!("required key not provided @ data['{k}']")));
-            }
-        }
-    }
-    apply(&mut d, &v, false)?;
-    parse(&d.expression)?;
-    state.repos.alarm_definitions.create(d.clone()).await?;
-    state.alarms.definition_changed(&d.id).await;
-    Ok((StatusCode::CREATED, Json(to_wire(&collection(&base), d))))
-}
-
-async fn list(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Envelope<AlarmDefinition>>, ApiError> {
-    let q = Query::parse(raw.as_deref());
-    let name = q.first("name").map(str::to_string);
-    let dimensions = q
-        .all("dimensions")
-        .into_iter()
-        .flat_map(|v| v.split(','))
-        .map(|item| {
-            let (k, v) = item.split_once(':').unwrap_or((item, ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect();
-    let severities = severity_filter(&q)?;
-    let sort = q
-        .sort_by(&SORT_FIELDS)?
-        .into_iter()
-        .filter_map(|(f, desc)| DefinitionSort::from_field(&f).map(|f| (f, desc)))
-        .collect();
-    let offset = q.row_offset()?;
-    let limit = q.limit()?;
-    let query = DefinitionQuery {
-        tenant,
-        name,
-        severities,
-        dimensions,
-        sort,
-        paging: Paging { offset, limit },
-    };
-    let page = state.repos.alarm_definitions.list(query).await?;
-    let coll = collection(&base);
-    Ok(Json(Envelope {
-        links: q.row_links(&base.url(), offset, limit, page.more),
-        elements: page.items.into_iter().map(|d| to_wire(&coll, d)).collect(),
-    }))
-}
-
 /// `severity=LOW|HIGH`, each checked as upstream does.
 pub fn severity_filter(q: &Query) -> Result<Vec<Severity>, ApiError> {
     let Some(s) = q.first("severity") else {
@@ -327,85 +266,4 @@ pub fn severity_filter(q: &Query) -> Result<Vec<Severity>, ApiError> {
             })
         })
         .collect()
-}
-
-async fn show(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    Path(id): Path<String>,
-) -> Result<Json<AlarmDefinition>, ApiError> {
-    let d = state.repos.alarm_definitions.get(&tenant, &id).await?;
-    Ok(Json(to_wire(&collection(&base), d)))
-}
-
-async fn update(
-    tenant: String,
-    state: MonascaState,
-    base: BaseUrl,
-    id: String,
-    body: Body,
-    partial: bool,
-) -> Result<Json<AlarmDefinition>, ApiError> {
-    let v = body::json(body, state.max_body_bytes).await?;
-    if !partial {
-        // Validate the body on its own first, as upstream does before touching the database.
-        let mut scratch = Definition::new(String::new(), tenant.clone());
-        apply(&mut scratch, &v, true)?;
-    }
-    let d = in_unit(state.repos.units.as_ref(), move |unit| {
-        let Some(old) = unit.alarm_definition(&tenant, &id)? else {
-            return Err(ApiError::not_found());
-        };
-        let mut new = old.clone();
-        if !partial {
-            new.alarm_actions.clear();
-            new.ok_actions.clear();
-            new.undetermined_actions.clear();
-        }
-        apply(&mut new, &v, !partial)?;
-        parse(&new.expression)?;
-        if let Some(other) = unit.definition_named(&tenant, &new.name, Some(&id))? {
-            return Err(definition_name_taken(&new.name, Some(&other)).into());
-        }
-        if unit.definition_has_alarms(&id)? {
-            check_update(&old, &new)?;
-        }
-        unit.check_actions(&new)?;
-        unit.update_definition(&new, config_repo::now_ms())?;
-        Ok(new)
-    })
-    .await?;
-    state.alarms.definition_changed(&d.id).await;
-    Ok(Json(to_wire(&collection(&base), d)))
-}
-
-async fn replace(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Json<AlarmDefinition>, ApiError> {
-    update(tenant, state, base, id, body, false).await
-}
-
-async fn patch(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    Path(id): Path<String>,
-    body: Body,
-) -> Result<Json<AlarmDefinition>, ApiError> {
-    update(tenant, state, base, id, body, true).await
-}
-
-async fn delete(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.repos.alarm_definitions.delete(&tenant, &id).await?;
-    state.alarms.definition_changed(&id).await;
-    Ok(StatusCode::NO_CONTENT)
 }

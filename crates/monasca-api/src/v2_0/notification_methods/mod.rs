@@ -1,21 +1,20 @@
 //! `/v2.0/notification-methods`: where alarm actions send.
 
-use axum::{
-    Json, Router,
-    body::Body,
-    extract::FromRef,
-    extract::{Path, RawQuery, State},
-    http::{HeaderMap, StatusCode},
-    routing::get,
-};
-use config_repo::monasca::{NotificationMethod as StoredMethod, NotificationMethodSort, Paging};
-use monasca::types::{
-    Envelope, NotificationMethod, NotificationMethodType, NotificationType, SelfLink,
-};
-use serde_json::{Map, Value};
+mod create;
+mod delete;
+mod get;
+mod list;
+mod patch;
+mod types;
+mod update;
 
-use super::{BaseUrl, Tenant, body, params::Query};
-use crate::{MonascaState, error::ApiError, new_id};
+use axum::{Router, extract::FromRef, http::StatusCode, routing::get};
+use config_repo::monasca::NotificationMethod as StoredMethod;
+use monasca::types::{NotificationMethod, NotificationType, SelfLink};
+use serde_json::Value;
+
+use super::BaseUrl;
+use crate::{MonascaState, error::ApiError};
 
 /// The types this server can send, as `types` lists them.
 pub const TYPES: [NotificationType; 3] = [
@@ -32,11 +31,17 @@ where
     MonascaState: FromRef<S>,
 {
     Router::new()
-        .route("/v2.0/notification-methods", get(list).post(create))
-        .route("/v2.0/notification-methods/types", get(types))
+        .route(
+            "/v2.0/notification-methods",
+            get(list::list).post(create::create),
+        )
+        .route("/v2.0/notification-methods/types", get(types::types))
         .route(
             "/v2.0/notification-methods/{id}",
-            get(show).put(replace).patch(patch).delete(delete),
+            get(get::show)
+                .put(update::replace)
+                .patch(patch::patch)
+                .delete(delete::delete),
         )
 }
 
@@ -165,150 +170,4 @@ fn stored(tenant: String, id: String, f: Fields) -> StoredMethod {
         address: f.address,
         period: f.period,
     }
-}
-
-async fn create(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<(StatusCode, Json<NotificationMethod>), ApiError> {
-    body::require_json(&headers)?;
-    let v = body::json(body, state.max_body_bytes).await?;
-    let m = stored(tenant, new_id(), validate(&v, false)?);
-    state.repos.notification_methods.create(m.clone()).await?;
-    Ok((StatusCode::CREATED, Json(to_wire(&collection(&base), m))))
-}
-
-async fn list(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<Envelope<NotificationMethod>>, ApiError> {
-    let q = Query::parse(raw.as_deref());
-    let sort: Vec<_> = q
-        .sort_by(&SORT_FIELDS)?
-        .into_iter()
-        .filter_map(|(f, desc)| NotificationMethodSort::from_field(&f).map(|f| (f, desc)))
-        .collect();
-    let offset = q.row_offset()?;
-    let limit = q.limit()?;
-    let page = state
-        .repos
-        .notification_methods
-        .list(&tenant, &sort, Paging { offset, limit })
-        .await?;
-    let coll = collection(&base);
-    Ok(Json(Envelope {
-        links: q.row_links(&base.url(), offset, limit, page.more),
-        elements: page.items.into_iter().map(|m| to_wire(&coll, m)).collect(),
-    }))
-}
-
-async fn show(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    Path(id): Path<String>,
-) -> Result<Json<NotificationMethod>, ApiError> {
-    let m = state.repos.notification_methods.get(&tenant, &id).await?;
-    Ok(Json(to_wire(&collection(&base), m)))
-}
-
-async fn update(
-    tenant: String,
-    state: &MonascaState,
-    base: &BaseUrl,
-    id: String,
-    headers: &HeaderMap,
-    body: Body,
-    partial: bool,
-) -> Result<Json<NotificationMethod>, ApiError> {
-    body::require_json(headers)?;
-    let v = body::json(body, state.max_body_bytes).await?;
-    let methods = &state.repos.notification_methods;
-    let v = if partial {
-        let Value::Object(mut m) = v else {
-            return Err(bad("expected a dictionary"));
-        };
-        // PATCH: what is not given keeps its stored value.
-        let old = methods.get(&tenant, &id).await?;
-        let mut full = Map::new();
-        full.insert(
-            "name".into(),
-            m.remove("name").unwrap_or(Value::String(old.name)),
-        );
-        full.insert(
-            "type".into(),
-            m.remove("type")
-                .unwrap_or(Value::String(old.kind.to_string())),
-        );
-        full.insert(
-            "address".into(),
-            m.remove("address").unwrap_or(Value::String(old.address)),
-        );
-        full.insert(
-            "period".into(),
-            m.remove("period").unwrap_or(Value::from(old.period)),
-        );
-        full.extend(m);
-        Value::Object(full)
-    } else {
-        v
-    };
-    let m = stored(tenant, id, validate(&v, true)?);
-    methods.update(m.clone()).await?;
-    Ok(Json(to_wire(&collection(base), m)))
-}
-
-async fn replace(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<NotificationMethod>, ApiError> {
-    update(tenant, &state, &base, id, &headers, body, false).await
-}
-
-async fn patch(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    base: BaseUrl,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<NotificationMethod>, ApiError> {
-    update(tenant, &state, &base, id, &headers, body, true).await
-}
-
-async fn delete(
-    Tenant(tenant): Tenant,
-    State(state): State<MonascaState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .repos
-        .notification_methods
-        .delete(&tenant, &id)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-async fn types(
-    _: Tenant,
-    base: BaseUrl,
-    RawQuery(raw): RawQuery,
-) -> Json<Envelope<NotificationMethodType>> {
-    let q = Query::parse(raw.as_deref());
-    Json(Envelope {
-        links: q.links(&base.url(), None),
-        elements: TYPES
-            .iter()
-            .map(|t| NotificationMethodType { kind: t.clone() })
-            .collect(),
-    })
 }
