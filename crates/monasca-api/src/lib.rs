@@ -3,8 +3,23 @@
 //! which the server's own state hands out through [`axum::extract::FromRef`]; the threshold
 //! engine is behind the small [`AlarmFeed`] trait.
 //!
-//! ```ignore
-//! let app: axum::Router<AppState> = monasca_api::router(); // where MonascaState: FromRef<AppState>
+//! ```
+//! use axum::extract::FromRef;
+//! use monasca_api::MonascaState;
+//!
+//! #[derive(Clone)]
+//! struct AppState {
+//!     monasca: MonascaState,
+//! }
+//!
+//! impl FromRef<AppState> for MonascaState {
+//!     fn from_ref(state: &AppState) -> Self {
+//!         state.monasca.clone()
+//!     }
+//! }
+//!
+//! let routes: axum::Router<AppState> = monasca_api::router();
+//! # let _ = routes;
 //! ```
 
 pub mod error;

@@ -1,5 +1,6 @@
-//! Alarming: notification methods, alarm definitions, alarms, their history, and the
-//! threshold engine that moves alarms between states as metrics arrive.
+//! Alarming: the threshold engine that moves alarms between states as metrics arrive, fed by
+//! the Monasca API through [`monasca_api::AlarmFeed`]. What is stored (`alarms.db`) is reached
+//! through config-repo's repositories.
 
 pub mod db;
 pub mod definitions;
@@ -16,8 +17,7 @@ use monasca::types::AlarmState;
 /// Everything the alarming endpoints share.
 #[derive(Clone)]
 pub struct Alarming {
-    pub db: Db,
-    /// The Monasca repositories over `db`.
+    /// The Monasca repositories over the engine's database.
     pub repos: config_repo::monasca::MonascaRepos,
     pub engine: Arc<Engine>,
     /// Acknowledged batches on their way to the engine, in order.
@@ -69,7 +69,6 @@ impl Alarming {
         });
         Ok(Self {
             repos: db.repos(),
-            db,
             engine,
             feed,
         })
