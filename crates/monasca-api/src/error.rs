@@ -146,3 +146,44 @@ pub fn unauthorized(auth_uri: &str) -> Response {
     }
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use config_repo::RepoError;
+
+    use super::*;
+
+    #[test]
+    fn repository_errors_map_to_monasca_answers() {
+        let e = ApiError::from(RepoError::NotFound("alarm x".into()));
+        assert_eq!(
+            (e.status, e.title.as_str()),
+            (StatusCode::NOT_FOUND, "404 Not Found")
+        );
+        assert_eq!(e.description, None, "the id is not echoed");
+        let e = ApiError::from(RepoError::Conflict("name taken".into()));
+        assert_eq!(
+            (e.status, e.title.as_str(), e.description.as_deref()),
+            (
+                StatusCode::CONFLICT,
+                "AlreadyExistsException",
+                Some("name taken")
+            )
+        );
+        let e = ApiError::from(RepoError::Invalid("no such action".into()));
+        assert_eq!(
+            (e.status, e.title.as_str(), e.description.as_deref()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "InvalidUpdateException",
+                Some("no such action")
+            )
+        );
+        let e = ApiError::from(RepoError::Storage("disk on fire".into()));
+        assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            !e.description.unwrap_or_default().contains("fire"),
+            "the cause stays in the log"
+        );
+    }
+}
