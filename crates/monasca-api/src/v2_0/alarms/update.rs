@@ -63,10 +63,11 @@ pub(super) async fn update(
         None => None,
         // Upstream only takes upper case (and answers anything else with a 500); any case is
         // taken here, as the real CLI checks it.
-        Some(Value::String(s)) if AlarmState::parse_any_case(s).is_some() => {
-            AlarmState::parse_any_case(s)
-        }
-        Some(_) => return Err(schema_err("not a valid value", "state")),
+        Some(v) => Some(
+            v.as_str()
+                .and_then(AlarmState::parse_any_case)
+                .ok_or_else(|| schema_err("not a valid value", "state"))?,
+        ),
     };
     let lifecycle = optional_string(m, "lifecycle_state", 50)?;
     let link = optional_string(m, "link", 512)?;
