@@ -17,14 +17,10 @@
 //! # let _ = n; Ok(()) }
 //! ```
 
+pub mod conformance;
 pub mod monasca;
 pub mod sqlite;
 pub mod sysdig;
-
-/// Suites every backend of a repository must pass, for the backends' own tests.
-pub mod conformance {
-    pub use crate::sysdig::conformance::sysdig;
-}
 
 /// Why a repository call failed. API crates map it to their own error shape in one place.
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,9 @@ use alarm_engine::{Clock, SystemClock};
 use anyhow::Context;
 use axum::Router;
 use axum::ServiceExt;
-use axum::extract::Request;
+use axum::extract::{FromRef, Request};
 use metric_store::{EmbeddedOptions, EmbeddedStore, MetricStore};
+use monasca_api::MonascaState;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower::Layer;
 use tower_http::{
@@ -24,21 +25,22 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn MetricStore>,
-    pub alarms: Alarming,
     pub identity: Arc<Identity>,
     pub settings: Arc<Settings>,
     pub telemetry: Arc<vigil_http::telemetry::Telemetry>,
-    /// `vigil_ingested_points`: measurements acknowledged by `POST /v2.0/metrics`.
-    pub ingested: vigil_http::telemetry::Counter,
-    /// The Sysdig Monitor API emulation (`sysdig.db`).
+    /// The Sysdig Monitor API emulation (`sysdig.db`); `sysdig_api` handlers extract it.
     pub sysdig: sysdig_api::SysdigState,
-    /// Series keys shared by ingest requests.
-    pub series_keys: Arc<crate::api::monasca::SeriesKeys>,
-    /// Groups of recent `group_by` queries, for their next pages.
-    pub group_cache: Arc<crate::api::monasca::GroupCache>,
+    /// What the Monasca API reaches; `monasca_api` handlers extract it.
+    pub monasca: MonascaState,
 }
 
-impl axum::extract::FromRef<AppState> for sysdig_api::SysdigState {
+impl FromRef<AppState> for MonascaState {
+    fn from_ref(state: &AppState) -> Self {
+        state.monasca.clone()
+    }
+}
+
+impl FromRef<AppState> for sysdig_api::SysdigState {
     fn from_ref(state: &AppState) -> Self {
         state.sysdig.clone()
     }
@@ -52,9 +54,9 @@ impl AppState {
 
 /// Every API Vigil serves.
 pub fn router(state: AppState) -> Router {
-    let mut routes = crate::api::monasca::router();
+    let mut routes = monasca_api::router();
     if state.identity.mode == AuthMode::Identity {
-        routes = routes.merge(crate::api::keystone::router(&state.identity.prefix));
+        routes = routes.merge(monasca_api::keystone::router(&state.identity.prefix));
     }
     // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
     routes = routes.merge(sysdig_api::router());
@@ -76,7 +78,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; still answer in the API's own error shape.
-            crate::api::error::ApiError::new(
+            monasca_api::ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal Server Error",
                 "An unexpected error occurred",
@@ -175,17 +177,27 @@ async fn serve_inner(
         "Measurements acknowledged by POST /v2.0/metrics",
     );
     crate::store_metrics::register(&mut telemetry, store.clone());
+    crate::engine_metrics::register(&mut telemetry, alarms.engine.clone());
     vigil_http::process_metrics::register(&mut telemetry);
+    let monasca = MonascaState {
+        store: store.clone(),
+        repos: alarms.repos.clone(),
+        identity: identity.clone(),
+        alarms: Arc::new(alarms),
+        max_body_bytes: settings.max_body_bytes,
+        series_keys: Arc::default(),
+        group_cache: Arc::default(),
+        ingested: Arc::new(move |n| {
+            ingested.inc_by(n as u64);
+        }),
+    };
     let state = AppState {
         store: store.clone(),
-        alarms,
         identity,
         settings: Arc::new(settings),
         telemetry: Arc::new(telemetry),
-        ingested,
         sysdig,
-        series_keys: Arc::default(),
-        group_cache: Arc::default(),
+        monasca,
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it

@@ -13,10 +13,10 @@
 //! ```
 
 pub mod alarms;
-pub mod api;
 pub mod app;
 pub mod config;
-pub mod identity;
+pub use monasca_api::identity;
+pub mod engine_metrics;
 pub mod store_metrics;
 /// The Sysdig emulation's settings, where the server's callers have always found them.
 pub mod sysdig {

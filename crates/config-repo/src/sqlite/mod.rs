@@ -14,6 +14,8 @@ use rusqlite::Connection;
 
 use crate::{RepoError, RepoResult};
 
+pub mod monasca;
+
 /// Who may read the database file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileMode {

@@ -13,88 +13,6 @@ use crate::{
     },
 };
 
-/// The schema of `alarms.db` (idempotent DDL). A copy of the API's, kept here so the engine's
-/// repository opens a database on its own (tests, tools); both must stay identical.
-pub const ALARMS_SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS notification_method (
-    id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    type TEXT NOT NULL,
-    address TEXT NOT NULL,
-    period INTEGER NOT NULL DEFAULT 0,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS notification_method_tenant ON notification_method(tenant_id, name);
-
-CREATE TABLE IF NOT EXISTS alarm_definition (
-    id TEXT PRIMARY KEY,
-    tenant_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    description TEXT,
-    expression TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    match_by TEXT NOT NULL DEFAULT '',
-    actions_enabled INTEGER NOT NULL DEFAULT 1,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    deleted_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS alarm_definition_tenant ON alarm_definition(tenant_id, deleted_at);
-
-CREATE TABLE IF NOT EXISTS alarm_action (
-    alarm_definition_id TEXT NOT NULL REFERENCES alarm_definition(id) ON DELETE CASCADE,
-    alarm_state TEXT NOT NULL,
-    action_id TEXT NOT NULL REFERENCES notification_method(id) ON DELETE CASCADE,
-    PRIMARY KEY (alarm_definition_id, alarm_state, action_id)
-);
-
-CREATE TABLE IF NOT EXISTS alarm (
-    id TEXT PRIMARY KEY,
-    alarm_definition_id TEXT NOT NULL REFERENCES alarm_definition(id) ON DELETE CASCADE,
-    tenant_id TEXT NOT NULL,
-    group_key TEXT NOT NULL,
-    state TEXT NOT NULL,
-    lifecycle_state TEXT,
-    link TEXT,
-    created_at INTEGER NOT NULL,
-    state_updated_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alarm_definition_group ON alarm(alarm_definition_id, group_key);
-CREATE INDEX IF NOT EXISTS alarm_tenant ON alarm(tenant_id);
-
-CREATE TABLE IF NOT EXISTS alarm_metric (
-    alarm_id TEXT NOT NULL REFERENCES alarm(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    dimensions TEXT NOT NULL,
-    PRIMARY KEY (alarm_id, name, dimensions)
-);
-
-CREATE TABLE IF NOT EXISTS sub_alarm (
-    alarm_id TEXT NOT NULL REFERENCES alarm(id) ON DELETE CASCADE,
-    sub_expression INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    current_values TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (alarm_id, sub_expression)
-);
-
-CREATE TABLE IF NOT EXISTS alarm_state_history (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    tenant_id TEXT NOT NULL,
-    alarm_id TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
-    metrics TEXT NOT NULL,
-    old_state TEXT NOT NULL,
-    new_state TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    reason_data TEXT NOT NULL,
-    sub_alarms TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alarm_state_history_alarm ON alarm_state_history(tenant_id, alarm_id, time_ms);
-"#;
-
 /// Where the repository takes its connection. The engine and the alarms API must share one
 /// connection under one lock: the API changes an alarm and tells the engine before the engine
 /// can write again, and two connections would also fail each other's write transactions.
@@ -123,14 +41,14 @@ impl SqliteThresholdStore {
     pub fn open(path: &std::path::Path) -> RepoResult<Self> {
         Ok(Self::new(SqliteDb::open(
             path,
-            ALARMS_SCHEMA,
+            super::monasca::SCHEMA,
             FileMode::Shared,
         )?))
     }
 }
 
 impl<C: ConnectionSource> SqliteThresholdStore<C> {
-    /// The repository on a connection whose database already has [`ALARMS_SCHEMA`].
+    /// The repository on a connection whose database already has [`super::monasca::SCHEMA`].
     pub fn new(conn: C) -> Self {
         Self { conn }
     }

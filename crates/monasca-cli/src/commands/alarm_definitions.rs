@@ -42,7 +42,7 @@ pub async fn create(client: &Client, a: AlarmDefinitionCreate) -> Result<()> {
         undetermined_actions: nonempty(a.undetermined_actions),
         actions_enabled: None,
         match_by: given(a.match_by).map(|m| m.split(',').map(str::to_string).collect()),
-        severity,
+        severity: severity.map(Into::into),
     };
     let created = client.send(&CreateAlarmDefinition(req)).await?;
     print(&json_ascii(&created)?)

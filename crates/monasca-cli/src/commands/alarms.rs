@@ -113,8 +113,8 @@ pub async fn list(client: &Client, a: AlarmList) -> Result<()> {
                 al.alarm_definition.name,
                 names,
                 dims,
-                al.alarm_definition.severity,
-                al.state,
+                al.alarm_definition.severity.to_string(),
+                al.state.to_string(),
                 opt(al.lifecycle_state),
                 opt(al.link),
                 al.state_updated_timestamp,
@@ -158,7 +158,7 @@ pub async fn show_one(client: &Client, a: AlarmId) -> Result<()> {
 pub async fn update(client: &Client, a: AlarmUpdate) -> Result<()> {
     check_state(&a.state)?;
     let body = AlarmUpdateBody {
-        state: Some(a.state),
+        state: Some(a.state.into()),
         lifecycle_state: Some(a.lifecycle_state),
         link: Some(a.link),
     };
@@ -172,7 +172,7 @@ pub async fn patch(client: &Client, a: AlarmPatch) -> Result<()> {
         check_state(s)?;
     }
     let body = AlarmUpdateBody {
-        state,
+        state: state.map(Into::into),
         lifecycle_state: given(a.lifecycle_state),
         link: given(a.link),
     };
@@ -261,8 +261,8 @@ fn print_history(entries: Vec<StateHistoryEntry>, out: &Output) -> Result<()> {
             let (names, dims) = metric_cells(&h.metrics);
             vec![
                 h.alarm_id,
-                h.new_state,
-                h.old_state,
+                h.new_state.to_string(),
+                h.old_state.to_string(),
                 h.reason,
                 h.reason_data,
                 names,

@@ -26,7 +26,7 @@ const SORT_FIELDS: [&str; 6] = ["id", "name", "type", "address", "created_at", "
 pub async fn create(client: &Client, a: NotificationCreate) -> Result<()> {
     let req = NotificationMethodRequest {
         name: a.name,
-        kind: a.kind,
+        kind: a.kind.into(),
         address: a.address,
         period: (a.period != 0).then_some(a.period),
     };
@@ -53,7 +53,15 @@ pub async fn list(client: &Client, a: NotificationList) -> Result<()> {
     let rows = env
         .elements
         .into_iter()
-        .map(|n| vec![n.name, n.id, n.kind, n.address, n.period.to_string()])
+        .map(|n| {
+            vec![
+                n.name,
+                n.id,
+                n.kind.to_string(),
+                n.address,
+                n.period.to_string(),
+            ]
+        })
         .collect();
     a.out
         .print_rows(&["name", "id", "type", "address", "period"], rows)
@@ -120,6 +128,10 @@ pub async fn type_list(client: &Client, a: NotificationTypeList) -> Result<()> {
     if a.out.json {
         return print(&json(&env.elements)?);
     }
-    let rows = env.elements.into_iter().map(|t| vec![t.kind]).collect();
+    let rows = env
+        .elements
+        .into_iter()
+        .map(|t| vec![t.kind.to_string()])
+        .collect();
     a.out.print_rows(&["types"], rows)
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::{AlarmState, NotificationType, Severity};
+
 /// A link on a resource (`href` first, as monasca-api writes resource links).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SelfLink {
@@ -18,7 +20,7 @@ pub struct NotificationMethod {
     pub id: String,
     pub name: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: NotificationType,
     pub address: String,
     pub period: i64,
     pub links: Vec<SelfLink>,
@@ -29,7 +31,7 @@ pub struct NotificationMethod {
 pub struct NotificationMethodRequest {
     pub name: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: NotificationType,
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<i64>,
@@ -39,7 +41,7 @@ pub struct NotificationMethodRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationMethodType {
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: NotificationType,
 }
 
 /// An alarm definition, as `GET /v2.0/alarm-definitions/{id}` returns it.
@@ -51,7 +53,7 @@ pub struct AlarmDefinition {
     pub expression: String,
     pub deterministic: bool,
     pub match_by: Vec<String>,
-    pub severity: String,
+    pub severity: Severity,
     pub actions_enabled: bool,
     pub alarm_actions: Vec<String>,
     pub ok_actions: Vec<String>,
@@ -78,7 +80,7 @@ pub struct AlarmDefinitionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_by: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
 }
 
 /// A metric an alarm watches.
@@ -93,7 +95,7 @@ pub struct AlarmMetric {
 pub struct AlarmDefinitionRef {
     pub id: String,
     pub name: String,
-    pub severity: String,
+    pub severity: Severity,
     pub links: Vec<SelfLink>,
 }
 
@@ -102,7 +104,7 @@ pub struct AlarmDefinitionRef {
 pub struct Alarm {
     pub id: String,
     pub metrics: Vec<AlarmMetric>,
-    pub state: String,
+    pub state: AlarmState,
     pub lifecycle_state: Option<String>,
     pub link: Option<String>,
     pub state_updated_timestamp: String,
@@ -116,7 +118,7 @@ pub struct Alarm {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlarmUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<AlarmState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle_state: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,8 +160,8 @@ pub struct StateHistoryEntry {
     pub timestamp: String,
     pub alarm_id: String,
     pub metrics: Vec<AlarmMetric>,
-    pub new_state: String,
-    pub old_state: String,
+    pub new_state: AlarmState,
+    pub old_state: AlarmState,
     pub reason: String,
     pub reason_data: String,
     pub sub_alarms: Vec<SubAlarmRecord>,

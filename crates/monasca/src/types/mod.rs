@@ -1,8 +1,10 @@
 //! Monasca v2.0 wire types, shared by the client and the server so they cannot drift.
 
 mod alarming;
+mod enums;
 
 pub use alarming::*;
+pub use enums::{AlarmState, NotificationType, Severity};
 
 use std::collections::BTreeMap;
 

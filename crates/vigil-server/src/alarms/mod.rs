@@ -1,33 +1,25 @@
-//! Alarming: notification methods, alarm definitions, alarms and their history in `alarms.db`,
-//! and the threshold engine (crate `alarm-engine`) that moves alarms between states as
-//! metrics arrive.
-
-pub mod db;
-pub mod definitions;
-pub mod engine;
-pub mod records;
+//! Alarming: the threshold engine (crate `alarm-engine`) fed by the Monasca API through
+//! [`monasca_api::AlarmFeed`]. The API's repositories and the engine's share one connection to
+//! `alarms.db`, so an alarm update and the engine hearing of it are one step for both.
 
 use std::{path::Path, sync::Arc};
 
 use alarm_engine::{Clock, Engine, EngineConfig};
-use config_repo::sqlite::threshold::{ConnectionSource, SqliteThresholdStore};
-use db::Db;
+use async_trait::async_trait;
+use config_repo::{
+    monasca::MonascaRepos,
+    sqlite::{monasca::SqliteMonasca, threshold::SqliteThresholdStore},
+};
 use metric_store::{MetricStore, Sample};
+use monasca::types::AlarmState;
 
-/// Everything the alarming endpoints share.
+/// The Monasca repositories and the threshold engine behind them.
 #[derive(Clone)]
 pub struct Alarming {
-    pub db: Db,
+    /// The Monasca repositories over the engine's database.
+    pub repos: MonascaRepos,
     pub engine: Arc<Engine>,
     feed: alarm_engine::Alarming,
-}
-
-/// The engine writes through the API's connection: one lock orders the API's changes and the
-/// engine's (see [`ConnectionSource`]).
-impl ConnectionSource for Db {
-    fn with_connection<T>(&self, f: impl FnOnce(&mut rusqlite::Connection) -> T) -> T {
-        self.blocking(f)
-    }
 }
 
 impl Alarming {
@@ -42,56 +34,55 @@ impl Alarming {
         cfg: EngineConfig,
     ) -> anyhow::Result<Self> {
         let path = data_dir.join("alarms.db");
-        let db =
-            Db::open(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        let repo = Arc::new(SqliteThresholdStore::new(db.clone()));
-        let engine = Engine::load(repo, store, clock, cfg).await?;
+        // The repository's error names the file already.
+        let sqlite = SqliteMonasca::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let threshold = Arc::new(SqliteThresholdStore::new(sqlite.db().clone()));
+        let engine = Engine::load(threshold, store, clock, cfg).await?;
         let feed = alarm_engine::Alarming::start(engine.clone());
-        Ok(Self { db, engine, feed })
-    }
-
-    /// Tells the threshold engine that definition `id` was created, changed or deleted.
-    pub async fn definition_changed(&self, id: &str) {
-        self.feed.definition_changed(id).await;
-    }
-
-    /// Hands an acknowledged batch to the engine (see [`alarm_engine::Alarming::observe`]).
-    pub async fn observe(&self, samples: Arc<Vec<Sample>>) {
-        self.feed.observe(samples).await;
+        Ok(Self {
+            repos: MonascaRepos::from_backend(sqlite),
+            engine,
+            feed,
+        })
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
+/// The engine knows the three states upstream defines; a state it does not know (the wire
+/// type's `Other`) counts as UNDETERMINED.
+fn engine_state(s: &AlarmState) -> alarm_engine::AlarmState {
+    match s {
+        AlarmState::Ok => alarm_engine::AlarmState::Ok,
+        AlarmState::Alarm => alarm_engine::AlarmState::Alarm,
+        AlarmState::Undetermined | AlarmState::Other(_) => alarm_engine::AlarmState::Undetermined,
+    }
+}
 
-    use config_repo::sqlite::{FileMode, SqliteDb, threshold::ALARMS_SCHEMA};
-
-    use super::*;
-
-    fn tables(c: &rusqlite::Connection) -> Vec<(String, String, Option<String>)> {
-        let mut stmt = c
-            .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+#[async_trait]
+impl monasca_api::AlarmFeed for Alarming {
+    async fn observe(&self, samples: Arc<Vec<Sample>>) {
+        self.feed.observe(samples).await;
     }
 
-    /// The engine's repository keeps its own copy of the schema: both must make the same file.
-    #[test]
-    fn the_engine_repository_schema_is_the_api_schema() {
-        let dir = tempfile::tempdir().unwrap();
-        let api = Db::open(&dir.path().join("api.db")).unwrap();
-        let engine = SqliteDb::open(
-            &dir.path().join("engine.db"),
-            ALARMS_SCHEMA,
-            FileMode::Shared,
-        )
-        .unwrap();
-        let api_tables = api.blocking(|c| tables(c));
-        assert!(api_tables.len() > 7, "{api_tables:?}");
-        assert_eq!(engine.blocking(|c| tables(c)), api_tables);
+    async fn definition_changed(&self, id: &str) {
+        self.feed.definition_changed(id).await;
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.engine.now_ms()
+    }
+
+    fn alarm_updated(
+        &self,
+        id: &str,
+        state: &AlarmState,
+        link: Option<String>,
+        lifecycle_state: Option<String>,
+    ) {
+        self.engine
+            .alarm_updated(id, engine_state(state), link, lifecycle_state);
+    }
+
+    fn alarm_deleted(&self, id: &str) {
+        self.engine.alarm_deleted(id);
     }
 }

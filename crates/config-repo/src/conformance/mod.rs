@@ -1,0 +1,6 @@
+//! Conformance suites: what every backend of a repository must do, as public async functions
+//! that panic on the first broken rule. Each backend's tests call them on a fresh store.
+
+pub mod monasca;
+
+pub use crate::sysdig::conformance::sysdig;

@@ -1,0 +1,153 @@
+//! `notification_method` rows.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::SqliteMonasca;
+use crate::{
+    RepoError, RepoResult,
+    monasca::{
+        NotificationMethod, NotificationMethodRepo, NotificationMethodSort, Page, Paging,
+        method_name_taken,
+    },
+    now_ms,
+};
+
+fn column(sort: NotificationMethodSort) -> &'static str {
+    match sort {
+        NotificationMethodSort::Id => "id",
+        NotificationMethodSort::Name => "name",
+        NotificationMethodSort::Type => "type",
+        NotificationMethodSort::Address => "address",
+        NotificationMethodSort::UpdatedAt => "updated_at",
+        NotificationMethodSort::CreatedAt => "created_at",
+    }
+}
+
+fn row(tenant: &str, r: &rusqlite::Row<'_>) -> rusqlite::Result<NotificationMethod> {
+    Ok(NotificationMethod {
+        id: r.get(0)?,
+        tenant: tenant.to_string(),
+        name: r.get(1)?,
+        kind: r.get::<_, String>(2)?.into(),
+        address: r.get(3)?,
+        period: r.get(4)?,
+    })
+}
+
+fn named(
+    conn: &Connection,
+    tenant: &str,
+    name: &str,
+    except: Option<&str>,
+) -> RepoResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM notification_method WHERE tenant_id = ?1 AND name = ?2 AND id != ?3",
+            params![tenant, name, except.unwrap_or("")],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+#[async_trait]
+impl NotificationMethodRepo for SqliteMonasca {
+    async fn create(&self, m: NotificationMethod) -> RepoResult<()> {
+        self.db
+            .tx(move |tx| {
+                if named(tx, &m.tenant, &m.name, None)?.is_some() {
+                    return Err(method_name_taken(&m.name, None));
+                }
+                tx.execute(
+                    "INSERT INTO notification_method (id, tenant_id, name, type, address, period, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                    params![m.id, m.tenant, m.name, m.kind.as_str(), m.address, m.period, now_ms()],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, tenant: &str, id: &str) -> RepoResult<NotificationMethod> {
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT id, name, type, address, period FROM notification_method WHERE tenant_id = ?1 AND id = ?2",
+                    params![tenant, id],
+                    |r| row(&tenant, r),
+                )
+                .optional()?
+                .ok_or_else(|| RepoError::NotFound(format!("notification method {id}")))
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        tenant: &str,
+        sort: &[(NotificationMethodSort, bool)],
+        paging: Paging,
+    ) -> RepoResult<Page<NotificationMethod>> {
+        let mut order: Vec<String> = sort
+            .iter()
+            .map(|(f, desc)| format!("{} {}", column(*f), if *desc { "DESC" } else { "ASC" }))
+            .collect();
+        if !sort.iter().any(|(f, _)| *f == NotificationMethodSort::Id) {
+            order.push("id ASC".into());
+        }
+        let sql = format!(
+            "SELECT id, name, type, address, period FROM notification_method WHERE tenant_id = ?1 ORDER BY {} LIMIT ?2 OFFSET ?3",
+            order.join(", ")
+        );
+        let tenant = tenant.to_string();
+        let limit = i64::try_from(paging.limit).unwrap_or(i64::MAX - 1);
+        let offset = i64::try_from(paging.offset).unwrap_or(i64::MAX);
+        let mut items = self
+            .db
+            .call(move |conn| {
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt
+                    .query_map(params![tenant, limit + 1, offset], |r| row(&tenant, r))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+            .await?;
+        let more = items.len() > paging.limit;
+        items.truncate(paging.limit);
+        Ok(Page { items, more })
+    }
+
+    async fn update(&self, m: NotificationMethod) -> RepoResult<()> {
+        self.db
+            .tx(move |tx| {
+                if let Some(other) = named(tx, &m.tenant, &m.name, Some(&m.id))? {
+                    return Err(method_name_taken(&m.name, Some(&other)));
+                }
+                let n = tx.execute(
+                    "UPDATE notification_method SET name = ?1, type = ?2, address = ?3, period = ?4, updated_at = ?5 WHERE tenant_id = ?6 AND id = ?7",
+                    params![m.name, m.kind.as_str(), m.address, m.period, now_ms(), m.tenant, m.id],
+                )?;
+                if n == 0 {
+                    return Err(RepoError::NotFound(format!("notification method {}", m.id)));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn delete(&self, tenant: &str, id: &str) -> RepoResult<()> {
+        let (tenant, id) = (tenant.to_string(), id.to_string());
+        self.db
+            .call(move |conn| {
+                let n = conn.execute(
+                    "DELETE FROM notification_method WHERE tenant_id = ?1 AND id = ?2",
+                    params![tenant, id],
+                )?;
+                if n == 0 {
+                    return Err(RepoError::NotFound(format!("notification method {id}")));
+                }
+                Ok(())
+            })
+            .await
+    }
+}

@@ -1,0 +1,353 @@
+//! Who a request comes from: the built-in identity service (users, projects and role
+//! assignments from the configuration, tokens issued by Vigil's own Keystone v3 subset), or, with
+//! `--auth none`, monasca-api's no-Keystone convention where the token names the project.
+
+pub mod keystone;
+pub mod policy;
+
+use std::{collections::HashMap, fmt, sync::Mutex, time::Duration};
+
+use serde::Deserialize;
+
+/// Roles monasca-api knows by default.
+pub const ROLE_USER: &str = "monasca-user";
+pub const ROLE_READ_ONLY: &str = "monasca-read-only-user";
+pub const ROLE_AGENT: &str = "monasca-agent";
+pub const ROLE_DELEGATE: &str = "admin";
+
+/// How `vigil serve` authenticates requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// The `X-Auth-Token` value is the project, with every role of a user (as monasca-api
+    /// without Keystone).
+    #[default]
+    None,
+    /// Vigil's built-in identity service issues and checks tokens.
+    Identity,
+    /// A real Keystone checks tokens (`[keystone]` in the config file).
+    Keystone,
+}
+
+/// A user of the built-in identity service.
+#[derive(Clone, Deserialize)]
+pub struct UserConfig {
+    pub name: String,
+    pub password: String,
+    pub project: String,
+    pub roles: Vec<String>,
+}
+
+impl fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .field("project", &self.project)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+/// The example identity of the Monasca documentation, used when none is configured.
+pub fn default_users() -> Vec<UserConfig> {
+    vec![
+        UserConfig {
+            name: "mini-mon".into(),
+            password: "password".into(),
+            project: "mini-mon".into(),
+            roles: vec![ROLE_USER.into()],
+        },
+        UserConfig {
+            name: "monasca-agent".into(),
+            password: "password".into(),
+            project: "mini-mon".into(),
+            roles: vec![ROLE_AGENT.into()],
+        },
+    ]
+}
+
+/// The caller of a request: its project and roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user: Option<String>,
+    pub project: String,
+    pub roles: Vec<String>,
+}
+
+impl Principal {
+    pub fn has(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// An issued token.
+#[derive(Clone, Debug)]
+pub struct TokenInfo {
+    pub user: String,
+    pub project: Option<String>,
+    pub roles: Vec<String>,
+    pub issued_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// Users, and the tokens issued to them (kept in memory: clients log in again after a restart,
+/// as they do when a token expires).
+pub struct Identity {
+    pub mode: AuthMode,
+    keystone: Option<keystone::KeystoneValidator>,
+    pub prefix: String,
+    pub token_ttl: Duration,
+    users: Vec<UserConfig>,
+    tokens: Mutex<HashMap<String, TokenInfo>>,
+    /// Application credentials by id: (name, secret, user name).
+    app_credentials: Mutex<HashMap<String, AppCredential>>,
+}
+
+/// An application credential: a named secret acting as its user on the user's project.
+#[derive(Clone)]
+pub struct AppCredential {
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+    pub user: String,
+}
+
+impl fmt::Debug for AppCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppCredential")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identity")
+            .field("mode", &self.mode)
+            .field("prefix", &self.prefix)
+            .field("users", &self.users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl Identity {
+    pub fn new(
+        mode: AuthMode,
+        prefix: String,
+        users: Vec<UserConfig>,
+        token_ttl: Duration,
+    ) -> Self {
+        let users = if users.is_empty() {
+            default_users()
+        } else {
+            users
+        };
+        Self {
+            keystone: None,
+            mode,
+            prefix,
+            token_ttl,
+            users,
+            tokens: Mutex::new(HashMap::new()),
+            app_credentials: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// With `--auth keystone`: validate tokens against this Keystone.
+    #[must_use]
+    pub fn with_keystone(mut self, v: keystone::KeystoneValidator) -> Self {
+        self.keystone = Some(v);
+        self
+    }
+
+    fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenInfo>> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn user(&self, name: &str) -> Option<&UserConfig> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// Checks a password in constant time with respect to the stored one's contents.
+    pub fn check_password(&self, name: &str, password: &str) -> Option<&UserConfig> {
+        let u = self.user(name)?;
+        same_secret(&u.password, password).then_some(u)
+    }
+
+    /// Creates an application credential for `user` (kept in memory, like tokens). A secret is
+    /// generated unless one is given.
+    pub fn create_app_credential(
+        &self,
+        user: &str,
+        name: String,
+        secret: Option<String>,
+    ) -> AppCredential {
+        let cred = AppCredential {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            name,
+            secret: secret.unwrap_or_else(|| {
+                format!(
+                    "{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                )
+            }),
+            user: user.to_string(),
+        };
+        self.app_credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cred.id.clone(), cred.clone());
+        cred
+    }
+
+    /// The user an application credential (by id, or by name and user) with this secret
+    /// acts as.
+    pub fn check_app_credential(
+        &self,
+        id: Option<&str>,
+        name_and_user: Option<(&str, &str)>,
+        secret: &str,
+    ) -> Option<&UserConfig> {
+        let creds = self
+            .app_credentials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let cred = match (id, name_and_user) {
+            (Some(id), _) => creds.get(id),
+            (None, Some((name, user))) => creds.values().find(|c| c.name == name && c.user == user),
+            _ => None,
+        }?;
+        let same = same_secret(&cred.secret, secret);
+        let user = cred.user.clone();
+        drop(creds);
+        if same { self.user(&user) } else { None }
+    }
+
+    /// Issues a token for `user`, scoped to `project` when given.
+    pub fn issue(&self, user: &UserConfig, project: Option<String>) -> (String, TokenInfo) {
+        let token = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let now = now_ms();
+        let info = TokenInfo {
+            user: user.name.clone(),
+            roles: if project.is_some() {
+                user.roles.clone()
+            } else {
+                Vec::new()
+            },
+            project,
+            issued_at_ms: now,
+            expires_at_ms: now + self.token_ttl.as_millis() as i64,
+        };
+        let mut tokens = self.tokens();
+        tokens.retain(|_, t| t.expires_at_ms > now);
+        tokens.insert(token.clone(), info.clone());
+        (token, info)
+    }
+
+    /// The live token `token`, if any.
+    pub fn lookup(&self, token: &str) -> Option<TokenInfo> {
+        let t = self.tokens().get(token).cloned()?;
+        (t.expires_at_ms > now_ms()).then_some(t)
+    }
+
+    /// Revokes a token; true if it existed.
+    pub fn revoke(&self, token: &str) -> bool {
+        self.tokens().remove(token).is_some()
+    }
+
+    /// The caller presenting `token`, for the monitoring API.
+    pub async fn principal(&self, token: &str) -> Option<Principal> {
+        match self.mode {
+            AuthMode::Keystone => self.keystone.as_ref()?.validate(token).await,
+            AuthMode::None => Some(Principal {
+                user: None,
+                project: token.to_string(),
+                roles: vec![ROLE_USER.into()],
+            }),
+            AuthMode::Identity => {
+                let t = self.lookup(token)?;
+                Some(Principal {
+                    user: Some(t.user),
+                    project: t.project?,
+                    roles: t.roles,
+                })
+            }
+        }
+    }
+}
+
+/// Compares two secrets without stopping at the first differing byte, so the time taken says
+/// nothing about how much of a guess was right.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_passwords() {
+        let users = default_users();
+        assert!(!format!("{users:?}").contains("password\""));
+        let id = Identity::new(
+            AuthMode::Identity,
+            "/identity".into(),
+            Vec::new(),
+            Duration::from_secs(60),
+        );
+        assert!(!format!("{id:?}").contains("password"));
+    }
+
+    #[tokio::test]
+    async fn tokens_scope_expire_and_revoke() {
+        let id = Identity::new(
+            AuthMode::Identity,
+            "/identity".into(),
+            Vec::new(),
+            Duration::from_secs(60),
+        );
+        assert!(id.check_password("mini-mon", "wrong").is_none());
+        let u = id.check_password("mini-mon", "password").cloned();
+        let Some(u) = u else {
+            panic!("mini-mon must log in")
+        };
+        let (tok, _) = id.issue(&u, Some("mini-mon".into()));
+        assert_eq!(
+            id.principal(&tok).await.map(|p| p.project),
+            Some("mini-mon".to_string())
+        );
+        let (unscoped, _) = id.issue(&u, None);
+        assert!(
+            id.principal(&unscoped).await.is_none(),
+            "an unscoped token has no project"
+        );
+        assert!(id.revoke(&tok));
+        assert!(id.principal(&tok).await.is_none());
+        let short = Identity::new(
+            AuthMode::Identity,
+            "/identity".into(),
+            Vec::new(),
+            Duration::ZERO,
+        );
+        let (tok, _) = short.issue(&u, Some("mini-mon".into()));
+        assert!(short.principal(&tok).await.is_none(), "expired");
+    }
+}

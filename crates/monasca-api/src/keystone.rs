@@ -1,0 +1,322 @@
+//! The Keystone v3 subset that clients need to log in to Vigil's built-in identity: version
+//! discovery, `POST /v3/auth/tokens` (password and token methods, project scope) and token
+//! validation. Errors use Keystone's `{"error": {"code", "message", "title"}}` shape.
+
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::FromRef,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::{Value, json};
+
+use crate::{
+    MonascaState,
+    identity::{TokenInfo, UserConfig},
+    v2_0::BaseUrl,
+};
+
+const DOMAIN: (&str, &str) = ("default", "Default");
+
+pub fn router<S>(prefix: &str) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    MonascaState: FromRef<S>,
+{
+    let prefix = prefix.trim_end_matches('/');
+    let root = if prefix.is_empty() { "/" } else { prefix };
+    Router::new()
+        .route(root, get(versions))
+        .route(&format!("{prefix}/v3"), get(version))
+        .route(
+            &format!("{prefix}/v3/auth/tokens"),
+            get(validate).post(issue).delete(revoke),
+        )
+        .route(
+            &format!("{prefix}/v3/users/{{user}}/application_credentials"),
+            axum::routing::post(create_app_credential),
+        )
+}
+
+fn error(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = json!({"error": {"code": status.as_u16(), "message": message, "title": title}});
+    (status, Json(body)).into_response()
+}
+
+fn unauthorized() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "The request you have made requires authentication.",
+    )
+}
+
+fn bad_request(message: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, "Bad Request", message)
+}
+
+fn v3(base: &BaseUrl, prefix: &str) -> Value {
+    json!({
+        "id": "v3.14",
+        "status": "stable",
+        "updated": "2020-04-07T00:00:00Z",
+        "links": [{"rel": "self", "href": format!("{}{prefix}/v3/", base.origin)}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]
+    })
+}
+
+async fn versions(State(state): State<MonascaState>, base: BaseUrl) -> Response {
+    let body = json!({"versions": {"values": [v3(&base, &state.identity.prefix)]}});
+    (StatusCode::MULTIPLE_CHOICES, Json(body)).into_response()
+}
+
+async fn version(State(state): State<MonascaState>, base: BaseUrl) -> Json<Value> {
+    Json(json!({"version": v3(&base, &state.identity.prefix)}))
+}
+
+fn fmt_ts(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// The token document Keystone returns, with a catalog naming Vigil's own endpoints.
+fn token_body(base: &BaseUrl, prefix: &str, method: &str, t: &TokenInfo) -> Value {
+    let endpoint = |iface: &str, url: String| json!({"id": format!("monasca-{iface}"), "interface": iface, "region": "RegionOne", "region_id": "RegionOne", "url": url});
+    let monitoring = format!("{}/v2.0", base.origin);
+    let identity = format!("{}{prefix}/v3", base.origin);
+    let mut token = json!({
+        "methods": [method],
+        "user": {"id": t.user, "name": t.user, "domain": {"id": DOMAIN.0, "name": DOMAIN.1}, "password_expires_at": null},
+        "audit_ids": [uuid::Uuid::new_v4().simple().to_string()[..22].to_string()],
+        "expires_at": fmt_ts(t.expires_at_ms),
+        "issued_at": fmt_ts(t.issued_at_ms),
+    });
+    if let Some(project) = &t.project {
+        token["project"] =
+            json!({"id": project, "name": project, "domain": {"id": DOMAIN.0, "name": DOMAIN.1}});
+        token["roles"] = Value::Array(
+            t.roles
+                .iter()
+                .map(|r| json!({"id": r, "name": r}))
+                .collect(),
+        );
+        token["is_domain"] = json!(false);
+        token["catalog"] = json!([
+            {"id": "monasca", "type": "monitoring", "name": "monasca", "endpoints": [
+                endpoint("public", monitoring.clone()),
+                endpoint("internal", monitoring.clone()),
+                endpoint("admin", monitoring),
+            ]},
+            {"id": "keystone", "type": "identity", "name": "keystone", "endpoints": [
+                endpoint("public", identity.clone()),
+                endpoint("internal", identity.clone()),
+                endpoint("admin", identity),
+            ]},
+        ]);
+    }
+    json!({"token": token})
+}
+
+fn domain_ok(v: Option<&Value>) -> bool {
+    match v {
+        None => true,
+        Some(d) => {
+            d.get("id")
+                .and_then(Value::as_str)
+                .is_none_or(|i| i == DOMAIN.0)
+                && d.get("name")
+                    .and_then(Value::as_str)
+                    .is_none_or(|n| n.eq_ignore_ascii_case(DOMAIN.1))
+        }
+    }
+}
+
+async fn issue(State(state): State<MonascaState>, base: BaseUrl, body: Body) -> Response {
+    let id = &state.identity;
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return bad_request("The request body is too large");
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+        return bad_request("Expecting to find valid JSON in request body.");
+    };
+    let auth = &v["auth"];
+    let methods: Vec<&str> = auth["identity"]["methods"]
+        .as_array()
+        .map(|m| m.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let (user, method): (UserConfig, &str) = if methods.contains(&"password") {
+        let u = &auth["identity"]["password"]["user"];
+        let name = u["name"].as_str().or_else(|| u["id"].as_str());
+        let password = u["password"].as_str();
+        let (Some(name), Some(password)) = (name, password) else {
+            return bad_request("Invalid input for field 'identity/password/user'.");
+        };
+        if !domain_ok(u.get("domain")) {
+            return unauthorized();
+        }
+        match id.check_password(name, password) {
+            Some(u) => (u.clone(), "password"),
+            None => {
+                tracing::info!(user = name, "identity: wrong user name or password");
+                return unauthorized();
+            }
+        }
+    } else if methods.contains(&"application_credential") {
+        let c = &auth["identity"]["application_credential"];
+        let Some(secret) = c["secret"].as_str() else {
+            return bad_request("Invalid input for field 'identity/application_credential'.");
+        };
+        let by_name = c["name"].as_str().zip(
+            c["user"]["name"]
+                .as_str()
+                .or_else(|| c["user"]["id"].as_str()),
+        );
+        match id.check_app_credential(c["id"].as_str(), by_name, secret) {
+            // Application credentials are scoped to their user's project by Keystone.
+            Some(u) => {
+                let u = u.clone();
+                let project = Some(u.project.clone());
+                return issued(&base, id, &u, project, "application_credential");
+            }
+            None => return unauthorized(),
+        }
+    } else if methods.contains(&"token") {
+        let Some(old) = auth["identity"]["token"]["id"]
+            .as_str()
+            .and_then(|t| id.lookup(t))
+        else {
+            return unauthorized();
+        };
+        match id.user(&old.user) {
+            Some(u) => (u.clone(), "token"),
+            None => return unauthorized(),
+        }
+    } else {
+        return unauthorized();
+    };
+    let scope = &auth["scope"];
+    let project = if scope.is_null() || scope.get("project").is_none() {
+        None
+    } else {
+        let p = &scope["project"];
+        let name = p["name"].as_str().or_else(|| p["id"].as_str());
+        if !domain_ok(p.get("domain")) {
+            return unauthorized();
+        }
+        match name {
+            // A user has roles on its own project only.
+            Some(n) if n == user.project => Some(user.project.clone()),
+            _ => return unauthorized(),
+        }
+    };
+    issued(&base, id, &user, project, method)
+}
+
+/// Issues a token and answers as Keystone: 201, the token in `X-Subject-Token`.
+fn issued(
+    base: &BaseUrl,
+    id: &crate::identity::Identity,
+    user: &UserConfig,
+    project: Option<String>,
+    method: &str,
+) -> Response {
+    let (token, info) = id.issue(user, project);
+    let mut resp = (
+        StatusCode::CREATED,
+        Json(token_body(base, &id.prefix, method, &info)),
+    )
+        .into_response();
+    if let Ok(h) = HeaderValue::from_str(&token) {
+        resp.headers_mut().insert("x-subject-token", h);
+    }
+    resp
+}
+
+/// `POST /v3/users/{user}/application_credentials`: a user creates its own.
+async fn create_app_credential(
+    State(state): State<MonascaState>,
+    axum::extract::Path(user): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let id = &state.identity;
+    let Some(caller) = header(&headers, "x-auth-token").and_then(|t| id.lookup(t)) else {
+        return unauthorized();
+    };
+    if caller.user != user || caller.project.is_none() {
+        return error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "You are not authorized to perform the requested action.",
+        );
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 16).await else {
+        return bad_request("The request body is too large");
+    };
+    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else {
+        return bad_request("Expecting to find valid JSON in request body.");
+    };
+    let c = &v["application_credential"];
+    let Some(name) = c["name"].as_str() else {
+        return bad_request("Invalid input for field 'application_credential/name'.");
+    };
+    let cred = id.create_app_credential(
+        &user,
+        name.to_string(),
+        c["secret"].as_str().map(str::to_string),
+    );
+    let roles: Vec<Value> = caller
+        .roles
+        .iter()
+        .map(|r| json!({"id": r, "name": r}))
+        .collect();
+    let body = json!({"application_credential": {
+        "id": cred.id, "name": cred.name, "secret": cred.secret, "user_id": user,
+        "project_id": caller.project, "roles": roles, "expires_at": null, "unrestricted": false,
+        "description": c["description"].clone(),
+    }});
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn validate(
+    State(state): State<MonascaState>,
+    base: BaseUrl,
+    headers: HeaderMap,
+) -> Response {
+    let id = &state.identity;
+    if header(&headers, "x-auth-token")
+        .and_then(|t| id.lookup(t))
+        .is_none()
+    {
+        return unauthorized();
+    }
+    let Some(subject) = header(&headers, "x-subject-token") else {
+        return bad_request("X-Subject-Token is required.");
+    };
+    match id.lookup(subject) {
+        Some(info) => Json(token_body(&base, &id.prefix, "password", &info)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found", "Could not find token."),
+    }
+}
+
+async fn revoke(State(state): State<MonascaState>, headers: HeaderMap) -> Response {
+    let id = &state.identity;
+    if header(&headers, "x-auth-token")
+        .and_then(|t| id.lookup(t))
+        .is_none()
+    {
+        return unauthorized();
+    }
+    match header(&headers, "x-subject-token") {
+        Some(s) if id.revoke(s) => StatusCode::NO_CONTENT.into_response(),
+        _ => error(StatusCode::NOT_FOUND, "Not Found", "Could not find token."),
+    }
+}

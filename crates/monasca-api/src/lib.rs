@@ -1,0 +1,38 @@
+//! The Monasca v2.0 API as `openstack/monasca-api` serves it, plus the Keystone v3 subset
+//! that logs clients in to Vigil's built-in identity. Handlers reach only [`MonascaState`],
+//! which the server's own state hands out through [`axum::extract::FromRef`]; the threshold
+//! engine is behind the small [`AlarmFeed`] trait.
+//!
+//! ```
+//! use axum::extract::FromRef;
+//! use monasca_api::MonascaState;
+//!
+//! #[derive(Clone)]
+//! struct AppState {
+//!     monasca: MonascaState,
+//! }
+//!
+//! impl FromRef<AppState> for MonascaState {
+//!     fn from_ref(state: &AppState) -> Self {
+//!         state.monasca.clone()
+//!     }
+//! }
+//!
+//! let routes: axum::Router<AppState> = monasca_api::router();
+//! # let _ = routes;
+//! ```
+
+pub mod error;
+pub mod identity;
+pub mod keystone;
+mod state;
+pub mod v2_0;
+
+pub use error::ApiError;
+pub use state::{AlarmFeed, IngestCounter, MonascaState};
+pub use v2_0::{GroupCache, SeriesKeys, router};
+
+/// A fresh resource id, as upstream's uuid4 strings.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,53 @@
+//! What the Monasca handlers may reach.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use config_repo::monasca::MonascaRepos;
+use metric_store::{MetricStore, Sample};
+use monasca::types::AlarmState;
+
+use crate::{GroupCache, SeriesKeys, identity::Identity};
+
+/// The threshold engine as the API tells it about changes; the server implements it over
+/// its engine.
+#[async_trait]
+pub trait AlarmFeed: Send + Sync {
+    /// Hands an acknowledged (durable) batch to the engine.
+    async fn observe(&self, samples: Arc<Vec<Sample>>);
+    /// Definition `id` was created, changed or deleted.
+    async fn definition_changed(&self, id: &str);
+    /// The engine's time, epoch ms: API writes to alarms use it so history stays in order.
+    fn now_ms(&self) -> i64;
+    /// The API set an alarm's state, link or lifecycle state. Called while the alarms
+    /// database is still held after the commit, so it must not block on it.
+    fn alarm_updated(
+        &self,
+        id: &str,
+        state: &AlarmState,
+        link: Option<String>,
+        lifecycle_state: Option<String>,
+    );
+    /// The API deleted an alarm.
+    fn alarm_deleted(&self, id: &str);
+}
+
+/// Counts ingested measurements for the server's telemetry.
+pub type IngestCounter = Arc<dyn Fn(usize) + Send + Sync>;
+
+/// Everything the Monasca handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct MonascaState {
+    pub store: Arc<dyn MetricStore>,
+    pub repos: MonascaRepos,
+    pub identity: Arc<Identity>,
+    pub alarms: Arc<dyn AlarmFeed>,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Series keys shared by ingest requests.
+    pub series_keys: Arc<SeriesKeys>,
+    /// Groups of recent `group_by` queries, for their next pages.
+    pub group_cache: Arc<GroupCache>,
+    /// Told how many measurements each ingest request stored.
+    pub ingested: IngestCounter,
+}

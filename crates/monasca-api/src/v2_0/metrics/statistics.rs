@@ -1,0 +1,80 @@
+//! `GET /v2.0/metrics/statistics`.
+
+use axum::{
+    Json,
+    extract::{RawQuery, State},
+};
+use metric_store::Stat;
+use monasca::types::{Envelope, Statistics};
+use serde_json::Value;
+
+use super::{SeriesRequest, fill_page, groups};
+use crate::{
+    MonascaState,
+    error::ApiError,
+    v2_0::{BaseUrl, Tenant, params::Query},
+};
+
+pub async fn list(
+    Tenant(tenant): Tenant,
+    State(state): State<MonascaState>,
+    base: BaseUrl,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Envelope<Statistics>>, ApiError> {
+    let q = Query::parse(raw.as_deref());
+    let (req, (stats, period_ms)) =
+        SeriesRequest::parse(&tenant, &q, |q| Ok((q.statistics()?, q.period()? * 1000)))?;
+    let mut columns = vec!["timestamp".to_string()];
+    columns.extend(stats.iter().map(|s| s.as_str().to_string()));
+    let groups = groups(&state, &req.filter, req.merge, req.group_by.as_deref()).await?;
+    let page = fill_page(&groups, req.offset, req.limit, |series, resume, n| {
+        let store = state.store.clone();
+        let stats = stats.clone();
+        let mut range = req.range;
+        async move {
+            // The offset names the last bucket given; go on with the next one.
+            if let Some(last) = resume {
+                range.start = range.start.max(last.saturating_add(period_ms));
+            }
+            if range.start >= range.end {
+                return Ok(Vec::new());
+            }
+            let buckets = store.aggregate(&series, range, period_ms, &stats).await?;
+            Ok(buckets
+                .into_iter()
+                .take(n)
+                .map(|b| {
+                    let mut row = vec![Value::String(monasca::time::format_seconds(b.start))];
+                    row.extend(stats.iter().zip(&b.values).map(|(s, v)| match s {
+                        // InfluxDB reports counts as integers.
+                        Stat::Count => Value::from(*v as u64),
+                        _ => Value::from(*v),
+                    }));
+                    (b.start, row)
+                })
+                .collect())
+        }
+    })
+    .await?;
+    // Upstream's offset is the bare timestamp of the last row; with several groups the group
+    // index goes in front, in the `<id>_<timestamp>` form upstream also accepts.
+    let next = page.next.map(|(gid, ts)| {
+        let ts = monasca::time::format_seconds(ts);
+        if gid == 0 { ts } else { format!("{gid}_{ts}") }
+    });
+    let elements = page
+        .elements
+        .into_iter()
+        .map(|(gid, rows)| Statistics {
+            id: gid.to_string(),
+            name: req.name.clone(),
+            dimensions: groups[gid].dimension_map(),
+            columns: columns.clone(),
+            statistics: rows,
+        })
+        .collect();
+    Ok(Json(Envelope {
+        links: q.links(&base.url(), next.as_deref()),
+        elements,
+    }))
+}

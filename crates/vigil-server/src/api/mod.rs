@@ -1,5 +1,0 @@
-//! HTTP APIs served by Vigil.
-
-pub mod error;
-pub mod keystone;
-pub mod monasca;
