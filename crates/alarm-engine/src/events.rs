@@ -13,7 +13,7 @@ pub struct Transition {
     pub definition_id: String,
     pub definition_name: String,
     pub description: String,
-    pub severity: String,
+    pub severity: monasca::types::Severity,
     pub actions_enabled: bool,
     /// The notification methods of the new state.
     pub actions: Vec<String>,

@@ -39,21 +39,8 @@ impl AlarmState {
     }
 }
 
-/// An alarm definition as the engine needs it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ThresholdDefinition {
-    pub id: String,
-    pub tenant: String,
-    pub name: String,
-    pub description: String,
-    pub expression: String,
-    pub severity: String,
-    pub match_by: Vec<String>,
-    pub actions_enabled: bool,
-    pub alarm_actions: Vec<String>,
-    pub ok_actions: Vec<String>,
-    pub undetermined_actions: Vec<String>,
-}
+/// A definition as the engine reads it: the API's model.
+pub type ThresholdDefinition = super::AlarmDefinition;
 
 /// A sub-alarm's state and the values that decided it.
 #[derive(Clone, Debug, PartialEq)]

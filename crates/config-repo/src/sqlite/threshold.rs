@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, params};
 
 use super::{FileMode, SqliteDb};
 use crate::{
@@ -61,32 +61,7 @@ impl<C: ConnectionSource> SqliteThresholdStore<C> {
     pub fn insert_definition(&self, d: &ThresholdDefinition, now_ms: i64) -> RepoResult<()> {
         self.conn.with_connection(|c| {
             let tx = c.transaction()?;
-            tx.execute(
-                "INSERT INTO alarm_definition (id, tenant_id, name, description, expression, severity, match_by, actions_enabled, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                params![
-                    d.id,
-                    d.tenant,
-                    d.name,
-                    d.description,
-                    d.expression,
-                    d.severity,
-                    d.match_by.join(","),
-                    d.actions_enabled,
-                    now_ms
-                ],
-            )?;
-            for (state, ids) in [
-                (AlarmState::Alarm, &d.alarm_actions),
-                (AlarmState::Ok, &d.ok_actions),
-                (AlarmState::Undetermined, &d.undetermined_actions),
-            ] {
-                for id in ids {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO alarm_action (alarm_definition_id, alarm_state, action_id) VALUES (?1, ?2, ?3)",
-                        params![d.id, state.as_str(), id],
-                    )?;
-                }
-            }
+            super::monasca::insert_definition(&tx, d, now_ms)?;
             tx.commit()?;
             Ok(())
         })
@@ -101,48 +76,6 @@ impl<C: ConnectionSource> SqliteThresholdStore<C> {
             Ok(c.execute("DELETE FROM alarm_definition WHERE id = ?1", params![id])? > 0)
         })
     }
-}
-
-const DEFINITION_COLUMNS: &str =
-    "id, tenant_id, name, description, expression, severity, match_by, actions_enabled";
-
-fn definition_row(r: &Row<'_>) -> rusqlite::Result<ThresholdDefinition> {
-    let match_by: String = r.get(6)?;
-    Ok(ThresholdDefinition {
-        id: r.get(0)?,
-        tenant: r.get(1)?,
-        name: r.get(2)?,
-        description: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-        expression: r.get(4)?,
-        severity: r.get(5)?,
-        match_by: if match_by.is_empty() {
-            Vec::new()
-        } else {
-            match_by.split(',').map(str::to_string).collect()
-        },
-        actions_enabled: r.get::<_, i64>(7)? != 0,
-        alarm_actions: Vec::new(),
-        ok_actions: Vec::new(),
-        undetermined_actions: Vec::new(),
-    })
-}
-
-fn load_actions(c: &Connection, d: &mut ThresholdDefinition) -> rusqlite::Result<()> {
-    let mut stmt = c.prepare_cached(
-        "SELECT alarm_state, action_id FROM alarm_action WHERE alarm_definition_id = ?1 ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map(params![d.id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    for r in rows {
-        let (state, id) = r?;
-        match state.as_str() {
-            "ALARM" => d.alarm_actions.push(id),
-            "OK" => d.ok_actions.push(id),
-            _ => d.undetermined_actions.push(id),
-        }
-    }
-    Ok(())
 }
 
 fn stored_state(s: &str) -> AlarmState {
@@ -201,18 +134,8 @@ fn load_alarms(c: &Connection) -> rusqlite::Result<Vec<StoredAlarm>> {
 
 impl<C: ConnectionSource> ThresholdStore for SqliteThresholdStore<C> {
     fn definitions(&self) -> RepoResult<Vec<ThresholdDefinition>> {
-        self.conn.with_connection(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {DEFINITION_COLUMNS} FROM alarm_definition"
-            ))?;
-            let mut defs = stmt
-                .query_map([], definition_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            for d in &mut defs {
-                load_actions(c, d)?;
-            }
-            Ok(defs)
-        })
+        self.conn
+            .with_connection(|c| super::monasca::all_definitions(c))
     }
 
     fn alarms(&self) -> RepoResult<Vec<StoredAlarm>> {
@@ -220,20 +143,8 @@ impl<C: ConnectionSource> ThresholdStore for SqliteThresholdStore<C> {
     }
 
     fn definition(&self, id: &str) -> RepoResult<Option<ThresholdDefinition>> {
-        self.conn.with_connection(|c| {
-            let d = c
-                .query_row(
-                    &format!("SELECT {DEFINITION_COLUMNS} FROM alarm_definition WHERE id = ?1"),
-                    params![id],
-                    definition_row,
-                )
-                .optional()?;
-            let Some(mut d) = d else {
-                return Ok(None);
-            };
-            load_actions(c, &mut d)?;
-            Ok(Some(d))
-        })
+        self.conn
+            .with_connection(|c| super::monasca::definition_by_id(c, id))
     }
 
     fn write_batch(&self, work: &mut dyn FnMut(&dyn ThresholdWrites)) -> RepoResult<()> {

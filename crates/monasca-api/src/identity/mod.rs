@@ -134,9 +134,7 @@ impl fmt::Debug for Identity {
     }
 }
 
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
+use config_repo::now_ms;
 
 impl Identity {
     pub fn new(

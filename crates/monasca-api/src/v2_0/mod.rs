@@ -6,6 +6,7 @@ mod body;
 mod metrics;
 mod notification_methods;
 mod params;
+mod schema;
 mod series_keys;
 mod validate;
 mod versions;

@@ -90,6 +90,27 @@ pub fn get_definition(
     }
 }
 
+/// Definition `id` of whichever tenant, with its actions, for the threshold engine.
+///
+/// # Errors
+/// The database fails.
+pub fn definition_by_id(conn: &Connection, id: &str) -> RepoResult<Option<AlarmDefinition>> {
+    let d = conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM alarm_definition WHERE id = ?1"),
+            params![id],
+            row,
+        )
+        .optional()?;
+    match d {
+        Some(mut d) => {
+            load_actions(conn, &mut d)?;
+            Ok(Some(d))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Every definition of every tenant with its actions, for the threshold engine.
 ///
 /// # Errors
@@ -154,7 +175,7 @@ fn write_actions(conn: &Connection, d: &AlarmDefinition) -> RepoResult<()> {
     Ok(())
 }
 
-pub(super) fn insert(conn: &Connection, d: &AlarmDefinition, now: i64) -> RepoResult<()> {
+pub(crate) fn insert(conn: &Connection, d: &AlarmDefinition, now: i64) -> RepoResult<()> {
     conn.execute(
         "INSERT INTO alarm_definition (id, tenant_id, name, description, expression, severity, match_by, actions_enabled, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
         params![

@@ -11,7 +11,8 @@ use std::{cell::RefCell, path::Path};
 use async_trait::async_trait;
 use rusqlite::Transaction;
 
-pub use alarm_definitions::{all_definitions, get_definition};
+pub(crate) use alarm_definitions::insert as insert_definition;
+pub use alarm_definitions::{all_definitions, definition_by_id, get_definition};
 pub use history::insert_history;
 
 use super::{FileMode, SqliteDb};

@@ -10,7 +10,7 @@ use crate::{
     MonascaState,
     error::ApiError,
     new_id,
-    v2_0::{BaseUrl, Tenant, body},
+    v2_0::{BaseUrl, Tenant, body, schema},
 };
 
 pub(super) async fn create(
@@ -24,7 +24,7 @@ pub(super) async fn create(
     if let Value::Object(m) = &v {
         for k in ["name", "expression"] {
             if !m.contains_key(k) {
-                return Err(invalid(format!("required key not provided @ data['{k}']")));
+                return Err(invalid(schema::required(k)));
             }
         }
     }

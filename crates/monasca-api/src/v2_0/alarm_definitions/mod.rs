@@ -13,7 +13,7 @@ use monasca::types::{AlarmDefinition, SelfLink, Severity};
 use serde_json::Value;
 
 use super::{BaseUrl, params::Query, validate::dimension_key};
-use crate::{MonascaState, error::ApiError};
+use crate::{MonascaState, error::ApiError, v2_0::schema};
 
 const SORT_FIELDS: [&str; 5] = ["id", "name", "severity", "updated_at", "created_at"];
 /// Field order for "required key" errors: upstream's depends on Python's hash seed.
@@ -53,18 +53,11 @@ fn invalid(msg: impl Into<String>) -> ApiError {
 }
 
 fn dict_err(what: &str, key: &str) -> ApiError {
-    invalid(format!("{what} for dictionary value @ data['{key}']"))
+    invalid(schema::value(what, key))
 }
 
 fn string(v: &Value, key: &str, max: usize) -> Result<String, ApiError> {
-    match v {
-        Value::String(s) if s.chars().count() > max => Err(dict_err(
-            &format!("length of value must be at most {max}"),
-            key,
-        )),
-        Value::String(s) => Ok(s.clone()),
-        _ => Err(dict_err("expected str", key)),
-    }
+    schema::string(v, key, max).map_err(invalid)
 }
 
 fn actions(v: &Value, key: &str, state: &str) -> Result<Vec<String>, ApiError> {
@@ -97,10 +90,10 @@ fn actions(v: &Value, key: &str, state: &str) -> Result<Vec<String>, ApiError> {
 /// `require_all` (PUT) every field must be present.
 fn apply(d: &mut Definition, v: &Value, require_all: bool) -> Result<(), ApiError> {
     let Value::Object(m) = v else {
-        return Err(invalid("expected a dictionary"));
+        return Err(invalid(schema::NOT_A_DICT));
     };
     if let Some(k) = FIELDS.iter().find(|k| require_all && !m.contains_key(**k)) {
-        return Err(invalid(format!("required key not provided @ data['{k}']")));
+        return Err(invalid(schema::required(k)));
     }
     if let Some(v) = m.get("name") {
         d.name = string(v, "name", 255)?;
@@ -124,7 +117,7 @@ fn apply(d: &mut Definition, v: &Value, require_all: bool) -> Result<(), ApiErro
         let mut keys = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let Value::String(k) = item else {
-                return Err(invalid(format!("expected str @ data['match_by'][{i}]")));
+                return Err(invalid(schema::item("expected str", "match_by", i)));
             };
             dimension_key(k).map_err(invalid)?;
             keys.push(k.clone());

@@ -14,11 +14,11 @@ use super::{root, to_wire};
 use crate::{
     MonascaState,
     error::ApiError,
-    v2_0::{BaseUrl, Tenant, body},
+    v2_0::{BaseUrl, Tenant, body, schema},
 };
 
 pub(super) fn schema_err(what: &str, key: &str) -> ApiError {
-    ApiError::unprocessable(format!("{what} for dictionary value @ data['{key}']"))
+    ApiError::unprocessable(schema::value(what, key))
 }
 
 /// Upstream's update schema; its failures are 500s there, 422s here.
@@ -29,12 +29,9 @@ pub(super) fn optional_string(
 ) -> Result<Option<String>, ApiError> {
     match m.get(key) {
         None => Ok(None),
-        Some(Value::String(s)) if s.chars().count() > max => Err(schema_err(
-            &format!("length of value must be at most {max}"),
-            key,
-        )),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(schema_err("expected str", key)),
+        Some(v) => schema::string(v, key, max)
+            .map(Some)
+            .map_err(ApiError::unprocessable),
     }
 }
 
@@ -57,7 +54,7 @@ pub(super) async fn update(
 ) -> Result<Json<Alarm>, ApiError> {
     let v = body::json(body, state.max_body_bytes).await?;
     let Value::Object(m) = &v else {
-        return Err(ApiError::unprocessable("expected a dictionary"));
+        return Err(ApiError::unprocessable(schema::NOT_A_DICT));
     };
     let new_state = match m.get("state") {
         None => None,

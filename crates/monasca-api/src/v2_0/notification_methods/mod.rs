@@ -14,7 +14,7 @@ use monasca::types::{NotificationMethod, NotificationType, SelfLink};
 use serde_json::Value;
 
 use super::BaseUrl;
-use crate::{MonascaState, error::ApiError};
+use crate::{MonascaState, error::ApiError, v2_0::schema};
 
 /// The types this server can send, as `types` lists them.
 pub const TYPES: [NotificationType; 3] = [
@@ -61,24 +61,18 @@ struct Fields {
 /// rule; POST defaults it to 0.
 fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
     let Value::Object(m) = v else {
-        return Err(bad("expected a dictionary"));
+        return Err(bad(schema::NOT_A_DICT));
     };
     if let Some(k) = m
         .keys()
         .find(|k| !matches!(k.as_str(), "name" | "type" | "address" | "period"))
     {
-        return Err(bad(format!("extra keys not allowed @ data['{k}']")));
+        return Err(bad(schema::extra(k)));
     }
     let string = |key: &str, max: usize| -> Result<String, ApiError> {
         match m.get(key) {
-            None => Err(bad(format!("required key not provided @ data['{key}']"))),
-            Some(Value::String(s)) if s.chars().count() > max => Err(bad(format!(
-                "length of value must be at most {max} for dictionary value @ data['{key}']"
-            ))),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(bad(format!(
-                "expected str for dictionary value @ data['{key}']"
-            ))),
+            None => Err(bad(schema::required(key))),
+            Some(v) => schema::string(v, key, max).map_err(bad),
         }
     };
     let name = string("name", 250)?;
@@ -93,7 +87,7 @@ fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
             .parse::<i64>()
             .map_err(|_| bad(format!("Period {s} must be a valid integer")))?,
         Some(_) => {
-            return Err(bad("expected int for dictionary value @ data['period']"));
+            return Err(bad(schema::value("expected int", "period")));
         }
     };
     if !VALID_PERIODS.contains(&period) {

@@ -13,7 +13,7 @@ use super::{bad, collection, stored, to_wire, validate};
 use crate::{
     MonascaState,
     error::ApiError,
-    v2_0::{BaseUrl, Tenant, body},
+    v2_0::{BaseUrl, Tenant, body, schema},
 };
 
 pub(super) async fn update(
@@ -30,7 +30,7 @@ pub(super) async fn update(
     let methods = &state.repos.notification_methods;
     let v = if partial {
         let Value::Object(mut m) = v else {
-            return Err(bad("expected a dictionary"));
+            return Err(bad(schema::NOT_A_DICT));
         };
         // PATCH: what is not given keeps its stored value.
         let old = methods.get(&tenant, &id).await?;
