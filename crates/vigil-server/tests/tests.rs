@@ -1,12 +1,22 @@
 //! Integration tests: the real server on 127.0.0.1:0, driven by the real client and binary.
+//! Laid out like the routes; the test of an endpoint is in the file of its resource:
+//!
+//! | routes | file |
+//! |---|---|
+//! | `POST/GET /v2.0/metrics`, `…/measurements`, `…/statistics`, `…/names`, `…/dimensions/…`, `GET /`, `/v2.0`, `/healthcheck`, `GET /metrics` (Prometheus) | `monasca/metrics.rs` |
+//! | rejected metric bodies and query parameters of those routes | `monasca/bad_input.rs` |
+//! | `/v2.0/notification-methods` (+ `/types`) | `monasca/notification_methods.rs` |
+//! | `/v2.0/alarm-definitions`, `/v2.0/alarms`, `…/count`, `…/state-history`, the threshold engine | `monasca/alarms.rs` |
+//! | `/identity/v3/…` (Keystone subset), roles and projects on every Monasca route, `--auth keystone` | `monasca/identity.rs` |
+//! | `/api/…` (Sysdig Monitor: users, teams, tokens, channels, alerts, notifications, dashboards, events, agents), `/identity/token` (IBM IAM), `/vigil/sysdig/…` | `sysdig/monitor.rs` |
+//! | the binary: `kill -9`, SIGTERM, the data directory lock, `vigil compact` | `server/durability.rs` |
+//! | the binary's logs, `vigil completion`, `vigil man` | `server/logs.rs` |
+//!
+//! Request building (query strings, bodies) is tested in the client crates; repository rules
+//! in config-repo's conformance suites; the engine on a manual clock in alarm-engine.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod alarming;
-mod api;
-mod bad_input;
 mod common;
-mod durability;
-mod identity;
-mod logs;
-mod notifications;
+mod monasca;
+mod server;
 mod sysdig;

@@ -1,0 +1,3 @@
+//! The Sysdig Monitor API and IBM IAM emulation.
+
+mod monitor;
