@@ -8,10 +8,10 @@ use std::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
-use client_core::HttpOptions;
+use client_core::{HttpOptions, RequestObserver};
 use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -122,9 +122,16 @@ pub struct SessionBuilder {
     margin: Duration,
     cache: Option<TokenCache>,
     http: Option<reqwest::Client>,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl SessionBuilder {
+    /// Tell `observer` about every request to Keystone (the CLIs' `-v`, `--debug`, `--timing`).
+    pub fn observer(mut self, observer: Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     pub fn tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
         self
@@ -189,6 +196,7 @@ impl SessionBuilder {
             current: Mutex::new(None),
             login_lock: tokio::sync::Mutex::new(()),
             logins: AtomicUsize::new(0),
+            observer: self.observer,
         })
     }
 }
@@ -226,6 +234,7 @@ pub struct KeystoneSession {
     current: Mutex<Option<Arc<AuthToken>>>,
     login_lock: tokio::sync::Mutex<()>,
     logins: AtomicUsize,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl fmt::Debug for KeystoneSession {
@@ -253,6 +262,7 @@ impl KeystoneSession {
             margin: EXPIRY_MARGIN,
             cache: None,
             http: None,
+            observer: None,
         }
     }
 
@@ -350,18 +360,32 @@ impl KeystoneSession {
             .cloned()
     }
 
+    /// Tells the observer, if any, about one exchange (the URL without a password).
+    fn observed(&self, method: &http::Method, url: &Url, status: Option<u16>, started: Instant) {
+        if let Some(o) = &self.observer {
+            let mut shown = url.clone();
+            if shown.password().is_some() {
+                let _ = shown.set_password(Some("***"));
+            }
+            o.exchange(method, &shown, status, started.elapsed());
+        }
+    }
+
     async fn discover(&self) -> Result<Url> {
         let shown = redact_url(&self.auth_url);
-        let resp = self
+        let started = Instant::now();
+        let sent = self
             .http
             .get(self.auth_url.clone())
             .header(http::header::ACCEPT, "application/json")
             .send()
-            .await
-            .map_err(|e| Error::Unreachable {
-                url: shown.clone(),
-                source: e.without_url(),
-            })?;
+            .await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        self.observed(&http::Method::GET, &self.auth_url, status, started);
+        let resp = sent.map_err(|e| Error::Unreachable {
+            url: shown.clone(),
+            source: e.without_url(),
+        })?;
         let status = resp.status();
         let body = resp.bytes().await.map_err(|e| Error::Unreachable {
             url: shown.clone(),
@@ -387,14 +411,14 @@ impl KeystoneSession {
         let req = reqwest::Request::try_from(req)
             .map_err(|e| Error::Invalid(format!("cannot build the token request: {e}")))?;
         self.logins.fetch_add(1, Ordering::Relaxed);
-        let resp = self
-            .http
-            .execute(req)
-            .await
-            .map_err(|e| Error::Unreachable {
-                url: shown.clone(),
-                source: e.without_url(),
-            })?;
+        let started = Instant::now();
+        let sent = self.http.execute(req).await;
+        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+        self.observed(&http::Method::POST, &url, status, started);
+        let resp = sent.map_err(|e| Error::Unreachable {
+            url: shown.clone(),
+            source: e.without_url(),
+        })?;
         let status = resp.status();
         let subject = resp
             .headers()

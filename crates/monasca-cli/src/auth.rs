@@ -82,6 +82,7 @@ pub async fn login(
     o: &AuthOptions,
     timeout_s: u64,
     user_agent: &str,
+    observer: Arc<dyn monasca::RequestObserver>,
 ) -> Result<Arc<KeystoneSession>> {
     let auth_url = o.require_auth_url()?;
     let credentials = o.credentials()?;
@@ -95,6 +96,7 @@ pub async fn login(
         .timeout(Duration::from_secs(timeout_s))
         .user_agent(user_agent)
         .token_cache(cache)
+        .observer(observer)
         .build()?;
     session.authenticate().await?;
     Ok(Arc::new(session))

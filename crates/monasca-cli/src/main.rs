@@ -134,7 +134,7 @@ async fn connect(
     let tls = opts.tls();
     let (endpoint, builder) = match kind {
         Some(kind) if kind.is_keystone() => {
-            let session = auth::login(&opts, c.timeout, USER_AGENT).await?;
+            let session = auth::login(&opts, c.timeout, USER_AGENT, observer.clone()).await?;
             let endpoint = match c.monasca_api_url.clone().or(opts.endpoint_override.clone()) {
                 Some(e) if !e.is_empty() => e,
                 _ => session

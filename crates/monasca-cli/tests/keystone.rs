@@ -100,6 +100,20 @@ async fn password_login_with_flags_env_and_clouds_yaml() {
     )
     .await;
     assert_eq!(ok(&o, "create via flags"), "Successfully created metric\n");
+    // -v shows the Keystone requests too, before the Monasca one.
+    let o = monasca(cwd.path(), &[], &with(&flags, &["-v", "metric-name-list"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let discovery = o
+        .stderr
+        .find(&format!("GET {identity} -> 300"))
+        .unwrap_or_else(|| panic!("{}", o.stderr));
+    let login = o
+        .stderr
+        .find(&format!("POST {identity}/v3/auth/tokens -> 201"))
+        .unwrap_or_else(|| panic!("{}", o.stderr));
+    let names = o.stderr.find("/v2.0/metrics/names -> 200").unwrap();
+    assert!(discovery < login && login < names, "{}", o.stderr);
+    assert!(!o.stderr.contains(PASSWORD), "{}", o.stderr);
     // Auth URL with /v3 and a trailing slash, and the catalog's internal interface in RegionOne.
     let flags_v3 = password_flags(&format!("{identity}/v3/"));
     let o = monasca(
