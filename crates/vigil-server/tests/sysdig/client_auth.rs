@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use secrecy::ExposeSecret;
 use sysdig::{Client, Error, RetryPolicy, auth::IbmIam, teams::Team};
 
-use crate::common::{ADMIN, ADMIN_TOKEN, Env, IBM_KEY, INSTANCE, err, settings};
+use super::client_env::{ADMIN, ADMIN_TOKEN, Env, IBM_KEY, INSTANCE, err, settings};
 
 #[tokio::test]
 async fn reset_token_revokes_the_old_one() {

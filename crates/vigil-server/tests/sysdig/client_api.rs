@@ -16,7 +16,7 @@ use sysdig::{
     users::NewUser,
 };
 
-use crate::common::{ADMIN, ADMIN_TOKEN, Env, err};
+use super::client_env::{ADMIN, ADMIN_TOKEN, Env, err};
 
 #[tokio::test]
 async fn current_user_token_agents_and_raw() {

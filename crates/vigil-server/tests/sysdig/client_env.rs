@@ -1,4 +1,5 @@
-//! This suite's view of the shared test kit: a server that knows the fixed Sysdig credentials.
+//! The `sysdig` client crate against the real server: a server that knows the fixed Sysdig
+//! credentials of the test kit.
 
 pub use vigil_testkit::sysdig_creds::{ADMIN, ADMIN_TOKEN, IBM_KEY, INSTANCE};
 use vigil_testkit::{Settings, TestServer, with_sysdig_creds};

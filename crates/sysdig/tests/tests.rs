@@ -1,6 +1,0 @@
-//! The typed client against the real server on 127.0.0.1:0.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod api;
-mod auth;
-mod common;
