@@ -25,7 +25,7 @@ mod state;
 use axum::{
     Router,
     extract::FromRef,
-    routing::{get, post},
+    routing::{any, post},
 };
 
 pub use error::{SdcError, SdcResult};
@@ -45,6 +45,7 @@ where
             "/vigil/sysdig/notifications",
             post(emulator::inject_notification),
         )
-        .route("/api/agents/connected", get(monitor::user::agents))
         .merge(monitor::router())
+        // Sysdig checks the token before it looks the path up: 401 first, then 404.
+        .route("/api/{*rest}", any(monitor::unknown_path))
 }

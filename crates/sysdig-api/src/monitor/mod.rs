@@ -2,6 +2,7 @@
 //! tokens, and team-owned objects (notification channels, alerts and their notifications,
 //! dashboards, events).
 
+pub mod agents;
 pub mod alerts;
 pub mod channels;
 pub mod dashboards;
@@ -35,6 +36,11 @@ where
 {
     Router::new()
         .route("/api/user/me", get(user::me))
+        .route("/api/agents/connected", get(agents::connected))
+        .route(
+            "/api/agents/config",
+            get(agents::config).put(agents::set_config),
+        )
         .route("/api/users/me", get(user::me))
         .route("/api/token", get(user::token))
         .route("/api/token/{username}/{team}", get(user::token_of))
@@ -99,6 +105,18 @@ where
                 .delete(dashboards::delete::delete),
         )
         .route(
+            "/api/v2/dashboards",
+            get(dashboards::v2::list).post(owned::create::<dashboards::v2::DashboardV2>),
+        )
+        .route(
+            "/api/v2/dashboards/{id}",
+            get(owned::get::<dashboards::v2::DashboardV2>)
+                .put(owned::update::<dashboards::v2::DashboardV2>)
+                .delete(dashboards::delete::delete),
+        )
+        .route("/api/v2/defaultDashboards", get(dashboards::v2::views))
+        .route("/api/v2/defaultDashboards/{id}", get(dashboards::v2::view))
+        .route(
             "/api/v2/events",
             get(events::list::list).post(events::create::create),
         )
@@ -106,6 +124,20 @@ where
             "/api/v2/events/{id}",
             get(owned::get::<Event>).delete(owned::delete::<Event>),
         )
+        .route(
+            "/api/events",
+            get(events::v1::list).post(events::v1::create),
+        )
+        .route(
+            "/api/events/{id}",
+            get(owned::get::<events::v1::EventV1>).delete(owned::delete::<Event>),
+        )
+}
+
+/// Any other `/api/...` path: a caller with valid credentials learns that nothing is there
+/// (the `Caller` extractor answers the 401 of everyone else).
+pub async fn unknown_path(_caller: crate::auth::Caller, uri: axum::http::Uri) -> crate::SdcError {
+    crate::SdcError::not_found(format!("No resource at {}", uri.path()))
 }
 
 /// A team-owned object as the API shows it: the document with the column fields written in.
