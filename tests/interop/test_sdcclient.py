@@ -452,3 +452,25 @@ def test_agents_config(sdc):
     assert good(sdc.get_agents_config())["files"] == files
     assert good(sdc.clear_agents_config())["files"] == []
     assert good(sdc.get_agents_config()) == {"files": []}
+
+
+# --- access keys, explore grouping, data retention -----------------------------------------------
+
+
+def test_access_keys(sdc):
+    team_id = monitor_team_id(sdc)
+    k = good(sdc.create_access_key(10, 2, team_id))["customerAccessKey"]
+    assert (k["enabled"], k["limit"], k["reservation"], k["teamId"]) == (True, 10, 2, team_id)
+    key = k["accessKey"]
+    assert key in [x["accessKey"] for x in good(sdc.list_access_keys())["customerAccessKeys"]]
+    assert good(sdc.update_access_key(key, 20, 3))["customerAccessKey"]["limit"] == 20
+    assert good(sdc.disable_access_key(key))["customerAccessKey"]["enabled"] is False
+    assert good(sdc.enable_access_key(key))["customerAccessKey"]["enabled"] is True
+
+
+def test_explore_grouping_and_retention(sdc):
+    good(sdc.get_explore_grouping_hierarchy())
+    assert good(sdc.set_explore_grouping_hierarchy(["kubernetes.namespace.name", "host.hostName"])) is None
+    assert good(sdc.get_explore_grouping_hierarchy()) == ["kubernetes.namespace.name", "host.hostName"]
+    timelines = good(sdc.get_data_retention_info())["agents"]
+    assert 10_000_000 in [t["sampling"] for t in timelines]

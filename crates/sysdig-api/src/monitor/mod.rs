@@ -2,11 +2,13 @@
 //! tokens, and team-owned objects (notification channels, alerts and their notifications,
 //! dashboards, events).
 
+pub mod access_keys;
 pub mod agents;
 pub mod alerts;
 pub mod channels;
 pub mod dashboards;
 pub mod events;
+pub mod explore;
 pub mod owned;
 pub mod record;
 pub mod teams;
@@ -41,6 +43,22 @@ where
             "/api/agents/config",
             get(agents::config).put(agents::set_config),
         )
+        .route(
+            "/api/customer/accessKeys",
+            get(access_keys::list).post(access_keys::create),
+        )
+        .route("/api/customer/accessKeys/{key}", put(access_keys::update))
+        .route(
+            "/api/customer/accessKeys/{key}/enable",
+            post(access_keys::enable),
+        )
+        .route(
+            "/api/customer/accessKeys/{key}/disable",
+            post(access_keys::disable),
+        )
+        .route("/api/groupConfigurations", get(explore::list))
+        .route("/api/groupConfigurations/explore", put(explore::set))
+        .route("/api/history/timelines", get(explore::timelines))
         .route("/api/users/me", get(user::me))
         .route("/api/token", get(user::token))
         .route("/api/token/{username}/{team}", get(user::token_of))

@@ -300,3 +300,133 @@ async fn connected_agents_are_the_hosts_reporting_to_the_teams_tenant() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn access_keys_are_created_updated_and_switched() {
+    let s = Sdc::start().await;
+    let admin = s.admin();
+    assert_eq!(
+        s.get("/api/customer/accessKeys", &admin).await,
+        (200, json!({"customerAccessKeys": []}))
+    );
+    let team = s.team_id("Monitor Operations").await;
+    let k = s
+        .create(
+            "/api/customer/accessKeys",
+            &admin,
+            json!({"customerAccessKey": {"limit": 10, "reservation": 2, "teamId": team}}),
+        )
+        .await["customerAccessKey"]
+        .clone();
+    let key = k["accessKey"].as_str().unwrap().to_string();
+    assert_eq!(key.len(), 36);
+    assert_eq!(
+        (&k["enabled"], &k["limit"], &k["reservation"], &k["teamId"]),
+        (&json!(true), &json!(10), &json!(2), &json!(team))
+    );
+    let path = format!("/api/customer/accessKeys/{key}");
+    let (st, v) = s
+        .put(
+            &path,
+            &admin,
+            json!({"customerAccessKey": {"limit": 20, "reservation": null, "teamId": null}}),
+        )
+        .await;
+    assert_eq!((st, &v["customerAccessKey"]["limit"]), (200, &json!(20)));
+    let (st, v) = s
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/disable/"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, &v["customerAccessKey"]["enabled"]),
+        (200, &json!(false))
+    );
+    let (_, list) = s.get("/api/customer/accessKeys", &admin).await;
+    assert_eq!(list["customerAccessKeys"][0]["enabled"], false);
+    let (st, v) = s
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/enable/"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, &v["customerAccessKey"]["enabled"]),
+        (200, &json!(true))
+    );
+    assert_errors(
+        s.send(
+            reqwest::Method::POST,
+            "/api/customer/accessKeys/nope/enable/",
+            &admin,
+            None,
+        )
+        .await,
+        404,
+        "Not Found",
+        "Access key nope not found",
+    );
+    assert_errors(
+        s.post(
+            "/api/customer/accessKeys",
+            &admin,
+            json!({"customerAccessKey": {"limit": 1, "reservation": 2}}),
+        )
+        .await,
+        400,
+        "Bad Request",
+        "reservation",
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn explore_grouping_and_retention() {
+    let s = Sdc::start().await;
+    let admin = s.admin();
+    let (st, v) = s.get("/api/groupConfigurations", &admin).await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        v["groupConfigurations"][0]["groups"][0]["groupBy"],
+        json!([{"metric": "host.hostName"}, {"metric": "container.name"}])
+    );
+    let wanted = json!({"id": "explore", "groups": [{"groupBy": [{"metric": "kubernetes.namespace.name"}]}]});
+    assert_eq!(
+        s.put("/api/groupConfigurations/explore", &admin, wanted.clone())
+            .await,
+        (200, wanted.clone())
+    );
+    let (_, v) = s.get("/api/groupConfigurations", &admin).await;
+    assert_eq!(v["groupConfigurations"][0], wanted);
+    assert_eq!(
+        s.put(
+            "/api/groupConfigurations/explore",
+            &admin,
+            json!({"groups": [{"groupBy": [{"name": "x"}]}]})
+        )
+        .await
+        .0,
+        400
+    );
+    let (st, v) = s.get("/api/history/timelines/", &admin).await;
+    assert_eq!(st, 200);
+    let samplings: Vec<i64> = v["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert!(t["from"].as_i64().unwrap() < t["to"].as_i64().unwrap());
+            t["sampling"].as_i64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        samplings,
+        [10_000_000, 60_000_000, 600_000_000, 3_600_000_000]
+    );
+    s.stop().await;
+}
