@@ -1,6 +1,7 @@
 //! The Sysdig Monitor API: customer-wide records (users, teams), the caller's own view and
 //! tokens, and team-owned objects (notification channels, alerts and their notifications,
-//! dashboards, events).
+//! dashboards, events); customer-wide settings (agents configuration, access keys) and the
+//! Explore grouping live in repository settings (`meta`).
 
 pub mod access_keys;
 pub mod agents;
