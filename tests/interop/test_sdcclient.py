@@ -18,6 +18,7 @@ import uuid
 import pytest
 import requests
 from sdcclient import SdMonitorClient
+from sdcclient.monitor import DashboardsClientV2, EventsClientV1
 
 URL = os.environ["VIGIL_URL"]
 ADMIN_TOKEN = os.environ["SDC_ADMIN_TOKEN"]
@@ -63,6 +64,13 @@ def sdc(mode):
     if mode == "token":
         return SdMonitorClient(token=ADMIN_TOKEN, sdc_url=URL)
     return SdMonitorClient(sdc_url=URL, custom_headers=ibm_headers())
+
+
+def client(cls, mode):
+    """A client of class `cls` with the credentials of `mode`, as the `sdc` fixture builds."""
+    if mode == "token":
+        return cls(token=ADMIN_TOKEN, sdc_url=URL)
+    return cls(sdc_url=URL, custom_headers=ibm_headers())
 
 
 def uniq(prefix):
@@ -364,3 +372,105 @@ def test_events(sdc, mode):
     assert (ok, msg) == (False, "Event not found: Not Found")
     good(sdc.delete_event(second))
     assert good(sdc.get_events(name=name))["events"] == []
+
+
+# --- dashboards v2 (widgets-based, over the same stored dashboards as v3) -----------------------
+
+
+def test_dashboards_v2(sdc, mode, tmp_path):
+    v2 = client(DashboardsClientV2, mode)
+    name = uniq("dash2-" + mode)
+    d = good(v2.create_dashboard(name))["dashboard"]
+    assert (d["name"], d["schema"], d["version"], d["widgets"]) == (name, 2, 1, [])
+    metrics = [{"id": "host.hostName"}, {"id": "cpu.used.percent", "aggregations": {"time": "avg", "group": "max"}}]
+    with_panel = good(v2.add_dashboard_panel(d, "CPU", "timeSeries", metrics))["dashboard"]
+    assert [w["name"] for w in with_panel["widgets"]] == ["CPU"] and with_panel["version"] == 2
+    assert with_panel["widgets"][0]["showAs"] == "timeSeries"
+    assert [m["id"] for m in with_panel["widgets"][0]["metrics"]] == ["timestamp", "host.hostName", "cpu.used.percent"]
+    assert good(v2.get_dashboard(d["id"]))["dashboard"]["widgets"] == with_panel["widgets"]
+    # The same dashboard through v3: panels derived from the widgets.
+    as_v3 = good(sdc.get_dashboard(d["id"]))["dashboard"]
+    assert [p["name"] for p in as_v3["panels"]] == ["CPU"] and len(as_v3["layout"]) == 1
+    assert as_v3["panels"][0]["advancedQueries"][0]["query"] == "max(avg_over_time(cpu_used_percent[$__interval])) by (host_hostName)"
+    assert [x["dashboard"]["id"] for x in good(v2.find_dashboard_by(name))] == [d["id"]]
+    ok, msg = v2.remove_dashboard_panel(with_panel, "no such panel")
+    assert (ok, msg) == (False, "Not found")
+
+    copy_name = uniq("copy2-" + mode)
+    copy = good(v2.create_dashboard_from_dashboard(copy_name, name, "host.hostName = 'web-1'"))["dashboard"]
+    assert copy["name"] == copy_name and copy["id"] != d["id"] and copy["version"] == 1
+    assert copy["scopeExpressionList"] == [{"operand": "host.hostName", "operator": "equals", "value": ["web-1"], "displayName": "", "variable": False}]
+    assert [w["name"] for w in copy["widgets"]] == ["CPU"]
+
+    path = str(tmp_path / "dash.json")
+    v2.save_dashboard_to_file(with_panel, path)
+    file_name = uniq("file2-" + mode)
+    from_file = good(v2.create_dashboard_from_file(file_name, path, None))["dashboard"]
+    assert from_file["name"] == file_name and [w["name"] for w in from_file["widgets"]] == ["CPU"]
+
+    views = good(v2.get_views_list())["defaultDashboards"]
+    assert "Host Overview" in [v["name"] for v in views]
+    view_name = uniq("view2-" + mode)
+    from_view = good(v2.create_dashboard_from_view(view_name, "Host Overview", None))["dashboard"]
+    assert from_view["name"] == view_name and len(from_view["widgets"]) == 3
+    assert from_view["time"] == {"last": 7200000000, "sampling": 7200000000}
+    ok, msg = v2.get_view("no such view")
+    assert (ok, msg) == (False, "view no such view not found")
+
+    without = good(v2.remove_dashboard_panel(with_panel, "CPU"))["dashboard"]
+    assert (without["widgets"], without["version"]) == ([], 3)
+    for x in (without, copy, from_file, from_view):
+        assert good(v2.delete_dashboard(x)) is None
+    ok, msg = v2.delete_dashboard({"id": d["id"]})
+    assert (ok, msg) == (False, "status code 404")
+
+
+# --- events v1 (same stored events as v2; `filter` where v2 says `scope`) ----------------------
+
+
+def test_events_v1(sdc, mode):
+    v1 = client(EventsClientV1, mode)
+    name = uniq("deploy1-" + mode)
+    e = good(v1.post_event(name, "a v1 event", 3, "host.hostName='ci'", {"app": "web"}))["event"]
+    assert (e["name"], e["description"], e["severity"], e["filter"], e["tags"]) == (name, "a v1 event", 3, "host.hostName = 'ci'", {"app": "web"})
+    assert "scope" not in e
+    assert good(v1.get_event(e["id"]))["event"] == e
+    assert good(sdc.get_event(e["id"]))["event"]["scope"] == "host.hostName = 'ci'"
+    assert e["id"] in [x["id"] for x in good(v1.get_events(last_s=600))["events"]]
+    assert e["id"] not in [x["id"] for x in good(v1.get_events(from_s=0, to_s=1000))["events"]]
+    assert good(v1.delete_event(e)) is None
+    ok, msg = v1.get_event(e["id"])
+    assert (ok, msg) == (False, "Event not found: Not Found")
+
+
+# --- agents configuration -----------------------------------------------------------------------
+
+
+def test_agents_config(sdc):
+    files = [{"filter": "host.mac = \"08:00:27:de:5b:b9\"", "content": "log:\n  console_priority: debug\n"}]
+    assert good(sdc.set_agents_config({"files": files}))["files"] == files
+    assert good(sdc.get_agents_config())["files"] == files
+    assert good(sdc.clear_agents_config())["files"] == []
+    assert good(sdc.get_agents_config()) == {"files": []}
+
+
+# --- access keys, explore grouping, data retention -----------------------------------------------
+
+
+def test_access_keys(sdc):
+    team_id = monitor_team_id(sdc)
+    k = good(sdc.create_access_key(10, 2, team_id))["customerAccessKey"]
+    assert (k["enabled"], k["limit"], k["reservation"], k["teamId"]) == (True, 10, 2, team_id)
+    key = k["accessKey"]
+    assert key in [x["accessKey"] for x in good(sdc.list_access_keys())["customerAccessKeys"]]
+    assert good(sdc.update_access_key(key, 20, 3))["customerAccessKey"]["limit"] == 20
+    assert good(sdc.disable_access_key(key))["customerAccessKey"]["enabled"] is False
+    assert good(sdc.enable_access_key(key))["customerAccessKey"]["enabled"] is True
+
+
+def test_explore_grouping_and_retention(sdc):
+    good(sdc.get_explore_grouping_hierarchy())
+    assert good(sdc.set_explore_grouping_hierarchy(["kubernetes.namespace.name", "host.hostName"])) is None
+    assert good(sdc.get_explore_grouping_hierarchy()) == ["kubernetes.namespace.name", "host.hostName"]
+    timelines = good(sdc.get_data_retention_info())["agents"]
+    assert 10_000_000 in [t["sampling"] for t in timelines]

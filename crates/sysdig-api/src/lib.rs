@@ -1,5 +1,6 @@
 //! Vigil's Sysdig side: the Sysdig Monitor API (the subset `sdcclient` 0.19 uses for users,
-//! teams, tokens, notification channels, alerts, dashboards v3 and events v2) and the IBM IAM
+//! teams, tokens, notification channels, alerts, dashboards v3 and v2, events v2 and v1, agents,
+//! access keys, Explore grouping and data retention) and the IBM IAM
 //! token exchange, at the paths the real services use; emulator-only routes live under
 //! `/vigil/sysdig/`. Storage is a [`config_repo::sysdig::SysdigRepo`]; no SQL here.
 //!
@@ -25,7 +26,7 @@ mod state;
 use axum::{
     Router,
     extract::FromRef,
-    routing::{get, post},
+    routing::{any, post},
 };
 
 pub use error::{SdcError, SdcResult};
@@ -45,6 +46,7 @@ where
             "/vigil/sysdig/notifications",
             post(emulator::inject_notification),
         )
-        .route("/api/agents/connected", get(monitor::user::agents))
         .merge(monitor::router())
+        // Sysdig checks the token before it looks the path up: 401 first, then 404.
+        .route("/api/{*rest}", any(monitor::unknown_path))
 }

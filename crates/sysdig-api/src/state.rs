@@ -17,6 +17,8 @@ use config_repo::{
     sysdig::SysdigRepo,
 };
 
+use metric_store::MetricStore;
+
 use crate::{domain::bootstrap, settings::SysdigSettings};
 
 /// File the generated admin token is written to, in the data directory.
@@ -45,6 +47,9 @@ pub struct SysdigState {
     iam: Arc<Mutex<HashMap<String, IamToken>>>,
     /// Injected failures (`POST /vigil/sysdig/faults`), in memory only.
     faults: Arc<Mutex<Vec<Fault>>>,
+    /// The Monasca metrics, for the agents that report to a team's tenant; `None` when the
+    /// server did not hand them over.
+    pub metrics: Option<Arc<dyn MetricStore>>,
 }
 
 /// The next `remaining` requests matching `method` (any when empty) and `path` answer `status`.
@@ -95,7 +100,15 @@ impl SysdigState {
             max_body_bytes,
             iam: Arc::default(),
             faults: Arc::default(),
+            metrics: None,
         })
+    }
+
+    /// The state reading `store` for what only metrics tell (connected agents).
+    #[must_use]
+    pub fn with_metrics(mut self, store: Arc<dyn MetricStore>) -> Self {
+        self.metrics = Some(store);
+        self
     }
 
     /// Issues an IAM token for `user_id`, valid for the configured lifetime.

@@ -80,7 +80,25 @@ pub fn email(address: &str) -> Result<(), Invalid> {
     }
 }
 
+/// [`email`] that also takes a single-label domain (`ops@localhost`, `a@b`): what a server
+/// must accept as a recipient or login, where a local mail domain is legitimate; a name
+/// without `@` or with spaces still fails.
+///
+/// # Errors
+/// [`Invalid`]: `"x" is not an e-mail address`.
+pub fn mailbox(address: &str) -> Result<(), Invalid> {
+    if looks_like_address(address, 1) {
+        Ok(())
+    } else {
+        Err(Invalid(format!("{address:?} is not an e-mail address")))
+    }
+}
+
 fn looks_like_email(address: &str) -> bool {
+    looks_like_address(address, 2)
+}
+
+fn looks_like_address(address: &str, min_labels: usize) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else {
         return false;
     };
@@ -93,7 +111,7 @@ fn looks_like_email(address: &str) -> bool {
             .chars()
             .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[],;:\\\"".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
+    let domain_ok = labels.len() >= min_labels
         && domain.len() <= 253
         && labels.iter().all(|l| {
             !l.is_empty()
@@ -372,5 +390,15 @@ mod tests {
             email("not-an-email").unwrap_err().to_string(),
             "\"not-an-email\" is not an e-mail address"
         );
+    }
+
+    #[test]
+    fn mailboxes_take_local_domains_too() {
+        for ok in ["ops@localhost", "a@b", "ops@example.com"] {
+            assert_eq!(mailbox(ok), Ok(()), "{ok}");
+        }
+        for bad in ["bob", "", "@b", "a@", "a b@c", "a@b c", "a@.b"] {
+            assert!(mailbox(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -163,7 +163,8 @@ async fn serve_inner(
         settings.max_body_bytes,
     )
     .await
-    .context("cannot open the Sysdig store")?;
+    .context("cannot open the Sysdig store")?
+    .with_metrics(store.clone());
     let sysdig_alerts = sysdig_api::engine::alerts::spawn(
         sysdig.repo.clone(),
         store.clone(),

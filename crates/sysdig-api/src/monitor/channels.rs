@@ -105,6 +105,13 @@ fn validate(
             "An EMAIL channel needs at least one address in 'options.emailRecipients'",
         ));
     }
+    if ChannelKind::Email == ty.as_str() {
+        let recipients = opts.and_then(|o| o.get("emailRecipients"));
+        for r in recipients.and_then(Value::as_array).into_iter().flatten() {
+            sysdig::validate::mailbox(r.as_str().unwrap_or_default())
+                .map_err(|e| SdcError::bad_request(e.to_string()))?;
+        }
+    }
     if c.obj_name_taken(KIND, team, &name, own_id)? {
         return Err(SdcError::unprocessable(format!(
             "Notification channel with name '{name}' already exists"

@@ -1,11 +1,15 @@
 //! The Sysdig Monitor API: customer-wide records (users, teams), the caller's own view and
 //! tokens, and team-owned objects (notification channels, alerts and their notifications,
-//! dashboards, events).
+//! dashboards, events); customer-wide settings (agents configuration, access keys) and the
+//! Explore grouping live in repository settings (`meta`).
 
+pub mod access_keys;
+pub mod agents;
 pub mod alerts;
 pub mod channels;
 pub mod dashboards;
 pub mod events;
+pub mod explore;
 pub mod owned;
 pub mod record;
 pub mod teams;
@@ -35,6 +39,27 @@ where
 {
     Router::new()
         .route("/api/user/me", get(user::me))
+        .route("/api/agents/connected", get(agents::connected))
+        .route(
+            "/api/agents/config",
+            get(agents::config).put(agents::set_config),
+        )
+        .route(
+            "/api/customer/accessKeys",
+            get(access_keys::list).post(access_keys::create),
+        )
+        .route("/api/customer/accessKeys/{key}", put(access_keys::update))
+        .route(
+            "/api/customer/accessKeys/{key}/enable",
+            post(access_keys::enable),
+        )
+        .route(
+            "/api/customer/accessKeys/{key}/disable",
+            post(access_keys::disable),
+        )
+        .route("/api/groupConfigurations", get(explore::list))
+        .route("/api/groupConfigurations/explore", put(explore::set))
+        .route("/api/history/timelines", get(explore::timelines))
         .route("/api/users/me", get(user::me))
         .route("/api/token", get(user::token))
         .route("/api/token/{username}/{team}", get(user::token_of))
@@ -99,6 +124,18 @@ where
                 .delete(dashboards::delete::delete),
         )
         .route(
+            "/api/v2/dashboards",
+            get(dashboards::v2::list).post(owned::create::<dashboards::v2::DashboardV2>),
+        )
+        .route(
+            "/api/v2/dashboards/{id}",
+            get(owned::get::<dashboards::v2::DashboardV2>)
+                .put(owned::update::<dashboards::v2::DashboardV2>)
+                .delete(dashboards::delete::delete),
+        )
+        .route("/api/v2/defaultDashboards", get(dashboards::v2::views))
+        .route("/api/v2/defaultDashboards/{id}", get(dashboards::v2::view))
+        .route(
             "/api/v2/events",
             get(events::list::list).post(events::create::create),
         )
@@ -106,6 +143,20 @@ where
             "/api/v2/events/{id}",
             get(owned::get::<Event>).delete(owned::delete::<Event>),
         )
+        .route(
+            "/api/events",
+            get(events::v1::list).post(events::v1::create),
+        )
+        .route(
+            "/api/events/{id}",
+            get(owned::get::<events::v1::EventV1>).delete(owned::delete::<Event>),
+        )
+}
+
+/// Any other `/api/...` path: a caller with valid credentials learns that nothing is there
+/// (the `Caller` extractor answers the 401 of everyone else).
+pub async fn unknown_path(_caller: crate::auth::Caller, uri: axum::http::Uri) -> crate::SdcError {
+    crate::SdcError::not_found(format!("No resource at {}", uri.path()))
 }
 
 /// A team-owned object as the API shows it: the document with the column fields written in.

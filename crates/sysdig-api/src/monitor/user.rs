@@ -1,9 +1,7 @@
-//! The caller: `/api/user/me`, Monitor API tokens, connected agents.
+//! The caller: `/api/user/me`, Monitor API tokens.
 
 use axum::{extract::State, response::Response};
 use serde_json::json;
-
-use sysdig::user::ConnectedAgents;
 
 use super::{users::render_user, wire::unsigned};
 use crate::{
@@ -59,8 +57,4 @@ pub async fn token_of(
         })
         .await?;
     Ok(ok(json!({"token": {"key": key, "teamId": team}})))
-}
-
-pub async fn agents(_caller: Caller) -> Response {
-    ok(json!(ConnectedAgents::default()))
 }

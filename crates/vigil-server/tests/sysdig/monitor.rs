@@ -1,6 +1,8 @@
 //! The Sysdig Monitor API and IBM IAM emulation over HTTP: auth paths, roles, team isolation,
 //! versions, error shapes, and durability across a restart.
 
+mod legacy;
+
 use std::time::Duration;
 
 use reqwest::Method;

@@ -156,6 +156,12 @@ fn validate(
             "Alert name '{name}' already exists"
         )));
     }
+    // A MANUAL condition Sysdig could never evaluate is refused as an invalid configuration.
+    if kind == AlertKind::Manual
+        && let Some(cond) = m.get("condition").and_then(Value::as_str)
+    {
+        sysdig::validate::condition(cond).map_err(|e| SdcError::bad_request(e.to_string()))?;
+    }
     Ok(())
 }
 

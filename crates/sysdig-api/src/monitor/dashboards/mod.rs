@@ -1,11 +1,14 @@
-//! `/api/v3/dashboards` and its templates. An unknown dashboard id answers a 404 with an empty
+//! `/api/v3/dashboards` and its templates, and `/api/v2/dashboards` over the same stored
+//! dashboards (see `convert`). An unknown dashboard id answers a 404 with an empty
 //! body: sdcclient reports that as `status code 404`, which its own specs expect. Get, create
 //! and replace are the generic handlers of `owned`.
 
+pub mod convert;
 pub mod delete;
 pub mod list;
 pub mod patch;
 pub mod templates;
+pub mod v2;
 
 use axum::http::StatusCode;
 use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
@@ -179,8 +182,22 @@ fn iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A dashboard as `caller` sees it; `light` leaves out panels and layout.
+/// A dashboard as `caller` sees it through v3; `light` leaves out panels and layout.
 pub fn render(o: &TeamObject, caller: &Caller, light: bool) -> Value {
+    let mut v = render_stored(o, caller);
+    if let Some(m) = v.as_object_mut() {
+        convert::as_v3(m);
+        if light {
+            m.remove("panels");
+            m.remove("layout");
+            m.remove("widgets");
+        }
+    }
+    v
+}
+
+/// A dashboard as `caller` sees it, in the form it is stored in.
+fn render_stored(o: &TeamObject, caller: &Caller) -> Value {
     let mut v = super::render(o);
     if let Some(m) = v.as_object_mut() {
         m.insert("customerId".into(), 1.into());
@@ -197,11 +214,6 @@ pub fn render(o: &TeamObject, caller: &Caller, light: bool) -> Value {
             ]
         };
         m.insert("permissions".into(), json!(perms));
-        if light {
-            m.remove("panels");
-            m.remove("layout");
-            m.remove("widgets");
-        }
     }
     v
 }

@@ -117,10 +117,26 @@ fn template_dashboard(id: &str, name: &str, description: &str, panels: Vec<Value
     })
 }
 
-pub async fn list(_caller: Caller) -> Response {
-    let list: Vec<Value> = builtin()
+/// Each template's id, name and description.
+pub(crate) fn summaries() -> Vec<(&'static str, &'static str, &'static str)> {
+    builtin()
         .into_iter()
-        .map(|(id, name, description, _)| {
+        .map(|(id, name, description, _)| (id, name, description))
+        .collect()
+}
+
+/// Template `id` as a (v3) dashboard.
+pub(crate) fn find(id: &str) -> Option<Value> {
+    builtin()
+        .into_iter()
+        .find(|(t, ..)| *t == id)
+        .map(|(tid, name, description, panels)| template_dashboard(tid, name, description, panels))
+}
+
+pub async fn list(_caller: Caller) -> Response {
+    let list: Vec<Value> = summaries()
+        .into_iter()
+        .map(|(id, name, description)| {
             json!({"dashboardId": id, "name": name, "description": description, "category": "Overview", "schema": 3})
         })
         .collect();
@@ -128,11 +144,6 @@ pub async fn list(_caller: Caller) -> Response {
 }
 
 pub async fn get(_caller: Caller, P(id): P<String>) -> SdcResult<Response> {
-    let (tid, name, description, panels) = builtin()
-        .into_iter()
-        .find(|(t, ..)| *t == id)
-        .ok_or_else(not_found)?;
-    Ok(ok(
-        json!({"dashboard": template_dashboard(tid, name, description, panels)}),
-    ))
+    let dashboard = find(&id).ok_or_else(not_found)?;
+    Ok(ok(json!({"dashboard": dashboard})))
 }

@@ -1,8 +1,8 @@
-//! `POST /api/v2/events`.
+//! `POST /api/v2/events`, and the document of a new event that v1 shares.
 
 use axum::{extract::State, response::Response};
 use config_repo::{now_ms, sysdig::Document};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{KIND, normalize_scope, render};
 use crate::{
@@ -19,18 +19,29 @@ pub async fn create(
 ) -> SdcResult<Response> {
     caller.require_write()?;
     let m = body.wrapped("event")?;
+    let doc = new_event(&m, "scope")?;
+    let team = caller.team_id();
+    let o = state
+        .tx(move |c| Ok(c.obj_insert(KIND, team, doc)?))
+        .await?;
+    Ok(created(json!({"event": render(&o)})))
+}
+
+/// The stored document of a new custom event from the body `m`; `scope_key` names the field
+/// that carries its scope (`scope` in v2, `filter` in v1). The document always says `scope`.
+pub(super) fn new_event(m: &Map<String, Value>, scope_key: &str) -> SdcResult<Document> {
     check_fields(
-        &m,
+        m,
         &[
             ("name", Kind::Str),
             ("description", Kind::Str),
             ("severity", Kind::Int),
-            ("scope", Kind::Str),
+            (scope_key, Kind::Str),
             ("tags", Kind::Obj),
             ("timestamp", Kind::Int),
         ],
     )?;
-    let name = required_str(&m, "name")?;
+    let name = required_str(m, "name")?;
     let severity = m.get("severity").and_then(Value::as_i64);
     if severity.is_some_and(|s| !(0..=7).contains(&s)) {
         return Err(SdcError::bad_request(
@@ -55,7 +66,7 @@ pub async fn create(
     doc.insert("severity".into(), severity.map_or(Value::Null, Value::from));
     doc.insert(
         "scope".into(),
-        m.get("scope")
+        m.get(scope_key)
             .and_then(Value::as_str)
             .map_or(Value::Null, |s| normalize_scope(s).into()),
     );
@@ -72,9 +83,5 @@ pub async fn create(
     doc.insert("source".into(), "api".into());
     // Custom events count as triggered for the `alertStatus` filter.
     doc.insert("status".into(), "triggered".into());
-    let team = caller.team_id();
-    let o = state
-        .tx(move |c| Ok(c.obj_insert(KIND, team, doc)?))
-        .await?;
-    Ok(created(json!({"event": render(&o)})))
+    Ok(doc)
 }

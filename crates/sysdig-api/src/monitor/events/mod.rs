@@ -1,8 +1,10 @@
 //! `/api/v2/events`: the team's custom events, with the filters and pivot paging that
-//! sdcclient's `get_events` sends. Event ids are strings on the wire.
+//! sdcclient's `get_events` sends, and `/api/events` (v1) over the same stored events. Event
+//! ids are strings on the wire.
 
 pub mod create;
 pub mod list;
+pub mod v1;
 
 use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
 use serde_json::Value;

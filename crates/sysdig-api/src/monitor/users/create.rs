@@ -17,6 +17,8 @@ async fn create(state: SysdigState, caller: Caller, body: JsonBody) -> SdcResult
     let m = body.object()?;
     check_user_fields(&m)?;
     let username = required_str(&m, "username")?.trim().to_string();
+    // Sysdig logins are e-mail addresses.
+    sysdig::validate::mailbox(&username).map_err(|e| SdcError::bad_request(e.to_string()))?;
     let role = m
         .get("systemRole")
         .and_then(Value::as_str)
