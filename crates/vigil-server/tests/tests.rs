@@ -8,7 +8,7 @@
 //! | `/v2.0/notification-methods` (+ `/types`) | `monasca/notification_methods.rs` |
 //! | `/v2.0/alarm-definitions`, `/v2.0/alarms`, `…/count`, `…/state-history`, the threshold engine | `monasca/alarms.rs` |
 //! | `/identity/v3/…` (Keystone subset), roles and projects on every Monasca route, `--auth keystone` | `monasca/identity.rs` |
-//! | `/api/…` (Sysdig Monitor: users, teams, tokens, channels, alerts, notifications, dashboards, events, agents), `/identity/token` (IBM IAM), `/vigil/sysdig/…` over raw HTTP | `sysdig/monitor.rs` |
+//! | `/api/…` (Sysdig Monitor: users, teams, tokens, channels, alerts, notifications, dashboards, events, agents), `/identity/token` (IBM IAM), `/vigil/sysdig/…` over raw HTTP: tokens and IAM in `sysdig/monitor.rs`; teams, users and team-owned objects in `sysdig/monitor/objects.rs`; alert evaluation and injected faults in `sysdig/monitor/alerts.rs` | `sysdig/monitor*` |
 //! | the older Monitor APIs sdcclient still calls: dashboards v2, events v1, agents config, access keys, explore grouping, data retention; unknown `/api/…` paths | `sysdig/monitor/legacy.rs` |
 //! | the same through the `sysdig` client crate: every resource, token and IBM IAM auth, retries | `sysdig/client_api.rs`, `sysdig/client_auth.rs` |
 //! | the binary: `kill -9`, SIGTERM, the data directory lock, `vigil compact` | `server/durability.rs` |

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Auth, Sdc, assert_bad_credentials, assert_errors, post_cpu};
+use super::{Auth, Sdc, alerts::post_cpu, assert_bad_credentials, assert_errors};
 
 #[tokio::test]
 async fn unknown_api_paths_check_the_token_first() {
