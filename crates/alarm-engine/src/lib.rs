@@ -32,6 +32,7 @@ mod persist;
 mod route;
 mod state;
 mod stats;
+pub mod sysdig_alerts;
 mod text;
 mod tick;
 mod window;

@@ -6,8 +6,8 @@
 //!
 //! Modules: [`monitor`] (Monitor API handlers; Sysdig Data and Secure APIs get their own
 //! `data`/`secure` modules next to it), [`iam`], [`emulator`] (emulator-only routes),
-//! [`domain`] (record rules shared by handlers, start-up and the engine), [`engine`] (the alert
-//! evaluator, without HTTP), [`http`] (extractors and body checks), [`auth`], [`error`].
+//! [`domain`] (record rules shared by handlers and start-up), [`http`] (extractors and body
+//! checks), [`auth`], [`error`]. The alert evaluator is an engine: `alarm_engine::sysdig_alerts`.
 //!
 //! The server builds a [`SysdigState`], makes it reachable from its own state with axum's
 //! `FromRef`, and merges [`router`].
@@ -15,7 +15,6 @@
 pub mod auth;
 pub mod domain;
 pub mod emulator;
-pub mod engine;
 pub mod error;
 pub mod http;
 pub mod iam;

@@ -165,7 +165,7 @@ async fn serve_inner(
     .await
     .context("cannot open the Sysdig store")?
     .with_metrics(store.clone());
-    let sysdig_alerts = sysdig_api::engine::alerts::spawn(
+    let sysdig_alerts = alarm_engine::sysdig_alerts::spawn(
         sysdig.repo.clone(),
         store.clone(),
         settings.sysdig.alert_tenants.clone(),

@@ -4,8 +4,10 @@
 //! when it stops. The aggregate covers every series of the metric over the alert's `timespan`;
 //! `segmentBy` and `filter` are not applied. No data keeps the previous state.
 //!
-//! An engine: it reads and writes through the repository and the metric store only (no HTTP,
-//! nothing else of this crate), so it can move to the alarm engine's crate as it is.
+//! It shares the metric store's aggregate with the threshold engine; the two differ in what
+//! they evaluate (Sysdig: one aggregate over the alert's timespan; Monasca: sliding windows of
+//! sub-expressions) and where they write (the Sysdig repository's notifications; Monasca's
+//! alarm state and history).
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
