@@ -74,20 +74,7 @@ pub fn get_definition(
     tenant: &str,
     id: &str,
 ) -> RepoResult<Option<AlarmDefinition>> {
-    let d = conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM alarm_definition WHERE tenant_id = ?1 AND id = ?2"),
-            params![tenant, id],
-            row,
-        )
-        .optional()?;
-    match d {
-        Some(mut d) => {
-            load_actions(conn, &mut d)?;
-            Ok(Some(d))
-        }
-        None => Ok(None),
-    }
+    one_definition(conn, "tenant_id = ?1 AND id = ?2", params![tenant, id])
 }
 
 /// Definition `id` of whichever tenant, with its actions, for the threshold engine.
@@ -95,10 +82,18 @@ pub fn get_definition(
 /// # Errors
 /// The database fails.
 pub fn definition_by_id(conn: &Connection, id: &str) -> RepoResult<Option<AlarmDefinition>> {
+    one_definition(conn, "id = ?1", params![id])
+}
+
+fn one_definition(
+    conn: &Connection,
+    condition: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> RepoResult<Option<AlarmDefinition>> {
     let d = conn
         .query_row(
-            &format!("SELECT {COLUMNS} FROM alarm_definition WHERE id = ?1"),
-            params![id],
+            &format!("SELECT {COLUMNS} FROM alarm_definition WHERE {condition}"),
+            values,
             row,
         )
         .optional()?;
