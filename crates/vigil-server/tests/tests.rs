@@ -8,5 +8,6 @@ mod common;
 mod durability;
 mod identity;
 mod logs;
+mod monasca_conformance;
 mod notifications;
 mod sysdig;
