@@ -826,4 +826,6 @@ fn escaped_len(c: char) -> usize {
 }
 
 #[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 mod tests;
