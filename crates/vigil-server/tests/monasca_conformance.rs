@@ -290,6 +290,21 @@ async fn a_401_names_the_service_that_issues_tokens() {
         challenge(&ks).await,
         (401, Some(format!("Keystone uri=\"{ks}/identity\"")))
     );
+    // The identity service's own refusals say the same, as Keystone's do.
+    let refused = reqwest::Client::new()
+        .post(format!("{ks}/identity/v3/auth/tokens"))
+        .json(
+            &json!({"auth": {"identity": {"methods": ["password"], "password": {"user":
+            {"name": "mini-mon", "domain": {"name": "Default"}, "password": "wrong"}}}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        format!("Keystone uri=\"{ks}/identity\"").as_str()
+    );
     let keystone = TestServer::start_with(|s| {
         s.auth = AuthMode::Keystone;
         s.users = vec![UserConfig {
