@@ -451,6 +451,46 @@ async fn retention_drops_whole_old_blocks() {
     store.close().await.unwrap();
 }
 
+/// Timestamps a client may send anywhere from 1970 on (monasca-api takes them all) make few
+/// block files: points far from the present share wide buckets, and rewrites of them merge.
+#[tokio::test]
+async fn points_spread_over_decades_make_few_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    let now = now_ms();
+    let year = 365 * 86_400_000i64;
+    // 1000 points from 1970 on, one every 18 days and a bit (50 years), then an hour of now.
+    let spread: Vec<i64> = (0..1000).map(|i| 1 + i * (50 * year / 1000)).collect();
+    for round in 0..3 {
+        let mut batch: Vec<Sample> = spread
+            .iter()
+            .map(|&ts| sample("old", ts, f64::from(round)))
+            .collect();
+        batch.extend((0..60).map(|m| sample("new", now - m * 60_000, f64::from(round))));
+        store.write(batch).await.unwrap();
+        store.seal().await.unwrap();
+    }
+    // 2h partitions would make a block per point: 1000 a seal.
+    let sealed = block_files(dir.path()).len();
+    assert!(sealed <= 3 * 60, "{sealed} block files");
+    store.compact().await.unwrap();
+    let merged = block_files(dir.path()).len();
+    assert!(merged <= 60, "{merged} block files after merging");
+    let old = points_of(&store, "old").await;
+    assert_eq!(
+        old.iter().map(|p| p.timestamp).collect::<Vec<_>>(),
+        spread,
+        "every point, once"
+    );
+    assert!(old.iter().all(|p| p.value == 2.0), "the last round wins");
+    assert_eq!(points_of(&store, "new").await.len(), 60);
+    store.close().await.unwrap();
+    // And so after a restart.
+    let store = EmbeddedStore::open(dir.path()).await.unwrap();
+    assert_eq!(points_of(&store, "old").await.len(), 1000);
+    store.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn background_merges_keep_the_newest_value_and_delete_their_inputs() {
     let dir = tempfile::tempdir().unwrap();

@@ -133,15 +133,21 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// keystonemiddleware's answer to a request without a usable token.
-pub fn unauthorized(auth_uri: &str) -> Response {
+/// keystonemiddleware's answer to a request without a usable token. Its challenge names the
+/// service that issues tokens (`issuer`); without one (`--auth none`, where the token names the
+/// project) it is monasca-api's own `Token` challenge: present a token.
+pub fn unauthorized(issuer: Option<&str>) -> Response {
     let body = json!({"error": {
         "code": 401,
         "title": "Unauthorized",
         "message": "The request you have made requires authentication."
     }});
     let mut resp = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("Keystone uri=\"{auth_uri}\"")) {
+    let challenge = match issuer {
+        Some(uri) => HeaderValue::from_str(&format!("Keystone uri=\"{uri}\"")).ok(),
+        None => Some(HeaderValue::from_static("Token")),
+    };
+    if let Some(v) = challenge {
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
     resp

@@ -28,6 +28,7 @@ where
 {
     let prefix = prefix.trim_end_matches('/');
     let root = if prefix.is_empty() { "/" } else { prefix };
+    let issuer = prefix.to_string();
     Router::new()
         .route(root, get(versions))
         .route(&format!("{prefix}/v3"), get(version))
@@ -39,6 +40,29 @@ where
             &format!("{prefix}/v3/users/{{user}}/application_credentials"),
             axum::routing::post(create_app_credential),
         )
+        .layer(axum::middleware::from_fn(move |req, next| {
+            challenge(issuer.clone(), req, next)
+        }))
+}
+
+/// Keystone's 401s name where to authenticate: this service, under `prefix`.
+async fn challenge(
+    prefix: String,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let base = BaseUrl::from_parts(&parts);
+    let mut resp = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    if resp.status() == StatusCode::UNAUTHORIZED
+        && let Ok(v) = HeaderValue::from_str(&format!("Keystone uri=\"{}{prefix}\"", base.origin))
+    {
+        resp.headers_mut()
+            .insert(axum::http::header::WWW_AUTHENTICATE, v);
+    }
+    resp
 }
 
 fn error(status: StatusCode, title: &str, message: &str) -> Response {

@@ -314,6 +314,29 @@ async fn alarm_definition_commands() {
 
     // update: every positional; '[]' and '' are empty lists.
     let actions = format!("{n1},{n2}");
+    // match_by never changes, as upstream refuses: the positional goes out as a list.
+    let err = env
+        .fails(
+            1,
+            &[
+                "alarm-definition-update",
+                &d2,
+                "disk full",
+                "Disk is full",
+                "max(disk.space_used_perc) > 95",
+                &actions,
+                "[]",
+                "",
+                "false",
+                "hostname",
+                "critical",
+            ],
+        )
+        .await;
+    assert_eq!(
+        err,
+        "InvalidUpdateException (HTTP 422): match_by must not change\n"
+    );
     insta::assert_snapshot!(
         "alarm_definition_update",
         r.apply(
@@ -327,7 +350,7 @@ async fn alarm_definition_commands() {
                 "[]",
                 "",
                 "false",
-                "hostname",
+                "",
                 "critical",
             ])
             .await
@@ -367,7 +390,7 @@ async fn alarm_definition_commands() {
             &json!([]),
             &json!(true),
             &json!("MEDIUM"),
-            &json!(["hostname"])
+            &json!([])
         )
     );
     let p = env

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `POST/GET /v2.0/metrics`, `…/measurements`, `…/statistics`, `…/names`, `…/dimensions/…`, `GET /`, `/v2.0`, `/healthcheck`, `GET /metrics` (Prometheus) | `monasca/metrics.rs` |
 //! | rejected metric bodies and query parameters of those routes | `monasca/bad_input.rs` |
+//! | upstream's exact behaviour where it is odd: empty names, `actions_enabled` strings, `match_by` changes, paging ids of `group_by`, old timestamps, `WWW-Authenticate` | `monasca/conformance.rs` |
 //! | `/v2.0/notification-methods` (+ `/types`) | `monasca/notification_methods.rs` |
 //! | `/v2.0/alarm-definitions`, `/v2.0/alarms`, `…/count`, `…/state-history`, the threshold engine | `monasca/alarms.rs` |
 //! | `/identity/v3/…` (Keystone subset), roles and projects on every Monasca route, `--auth keystone` | `monasca/identity.rs` |

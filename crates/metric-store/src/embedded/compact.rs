@@ -62,22 +62,52 @@ fn merge_plans(inner: &Inner, all: bool) -> Vec<Vec<Arc<Block>>> {
         }
         // A partition a full partition behind the newest data gets few late points more.
         let cold = p.saturating_add(2).saturating_mul(pms) <= newest;
-        if all || cold {
-            plans.push(bs);
-            continue;
-        }
-        let Some(last) = bs.last() else { continue };
-        let level = last.meta.level;
-        let run = bs
-            .iter()
-            .rev()
-            .take_while(|b| b.meta.level == level)
-            .count();
-        if run >= fanin {
-            plans.push(bs[bs.len() - run..].to_vec());
+        let plan = if all || cold {
+            bs
+        } else {
+            let Some(last) = bs.last() else { continue };
+            let level = last.meta.level;
+            let run = bs
+                .iter()
+                .rev()
+                .take_while(|b| b.meta.level == level)
+                .count();
+            if run < fanin {
+                continue;
+            }
+            bs[bs.len() - run..].to_vec()
+        };
+        let plan = reorder_safe(&blocks, plan);
+        if plan.len() >= 2 {
+            plans.push(plan);
         }
     }
     plans
+}
+
+/// The longest tail of `plan` (sorted by sequence) whose merge changes no override: the merged
+/// block is applied at its newest input's place, so no other block that overlaps it in time may
+/// sit between its inputs. Blocks of distinct partitions never overlap; a wide bucket sealed
+/// late (see `partitioning`) may overlap partitions sealed when they were recent.
+fn reorder_safe(all: &[Arc<Block>], mut plan: Vec<Arc<Block>>) -> Vec<Arc<Block>> {
+    while plan.len() >= 2 {
+        let lo = plan.iter().map(|b| b.meta.seq_hi).min().unwrap_or(0);
+        let hi = plan.iter().map(|b| b.meta.seq_hi).max().unwrap_or(0);
+        let min_t = plan.iter().map(|b| b.meta.min_t).min().unwrap_or(i64::MAX);
+        let max_t = plan.iter().map(|b| b.meta.max_t).max().unwrap_or(i64::MIN);
+        let crossed = all.iter().any(|b| {
+            !plan.iter().any(|p| Arc::ptr_eq(p, b))
+                && lo < b.meta.seq_hi
+                && b.meta.seq_hi < hi
+                && b.meta.min_t <= max_t
+                && min_t <= b.meta.max_t
+        });
+        if !crossed {
+            break;
+        }
+        plan.remove(0);
+    }
+    plan
 }
 
 fn run_merges(inner: &Inner, all: bool) -> Result<(), StoreError> {
@@ -257,6 +287,25 @@ mod tests {
             seqs(&merge_plans(&inner, true)),
             [vec![9, 10], vec![6, 7, 8], vec![1, 2, 3, 4, 5]]
         );
+    }
+
+    #[test]
+    fn a_plan_never_jumps_a_block_that_overlaps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        // A wide bucket (key 0) sealed at 1 and 3 around a partition (key 5) sealed at 2 inside
+        // its time span, then once more at 4: merging 1 with 3 would put 1's value for t=5000
+        // over 2's.
+        let layout = [(0, 1, 5000), (5, 2, 5000), (0, 3, 9000), (0, 4, 100)];
+        let blocks: Vec<Arc<Block>> = layout
+            .iter()
+            .map(|&(p, seq, t)| block(dir.path(), p, (seq, seq), 0, &[(0, t, 1.0)]).unwrap())
+            .collect();
+        let opts = EmbeddedOptions {
+            partition: Duration::from_secs(1),
+            ..EmbeddedOptions::default()
+        };
+        let inner = inner(dir.path(), opts, blocks);
+        assert_eq!(seqs(&merge_plans(&inner, true)), [vec![3, 4]]);
     }
 
     #[test]

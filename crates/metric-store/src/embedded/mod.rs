@@ -6,7 +6,8 @@
 //!   readers never see data that is not yet durable.
 //! * **Seal**: when the live log segment passes [`EmbeddedOptions::checkpoint_bytes`] (or the head
 //!   [`EmbeddedOptions::head_max_points`]), the writer starts a new segment and freezes the head;
-//!   a background thread writes it as one block file per time partition (fsync file, rename,
+//!   a background thread writes it as one block file per time partition (points far from the
+//!   present share wider buckets, so any spread of timestamps makes few files; fsync file, rename,
 //!   fsync directory), swaps the blocks in for the frozen head, and only then deletes the log
 //!   segments it covered. Readers see the frozen head until the blocks replace it.
 //! * **Series registry**: every series key is stored once, in `series.vgs`, which gives it a
@@ -36,6 +37,7 @@ mod disk;
 mod head;
 mod key_ids;
 mod open;
+mod partitioning;
 mod query;
 mod registry;
 mod retention;

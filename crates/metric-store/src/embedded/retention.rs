@@ -9,7 +9,7 @@ use std::{
 use super::{Inner, block::Block, disk::sync_dir};
 use crate::StoreError;
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -1,4 +1,5 @@
-//! Sealing: writes a frozen head as one block per time partition, swaps the blocks in for it,
+//! Sealing: writes a frozen head as one block per time partition (or wider bucket, for points
+//! far from the present: see `partitioning`), swaps the blocks in for it,
 //! then deletes the log segments (and any legacy snapshot) the blocks made redundant.
 
 use std::{
@@ -13,6 +14,8 @@ use super::{
     block::{Block, BlockWriter},
     disk::sync_dir,
     head::Head,
+    partitioning,
+    retention::now_ms,
     wal::{SNAPSHOT, list_segments, segment_path},
     writer::Done,
 };
@@ -57,14 +60,16 @@ pub(super) fn seal_loop(inner: &Inner, rx: mpsc::Receiver<SealJob>) {
 
 fn seal(inner: &Inner, job: &SealJob) -> Result<(), StoreError> {
     let pms = inner.partition_ms();
+    let present = partitioning::present(inner.newest.load(Ordering::Relaxed), now_ms());
+    let key = |ts: i64| partitioning::partition_key(ts, pms, present);
     let mut writers: BTreeMap<i64, BlockWriter> = BTreeMap::new();
     let result = (|| {
         // The head iterates in id order, as block writers need.
         for (id, pts) in job.head.iter() {
             let mut rest: &[Point] = &pts;
             while let Some(first) = rest.first() {
-                let p = first.timestamp.div_euclid(pms);
-                let end = rest.partition_point(|x| x.timestamp.div_euclid(pms) == p);
+                let p = key(first.timestamp);
+                let end = rest.partition_point(|x| key(x.timestamp) == p);
                 let w = match writers.entry(p) {
                     std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
                     std::collections::btree_map::Entry::Vacant(v) => {

@@ -63,6 +63,8 @@ impl fmt::Debug for KeystoneConfig {
 }
 
 pub struct KeystoneValidator {
+    /// The configured auth URL, which 401 answers name as the place to get a token.
+    auth_url: String,
     session: KeystoneSession,
     http: reqwest::Client,
     tokens_url: String,
@@ -103,6 +105,7 @@ impl KeystoneValidator {
             .build()
             .map_err(|e| anyhow::anyhow!("keystone: cannot set up HTTP: {e}"))?;
         Ok(Self {
+            auth_url: cfg.url.clone(),
             session,
             http,
             tokens_url: format!("{v3}/auth/tokens"),
@@ -110,6 +113,11 @@ impl KeystoneValidator {
             size: cfg.cache_size.max(1),
             cache: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The Keystone clients are sent to for a token.
+    pub fn auth_url(&self) -> &str {
+        &self.auth_url
     }
 
     fn cached(&self, token: &str) -> Option<Principal> {

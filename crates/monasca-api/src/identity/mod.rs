@@ -166,6 +166,17 @@ impl Identity {
         self
     }
 
+    /// Where a 401 sends the client for a token (keystonemiddleware's `Keystone uri=...`
+    /// challenge): Vigil's own identity service under `origin`, the configured Keystone, or
+    /// nothing with `--auth none`, where no service issues tokens.
+    pub fn token_issuer(&self, origin: &str) -> Option<String> {
+        match self.mode {
+            AuthMode::None => None,
+            AuthMode::Identity => Some(format!("{origin}{}", self.prefix)),
+            AuthMode::Keystone => self.keystone.as_ref().map(|k| k.auth_url().to_string()),
+        }
+    }
+
     fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenInfo>> {
         self.tokens.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -26,7 +26,7 @@ use axum::{
 use crate::{
     MonascaState,
     error::{ApiError, unauthorized},
-    identity::{ROLE_DELEGATE, policy},
+    identity::{AuthMode, ROLE_DELEGATE, policy},
 };
 
 pub fn router<S>() -> Router<S>
@@ -80,10 +80,9 @@ where
         };
         let Some(principal) = principal else {
             let base = BaseUrl::from_parts(parts);
-            return Err(unauthorized(&format!(
-                "{}{}",
-                base.origin, state.identity.prefix
-            )));
+            return Err(unauthorized(
+                state.identity.token_issuer(&base.origin).as_deref(),
+            ));
         };
         let path = parts.uri.path();
         if !policy::allows(&principal, &parts.method, path) {
@@ -106,8 +105,13 @@ where
                     .map(|(_, v)| v.into_owned())
             });
             if let Some(t) = delegated {
+                vigil_http::access_log::record_tenant(parts, &t);
                 return Ok(Tenant(t));
             }
+        }
+        // With `--auth none` the project is the token itself, which the log never holds.
+        if state.identity.mode != AuthMode::None {
+            vigil_http::access_log::record_tenant(parts, &principal.project);
         }
         Ok(Tenant(principal.project))
     }

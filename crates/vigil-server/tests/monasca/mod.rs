@@ -2,6 +2,7 @@
 
 mod alarms;
 mod bad_input;
+mod conformance;
 mod identity;
 mod metrics;
 mod notification_methods;

@@ -9,9 +9,11 @@ use std::{
 
 const TOKEN: &str = "tenant-token-never-logged";
 
-/// Runs `vigil serve` with `env`, sends one metric and one list, stops it with SIGTERM and
-/// returns its stderr.
-async fn serve_and_log(env: &[(&str, &str)]) -> String {
+/// `vigil serve` on a free port with `args` and `env`, once it answers.
+async fn spawn(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -27,6 +29,7 @@ async fn serve_and_log(env: &[(&str, &str)]) -> String {
         "--data-dir",
     ])
     .arg(dir.path())
+    .args(args)
     .env_remove("VIGIL_LOG")
     .env_remove("VIGIL_LOG_FORMAT")
     .envs(env.iter().copied())
@@ -40,11 +43,17 @@ async fn serve_and_log(env: &[(&str, &str)]) -> String {
         assert!(Instant::now() < deadline, "server did not come up");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    (child, url, dir)
+}
+
+/// Sends one metric and one list with `token`.
+async fn post_and_list(url: &str, token: &str) {
+    let http = reqwest::Client::new();
     let body =
         r#"{"name":"cpu","dimensions":{"hostname":"h1"},"timestamp":1767225600000,"value":1}"#;
     let posted = http
         .post(format!("{url}/v2.0/metrics"))
-        .header("X-Auth-Token", TOKEN)
+        .header("X-Auth-Token", token)
         .header("Content-Type", "application/json")
         .body(body)
         .send()
@@ -53,11 +62,15 @@ async fn serve_and_log(env: &[(&str, &str)]) -> String {
     assert_eq!(posted.status(), 204);
     let listed = http
         .get(format!("{url}/v2.0/metrics?name=cpu"))
-        .header("X-Auth-Token", TOKEN)
+        .header("X-Auth-Token", token)
         .send()
         .await
         .unwrap();
     assert_eq!(listed.status(), 200);
+}
+
+/// Stops the server with SIGTERM and returns its stderr.
+async fn stop(child: std::process::Child) -> String {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -68,6 +81,46 @@ async fn serve_and_log(env: &[(&str, &str)]) -> String {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stderr).unwrap()
+}
+
+/// Runs `vigil serve` with `env`, sends one metric and one list, stops it with SIGTERM and
+/// returns its stderr.
+async fn serve_and_log(env: &[(&str, &str)]) -> String {
+    let (child, url, _dir) = spawn(&[], env).await;
+    post_and_list(&url, TOKEN).await;
+    stop(child).await
+}
+
+/// With the identity service, the lines name the project a request acts for; never the token.
+#[tokio::test]
+async fn access_lines_name_the_tenant() {
+    let (child, url, _dir) = spawn(&["--auth", "identity"], &[]).await;
+    let auth = serde_json::json!({"auth": {"identity": {"methods": ["password"], "password":
+        {"user": {"name": "mini-mon", "domain": {"name": "Default"}, "password": "password"}}},
+        "scope": {"project": {"name": "mini-mon", "domain": {"name": "Default"}}}}});
+    let login = reqwest::Client::new()
+        .post(format!("{url}/identity/v3/auth/tokens"))
+        .json(&auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 201);
+    let token = login.headers()["x-subject-token"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    post_and_list(&url, &token).await;
+    let log = stop(child).await;
+    let monasca: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" access: ") && l.contains("route=/v2.0/metrics"))
+        .collect();
+    assert_eq!(monasca.len(), 2, "{log}");
+    for line in monasca {
+        // The text format quotes values with a `-`.
+        assert!(line.contains(r#"tenant="mini-mon""#), "{line}");
+    }
+    assert!(!log.contains(&token), "{log}");
 }
 
 #[tokio::test]

@@ -66,7 +66,8 @@ const PAGE: usize = 64;
 /// What a block covers; stored in its footer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct BlockMeta {
-    /// `timestamp.div_euclid(partition_ms)` of every point inside.
+    /// `timestamp.div_euclid(partition_ms)` of every point inside, or for a bucket of points far
+    /// from the present (see `partitioning`), that of the bucket's first partition.
     pub(crate) partition: i64,
     /// Seal sequence numbers merged into this block; a newer sequence wins on equal timestamps.
     pub(crate) seq_lo: u64,

@@ -5,7 +5,7 @@ use config_repo::monasca::AlarmDefinition as Definition;
 use monasca::types::AlarmDefinition;
 use serde_json::Value;
 
-use super::{apply, collection, invalid, parse, to_wire};
+use super::{Write, apply, collection, invalid, parse, to_wire};
 use crate::{
     MonascaState,
     error::ApiError,
@@ -28,7 +28,7 @@ pub(super) async fn create(
             }
         }
     }
-    apply(&mut d, &v, false)?;
+    apply(&mut d, &v, Write::Create)?;
     parse(&d.expression)?;
     state.repos.alarm_definitions.create(d.clone()).await?;
     state.alarms.definition_changed(&d.id).await;

@@ -86,12 +86,38 @@ fn actions(v: &Value, key: &str, state: &str) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-/// Applies the fields present in `v` to `d`, with monasca-api's schema messages. With
-/// `require_all` (PUT) every field must be present.
-fn apply(d: &mut Definition, v: &Value, require_all: bool) -> Result<(), ApiError> {
+/// Which request a body comes with: upstream checks and applies `actions_enabled` differently
+/// for each.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// POST: schema-checked as a boolean, then ignored; every new definition is enabled.
+    Create,
+    /// PUT: every field present, `actions_enabled` a boolean.
+    Replace,
+    /// PATCH: upstream runs no schema here and stores Python's truth value of whatever it
+    /// gets, so `"true"` (and, as upstream, `"false"`: a non-empty string) enables.
+    Patch,
+}
+
+/// Python's `bool()` of a decoded JSON value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// Applies the fields present in `v` to `d`, with monasca-api's schema messages. For PUT
+/// ([`Write::Replace`]) every field must be present.
+fn apply(d: &mut Definition, v: &Value, write: Write) -> Result<(), ApiError> {
     let Value::Object(m) = v else {
         return Err(invalid(schema::NOT_A_DICT));
     };
+    let require_all = write == Write::Replace;
     if let Some(k) = FIELDS.iter().find(|k| require_all && !m.contains_key(**k)) {
         return Err(invalid(schema::required(k)));
     }
@@ -133,10 +159,18 @@ fn apply(d: &mut Definition, v: &Value, require_all: bool) -> Result<(), ApiErro
     if let Some(v) = m.get("undetermined_actions") {
         d.undetermined_actions = actions(v, "undetermined_actions", "UNDETERMINED")?;
     }
-    if let Some(v) = m.get("actions_enabled") {
-        d.actions_enabled = v
-            .as_bool()
-            .ok_or_else(|| dict_err("expected bool", "actions_enabled"))?;
+    match (m.get("actions_enabled"), write) {
+        // `null` is "not given" to upstream's PATCH.
+        (None | Some(Value::Null), Write::Patch) | (None, _) => {}
+        (Some(v), Write::Patch) => d.actions_enabled = truthy(v),
+        (Some(v), Write::Create | Write::Replace) => {
+            let enabled = v
+                .as_bool()
+                .ok_or_else(|| dict_err("expected bool", "actions_enabled"))?;
+            if write == Write::Replace {
+                d.actions_enabled = enabled;
+            }
+        }
     }
     Ok(())
 }
@@ -176,19 +210,25 @@ fn parse(expression: &str) -> Result<alarm_expr::Expr, ApiError> {
     Ok(expr)
 }
 
-/// A definition with alarms keeps its metrics: each new sub-expression must watch the same
-/// metric (name and dimensions) as an old one, one for one, and `match_by` stays.
-fn check_update(old: &Definition, new: &Definition) -> Result<(), ApiError> {
-    let invalid_update = |msg: &str| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "InvalidUpdateException",
-            msg.to_string(),
-        )
-    };
+fn invalid_update(msg: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "InvalidUpdateException",
+        msg.to_string(),
+    )
+}
+
+/// `match_by` never changes, alarms or not, as upstream refuses (its list, order included).
+fn check_match_by(old: &Definition, new: &Definition) -> Result<(), ApiError> {
     if old.match_by != new.match_by {
         return Err(invalid_update("match_by must not change"));
     }
+    Ok(())
+}
+
+/// A definition with alarms keeps its metrics: each new sub-expression must watch the same
+/// metric (name and dimensions) as an old one, one for one.
+fn check_update(old: &Definition, new: &Definition) -> Result<(), ApiError> {
     let key = |e: &alarm_expr::Expr| {
         let mut keys: Vec<(String, Vec<(String, String)>)> = e
             .sub_expressions()

@@ -8,7 +8,7 @@ use axum::{
 use config_repo::monasca::{AlarmDefinition as Definition, definition_name_taken, in_unit};
 use monasca::types::AlarmDefinition;
 
-use super::{apply, check_update, collection, parse, to_wire};
+use super::{Write, apply, check_match_by, check_update, collection, parse, to_wire};
 use crate::{
     MonascaState,
     error::ApiError,
@@ -23,11 +23,16 @@ pub(super) async fn update(
     body: Body,
     partial: bool,
 ) -> Result<Json<AlarmDefinition>, ApiError> {
+    let write = if partial {
+        Write::Patch
+    } else {
+        Write::Replace
+    };
     let v = body::json(body, state.max_body_bytes).await?;
     if !partial {
         // Validate the body on its own first, as upstream does before touching the database.
         let mut scratch = Definition::new(String::new(), tenant.clone());
-        apply(&mut scratch, &v, true)?;
+        apply(&mut scratch, &v, write)?;
     }
     let d = in_unit(state.repos.units.as_ref(), move |unit| {
         let Some(old) = unit.alarm_definition(&tenant, &id)? else {
@@ -39,11 +44,12 @@ pub(super) async fn update(
             new.ok_actions.clear();
             new.undetermined_actions.clear();
         }
-        apply(&mut new, &v, !partial)?;
+        apply(&mut new, &v, write)?;
         parse(&new.expression)?;
         if let Some(other) = unit.definition_named(&tenant, &new.name, Some(&id))? {
             return Err(definition_name_taken(&new.name, Some(&other)).into());
         }
+        check_match_by(&old, &new)?;
         if unit.definition_has_alarms(&id)? {
             check_update(&old, &new)?;
         }

@@ -47,11 +47,14 @@ pub async fn list(
     let next = page
         .next
         .map(|(gid, ts)| format!("{gid}_{}", monasca::time::format_millis(ts)));
+    // Upstream numbers a page's elements from the offset's id (0 without one), one a group.
+    let first_id = req.offset.map_or(0, |(gid, _)| gid);
     let elements = page
         .elements
         .into_iter()
-        .map(|(gid, rows)| Measurements {
-            id: gid.to_string(),
+        .enumerate()
+        .map(|(i, (gid, rows))| Measurements {
+            id: (first_id + i).to_string(),
             name: req.name.clone(),
             dimensions: groups[gid].dimension_map(),
             columns: vec!["timestamp".into(), "value".into(), "value_meta".into()],

@@ -62,11 +62,18 @@ pub async fn list(
         let ts = monasca::time::format_seconds(ts);
         if gid == 0 { ts } else { format!("{gid}_{ts}") }
     });
+    // Upstream numbers a page's elements from 0, or from one past the id of an
+    // `<id>_<timestamp>` offset, whichever group they are.
+    let first_id = match (q.offset(), req.offset) {
+        (Some(o), Some((gid, _))) if o.contains('_') => gid + 1,
+        _ => 0,
+    };
     let elements = page
         .elements
         .into_iter()
-        .map(|(gid, rows)| Statistics {
-            id: gid.to_string(),
+        .enumerate()
+        .map(|(i, (gid, rows))| Statistics {
+            id: (first_id + i).to_string(),
             name: req.name.clone(),
             dimensions: groups[gid].dimension_map(),
             columns: columns.clone(),

@@ -592,12 +592,13 @@ impl<'a> Scan<'a> {
         self.dims.windows(2).all(|w| w[0].0 != w[1].0).then_some(())
     }
 
-    /// One metric; `last_name` is the previous valid name of the batch, not checked again.
+    /// One metric; `last_name` is the previous valid name of the batch (none before the first
+    /// metric), not checked again.
     fn metric(
         &mut self,
         tenant: &str,
         keys: &mut series_keys::Reader<'_>,
-        last_name: &mut &'a str,
+        last_name: &mut Option<&'a str>,
     ) -> Option<Sample> {
         self.eat(b'{')?;
         self.dims.clear();
@@ -637,11 +638,11 @@ impl<'a> Scan<'a> {
             }
         }
         let (name, timestamp, value) = (name?, timestamp?, value?);
-        if name != *last_name {
+        if *last_name != Some(name) {
             if !fast_name_ok(name) {
                 return None;
             }
-            *last_name = name;
+            *last_name = Some(name);
         }
         if !value.is_finite() {
             return None;
@@ -660,7 +661,7 @@ impl<'a> Scan<'a> {
 
     fn body(mut self, keys: &SeriesKeys, tenant: &str) -> Option<Vec<Sample>> {
         let mut keys = keys.reader();
-        let mut last_name = "";
+        let mut last_name = None;
         let out = if self.peek()? == b'[' {
             self.i += 1;
             // Room for points of about 100 bytes, so a typical batch never grows the vector.
@@ -824,5 +825,7 @@ fn escaped_len(c: char) -> usize {
     }
 }
 
+#[cfg(test)]
+mod prop_tests;
 #[cfg(test)]
 mod tests;
