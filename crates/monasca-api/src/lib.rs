@@ -32,6 +32,17 @@ pub use error::ApiError;
 pub use state::{AlarmFeed, IngestCounter, MonascaState};
 pub use v2_0::{GroupCache, SeriesKeys, router};
 
+/// The Monasca API over `state`, ready to merge into the server's router; with
+/// `identity_prefix`, also the built-in Keystone v3 subset under it. Built here, on the concrete
+/// state, so that the handlers are compiled in this crate and not in the server.
+pub fn service(state: MonascaState, identity_prefix: Option<&str>) -> axum::Router {
+    let mut routes = router::<MonascaState>();
+    if let Some(prefix) = identity_prefix {
+        routes = routes.merge(keystone::router::<MonascaState>(prefix));
+    }
+    routes.with_state(state)
+}
+
 /// A fresh resource id, as upstream's uuid4 strings.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -31,6 +31,13 @@ use axum::{
 pub use error::{SdcError, SdcResult};
 pub use state::{ADMIN_TOKEN_FILE, Fault, IamLookup, SysdigState};
 
+/// The Sysdig API over `state`, ready to merge into the server's router. Built here, on the
+/// concrete state, so that the handlers are compiled in this crate: a change to one of them
+/// rebuilds this crate and the thin server, not the server's instantiation of every handler.
+pub fn service(state: SysdigState) -> Router {
+    router::<SysdigState>().with_state(state)
+}
+
 /// Every Sysdig route, for any server state that holds a [`SysdigState`].
 pub fn router<S>() -> Router<S>
 where

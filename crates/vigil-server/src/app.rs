@@ -6,7 +6,7 @@ use alarm_engine::{Clock, SystemClock};
 use anyhow::Context;
 use axum::Router;
 use axum::ServiceExt;
-use axum::extract::{FromRef, Request};
+use axum::extract::Request;
 use metric_store::{EmbeddedOptions, EmbeddedStore, MetricStore};
 use monasca_api::MonascaState;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -21,29 +21,17 @@ use crate::{
     identity::{AuthMode, Identity, keystone::KeystoneValidator},
 };
 
-/// Shared by every handler.
+/// What the server composes: each API gets its own part and builds its routes over it.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn MetricStore>,
     pub identity: Arc<Identity>,
     pub settings: Arc<Settings>,
     pub telemetry: Arc<vigil_http::telemetry::Telemetry>,
-    /// The Sysdig Monitor API emulation (`sysdig.db`); `sysdig_api` handlers extract it.
+    /// The Sysdig Monitor API emulation (`sysdig.db`).
     pub sysdig: sysdig_api::SysdigState,
-    /// What the Monasca API reaches; `monasca_api` handlers extract it.
+    /// What the Monasca API reaches.
     pub monasca: MonascaState,
-}
-
-impl FromRef<AppState> for MonascaState {
-    fn from_ref(state: &AppState) -> Self {
-        state.monasca.clone()
-    }
-}
-
-impl FromRef<AppState> for sysdig_api::SysdigState {
-    fn from_ref(state: &AppState) -> Self {
-        state.sysdig.clone()
-    }
 }
 
 impl AppState {
@@ -54,12 +42,8 @@ impl AppState {
 
 /// Every API Vigil serves.
 pub fn router(state: AppState) -> Router {
-    let mut routes = monasca_api::router();
-    if state.identity.mode == AuthMode::Identity {
-        routes = routes.merge(monasca_api::keystone::router(&state.identity.prefix));
-    }
-    // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
-    routes = routes.merge(sysdig_api::router());
+    let identity =
+        (state.identity.mode == AuthMode::Identity).then_some(state.identity.prefix.as_str());
     let metrics = Router::new()
         .route(
             "/metrics",
@@ -69,8 +53,9 @@ pub fn router(state: AppState) -> Router {
     // Inside the router so the matched route pattern is known to the middleware.
     let tracked =
         axum::middleware::from_fn_with_state(state.telemetry.clone(), vigil_http::telemetry::track);
-    routes
-        .with_state(state)
+    monasca_api::service(state.monasca.clone(), identity)
+        // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
+        .merge(sysdig_api::service(state.sysdig.clone()))
         .merge(metrics)
         .route_layer(tracked)
         .route_layer(axum::middleware::from_fn(
