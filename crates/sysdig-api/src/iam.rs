@@ -66,7 +66,7 @@ pub async fn token(State(state): State<SysdigState>, _headers: HeaderMap, body: 
         .settings
         .iam_api_keys
         .iter()
-        .find(|k| same_secret(k.api_key.expose_secret(), apikey))
+        .find(|k| vigil_http::same_secret(k.api_key.expose_secret(), apikey))
         .map(|k| k.user.clone());
     let Some(user) = user else {
         return iam_error("BXNIM0415E", "Provided API key could not be found");
@@ -92,26 +92,4 @@ pub async fn token(State(state): State<SysdigState>, _headers: HeaderMap, body: 
         "scope": "ibm openid",
     }))
     .into_response()
-}
-
-/// Compares secrets in time that does not depend on where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::same_secret;
-
-    #[test]
-    fn secrets_match_only_when_equal() {
-        assert!(same_secret("key-1", "key-1"));
-        assert!(!same_secret("key-1", "key-2"));
-        assert!(!same_secret("key-1", "key-10"));
-        assert!(!same_secret("", "x"));
-    }
 }

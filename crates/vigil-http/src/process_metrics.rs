@@ -66,7 +66,7 @@ pub fn register(telemetry: &mut Telemetry) {
             .ok()
             .and_then(|s| parse_stat(&s, ticks, page, boot))
         {
-            cpu.inc_by((f.cpu_seconds - cpu.get()).max(0.0));
+            crate::telemetry::count_seconds_up_to(&cpu, f.cpu_seconds);
             rss.set(f.resident_bytes);
             vsize.set(f.virtual_bytes);
             start.set(f.start_time_seconds);

@@ -39,6 +39,20 @@ struct StatusLabels {
     status: u16,
 }
 
+/// Brings `counter` up to `total`, a running total kept elsewhere and copied at each scrape
+/// (a counter only goes up: what the total gained since the last scrape is added).
+pub fn count_up_to(counter: &Counter, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
+}
+
+/// [`count_up_to`] for a total in seconds.
+pub fn count_seconds_up_to(counter: &Counter<f64, std::sync::atomic::AtomicU64>, total: f64) {
+    let gained = total - counter.get();
+    if gained > 0.0 {
+        counter.inc_by(gained);
+    }
+}
+
 /// Work run before each scrape, to copy figures kept elsewhere into the registry.
 type ScrapeHook = Box<dyn Fn() + Send + Sync>;
 
@@ -155,17 +169,26 @@ impl Telemetry {
     }
 }
 
-/// Middleware: counts and times every request under its route pattern.
-pub async fn track(State(t): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
+/// Middleware: counts and times every request under its route pattern, and writes its access
+/// line ([`crate::access_log`]); one pass over the request for both.
+pub async fn track(State(t): State<Arc<Telemetry>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_string();
+    let method = req.method().clone();
     // Unmatched paths share one label so a scan of random URLs adds one series, not many.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let slot = crate::access_log::enabled().then(|| crate::access_log::slot_for(&mut req));
     let res = next.run(req).await;
-    t.observe(&method, &route, res.status(), started);
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    t.observe(method.as_str(), route, res.status(), started);
+    if let Some(slot) = slot {
+        crate::access_log::line(
+            method.as_str(),
+            route,
+            res.status().as_u16(),
+            started,
+            &slot,
+        );
+    }
     res
 }
 

@@ -24,9 +24,6 @@ use crate::{
 /// What the server composes: each API gets its own part and builds its routes over it.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn MetricStore>,
-    pub identity: Arc<Identity>,
-    pub settings: Arc<Settings>,
     pub telemetry: Arc<vigil_http::telemetry::Telemetry>,
     /// The Sysdig Monitor API emulation (`sysdig.db`).
     pub sysdig: sysdig_api::SysdigState,
@@ -34,16 +31,10 @@ pub struct AppState {
     pub monasca: MonascaState,
 }
 
-impl AppState {
-    pub fn store_healthy(&self) -> bool {
-        self.store.is_healthy()
-    }
-}
-
 /// Every API Vigil serves.
 pub fn router(state: AppState) -> Router {
-    let identity =
-        (state.identity.mode == AuthMode::Identity).then_some(state.identity.prefix.as_str());
+    let id = &state.monasca.identity;
+    let identity = (id.mode == AuthMode::Identity).then_some(id.prefix.as_str());
     let metrics = Router::new()
         .route(
             "/metrics",
@@ -58,9 +49,6 @@ pub fn router(state: AppState) -> Router {
         .merge(sysdig_api::service(state.sysdig.clone()))
         .merge(metrics)
         .route_layer(tracked)
-        .route_layer(axum::middleware::from_fn(
-            vigil_http::access_log::access_log,
-        ))
         .layer(CatchPanicLayer::custom(|_| {
             // A panic is a bug; still answer in the API's own error shape.
             monasca_api::ApiError::new(
@@ -168,7 +156,7 @@ async fn serve_inner(
     let monasca = MonascaState {
         store: store.clone(),
         repos: alarms.repos.clone(),
-        identity: identity.clone(),
+        identity,
         alarms: Arc::new(alarms),
         max_body_bytes: settings.max_body_bytes,
         series_keys: Arc::default(),
@@ -178,9 +166,6 @@ async fn serve_inner(
         }),
     };
     let state = AppState {
-        store: store.clone(),
-        identity,
-        settings: Arc::new(settings),
         telemetry: Arc::new(telemetry),
         sysdig,
         monasca,

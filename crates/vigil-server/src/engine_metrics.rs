@@ -4,7 +4,7 @@
 use std::sync::{Arc, atomic::AtomicU64};
 
 use alarm_engine::Engine;
-use vigil_http::telemetry::{Counter, Gauge, Telemetry};
+use vigil_http::telemetry::{Counter, Gauge, Telemetry, count_up_to};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
 struct StateLabel {
@@ -58,8 +58,8 @@ pub fn register(telemetry: &mut Telemetry, engine: Arc<Engine>) {
                 .get_or_create(&StateLabel { state })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
-        transitions.inc_by(s.transitions.saturating_sub(transitions.get()));
-        evaluations.inc_by(s.ticks.saturating_sub(evaluations.get()));
+        count_up_to(&transitions, s.transitions);
+        count_up_to(&evaluations, s.ticks);
         last.set(s.last_tick_seconds);
         lag.set(s.evaluation_lag_seconds);
     });

@@ -18,7 +18,3 @@ pub mod config;
 pub use monasca_api::identity;
 pub mod engine_metrics;
 pub mod store_metrics;
-/// The Sysdig emulation's settings, where the server's callers have always found them.
-pub mod sysdig {
-    pub use sysdig_api::settings;
-}

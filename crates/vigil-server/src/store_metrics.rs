@@ -8,7 +8,7 @@ use std::sync::Arc;
 use metric_store::MetricStore;
 use std::sync::atomic::AtomicU64;
 
-use vigil_http::telemetry::{Counter, Gauge, Telemetry};
+use vigil_http::telemetry::{Counter, Gauge, Telemetry, count_seconds_up_to, count_up_to};
 
 #[derive(Default)]
 struct StoreGauges {
@@ -118,7 +118,6 @@ impl StoreGauges {
         ] {
             gauge.set(i64::try_from(v).unwrap_or(i64::MAX));
         }
-        // A counter only goes up: add what the store's total gained since the last scrape.
         for (counter, total) in [
             (&self.seals, st.seals),
             (&self.merges, st.merges),
@@ -126,11 +125,8 @@ impl StoreGauges {
             (&self.quarantined, st.blocks_quarantined),
             (&self.wal_fsyncs, st.wal_fsyncs),
         ] {
-            counter.inc_by(total.saturating_sub(counter.get()));
+            count_up_to(counter, total);
         }
-        let secs = st.wal_fsync_seconds_sum - self.wal_fsync_seconds.get();
-        if secs > 0.0 {
-            self.wal_fsync_seconds.inc_by(secs);
-        }
+        count_seconds_up_to(&self.wal_fsync_seconds, st.wal_fsync_seconds_sum);
     }
 }

@@ -49,7 +49,7 @@ pub fn settings(dir: &Path) -> Settings {
 pub fn with_sysdig_creds(s: &mut Settings) {
     use sysdig_creds::{ADMIN, ADMIN_TOKEN, IBM_KEY};
     s.sysdig.admin_token = Some(secrecy::SecretString::from(ADMIN_TOKEN));
-    s.sysdig.iam_api_keys = vec![vigil_server::sysdig::settings::IamApiKey {
+    s.sysdig.iam_api_keys = vec![sysdig_api::settings::IamApiKey {
         api_key: secrecy::SecretString::from(IBM_KEY),
         user: ADMIN.into(),
     }];

@@ -104,22 +104,6 @@ impl SqliteDb {
         let mut guard = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut guard)
     }
-
-    /// [`SqliteDb::tx`] on the calling thread.
-    ///
-    /// # Errors
-    /// As [`SqliteDb::tx`].
-    pub fn tx_blocking<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> RepoResult<T>,
-    ) -> RepoResult<T> {
-        self.blocking(|c| {
-            let tx = c.transaction()?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-    }
 }
 
 fn open_error(path: &Path, e: &rusqlite::Error) -> RepoError {

@@ -13,24 +13,13 @@ use crate::{
     },
 };
 
-/// Where the repository takes its connection. The engine and the alarms API must share one
-/// connection under one lock: the API changes an alarm and tells the engine before the engine
-/// can write again, and two connections would also fail each other's write transactions.
-pub trait ConnectionSource: Send + Sync + 'static {
-    /// Runs `f` with the connection, holding its lock.
-    fn with_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T;
-}
-
-impl ConnectionSource for SqliteDb {
-    fn with_connection<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
-        self.blocking(f)
-    }
-}
-
-/// The threshold engine's repository on SQLite.
+/// The threshold engine's repository on SQLite. The engine and the alarms API share one
+/// connection under one lock (pass the API's [`SqliteDb`]): the API changes an alarm and tells
+/// the engine before the engine can write again, and two connections would also fail each
+/// other's write transactions.
 #[derive(Clone)]
-pub struct SqliteThresholdStore<C: ConnectionSource = SqliteDb> {
-    conn: C,
+pub struct SqliteThresholdStore {
+    db: SqliteDb,
 }
 
 impl SqliteThresholdStore {
@@ -47,10 +36,10 @@ impl SqliteThresholdStore {
     }
 }
 
-impl<C: ConnectionSource> SqliteThresholdStore<C> {
-    /// The repository on a connection whose database already has [`super::monasca::SCHEMA`].
-    pub fn new(conn: C) -> Self {
-        Self { conn }
+impl SqliteThresholdStore {
+    /// The repository on a database that already has [`super::monasca::SCHEMA`].
+    pub fn new(db: SqliteDb) -> Self {
+        Self { db }
     }
 
     /// Stores a new definition with its actions, as the API does; for tests and tools that
@@ -59,7 +48,7 @@ impl<C: ConnectionSource> SqliteThresholdStore<C> {
     /// # Errors
     /// The id is taken, an action names no notification method, or storage fails.
     pub fn insert_definition(&self, d: &ThresholdDefinition, now_ms: i64) -> RepoResult<()> {
-        self.conn.with_connection(|c| {
+        self.db.blocking(|c| {
             let tx = c.transaction()?;
             super::monasca::insert_definition(&tx, d, now_ms)?;
             tx.commit()?;
@@ -72,7 +61,7 @@ impl<C: ConnectionSource> SqliteThresholdStore<C> {
     /// # Errors
     /// Storage fails.
     pub fn delete_definition(&self, id: &str) -> RepoResult<bool> {
-        self.conn.with_connection(|c| {
+        self.db.blocking(|c| {
             Ok(c.execute("DELETE FROM alarm_definition WHERE id = ?1", params![id])? > 0)
         })
     }
@@ -132,23 +121,22 @@ fn load_alarms(c: &Connection) -> rusqlite::Result<Vec<StoredAlarm>> {
     Ok(alarms)
 }
 
-impl<C: ConnectionSource> ThresholdStore for SqliteThresholdStore<C> {
+impl ThresholdStore for SqliteThresholdStore {
     fn definitions(&self) -> RepoResult<Vec<ThresholdDefinition>> {
-        self.conn
-            .with_connection(|c| super::monasca::all_definitions(c))
+        self.db.blocking(|c| super::monasca::all_definitions(c))
     }
 
     fn alarms(&self) -> RepoResult<Vec<StoredAlarm>> {
-        self.conn.with_connection(|c| Ok(load_alarms(c)?))
+        self.db.blocking(|c| Ok(load_alarms(c)?))
     }
 
     fn definition(&self, id: &str) -> RepoResult<Option<ThresholdDefinition>> {
-        self.conn
-            .with_connection(|c| super::monasca::definition_by_id(c, id))
+        self.db
+            .blocking(|c| super::monasca::definition_by_id(c, id))
     }
 
     fn write_batch(&self, work: &mut dyn FnMut(&dyn ThresholdWrites)) -> RepoResult<()> {
-        self.conn.with_connection(|c| {
+        self.db.blocking(|c| {
             let tx = c.transaction()?;
             work(&Writes(&tx));
             tx.commit()?;
@@ -337,7 +325,7 @@ mod tests {
         assert_eq!(a.sub_alarms[&1].state, AlarmState::Undetermined);
         assert!(a.sub_alarms[&1].values.is_empty());
 
-        let history: (String, String, String, String, String) = repo.conn.blocking(|c| {
+        let history: (String, String, String, String, String) = repo.db.blocking(|c| {
             c.query_row(
                 "SELECT old_state, new_state, metrics, reason_data, sub_alarms FROM alarm_state_history WHERE alarm_id = 'a1'",
                 [],

@@ -188,7 +188,7 @@ impl Identity {
     /// Checks a password in constant time with respect to the stored one's contents.
     pub fn check_password(&self, name: &str, password: &str) -> Option<&UserConfig> {
         let u = self.user(name)?;
-        same_secret(&u.password, password).then_some(u)
+        vigil_http::same_secret(&u.password, password).then_some(u)
     }
 
     /// Creates an application credential for `user` (kept in memory, like tokens). A secret is
@@ -235,7 +235,7 @@ impl Identity {
             (None, Some((name, user))) => creds.values().find(|c| c.name == name && c.user == user),
             _ => None,
         }?;
-        let same = same_secret(&cred.secret, secret);
+        let same = vigil_http::same_secret(&cred.secret, secret);
         let user = cred.user.clone();
         drop(creds);
         if same { self.user(&user) } else { None }
@@ -296,16 +296,6 @@ impl Identity {
             }
         }
     }
-}
-
-/// Compares two secrets without stopping at the first differing byte, so the time taken says
-/// nothing about how much of a guess was right.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 #[cfg(test)]

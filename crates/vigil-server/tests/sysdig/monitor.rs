@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use vigil_server::sysdig::settings::IamApiKey;
+use sysdig_api::settings::IamApiKey;
 use vigil_testkit::{Running, Settings, TestServer};
 
 const INSTANCE: &str = "test-instance";

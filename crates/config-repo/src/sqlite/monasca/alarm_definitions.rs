@@ -289,18 +289,6 @@ impl AlarmDefinitionRepo for SqliteMonasca {
     }
 
     async fn delete(&self, tenant: &str, id: &str) -> RepoResult<()> {
-        let (tenant, id) = (tenant.to_string(), id.to_string());
-        self.db
-            .call(move |conn| {
-                let n = conn.execute(
-                    "DELETE FROM alarm_definition WHERE tenant_id = ?1 AND id = ?2",
-                    params![tenant, id],
-                )?;
-                if n == 0 {
-                    return Err(RepoError::NotFound(format!("alarm definition {id}")));
-                }
-                Ok(())
-            })
-            .await
+        super::delete_owned(&self.db, "alarm_definition", "alarm definition", tenant, id).await
     }
 }

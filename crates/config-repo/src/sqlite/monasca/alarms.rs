@@ -188,18 +188,6 @@ impl AlarmRepo for SqliteMonasca {
     }
 
     async fn delete(&self, tenant: &str, id: &str) -> RepoResult<()> {
-        let (tenant, id) = (tenant.to_string(), id.to_string());
-        self.db
-            .call(move |conn| {
-                let n = conn.execute(
-                    "DELETE FROM alarm WHERE tenant_id = ?1 AND id = ?2",
-                    params![tenant, id],
-                )?;
-                if n == 0 {
-                    return Err(not_found(&id));
-                }
-                Ok(())
-            })
-            .await
+        super::delete_owned(&self.db, "alarm", "alarm", tenant, id).await
     }
 }

@@ -205,3 +205,26 @@ impl MonascaUnit for SqliteUnit<'_> {
         self.after_commit.borrow_mut().push(f);
     }
 }
+
+/// Deletes the tenant's row `id` of `table`; `NotFound` names `what` when there is none.
+/// `table` is one of this module's own table names, never caller input.
+async fn delete_owned(
+    db: &SqliteDb,
+    table: &'static str,
+    what: &'static str,
+    tenant: &str,
+    id: &str,
+) -> RepoResult<()> {
+    let (tenant, id) = (tenant.to_string(), id.to_string());
+    db.call(move |conn| {
+        let n = conn.execute(
+            &format!("DELETE FROM {table} WHERE tenant_id = ?1 AND id = ?2"),
+            rusqlite::params![tenant, id],
+        )?;
+        if n == 0 {
+            return Err(crate::RepoError::NotFound(format!("{what} {id}")));
+        }
+        Ok(())
+    })
+    .await
+}

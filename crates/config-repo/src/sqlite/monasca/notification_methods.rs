@@ -136,18 +136,13 @@ impl NotificationMethodRepo for SqliteMonasca {
     }
 
     async fn delete(&self, tenant: &str, id: &str) -> RepoResult<()> {
-        let (tenant, id) = (tenant.to_string(), id.to_string());
-        self.db
-            .call(move |conn| {
-                let n = conn.execute(
-                    "DELETE FROM notification_method WHERE tenant_id = ?1 AND id = ?2",
-                    params![tenant, id],
-                )?;
-                if n == 0 {
-                    return Err(RepoError::NotFound(format!("notification method {id}")));
-                }
-                Ok(())
-            })
-            .await
+        super::delete_owned(
+            &self.db,
+            "notification_method",
+            "notification method",
+            tenant,
+            id,
+        )
+        .await
     }
 }
