@@ -150,9 +150,16 @@ struct Writes<'t>(&'t Connection);
 
 impl ThresholdWrites for Writes<'_> {
     fn create_alarm(&self, a: &NewAlarm<'_>) -> RepoResult<()> {
-        self.0.execute(
-            "INSERT INTO alarm (id, alarm_definition_id, tenant_id, group_key, state, created_at, state_updated_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
-            params![a.id, a.definition_id, a.tenant, a.group_key, a.state.as_str(), a.created_ms],
+        super::monasca::alarm_row(
+            self.0,
+            [
+                a.id,
+                a.definition_id,
+                a.tenant,
+                a.group_key,
+                a.state.as_str(),
+            ],
+            a.created_ms,
         )?;
         for (i, state) in a.sub_alarm_states.iter().enumerate() {
             self.0.execute(
@@ -170,12 +177,9 @@ impl ThresholdWrites for Writes<'_> {
         dimensions: &BTreeMap<String, String>,
     ) -> RepoResult<()> {
         let dims = serde_json::to_string(dimensions).unwrap_or_default();
-        self.0
-            .prepare_cached(
-                "INSERT OR IGNORE INTO alarm_metric (alarm_id, name, dimensions) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![alarm_id, name, dims])?;
-        Ok(())
+        Ok(super::monasca::alarm_metric_row(
+            self.0, alarm_id, name, &dims,
+        )?)
     }
 
     fn save_sub_alarm(&self, alarm_id: &str, index: usize, sub: &SubAlarmState) -> RepoResult<()> {
@@ -201,31 +205,21 @@ impl ThresholdWrites for Writes<'_> {
         Ok(())
     }
 
-    fn append_history(&self, entry: &HistoryEntry<'_>) -> RepoResult<()> {
-        Ok(append_history(self.0, entry)?)
+    fn append_history(&self, e: &HistoryEntry<'_>) -> RepoResult<()> {
+        Ok(super::monasca::history_row(
+            self.0,
+            super::monasca::HistoryRow {
+                tenant: e.tenant,
+                alarm_id: e.alarm_id,
+                time_ms: e.time_ms,
+                metrics: e.metrics,
+                old_state: e.old_state.as_str(),
+                new_state: e.new_state.as_str(),
+                reason: e.reason,
+                sub_alarms: e.sub_alarms,
+            },
+        )?)
     }
-}
-
-/// Appends one state-history entry on `c`; the alarms API records manual state changes with
-/// it inside its own transactions.
-///
-/// # Errors
-/// Storage fails.
-pub fn append_history(c: &Connection, e: &HistoryEntry<'_>) -> rusqlite::Result<()> {
-    c.execute(
-        "INSERT INTO alarm_state_history (tenant_id, alarm_id, time_ms, metrics, old_state, new_state, reason, reason_data, sub_alarms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '{}', ?8)",
-        params![
-            e.tenant,
-            e.alarm_id,
-            e.time_ms,
-            serde_json::to_string(e.metrics).unwrap_or_else(|_| "[]".into()),
-            e.old_state.as_str(),
-            e.new_state.as_str(),
-            e.reason,
-            serde_json::to_string(e.sub_alarms).unwrap_or_else(|_| "[]".into()),
-        ],
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]

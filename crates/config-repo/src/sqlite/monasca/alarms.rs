@@ -116,6 +116,30 @@ pub(super) fn update(
     Ok(())
 }
 
+/// Inserts an alarm: `[id, definition, tenant, group key, state]`, created at `now_ms`.
+pub(crate) fn alarm_row(conn: &Connection, fields: [&str; 5], now_ms: i64) -> rusqlite::Result<()> {
+    let [id, definition, tenant, group, state] = fields;
+    conn.prepare_cached(
+        "INSERT INTO alarm (id, alarm_definition_id, tenant_id, group_key, state, created_at, state_updated_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
+    )?
+    .execute(params![id, definition, tenant, group, state, now_ms])?;
+    Ok(())
+}
+
+/// Adds a metric (its dimensions as JSON) to an alarm; one it has already is kept.
+pub(crate) fn alarm_metric_row(
+    conn: &Connection,
+    alarm_id: &str,
+    name: &str,
+    dimensions_json: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO alarm_metric (alarm_id, name, dimensions) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![alarm_id, name, dimensions_json])?;
+    Ok(())
+}
+
 fn not_found(id: &str) -> RepoError {
     RepoError::NotFound(format!("alarm {id}"))
 }
@@ -125,9 +149,10 @@ impl AlarmRepo for SqliteMonasca {
     async fn create(&self, a: NewAlarm) -> RepoResult<()> {
         self.db
             .tx(move |tx| {
-                let taken = tx.query_row("SELECT 1 FROM alarm WHERE id = ?1", params![a.id], |_| {
-                    Ok(())
-                });
+                let taken =
+                    tx.query_row("SELECT 1 FROM alarm WHERE id = ?1", params![a.id], |_| {
+                        Ok(())
+                    });
                 match taken {
                     Ok(()) => return Err(RepoError::Conflict(format!("alarm {} exists", a.id))),
                     Err(rusqlite::Error::QueryReturnedNoRows) => {}
@@ -145,15 +170,19 @@ impl AlarmRepo for SqliteMonasca {
                     )));
                 }
                 defined?;
-                tx.execute(
-                    "INSERT INTO alarm (id, alarm_definition_id, tenant_id, group_key, state, created_at, state_updated_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
-                    params![a.id, a.definition_id, a.tenant, a.group_key, a.state.as_str(), a.now],
+                alarm_row(
+                    tx,
+                    [
+                        &a.id,
+                        &a.definition_id,
+                        &a.tenant,
+                        &a.group_key,
+                        a.state.as_str(),
+                    ],
+                    a.now,
                 )?;
                 for m in &a.metrics {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO alarm_metric (alarm_id, name, dimensions) VALUES (?1, ?2, ?3)",
-                        params![a.id, m.name, serde_json::to_string(&m.dimensions)?],
-                    )?;
+                    alarm_metric_row(tx, &a.id, &m.name, &serde_json::to_string(&m.dimensions)?)?;
                 }
                 Ok(())
             })

@@ -10,22 +10,51 @@ use crate::{
     monasca::{HistoryQuery, HistoryRecord, NewHistoryEntry, StateHistoryRepo},
 };
 
-/// Appends one state-history entry (`reason_data` is always `{}`, as upstream writes it).
+/// Appends one state-history entry written by the API.
 ///
 /// # Errors
 /// The database fails.
-pub fn insert_history(conn: &Connection, e: &NewHistoryEntry) -> RepoResult<()> {
+pub(crate) fn insert_history(conn: &Connection, e: &NewHistoryEntry) -> RepoResult<()> {
+    Ok(history_row(
+        conn,
+        HistoryRow {
+            tenant: &e.tenant,
+            alarm_id: &e.alarm_id,
+            time_ms: e.time_ms,
+            metrics: &e.metrics,
+            old_state: e.old_state.as_str(),
+            new_state: e.new_state.as_str(),
+            reason: &e.reason,
+            sub_alarms: &e.sub_alarms,
+        },
+    )?)
+}
+
+/// One `alarm_state_history` row, from the API or the threshold engine.
+pub(crate) struct HistoryRow<'a> {
+    pub tenant: &'a str,
+    pub alarm_id: &'a str,
+    pub time_ms: i64,
+    pub metrics: &'a [AlarmMetric],
+    pub old_state: &'a str,
+    pub new_state: &'a str,
+    pub reason: &'a str,
+    pub sub_alarms: &'a [SubAlarmRecord],
+}
+
+/// Writes `row` (`reason_data` is always `{}`, as upstream writes it).
+pub(crate) fn history_row(conn: &Connection, row: HistoryRow<'_>) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO alarm_state_history (tenant_id, alarm_id, time_ms, metrics, old_state, new_state, reason, reason_data, sub_alarms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '{}', ?8)",
         params![
-            e.tenant,
-            e.alarm_id,
-            e.time_ms,
-            serde_json::to_string(&e.metrics).unwrap_or_else(|_| "[]".into()),
-            e.old_state.as_str(),
-            e.new_state.as_str(),
-            e.reason,
-            serde_json::to_string(&e.sub_alarms).unwrap_or_else(|_| "[]".into()),
+            row.tenant,
+            row.alarm_id,
+            row.time_ms,
+            serde_json::to_string(row.metrics).unwrap_or_else(|_| "[]".into()),
+            row.old_state,
+            row.new_state,
+            row.reason,
+            serde_json::to_string(row.sub_alarms).unwrap_or_else(|_| "[]".into()),
         ],
     )?;
     Ok(())

@@ -13,7 +13,8 @@ use rusqlite::Transaction;
 
 pub(crate) use alarm_definitions::insert as insert_definition;
 pub use alarm_definitions::{all_definitions, definition_by_id, get_definition};
-pub use history::insert_history;
+pub(crate) use alarms::{alarm_metric_row, alarm_row};
+pub(crate) use history::{HistoryRow, history_row, insert_history};
 
 use super::{FileMode, SqliteDb};
 use crate::{
