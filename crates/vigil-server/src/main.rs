@@ -3,7 +3,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand, builder::TypedValueParser};
 use tokio::net::TcpListener;
 use vigil_server::config::{self, FileConfig, Overrides};
 
@@ -68,7 +68,13 @@ struct ServeArgs {
     /// Authentication: `none` (the token names the project), `identity` (Vigil's built-in
     /// Keystone v3 subset) or `keystone` (a real Keystone, `[keystone]` in the config file)
     /// [default: none]
-    #[arg(long, env = "VIGIL_AUTH", value_enum, value_name = "MODE")]
+    #[arg(
+        long,
+        env = "VIGIL_AUTH",
+        value_name = "MODE",
+        value_parser = clap::builder::PossibleValuesParser::new(["none", "identity", "keystone"])
+            .try_map(|s| s.parse::<vigil_server::identity::AuthMode>())
+    )]
     auth: Option<vigil_server::identity::AuthMode>,
     /// Path prefix of the built-in identity service [default: /identity]
     #[arg(long, env = "VIGIL_IDENTITY_PREFIX", value_name = "PATH")]

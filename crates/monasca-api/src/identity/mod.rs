@@ -16,7 +16,7 @@ pub const ROLE_AGENT: &str = "monasca-agent";
 pub const ROLE_DELEGATE: &str = "admin";
 
 /// How `vigil serve` authenticates requests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     /// The `X-Auth-Token` value is the project, with every role of a user (as monasca-api
@@ -27,6 +27,21 @@ pub enum AuthMode {
     Identity,
     /// A real Keystone checks tokens (`[keystone]` in the config file).
     Keystone,
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(Self::None),
+            "identity" => Ok(Self::Identity),
+            "keystone" => Ok(Self::Keystone),
+            other => Err(format!(
+                "unknown authentication mode {other:?}: none, identity or keystone"
+            )),
+        }
+    }
 }
 
 /// A user of the built-in identity service.
