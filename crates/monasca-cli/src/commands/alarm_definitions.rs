@@ -23,8 +23,6 @@ use crate::{
     output::{ValueFormat, done, json, json_ascii, print, py_str},
 };
 
-const SORT_FIELDS: [&str; 5] = ["id", "name", "severity", "updated_at", "created_at"];
-
 /// `POST /alarm-definitions`: each action option occurrence is one list item (no comma
 /// split); `match_by` is split on commas; empty or unset options are not sent.
 pub async fn create(client: &Client, a: AlarmDefinitionCreate) -> Result<()> {
@@ -56,7 +54,7 @@ pub async fn list(client: &Client, a: AlarmDefinitionList) -> Result<()> {
     }
     let sort_by = given(a.sort_by);
     if let Some(s) = &sort_by {
-        check_sort_by(s, &SORT_FIELDS, false)?;
+        check_sort_by(s, &monasca::alarms::DEFINITION_SORT_FIELDS, false)?;
     }
     let params = Params::new()
         .set_opt("name", given(a.name))

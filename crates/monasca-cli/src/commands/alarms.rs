@@ -22,19 +22,6 @@ use crate::{
     output::{ValueFormat, dict_lines, done, json, json_ascii, print, py_str},
 };
 
-const SORT_FIELDS: [&str; 10] = [
-    "alarm_id",
-    "alarm_definition_id",
-    "alarm_definition_name",
-    "state",
-    "severity",
-    "lifecycle_state",
-    "link",
-    "state_updated_timestamp",
-    "updated_timestamp",
-    "created_timestamp",
-];
-
 /// The filters of alarm-list and alarm-count, checked (state, then severity) and in the real
 /// CLI's order: `alarm_definition_id, metric_name, metric_dimensions, state, severity,
 /// state_updated_start_time, lifecycle_state, link`.
@@ -94,7 +81,7 @@ fn metric_cells(metrics: &[AlarmMetric]) -> (String, String) {
 pub async fn list(client: &Client, a: AlarmList) -> Result<()> {
     let mut params = paging(filter_params(a.filters)?, a.paging);
     if let Some(s) = given(a.sort_by) {
-        check_sort_by(&s, &SORT_FIELDS, true)?;
+        check_sort_by(&s, &monasca::alarms::ALARM_SORT_FIELDS, true)?;
         params = params.set("sort_by", s);
     }
     let env = client.send(&ListAlarms(params)).await?;

@@ -3,6 +3,37 @@
 use http::Method;
 use serde_json::Value;
 
+/// Fields `GET /v2.0/alarms` sorts by (`sort_by`), as monasca-api allows them.
+pub const ALARM_SORT_FIELDS: [&str; 10] = [
+    "alarm_id",
+    "alarm_definition_id",
+    "alarm_definition_name",
+    "state",
+    "severity",
+    "lifecycle_state",
+    "link",
+    "state_updated_timestamp",
+    "updated_timestamp",
+    "created_timestamp",
+];
+
+/// Fields `GET /v2.0/alarms/count` groups by (`group_by`).
+pub const ALARM_COUNT_GROUP_BY: [&str; 9] = [
+    "alarm_definition_id",
+    "name",
+    "state",
+    "severity",
+    "link",
+    "lifecycle_state",
+    "metric_name",
+    "dimension_name",
+    "dimension_value",
+];
+
+/// Fields `GET /v2.0/alarm-definitions` sorts by.
+pub const DEFINITION_SORT_FIELDS: [&str; 5] =
+    ["id", "name", "severity", "updated_at", "created_at"];
+
 use crate::{
     Endpoint,
     types::{

@@ -130,6 +130,20 @@ pub fn query_get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str
         .map(|(_, v)| v.as_str())
 }
 
+/// The integer parameter `key`, if given and not empty; anything else is a 400 that names the
+/// parameter and, with `unit` (`" (seconds)"`), its unit.
+///
+/// # Errors
+/// A value that is not an integer.
+pub fn query_i64(pairs: &[(String, String)], key: &str, unit: &str) -> SdcResult<Option<i64>> {
+    match query_get(pairs, key) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            SdcError::bad_request(format!("Parameter '{key}' must be an integer{unit}"))
+        }),
+    }
+}
+
 /// Booleans as Python's `str()` and JavaScript write them.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s {

@@ -7,7 +7,9 @@ use axum::{
 use config_repo::monasca::{DefinitionQuery, DefinitionSort, Paging};
 use monasca::types::{AlarmDefinition, Envelope};
 
-use super::{SORT_FIELDS, collection, severity_filter, to_wire};
+use monasca::alarms::DEFINITION_SORT_FIELDS as SORT_FIELDS;
+
+use super::{collection, severity_filter, to_wire};
 use crate::{
     MonascaState,
     error::ApiError,

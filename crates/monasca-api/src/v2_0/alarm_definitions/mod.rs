@@ -15,7 +15,6 @@ use serde_json::Value;
 use super::{BaseUrl, params::Query, validate::dimension_key};
 use crate::{MonascaState, error::ApiError, v2_0::schema};
 
-const SORT_FIELDS: [&str; 5] = ["id", "name", "severity", "updated_at", "created_at"];
 /// Field order for "required key" errors: upstream's depends on Python's hash seed.
 const FIELDS: [&str; 9] = [
     "name",

@@ -17,18 +17,6 @@ use crate::{
     v2_0::{BaseUrl, Tenant, params::Query},
 };
 
-const GROUP_BY: [&str; 9] = [
-    "alarm_definition_id",
-    "name",
-    "state",
-    "severity",
-    "link",
-    "lifecycle_state",
-    "metric_name",
-    "dimension_name",
-    "dimension_value",
-];
-
 pub(super) async fn count(
     Tenant(tenant): Tenant,
     State(state): State<MonascaState>,
@@ -43,10 +31,13 @@ pub(super) async fn count(
         .flat_map(|v| v.split(','))
         .map(str::to_string)
         .collect();
-    if let Some(bad) = group_by.iter().find(|g| !GROUP_BY.contains(&g.as_str())) {
+    if let Some(bad) = group_by
+        .iter()
+        .find(|g| !monasca::alarms::ALARM_COUNT_GROUP_BY.contains(&g.as_str()))
+    {
         return Err(ApiError::unprocessable(format!(
             "One or more group-by values from ['{bad}'] are not in {{{}}}",
-            GROUP_BY
+            monasca::alarms::ALARM_COUNT_GROUP_BY
                 .iter()
                 .map(|g| format!("'{g}'"))
                 .collect::<Vec<_>>()

@@ -7,7 +7,9 @@ use axum::{
 use config_repo::monasca::AlarmRecord as AlarmRow;
 use monasca::types::{Alarm, AlarmState, Envelope, Severity};
 
-use super::{SORT_FIELDS, parse_filters, root, to_wire};
+use monasca::alarms::ALARM_SORT_FIELDS as SORT_FIELDS;
+
+use super::{parse_filters, root, to_wire};
 use crate::{
     MonascaState,
     error::ApiError,

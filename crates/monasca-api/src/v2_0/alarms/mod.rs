@@ -16,19 +16,6 @@ use monasca::types::{Alarm, AlarmDefinitionRef, AlarmState, SelfLink};
 use super::{BaseUrl, alarm_definitions::severity_filter, params::Query};
 use crate::{MonascaState, error::ApiError};
 
-const SORT_FIELDS: [&str; 10] = [
-    "alarm_id",
-    "alarm_definition_id",
-    "alarm_definition_name",
-    "state",
-    "severity",
-    "lifecycle_state",
-    "link",
-    "state_updated_timestamp",
-    "updated_timestamp",
-    "created_timestamp",
-];
-
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,

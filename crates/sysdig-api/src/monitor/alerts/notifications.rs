@@ -11,7 +11,7 @@ use crate::{
     SysdigState,
     auth::Caller,
     error::{SdcError, SdcResult},
-    http::{JsonBody, P, ok, parse_bool, parse_id, query_get, query_pairs},
+    http::{JsonBody, P, ok, parse_bool, parse_id, query_get, query_i64, query_pairs},
 };
 
 /// A notification as the API shows it (without a version).
@@ -30,14 +30,7 @@ pub async fn list(
     RawQuery(q): RawQuery,
 ) -> SdcResult<Response> {
     let pairs = query_pairs(q.as_deref());
-    let bound = |k: &str| -> SdcResult<Option<i64>> {
-        match query_get(&pairs, k) {
-            None | Some("") => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| {
-                SdcError::bad_request(format!("Parameter '{k}' must be an integer (µs)"))
-            }),
-        }
-    };
+    let bound = |k: &str| query_i64(&pairs, k, " (µs)");
     let (from, to) = (bound("from")?, bound("to")?);
     let wanted_state = match query_get(&pairs, "state") {
         None | Some("") => None,

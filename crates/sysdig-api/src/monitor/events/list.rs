@@ -12,7 +12,7 @@ use crate::{
     SysdigState,
     auth::Caller,
     error::{SdcError, SdcResult},
-    http::{ok, parse_bool, parse_id, query_get, query_pairs},
+    http::{ok, parse_bool, parse_id, query_get, query_i64, query_pairs},
 };
 
 const DEFAULT_LIMIT: usize = 100;
@@ -42,15 +42,7 @@ pub async fn list(
     let name = query_get(&pairs, "filter")
         .filter(|n| !n.is_empty())
         .map(str::to_string);
-    let int = |k: &str| -> SdcResult<Option<i64>> {
-        match query_get(&pairs, k) {
-            None | Some("") => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| SdcError::bad_request(format!("Parameter '{k}' must be an integer"))),
-        }
-    };
+    let int = |k: &str| query_i64(&pairs, k, "");
     let (from, to) = (int("from")?, int("to")?);
     let limit = match int("limit")? {
         None => DEFAULT_LIMIT,

@@ -17,7 +17,7 @@ use crate::{
     SysdigState,
     auth::Caller,
     error::{SdcError, SdcResult},
-    http::{JsonBody, created, ok, query_get, query_pairs},
+    http::{JsonBody, created, ok, query_i64, query_pairs},
     monitor::owned::Owned,
 };
 
@@ -92,15 +92,7 @@ pub async fn list(
 ) -> SdcResult<Response> {
     let pairs = query_pairs(q.as_deref());
     let seconds = |k: &str| -> SdcResult<Option<i64>> {
-        match query_get(&pairs, k) {
-            None | Some("") => Ok(None),
-            Some(v) => v
-                .parse::<i64>()
-                .map(|s| Some(s.saturating_mul(1000)))
-                .map_err(|_| {
-                    SdcError::bad_request(format!("Parameter '{k}' must be an integer (seconds)"))
-                }),
-        }
+        Ok(query_i64(&pairs, k, " (seconds)")?.map(|s| s.saturating_mul(1000)))
     };
     let (mut from, to, last) = (seconds("from")?, seconds("to")?, seconds("last")?);
     if let Some(last) = last {
