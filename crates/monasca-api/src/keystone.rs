@@ -70,12 +70,9 @@ fn error(status: StatusCode, title: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// keystonemiddleware's 401; [`challenge`] names this service in its `WWW-Authenticate`.
 fn unauthorized() -> Response {
-    error(
-        StatusCode::UNAUTHORIZED,
-        "Unauthorized",
-        "The request you have made requires authentication.",
-    )
+    crate::error::unauthorized(None)
 }
 
 fn bad_request(message: &str) -> Response {
