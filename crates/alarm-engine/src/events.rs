@@ -1,7 +1,9 @@
 //! The transitions the engine publishes once they are written to state history; the
 //! notification engine subscribes to them.
 
-use monasca::types::{AlarmMetric, SubAlarmRecord};
+use monasca::types::{
+    AlarmMetric, AlarmState as WireState, AlarmTransitionedEvent, SubAlarmRecord,
+};
 
 use crate::{AlarmState, Engine};
 
@@ -26,6 +28,30 @@ pub struct Transition {
     pub sub_alarms: Vec<SubAlarmRecord>,
     pub link: Option<String>,
     pub lifecycle_state: Option<String>,
+}
+
+impl Transition {
+    /// The event the notification engine reads (monasca-thresh's `alarm-transitioned`).
+    pub fn event(&self) -> AlarmTransitionedEvent {
+        let wire = |s: AlarmState| WireState::from(s.as_str().to_string());
+        AlarmTransitionedEvent {
+            tenant_id: self.tenant.clone(),
+            alarm_id: self.alarm_id.clone(),
+            alarm_definition_id: self.definition_id.clone(),
+            alarm_name: self.definition_name.clone(),
+            alarm_description: self.description.clone(),
+            old_state: wire(self.old_state),
+            new_state: wire(self.new_state),
+            actions_enabled: self.actions_enabled,
+            state_change_reason: self.reason.clone(),
+            severity: self.severity.clone(),
+            link: self.link.clone(),
+            lifecycle_state: self.lifecycle_state.clone(),
+            metrics: self.metrics.clone(),
+            sub_alarms: self.sub_alarms.clone(),
+            timestamp: self.timestamp_ms,
+        }
+    }
 }
 
 /// Published transitions kept for a subscriber that falls behind.

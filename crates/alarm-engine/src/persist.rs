@@ -33,5 +33,9 @@ pub(crate) fn transition(
         new_state: t.new_state,
         reason: &t.reason,
         sub_alarms: &t.sub_alarms,
-    })
+    })?;
+    if t.actions_enabled && !t.actions.is_empty() {
+        w.enqueue_notifications(&t.actions, &t.event(), t.timestamp_ms)?;
+    }
+    Ok(())
 }

@@ -19,6 +19,7 @@
 
 pub mod conformance;
 pub mod monasca;
+pub mod outbox;
 pub mod sqlite;
 pub mod sysdig;
 

@@ -127,6 +127,18 @@ pub trait ThresholdWrites {
     /// # Errors
     /// Storage fails.
     fn append_history(&self, entry: &HistoryEntry<'_>) -> RepoResult<()>;
+
+    /// Queues `event`'s notifications: one delivery to each of `method_ids` the tenant still
+    /// has; how many were queued.
+    ///
+    /// # Errors
+    /// Storage fails.
+    fn enqueue_notifications(
+        &self,
+        method_ids: &[String],
+        event: &monasca::types::AlarmTransitionedEvent,
+        now_ms: i64,
+    ) -> RepoResult<usize>;
 }
 
 /// The threshold engine's repository. Calls block: the engine runs on blocking threads.

@@ -1,6 +1,7 @@
 //! SQLite: one connection per database file behind a mutex, WAL journal and
 //! `synchronous=FULL` (a committed change survives a crash), calls on the blocking pool.
 
+pub mod outbox;
 pub mod sysdig;
 pub mod threshold;
 

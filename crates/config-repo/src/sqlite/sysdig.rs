@@ -75,9 +75,14 @@ impl SqliteSysdigRepo {
     /// # Errors
     /// The file cannot be opened or the schema cannot be applied.
     pub fn open(path: &Path) -> RepoResult<Self> {
-        Ok(Self {
-            db: SqliteDb::open(path, SCHEMA, FileMode::Private)?,
-        })
+        let db = SqliteDb::open(path, SCHEMA, FileMode::Private)?;
+        super::outbox::create_tables(&db)?;
+        Ok(Self { db })
+    }
+
+    /// The notification outbox of alert notifications.
+    pub fn outbox(&self) -> super::outbox::SqliteOutbox {
+        super::outbox::SqliteOutbox::new(self.db.clone(), crate::outbox::Source::Sysdig)
     }
 }
 
@@ -201,6 +206,10 @@ fn strip_columns(doc: &mut Document) {
 }
 
 impl SysdigTx for SqliteSysdigTx<'_> {
+    fn outbox_enqueue(&self, delivery: &crate::outbox::NewDelivery) -> RepoResult<()> {
+        super::outbox::insert(self, delivery)
+    }
+
     fn meta_get(&self, key: &str) -> RepoResult<Option<String>> {
         Ok(self
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))

@@ -28,11 +28,9 @@ impl SqliteThresholdStore {
     /// # Errors
     /// The file cannot be opened or the schema cannot be applied.
     pub fn open(path: &std::path::Path) -> RepoResult<Self> {
-        Ok(Self::new(SqliteDb::open(
-            path,
-            super::monasca::SCHEMA,
-            FileMode::Shared,
-        )?))
+        let db = SqliteDb::open(path, super::monasca::SCHEMA, FileMode::Shared)?;
+        super::outbox::create_tables(&db)?;
+        Ok(Self::new(db))
     }
 }
 
@@ -219,6 +217,15 @@ impl ThresholdWrites for Writes<'_> {
                 sub_alarms: e.sub_alarms,
             },
         )?)
+    }
+
+    fn enqueue_notifications(
+        &self,
+        method_ids: &[String],
+        event: &monasca::types::AlarmTransitionedEvent,
+        now_ms: i64,
+    ) -> RepoResult<usize> {
+        super::outbox::enqueue_for_methods(self.0, method_ids, event, now_ms)
     }
 }
 

@@ -19,6 +19,11 @@ use crate::{RepoError, RepoResult};
 /// `&dyn SysdigTx`. `Option` answers mean "no such record"; [`RepoError::NotFound`] is kept for
 /// operations whose caller named a record that must exist.
 pub trait SysdigTx {
+    // --- notification outbox ------------------------------------------------------------------
+
+    /// Queues a notification delivery with the change that causes it.
+    fn outbox_enqueue(&self, delivery: &crate::outbox::NewDelivery) -> RepoResult<()>;
+
     // --- meta / customer ---------------------------------------------------------------------
 
     /// A value of the key-value table (`bootstrapped`, `alert_state:<id>`).

@@ -117,6 +117,8 @@ wire_enum! {
         Email = "EMAIL",
         Webhook = "WEBHOOK",
         Pagerduty = "PAGERDUTY",
+        Slack = "SLACK",
+        Jira = "JIRA",
     }
 }
 
@@ -144,9 +146,9 @@ mod tests {
 
     #[test]
     fn unknown_and_lower_case_values_are_kept_as_sent() {
-        let v: NotificationType = serde_json::from_str("\"SLACK\"").unwrap();
-        assert_eq!(v, NotificationType::Other("SLACK".into()));
-        assert_eq!(serde_json::to_string(&v).unwrap(), "\"SLACK\"");
+        let v: NotificationType = serde_json::from_str("\"HIPCHAT\"").unwrap();
+        assert_eq!(v, NotificationType::Other("HIPCHAT".into()));
+        assert_eq!(serde_json::to_string(&v).unwrap(), "\"HIPCHAT\"");
         let v: Severity = serde_json::from_str("\"low\"").unwrap();
         assert_eq!(v, Severity::Other("low".into()));
         assert_eq!(serde_json::to_string(&v).unwrap(), "\"low\"");

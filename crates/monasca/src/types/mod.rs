@@ -2,9 +2,11 @@
 
 mod alarming;
 mod enums;
+mod events;
 
 pub use alarming::*;
 pub use enums::{AlarmState, NotificationType, Severity};
+pub use events::AlarmTransitionedEvent;
 
 use std::collections::BTreeMap;
 

@@ -118,9 +118,14 @@ impl SqliteMonasca {
     /// # Errors
     /// The file cannot be opened or the schema cannot be applied.
     pub fn open(path: &Path) -> RepoResult<Self> {
-        Ok(Self {
-            db: SqliteDb::open(path, SCHEMA, FileMode::Shared)?,
-        })
+        let db = SqliteDb::open(path, SCHEMA, FileMode::Shared)?;
+        super::outbox::create_tables(&db)?;
+        Ok(Self { db })
+    }
+
+    /// The notification outbox of alarm transitions.
+    pub fn outbox(&self) -> super::outbox::SqliteOutbox {
+        super::outbox::SqliteOutbox::new(self.db.clone(), crate::outbox::Source::Monasca)
     }
 
     /// The connection, for the threshold engine that shares the file.
