@@ -369,3 +369,83 @@ async fn a_state_set_by_the_api_holds_until_the_data_speaks_again() {
         "the next verdict applies although the sub-alarm stayed in ALARM"
     );
 }
+
+#[tokio::test]
+async fn a_transition_queues_its_notifications_in_the_same_write() {
+    use config_repo::{
+        monasca::{NotificationMethod, NotificationMethodRepo},
+        outbox::Outbox,
+        sqlite::monasca::SqliteMonasca,
+    };
+    use monasca::types::NotificationType;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alarms.db");
+    let sqlite = SqliteMonasca::open(&path).unwrap();
+    let method = |id: &str, kind| NotificationMethod {
+        id: id.into(),
+        tenant: "acme".into(),
+        name: format!("method {id}"),
+        kind,
+        address: "http://127.0.0.1:9/hook".into(),
+        period: 60,
+    };
+    sqlite
+        .create(method("m-alarm", NotificationType::Webhook))
+        .await
+        .unwrap();
+    sqlite
+        .create(method("m-ok", NotificationType::Slack))
+        .await
+        .unwrap();
+    let repo = Arc::new(SqliteThresholdStore::new(sqlite.db().clone()));
+    let mut d = definition("up", "last(up) < 1", &["hostname"]);
+    d.alarm_actions = vec!["m-alarm".into()];
+    d.ok_actions = vec!["m-ok".into()];
+    repo.insert_definition(&d, T0 * 1000).unwrap();
+    let mut quiet = definition("quiet", "last(up) < 1", &["hostname"]);
+    quiet.actions_enabled = false;
+    quiet.alarm_actions = vec!["m-alarm".into()];
+    repo.insert_definition(&quiet, T0 * 1000).unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new(T0 * 1000));
+    let (engine, _events) = load(&repo, &store, &clock).await;
+    let sample = |v: f64, secs: i64| Sample {
+        series: Arc::new(SeriesKey {
+            tenant: "acme".into(),
+            name: "up".into(),
+            dimensions: [("hostname".to_string(), "web1".to_string())].into(),
+        }),
+        timestamp: (T0 + secs) * 1000,
+        value: v,
+        value_meta: None,
+    };
+    engine.observe(&[sample(0.0, 5)]);
+    engine.observe(&[sample(1.0, 6)]);
+    let outbox = sqlite.outbox();
+    let queued = outbox.claim(i64::MAX / 2, 1000, 10).await.unwrap();
+    let got: Vec<_> = queued
+        .iter()
+        .map(|q| {
+            let e = &q.new.event;
+            assert_eq!(e["tenantId"], "acme");
+            assert_eq!(e["alarmDefinitionId"], "up");
+            assert_eq!(e["alarmName"], "definition up");
+            assert_eq!(e["metrics"][0]["dimensions"]["hostname"], "web1");
+            (
+                q.new.receiver.id.as_str(),
+                q.new.receiver.kind.as_str(),
+                q.new.receiver.period_s,
+                e["oldState"].as_str().unwrap(),
+                e["newState"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("m-alarm", "WEBHOOK", 60, "UNDETERMINED", "ALARM"),
+            ("m-ok", "SLACK", 60, "ALARM", "OK"),
+        ],
+        "the definition with actions disabled queues nothing"
+    );
+}

@@ -69,3 +69,60 @@ async fn a_notification_copies_its_alert_and_goes_with_it() {
         .await;
     checked.unwrap();
 }
+
+#[tokio::test]
+async fn a_notification_is_queued_to_the_alert_channels_that_want_it() {
+    use config_repo::{
+        outbox::{Outbox, Source},
+        sysdig::{kinds, notifications},
+    };
+    use serde_json::{Value, json};
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteSysdigRepo::open(&dir.path().join(SYSDIG_DB_FILE)).unwrap();
+    let outbox = sqlite.outbox();
+    let repo: Box<dyn SysdigRepo> = Box::new(sqlite);
+    let obj = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    };
+    let (hook, quiet, off) = repo
+        .tx(move |c| -> Result<_, config_repo::RepoError> {
+            let team = c.team_insert("Ops", &serde_json::Map::new())?;
+            let hook = c.obj_insert(kinds::CHANNEL, team, obj(json!({"type": "WEBHOOK", "name": "hook", "enabled": true, "options": {"url": "http://127.0.0.1:9/x"}})))?;
+            let quiet = c.obj_insert(kinds::CHANNEL, team, obj(json!({"type": "SLACK", "name": "quiet", "enabled": true, "options": {"url": "http://127.0.0.1:9/s", "notifyOnOk": false}})))?;
+            let off = c.obj_insert(kinds::CHANNEL, team, obj(json!({"type": "WEBHOOK", "name": "off", "enabled": false, "options": {}})))?;
+            let alert = c.obj_insert(kinds::ALERT, team, obj(json!({"name": "cpu", "notificationChannelIds": [hook.id, quiet.id, off.id, 999]})))?;
+            notifications::record(c, team, &alert, "ACTIVE", 7, json!([]))?;
+            notifications::record(c, team, &alert, "OK", 8, json!([]))?;
+            Ok((hook.id, quiet.id, off.id))
+        })
+        .await
+        .unwrap();
+    let queued = outbox.claim(i64::MAX / 2, 1000, 100).await.unwrap();
+    let got: Vec<(String, String)> = queued
+        .iter()
+        .map(|d| {
+            assert_eq!(d.new.source, Source::Sysdig);
+            let state = d.new.event["state"].as_str().unwrap().to_string();
+            assert_eq!(d.new.event["alert"]["name"], "cpu");
+            (d.new.receiver.id.clone(), state)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (hook.to_string(), "ACTIVE".to_string()),
+            (quiet.to_string(), "ACTIVE".to_string()),
+            (hook.to_string(), "OK".to_string()),
+        ],
+        "the disabled channel ({off}) gets nothing; the quiet one no OK"
+    );
+    // Claimed deliveries are leased: a second claim before the lease ends finds none.
+    assert!(
+        outbox
+            .claim(i64::MAX / 2, 1000, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -3,7 +3,10 @@
 //! notification holds lives here, next to the records, for both.
 
 use super::{Document, SysdigTx, TeamObject, kinds};
-use crate::RepoResult;
+use crate::{
+    RepoResult,
+    outbox::{NewDelivery, Receiver, Source},
+};
 use serde_json::{Value, json};
 
 /// Records a notification of `alert` in `team` (state `ACTIVE` or `OK`, time in µs).
@@ -34,7 +37,85 @@ pub fn record(
     );
     doc.insert("groupAggregations".into(), json!([]));
     doc.insert("entities".into(), entities);
-    c.obj_insert(kinds::NOTIFICATION, team, doc)
+    let notification = c.obj_insert(kinds::NOTIFICATION, team, doc)?;
+    enqueue_deliveries(c, team, alert, &notification)?;
+    Ok(notification)
+}
+
+/// Whether a channel with `options` is told of a notification in `state`: a disabled channel
+/// never is; an `OK` goes out unless the channel turned `notifyOnOk` or `notifyOnResolve` off.
+pub fn channel_wants(enabled: bool, options: &Value, state: &str) -> bool {
+    let off = |k: &str| options.get(k).and_then(Value::as_bool) == Some(false);
+    enabled && (state != "OK" || !(off("notifyOnOk") || off("notifyOnResolve")))
+}
+
+/// Queues `notification` to each channel of the alert that wants it, in the caller's
+/// transaction. The event carries the notification and the alert as they are now.
+fn enqueue_deliveries(
+    c: &dyn SysdigTx,
+    team: i64,
+    alert: &TeamObject,
+    notification: &TeamObject,
+) -> RepoResult<()> {
+    let ids = alert
+        .doc
+        .get("notificationChannelIds")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_i64).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let state = notification
+        .doc
+        .get("state")
+        .and_then(Value::as_str)
+        .unwrap_or("ACTIVE");
+    let mut event = notification.doc.clone();
+    event.insert("id".into(), notification.id.into());
+    let mut alert_doc = alert.doc.clone();
+    alert_doc.insert("id".into(), alert.id.into());
+    event.insert("alert".into(), Value::Object(alert_doc));
+    let event = Value::Object(event);
+    for id in ids {
+        let Some(ch) = c.obj_get(kinds::CHANNEL, team, id)? else {
+            continue;
+        };
+        let enabled = ch.doc.get("enabled").and_then(Value::as_bool) != Some(false);
+        let options = ch.doc.get("options").cloned().unwrap_or(Value::Null);
+        if !channel_wants(enabled, &options, state) {
+            continue;
+        }
+        c.outbox_enqueue(&NewDelivery {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            source: Source::Sysdig,
+            tenant: team.to_string(),
+            receiver: channel_receiver(&ch),
+            event: event.clone(),
+            test: false,
+            created_ms: crate::now_ms(),
+        })?;
+    }
+    Ok(())
+}
+
+/// The receiver snapshot of channel `ch`.
+pub fn channel_receiver(ch: &TeamObject) -> Receiver {
+    let text = |k: &str| {
+        ch.doc
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Receiver {
+        id: ch.id.to_string(),
+        name: text("name"),
+        kind: text("type"),
+        address: String::new(),
+        options: ch.doc.get("options").cloned().unwrap_or(Value::Null),
+        period_s: 0,
+    }
 }
 
 /// Deletes the notifications of alert `alert_id` (they go with their alert).
