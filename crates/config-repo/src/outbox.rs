@@ -223,3 +223,10 @@ pub trait Outbox: Send + Sync {
     /// Storage fails.
     async fn pending(&self) -> RepoResult<u64>;
 }
+
+/// Refuses a URL the notification engine must not call; the message says why. The APIs
+/// check receivers' URLs with it before storing them.
+pub type UrlCheck = std::sync::Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// Tells the notification engine deliveries were queued, so it need not wait for its poll.
+pub type Wake = std::sync::Arc<dyn Fn() + Send + Sync>;

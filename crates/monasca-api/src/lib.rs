@@ -29,7 +29,7 @@ mod state;
 pub mod v2_0;
 
 pub use error::ApiError;
-pub use state::{AlarmFeed, IngestCounter, MonascaState};
+pub use state::{AlarmFeed, IngestCounter, MonascaState, Notifications};
 pub use v2_0::{GroupCache, SeriesKeys, router};
 
 /// The Monasca API over `state`, ready to merge into the server's router; with

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use config_repo::monasca::MonascaRepos;
+use config_repo::outbox::{Outbox, UrlCheck, Wake};
 use metric_store::{MetricStore, Sample};
-use monasca::types::AlarmState;
+use monasca::types::{AlarmState, NotificationType};
 
 use crate::{GroupCache, SeriesKeys, identity::Identity};
 
@@ -32,6 +33,19 @@ pub trait AlarmFeed: Send + Sync {
     fn alarm_deleted(&self, id: &str);
 }
 
+/// What the notification engine offers the API; the server fills it in from its engine.
+#[derive(Clone)]
+pub struct Notifications {
+    /// Where test notifications are queued, and whose attempt log `deliveries` reads.
+    pub outbox: Arc<dyn Outbox>,
+    /// The types this server can deliver, as `types` lists them and validation accepts them.
+    pub types: Arc<[NotificationType]>,
+    /// Refuses a URL the server must not call; the message says why.
+    pub check_url: UrlCheck,
+    /// Tells the engine deliveries were queued (so it need not wait for its next poll).
+    pub wake: Wake,
+}
+
 /// Counts ingested measurements for the server's telemetry.
 pub type IngestCounter = Arc<dyn Fn(usize) + Send + Sync>;
 
@@ -50,4 +64,5 @@ pub struct MonascaState {
     pub group_cache: Arc<GroupCache>,
     /// Told how many measurements each ingest request stored.
     pub ingested: IngestCounter,
+    pub notifications: Notifications,
 }

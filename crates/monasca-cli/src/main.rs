@@ -94,6 +94,8 @@ async fn dispatch(client: &Client, command: Command) -> Result<()> {
         Command::NotificationPatch(a) => notifications::patch(&client, a).await,
         Command::NotificationDelete(a) => notifications::delete(&client, a).await,
         Command::NotificationTypeList(a) => notifications::type_list(&client, a).await,
+        Command::NotificationTest(a) => notifications::send_test(&client, a).await,
+        Command::NotificationDeliveries(a) => notifications::deliveries(&client, a).await,
         Command::AlarmDefinitionCreate(a) => alarm_definitions::create(&client, a).await,
         Command::AlarmDefinitionList(a) => alarm_definitions::list(&client, a).await,
         Command::AlarmDefinitionShow(a) => alarm_definitions::show_one(&client, a).await,

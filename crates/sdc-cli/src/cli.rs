@@ -301,6 +301,15 @@ pub enum ChannelCmd {
     /// Delete a notification channel.
     #[command(visible_aliases = ["del", "rm"])]
     Delete { id: u64 },
+    /// Send a test notification through a channel and wait for the outcome (Vigil's server).
+    Test {
+        id: u64,
+        /// How long to wait for the outcome, in seconds (0: queue it and return).
+        #[arg(long, default_value_t = 30)]
+        wait: u64,
+    },
+    /// The latest delivery attempts of a channel, newest first (Vigil's server).
+    Deliveries { id: u64 },
 }
 
 #[derive(Debug, Subcommand)]

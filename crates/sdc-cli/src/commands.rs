@@ -403,6 +403,8 @@ async fn channel(c: &Client, f: Format, cmd: ChannelCmd) -> Result<()> {
             c.channels().delete(id).await?;
             done(f, &format!("Deleted notification channel {id}"))
         }
+        ChannelCmd::Test { id, wait } => crate::deliveries::send_test(c, f, id, wait).await,
+        ChannelCmd::Deliveries { id } => crate::deliveries::list(c, f, id).await,
     }
 }
 

@@ -29,7 +29,7 @@ use axum::{
 };
 
 pub use error::{SdcError, SdcResult};
-pub use state::{ADMIN_TOKEN_FILE, Fault, IamLookup, SysdigState};
+pub use state::{ADMIN_TOKEN_FILE, ChannelDelivery, Fault, IamLookup, SysdigState};
 
 /// The Sysdig API over `state`, ready to merge into the server's router. Built here, on the
 /// concrete state, so that the handlers are compiled in this crate: a change to one of them

@@ -13,6 +13,7 @@ use std::{
 
 use anyhow::Context;
 use config_repo::{
+    outbox::{Outbox, UrlCheck, Wake},
     sqlite::sysdig::{SYSDIG_DB_FILE, SqliteSysdigRepo},
     sysdig::SysdigRepo,
 };
@@ -37,6 +38,18 @@ pub enum IamLookup {
     User(i64),
 }
 
+/// What the notification engine offers the API; the server fills it in from its engine.
+#[derive(Clone)]
+pub struct ChannelDelivery {
+    /// Where alert notifications and test notifications are queued, and whose attempt log a
+    /// channel's `deliveries` reads.
+    pub outbox: Arc<dyn Outbox>,
+    /// Refuses a URL the server must not call; the message says why.
+    pub check_url: UrlCheck,
+    /// Tells the engine deliveries were queued (so it need not wait for its next poll).
+    pub wake: Wake,
+}
+
 /// Everything the Sysdig handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct SysdigState {
@@ -50,6 +63,7 @@ pub struct SysdigState {
     /// The Monasca metrics, for the agents that report to a team's tenant; `None` when the
     /// server did not hand them over.
     pub metrics: Option<Arc<dyn MetricStore>>,
+    pub delivery: ChannelDelivery,
 }
 
 /// The next `remaining` requests matching `method` (any when empty) and `path` answer `status`.
@@ -80,8 +94,13 @@ impl SysdigState {
                 .await
                 .context("sysdig start-up task failed")?
         };
-        let repo: Arc<dyn SysdigRepo> =
-            Arc::new(opened.with_context(|| format!("cannot open {}", path.display()))?);
+        let opened = opened.with_context(|| format!("cannot open {}", path.display()))?;
+        let delivery = ChannelDelivery {
+            outbox: Arc::new(opened.outbox()),
+            check_url: Arc::new(|_| Ok(())),
+            wake: Arc::new(|| {}),
+        };
+        let repo: Arc<dyn SysdigRepo> = Arc::new(opened);
         let settings = Arc::new(settings);
         let s = settings.clone();
         let written = repo
@@ -101,7 +120,17 @@ impl SysdigState {
             iam: Arc::default(),
             faults: Arc::default(),
             metrics: None,
+            delivery,
         })
+    }
+
+    /// The state telling the notification engine of queued deliveries (`wake`) and refusing
+    /// the URLs it must not call (`check_url`).
+    #[must_use]
+    pub fn with_delivery(mut self, check_url: UrlCheck, wake: Wake) -> Self {
+        self.delivery.check_url = check_url;
+        self.delivery.wake = wake;
+        self
     }
 
     /// The state reading `store` for what only metrics tell (connected agents).

@@ -279,7 +279,7 @@ pub fn delete(id: u64) -> Op<()> {
 
 /// Channel calls: `client.channels()`.
 #[derive(Clone, Copy, Debug)]
-pub struct Channels<'a>(&'a Client);
+pub struct Channels<'a>(pub(crate) &'a Client);
 
 impl Channels<'_> {
     send_ops! {

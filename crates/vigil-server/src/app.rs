@@ -153,6 +153,7 @@ async fn serve_inner(
     crate::store_metrics::register(&mut telemetry, store.clone());
     crate::engine_metrics::register(&mut telemetry, alarms.engine.clone());
     vigil_http::process_metrics::register(&mut telemetry);
+    let alarm_outbox = alarms.outbox.clone();
     let monasca = MonascaState {
         store: store.clone(),
         repos: alarms.repos.clone(),
@@ -164,6 +165,16 @@ async fn serve_inner(
         ingested: Arc::new(move |n| {
             ingested.inc_by(n as u64);
         }),
+        notifications: monasca_api::Notifications {
+            outbox: alarm_outbox,
+            types: Arc::new([
+                monasca::types::NotificationType::Email,
+                monasca::types::NotificationType::Pagerduty,
+                monasca::types::NotificationType::Webhook,
+            ]),
+            check_url: Arc::new(|_| Ok(())),
+            wake: Arc::new(|| {}),
+        },
     };
     let state = AppState {
         telemetry: Arc::new(telemetry),

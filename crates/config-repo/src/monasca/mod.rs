@@ -44,6 +44,13 @@ pub trait MonascaUnit {
     fn update_alarm(&self, id: &str, change: &AlarmChange, now: i64) -> RepoResult<()>;
     /// Appends a state-history entry.
     fn append_history(&self, entry: &NewHistoryEntry) -> RepoResult<()>;
+    /// Queues `event`'s notifications to each of `method_ids` the tenant has; how many.
+    fn enqueue_notifications(
+        &self,
+        method_ids: &[String],
+        event: &monasca::types::AlarmTransitionedEvent,
+        now_ms: i64,
+    ) -> RepoResult<usize>;
     /// Runs `f` once the unit commits, before anyone else reaches the data (a cache kept in
     /// step with the database sees no other change in between). Dropped on rollback.
     fn after_commit(&self, f: Box<dyn FnOnce() + Send>);

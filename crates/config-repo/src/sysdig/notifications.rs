@@ -99,6 +99,57 @@ fn enqueue_deliveries(
     Ok(())
 }
 
+/// Queues a test notification to channel `ch` of `team` (as Sysdig's "send test
+/// notification" does), at `now_ms`; returns its event id.
+///
+/// # Errors
+/// The repository fails.
+pub fn enqueue_test(
+    c: &dyn SysdigTx,
+    team: i64,
+    ch: &TeamObject,
+    now_ms: i64,
+) -> RepoResult<String> {
+    let name = ch
+        .doc
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let event = json!({
+        "id": 0,
+        "name": "Test notification",
+        "state": "ACTIVE",
+        "resolved": false,
+        "timestamp": now_ms.saturating_mul(1000),
+        "severity": 4,
+        "condition": "",
+        "criteria": "",
+        "filter": null,
+        "timespan": 60_000_000,
+        "type": "MANUAL",
+        "groupAggregations": [],
+        "entities": [],
+        "alert": {
+            "id": 0,
+            "name": format!("Test notification through {name}"),
+            "description": "A test notification sent on request; no alert fired.",
+            "severity": 4,
+            "type": "MANUAL",
+        },
+    });
+    let event_id = uuid::Uuid::new_v4().to_string();
+    c.outbox_enqueue(&NewDelivery {
+        event_id: event_id.clone(),
+        source: Source::Sysdig,
+        tenant: team.to_string(),
+        receiver: channel_receiver(ch),
+        event,
+        test: true,
+        created_ms: now_ms,
+    })?;
+    Ok(event_id)
+}
+
 /// The receiver snapshot of channel `ch`.
 pub fn channel_receiver(ch: &TeamObject) -> Receiver {
     let text = |k: &str| {

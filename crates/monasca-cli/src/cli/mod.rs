@@ -51,6 +51,11 @@ pub enum Command {
     NotificationDelete(NotificationId),
     /// List notification types supported by monasca.
     NotificationTypeList(NotificationTypeList),
+    /// Send a test notification through a notification method and wait for the outcome (a
+    /// Vigil extension; python-monascaclient has no such command).
+    NotificationTest(NotificationTest),
+    /// List the latest delivery attempts of a notification method (a Vigil extension).
+    NotificationDeliveries(NotificationDeliveries),
     /// Create an alarm definition.
     AlarmDefinitionCreate(AlarmDefinitionCreate),
     /// List alarm definitions for this tenant.
@@ -103,6 +108,8 @@ impl Command {
             }
             Command::NotificationUpdate(a) => ("notification", &a.id),
             Command::NotificationPatch(a) => ("notification", &a.id),
+            Command::NotificationTest(a) => ("notification", &a.id),
+            Command::NotificationDeliveries(a) => ("notification", &a.id),
             Command::AlarmDefinitionShow(a) | Command::AlarmDefinitionDelete(a) => {
                 ("alarm definition", &a.id)
             }
@@ -401,6 +408,28 @@ pub struct NotificationPatch {
     pub address: Option<String>,
     #[arg(long, value_name = "PERIOD", allow_negative_numbers = true, help = PERIOD_HELP)]
     pub period: Option<i64>,
+    #[command(flatten)]
+    pub out: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct NotificationTest {
+    /// The ID of the notification.
+    #[arg(value_name = "NOTIFICATION_ID")]
+    pub id: String,
+    /// How long to wait for the outcome, in seconds (0: queue it and return).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct NotificationDeliveries {
+    /// The ID of the notification.
+    #[arg(value_name = "NOTIFICATION_ID")]
+    pub id: String,
+    /// The maximum number of attempts to list (newest first).
+    #[arg(long, value_name = "LIMIT")]
+    pub limit: Option<usize>,
     #[command(flatten)]
     pub out: Output,
 }

@@ -4,8 +4,9 @@ use anyhow::Result;
 use monasca::{
     Client,
     notification_methods::{
-        CreateNotificationMethod, DeleteNotificationMethod, GetNotificationMethod,
-        ListNotificationMethodTypes, ListNotificationMethods, UpdateNotificationMethod,
+        CreateNotificationMethod, DeleteNotificationMethod, GetNotificationMethod, ListDeliveries,
+        ListNotificationMethodTypes, ListNotificationMethods, TestNotificationMethod,
+        UpdateNotificationMethod,
     },
     types::NotificationMethodRequest,
 };
@@ -14,8 +15,8 @@ use serde_json::{Map, Value};
 use crate::{
     args::{check_sort_by, given},
     cli::{
-        NotificationCreate, NotificationId, NotificationList, NotificationPatch,
-        NotificationTypeList, NotificationUpdate,
+        NotificationCreate, NotificationDeliveries, NotificationId, NotificationList,
+        NotificationPatch, NotificationTest, NotificationTypeList, NotificationUpdate,
     },
     output::{ValueFormat, done, json, json_ascii, print},
 };
@@ -134,4 +135,99 @@ pub async fn type_list(client: &Client, a: NotificationTypeList) -> Result<()> {
         .map(|t| vec![t.kind.to_string()])
         .collect();
     a.out.print_rows(&["types"], rows)
+}
+
+/// Queues a test notification, then follows its attempts until one is final or `--wait`
+/// runs out: delivered prints one line; failed, dropped or still retrying is an error.
+pub async fn send_test(client: &Client, a: NotificationTest) -> Result<()> {
+    let queued = client.send(&TestNotificationMethod(a.id.clone())).await?;
+    if a.wait == 0 {
+        return done(&format!("Test notification {} queued", queued.event_id));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(a.wait);
+    let mut last = None;
+    loop {
+        let env = client
+            .send(&ListDeliveries {
+                id: a.id.clone(),
+                limit: Some(200),
+            })
+            .await?;
+        // Newest first: the first attempt of this event is its latest.
+        if let Some(at) = env
+            .elements
+            .into_iter()
+            .find(|d| d.event_id == queued.event_id)
+        {
+            match at.status.as_str() {
+                "DELIVERED" => {
+                    return done(&format!(
+                        "Test notification {} delivered ({})",
+                        queued.event_id, at.answer
+                    ));
+                }
+                "FAILED" | "DROPPED" => anyhow::bail!(
+                    "test notification {} {}: {}",
+                    queued.event_id,
+                    at.status.to_lowercase(),
+                    at.answer
+                ),
+                _ => last = Some(at),
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            match last {
+                Some(at) => anyhow::bail!(
+                    "test notification {} not delivered after {} s; attempt {} failed: {}",
+                    queued.event_id,
+                    a.wait,
+                    at.attempt,
+                    at.answer
+                ),
+                None => anyhow::bail!(
+                    "test notification {} not attempted within {} s",
+                    queued.event_id,
+                    a.wait
+                ),
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+pub async fn deliveries(client: &Client, a: NotificationDeliveries) -> Result<()> {
+    let env = client
+        .send(&ListDeliveries {
+            id: a.id,
+            limit: a.limit,
+        })
+        .await?;
+    if a.out.json {
+        return print(&json(&env.elements)?);
+    }
+    let rows = env
+        .elements
+        .into_iter()
+        .map(|d| {
+            vec![
+                d.timestamp,
+                d.event_id,
+                d.attempt.to_string(),
+                d.status,
+                d.duration_ms.to_string(),
+                d.answer,
+            ]
+        })
+        .collect();
+    a.out.print_rows(
+        &[
+            "timestamp",
+            "event_id",
+            "attempt",
+            "status",
+            "duration_ms",
+            "answer",
+        ],
+        rows,
+    )
 }

@@ -5,7 +5,10 @@ use serde_json::Value;
 
 use crate::{
     Endpoint,
-    types::{Envelope, NotificationMethod, NotificationMethodRequest, NotificationMethodType},
+    types::{
+        DeliveryAttempt, Envelope, NotificationMethod, NotificationMethodRequest,
+        NotificationMethodType, NotificationTest,
+    },
 };
 
 use client_core::{Result, json_body as json};
@@ -119,5 +122,40 @@ impl Endpoint for ListNotificationMethodTypes {
     type Output = Envelope<NotificationMethodType>;
     fn path(&self) -> String {
         "notification-methods/types".into()
+    }
+}
+
+/// `POST /notification-methods/{id}/test` (a Vigil extension): queues a test notification
+/// through the method.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestNotificationMethod(pub String);
+
+impl Endpoint for TestNotificationMethod {
+    type Output = NotificationTest;
+    fn method(&self) -> Method {
+        Method::POST
+    }
+    fn path(&self) -> String {
+        format!("notification-methods/{}/test", self.0)
+    }
+}
+
+/// `GET /notification-methods/{id}/deliveries` (a Vigil extension): the method's latest
+/// delivery attempts, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListDeliveries {
+    pub id: String,
+    pub limit: Option<usize>,
+}
+
+impl Endpoint for ListDeliveries {
+    type Output = Envelope<DeliveryAttempt>;
+    fn path(&self) -> String {
+        format!("notification-methods/{}/deliveries", self.id)
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        self.limit
+            .map(|l| vec![("limit", l.to_string())])
+            .unwrap_or_default()
     }
 }

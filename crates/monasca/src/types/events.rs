@@ -27,3 +27,29 @@ pub struct AlarmTransitionedEvent {
     /// Epoch milliseconds of the transition.
     pub timestamp: i64,
 }
+
+/// What `POST /v2.0/notification-methods/{id}/test` answers (a Vigil extension): the queued
+/// test notification's event id, to find its attempts with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationTest {
+    pub notification_method_id: String,
+    pub event_id: String,
+}
+
+/// One delivery attempt of a notification method, as
+/// `GET /v2.0/notification-methods/{id}/deliveries` lists them (a Vigil extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    pub event_id: String,
+    /// When the attempt started, ISO 8601 UTC.
+    pub timestamp: String,
+    /// 1 for the first attempt of a send.
+    pub attempt: u32,
+    /// `DELIVERED`, `RETRYING`, `FAILED` or `DROPPED`.
+    pub status: String,
+    /// What the receiver answered, or why nothing was sent.
+    pub answer: String,
+    pub duration_ms: i64,
+    /// Whether it was a test notification.
+    pub test: bool,
+}

@@ -6,7 +6,7 @@ mod events;
 
 pub use alarming::*;
 pub use enums::{AlarmState, NotificationType, Severity};
-pub use events::AlarmTransitionedEvent;
+pub use events::{AlarmTransitionedEvent, DeliveryAttempt, NotificationTest};
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! `/api/notificationChannels`: the team's notification channels.
 
 use axum::{extract::State, response::Response};
-use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
+use config_repo::sysdig::{SysdigTx, TeamObject, kinds, notifications};
 use serde_json::{Map, Value, json};
 use sysdig::channels::ChannelKind;
 
@@ -59,6 +59,15 @@ impl Editable for Channel {
         m: &mut Map<String, Value>,
     ) -> SdcResult<()> {
         validate(c, caller.team_id(), own.map(|o| o.id), m)
+    }
+
+    /// `sendTestNotification: true` sends a test notification through the saved channel, as
+    /// Sysdig does on save.
+    fn saved(c: &dyn SysdigTx, o: &TeamObject) -> SdcResult<()> {
+        if o.doc.get("sendTestNotification").and_then(Value::as_bool) == Some(true) {
+            notifications::enqueue_test(c, o.team_id, o, config_repo::now_ms())?;
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod access_keys;
 pub mod agents;
 pub mod alerts;
+pub mod channel_delivery;
 pub mod channels;
 pub mod dashboards;
 pub mod events;
@@ -81,13 +82,21 @@ where
         .route("/api/v2/teams/light/name/{name}", get(teams::by_name))
         .route(
             "/api/notificationChannels",
-            get(channels::list).post(owned::create::<Channel>),
+            get(channels::list).post(channel_delivery::create),
         )
         .route(
             "/api/notificationChannels/{id}",
             get(owned::get::<Channel>)
-                .put(owned::update::<Channel>)
+                .put(channel_delivery::update)
                 .delete(owned::delete::<Channel>),
+        )
+        .route(
+            "/api/notificationChannels/{id}/test",
+            axum::routing::post(channel_delivery::send_test),
+        )
+        .route(
+            "/api/notificationChannels/{id}/deliveries",
+            get(channel_delivery::deliveries),
         )
         .route(
             "/api/alerts",

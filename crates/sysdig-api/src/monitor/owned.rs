@@ -54,6 +54,12 @@ pub trait Editable: Owned {
         own: Option<&TeamObject>,
         m: &mut Map<String, Value>,
     ) -> SdcResult<()>;
+
+    /// Runs in the transaction of a create or update, once `o` is stored (a channel queues
+    /// its test notification here).
+    fn saved(_c: &dyn SysdigTx, _o: &TeamObject) -> SdcResult<()> {
+        Ok(())
+    }
 }
 
 /// `GET …/{id}`.
@@ -82,9 +88,12 @@ pub async fn create<R: Editable>(
     let v = state
         .tx(move |c| {
             R::prepare(c, &caller, None, &mut m)?;
-            R::view(c, &c.obj_insert(R::KIND, team, m)?, &caller)
+            let o = c.obj_insert(R::KIND, team, m)?;
+            R::saved(c, &o)?;
+            R::view(c, &o, &caller)
         })
         .await?;
+    (state.delivery.wake)();
     Ok(created(json!({ R::KEY: v })))
 }
 
@@ -107,9 +116,11 @@ pub async fn update<R: Editable>(
             R::prepare(c, &caller, Some(&o), &mut m)?;
             o.doc = m;
             c.obj_save(&mut o, true)?;
+            R::saved(c, &o)?;
             R::view(c, &o, &caller)
         })
         .await?;
+    (state.delivery.wake)();
     Ok(ok(json!({ R::KEY: v })))
 }
 

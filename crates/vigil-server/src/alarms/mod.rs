@@ -19,6 +19,8 @@ pub struct Alarming {
     /// The Monasca repositories over the engine's database.
     pub repos: MonascaRepos,
     pub engine: Arc<Engine>,
+    /// The deliveries alarm transitions queue (in `alarms.db`).
+    pub outbox: Arc<dyn config_repo::outbox::Outbox>,
     feed: alarm_engine::Alarming,
 }
 
@@ -40,6 +42,7 @@ impl Alarming {
         let engine = Engine::load(threshold, store, clock, cfg).await?;
         let feed = alarm_engine::Alarming::start(engine.clone());
         Ok(Self {
+            outbox: Arc::new(sqlite.outbox()),
             repos: MonascaRepos::from_backend(sqlite),
             engine,
             feed,

@@ -207,6 +207,15 @@ impl MonascaUnit for SqliteUnit<'_> {
         insert_history(self.tx, entry)
     }
 
+    fn enqueue_notifications(
+        &self,
+        method_ids: &[String],
+        event: &monasca::types::AlarmTransitionedEvent,
+        now_ms: i64,
+    ) -> RepoResult<usize> {
+        super::outbox::enqueue_for_methods(self.tx, method_ids, event, now_ms)
+    }
+
     fn after_commit(&self, f: Box<dyn FnOnce() + Send>) {
         self.after_commit.borrow_mut().push(f);
     }

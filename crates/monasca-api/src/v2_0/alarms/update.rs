@@ -6,8 +6,8 @@ use axum::{
     body::Body,
     extract::{Path, State},
 };
-use config_repo::monasca::{AlarmChange, NewHistoryEntry, in_unit};
-use monasca::types::{Alarm, AlarmState};
+use config_repo::monasca::{AlarmChange, AlarmRecord, MonascaUnit, NewHistoryEntry, in_unit};
+use monasca::types::{Alarm, AlarmState, AlarmTransitionedEvent};
 use serde_json::Value;
 
 use super::{root, to_wire};
@@ -85,6 +85,7 @@ pub(super) async fn update(
         }
     }
     let engine = state.alarms.clone();
+    let wake = state.notifications.wake.clone();
     let updated = in_unit(state.repos.units.as_ref(), move |unit| {
         let Some(old) = unit.alarm(&tenant, &id)? else {
             return Err(ApiError::not_found());
@@ -98,8 +99,9 @@ pub(super) async fn update(
             link: link.or(old.link.clone()),
         };
         unit.update_alarm(&id, &change, now)?;
+        let mut queued = 0;
         if change.state.is_some() {
-            unit.append_history(&NewHistoryEntry {
+            let history = NewHistoryEntry {
                 tenant: tenant.clone(),
                 alarm_id: id.clone(),
                 time_ms: now,
@@ -109,7 +111,11 @@ pub(super) async fn update(
                 new_state: to,
                 reason: "Alarm state updated via API".into(),
                 sub_alarms: Vec::new(),
-            })?;
+            };
+            unit.append_history(&history)?;
+            // As upstream, a change through the API is a transition like any other: the
+            // definition's actions for the new state are told.
+            queued = notify(unit, &old, &change, history)?;
         }
         // Read back inside the unit, and tell the engine before the database is released:
         // the engine waits for it, so the answer shows this update, not a re-evaluation
@@ -122,11 +128,53 @@ pub(super) async fn update(
         } = change;
         unit.after_commit(Box::new(move || {
             engine.alarm_updated(&id, &to_state, link, lifecycle_state);
+            if queued > 0 {
+                wake();
+            }
         }));
         row.ok_or_else(ApiError::not_found)
     })
     .await?;
     Ok(Json(to_wire(&root(&base), updated)))
+}
+
+/// Queues the transition `h` of alarm `old` to the actions its definition has for the new
+/// state, when actions are enabled; how many deliveries were queued.
+fn notify(
+    unit: &dyn MonascaUnit,
+    old: &AlarmRecord,
+    change: &AlarmChange,
+    h: NewHistoryEntry,
+) -> Result<usize, ApiError> {
+    let Some(def) = unit.alarm_definition(&h.tenant, &old.definition_id)? else {
+        return Ok(0);
+    };
+    let actions = match h.new_state {
+        AlarmState::Alarm => &def.alarm_actions,
+        AlarmState::Ok => &def.ok_actions,
+        _ => &def.undetermined_actions,
+    };
+    if !def.actions_enabled || actions.is_empty() {
+        return Ok(0);
+    }
+    let event = AlarmTransitionedEvent {
+        tenant_id: h.tenant,
+        alarm_id: h.alarm_id,
+        alarm_definition_id: def.id.clone(),
+        alarm_name: def.name.clone(),
+        alarm_description: def.description.clone(),
+        old_state: h.old_state,
+        new_state: h.new_state,
+        actions_enabled: true,
+        state_change_reason: h.reason,
+        severity: def.severity.clone(),
+        link: change.link.clone(),
+        lifecycle_state: change.lifecycle_state.clone(),
+        metrics: h.metrics,
+        sub_alarms: Vec::new(),
+        timestamp: h.time_ms,
+    };
+    Ok(unit.enqueue_notifications(actions, &event, h.time_ms)?)
 }
 
 pub(super) async fn replace(

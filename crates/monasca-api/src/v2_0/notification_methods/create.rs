@@ -25,7 +25,7 @@ pub(super) async fn create(
 ) -> Result<(StatusCode, Json<NotificationMethod>), ApiError> {
     body::require_json(&headers)?;
     let v = body::json(body, state.max_body_bytes).await?;
-    let m = stored(tenant, new_id(), validate(&v, false)?);
+    let m = stored(tenant, new_id(), validate(&v, false, &state.notifications)?);
     state.repos.notification_methods.create(m.clone()).await?;
     Ok((StatusCode::CREATED, Json(to_wire(&collection(&base), m))))
 }

@@ -2,9 +2,11 @@
 
 mod create;
 mod delete;
+mod deliveries;
 mod get;
 mod list;
 mod patch;
+mod send_test;
 mod types;
 mod update;
 
@@ -14,14 +16,8 @@ use monasca::types::{NotificationMethod, NotificationType, SelfLink};
 use serde_json::Value;
 
 use super::BaseUrl;
-use crate::{MonascaState, error::ApiError, v2_0::schema};
+use crate::{MonascaState, Notifications, error::ApiError, v2_0::schema};
 
-/// The types this server can send, as `types` lists them.
-pub const TYPES: [NotificationType; 3] = [
-    NotificationType::Email,
-    NotificationType::Pagerduty,
-    NotificationType::Webhook,
-];
 const VALID_PERIODS: [i64; 2] = [0, 60];
 const SORT_FIELDS: [&str; 6] = ["id", "name", "type", "address", "updated_at", "created_at"];
 
@@ -43,6 +39,15 @@ where
                 .patch(patch::patch)
                 .delete(delete::delete),
         )
+        // Vigil extensions: a method's recent delivery attempts, and a test notification.
+        .route(
+            "/v2.0/notification-methods/{id}/deliveries",
+            get(deliveries::deliveries),
+        )
+        .route(
+            "/v2.0/notification-methods/{id}/test",
+            axum::routing::post(send_test::send_test),
+        )
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
@@ -57,9 +62,14 @@ struct Fields {
     period: i64,
 }
 
-/// monasca-api's schema and address checks, with its messages. `period_required` is the PUT
-/// rule; POST defaults it to 0.
-fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
+/// monasca-api's schema and address checks, with its messages, and the checks of what this
+/// server delivers (types it can send, periods only for webhooks, URLs it may call, PagerDuty
+/// key shape). `period_required` is the PUT rule; POST defaults it to 0.
+fn validate(
+    v: &Value,
+    period_required: bool,
+    notifications: &Notifications,
+) -> Result<Fields, ApiError> {
     let Value::Object(m) = v else {
         return Err(bad(schema::NOT_A_DICT));
     };
@@ -97,33 +107,52 @@ fn validate(v: &Value, period_required: bool) -> Result<Fields, ApiError> {
     }
     match kind {
         NotificationType::Email => {
+            // Upstream's `.+@.+`, and no blanks or list separators: one mailbox.
             let ok = address
                 .split_once('@')
-                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+                && !address
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || ",;<>".contains(c));
             if !ok {
                 return Err(bad(format!("Address {address} is not of correct format")));
             }
         }
-        NotificationType::Webhook => match url::Url::parse(&address) {
-            Err(_) => {
-                return Err(bad(format!("Address {address} does not have URL scheme")));
-            }
-            Ok(u) if u.host_str().is_none_or(str::is_empty) => {
+        NotificationType::Pagerduty => {
+            // An Events API integration (service) key: 32 letters and digits.
+            let ok = address.len() == 32 && address.chars().all(|c| c.is_ascii_alphanumeric());
+            if !ok {
                 return Err(bad(format!(
-                    "Address {address} does not have network location"
+                    "Address {address} is not a PagerDuty integration key (32 letters and digits)"
                 )));
             }
-            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
-                return Err(bad(format!(
-                    "Address {address} scheme is not in ['http', 'https']"
-                )));
+        }
+        NotificationType::Webhook | NotificationType::Slack | NotificationType::Jira => {
+            match url::Url::parse(&address) {
+                Err(_) => {
+                    return Err(bad(format!("Address {address} does not have URL scheme")));
+                }
+                Ok(u) if u.host_str().is_none_or(str::is_empty) => {
+                    return Err(bad(format!(
+                        "Address {address} does not have network location"
+                    )));
+                }
+                Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                    return Err(bad(format!(
+                        "Address {address} scheme is not in ['http', 'https']"
+                    )));
+                }
+                Ok(_) => (notifications.check_url)(&address)
+                    .map_err(|why| bad(format!("Address {address} is not allowed: {why}")))?,
             }
-            Ok(_) => {}
-        },
+        }
         _ => {}
     }
-    if !TYPES.contains(&kind) {
+    if !notifications.types.contains(&kind) {
         return Err(bad(format!("Not a valid notification method type {kind} ")));
+    }
+    if period != 0 && kind != NotificationType::Webhook {
+        return Err(bad("Period can only be set with webhooks"));
     }
     Ok(Fields {
         name,

@@ -57,7 +57,7 @@ pub(super) async fn update(
     } else {
         v
     };
-    let m = stored(tenant, id, validate(&v, true)?);
+    let m = stored(tenant, id, validate(&v, true, &state.notifications)?);
     methods.update(m.clone()).await?;
     Ok(Json(to_wire(&collection(base), m)))
 }
