@@ -18,6 +18,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 CLIENT_VERSION="2.8.0"
+AIOSMTPD_VERSION="1.4.6"
 PINS="$REPO/../shared/reference/pins/python-monascaclient-$CLIENT_VERSION.txt"
 VENV="${INTEROP_VENV:-$REPO/target/interop-venv}"
 VIGIL_BIN="${VIGIL_BIN:-$REPO/target/debug/vigil}"
@@ -35,6 +36,7 @@ venv_ok() {
         "$VENV/bin/python" - "$CLIENT_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
+import aiosmtpd  # the SMTP server of the notification tests
 sys.exit(0 if version("python-monascaclient") == sys.argv[1] else 1)
 EOF
 }
@@ -42,7 +44,8 @@ EOF
 if venv_ok; then
     echo "using venv $VENV (python-monascaclient $CLIENT_VERSION)"
 else
-    make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "python-monascaclient==$CLIENT_VERSION"
+    make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "python-monascaclient==$CLIENT_VERSION" \
+        "aiosmtpd==$AIOSMTPD_VERSION"
     venv_ok || die "the venv $VENV has no working monasca $CLIENT_VERSION after install"
 fi
 
@@ -68,7 +71,23 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log"
+# The notification tests' receivers (started by the tests) listen on these ports; the server
+# delivers there, retrying quickly.
+HOOK_PORT="$(free_port "$VENV/bin/python")"
+SMTP_PORT="$(free_port "$VENV/bin/python")"
+cat >"$WORK/vigil.toml" <<TOML
+[notifications]
+timeout_ms = 3000
+backoff_base_ms = 200
+backoff_max_ms = 1000
+pagerduty_url = "http://127.0.0.1:$HOOK_PORT/pagerduty"
+
+[notifications.email]
+server = "127.0.0.1"
+port = $SMTP_PORT
+from_addr = "vigil@example.com"
+TOML
+start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log" --config "$WORK/vigil.toml"
 PORT="$STARTED_PORT"
 SERVER_PID="$STARTED_PID"
 # A second server with the built-in identity service, for password logins.
@@ -80,6 +99,7 @@ echo "vigil $("$VIGIL_BIN" --version 2>/dev/null | awk '{print $2}') listening o
 # --- 4. the tests ----------------------------------------------------------------------------
 # In the background, so that a signal to this script is handled at once (see cleanup).
 VIGIL_PORT="$PORT" VIGIL_IDENTITY_PORT="$IDENTITY_PORT" MONASCA_BIN="$VENV/bin/monasca" \
+    HOOK_PORT="$HOOK_PORT" SMTP_PORT="$SMTP_PORT" \
     "$VENV/bin/python" "$HERE/test_monascaclient.py" &
 TEST_PID=$!
 rc=0

@@ -36,7 +36,7 @@ venv_ok() {
         "$VENV/bin/python" - "$CLIENT_VERSION" <<'PY' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
-import pytest, sdcclient  # noqa: F401
+import aiosmtpd, pytest, sdcclient  # noqa: F401
 sys.exit(0 if version("sdcclient") == sys.argv[1] else 1)
 PY
 }
@@ -44,7 +44,8 @@ PY
 if venv_ok; then
     echo "using venv $VENV (sdcclient $CLIENT_VERSION)"
 else
-    make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "sdcclient==$CLIENT_VERSION" pytest
+    make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "sdcclient==$CLIENT_VERSION" pytest \
+        "aiosmtpd==1.4.6"
     venv_ok || die "the venv $VENV has no working sdcclient $CLIENT_VERSION after install"
 fi
 
@@ -71,9 +72,29 @@ ADMIN_TOKEN="$("$VENV/bin/python" -c 'import uuid; print(uuid.uuid4())')"
 IAM_KEY="iam-$("$VENV/bin/python" -c 'import uuid; print(uuid.uuid4().hex)')"
 INSTANCE_ID="vigil-interop-instance"
 
+# The channel tests' receivers (started by the tests) listen on these ports; the team's alerts
+# are evaluated every second on the Monasca tenant "sdc-interop".
+HOOK_PORT="$(free_port "$VENV/bin/python")"
+SMTP_PORT="$(free_port "$VENV/bin/python")"
+cat >"$WORK/vigil.toml" <<TOML
+[sysdig]
+alert_interval = 1
+alert_tenants = { "Monitor Operations" = "sdc-interop" }
+
+[notifications]
+timeout_ms = 3000
+backoff_base_ms = 200
+backoff_max_ms = 1000
+
+[notifications.email]
+server = "127.0.0.1"
+port = $SMTP_PORT
+from_addr = "vigil@example.com"
+TOML
+
 VIGIL_SYSDIG_ADMIN_TOKEN="$ADMIN_TOKEN" VIGIL_SYSDIG_IAM_API_KEY="$IAM_KEY" \
     VIGIL_SYSDIG_INSTANCE_ID="$INSTANCE_ID" \
-    start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log"
+    start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log" --config "$WORK/vigil.toml"
 PORT="$STARTED_PORT"
 echo "vigil listening on 127.0.0.1:$PORT (pid $STARTED_PID)"
 
@@ -82,7 +103,7 @@ echo "vigil listening on 127.0.0.1:$PORT (pid $STARTED_PID)"
 # lets SDC_TOKEN/SDC_URL replace its constructor arguments: keep them out of its environment.
 env -u SDC_TOKEN -u SDC_URL -u SDC_SSL_VERIFY -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
     VIGIL_URL="http://127.0.0.1:$PORT" SDC_ADMIN_TOKEN="$ADMIN_TOKEN" SDC_IAM_API_KEY="$IAM_KEY" \
-    SDC_INSTANCE_ID="$INSTANCE_ID" \
+    SDC_INSTANCE_ID="$INSTANCE_ID" HOOK_PORT="$HOOK_PORT" SMTP_PORT="$SMTP_PORT" \
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$HERE/test_sdcclient.py" "$@" &
 TEST_PID=$!
 rc=0

@@ -10,7 +10,11 @@ Every command runs in a clean environment (admin_token auth, no Keystone: the to
 project) with a throw-away HOME. Expected answers are those of openstack/monasca-api (InfluxDB
 repository): exact names, dimensions, ids, values and timestamp formats.
 
-Only the standard library is used. The last line printed is `N passed, N failed`.
+Notification delivery is checked with real receivers on loopback (receivers.py: an HTTP
+recorder, and aiosmtpd from the venv) at HOOK_PORT and SMTP_PORT, which the script also gave to
+the server's `[notifications]` config.
+
+The last line printed is `N passed, N failed`.
 """
 
 import concurrent.futures
@@ -23,8 +27,13 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
+
+import receivers
 
 PORT = os.environ.get("VIGIL_PORT", "")
+HOOK_PORT = int(os.environ.get("HOOK_PORT") or 0)
+SMTP_PORT = int(os.environ.get("SMTP_PORT") or 0)
 MONASCA = os.environ.get("MONASCA_BIN") or os.path.join(os.path.dirname(sys.executable), "monasca")
 ENDPOINT = "http://127.0.0.1:%s/v2.0" % PORT
 HOME = None  # a temporary directory, made in main()
@@ -683,6 +692,152 @@ class T9Keystone(MonascaTestCase):
         self.assertEqual(r.rc, 1, r.describe())
         self.assertIn("(HTTP 401)", r.err)
         self.assertNotIn("not-the-password", r.out + r.err)
+
+
+class T9Notifications(MonascaTestCase):
+    """Alarm transitions reach real receivers: a webhook, an SMTP server, PagerDuty's and
+    Slack's request shapes; a receiver answering 500 gets the same event again; a refused
+    mailbox is recorded as failed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.http = receivers.HttpRecorder(HOOK_PORT)
+        cls.smtp = receivers.SmtpRecorder(SMTP_PORT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.http.stop()
+        cls.smtp.stop()
+
+    def method(self, name, kind, address, *extra):
+        return self.json("notification-create", name, kind, address, *extra)["id"]
+
+    def deliveries(self, method_id):
+        req = urllib.request.Request(
+            "%s/notification-methods/%s/deliveries" % (ENDPOINT, method_id),
+            headers={"X-Auth-Token": TENANT_A})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())["elements"]
+
+    def wait_deliveries(self, method_id, predicate, timeout=20):
+        deadline = time.time() + timeout
+        got = []
+        while time.time() < deadline:
+            got = self.deliveries(method_id)
+            if predicate(got):
+                return got
+            time.sleep(0.2)
+        self.fail("deliveries of %s: %s" % (method_id, got))
+
+    def test_transitions_reach_webhook_email_pagerduty_and_slack(self):
+        hook = self.method("n hook", "WEBHOOK", "http://127.0.0.1:%d/hook" % HOOK_PORT)
+        mail = self.method("n mail", "EMAIL", "ops@example.com")
+        pd = self.method("n pd", "PAGERDUTY", "0123456789abcdef0123456789ABCDEF")
+        slack = self.method("n slack", "SLACK", "http://127.0.0.1:%d/slack/T0/B0" % HOOK_PORT)
+        d = self.json("alarm-definition-create", "interop notify",
+                      "max(interop.notify) > 90", "--match-by", "hostname",
+                      "--severity", "HIGH", "--description", "notify on fire",
+                      "--alarm-actions", hook, mail, pd, slack,
+                      "--ok-actions", hook, pd)
+        self.ok("metric-create", "interop.notify", "95", "--dimensions", "hostname=web1")
+        got = self.http.wait(lambda r: r["path"] == "/hook", what="the ALARM webhook")
+        body = got[0]["json"]
+        alarm = self.json("alarm-list", "-j", "--alarm-definition-id", d["id"])[0]
+        self.assertEqual(sorted(body), sorted([
+            "alarm_id", "alarm_definition_id", "alarm_name", "alarm_description",
+            "alarm_timestamp", "state", "old_state", "message", "tenant_id", "metrics"]))
+        self.assertEqual(body["alarm_id"], alarm["id"])
+        self.assertEqual(body["alarm_definition_id"], d["id"])
+        self.assertEqual(body["alarm_name"], "interop notify")
+        self.assertEqual(body["alarm_description"], "notify on fire")
+        self.assertEqual((body["old_state"], body["state"]), ("UNDETERMINED", "ALARM"))
+        self.assertEqual(body["tenant_id"], TENANT_A)
+        self.assertEqual(body["metrics"],
+                         [{"name": "interop.notify", "dimensions": {"hostname": "web1"}}])
+        self.assertEqual(body["message"],
+                         "Thresholds were exceeded for the sub-alarms: "
+                         "max(interop.notify) > 90.0 with the values: [95.0]")
+        self.assertIsInstance(body["alarm_timestamp"], int)
+        self.assertLess(abs(body["alarm_timestamp"] - time.time()), 600)
+        self.assertEqual(got[0]["headers"]["content-type"], "application/json")
+        self.assertTrue(got[0]["headers"].get("idempotency-key"))
+
+        # PagerDuty's Events API v1 request, to the configured URL.
+        trig = self.http.wait(lambda r: r["path"] == "/pagerduty", what="the PagerDuty event")
+        ev = trig[0]["json"]
+        self.assertEqual(ev["service_key"], "0123456789abcdef0123456789ABCDEF")
+        self.assertEqual(ev["event_type"], "trigger")
+        self.assertEqual(ev["incident_key"], alarm["id"])
+        self.assertEqual(ev["client"], "Monasca")
+        self.assertEqual(ev["details"]["alarm_id"], alarm["id"])
+        self.assertEqual(ev["details"]["current"], "ALARM")
+
+        # Slack's incoming webhook gets the webhook document as text.
+        sl = self.http.wait(lambda r: r["path"].startswith("/slack"), what="the Slack post")
+        self.assertEqual(json.loads(sl[0]["json"]["text"])["alarm_id"], alarm["id"])
+
+        # A real e-mail through SMTP, with upstream's subject and body.
+        msgs = self.smtp.wait(lambda m: "ops@example.com" in m[0], what="the e-mail")
+        rcpt, sender, msg = msgs[0]
+        self.assertEqual(str(msg["Subject"]), 'ALARM HIGH "interop notify" for Host: web1')
+        self.assertEqual(str(msg["To"]), "ops@example.com")
+        self.assertEqual(sender, "vigil@example.com")
+        text = msg.get_content()
+        self.assertIn('On host "web1" thresholds were exceeded for the sub-alarms', text)
+        self.assertIn('Alarm "interop notify" transitioned to the ALARM state at', text)
+        self.assertIn("alarm_id: %s" % alarm["id"], text)
+        self.assertIn("hostname: web1", text)
+
+        # Back to OK: the OK actions only (webhook and a PagerDuty resolve).
+        self.ok("metric-create", "interop.notify", "10", "--dimensions", "hostname=web1")
+        oks = self.http.wait(lambda r: r["path"] == "/hook" and r["json"]["state"] == "OK",
+                             what="the OK webhook")
+        self.assertEqual(oks[0]["json"]["old_state"], "ALARM")
+        res = self.http.wait(lambda r: r["path"] == "/pagerduty"
+                             and r["json"]["event_type"] == "resolve", what="the resolve")
+        self.assertEqual(res[0]["json"]["incident_key"], alarm["id"])
+        time.sleep(1)
+        self.assertEqual(len([m for m in self.smtp.messages if "ops@example.com" in m[0]]), 1,
+                         "OK has no e-mail action")
+        for m in (hook, mail, pd, slack):
+            self.assertTrue(all(a["status"] == "DELIVERED" for a in self.deliveries(m)),
+                            self.deliveries(m))
+
+    def test_a_failing_receiver_gets_the_same_event_again(self):
+        self.http.answer("/flaky", [500])
+        hook = self.method("n flaky", "WEBHOOK", "http://127.0.0.1:%d/flaky" % HOOK_PORT)
+        self.json("alarm-definition-create", "interop flaky", "max(interop.flaky) > 1",
+                  "--alarm-actions", hook)
+        self.ok("metric-create", "interop.flaky", "5")
+        got = self.http.wait(lambda r: r["path"] == "/flaky", what="the first attempt")
+        got = self.wait_deliveries(hook, lambda a: any(x["status"] == "DELIVERED" for x in a))
+        self.assertEqual([a["status"] for a in got], ["DELIVERED", "RETRYING"])
+        self.assertIn("500", got[1]["answer"])
+        posts = [r for r in self.http.requests if r["path"] == "/flaky"]
+        self.assertEqual(len(posts), 2)
+        self.assertEqual(posts[0]["headers"]["idempotency-key"],
+                         posts[1]["headers"]["idempotency-key"])
+        self.assertEqual(posts[0]["body"], posts[1]["body"])
+
+    def test_a_refused_mailbox_is_recorded_as_failed(self):
+        self.smtp.refuse.add("nobody@example.com")
+        mail = self.method("n refused", "EMAIL", "nobody@example.com")
+        self.json("alarm-definition-create", "interop refused", "max(interop.refused) > 1",
+                  "--alarm-actions", mail)
+        self.ok("metric-create", "interop.refused", "5")
+        got = self.wait_deliveries(mail, lambda a: any(x["status"] == "FAILED" for x in a))
+        self.assertIn("550", got[0]["answer"])
+        self.assertNotIn("nobody@example.com", [r for m in self.smtp.messages for r in m[0]])
+
+    def test_bad_addresses_are_refused(self):
+        for kind, address, extra, why in [
+                ("EMAIL", "not an address", (), "is not of correct format"),
+                ("WEBHOOK", "ftp://127.0.0.1/x", (), "scheme is not in"),
+                ("PAGERDUTY", "short-key", (), "PagerDuty"),
+                ("EMAIL", "ops@example.com", ("--period", "60"), "only be set with webhooks")]:
+            r = monasca("notification-create", "bad " + kind, kind, address, *extra)
+            self.assertNotEqual(r.rc, 0, r.describe())
+            self.assertIn(why, r.out + r.err, r.describe())
 
 
 def main():

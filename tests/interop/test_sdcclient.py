@@ -17,6 +17,7 @@ import uuid
 
 import pytest
 import requests
+import receivers
 from sdcclient import SdMonitorClient
 from sdcclient.monitor import DashboardsClientV2, EventsClientV1
 
@@ -262,6 +263,90 @@ def test_alerts_and_notifications(sdc, mode):
     ok, msg = sdc.delete_alert(updated)
     assert (ok, msg) == (False, "Alert not found: Not Found")
     good(sdc.delete_notification_channel(ch))
+
+
+# --- notification channels that deliver -----------------------------------------------------
+
+HOOK_PORT = int(os.environ.get("HOOK_PORT") or 0)
+SMTP_PORT = int(os.environ.get("SMTP_PORT") or 0)
+
+
+@pytest.fixture(scope="module")
+def hook():
+    r = receivers.HttpRecorder(HOOK_PORT)
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    r = receivers.SmtpRecorder(SMTP_PORT)
+    yield r
+    r.stop()
+
+
+def post_metric(name, value):
+    body = [{"name": name, "dimensions": {"host.hostName": "web1"},
+             "timestamp": int(time.time() * 1000), "value": value}]
+    r = requests.post(URL + "/v2.0/metrics", json=body, headers={"X-Auth-Token": "sdc-interop"})
+    assert r.status_code == 204, r.text
+
+
+def test_a_firing_alert_reaches_its_webhook_and_email_channels(sdc, mode, hook, smtp):
+    path = "/sysdig-" + mode
+    web = good(sdc.create_notification_channel({
+        "type": "WEBHOOK", "name": uniq("hook-" + mode), "enabled": True,
+        "options": {"url": "http://127.0.0.1:%d%s" % (HOOK_PORT, path),
+                    "additionalHeaders": {"X-Team-Secret": "s3cret"},
+                    "customData": {"environment": "interop"}}}))["notificationChannel"]
+    to = "oncall-%s@example.com" % mode
+    mail = good(sdc.create_email_notification_channel(uniq("mail-" + mode), [to, "backup@example.com"]))["notificationChannel"]
+    metric = "sdc.notify.%s" % mode
+    name = uniq("fire-" + mode)
+    alert = good(sdc.create_alert(name, "fires at once", 2, 60, "avg(%s) > 80" % metric, [], "ANY", "", [web["id"], mail["id"]]))["alert"]
+    post_metric(metric, 95)
+    got = hook.wait(lambda r: r["path"] == path, what="the Sysdig webhook")
+    req = got[0]
+    body = req["json"]
+    assert req["headers"]["x-team-secret"] == "s3cret"
+    assert req["headers"].get("idempotency-key")
+    assert body["environment"] == "interop"
+    assert body["state"] == "ACTIVE" and body["resolved"] is False
+    assert body["condition"] == "avg(%s) > 80" % metric
+    assert (body["alert"]["id"], body["alert"]["name"], body["alert"]["severity"]) == (alert["id"], name, 2)
+    assert body["timespan"] == 60_000_000
+    assert abs(body["timestamp"] / 1e6 - time.time()) < 600
+    assert body["entities"][0]["metricValues"][0]["metric"] == metric
+    assert body["entities"][0]["metricValues"][0]["value"] == 95
+    msgs = smtp.wait(lambda m: to in m[0], what="the alert e-mail")
+    rcpt, _, msg = msgs[0]
+    assert sorted(rcpt) == sorted([to, "backup@example.com"])
+    assert name in str(msg["Subject"])
+    # The notification is listed, and the channel's attempts show the delivery.
+    r = requests.get(URL + "/api/notificationChannels/%d/deliveries" % web["id"], headers=sdc.hdrs)
+    assert r.status_code == 200, r.text
+    assert [a["status"] for a in r.json()["deliveries"]][:1] == ["DELIVERED"]
+    alert["enabled"] = False
+    good(sdc.update_alert(alert))
+
+
+def test_send_test_notification_on_save(sdc, mode, hook):
+    path = "/sysdig-test-" + mode
+    ch = good(sdc.create_notification_channel({
+        "type": "WEBHOOK", "name": uniq("tested-" + mode), "enabled": True,
+        "sendTestNotification": True,
+        "options": {"url": "http://127.0.0.1:%d%s" % (HOOK_PORT, path)}}))["notificationChannel"]
+    got = hook.wait(lambda r: r["path"] == path, what="the test notification")
+    assert got[0]["json"]["state"] == "ACTIVE"
+    assert "Test notification" in got[0]["json"]["alert"]["name"]
+    good(sdc.delete_notification_channel(ch))
+
+
+def test_a_webhook_channel_needs_an_http_url(sdc, mode):
+    ok, msg = sdc.create_notification_channel({
+        "type": "WEBHOOK", "name": uniq("bad-" + mode), "enabled": True,
+        "options": {"url": "file:///etc/passwd"}})
+    assert ok is False and "http" in msg
 
 
 # --- dashboards v3 --------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 //! | `/api/…` (Sysdig Monitor: users, teams, tokens, channels, alerts, notifications, dashboards, events, agents), `/identity/token` (IBM IAM), `/vigil/sysdig/…` over raw HTTP: tokens and IAM in `sysdig/monitor.rs`; teams, users and team-owned objects in `sysdig/monitor/objects.rs`; alert evaluation and injected faults in `sysdig/monitor/alerts.rs` | `sysdig/monitor*` |
 //! | the older Monitor APIs sdcclient still calls: dashboards v2, events v1, agents config, access keys, explore grouping, data retention; unknown `/api/…` paths | `sysdig/monitor/legacy.rs` |
 //! | the same through the `sysdig` client crate: every resource, token and IBM IAM auth, retries | `sysdig/client_api.rs`, `sysdig/client_auth.rs` |
+//! | notification delivery: alarm actions and Sysdig channels to real receivers, `…/test`, `…/deliveries`, URL policy | `notifications/monasca.rs`, `notifications/sysdig.rs` |
 //! | the binary: `kill -9`, SIGTERM, the data directory lock, `vigil compact` | `server/durability.rs` |
 //! | the binary's logs, `vigil completion`, `vigil man` | `server/logs.rs` |
 //!
@@ -21,5 +22,6 @@
 
 mod common;
 mod monasca;
+mod notifications;
 mod server;
 mod sysdig;

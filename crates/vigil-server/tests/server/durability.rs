@@ -26,6 +26,10 @@ fn free_port() -> u16 {
 }
 
 async fn spawn(dir: &std::path::Path) -> Proc {
+    spawn_with(dir, &[]).await
+}
+
+async fn spawn_with(dir: &std::path::Path, extra: &[&str]) -> Proc {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args([
@@ -35,6 +39,7 @@ async fn spawn(dir: &std::path::Path) -> Proc {
             "--data-dir",
         ])
         .arg(dir)
+        .args(extra)
         .env("VIGIL_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -256,4 +261,89 @@ async fn a_second_server_on_the_same_data_dir_fails_to_start() {
         .await
         .unwrap();
     first.stop().await;
+}
+
+/// A transition committed before `kill -9` is delivered after the restart: its delivery was
+/// queued in the transition's own transaction.
+#[tokio::test]
+async fn a_notification_queued_before_kill_9_is_delivered_after_restart() {
+    use monasca::{
+        alarms::CreateAlarmDefinition,
+        notification_methods::{CreateNotificationMethod, ListDeliveries},
+        types::{AlarmDefinitionRequest, NotificationMethodRequest},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("vigil.toml");
+    std::fs::write(
+        &config,
+        "[notifications]\nbackoff_base_ms = 100\nbackoff_max_ms = 200\ntimeout_ms = 500\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let config = config.to_str().unwrap().to_string();
+    // The receiver's port, with nobody listening yet: every attempt is refused.
+    let port = free_port();
+    let mut p = spawn_with(&data, &["--config", &config]).await;
+    let c = client(&p.url);
+    let hook = c
+        .send(&CreateNotificationMethod(NotificationMethodRequest {
+            name: "later".into(),
+            kind: "WEBHOOK".into(),
+            address: format!("http://127.0.0.1:{port}/hook"),
+            period: None,
+        }))
+        .await
+        .unwrap()
+        .id;
+    c.send(&CreateAlarmDefinition(AlarmDefinitionRequest {
+        name: "crash alarm".into(),
+        expression: "max(crash.cpu) > 1".into(),
+        alarm_actions: Some(vec![hook.clone()]),
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+    let now = jiff::Timestamp::now().as_millisecond();
+    c.send(&CreateMetrics::batch(&[metric("crash.cpu", &[], now, 5.0)]).unwrap())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let attempts = c
+            .send(&ListDeliveries {
+                id: hook.clone(),
+                limit: None,
+            })
+            .await
+            .unwrap()
+            .elements;
+        if attempts.iter().any(|a| a.status == "RETRYING") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no failed attempt: {attempts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    p.child.kill().unwrap(); // SIGKILL
+    p.child.wait().unwrap();
+
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| async move {
+            sink.lock().unwrap().push(v);
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let receiver = tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut p2 = spawn_with(&data, &["--config", &config]).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while got.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "not delivered after the restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(got.lock().unwrap()[0]["alarm_name"], "crash alarm");
+    p2.child.kill().unwrap();
+    p2.child.wait().unwrap();
+    receiver.abort();
 }
