@@ -1,0 +1,7 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod common;
+mod delivery;
+mod periodic;
+mod policy;
+mod sysdig;
