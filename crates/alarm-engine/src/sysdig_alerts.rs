@@ -71,6 +71,7 @@ pub fn spawn(
     store: Arc<dyn MetricStore>,
     tenants: BTreeMap<String, String>,
     interval: Duration,
+    wake: config_repo::outbox::Wake,
 ) -> Option<tokio::task::JoinHandle<()>> {
     if tenants.is_empty() {
         return None;
@@ -80,18 +81,22 @@ pub fn spawn(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            evaluate_once(repo.as_ref(), store.as_ref(), &tenants, now_ms()).await;
+            if evaluate_once(repo.as_ref(), store.as_ref(), &tenants, now_ms()).await > 0 {
+                // Notifications were recorded, and their deliveries queued with them.
+                wake();
+            }
         }
     }))
 }
 
-/// One evaluation round at `now_ms`.
+/// One evaluation round at `now_ms`; how many notifications it recorded.
 pub async fn evaluate_once(
     repo: &dyn SysdigRepo,
     store: &dyn MetricStore,
     tenants: &BTreeMap<String, String>,
     now_ms: i64,
-) {
+) -> usize {
+    let mut recorded = 0;
     let tenants = tenants.clone();
     let work = repo
         .tx(move |c| -> RepoResult<_> {
@@ -116,7 +121,7 @@ pub async fn evaluate_once(
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(error = %e, "sysdig alert evaluation: cannot read alerts");
-            return;
+            return 0;
         }
     };
     for (tenant, alert, state) in work {
@@ -167,10 +172,14 @@ pub async fn evaluate_once(
             continue;
         }
         let new_state = if firing { "ACTIVE" } else { "OK" };
-        if let Err(e) = record(repo, alert, new_state, now_ms, &cond, value).await {
-            tracing::warn!(error = %e, "sysdig alert evaluation: cannot record a notification");
+        match record(repo, alert, new_state, now_ms, &cond, value).await {
+            Ok(()) => recorded += 1,
+            Err(e) => {
+                tracing::warn!(error = %e, "sysdig alert evaluation: cannot record a notification");
+            }
         }
     }
+    recorded
 }
 
 async fn record(

@@ -103,7 +103,10 @@ async fn a_notification_is_queued_to_the_alert_channels_that_want_it() {
         .iter()
         .map(|d| {
             assert_eq!(d.new.source, Source::Sysdig);
-            let state = d.new.event["state"].as_str().unwrap().to_string();
+            let state = d.new.event["notification"]["state"]
+                .as_str()
+                .unwrap()
+                .to_string();
             assert_eq!(d.new.event["alert"]["name"], "cpu");
             (d.new.receiver.id.clone(), state)
         })

@@ -138,14 +138,45 @@ async fn serve_inner(
     .await
     .context("cannot open the Sysdig store")?
     .with_metrics(store.clone());
+    let mut telemetry = vigil_http::telemetry::Telemetry::new();
+    let notifier = notification_engine::Notifier::start(
+        vec![alarms.outbox.clone(), sysdig.delivery.outbox.clone()],
+        settings.notifications.clone(),
+        telemetry.registry_mut(),
+    )
+    .context("cannot start notification delivery")?;
+    let wake: config_repo::outbox::Wake = {
+        let n = notifier.clone();
+        Arc::new(move || n.wake())
+    };
+    let check_url: config_repo::outbox::UrlCheck = {
+        let n = notifier.clone();
+        Arc::new(move |url| n.policy().check(url))
+    };
+    let sysdig = sysdig.with_delivery(check_url.clone(), wake.clone());
+    // Transitions the threshold engine commits queued their deliveries in the same write.
+    let waker = {
+        let mut transitions = alarms.engine.subscribe();
+        let wake = wake.clone();
+        tokio::spawn(async move {
+            loop {
+                match transitions.recv().await {
+                    Ok(t) if t.actions_enabled && !t.actions.is_empty() => wake(),
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => wake(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        })
+    };
     let sysdig_alerts = alarm_engine::sysdig_alerts::spawn(
         sysdig.repo.clone(),
         store.clone(),
         settings.sysdig.alert_tenants.clone(),
         settings.sysdig.alert_interval,
+        wake.clone(),
     );
     tracing::info!(auth = ?settings.auth, "authentication");
-    let mut telemetry = vigil_http::telemetry::Telemetry::new();
     let ingested = telemetry.counter(
         "ingested_points",
         "Measurements acknowledged by POST /v2.0/metrics",
@@ -167,13 +198,9 @@ async fn serve_inner(
         }),
         notifications: monasca_api::Notifications {
             outbox: alarm_outbox,
-            types: Arc::new([
-                monasca::types::NotificationType::Email,
-                monasca::types::NotificationType::Pagerduty,
-                monasca::types::NotificationType::Webhook,
-            ]),
-            check_url: Arc::new(|_| Ok(())),
-            wake: Arc::new(|| {}),
+            types: notifier.monasca_types().into(),
+            check_url,
+            wake: wake.clone(),
         },
     };
     let state = AppState {
@@ -193,9 +220,11 @@ async fn serve_inner(
         .await
         .context("server failed")?;
     ticker.abort();
+    waker.abort();
     if let Some(t) = sysdig_alerts {
         t.abort();
     }
+    notifier.shutdown().await;
     store.close().await.context("closing the metric store")?;
     tracing::info!("requests finished and stores closed");
     Ok(())

@@ -37,6 +37,8 @@ pub struct Settings {
     pub sysdig: sysdig_api::settings::SysdigSettings,
     /// Measurements older than this are dropped (by whole blocks); `None` keeps everything.
     pub retention: Option<std::time::Duration>,
+    /// Notification delivery (`[notifications]`): SMTP, retries, URL policy.
+    pub notifications: notification_engine::NotifySettings,
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -59,6 +61,7 @@ impl Settings {
             keystone: None,
             sysdig: Default::default(),
             retention: None,
+            notifications: Default::default(),
         }
     }
 }
@@ -85,6 +88,9 @@ pub struct FileConfig {
     pub sysdig: Option<sysdig_api::settings::SysdigFileConfig>,
     /// How long measurements are kept, e.g. `"90d"` (see [`parse_retention`]).
     pub retention: Option<String>,
+    /// `[notifications]`: delivery timeouts and retries, `[notifications.email]` (SMTP),
+    /// PagerDuty/OpsGenie/VictorOps URLs, `[notifications.jira]`, webhook allow/deny lists.
+    pub notifications: Option<notification_engine::NotifySettings>,
 }
 
 impl FileConfig {
@@ -154,9 +160,24 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         .or(file.retention)
         .map(|r| parse_retention(&r))
         .transpose()?;
+    let mut notifications = file.notifications.unwrap_or_default();
+    // Secrets may stay out of the file.
+    if let (Some(e), Ok(p)) = (
+        notifications.email.as_mut(),
+        std::env::var("VIGIL_SMTP_PASSWORD"),
+    ) {
+        e.password = Some(secrecy::SecretString::from(p));
+    }
+    if let (Some(j), Ok(p)) = (
+        notifications.jira.as_mut(),
+        std::env::var("VIGIL_JIRA_PASSWORD"),
+    ) {
+        j.password = secrecy::SecretString::from(p);
+    }
     Ok(Settings {
         sysdig,
         retention,
+        notifications,
         bind,
         data_dir,
         max_body_bytes,

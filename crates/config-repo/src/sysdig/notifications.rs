@@ -71,12 +71,12 @@ fn enqueue_deliveries(
         .get("state")
         .and_then(Value::as_str)
         .unwrap_or("ACTIVE");
-    let mut event = notification.doc.clone();
-    event.insert("id".into(), notification.id.into());
-    let mut alert_doc = alert.doc.clone();
-    alert_doc.insert("id".into(), alert.id.into());
-    event.insert("alert".into(), Value::Object(alert_doc));
-    let event = Value::Object(event);
+    // `{"notification": N, "alert": A}`, each with its id: what the payloads read.
+    let mut n = notification.doc.clone();
+    n.insert("id".into(), notification.id.into());
+    let mut a = alert.doc.clone();
+    a.insert("id".into(), alert.id.into());
+    let event = json!({"notification": n, "alert": a});
     for id in ids {
         let Some(ch) = c.obj_get(kinds::CHANNEL, team, id)? else {
             continue;
@@ -116,24 +116,23 @@ pub fn enqueue_test(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let event = json!({
-        "id": 0,
-        "name": "Test notification",
-        "state": "ACTIVE",
-        "resolved": false,
-        "timestamp": now_ms.saturating_mul(1000),
-        "severity": 4,
-        "condition": "",
-        "criteria": "",
-        "filter": null,
-        "timespan": 60_000_000,
-        "type": "MANUAL",
-        "groupAggregations": [],
-        "entities": [],
+        "notification": {
+            "id": 0,
+            "alert": 0,
+            "name": "Test notification",
+            "state": "ACTIVE",
+            "resolved": false,
+            "timestamp": now_ms.saturating_mul(1000),
+            "entities": [],
+        },
         "alert": {
             "id": 0,
             "name": format!("Test notification through {name}"),
             "description": "A test notification sent on request; no alert fired.",
             "severity": 4,
+            "timespan": 60_000_000,
+            "condition": "",
+            "filter": null,
             "type": "MANUAL",
         },
     });

@@ -36,7 +36,13 @@ async fn method(c: &Client, name: &str, kind: &str, address: &str) -> String {
     .id
 }
 
-async fn definition(c: &Client, name: &str, expression: &str, alarm: &[&str], ok: &[&str]) -> String {
+async fn definition(
+    c: &Client,
+    name: &str,
+    expression: &str,
+    alarm: &[&str],
+    ok: &[&str],
+) -> String {
     c.send(&CreateAlarmDefinition(AlarmDefinitionRequest {
         name: name.into(),
         expression: expression.into(),
@@ -78,7 +84,10 @@ async fn a_transition_posts_upstreams_webhook_document_once() {
     let types = c.send(&ListNotificationMethodTypes).await.unwrap();
     let types: Vec<_> = types.elements.iter().map(|t| t.kind.to_string()).collect();
     assert!(types.contains(&"WEBHOOK".to_string()) && types.contains(&"SLACK".to_string()));
-    assert!(!types.contains(&"EMAIL".to_string()), "no SMTP server configured: {types:?}");
+    assert!(
+        !types.contains(&"EMAIL".to_string()),
+        "no SMTP server configured: {types:?}"
+    );
 
     let hook = method(&c, "hook", "WEBHOOK", &format!("{}/hook", hooks.url)).await;
     let def = definition(&c, "cpu high", "max(cpu) > 90", &[&hook], &[&hook]).await;
@@ -90,11 +99,20 @@ async fn a_transition_posts_upstreams_webhook_document_once() {
     assert_eq!(b["alarm_id"], alarm.id.as_str());
     assert_eq!(b["alarm_definition_id"], def.as_str());
     assert_eq!(b["alarm_name"], "cpu high");
-    assert_eq!((b["old_state"].as_str(), b["state"].as_str()), (Some("UNDETERMINED"), Some("ALARM")));
+    assert_eq!(
+        (b["old_state"].as_str(), b["state"].as_str()),
+        (Some("UNDETERMINED"), Some("ALARM"))
+    );
     assert_eq!(b["tenant_id"], "acme");
-    assert_eq!(b["metrics"], serde_json::json!([{"name": "cpu", "dimensions": {"hostname": "web1"}}]));
+    assert_eq!(
+        b["metrics"],
+        serde_json::json!([{"name": "cpu", "dimensions": {"hostname": "web1"}}])
+    );
     assert!(b["alarm_timestamp"].is_i64());
-    let key = got[0].headers["idempotency-key"].to_str().unwrap().to_string();
+    let key = got[0].headers["idempotency-key"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(!key.is_empty());
 
     // Through the API too: setting OK is a transition, told to the OK actions.
@@ -112,9 +130,20 @@ async fn a_transition_posts_upstreams_webhook_document_once() {
     assert_eq!(got[1].body["state"], "OK");
     assert_eq!(got[1].body["message"], "Alarm state updated via API");
     assert_ne!(got[1].headers["idempotency-key"].to_str().unwrap(), key);
+    // The engine may take it back to ALARM at its next evaluation (95 is still in the
+    // window): a transition of its own. Each transition arrives once.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(hooks.received("/hook").len(), 2, "each transition once");
-    assert_eq!(statuses(&c, &hook).await, ["DELIVERED", "DELIVERED"]);
+    let got = hooks.received("/hook");
+    let keys: std::collections::BTreeSet<_> = got
+        .iter()
+        .map(|r| r.headers["idempotency-key"].clone())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        got.len(),
+        "a transition delivered twice: {got:?}"
+    );
+    assert!(statuses(&c, &hook).await.iter().all(|s| s == "DELIVERED"));
     server.stop().await;
 }
 
@@ -131,7 +160,11 @@ async fn a_hanging_receiver_delays_no_one_and_a_500_is_retried_with_the_same_key
     definition(&c, "disk", "max(disk) > 90", &[&hang, &flaky, &fast], &[]).await;
     post(&c, "disk", 99.0).await;
     hooks.wait("/fast", 1).await;
-    assert_eq!(statuses(&c, &fast).await, ["DELIVERED"], "not held up by the hanging one");
+    assert_eq!(
+        statuses(&c, &fast).await,
+        ["DELIVERED"],
+        "not held up by the hanging one"
+    );
     let flaky_posts = hooks.wait("/flaky", 2).await;
     assert_eq!(
         flaky_posts[0].headers["idempotency-key"],
@@ -183,12 +216,28 @@ async fn the_test_route_sends_through_the_method() {
         .await
         .unwrap()
         .elements;
-    assert_eq!(attempts.len(), 1);
-    assert_eq!((attempts[0].event_id.as_str(), attempts[0].test), (queued.event_id.as_str(), true));
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(
+        (attempts[0].event_id.as_str(), attempts[0].test),
+        (queued.event_id.as_str(), true)
+    );
     // Another tenant cannot test or read the method.
     let other = server.monasca("someone-else");
-    assert!(other.send(&TestNotificationMethod(hook.clone())).await.is_err());
-    assert!(other.send(&ListDeliveries { id: hook, limit: None }).await.is_err());
+    assert!(
+        other
+            .send(&TestNotificationMethod(hook.clone()))
+            .await
+            .is_err()
+    );
+    assert!(
+        other
+            .send(&ListDeliveries {
+                id: hook,
+                limit: None
+            })
+            .await
+            .is_err()
+    );
     server.stop().await;
 }
 
@@ -214,8 +263,16 @@ async fn denied_networks_are_refused_at_save_and_at_send() {
     assert!(refused.contains("not allowed"), "{refused}");
     // A name is only resolved when sending: refused then, and recorded as dropped.
     let port = hooks.url.rsplit(':').next().unwrap();
-    let named = method(&c, "by name", "WEBHOOK", &format!("http://localhost:{port}/x")).await;
-    c.send(&TestNotificationMethod(named.clone())).await.unwrap();
+    let named = method(
+        &c,
+        "by name",
+        "WEBHOOK",
+        &format!("http://localhost:{port}/x"),
+    )
+    .await;
+    c.send(&TestNotificationMethod(named.clone()))
+        .await
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while statuses(&c, &named).await.is_empty() {
         assert!(std::time::Instant::now() < deadline);

@@ -50,7 +50,10 @@ async fn a_firing_alert_posts_sysdigs_document_with_the_channels_headers_and_dat
     assert_eq!(got[0].headers["x-token"], "t0k");
     assert!(got[0].headers.contains_key("idempotency-key"));
     assert_eq!(b["env"], "prod");
-    assert_eq!((b["state"].as_str(), b["resolved"].as_bool()), (Some("ACTIVE"), Some(false)));
+    assert_eq!(
+        (b["state"].as_str(), b["resolved"].as_bool()),
+        (Some("ACTIVE"), Some(false))
+    );
     assert_eq!(b["timestamp"], now_us);
     assert_eq!(b["condition"], "avg(cpu.used.percent) > 80");
     assert_eq!(b["alert"]["name"], "cpu busy");
@@ -61,7 +64,10 @@ async fn a_firing_alert_posts_sysdigs_document_with_the_channels_headers_and_dat
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].status, "DELIVERED");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(hooks.received("/quiet").is_empty(), "a disabled channel is not told");
+    assert!(
+        hooks.received("/quiet").is_empty(),
+        "a disabled channel is not told"
+    );
     server.stop().await;
 }
 
@@ -72,19 +78,34 @@ async fn channels_send_test_notifications_on_request_and_on_save() {
     let c = server.sysdig(ADMIN_TOKEN);
     let ch = c
         .channels()
-        .create(&Channel::slack("team room", format!("{}/slack", hooks.url), None))
+        .create(&Channel::slack(
+            "team room",
+            format!("{}/slack", hooks.url),
+            None,
+        ))
         .await
         .unwrap();
     let id = ch.id.unwrap();
     let queued = c.channels().send_test(id).await.unwrap();
     assert_eq!(queued.notification_channel_id, id);
     let got = hooks.wait("/slack", 1).await;
-    assert!(got[0].body["text"].as_str().unwrap().contains("Test notification"), "{got:?}");
+    assert!(
+        got[0].body["text"]
+            .as_str()
+            .unwrap()
+            .contains("Test notification"),
+        "{got:?}"
+    );
     let attempts = c.channels().deliveries(id).await.unwrap();
-    assert_eq!((attempts[0].event_id.as_str(), attempts[0].test), (queued.event_id.as_str(), true));
+    assert_eq!(
+        (attempts[0].event_id.as_str(), attempts[0].test),
+        (queued.event_id.as_str(), true)
+    );
 
     let mut saved = Channel::webhook("tested on save", format!("{}/saved", hooks.url));
-    saved.extra.insert("sendTestNotification".into(), json!(true));
+    saved
+        .extra
+        .insert("sendTestNotification".into(), json!(true));
     c.channels().create(&saved).await.unwrap();
     hooks.wait("/saved", 1).await;
 

@@ -330,11 +330,15 @@ async fn a_notification_queued_before_kill_9_is_delivered_after_restart() {
     let sink = got.clone();
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| async move {
-            sink.lock().unwrap().push(v);
-        }),
+        axum::routing::post(
+            move |axum::Json(v): axum::Json<serde_json::Value>| async move {
+                sink.lock().unwrap().push(v);
+            },
+        ),
     );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let receiver = tokio::spawn(async move { axum::serve(listener, app).await });
     let mut p2 = spawn_with(&data, &["--config", &config]).await;
     let deadline = Instant::now() + Duration::from_secs(15);
