@@ -1,18 +1,76 @@
-//! Users and teams are shown through the `sysdig` crate's types; the JSON must be what the
-//! emulator showed when it wrote the stored document out field by field (the reference below).
+//! Users, teams and team-owned objects are shown through the `sysdig` crate's types; the JSON
+//! must be what the emulator showed when it wrote the stored document out field by field (the
+//! references below), with no key twice.
 #![allow(clippy::unwrap_used)]
+
+use std::fmt;
 
 use config_repo::{
     now_ms,
     sqlite::sysdig::SqliteSysdigRepo,
-    sysdig::{Document, SysdigRepo, SysdigTx, Team, User},
+    sysdig::{Document, SysdigRepo, SysdigTx, Team, TeamObject, User, kinds},
+};
+use serde::{
+    Deserialize, Deserializer, Serialize,
+    de::{MapAccess, Visitor},
 };
 use serde_json::{Map, Value, json};
 use sysdig_api::{
     domain::{ROLE_TEAM_MANAGER, bootstrap},
-    monitor::{teams::render_team, users::render_user},
+    monitor::{alerts, teams::render_team, users::render_user},
     settings::SysdigSettings,
 };
+
+/// The top-level keys of a JSON object in the order written, duplicates kept.
+struct Keys(Vec<String>);
+
+impl<'de> Deserialize<'de> for Keys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Keys;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, _)) = a.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(k);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `shown` serialises to `reference` (field for field) and writes no key twice.
+fn assert_shows(shown: &impl Serialize, reference: &Value, what: &str) {
+    let text = serde_json::to_string(shown).unwrap();
+    let Keys(mut keys) = serde_json::from_str(&text).unwrap();
+    let written = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(written, keys.len(), "{what}: a key written twice in {text}");
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(&parsed, reference, "{what}");
+}
+
+/// A team-owned object as the emulator wrote it out before it used the wire types.
+fn reference_object(o: &TeamObject) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("id".into(), o.id.into());
+    m.insert("version".into(), o.version.into());
+    for (k, v) in &o.doc {
+        m.insert(k.clone(), v.clone());
+    }
+    m.insert("id".into(), o.id.into());
+    m.insert("version".into(), o.version.into());
+    m.insert("teamId".into(), o.team_id.into());
+    m.insert("createdOn".into(), o.created_on.into());
+    m.insert("modifiedOn".into(), o.modified_on.into());
+    m
+}
 
 fn reference_team(c: &dyn SysdigTx, t: &Team, with_members: bool) -> Value {
     let mut m = Map::new();
@@ -96,6 +154,79 @@ async fn users_and_teams_show_the_stored_json() {
             for u in c.users()? {
                 let shown = serde_json::to_value(render_user(c, &u).unwrap()).unwrap();
                 assert_eq!(shown, reference_user(c, &u), "user {}", u.username);
+            }
+            Ok(())
+        })
+        .await;
+    checked.unwrap();
+}
+
+fn repo() -> (tempfile::TempDir, Box<dyn SysdigRepo>) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo: Box<dyn SysdigRepo> =
+        Box::new(SqliteSysdigRepo::open(&dir.path().join("sysdig.db")).unwrap());
+    (dir, repo)
+}
+
+/// Documents as the handlers store them, and values the wire types cannot hold in a typed
+/// field (nulls, negative numbers, mixed arrays, partial nested items).
+#[tokio::test]
+async fn alerts_and_notifications_show_the_stored_json() {
+    let (_dir, repo) = repo();
+    let checked: Result<(), config_repo::RepoError> = repo
+        .tx(|c| {
+            bootstrap::run(c, &SysdigSettings::default())?;
+            let team = c.default_team("SDC")?.unwrap().id;
+            let full = c.obj_insert(
+                kinds::ALERT,
+                team,
+                doc(json!({
+                "name": "cpu", "type": "MANUAL", "description": "", "enabled": true, "severity": 2,
+                "timespan": 600_000_000, "condition": "avg(cpu.used.percent) > 80", "filter": "",
+                "segmentBy": ["host.hostName"], "segmentCondition": {"type": "ANY"},
+                "notificationChannelIds": [], "annotations": {}, "reNotify": false,
+                "reNotifyMinutes": 30, "rateOfChange": false, "autoCreated": false,
+                "severityLabel": "MEDIUM"})),
+            )?;
+            let odd = c.obj_insert(
+                kinds::ALERT,
+                team,
+                doc(json!({
+                "name": "odd", "type": "BASELINE", "description": null, "severity": 9,
+                "timespan": -5, "segmentBy": ["a", 1], "notificationChannelIds": [-1],
+                "annotations": {"x": 1}, "filter": 7, "custom": [1.5]})),
+            )?;
+            for n in [
+                json!({"alert": full.id, "state": "ACTIVE", "severity": 2, "resolved": false,
+                       "condition": "x > 1", "filter": "", "timestamp": 1_700_000_000_000_000_i64,
+                       "entities": [{"metricValues": [{"value": 3.5}]}]}),
+                json!({"alert": full.id, "state": null, "severity": -1, "resolved": "no",
+                       "timestamp": 1.5}),
+                json!({"alert": odd.id}),
+            ] {
+                c.obj_insert(kinds::NOTIFICATION, team, doc(n))?;
+            }
+            let counts = c.obj_counts_by(kinds::NOTIFICATION, team, "alert")?;
+            let stored = c.obj_list(kinds::ALERT, team)?;
+            for (a, shown) in stored
+                .iter()
+                .zip(alerts::render_all(c, team, &stored).unwrap())
+            {
+                let mut reference = reference_object(a);
+                reference.insert(
+                    "notificationCount".into(),
+                    counts.get(&a.id).copied().unwrap_or(0).into(),
+                );
+                assert_shows(&shown, &Value::Object(reference), "alert");
+            }
+            for n in c.obj_list(kinds::NOTIFICATION, team)? {
+                let mut reference = reference_object(&n);
+                reference.remove("version");
+                assert_shows(
+                    &alerts::notifications::render(&n),
+                    &Value::Object(reference),
+                    "notification",
+                );
             }
             Ok(())
         })

@@ -27,6 +27,8 @@ impl Owned for Channel {
         SdcError::not_found("Notification channel not found")
     }
 
+    type View = Value;
+
     fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
         Ok(super::render(o))
     }

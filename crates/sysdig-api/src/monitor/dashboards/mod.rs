@@ -40,6 +40,8 @@ impl Owned for Dashboard {
         not_found()
     }
 
+    type View = Value;
+
     fn view(_: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<Value> {
         Ok(render(o, caller, false))
     }

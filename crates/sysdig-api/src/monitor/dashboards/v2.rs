@@ -27,6 +27,8 @@ impl Owned for DashboardV2 {
         not_found()
     }
 
+    type View = Value;
+
     fn view(_: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<Value> {
         Ok(render(o, caller))
     }

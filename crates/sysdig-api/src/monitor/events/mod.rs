@@ -29,6 +29,8 @@ impl Owned for Event {
         SdcError::not_found("Event not found")
     }
 
+    type View = Value;
+
     fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
         Ok(render(o))
     }

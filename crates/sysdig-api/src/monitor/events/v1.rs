@@ -33,6 +33,8 @@ impl Owned for EventV1 {
         Event::not_found()
     }
 
+    type View = Value;
+
     fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
         Ok(render(o))
     }
