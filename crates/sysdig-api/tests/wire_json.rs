@@ -16,8 +16,15 @@ use serde::{
 };
 use serde_json::{Map, Value, json};
 use sysdig_api::{
-    domain::{ROLE_TEAM_MANAGER, bootstrap},
-    monitor::{alerts, teams::render_team, users::render_user},
+    auth::Caller,
+    domain::{ROLE_TEAM_MANAGER, ROLE_TEAM_READ, bootstrap},
+    monitor::{
+        alerts,
+        dashboards::{self, convert},
+        events,
+        teams::render_team,
+        users::render_user,
+    },
     settings::SysdigSettings,
 };
 
@@ -227,6 +234,119 @@ async fn alerts_and_notifications_show_the_stored_json() {
                     &Value::Object(reference),
                     "notification",
                 );
+            }
+            Ok(())
+        })
+        .await;
+    checked.unwrap();
+}
+
+#[tokio::test]
+async fn events_show_the_stored_json_in_v2_and_v1() {
+    let (_dir, repo) = repo();
+    let checked: Result<(), config_repo::RepoError> = repo
+        .tx(|c| {
+            bootstrap::run(c, &SysdigSettings::default())?;
+            let team = c.default_team("SDC")?.unwrap().id;
+            for e in [
+                json!({"name": "deploy", "description": "v2", "severity": 4,
+                       "scope": "host.hostName = 'web1'", "tags": {"b": "1", "a": "2"},
+                       "timestamp": 1_700_000_000_000_i64, "category": "custom", "type": "CUSTOM",
+                       "source": "api", "status": "triggered"}),
+                json!({"name": "bare", "description": null, "severity": null, "scope": null,
+                       "tags": {}, "timestamp": -3, "category": "custom"}),
+                json!({"name": "odd", "severity": 300, "tags": {"n": 1}, "timestamp": 2.5,
+                       "category": 7}),
+            ] {
+                c.obj_insert(kinds::EVENT, team, doc(e))?;
+            }
+            for e in c.obj_list(kinds::EVENT, team)? {
+                let mut reference = reference_object(&e);
+                reference.insert("id".into(), e.id.to_string().into());
+                reference.remove("version");
+                reference.remove("modifiedOn");
+                assert_shows(
+                    &events::render(&e),
+                    &Value::Object(reference.clone()),
+                    "event v2",
+                );
+                let scope = reference.remove("scope").unwrap_or(Value::Null);
+                reference.insert("filter".into(), scope);
+                assert_shows(
+                    &events::v1::render(&e),
+                    &Value::Object(reference),
+                    "event v1",
+                );
+            }
+            Ok(())
+        })
+        .await;
+    checked.unwrap();
+}
+
+fn iso(ms: i64) -> Value {
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .to_string()
+        .into()
+}
+
+#[tokio::test]
+async fn dashboards_show_the_stored_json_in_v3_and_v2() {
+    let (_dir, repo) = repo();
+    let checked: Result<(), config_repo::RepoError> = repo
+        .tx(|c| {
+            bootstrap::run(c, &SysdigSettings::default())?;
+            let team = c.default_team("SDC")?.unwrap();
+            let user = c.users()?.into_iter().next().unwrap();
+            let scope = json!([{"displayName": "host", "isVariable": true, "operand": "host.hostName",
+                                "operator": "in", "value": ["web1"]}]);
+            for d in [
+                json!({"name": "v3", "description": "", "schema": 3, "shared": false, "public": false,
+                       "favorite": true, "sharingSettings": [{"member": {"type": "TEAM", "id": team.id}, "role": "ROLE_RESOURCE_READ"}],
+                       "panels": [{"id": 1, "name": "CPU", "type": "advancedTimechart",
+                                   "advancedQueries": [{"query": "avg(cpu_used_percent)"}]}],
+                       "layout": [{"panelId": 1, "x": 0, "y": 0, "w": 12, "h": 6}],
+                       "scopeExpressionList": scope, "eventDisplaySettings": {"enabled": true},
+                       "teamScopeExpressionList": [], "autoCreated": false, "publicToken": null,
+                       "username": user.username}),
+                json!({"name": "v2", "schema": 2, "widgets": [{"name": "w", "showAs": "timeSeries",
+                       "gridConfiguration": {"col": 1, "row": 1, "size_x": 6, "size_y": 4},
+                       "metrics": [{"id": "cpu.used.percent", "aggregations": {"time": "avg", "group": "avg"}}]}],
+                       "scopeExpressionList": [{"displayName": "h", "variable": false, "operand": "a",
+                                                "operator": "equals", "value": ["b"]}],
+                       "username": null}),
+                json!({"name": "odd", "schema": -3, "panels": [{"id": -1}, {"id": 2.5}],
+                       "layout": [{"panelId": 1, "x": 0}], "sharingSettings": [{"role": 5}],
+                       "scopeExpressionList": [{"operand": "x"}], "description": null,
+                       "favorite": "yes", "username": 3}),
+            ] {
+                c.obj_insert(kinds::DASHBOARD, team.id, doc(d))?;
+            }
+            for role in [ROLE_TEAM_MANAGER, ROLE_TEAM_READ] {
+                let caller = Caller { user: user.clone(), team: team.clone(), team_role: role.into(), iam: false };
+                let perms = if role == ROLE_TEAM_READ {
+                    json!(["dashboards.read"])
+                } else {
+                    json!(["dashboards.read", "dashboards.edit", "dashboards.delete", "dashboards.sharing"])
+                };
+                for d in c.obj_list(kinds::DASHBOARD, team.id)? {
+                    let mut stored = reference_object(&d);
+                    stored.insert("customerId".into(), 1.into());
+                    stored.insert("createdOnDate".into(), iso(d.created_on));
+                    stored.insert("modifiedOnDate".into(), iso(d.modified_on));
+                    stored.insert("permissions".into(), perms.clone());
+                    let mut v3 = stored.clone();
+                    convert::as_v3(&mut v3);
+                    assert_shows(&dashboards::render(&d, &caller, false), &Value::Object(v3.clone()), "dashboard v3");
+                    for k in ["panels", "layout", "widgets"] {
+                        v3.remove(k);
+                    }
+                    assert_shows(&dashboards::render(&d, &caller, true), &Value::Object(v3), "light dashboard v3");
+                    let mut v2 = stored;
+                    convert::as_v2(&mut v2);
+                    assert_shows(&dashboards::v2::render(&d, &caller), &Value::Object(v2), "dashboard v2");
+                }
             }
             Ok(())
         })
