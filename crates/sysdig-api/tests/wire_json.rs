@@ -19,7 +19,7 @@ use sysdig_api::{
     auth::Caller,
     domain::{ROLE_TEAM_MANAGER, ROLE_TEAM_READ, bootstrap},
     monitor::{
-        alerts,
+        alerts, channels,
         dashboards::{self, convert},
         events,
         teams::render_team,
@@ -347,6 +347,40 @@ async fn dashboards_show_the_stored_json_in_v3_and_v2() {
                     convert::as_v2(&mut v2);
                     assert_shows(&dashboards::v2::render(&d, &caller), &Value::Object(v2), "dashboard v2");
                 }
+            }
+            Ok(())
+        })
+        .await;
+    checked.unwrap();
+}
+
+#[tokio::test]
+async fn channels_show_the_stored_json_and_debug_no_secret() {
+    let (_dir, repo) = repo();
+    let checked: Result<(), config_repo::RepoError> = repo
+        .tx(|c| {
+            bootstrap::run(c, &SysdigSettings::default())?;
+            let team = c.default_team("SDC")?.unwrap().id;
+            for ch in [
+                json!({"type": "EMAIL", "name": "mail", "enabled": true,
+                       "options": {"emailRecipients": ["ops@example.com"], "notifyOnOk": true},
+                       "sendTestNotification": false}),
+                json!({"type": "WEBHOOK", "name": "hook", "enabled": false,
+                       "options": {"url": "https://hooks.example/SECRET-url", "additionalHeaders": {"X-Key": "SECRET-header"}},
+                       "sendTestNotification": false}),
+                json!({"type": "PAGER_DUTY", "name": "odd", "enabled": "yes",
+                       "options": {"serviceKey": "SECRET-key", "emailRecipients": null, "snsTopicARNs": ["a", 1],
+                                   "notifyOnResolve": 1},
+                       "custom": null}),
+                json!({"type": "CARRIER_PIGEON", "name": "other", "options": {}}),
+            ] {
+                c.obj_insert(kinds::CHANNEL, team, doc(ch))?;
+            }
+            for ch in c.obj_list(kinds::CHANNEL, team)? {
+                let shown = channels::render(&ch);
+                assert_shows(&shown, &Value::Object(reference_object(&ch)), "channel");
+                let debug = format!("{shown:?}");
+                assert!(!debug.contains("SECRET"), "{debug}");
             }
             Ok(())
         })

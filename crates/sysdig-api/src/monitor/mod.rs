@@ -157,8 +157,3 @@ where
 pub async fn unknown_path(_caller: crate::auth::Caller, uri: axum::http::Uri) -> crate::SdcError {
     crate::SdcError::not_found(format!("No resource at {}", uri.path()))
 }
-
-/// A team-owned object as stored, with the column fields written in.
-pub fn render(o: &config_repo::sysdig::TeamObject) -> serde_json::Value {
-    serde_json::Value::Object(wire::columns_and_doc(o))
-}

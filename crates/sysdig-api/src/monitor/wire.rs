@@ -26,6 +26,7 @@ wire_types!(
     sysdig::alerts::Alert,
     sysdig::alerts::Notification,
     sysdig::channels::Channel,
+    sysdig::channels::ChannelOptions,
     sysdig::dashboards::Dashboard,
     sysdig::events::Event,
 );
