@@ -20,6 +20,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod kit;
 mod monasca;
 mod server;
 mod sysdig;
