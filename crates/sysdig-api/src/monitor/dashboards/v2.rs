@@ -88,10 +88,9 @@ pub async fn views(_caller: Caller) -> Response {
 
 /// `GET /api/v2/defaultDashboards/{id}`: one view, widgets-based; unknown → bare 404.
 pub async fn view(_caller: Caller, P(id): P<String>) -> SdcResult<Response> {
-    let mut d = templates::find(&id).ok_or_else(not_found)?;
-    if let Some(m) = d.as_object_mut() {
-        convert::as_v2(m);
-        m.insert("id".into(), id.into());
-    }
-    Ok(ok(json!({"defaultDashboard": d})))
+    let mut m = templates::find(&id).ok_or_else(not_found)?;
+    convert::as_v2(&mut m);
+    m.insert("id".into(), id.into());
+    let view: WireDashboard = typed(m);
+    Ok(ok(json!({"defaultDashboard": view})))
 }
