@@ -33,7 +33,9 @@ wire_types!(
 
 /// `doc` in the wire type `T`: the fields `T` holds exactly fill its typed fields, the others
 /// (a `null` where `T` has a string, a negative id, a partial layout item...) go to `extra`
-/// untouched, so `T` serialises to `doc` again.
+/// untouched, so `T` serialises to `doc` again. A field `T` always writes (an alert's `name`
+/// and `type`, a channel's `options`) must be in `doc` with its type: the handlers' checks
+/// store it so, and `tests/wire_json.rs` checks that no key is written twice.
 pub fn typed<T: Wire>(doc: Document) -> T {
     let doc = Value::Object(doc);
     if let Ok(t) = T::deserialize(&doc)
