@@ -1,32 +1,29 @@
-//! The real `monasca` binary against the real server of the shared test kit.
-
-use std::{sync::Arc, time::Duration};
+//! The real `monasca` binary against a real `vigil serve` process of the shared test kit.
 
 pub use vigil_testkit::cli::Out;
-use vigil_testkit::{ManualClock, Running, TestServer, inline_engine};
+use vigil_testkit::process::{Config, VigilProcess, vigil_next_to};
 
 pub struct Env {
-    pub server: Running,
-    _dir: tempfile::TempDir,
+    pub server: VigilProcess,
 }
 
 impl Env {
-    fn from(t: TestServer) -> Self {
+    async fn with(config: Config) -> Self {
+        let bin = vigil_next_to(env!("CARGO_BIN_EXE_monasca"));
         Self {
-            server: t.running,
-            _dir: t.dir,
+            server: VigilProcess::start(&bin, &config).await,
         }
     }
 
     pub async fn start() -> Self {
-        Self::from(TestServer::start().await)
+        Self::with(Config::default()).await
     }
 
     /// A server whose requests are authenticated by its built-in Keystone v3 subset
     /// (`vigil serve --auth identity`, at `/identity`, with the default users `mini-mon` and
     /// `monasca-agent`, password `password`).
     pub async fn start_identity() -> Self {
-        Self::from(TestServer::start_with(|s| s.auth = vigil_testkit::AuthMode::Identity).await)
+        Self::with(Config::default().identity()).await
     }
 
     /// A server whose threshold engine reads a clock that stands still at `ms`, so that alarm
@@ -35,14 +32,7 @@ impl Env {
     /// periodic re-evaluation, which would also undo a state set with alarm-update within a
     /// tick, does not run during a test.
     pub async fn start_at(ms: i64) -> Self {
-        let clock = Arc::new(ManualClock::new(ms));
-        let dir = tempfile::tempdir().unwrap();
-        Self::from(
-            TestServer::start_with_clock(dir, clock, |s| {
-                s.engine = inline_engine(Duration::from_secs(3600));
-            })
-            .await,
-        )
+        Self::with(Config::default().frozen_clock(ms)).await
     }
 
     /// The server's base URL, e.g. `http://127.0.0.1:41234`.

@@ -1,22 +1,21 @@
-//! The real `sdc` binary against the real server of the shared test kit.
+//! The real `sdc` binary against a real `vigil serve` process of the shared test kit.
 
-use vigil_testkit::{Running, TestServer, with_sysdig_creds};
+use vigil_testkit::process::{Config, VigilProcess, vigil_next_to};
 pub use vigil_testkit::{
     cli::{Out, redact},
     sysdig_creds::{ADMIN, ADMIN_TOKEN, IBM_KEY},
 };
 
 pub struct Env {
-    pub server: Running,
-    _dir: tempfile::TempDir,
+    pub server: VigilProcess,
 }
 
 impl Env {
+    /// A server that knows the fixed Sysdig admin token and IBM API key.
     pub async fn start() -> Self {
-        let t = TestServer::start_with(with_sysdig_creds).await;
+        let bin = vigil_next_to(env!("CARGO_BIN_EXE_sdc"));
         Self {
-            server: t.running,
-            _dir: t.dir,
+            server: VigilProcess::start(&bin, &Config::default().sysdig_creds()).await,
         }
     }
 

@@ -15,6 +15,7 @@ use crate::{
     monitor::{
         alerts::{Alert, notifications},
         owned::Owned,
+        user::shown_token,
     },
 };
 
@@ -77,7 +78,7 @@ pub async fn reset_token(State(state): State<SysdigState>, caller: Caller) -> Sd
     let key = uuid::Uuid::new_v4().to_string();
     let k = key.clone();
     state.tx(move |c| Ok(c.token_set(user, team, &k)?)).await?;
-    Ok(ok(json!({"token": {"key": key, "teamId": team}})))
+    Ok(ok(json!({"token": shown_token(key, team)})))
 }
 
 /// `POST /vigil/sysdig/notifications` (emulator only): `{"notification": {"alert": id,

@@ -10,8 +10,8 @@
 //! ```
 
 use http::Method;
-use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::{Client, Result, request::Op, request::segment, users::User};
@@ -21,12 +21,28 @@ pub fn me() -> Op<User> {
     Op::get("/api/user/me").envelope("user")
 }
 
-/// A Monitor API token (`{"token": {"key": ...}}`); the key never shows in `Debug`.
-#[derive(Clone, Debug, Deserialize)]
+/// A Monitor API token (`{"token": {"key": ..., "teamId": ...}}`); the key never shows in
+/// `Debug`. Serialising writes the key: that is what the server (Vigil's emulator) answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Token {
+    #[serde(serialize_with = "expose")]
     pub key: SecretString,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl Token {
+    /// The token `key` of the team `team_id`, as the server answers it.
+    pub fn of_team(key: SecretString, team_id: u64) -> Self {
+        Self {
+            key,
+            extra: Map::from_iter([("teamId".to_string(), team_id.into())]),
+        }
+    }
+}
+
+fn expose<S: Serializer>(key: &SecretString, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(key.expose_secret())
 }
 
 /// `GET /api/token`: the caller's token for the request's team.
@@ -135,5 +151,22 @@ impl Client {
     /// As [`Client::send`].
     pub async fn connected_agents(&self) -> Result<ConnectedAgents> {
         self.send(&connected_agents()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_serialises_its_key_but_never_debugs_it() {
+        let t = Token::of_team(SecretString::from("s3cr3t-key"), 7);
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"key":"s3cr3t-key","teamId":7}"#
+        );
+        assert!(!format!("{t:?}").contains("s3cr3t"));
+        let back: Token = serde_json::from_str(r#"{"key":"k2","teamId":7}"#).unwrap();
+        assert_eq!(back.key.expose_secret(), "k2");
     }
 }

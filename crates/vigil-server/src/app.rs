@@ -2,7 +2,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use alarm_engine::{Clock, SystemClock};
+use alarm_engine::{Clock, ManualClock, SystemClock};
 use anyhow::Context;
 use axum::Router;
 use axum::ServiceExt;
@@ -71,7 +71,16 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    serve_with_clock(settings, listener, shutdown, Arc::new(SystemClock)).await
+    let clock = settings_clock(&settings);
+    serve_with_clock(settings, listener, shutdown, clock).await
+}
+
+/// The clock `settings` ask for: the system's, or one frozen by `[engine] frozen_clock_ms`.
+fn settings_clock(settings: &Settings) -> Arc<dyn Clock> {
+    match settings.frozen_clock_ms {
+        Some(ms) => Arc::new(ManualClock::new(ms)),
+        None => Arc::new(SystemClock),
+    }
 }
 
 /// [`serve`] with the threshold engine reading `clock` (tests move it by hand).
@@ -198,7 +207,12 @@ async fn serve_inner(
         }),
         notifications: monasca_api::Notifications {
             outbox: alarm_outbox,
-            types: notifier.monasca_types().into(),
+            types: {
+                // Listed by name, as upstream's table of types reads.
+                let mut types = notifier.monasca_types();
+                types.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                types.into()
+            },
             check_url,
             wake: wake.clone(),
         },
@@ -273,7 +287,8 @@ impl Running {
     /// The address cannot be bound, or the server cannot start (the data directory is in use,
     /// a store cannot be opened).
     pub async fn start(settings: Settings) -> anyhow::Result<Self> {
-        Self::start_with_clock(settings, Arc::new(SystemClock)).await
+        let clock = settings_clock(&settings);
+        Self::start_with_clock(settings, clock).await
     }
 
     /// [`Running::start`] with the threshold engine reading `clock`.

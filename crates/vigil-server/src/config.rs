@@ -39,6 +39,9 @@ pub struct Settings {
     pub retention: Option<std::time::Duration>,
     /// Notification delivery (`[notifications]`): SMTP, retries, URL policy.
     pub notifications: notification_engine::NotifySettings,
+    /// For tests of a separate `vigil` process: the threshold engine's clock stands still at
+    /// this instant (epoch ms) instead of reading the system clock.
+    pub frozen_clock_ms: Option<i64>,
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -62,6 +65,7 @@ impl Settings {
             sysdig: Default::default(),
             retention: None,
             notifications: Default::default(),
+            frozen_clock_ms: None,
         }
     }
 }
@@ -91,6 +95,37 @@ pub struct FileConfig {
     /// `[notifications]`: delivery timeouts and retries, `[notifications.email]` (SMTP),
     /// PagerDuty/OpsGenie/VictorOps URLs, `[notifications.jira]`, webhook allow/deny lists.
     pub notifications: Option<notification_engine::NotifySettings>,
+    /// `[engine]`: the threshold engine's tuning.
+    pub engine: Option<EngineFileConfig>,
+}
+
+/// `[engine]` of the config file; unset fields keep [`alarm_engine::EngineConfig`]'s defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineFileConfig {
+    /// How long after a period ends late data is still waited for (monasca-thresh's
+    /// `alarmDelay`), seconds.
+    pub delay_s: Option<i64>,
+    /// Seconds between evaluations on the clock.
+    pub tick_s: Option<u64>,
+    /// Decide on each batch before answering its POST (slower ingest; tests use it).
+    pub inline: Option<bool>,
+    /// For tests: the engine's clock stands still at this instant (epoch ms).
+    pub frozen_clock_ms: Option<i64>,
+}
+
+impl EngineFileConfig {
+    /// The engine tuning this section asks for.
+    pub fn tuning(&self) -> alarm_engine::EngineConfig {
+        let defaults = alarm_engine::EngineConfig::default();
+        alarm_engine::EngineConfig {
+            delay_s: self.delay_s.unwrap_or(defaults.delay_s),
+            tick: self
+                .tick_s
+                .map_or(defaults.tick, std::time::Duration::from_secs),
+            inline: self.inline.unwrap_or(defaults.inline),
+        }
+    }
 }
 
 impl FileConfig {
@@ -174,14 +209,19 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
     ) {
         j.password = secrecy::SecretString::from(p);
     }
+    let engine = file.engine.unwrap_or_default();
+    if engine.tick_s == Some(0) {
+        anyhow::bail!("invalid [engine] tick_s 0: it must be at least 1 second");
+    }
     Ok(Settings {
         sysdig,
         retention,
         notifications,
+        frozen_clock_ms: engine.frozen_clock_ms,
         bind,
         data_dir,
         max_body_bytes,
-        engine: Default::default(),
+        engine: engine.tuning(),
         keystone,
         auth,
         identity_prefix,
@@ -290,6 +330,29 @@ mod tests {
             resolve(Overrides::default(), FileConfig::default())
                 .is_ok_and(|s| s.retention.is_none())
         );
+    }
+
+    #[test]
+    fn the_engine_section_tunes_the_engine_and_may_freeze_its_clock() {
+        let file: FileConfig = toml::from_str(
+            "[engine]\ndelay_s = 5\ntick_s = 3600\ninline = true\nfrozen_clock_ms = 1767225600000\n",
+        )
+        .unwrap_or_default();
+        let s = resolve(Overrides::default(), file).ok();
+        let e = s.as_ref().map(|s| s.engine.clone());
+        assert_eq!(e.as_ref().map(|e| e.delay_s), Some(5));
+        assert_eq!(
+            e.as_ref().map(|e| e.tick),
+            Some(std::time::Duration::from_secs(3600))
+        );
+        assert_eq!(e.map(|e| e.inline), Some(true));
+        assert_eq!(s.and_then(|s| s.frozen_clock_ms), Some(1_767_225_600_000));
+        let s = resolve(Overrides::default(), FileConfig::default()).ok();
+        assert_eq!(s.as_ref().map(|s| s.engine.inline), Some(false));
+        assert_eq!(s.and_then(|s| s.frozen_clock_ms), None);
+        let zero: FileConfig = toml::from_str("[engine]\ntick_s = 0\n").unwrap_or_default();
+        assert!(resolve(Overrides::default(), zero).is_err());
+        assert!(toml::from_str::<FileConfig>("[engine]\nclock = 1\n").is_err());
     }
 
     #[test]

@@ -84,8 +84,8 @@ struct ServeArgs {
     #[arg(long, env = "VIGIL_RETENTION", value_name = "DURATION")]
     retention: Option<String>,
     /// TOML file with `bind`, `data_dir`, `max_body_bytes`, `retention`, `auth`,
-    /// `identity_prefix`, `token_ttl`, `[[users]]`, `[keystone]` and `[sysdig]`; flags and env
-    /// win over it
+    /// `identity_prefix`, `token_ttl`, `[[users]]`, `[keystone]`, `[sysdig]` and `[engine]`;
+    /// flags and env win over it
     #[arg(long, env = "VIGIL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(flatten)]

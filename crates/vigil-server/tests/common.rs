@@ -1,8 +1,8 @@
 //! This suite's defaults over the shared test kit: a 1 MiB body limit, clients by tenant.
 
+use crate::kit::{Running, TestServer};
+pub use crate::kit::{T0, metric, raw};
 use monasca::Client;
-use vigil_testkit::{Running, TestServer};
-pub use vigil_testkit::{T0, metric, raw};
 
 pub struct Server {
     pub running: Running,

@@ -21,6 +21,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod kit;
 mod monasca;
 mod notifications;
 mod server;

@@ -3,9 +3,12 @@
 use axum::{extract::State, response::Response};
 use config_repo::sysdig::{SysdigTx, TeamObject, kinds, notifications};
 use serde_json::{Map, Value, json};
-use sysdig::channels::ChannelKind;
+use sysdig::channels::{Channel as WireChannel, ChannelKind};
 
-use super::owned::{Editable, Owned};
+use super::{
+    owned::{Editable, Owned},
+    wire::{columns_and_doc, typed},
+};
 use crate::{
     SysdigState,
     auth::Caller,
@@ -27,8 +30,10 @@ impl Owned for Channel {
         SdcError::not_found("Notification channel not found")
     }
 
-    fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
-        Ok(super::render(o))
+    type View = WireChannel;
+
+    fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<WireChannel> {
+        Ok(render(o))
     }
 
     /// Alerts stop pointing at the channel, as Sysdig does.
@@ -129,13 +134,33 @@ fn validate(
     Ok(())
 }
 
+/// A channel as the API shows it. Its options are typed on their own: the channel always
+/// writes `options`, so options it could not hold whole must not fall back to its `extra`.
+pub fn render(o: &TeamObject) -> WireChannel {
+    let mut shown = columns_and_doc(o);
+    let options = match shown.remove("options") {
+        Some(Value::Object(options)) => Some(typed(options)),
+        Some(other) => {
+            // Not an object (never stored so; the channel's own check refuses it).
+            shown.insert("options".into(), other);
+            None
+        }
+        None => None,
+    };
+    let mut channel: WireChannel = typed(shown);
+    if let Some(options) = options {
+        channel.options = options;
+    }
+    channel
+}
+
 pub async fn list(State(state): State<SysdigState>, caller: Caller) -> SdcResult<Response> {
     let team = caller.team_id();
     let all = state
         .tx(move |c| {
             Ok(c.obj_list(KIND, team)?
                 .iter()
-                .map(super::render)
+                .map(render)
                 .collect::<Vec<_>>())
         })
         .await?;

@@ -23,8 +23,7 @@ use axum::{
     extract::FromRef,
     routing::{get, post, put},
 };
-use config_repo::sysdig::{Team, TeamObject, User};
-use serde_json::{Map, Value};
+use config_repo::sysdig::{Team, User};
 
 use crate::SysdigState;
 use alerts::Alert;
@@ -166,20 +165,4 @@ where
 /// (the `Caller` extractor answers the 401 of everyone else).
 pub async fn unknown_path(_caller: crate::auth::Caller, uri: axum::http::Uri) -> crate::SdcError {
     crate::SdcError::not_found(format!("No resource at {}", uri.path()))
-}
-
-/// A team-owned object as the API shows it: the document with the column fields written in.
-pub fn render(o: &TeamObject) -> Value {
-    let mut m = Map::new();
-    m.insert("id".into(), o.id.into());
-    m.insert("version".into(), o.version.into());
-    for (k, v) in &o.doc {
-        m.insert(k.clone(), v.clone());
-    }
-    m.insert("id".into(), o.id.into());
-    m.insert("version".into(), o.version.into());
-    m.insert("teamId".into(), o.team_id.into());
-    m.insert("createdOn".into(), o.created_on.into());
-    m.insert("modifiedOn".into(), o.modified_on.into());
-    Value::Object(m)
 }

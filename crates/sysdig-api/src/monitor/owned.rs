@@ -26,8 +26,11 @@ pub trait Owned: 'static {
     /// The refusal for an id that names no object of the team.
     fn not_found() -> SdcError;
 
+    /// What the API shows: a wire type of the `sysdig` crate.
+    type View: serde::Serialize + Send + 'static;
+
     /// The object as the API shows it to `caller`.
-    fn view(c: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<Value>;
+    fn view(c: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<Self::View>;
 
     /// Tidies, in the same transaction, what pointed at the deleted object `id`.
     fn cascade(_c: &dyn SysdigTx, _team: i64, _id: i64) -> SdcResult<()> {

@@ -2,6 +2,7 @@
 
 use axum::{extract::State, response::Response};
 use serde_json::json;
+use sysdig::user::Token;
 
 use super::{users::render_user, wire::unsigned};
 use crate::{
@@ -31,7 +32,7 @@ pub async fn me(State(state): State<SysdigState>, caller: Caller) -> SdcResult<R
 pub async fn token(State(state): State<SysdigState>, caller: Caller) -> SdcResult<Response> {
     let (user, team) = (caller.user.id, caller.team.id);
     let key = state.tx(move |c| Ok(c.token_for(user, team)?)).await?;
-    Ok(ok(json!({"token": {"key": key, "teamId": team}})))
+    Ok(ok(json!({"token": shown_token(key, team)})))
 }
 
 pub async fn token_of(
@@ -56,5 +57,10 @@ pub async fn token_of(
             Ok(c.token_for(user.id, team)?)
         })
         .await?;
-    Ok(ok(json!({"token": {"key": key, "teamId": team}})))
+    Ok(ok(json!({"token": shown_token(key, team)})))
+}
+
+/// A Monitor API token of `team` as the API shows it.
+pub fn shown_token(key: String, team: i64) -> Token {
+    Token::of_team(key.into(), unsigned(team).unwrap_or_default())
 }

@@ -1,10 +1,83 @@
 //! Stored documents into the `sysdig` crate's wire types, so that the emulator and the client
-//! share one definition of users and teams. A document field fills a typed field only when its
+//! share one definition of each resource. A document field fills a typed field only when its
 //! value has that field's type; anything else stays in the type's `extra` as stored, so the JSON
-//! shown is the stored one.
+//! shown is the stored one (field for field; typed fields come first, in the type's order).
 
-use config_repo::sysdig::Document;
-use serde_json::Value;
+use config_repo::sysdig::{Document, TeamObject};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+/// A wire type of the `sysdig` crate that keeps the fields it does not model in `extra`.
+pub trait Wire: Serialize + DeserializeOwned + Default {
+    fn extra_mut(&mut self) -> &mut Map<String, Value>;
+}
+
+macro_rules! wire_types {
+    ($($t:ty),* $(,)?) => {$(
+        impl Wire for $t {
+            fn extra_mut(&mut self) -> &mut Map<String, Value> {
+                &mut self.extra
+            }
+        }
+    )*};
+}
+
+wire_types!(
+    sysdig::alerts::Alert,
+    sysdig::alerts::Notification,
+    sysdig::channels::Channel,
+    sysdig::channels::ChannelOptions,
+    sysdig::dashboards::Dashboard,
+    sysdig::events::Event,
+);
+
+/// `doc` in the wire type `T`: the fields `T` holds exactly fill its typed fields, the others
+/// (a `null` where `T` has a string, a negative id, a partial layout item...) go to `extra`
+/// untouched, so `T` serialises to `doc` again. A field `T` always writes (an alert's `name`
+/// and `type`, a channel's `options`) must be in `doc` with its type: the handlers' checks
+/// store it so, and `tests/wire_json.rs` checks that no key is written twice.
+pub fn typed<T: Wire>(doc: Document) -> T {
+    let doc = Value::Object(doc);
+    if let Ok(t) = T::deserialize(&doc)
+        && serde_json::to_value(&t).is_ok_and(|shown| shown == doc)
+    {
+        return t;
+    }
+    let Value::Object(doc) = doc else {
+        return T::default();
+    };
+    let (fitting, misfits): (Map<String, Value>, Map<String, Value>) =
+        doc.into_iter().partition(|(k, v)| fits::<T>(k, v));
+    // Fields that fit alone fit together: each fills its own typed field.
+    let mut t = T::deserialize(Value::Object(fitting)).unwrap_or_default();
+    t.extra_mut().extend(misfits);
+    t
+}
+
+/// Whether `T` shows the field `key: value` as it is when it holds it alone.
+fn fits<T: Wire>(key: &str, value: &Value) -> bool {
+    let alone = Value::Object(Map::from_iter([(key.to_string(), value.clone())]));
+    T::deserialize(&alone)
+        .ok()
+        .and_then(|t| serde_json::to_value(&t).ok())
+        .is_some_and(|shown| shown.get(key) == Some(value))
+}
+
+/// A team-owned object's document with the column fields written in (the columns win).
+pub fn columns_and_doc(o: &TeamObject) -> Document {
+    let mut m = Map::new();
+    m.insert("id".into(), o.id.into());
+    m.insert("version".into(), o.version.into());
+    for (k, v) in &o.doc {
+        m.insert(k.clone(), v.clone());
+    }
+    m.insert("id".into(), o.id.into());
+    m.insert("version".into(), o.version.into());
+    m.insert("teamId".into(), o.team_id.into());
+    m.insert("createdOn".into(), o.created_on.into());
+    m.insert("modifiedOn".into(), o.modified_on.into());
+    m
+}
 
 /// A stored id or version as the wire types hold it (stored ones are never negative).
 pub fn unsigned(n: i64) -> Option<u64> {

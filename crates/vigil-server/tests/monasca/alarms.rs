@@ -3,6 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use crate::kit::{ManualClock, Running, TestServer, inline_engine};
 use monasca::{
     Client,
     alarms::{
@@ -15,7 +16,6 @@ use monasca::{
     types::{Alarm, AlarmDefinitionRequest, AlarmUpdate, NotificationMethodRequest},
 };
 use serde_json::json;
-use vigil_testkit::{ManualClock, Running, TestServer, inline_engine};
 
 use crate::common::{T0, metric};
 

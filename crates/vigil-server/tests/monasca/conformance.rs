@@ -1,6 +1,7 @@
 //! Points where Vigil answers as openstack/monasca-api does even though another answer would
 //! look reasonable: metric names, alarm definition updates, group paging ids, 401 challenges.
 
+use crate::kit::TestServer;
 use monasca::{
     alarms::{CreateAlarmDefinition, UpdateAlarmDefinition},
     metrics::{CreateMetrics, ListMeasurements, ListStatistics},
@@ -9,7 +10,6 @@ use monasca::{
 use reqwest::Method;
 use serde_json::json;
 use vigil_server::identity::{AuthMode, UserConfig, keystone::KeystoneConfig};
-use vigil_testkit::TestServer;
 
 use crate::common::{Server, T0, metric, raw};
 

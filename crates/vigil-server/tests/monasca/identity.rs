@@ -1,9 +1,9 @@
 //! The built-in identity service, monasca-api's roles and tenancy across projects.
 
+use crate::kit::{Running, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 use vigil_server::identity::{AuthMode, UserConfig};
-use vigil_testkit::{Running, TestServer};
 
 use crate::common::raw;
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::kit::{Settings, TestServer, inline_engine};
 use monasca::{
     Client,
     alarms::{CreateAlarmDefinition, ListAlarms, Params, UpdateAlarm},
@@ -12,7 +13,6 @@ use monasca::{
     },
     types::{AlarmDefinitionRequest, AlarmState, AlarmUpdate, NotificationMethodRequest},
 };
-use vigil_testkit::{Settings, TestServer, inline_engine};
 
 use super::receiver::{Answer, Receiver};
 use crate::common::metric;
@@ -78,15 +78,33 @@ async fn statuses(c: &Client, id: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_transition_posts_upstreams_webhook_document_once() {
-    let server = TestServer::start_with(fast_delivery).await;
+    let server = TestServer::start_with(|s| {
+        fast_delivery(s);
+        s.notifications.email = None;
+    })
+    .await;
     let hooks = Receiver::start().await;
     let c = server.monasca("acme");
     let types = c.send(&ListNotificationMethodTypes).await.unwrap();
     let types: Vec<_> = types.elements.iter().map(|t| t.kind.to_string()).collect();
-    assert!(types.contains(&"WEBHOOK".to_string()) && types.contains(&"SLACK".to_string()));
+    assert_eq!(
+        types,
+        ["PAGERDUTY", "SLACK", "WEBHOOK"],
+        "no SMTP server, no EMAIL"
+    );
+    let refused = c
+        .send(&CreateNotificationMethod(NotificationMethodRequest {
+            name: "mail".into(),
+            kind: "EMAIL".into(),
+            address: "ops@example.com".into(),
+            period: None,
+        }))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
-        !types.contains(&"EMAIL".to_string()),
-        "no SMTP server configured: {types:?}"
+        refused.contains("Not a valid notification method type EMAIL"),
+        "{refused}"
     );
 
     let hook = method(&c, "hook", "WEBHOOK", &format!("{}/hook", hooks.url)).await;

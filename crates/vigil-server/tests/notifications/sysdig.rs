@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use crate::kit::{TestServer, sysdig_creds::ADMIN_TOKEN, with_sysdig_creds};
 use http::Method;
 use serde_json::json;
 use sysdig::{alerts::Alert, channels::Channel};
-use vigil_testkit::{TestServer, sysdig_creds::ADMIN_TOKEN, with_sysdig_creds};
 
 use super::receiver::Receiver;
 

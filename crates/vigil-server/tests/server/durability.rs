@@ -249,7 +249,7 @@ async fn data_dir_is_locked_and_compact_keeps_everything() {
 #[tokio::test]
 async fn a_second_server_on_the_same_data_dir_fails_to_start() {
     let first = crate::common::Server::start().await;
-    let settings = vigil_testkit::settings(first.dir.path());
+    let settings = crate::kit::settings(first.dir.path());
     let err = match vigil_server::app::Running::start(settings).await {
         Ok(_) => panic!("a second server started on a data directory in use"),
         Err(e) => format!("{e:#}"),

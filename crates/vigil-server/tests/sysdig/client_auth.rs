@@ -178,6 +178,6 @@ async fn idempotent_requests_are_retried_until_the_server_is_up() {
     let c = retrying(8);
     let call = tokio::spawn(async move { c.me().await });
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let _server = vigil_testkit::Running::start(s).await.unwrap();
+    let _server = crate::kit::Running::start(s).await.unwrap();
     assert_eq!(call.await.unwrap().unwrap().username, ADMIN);
 }

@@ -1,15 +1,15 @@
 //! The `sysdig` client crate against the real server: a server that knows the fixed Sysdig
 //! credentials of the test kit.
 
-pub use vigil_testkit::sysdig_creds::{ADMIN, ADMIN_TOKEN, IBM_KEY, INSTANCE};
-use vigil_testkit::{Settings, TestServer, with_sysdig_creds};
+pub use crate::kit::sysdig_creds::{ADMIN, ADMIN_TOKEN, IBM_KEY, INSTANCE};
+use crate::kit::{Settings, TestServer, with_sysdig_creds};
 
 pub struct Env {
     server: TestServer,
 }
 
 pub fn settings(dir: &tempfile::TempDir) -> Settings {
-    let mut s = vigil_testkit::settings(dir.path());
+    let mut s = crate::kit::settings(dir.path());
     with_sysdig_creds(&mut s);
     s
 }

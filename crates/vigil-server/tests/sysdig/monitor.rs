@@ -7,10 +7,10 @@ mod objects;
 
 use std::time::Duration;
 
+use crate::kit::{Running, Settings, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 use sysdig_api::settings::IamApiKey;
-use vigil_testkit::{Running, Settings, TestServer};
 
 const INSTANCE: &str = "test-instance";
 const IAM_KEY: &str = "iam-key-admin";

@@ -5,9 +5,12 @@ pub mod notifications;
 use axum::{extract::State, response::Response};
 use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
 use serde_json::{Map, Value, json};
-use sysdig::alerts::AlertKind;
+use sysdig::alerts::{Alert as WireAlert, AlertKind};
 
-use super::owned::{Editable, Owned};
+use super::{
+    owned::{Editable, Owned},
+    wire::{columns_and_doc, typed},
+};
 use crate::{
     SysdigState,
     auth::Caller,
@@ -30,7 +33,9 @@ impl Owned for Alert {
         SdcError::not_found("Alert not found")
     }
 
-    fn view(c: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
+    type View = WireAlert;
+
+    fn view(c: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<WireAlert> {
         render_one(c, o)
     }
 
@@ -166,22 +171,25 @@ fn validate(
 }
 
 /// Alerts as the API shows them, with their notification counts.
-fn render_all(c: &dyn SysdigTx, team: i64, alerts: &[TeamObject]) -> SdcResult<Vec<Value>> {
+pub fn render_all(c: &dyn SysdigTx, team: i64, alerts: &[TeamObject]) -> SdcResult<Vec<WireAlert>> {
     let counts = c.obj_counts_by(kinds::NOTIFICATION, team, "alert")?;
     Ok(alerts
         .iter()
         .map(|a| {
-            let mut v = super::render(a);
-            v["notificationCount"] = counts.get(&a.id).copied().unwrap_or(0).into();
-            v
+            let mut shown = columns_and_doc(a);
+            shown.insert(
+                "notificationCount".into(),
+                counts.get(&a.id).copied().unwrap_or(0).into(),
+            );
+            typed(shown)
         })
         .collect())
 }
 
-fn render_one(c: &dyn SysdigTx, a: &TeamObject) -> SdcResult<Value> {
+fn render_one(c: &dyn SysdigTx, a: &TeamObject) -> SdcResult<WireAlert> {
     Ok(render_all(c, a.team_id, std::slice::from_ref(a))?
         .pop()
-        .unwrap_or(Value::Null))
+        .unwrap_or_default())
 }
 
 pub async fn list(State(state): State<SysdigState>, caller: Caller) -> SdcResult<Response> {

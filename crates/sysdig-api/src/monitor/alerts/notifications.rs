@@ -6,21 +6,21 @@ use axum::{
 };
 use config_repo::sysdig::{TeamObject, kinds};
 use serde_json::{Value, json};
+use sysdig::alerts::Notification;
 
 use crate::{
     SysdigState,
     auth::Caller,
     error::{SdcError, SdcResult},
     http::{JsonBody, P, ok, parse_bool, parse_id, query_get, query_i64, query_pairs},
+    monitor::wire::{columns_and_doc, typed},
 };
 
 /// A notification as the API shows it (without a version).
-pub fn render(o: &TeamObject) -> Value {
-    let mut v = crate::monitor::render(o);
-    if let Some(m) = v.as_object_mut() {
-        m.remove("version");
-    }
-    v
+pub fn render(o: &TeamObject) -> Notification {
+    let mut shown = columns_and_doc(o);
+    shown.remove("version");
+    typed(shown)
 }
 
 /// `GET /api/notifications?from=<µs>&to=<µs>[&state=ACTIVE|OK][&resolved=True|False]`.
@@ -70,7 +70,7 @@ pub async fn list(
             n.id,
         ))
     });
-    let list: Vec<Value> = out.into_iter().map(render).collect();
+    let list: Vec<Notification> = out.into_iter().map(render).collect();
     Ok(ok(json!({"notifications": list})))
 }
 

@@ -4,7 +4,7 @@ use axum::{
     extract::{RawQuery, State},
     response::Response,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{KIND, render};
 use crate::{
@@ -28,6 +28,7 @@ pub async fn list(
     };
     let team = caller.team_id();
     let all = state.tx(move |c| Ok(c.obj_list(KIND, team)?)).await?;
-    let list: Vec<Value> = all.iter().map(|o| render(o, &caller, light)).collect();
+    let list: Vec<sysdig::dashboards::Dashboard> =
+        all.iter().map(|o| render(o, &caller, light)).collect();
     Ok(ok(json!({"dashboards": list})))
 }

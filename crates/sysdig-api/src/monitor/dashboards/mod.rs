@@ -11,10 +11,14 @@ pub mod templates;
 pub mod v2;
 
 use axum::http::StatusCode;
-use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
+use config_repo::sysdig::{Document, SysdigTx, TeamObject, kinds};
 use serde_json::{Map, Value, json};
+use sysdig::dashboards::Dashboard as WireDashboard;
 
-use super::owned::{Editable, Owned};
+use super::{
+    owned::{Editable, Owned},
+    wire::{columns_and_doc, typed},
+};
 use crate::{
     auth::Caller,
     domain::ROLE_TEAM_READ,
@@ -40,7 +44,9 @@ impl Owned for Dashboard {
         not_found()
     }
 
-    fn view(_: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<Value> {
+    type View = WireDashboard;
+
+    fn view(_: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<WireDashboard> {
         Ok(render(o, caller, false))
     }
 }
@@ -183,37 +189,33 @@ fn iso(ms: i64) -> String {
 }
 
 /// A dashboard as `caller` sees it through v3; `light` leaves out panels and layout.
-pub fn render(o: &TeamObject, caller: &Caller, light: bool) -> Value {
-    let mut v = render_stored(o, caller);
-    if let Some(m) = v.as_object_mut() {
-        convert::as_v3(m);
-        if light {
-            m.remove("panels");
-            m.remove("layout");
-            m.remove("widgets");
-        }
+pub fn render(o: &TeamObject, caller: &Caller, light: bool) -> WireDashboard {
+    let mut m = render_stored(o, caller);
+    convert::as_v3(&mut m);
+    if light {
+        m.remove("panels");
+        m.remove("layout");
+        m.remove("widgets");
     }
-    v
+    typed(m)
 }
 
-/// A dashboard as `caller` sees it, in the form it is stored in.
-fn render_stored(o: &TeamObject, caller: &Caller) -> Value {
-    let mut v = super::render(o);
-    if let Some(m) = v.as_object_mut() {
-        m.insert("customerId".into(), 1.into());
-        m.insert("createdOnDate".into(), iso(o.created_on).into());
-        m.insert("modifiedOnDate".into(), iso(o.modified_on).into());
-        let perms: &[&str] = if caller.team_role == ROLE_TEAM_READ {
-            &["dashboards.read"]
-        } else {
-            &[
-                "dashboards.read",
-                "dashboards.edit",
-                "dashboards.delete",
-                "dashboards.sharing",
-            ]
-        };
-        m.insert("permissions".into(), json!(perms));
-    }
-    v
+/// The fields of a dashboard as `caller` sees it, in the form it is stored in.
+fn render_stored(o: &TeamObject, caller: &Caller) -> Document {
+    let mut m = columns_and_doc(o);
+    m.insert("customerId".into(), 1.into());
+    m.insert("createdOnDate".into(), iso(o.created_on).into());
+    m.insert("modifiedOnDate".into(), iso(o.modified_on).into());
+    let perms: &[&str] = if caller.team_role == ROLE_TEAM_READ {
+        &["dashboards.read"]
+    } else {
+        &[
+            "dashboards.read",
+            "dashboards.edit",
+            "dashboards.delete",
+            "dashboards.sharing",
+        ]
+    };
+    m.insert("permissions".into(), json!(perms));
+    m
 }

@@ -1,13 +1,15 @@
 //! `/api/v3/dashboards/templates[/{id}]`: the built-in dashboard templates ("views").
 
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use sysdig::dashboards::{Dashboard as WireDashboard, Template};
 
 use super::not_found;
 use crate::{
     auth::Caller,
     error::SdcResult,
     http::{P, ok},
+    monitor::wire::typed,
 };
 
 fn timechart(id: i64, name: &str, query: &str, unit: &str) -> Value {
@@ -91,13 +93,18 @@ fn builtin() -> Vec<(&'static str, &'static str, &'static str, Vec<Value>)> {
     ]
 }
 
-fn template_dashboard(id: &str, name: &str, description: &str, panels: Vec<Value>) -> Value {
+fn template_dashboard(
+    id: &str,
+    name: &str,
+    description: &str,
+    panels: Vec<Value>,
+) -> Map<String, Value> {
     let layout: Vec<Value> = panels
         .iter()
         .enumerate()
         .map(|(i, p)| json!({"panelId": p["id"], "x": 0, "y": i * 6, "w": 12, "h": 6}))
         .collect();
-    json!({
+    let shown = json!({
         "id": null,
         "version": null,
         "name": name,
@@ -114,7 +121,11 @@ fn template_dashboard(id: &str, name: &str, description: &str, panels: Vec<Value
         "scopeExpressionList": [],
         "eventsOverlaySettings": {"filterNotificationsUserInputFilter": ""},
         "autoCreated": false,
-    })
+    });
+    match shown {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
 }
 
 /// Each template's id, name and description.
@@ -125,25 +136,67 @@ pub(crate) fn summaries() -> Vec<(&'static str, &'static str, &'static str)> {
         .collect()
 }
 
-/// Template `id` as a (v3) dashboard.
-pub(crate) fn find(id: &str) -> Option<Value> {
+/// Template `id` as a (v3) dashboard, in fields.
+pub(crate) fn find(id: &str) -> Option<Map<String, Value>> {
     builtin()
         .into_iter()
         .find(|(t, ..)| *t == id)
         .map(|(tid, name, description, panels)| template_dashboard(tid, name, description, panels))
 }
 
-pub async fn list(_caller: Caller) -> Response {
-    let list: Vec<Value> = summaries()
+/// The templates as `GET /api/v3/dashboards/templates` lists them.
+fn listed() -> Vec<Template> {
+    summaries()
         .into_iter()
-        .map(|(id, name, description)| {
-            json!({"dashboardId": id, "name": name, "description": description, "category": "Overview", "schema": 3})
+        .map(|(id, name, description)| Template {
+            dashboard_id: id.into(),
+            name: name.into(),
+            extra: Map::from_iter([
+                ("description".to_string(), description.into()),
+                ("category".to_string(), "Overview".into()),
+                ("schema".to_string(), 3.into()),
+            ]),
         })
-        .collect();
-    ok(json!({"dashboardTemplates": list}))
+        .collect()
+}
+
+pub async fn list(_caller: Caller) -> Response {
+    ok(json!({"dashboardTemplates": listed()}))
 }
 
 pub async fn get(_caller: Caller, P(id): P<String>) -> SdcResult<Response> {
-    let dashboard = find(&id).ok_or_else(not_found)?;
+    let dashboard: WireDashboard = typed(find(&id).ok_or_else(not_found)?);
     Ok(ok(json!({"dashboard": dashboard})))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The wire types show what the templates showed when they were written out as JSON.
+    #[test]
+    fn templates_show_as_before() {
+        let before: Vec<Value> = summaries()
+            .into_iter()
+            .map(|(id, name, description)| {
+                json!({"dashboardId": id, "name": name, "description": description, "category": "Overview", "schema": 3})
+            })
+            .collect();
+        assert_eq!(serde_json::to_value(listed()).unwrap(), Value::from(before));
+        for (id, ..) in summaries() {
+            let fields = find(id).unwrap();
+            let shown: WireDashboard = typed(fields.clone());
+            assert_eq!(
+                serde_json::to_value(shown).unwrap(),
+                Value::Object(fields.clone())
+            );
+            // As the v2 view of `GET /api/v2/defaultDashboards/{id}` (a string id).
+            let mut v2 = fields;
+            super::super::convert::as_v2(&mut v2);
+            v2.insert("id".into(), id.into());
+            let shown: WireDashboard = typed(v2.clone());
+            assert_eq!(serde_json::to_value(shown).unwrap(), Value::Object(v2));
+        }
+    }
 }

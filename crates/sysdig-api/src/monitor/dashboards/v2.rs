@@ -5,6 +5,7 @@
 use axum::{extract::State, response::Response};
 use config_repo::sysdig::{SysdigTx, TeamObject};
 use serde_json::{Map, Value, json};
+use sysdig::dashboards::Dashboard as WireDashboard;
 
 use super::{Dashboard, KIND, convert, not_found, render_stored, templates};
 use crate::{
@@ -12,7 +13,10 @@ use crate::{
     auth::Caller,
     error::{SdcError, SdcResult},
     http::{Kind, P, check_fields, default_field, ok},
-    monitor::owned::{Editable, Owned},
+    monitor::{
+        owned::{Editable, Owned},
+        wire::typed,
+    },
 };
 
 /// Dashboards through v2, for the generic handlers of `owned`.
@@ -27,7 +31,9 @@ impl Owned for DashboardV2 {
         not_found()
     }
 
-    fn view(_: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<Value> {
+    type View = WireDashboard;
+
+    fn view(_: &dyn SysdigTx, o: &TeamObject, caller: &Caller) -> SdcResult<WireDashboard> {
         Ok(render(o, caller))
     }
 }
@@ -55,19 +61,17 @@ impl Editable for DashboardV2 {
 }
 
 /// A dashboard as `caller` sees it through v2.
-pub fn render(o: &TeamObject, caller: &Caller) -> Value {
-    let mut v = render_stored(o, caller);
-    if let Some(m) = v.as_object_mut() {
-        convert::as_v2(m);
-    }
-    v
+pub fn render(o: &TeamObject, caller: &Caller) -> WireDashboard {
+    let mut m = render_stored(o, caller);
+    convert::as_v2(&mut m);
+    typed(m)
 }
 
 /// `GET /api/v2/dashboards`: every dashboard of the team, whole.
 pub async fn list(State(state): State<SysdigState>, caller: Caller) -> SdcResult<Response> {
     let team = caller.team_id();
     let all = state.tx(move |c| Ok(c.obj_list(KIND, team)?)).await?;
-    let list: Vec<Value> = all.iter().map(|o| render(o, &caller)).collect();
+    let list: Vec<WireDashboard> = all.iter().map(|o| render(o, &caller)).collect();
     Ok(ok(json!({"dashboards": list})))
 }
 
@@ -84,10 +88,9 @@ pub async fn views(_caller: Caller) -> Response {
 
 /// `GET /api/v2/defaultDashboards/{id}`: one view, widgets-based; unknown → bare 404.
 pub async fn view(_caller: Caller, P(id): P<String>) -> SdcResult<Response> {
-    let mut d = templates::find(&id).ok_or_else(not_found)?;
-    if let Some(m) = d.as_object_mut() {
-        convert::as_v2(m);
-        m.insert("id".into(), id.into());
-    }
-    Ok(ok(json!({"defaultDashboard": d})))
+    let mut m = templates::find(&id).ok_or_else(not_found)?;
+    convert::as_v2(&mut m);
+    m.insert("id".into(), id.into());
+    let view: WireDashboard = typed(m);
+    Ok(ok(json!({"defaultDashboard": view})))
 }

@@ -121,7 +121,7 @@ pub async fn list(
             }
         }
     };
-    let events: Vec<Value> = page.into_iter().map(render).collect();
+    let events: Vec<sysdig::events::Event> = page.into_iter().map(render).collect();
     Ok(ok(
         json!({"events": events, "total": total, "matched": matched_count}),
     ))

@@ -6,10 +6,14 @@ pub mod create;
 pub mod list;
 pub mod v1;
 
-use config_repo::sysdig::{SysdigTx, TeamObject, kinds};
+use config_repo::sysdig::{Document, SysdigTx, TeamObject, kinds};
 use serde_json::Value;
+use sysdig::events::Event as WireEvent;
 
-use super::owned::Owned;
+use super::{
+    owned::Owned,
+    wire::{columns_and_doc, typed},
+};
 use crate::{
     auth::Caller,
     error::{SdcError, SdcResult},
@@ -29,7 +33,9 @@ impl Owned for Event {
         SdcError::not_found("Event not found")
     }
 
-    fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
+    type View = WireEvent;
+
+    fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<WireEvent> {
         Ok(render(o))
     }
 }
@@ -87,15 +93,18 @@ pub fn normalize_scope(scope: &str) -> String {
     out.trim().to_string()
 }
 
-/// An event as the API shows it: a string id, no version.
-pub fn render(o: &TeamObject) -> Value {
-    let mut v = super::render(o);
-    if let Some(m) = v.as_object_mut() {
-        m.insert("id".into(), o.id.to_string().into());
-        m.remove("version");
-        m.remove("modifiedOn");
-    }
-    v
+/// An event as the API shows it.
+pub fn render(o: &TeamObject) -> WireEvent {
+    typed(shown(o))
+}
+
+/// The fields of a shown event: a string id, no version.
+fn shown(o: &TeamObject) -> Document {
+    let mut m = columns_and_doc(o);
+    m.insert("id".into(), o.id.to_string().into());
+    m.remove("version");
+    m.remove("modifiedOn");
+    m
 }
 
 /// When the event happened (ms).

@@ -12,13 +12,15 @@ use config_repo::{
 };
 use serde_json::{Map, Value, json};
 
+use sysdig::events::Event as WireEvent;
+
 use super::{Event, KIND, create::new_event, ts};
 use crate::{
     SysdigState,
     auth::Caller,
     error::{SdcError, SdcResult},
     http::{JsonBody, created, ok, query_i64, query_pairs},
-    monitor::owned::Owned,
+    monitor::{owned::Owned, wire::typed},
 };
 
 /// v1 events for the generic get of `owned` (delete is v2's).
@@ -33,19 +35,19 @@ impl Owned for EventV1 {
         Event::not_found()
     }
 
-    fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<Value> {
+    type View = WireEvent;
+
+    fn view(_: &dyn SysdigTx, o: &TeamObject, _: &Caller) -> SdcResult<WireEvent> {
         Ok(render(o))
     }
 }
 
-/// An event as v1 shows it: v2's rendering with `scope` renamed `filter`.
-pub fn render(o: &TeamObject) -> Value {
-    let mut v = super::render(o);
-    if let Some(m) = v.as_object_mut() {
-        let scope = m.remove("scope").unwrap_or(Value::Null);
-        m.insert("filter".into(), scope);
-    }
-    v
+/// An event as v1 shows it: v2's fields with `scope` renamed `filter`.
+pub fn render(o: &TeamObject) -> WireEvent {
+    let mut m = super::shown(o);
+    let scope = m.remove("scope").unwrap_or(Value::Null);
+    m.insert("filter".into(), scope);
+    typed(m)
 }
 
 /// v1 tags may come as a list of one-pair objects; they are stored merged, as v2 keeps them.
@@ -113,7 +115,7 @@ pub async fn list(
     let team = caller.team_id();
     let mut all = state.tx(move |c| Ok(c.obj_list(KIND, team)?)).await?;
     all.sort_by_key(|o| std::cmp::Reverse((ts(o), o.id)));
-    let events: Vec<Value> = all
+    let events: Vec<WireEvent> = all
         .iter()
         .filter(|o| from.is_none_or(|f| ts(o) >= f) && to.is_none_or(|t| ts(o) <= t))
         .map(render)
