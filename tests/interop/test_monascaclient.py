@@ -735,10 +735,11 @@ class T9Notifications(MonascaTestCase):
         pd = self.method("n pd", "PAGERDUTY", "0123456789abcdef0123456789ABCDEF")
         slack = self.method("n slack", "SLACK", "http://127.0.0.1:%d/slack/T0/B0" % HOOK_PORT)
         d = self.json("alarm-definition-create", "interop notify",
-                      "max(interop.notify) > 90", "--match-by", "hostname",
+                      "last(interop.notify) > 90", "--match-by", "hostname",
                       "--severity", "HIGH", "--description", "notify on fire",
-                      "--alarm-actions", hook, mail, pd, slack,
-                      "--ok-actions", hook, pd)
+                      "--alarm-actions", hook, "--alarm-actions", mail,
+                      "--alarm-actions", pd, "--alarm-actions", slack,
+                      "--ok-actions", hook, "--ok-actions", pd)
         self.ok("metric-create", "interop.notify", "95", "--dimensions", "hostname=web1")
         got = self.http.wait(lambda r: r["path"] == "/hook", what="the ALARM webhook")
         body = got[0]["json"]
@@ -756,7 +757,7 @@ class T9Notifications(MonascaTestCase):
                          [{"name": "interop.notify", "dimensions": {"hostname": "web1"}}])
         self.assertEqual(body["message"],
                          "Thresholds were exceeded for the sub-alarms: "
-                         "max(interop.notify) > 90.0 with the values: [95.0]")
+                         "last(interop.notify) > 90.0 with the values: [95.0]")
         self.assertIsInstance(body["alarm_timestamp"], int)
         self.assertLess(abs(body["alarm_timestamp"] - time.time()), 600)
         self.assertEqual(got[0]["headers"]["content-type"], "application/json")
