@@ -6,5 +6,6 @@
 //! - `notify::periodic`: periodic re-sends while the alarm stays in its state
 //! - `notify::policy`: addresses refused when written and when resolved
 //! - `notify::sysdig`: a Sysdig channel's webhook with its headers and custom data
+//! - `notify::types`: Slack, PagerDuty (trigger and resolve) and Jira requests
 
 mod notify;

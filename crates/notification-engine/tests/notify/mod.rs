@@ -2,6 +2,8 @@
 
 pub mod common;
 mod delivery;
+mod email;
 mod periodic;
 mod policy;
 mod sysdig;
+mod types;
