@@ -221,6 +221,19 @@ impl MonascaDb {
         })
     }
 
+    /// Queues one transition per alarm id to `method`, all in one transaction.
+    pub fn queue_many(&self, method: &str, alarm_ids: &[String]) {
+        let ids = vec![method.to_string()];
+        self.repo.db().blocking(|c| {
+            let tx = c.transaction().unwrap();
+            for a in alarm_ids {
+                enqueue_for_methods(&tx, &ids, &transition(a, AlarmState::Alarm), now_ms())
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+        });
+    }
+
     pub async fn attempts(&self, method: &str) -> Vec<Attempt> {
         self.outbox.attempts(TENANT, method, 50).await.unwrap()
     }

@@ -1,0 +1,56 @@
+//! Deliveries per second to one local receiver (a measurement, not a check: run with
+//! `--ignored --nocapture`).
+
+use std::time::{Duration, Instant};
+
+use monasca::types::AlarmState;
+use notification_engine::NotifySettings;
+
+use super::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run with --ignored --nocapture"]
+async fn deliveries_per_second_to_one_receiver() {
+    const N: usize = 2_000;
+    let mut rx = http_receiver().await;
+    let db = monasca_db();
+    db.add_method("m-ok", "WEBHOOK", &format!("{}/ok", rx.base), 0);
+    for n in 0..N {
+        db.queue(&["m-ok"], &transition(&format!("a-{n}"), AlarmState::Alarm));
+    }
+    let started = Instant::now();
+    let concurrency = std::env::var("CONCURRENCY")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(4);
+    let settings = NotifySettings {
+        per_receiver_concurrency: concurrency,
+        ..quick()
+    };
+    let notifier = start(vec![db.outbox.clone()], settings);
+    notifier.wake();
+    let mut got = 0;
+    while got < N {
+        if rx.next(Duration::from_secs(10)).await.is_none() {
+            panic!(
+                "only {got} delivered; queued {}",
+                db.outbox.pending().await.unwrap()
+            );
+        }
+        got += 1;
+    }
+    let received = started.elapsed();
+    assert!(
+        eventually(Duration::from_secs(60), || async {
+            db.outbox.pending().await.unwrap() == 0
+        })
+        .await
+    );
+    let settled = started.elapsed();
+    println!(
+        "{N} deliveries: received in {received:?} ({:.0}/s), settled in {settled:?} ({:.0}/s)",
+        N as f64 / received.as_secs_f64(),
+        N as f64 / settled.as_secs_f64()
+    );
+    notifier.shutdown().await;
+}
