@@ -8,6 +8,23 @@
 //! may make the server call), `dispatch` (claiming, concurrency, settling), [`backoff`],
 //! `metrics`, `payload` (what each receiver type gets, no I/O), `send` (HTTP, SMTP, Jira).
 //!
+//! Guarantees: at least once (a delivery leaves its outbox only when an attempt is settled;
+//! one whose sender died is claimed again after its lease); every HTTP request carries
+//! `Idempotency-Key: <event id>` (`<event id>/<n>` for the n-th periodic re-send), the same on
+//! every retry; failures are retried with capped exponential backoff and full jitter up to
+//! `max_attempts`, then recorded as failed with the receiver's answer.
+//!
+//! Sysdig events are queued as `{"notification": N, "alert": A}` (see `payload::sysdig`);
+//! Monasca events are `monasca::types::AlarmTransitionedEvent`s. Test notifications are built
+//! the same way and sent like any other.
+//!
+//! Not delivered, and why: Sysdig `SNS` (publishing needs AWS credentials and SigV4 request
+//! signing, and nothing local could receive it; such deliveries are dropped with that
+//! answer). Of upstream's options, not supported: the webhook plugin's Keystone token
+//! (`X-Auth-Token` when `keystone.auth_required`), Slack's and Jira's Jinja templates
+//! (`message_template`, `custom_formatter`), proxies, and Slack's form-encoded fallback (the
+//! message is posted as JSON only).
+//!
 //! ```no_run
 //! # async fn demo(outbox: std::sync::Arc<dyn config_repo::outbox::Outbox>) -> anyhow::Result<()> {
 //! use notification_engine::{Notifier, NotifySettings};

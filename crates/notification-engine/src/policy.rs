@@ -221,6 +221,11 @@ mod tests {
         assert!(p.check("http://[fe80::1]:8080/").is_err());
         assert!(p.check("http://[::ffff:169.254.169.254]/").is_err());
         assert!(p.check("http://0.0.0.0:80/").is_err());
+        assert!(p.check("http://[::]:80/").is_err());
+        assert!(
+            p.check("http://2852039166/").is_err(),
+            "169.254.169.254 as a number"
+        );
         assert!(p.check("http://127.0.0.1:9000/hook").is_ok());
         assert!(p.check("http://10.1.2.3/hook").is_ok());
         assert!(p.check("https://localhost/hook").is_ok());

@@ -29,13 +29,15 @@ pub const VICTOROPS_URL: &str = "https://alert.victorops.com/integrations/generi
 
 /// The networks webhooks may not reach unless the operator says otherwise: link-local (where
 /// cloud metadata services answer, `169.254.169.254`), IPv6 link-local, "this network"
-/// `0.0.0.0/8`, and the IPv4-mapped form of link-local. Loopback and private ranges stay
+/// `0.0.0.0/8` and the unspecified IPv6 address (both reach the local host), and the
+/// IPv4-mapped form of link-local. Loopback and private ranges stay
 /// allowed so a laptop or a small site can post to its own receivers; deny them with
 /// `webhook_deny_networks` where tenants are not trusted.
 pub const DEFAULT_DENY_NETWORKS: &[&str] = &[
     "169.254.0.0/16",
     "fe80::/10",
     "0.0.0.0/8",
+    "::/128",
     "::ffff:169.254.0.0/112",
 ];
 

@@ -54,3 +54,28 @@ async fn deliveries_per_second_to_one_receiver() {
     );
     notifier.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run with --ignored --nocapture"]
+async fn latency_from_queueing_to_the_receiver() {
+    let mut rx = http_receiver().await;
+    let db = monasca_db();
+    db.add_method("m-ok", "WEBHOOK", &format!("{}/ok", rx.base), 0);
+    let notifier = start(vec![db.outbox.clone()], quick());
+    let mut took = Vec::new();
+    for n in 0..300 {
+        let queued = Instant::now();
+        db.queue(&["m-ok"], &transition(&format!("a-{n}"), AlarmState::Alarm));
+        notifier.wake();
+        let got = rx.next(Duration::from_secs(5)).await.expect("delivered");
+        took.push(got.at.duration_since(queued));
+    }
+    took.sort();
+    println!(
+        "queue to receiver: p50 {:?}, p99 {:?}, max {:?}",
+        took[took.len() / 2],
+        took[took.len() * 99 / 100],
+        took[took.len() - 1]
+    );
+    notifier.shutdown().await;
+}
