@@ -188,11 +188,15 @@ pub trait Outbox: Send + Sync {
     async fn claim(&self, now_ms: i64, lease_ms: i64, limit: usize) -> RepoResult<Vec<Delivery>>;
 
     /// Hands claimed deliveries `ids` back without an attempt, due again at `due_ms`: the
-    /// engine claimed more for one receiver than it holds in memory at once.
+    /// engine claimed more for one receiver than it holds in memory at once. A store that
+    /// cannot leaves them leased: they come back when the lease runs out.
     ///
     /// # Errors
     /// Storage fails.
-    async fn release(&self, ids: &[i64], due_ms: i64) -> RepoResult<()>;
+    async fn release(&self, ids: &[i64], due_ms: i64) -> RepoResult<()> {
+        let _ = (ids, due_ms);
+        Ok(())
+    }
 
     /// When the earliest queued delivery falls due, epoch ms.
     ///
