@@ -29,9 +29,6 @@ use crate::{
 const CLAIM_BATCH: usize = 256;
 /// Deliveries held in memory (sending or waiting for a slot), all receivers together.
 const MAX_HELD: usize = 20_000;
-/// Deliveries held in memory for one receiver; more are handed back to the outbox, so one
-/// stuck receiver cannot fill the memory the others need.
-const MAX_HELD_PER_RECEIVER: usize = 1_000;
 /// When deliveries handed back fall due again if their receiver is making progress (else
 /// after a lease).
 const RETRY_HANDED_BACK: Duration = Duration::from_millis(200);
@@ -60,8 +57,8 @@ enum Slot {
 struct ReceiverSlots {
     sends: Arc<Semaphore>,
     held: usize,
-    /// When an attempt to it last ended without timing out.
-    progressed_at: Option<Instant>,
+    /// When an attempt to it last ended without timing out (or when it was first seen).
+    progressed_at: Instant,
 }
 
 /// What became of a claimed delivery.
@@ -238,12 +235,10 @@ impl Engine {
                         self.settings.per_receiver_concurrency.max(1),
                     )),
                     held: 0,
-                    progressed_at: None,
+                    progressed_at: Instant::now(),
                 });
-            if r.held >= MAX_HELD_PER_RECEIVER {
-                let progressing = r
-                    .progressed_at
-                    .is_some_and(|at| at.elapsed() < PROGRESS_WINDOW);
+            if r.held >= self.settings.per_receiver_backlog.max(1) {
+                let progressing = r.progressed_at.elapsed() < PROGRESS_WINDOW;
                 return Started::Full { progressing };
             }
             r.held += 1;
@@ -266,7 +261,7 @@ impl Engine {
             if let Some(r) = receivers.get_mut(receiver) {
                 r.held = r.held.saturating_sub(1);
                 if progressed {
-                    r.progressed_at = Some(Instant::now());
+                    r.progressed_at = Instant::now();
                 }
                 if r.held == 0 {
                     receivers.remove(receiver);

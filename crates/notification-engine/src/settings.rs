@@ -56,6 +56,10 @@ pub struct NotifySettings {
     pub per_receiver_concurrency: usize,
     /// Sends at once, all receivers together.
     pub max_in_flight: usize,
+    /// Deliveries to one receiver held in memory (sending or waiting for a slot); more are
+    /// handed back to the outbox until it catches up, so a stuck receiver cannot take the
+    /// memory the others need.
+    pub per_receiver_backlog: usize,
     /// How long a claimed delivery is reserved for its sender; a delivery whose sender died
     /// is claimed again after it, s.
     pub lease_s: u64,
@@ -89,6 +93,7 @@ impl Default for NotifySettings {
             backoff_max_ms: 300_000,
             per_receiver_concurrency: 4,
             max_in_flight: 256,
+            per_receiver_backlog: 5_000,
             lease_s: 60,
             poll_interval_ms: 1_000,
             email: None,

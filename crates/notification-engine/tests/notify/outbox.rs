@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use config_repo::outbox::{Attempt, AttemptStatus, Next};
 use monasca::types::AlarmState;
+use notification_engine::NotifySettings;
 
 use super::common::*;
 
@@ -74,14 +75,18 @@ async fn settle_many_logs_every_attempt_and_applies_every_next() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_beyond_what_one_receiver_may_hold_does_not_wait_for_leases() {
-    const N: usize = 1_500;
+    const N: usize = 600;
     let mut rx = http_receiver().await;
     let db = monasca_db();
     db.add_method("m-ok", "WEBHOOK", &format!("{}/ok", rx.base), 0);
     let ids: Vec<String> = (0..N).map(|n| format!("a-{n}")).collect();
     db.queue_many("m-ok", &ids);
     let started = Instant::now();
-    let notifier = start(vec![db.outbox.clone()], quick());
+    let settings = NotifySettings {
+        per_receiver_backlog: 100,
+        ..quick()
+    };
+    let notifier = start(vec![db.outbox.clone()], settings);
     notifier.wake();
     for got in 0..N {
         assert!(
