@@ -7,7 +7,8 @@
 //!   per-receiver hold
 //! - `notify::periodic`: periodic re-sends while the alarm stays in its state
 //! - `notify::policy`: addresses refused when written and when resolved
-//! - `notify::sysdig`: a Sysdig channel's webhook with its headers and custom data
+//! - `notify::sysdig`: Sysdig channels: a webhook with its headers and custom data, OpsGenie
+//!   create and close, VictorOps recovery, SNS dropped
 //! - `notify::types`: Slack, PagerDuty (trigger and resolve) and Jira requests
 
 mod notify;

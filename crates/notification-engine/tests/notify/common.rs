@@ -45,7 +45,7 @@ impl Received {
 /// How the receiver answers each path: `/ok` 200, `/flaky` 500 the first time and 200
 /// after, `/hang` never; `/slack` and `/slack-refuses` as Slack does for good and bad
 /// tokens; `/pagerduty` as PagerDuty's Events v1; `/jira/rest/api/2/…` as a Jira with no
-/// issue yet; anything else 404.
+/// issue yet; `/accept/…` 202 as OpsGenie and VictorOps answer; anything else 404.
 #[derive(Clone, Default)]
 struct ReceiverState {
     sent: Arc<Mutex<Option<mpsc::UnboundedSender<Received>>>>,
@@ -116,6 +116,12 @@ async fn answer(
         )
             .into_response(),
         "/jira/rest/api/2/issue/OPS-7/comment" => (StatusCode::CREATED, "{}").into_response(),
+        p if p.starts_with("/accept/") => (
+            StatusCode::ACCEPTED,
+            [("content-type", "application/json")],
+            r#"{"result":"Request will be processed"}"#,
+        )
+            .into_response(),
         "/hang" => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::OK.into_response()
