@@ -6,7 +6,8 @@
 //!
 //! Files by job: [`settings`] (the `[notifications]` table), [`policy`] (which URLs tenants
 //! may make the server call), `dispatch` (claiming, concurrency, settling), [`backoff`],
-//! `metrics`, `payload` (what each receiver type gets, no I/O), `send` (HTTP, SMTP, Jira).
+//! `metrics`, `payload` (what each receiver type gets, no I/O), `send` (HTTP, SMTP, Jira),
+//! [`validate`] (addresses and channel options, for the APIs).
 //!
 //! Guarantees: at least once (a delivery leaves its outbox only when an attempt is settled;
 //! one whose sender died is claimed again after its lease); every HTTP request carries
@@ -48,6 +49,7 @@ pub mod payload;
 pub mod policy;
 mod send;
 pub mod settings;
+pub mod validate;
 
 use std::{sync::Arc, time::Duration};
 
@@ -165,6 +167,28 @@ impl Notifier {
     /// The URL rules webhook, Slack, Teams and Jira addresses must follow.
     pub fn policy(&self) -> &UrlPolicy {
         &self.engine.clients.policy
+    }
+
+    /// Whether a Monasca method of type `kind` at `address` can be delivered to (see
+    /// [`validate::monasca_address`]).
+    ///
+    /// # Errors
+    /// Why not, for an API error body.
+    pub fn check_monasca_address(&self, kind: &str, address: &str) -> Result<(), String> {
+        validate::monasca_address(self.policy(), kind, address)
+    }
+
+    /// Whether a Sysdig channel of type `kind` with `options` can be delivered to (see
+    /// [`validate::sysdig_options`]).
+    ///
+    /// # Errors
+    /// Why not, for an API error body.
+    pub fn check_sysdig_options(
+        &self,
+        kind: &str,
+        options: &serde_json::Value,
+    ) -> Result<(), String> {
+        validate::sysdig_options(self.policy(), kind, options)
     }
 
     /// The settings the engine runs with.
