@@ -197,6 +197,15 @@ impl Notifier {
     }
 }
 
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("outboxes", &self.engine.outboxes.len())
+            .field("settings", &self.engine.settings)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for Notifier {
     /// Without a shutdown, stops claiming and abandons the sends under way (as a crash
     /// would: their leases bring them back).

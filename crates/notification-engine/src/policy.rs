@@ -1,7 +1,7 @@
 //! Which URLs tenants may make this server call: http(s) only, to allowed hosts, never into
 //! denied networks. [`UrlPolicy::check`] judges a URL when a method or channel is written
 //! (literal addresses only, no DNS); at send time the same check runs again and
-//! [`UrlPolicy::resolver`] filters every address a name resolves to, so a name pointing into a
+//! the engine's resolver filters every address a name resolves to, so a name pointing into a
 //! denied network, or one re-bound to it after the check, is refused too.
 //!
 //! ```
