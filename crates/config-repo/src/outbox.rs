@@ -187,6 +187,17 @@ pub trait Outbox: Send + Sync {
     /// Storage fails.
     async fn claim(&self, now_ms: i64, lease_ms: i64, limit: usize) -> RepoResult<Vec<Delivery>>;
 
+    /// Hands claimed deliveries `ids` back without an attempt, due again at `due_ms`: the
+    /// engine claimed more for one receiver than it holds in memory at once. A store that
+    /// cannot leaves them leased: they come back when the lease runs out.
+    ///
+    /// # Errors
+    /// Storage fails.
+    async fn release(&self, ids: &[i64], due_ms: i64) -> RepoResult<()> {
+        let _ = (ids, due_ms);
+        Ok(())
+    }
+
     /// When the earliest queued delivery falls due, epoch ms.
     ///
     /// # Errors
@@ -198,6 +209,18 @@ pub trait Outbox: Send + Sync {
     /// # Errors
     /// Storage fails.
     async fn settle(&self, attempt: &Attempt, next: Next) -> RepoResult<()>;
+
+    /// Settles several attempts, in one transaction where the store can (the engine
+    /// batches the attempts that end together, so a burst costs few commits).
+    ///
+    /// # Errors
+    /// Storage fails; then none of them is settled.
+    async fn settle_many(&self, settled: &[(Attempt, Next)]) -> RepoResult<()> {
+        for (attempt, next) in settled {
+            self.settle(attempt, *next).await?;
+        }
+        Ok(())
+    }
 
     /// Whether a periodic delivery should still repeat: its alarm is still in the state it
     /// announced and its method still has the period it was queued with.

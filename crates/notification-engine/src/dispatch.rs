@@ -14,7 +14,7 @@ use std::{
 
 use config_repo::outbox::{Attempt, Delivery, Next, Outbox};
 use tokio::{
-    sync::{Notify, Semaphore, watch},
+    sync::{Notify, Semaphore, mpsc, oneshot, watch},
     task::JoinSet,
 };
 
@@ -29,9 +29,13 @@ use crate::{
 const CLAIM_BATCH: usize = 256;
 /// Deliveries held in memory (sending or waiting for a slot), all receivers together.
 const MAX_HELD: usize = 20_000;
-/// Deliveries held in memory for one receiver; more stay in the outbox until their lease
-/// runs out, so one stuck receiver cannot fill the memory the others need.
-const MAX_HELD_PER_RECEIVER: usize = 1_000;
+/// When deliveries handed back fall due again if their receiver is making progress (else
+/// after a lease).
+const RETRY_HANDED_BACK: Duration = Duration::from_millis(200);
+/// A receiver whose last attempt ended within this is making progress.
+const PROGRESS_WINDOW: Duration = Duration::from_secs(2);
+/// Attempts settled in one transaction at most.
+const SETTLE_BATCH: usize = 512;
 /// How often the queued gauge is refreshed.
 const GAUGE_EVERY: Duration = Duration::from_secs(1);
 
@@ -53,10 +57,29 @@ enum Slot {
 struct ReceiverSlots {
     sends: Arc<Semaphore>,
     held: usize,
+    /// When an attempt to it last ended without timing out (or when it was first seen).
+    progressed_at: Instant,
 }
+
+/// What became of a claimed delivery.
+enum Started {
+    Yes,
+    /// Already held by this process.
+    Held,
+    /// Its receiver has as many as it may hold; hand it back, due soon if the receiver is
+    /// making progress.
+    Full {
+        progressing: bool,
+    },
+}
+
+/// An attempt to settle, and where to say whether it was.
+type SettleJob = (Attempt, Next, oneshot::Sender<Result<(), String>>);
 
 pub(crate) struct Engine {
     pub outboxes: Vec<Arc<dyn Outbox>>,
+    /// One settler per outbox: attempts that end together are settled in one transaction.
+    settlers: Vec<mpsc::UnboundedSender<SettleJob>>,
     pub settings: NotifySettings,
     pub clients: Clients,
     pub mailer: Option<Mailer>,
@@ -81,8 +104,17 @@ impl Engine {
         mailer: Option<Mailer>,
         metrics: Metrics,
     ) -> Self {
+        let settlers = outboxes
+            .iter()
+            .map(|outbox| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tokio::spawn(settle_loop(outbox.clone(), rx));
+                tx
+            })
+            .collect();
         Self {
             global: Arc::new(Semaphore::new(settings.max_in_flight.max(1))),
+            settlers,
             outboxes,
             settings,
             clients,
@@ -123,6 +155,7 @@ impl Engine {
         let lease = self.settings.lease_ms();
         while lock(&self.tasks).try_join_next().is_some() {}
         for (index, outbox) in self.outboxes.iter().enumerate() {
+            let (mut soon, mut later) = (Vec::new(), Vec::new());
             loop {
                 let room = MAX_HELD.saturating_sub(self.held.load(Ordering::Relaxed));
                 if room == 0 {
@@ -134,7 +167,12 @@ impl Engine {
                     Ok(claimed) => {
                         let full = claimed.len() == batch;
                         for d in claimed {
-                            self.start(index, d, claim_start);
+                            let id = d.id;
+                            match self.start(index, d, claim_start) {
+                                Started::Full { progressing: true } => soon.push(id),
+                                Started::Full { progressing: false } => later.push(id),
+                                Started::Yes | Started::Held => {}
+                            }
                         }
                         if !full {
                             break;
@@ -144,6 +182,15 @@ impl Engine {
                         tracing::warn!(error = %e, source = outbox.source().as_str(), "notifications: cannot claim deliveries");
                         break;
                     }
+                }
+            }
+            let soon_ms = i64::try_from(RETRY_HANDED_BACK.as_millis()).unwrap_or(0);
+            for (ids, due) in [(soon, now_ms() + soon_ms), (later, now_ms() + lease)] {
+                if !ids.is_empty()
+                    && let Err(e) = outbox.release(&ids, due).await
+                {
+                    // They stay leased and come back after the lease.
+                    tracing::warn!(error = %e, "notifications: cannot hand deliveries back");
                 }
             }
             match outbox.next_due_ms().await {
@@ -164,13 +211,13 @@ impl Engine {
     }
 
     /// Starts delivery `d` of outbox `index` unless this process already holds it.
-    fn start(self: &Arc<Self>, index: usize, d: Delivery, claim_start: Instant) {
+    fn start(self: &Arc<Self>, index: usize, d: Delivery, claim_start: Instant) -> Started {
         let key = (index, d.id);
         {
             let slots = lock(&self.slots);
             match slots.get(&key) {
-                Some(Slot::Sending) => return,
-                Some(Slot::Settled(at)) if *at >= claim_start => return,
+                Some(Slot::Sending) => return Started::Held,
+                Some(Slot::Settled(at)) if *at >= claim_start => return Started::Held,
                 _ => {}
             }
         }
@@ -188,10 +235,11 @@ impl Engine {
                         self.settings.per_receiver_concurrency.max(1),
                     )),
                     held: 0,
+                    progressed_at: Instant::now(),
                 });
-            if r.held >= MAX_HELD_PER_RECEIVER {
-                // Its lease brings it back once this receiver has caught up.
-                return;
+            if r.held >= self.settings.per_receiver_backlog.max(1) {
+                let progressing = r.progressed_at.elapsed() < PROGRESS_WINDOW;
+                return Started::Full { progressing };
             }
             r.held += 1;
             r.sends.clone()
@@ -200,17 +248,21 @@ impl Engine {
         self.held.fetch_add(1, Ordering::Relaxed);
         let engine = self.clone();
         lock(&self.tasks).spawn(async move {
-            engine.deliver(index, d, request, sends).await;
-            engine.release(key, &receiver);
+            let progressed = engine.deliver(index, d, request, sends).await;
+            engine.release(key, &receiver, progressed);
         });
+        Started::Yes
     }
 
-    fn release(&self, key: (usize, i64), receiver: &str) {
+    fn release(&self, key: (usize, i64), receiver: &str, progressed: bool) {
         lock(&self.slots).insert(key, Slot::Settled(Instant::now()));
         {
             let mut receivers = lock(&self.receivers);
             if let Some(r) = receivers.get_mut(receiver) {
                 r.held = r.held.saturating_sub(1);
+                if progressed {
+                    r.progressed_at = Instant::now();
+                }
                 if r.held == 0 {
                     receivers.remove(receiver);
                 }
@@ -221,19 +273,19 @@ impl Engine {
         }
     }
 
-    /// One attempt of `d`, settled in its outbox.
+    /// One attempt of `d`, settled in its outbox; whether the receiver answered in time.
     async fn deliver(
         &self,
         index: usize,
         d: Delivery,
         request: Result<Request, Unsendable>,
         receiver_sends: Arc<Semaphore>,
-    ) {
-        let Ok(_receiver_slot) = receiver_sends.acquire_owned().await else {
-            return;
+    ) -> bool {
+        let Ok(receiver_slot) = receiver_sends.acquire_owned().await else {
+            return false;
         };
-        let Ok(_global_slot) = self.global.clone().acquire_owned().await else {
-            return;
+        let Ok(global_slot) = self.global.clone().acquire_owned().await else {
+            return false;
         };
         let outbox = &self.outboxes[index];
         let attempt_no = d.attempts.saturating_add(1);
@@ -244,20 +296,26 @@ impl Engine {
         };
         let started_ms = now_ms();
         let clock = Instant::now();
+        let mut answered = true;
         let outcome = match &request {
             Err(Unsendable(why)) => Outcome::dropped(why.clone()),
             Ok(r) => {
                 let timeout = self.settings.timeout();
                 match tokio::time::timeout(timeout, self.send(r, &idempotency_key)).await {
                     Ok(o) => o,
-                    Err(_) => Outcome::failed(format!(
-                        "no answer within {} ms (timed out)",
-                        timeout.as_millis()
-                    )),
+                    Err(_) => {
+                        answered = false;
+                        Outcome::failed(format!(
+                            "no answer within {} ms (timed out)",
+                            timeout.as_millis()
+                        ))
+                    }
                 }
             }
         };
         let elapsed = clock.elapsed();
+        // The receiver is done with: the next send to it need not wait for the bookkeeping.
+        drop((receiver_slot, global_slot));
         let last = attempt_no >= self.settings.max_attempts.max(1);
         let done_ms = now_ms();
         let next = match outcome.kind {
@@ -300,13 +358,21 @@ impl Engine {
             duration_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
         };
         self.observe(&d, &attempt, elapsed);
-        if let Err(e) = outbox.settle(&attempt, next).await {
+        let (done_tx, done_rx) = oneshot::channel();
+        let settled = match self.settlers[index].send((attempt, next, done_tx)) {
+            Ok(()) => done_rx
+                .await
+                .unwrap_or_else(|_| Err("the settler stopped".into())),
+            Err(_) => Err("the settler stopped".into()),
+        };
+        if let Err(e) = settled {
             // The lease brings the delivery back: at least once, perhaps twice.
             tracing::error!(error = %e, delivery = d.id, "notifications: cannot record an attempt");
         }
         if matches!(next, Next::RetryAt(_) | Next::RepeatAt(_)) {
             self.wake.notify_one();
         }
+        answered
     }
 
     async fn send(&self, request: &Request, idempotency_key: &str) -> Outcome {
@@ -396,6 +462,30 @@ impl Engine {
                 .queued
                 .get_or_create(&SourceLabels { source })
                 .set(n);
+        }
+    }
+}
+
+/// Settles the attempts sent to `jobs` in `outbox`, as many at once as are waiting.
+async fn settle_loop(outbox: Arc<dyn Outbox>, mut jobs: mpsc::UnboundedReceiver<SettleJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < SETTLE_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (settled, replies): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .map(|(attempt, next, reply)| ((attempt, next), reply))
+            .unzip();
+        let result = outbox
+            .settle_many(&settled)
+            .await
+            .map_err(|e| e.to_string());
+        for reply in replies {
+            let _ = reply.send(result.clone());
         }
     }
 }

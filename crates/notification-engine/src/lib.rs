@@ -6,7 +6,25 @@
 //!
 //! Files by job: [`settings`] (the `[notifications]` table), [`policy`] (which URLs tenants
 //! may make the server call), `dispatch` (claiming, concurrency, settling), [`backoff`],
-//! `metrics`, `payload` (what each receiver type gets, no I/O), `send` (HTTP, SMTP, Jira).
+//! `metrics`, `payload` (what each receiver type gets, no I/O), `send` (HTTP, SMTP, Jira),
+//! [`validate`] (addresses and channel options, for the APIs).
+//!
+//! Guarantees: at least once (a delivery leaves its outbox only when an attempt is settled;
+//! one whose sender died is claimed again after its lease); every HTTP request carries
+//! `Idempotency-Key: <event id>` (`<event id>/<n>` for the n-th periodic re-send), the same on
+//! every retry; failures are retried with capped exponential backoff and full jitter up to
+//! `max_attempts`, then recorded as failed with the receiver's answer.
+//!
+//! Sysdig events are queued as `{"notification": N, "alert": A}` (see `payload::sysdig`);
+//! Monasca events are `monasca::types::AlarmTransitionedEvent`s. Test notifications are built
+//! the same way and sent like any other.
+//!
+//! Not delivered, and why: Sysdig `SNS` (publishing needs AWS credentials and SigV4 request
+//! signing, and nothing local could receive it; such deliveries are dropped with that
+//! answer). Of upstream's options, not supported: the webhook plugin's Keystone token
+//! (`X-Auth-Token` when `keystone.auth_required`), Slack's and Jira's Jinja templates
+//! (`message_template`, `custom_formatter`), proxies, and Slack's form-encoded fallback (the
+//! message is posted as JSON only).
 //!
 //! ```no_run
 //! # async fn demo(outbox: std::sync::Arc<dyn config_repo::outbox::Outbox>) -> anyhow::Result<()> {
@@ -31,6 +49,7 @@ pub mod payload;
 pub mod policy;
 mod send;
 pub mod settings;
+pub mod validate;
 
 use std::{sync::Arc, time::Duration};
 
@@ -150,9 +169,40 @@ impl Notifier {
         &self.engine.clients.policy
     }
 
+    /// Whether a Monasca method of type `kind` at `address` can be delivered to (see
+    /// [`validate::monasca_address`]).
+    ///
+    /// # Errors
+    /// Why not, for an API error body.
+    pub fn check_monasca_address(&self, kind: &str, address: &str) -> Result<(), String> {
+        validate::monasca_address(self.policy(), kind, address)
+    }
+
+    /// Whether a Sysdig channel of type `kind` with `options` can be delivered to (see
+    /// [`validate::sysdig_options`]).
+    ///
+    /// # Errors
+    /// Why not, for an API error body.
+    pub fn check_sysdig_options(
+        &self,
+        kind: &str,
+        options: &serde_json::Value,
+    ) -> Result<(), String> {
+        validate::sysdig_options(self.policy(), kind, options)
+    }
+
     /// The settings the engine runs with.
     pub fn settings(&self) -> &NotifySettings {
         &self.engine.settings
+    }
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field("outboxes", &self.engine.outboxes.len())
+            .field("settings", &self.engine.settings)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Which URLs tenants may make this server call: http(s) only, to allowed hosts, never into
 //! denied networks. [`UrlPolicy::check`] judges a URL when a method or channel is written
 //! (literal addresses only, no DNS); at send time the same check runs again and
-//! [`UrlPolicy::resolver`] filters every address a name resolves to, so a name pointing into a
+//! the engine's resolver filters every address a name resolves to, so a name pointing into a
 //! denied network, or one re-bound to it after the check, is refused too.
 //!
 //! ```
@@ -221,6 +221,11 @@ mod tests {
         assert!(p.check("http://[fe80::1]:8080/").is_err());
         assert!(p.check("http://[::ffff:169.254.169.254]/").is_err());
         assert!(p.check("http://0.0.0.0:80/").is_err());
+        assert!(p.check("http://[::]:80/").is_err());
+        assert!(
+            p.check("http://2852039166/").is_err(),
+            "169.254.169.254 as a number"
+        );
         assert!(p.check("http://127.0.0.1:9000/hook").is_ok());
         assert!(p.check("http://10.1.2.3/hook").is_ok());
         assert!(p.check("https://localhost/hook").is_ok());

@@ -29,13 +29,15 @@ pub const VICTOROPS_URL: &str = "https://alert.victorops.com/integrations/generi
 
 /// The networks webhooks may not reach unless the operator says otherwise: link-local (where
 /// cloud metadata services answer, `169.254.169.254`), IPv6 link-local, "this network"
-/// `0.0.0.0/8`, and the IPv4-mapped form of link-local. Loopback and private ranges stay
+/// `0.0.0.0/8` and the unspecified IPv6 address (both reach the local host), and the
+/// IPv4-mapped form of link-local. Loopback and private ranges stay
 /// allowed so a laptop or a small site can post to its own receivers; deny them with
 /// `webhook_deny_networks` where tenants are not trusted.
 pub const DEFAULT_DENY_NETWORKS: &[&str] = &[
     "169.254.0.0/16",
     "fe80::/10",
     "0.0.0.0/8",
+    "::/128",
     "::ffff:169.254.0.0/112",
 ];
 
@@ -54,6 +56,10 @@ pub struct NotifySettings {
     pub per_receiver_concurrency: usize,
     /// Sends at once, all receivers together.
     pub max_in_flight: usize,
+    /// Deliveries to one receiver held in memory (sending or waiting for a slot); more are
+    /// handed back to the outbox until it catches up, so a stuck receiver cannot take the
+    /// memory the others need.
+    pub per_receiver_backlog: usize,
     /// How long a claimed delivery is reserved for its sender; a delivery whose sender died
     /// is claimed again after it, s.
     pub lease_s: u64,
@@ -87,6 +93,7 @@ impl Default for NotifySettings {
             backoff_max_ms: 300_000,
             per_receiver_concurrency: 4,
             max_in_flight: 256,
+            per_receiver_backlog: 5_000,
             lease_s: 60,
             poll_interval_ms: 1_000,
             email: None,

@@ -207,6 +207,51 @@ fn attempt_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
     })
 }
 
+/// Logs attempt `a` and applies `next` to its delivery, inside the caller's transaction.
+fn settle_one(tx: &Connection, a: &Attempt, next: Next) -> RepoResult<()> {
+    tx.execute(
+        "INSERT INTO notification_attempt (delivery_id, event_id, tenant, \
+         receiver_id, receiver_kind, test, time_ms, attempt, status, answer, \
+         duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            a.delivery_id,
+            a.event_id,
+            a.tenant,
+            a.receiver_id,
+            a.receiver_kind,
+            a.test,
+            a.time_ms,
+            a.attempt,
+            a.status.as_str(),
+            a.answer,
+            a.duration_ms
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM notification_attempt WHERE tenant = ?1 AND receiver_id = ?2 \
+         AND id <= (SELECT id FROM notification_attempt WHERE tenant = ?1 \
+         AND receiver_id = ?2 ORDER BY id DESC LIMIT 1 OFFSET ?3)",
+        params![a.tenant, a.receiver_id, ATTEMPTS_KEPT],
+    )?;
+    match next {
+        Next::Done => tx.execute(
+            "DELETE FROM notification_outbox WHERE id = ?1",
+            [a.delivery_id],
+        )?,
+        Next::RetryAt(at) => tx.execute(
+            "UPDATE notification_outbox SET due_ms = ?2, attempts = attempts + 1 \
+             WHERE id = ?1",
+            params![a.delivery_id, at],
+        )?,
+        Next::RepeatAt(at) => tx.execute(
+            "UPDATE notification_outbox SET due_ms = ?2, attempts = 0, \
+             sends = sends + 1 WHERE id = ?1",
+            params![a.delivery_id, at],
+        )?,
+    };
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Outbox for SqliteOutbox {
     fn source(&self) -> Source {
@@ -254,6 +299,25 @@ impl Outbox for SqliteOutbox {
             .await
     }
 
+    async fn release(&self, ids: &[i64], due_ms: i64) -> RepoResult<()> {
+        let ids = ids.to_vec();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                {
+                    let mut q = tx.prepare_cached(
+                        "UPDATE notification_outbox SET due_ms = ?2 WHERE id = ?1",
+                    )?;
+                    for id in ids {
+                        q.execute(params![id, due_ms])?;
+                    }
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn next_due_ms(&self) -> RepoResult<Option<i64>> {
         self.db
             .call(|c| {
@@ -267,50 +331,17 @@ impl Outbox for SqliteOutbox {
     }
 
     async fn settle(&self, a: &Attempt, next: Next) -> RepoResult<()> {
-        let a = a.clone();
+        self.settle_many(&[(a.clone(), next)]).await
+    }
+
+    async fn settle_many(&self, settled: &[(Attempt, Next)]) -> RepoResult<()> {
+        let settled = settled.to_vec();
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
-                tx.execute(
-                    "INSERT INTO notification_attempt (delivery_id, event_id, tenant, \
-                     receiver_id, receiver_kind, test, time_ms, attempt, status, answer, \
-                     duration_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    params![
-                        a.delivery_id,
-                        a.event_id,
-                        a.tenant,
-                        a.receiver_id,
-                        a.receiver_kind,
-                        a.test,
-                        a.time_ms,
-                        a.attempt,
-                        a.status.as_str(),
-                        a.answer,
-                        a.duration_ms
-                    ],
-                )?;
-                tx.execute(
-                    "DELETE FROM notification_attempt WHERE tenant = ?1 AND receiver_id = ?2 \
-                     AND id <= (SELECT id FROM notification_attempt WHERE tenant = ?1 \
-                     AND receiver_id = ?2 ORDER BY id DESC LIMIT 1 OFFSET ?3)",
-                    params![a.tenant, a.receiver_id, ATTEMPTS_KEPT],
-                )?;
-                match next {
-                    Next::Done => tx.execute(
-                        "DELETE FROM notification_outbox WHERE id = ?1",
-                        [a.delivery_id],
-                    )?,
-                    Next::RetryAt(at) => tx.execute(
-                        "UPDATE notification_outbox SET due_ms = ?2, attempts = attempts + 1 \
-                         WHERE id = ?1",
-                        params![a.delivery_id, at],
-                    )?,
-                    Next::RepeatAt(at) => tx.execute(
-                        "UPDATE notification_outbox SET due_ms = ?2, attempts = 0, \
-                         sends = sends + 1 WHERE id = ?1",
-                        params![a.delivery_id, at],
-                    )?,
-                };
+                for (a, next) in &settled {
+                    settle_one(&tx, a, *next)?;
+                }
                 tx.commit()?;
                 Ok(())
             })

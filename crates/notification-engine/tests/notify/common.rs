@@ -27,6 +27,7 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone)]
 pub struct Received {
     pub path: String,
+    pub query: String,
     pub headers: HeaderMap,
     pub body: Value,
     pub at: Instant,
@@ -42,7 +43,9 @@ impl Received {
 }
 
 /// How the receiver answers each path: `/ok` 200, `/flaky` 500 the first time and 200
-/// after, `/hang` never, anything else 404.
+/// after, `/hang` never; `/slack` and `/slack-refuses` as Slack does for good and bad
+/// tokens; `/pagerduty` as PagerDuty's Events v1; `/jira/rest/api/2/…` as a Jira with no
+/// issue yet; `/accept/…` 202 as OpsGenie and VictorOps answer; anything else 404.
 #[derive(Clone, Default)]
 struct ReceiverState {
     sent: Arc<Mutex<Option<mpsc::UnboundedSender<Received>>>>,
@@ -78,6 +81,7 @@ async fn answer(
     };
     let got = Received {
         path: path.clone(),
+        query: uri.query().unwrap_or("").to_string(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         at: Instant::now(),
@@ -91,6 +95,33 @@ async fn answer(
             (StatusCode::INTERNAL_SERVER_ERROR, "boom, try later").into_response()
         }
         "/flaky" => (StatusCode::OK, "ok now").into_response(),
+        "/slack" => (StatusCode::OK, "ok").into_response(),
+        "/slack-refuses" => (StatusCode::OK, "invalid_token").into_response(),
+        "/pagerduty" => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            r#"{"status":"success","message":"Event processed","incident_key":"a-1"}"#,
+        )
+            .into_response(),
+        "/jira/rest/api/2/search" => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            r#"{"issues":[]}"#,
+        )
+            .into_response(),
+        "/jira/rest/api/2/issue" => (
+            StatusCode::CREATED,
+            [("content-type", "application/json")],
+            r#"{"id":"10001","key":"OPS-7"}"#,
+        )
+            .into_response(),
+        "/jira/rest/api/2/issue/OPS-7/comment" => (StatusCode::CREATED, "{}").into_response(),
+        p if p.starts_with("/accept/") => (
+            StatusCode::ACCEPTED,
+            [("content-type", "application/json")],
+            r#"{"result":"Request will be processed"}"#,
+        )
+            .into_response(),
         "/hang" => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::OK.into_response()
@@ -194,6 +225,19 @@ impl MonascaDb {
             tx.commit().unwrap();
             n
         })
+    }
+
+    /// Queues one transition per alarm id to `method`, all in one transaction.
+    pub fn queue_many(&self, method: &str, alarm_ids: &[String]) {
+        let ids = vec![method.to_string()];
+        self.repo.db().blocking(|c| {
+            let tx = c.transaction().unwrap();
+            for a in alarm_ids {
+                enqueue_for_methods(&tx, &ids, &transition(a, AlarmState::Alarm), now_ms())
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+        });
     }
 
     pub async fn attempts(&self, method: &str) -> Vec<Attempt> {
