@@ -846,3 +846,50 @@ async fn alarm_commands() {
     let o = env.run_as("globex", &["alarm-history-list", "-j"]).await;
     assert_eq!((o.code, o.stdout.as_str()), (0, "[]\n"));
 }
+
+#[tokio::test]
+async fn notification_test_and_deliveries_commands() {
+    let env = Env::start().await;
+    let hooks = vigil_testkit::receiver::Receiver::start().await;
+    let hook = env
+        .ok(&[
+            "notification-create",
+            "hook",
+            "WEBHOOK",
+            &format!("{}/hook", hooks.url),
+        ])
+        .await;
+    let hook = id_of(&serde_json::from_str(&hook).unwrap());
+    let out = env.ok(&["notification-test", &hook]).await;
+    assert!(
+        out.starts_with("Test notification ")
+            && out.trim_end().ends_with("delivered (HTTP 200 OK)"),
+        "{out}"
+    );
+    let got = hooks.wait("/hook", 1).await;
+    assert_eq!(got[0].body["alarm_name"], "Test notification through hook");
+    let listed: Value =
+        serde_json::from_str(&env.ok(&["notification-deliveries", &hook, "-j"]).await).unwrap();
+    assert_eq!(listed[0]["status"], "DELIVERED");
+    assert_eq!(listed[0]["test"], true);
+
+    // Nobody listens on the discard port: the wait ends with the last answer, one line.
+    let dead = env
+        .ok(&[
+            "notification-create",
+            "dead",
+            "WEBHOOK",
+            "http://127.0.0.1:9/hook",
+        ])
+        .await;
+    let dead = id_of(&serde_json::from_str(&dead).unwrap());
+    let err = env
+        .fails(1, &["notification-test", &dead, "--wait", "2"])
+        .await;
+    assert!(
+        err.contains("not delivered after 2 s") && err.contains("refused"),
+        "{err}"
+    );
+    let err = env.fails(1, &["notification-test", "no-such-id"]).await;
+    assert!(err.contains("not found"), "{err}");
+}

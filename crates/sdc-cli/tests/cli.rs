@@ -560,3 +560,33 @@ async fn ibm_errors_usage_and_completion() {
     let help = env.ok(&["--help"]).await;
     assert!(!help.contains(ADMIN_TOKEN));
 }
+
+#[tokio::test]
+async fn channel_test_and_deliveries() {
+    let env = Env::start().await;
+    let hooks = vigil_testkit::receiver::Receiver::start().await;
+    let url = format!("{}/hook", hooks.url);
+    let ch: serde_json::Value = serde_json::from_str(
+        &env.ok(&[
+            "channel",
+            "add",
+            "webhook",
+            "ops hook",
+            "--webhook-url",
+            &url,
+            "--json",
+        ])
+        .await,
+    )
+    .unwrap();
+    let id = ch["id"].to_string();
+    let out = env.ok(&["channel", "test", &id]).await;
+    assert!(out.trim_end().ends_with("delivered (HTTP 200 OK)"), "{out}");
+    let got = hooks.wait("/hook", 1).await;
+    assert_eq!(got[0].body["state"], "ACTIVE");
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.ok(&["channel", "deliveries", &id, "--json"]).await).unwrap();
+    assert_eq!(listed[0]["status"], "DELIVERED");
+    let err = env.fails(1, &["channel", "test", "999999"]).await;
+    assert!(err.to_lowercase().contains("not found"), "{err}");
+}

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod clients;
 mod http;
 pub mod process;
+pub mod receiver;
 
 use std::collections::BTreeMap;
 

@@ -3,5 +3,4 @@
 //! against aiosmtpd).
 
 mod monasca;
-mod receiver;
 mod sysdig;

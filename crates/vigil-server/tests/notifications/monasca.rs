@@ -14,8 +14,8 @@ use monasca::{
     types::{AlarmDefinitionRequest, AlarmState, AlarmUpdate, NotificationMethodRequest},
 };
 
-use super::receiver::{Answer, Receiver};
 use crate::common::metric;
+use vigil_testkit::receiver::{Answer, Receiver};
 
 fn fast_delivery(s: &mut Settings) {
     s.engine = inline_engine(Duration::from_millis(50));

@@ -7,7 +7,7 @@ use http::Method;
 use serde_json::json;
 use sysdig::{alerts::Alert, channels::Channel};
 
-use super::receiver::Receiver;
+use vigil_testkit::receiver::Receiver;
 
 async fn start() -> TestServer {
     TestServer::start_with(|s| {
