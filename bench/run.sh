@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Vigil benchmark: `bash bench/run.sh` (Vigil and its peers on the same data), or
-# `bash bench/run.sh scale` (1,000,000 series, 100,000,000 points into Vigil alone; see "Scale").
+# `bash bench/run.sh scale` (1,000,000 series, 100,000,000 points into Vigil alone; see "Scale"),
+# or `bash bench/run.sh notify` (notification delivery alone; see "Notifications").
 #
 # Builds the release binaries, then for each system under test starts a server on a fresh data
 # directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
@@ -305,6 +306,33 @@ if [[ ${1:-} == scale ]]; then
     exit 0
 fi
 
+# ---------------------------------------------------------------------------------------------
+# Notifications: BENCH_NOTIFY_ALARMS alarms with a webhook action flip to ALARM at once on a
+# fresh Vigil (deliveries per second to a local receiver), then BENCH_NOTIFY_RUNS single
+# crossings are timed from the crossing metric's 204 to the webhook's arrival.
+# `bash bench/run.sh notify` runs only this.
+
+NOTIFY_ALARMS=${BENCH_NOTIFY_ALARMS:-10000}
+NOTIFY_RUNS=${BENCH_NOTIFY_RUNS:-100}
+
+vigil_notify() {
+    local dir=$WORK/vigil-notify log=$WORK/vigil-notify.log sum=$WORK/notify.txt
+    section "vigil notifications: $(thousands "$NOTIFY_ALARMS") alarms flip at once, then $NOTIFY_RUNS single crossings, fresh data dir"
+    start_vigil "$dir" "$log"
+    "$LOADGEN" notify --url "http://127.0.0.1:$PORT" --tenant "$TENANT" \
+        --alarms "$NOTIFY_ALARMS" --runs "$NOTIFY_RUNS" --summary "$sum"
+    stop_server
+    put vigil "notifications: $(thousands "$NOTIFY_ALARMS") alarms flipping, delivered (per s)" "$(thousands "$(kv "$sum" per_s)")"
+    put vigil "  crossing 204 -> webhook p50 / p99 (ms; goal p99 < 100)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
+}
+
+if [[ ${1:-} == notify ]]; then
+    SYSTEMS+=(vigil)
+    vigil_notify
+    for r in "${ROWS[@]}"; do printf '%-60s %s\n' "$r" "${R[vigil|$r]}"; done
+    exit 0
+fi
+
 SYSTEMS+=(vigil)
 
 ingest_runs vigil 1
@@ -336,11 +364,17 @@ vigil_alarms() {
     local dir=$WORK/vigil-alarms log=$WORK/vigil-alarms.log
     local defs=$WORK/alarm-defs.txt sum=$WORK/ingest-alarms.txt count=$WORK/alarm-count.txt
     local cross=$WORK/crossing.txt url
-    section "vigil with alarms: $DEFINITIONS alarm definitions, then ingest, 1 connection, fresh data dir"
+    section "vigil with alarms: $DEFINITIONS alarm definitions notifying a webhook on ALARM and OK, then ingest, 1 connection, fresh data dir"
     start_vigil "$dir" "$log"
     url="http://127.0.0.1:$PORT"
+    # A local webhook receiver the definitions' actions point at: notifications are on.
+    local hook_file=$WORK/hook-url.txt hook_count=$WORK/hook-count.txt hook_pid
+    "$LOADGEN" receive --url-file "$hook_file" --count-file "$hook_count" &
+    hook_pid=$!
+    for _ in $(seq 100); do [[ -s $hook_file ]] && break; sleep 0.05; done
+    [[ -s $hook_file ]] || die "the webhook receiver did not start"
     "$LOADGEN" alarms --url "$url" --tenant "$TENANT" "${FLEET[@]}" --definitions "$DEFINITIONS" \
-        --summary "$defs"
+        --webhook "$(cat "$hook_file")" --summary "$defs"
     echo
     local cpu0 cpu1 rss hwm
     cpu0=$(cpu_ticks "$SERVER_PID")
@@ -366,9 +400,13 @@ vigil_alarms() {
     section "vigil with alarms: crossing delay ($CROSSING_RUNS runs, $(kv "$count" alarms) alarms in the engine)"
     "$LOADGEN" crossing --url "$url" --tenant "$TENANT" --runs "$CROSSING_RUNS" --summary "$cross"
     stop_server
+    sleep 1
+    kill "$hook_pid" 2>/dev/null || true
+    wait "$hook_pid" 2>/dev/null || true
+    echo "  webhooks received          $(kv "$hook_count" requests)"
 
     local d=$(thousands "$DEFINITIONS")
-    put vigil "with $d alarm definitions: ingest, 1 conn (points/s)" "$(thousands "$with")"
+    put vigil "with $d alarm definitions, notifying: ingest, 1 conn (points/s)" "$(thousands "$with")"
     put vigil "  vs without alarms, 1 conn (ratio; goal >= 0.80)" "$ratio"
     put vigil "  POST p50 / p99 with alarms (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
     put vigil "  server CPU with alarms (us/point)" "$us_pt"
@@ -392,6 +430,9 @@ vigil_parse_rate() {
 
 if ((DEFINITIONS > 0)); then
     vigil_alarms
+fi
+if ((NOTIFY_ALARMS > 0)); then
+    vigil_notify
 fi
 vigil_parse_rate
 

@@ -68,13 +68,18 @@ async fn create_definition(
     tenant: &str,
     name: &str,
     expression: &str,
+    action: Option<&str>,
 ) -> Result<String> {
     let url = format!("{base}/v2.0/alarm-definitions");
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "name": name,
         "expression": expression,
         "match_by": ["hostname"],
     });
+    if let Some(m) = action {
+        body["alarm_actions"] = serde_json::json!([m]);
+        body["ok_actions"] = serde_json::json!([m]);
+    }
     let r = c
         .post(&url)
         .header("X-Auth-Token", tenant)
@@ -110,11 +115,25 @@ pub(crate) async fn alarms(a: AlarmsArgs) -> Result<()> {
         defs.iter().flat_map(|d| d.series.iter().copied()).collect();
 
     let c = client()?;
+    let action = match &a.webhook {
+        Some(url) => Some(
+            crate::notifying::create_webhook(&c, &base, &a.target.tenant, &a.prefix, url).await?,
+        ),
+        None => None,
+    };
     let mut lat = Vec::with_capacity(defs.len());
     let start = Instant::now();
     for d in &defs {
         let t = Instant::now();
-        create_definition(&c, &base, &a.target.tenant, &d.name, &d.expression).await?;
+        create_definition(
+            &c,
+            &base,
+            &a.target.tenant,
+            &d.name,
+            &d.expression,
+            action.as_deref(),
+        )
+        .await?;
         lat.push(t.elapsed());
     }
     let secs = start.elapsed().as_secs_f64();
@@ -315,6 +334,7 @@ pub(crate) async fn crossing(a: CrossingArgs) -> Result<()> {
             tenant,
             &format!("crossing-{nonce}-{i:03}"),
             &expr,
+            None,
         )
         .await?;
         // Below the threshold: creates the alarm, which max cannot yet decide.

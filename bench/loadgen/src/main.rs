@@ -25,8 +25,10 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
 mod alarming;
+mod notifying;
 mod peers;
 use alarming::{alarm_count, alarms, crossing};
+use notifying::{notify, receive};
 use peers::System;
 
 /// Spacing of the generated samples.
@@ -54,6 +56,45 @@ enum Command {
     AlarmCount(AlarmCountArgs),
     /// Measure the delay from a threshold-crossing value to its alarm showing ALARM.
     Crossing(CrossingArgs),
+    /// Flip many alarms with a webhook action at once, then time single crossings to the
+    /// webhook's arrival (a receiver of its own on 127.0.0.1).
+    Notify(NotifyArgs),
+    /// A webhook receiver on 127.0.0.1 that answers 200 and counts, until killed.
+    Receive(ReceiveArgs),
+}
+
+#[derive(Args)]
+struct NotifyArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Alarms that flip to ALARM at once.
+    #[arg(long, default_value_t = 10_000)]
+    alarms: usize,
+    /// Metrics per POST.
+    #[arg(long, default_value_t = 5000)]
+    batch: usize,
+    /// Single crossings timed after the flip.
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// Pause between creating a crossing's alarm and crossing, milliseconds.
+    #[arg(long, default_value_t = 20)]
+    settle_ms: u64,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_s: u64,
+    /// Also write the results as `key=value` lines here.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ReceiveArgs {
+    /// Where to write the receiver's URL once it listens.
+    #[arg(long)]
+    url_file: PathBuf,
+    /// Where to write `requests=N` every second.
+    #[arg(long)]
+    count_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -151,6 +192,9 @@ struct AlarmsArgs {
     /// Definition names are `PREFIX-NNNN`.
     #[arg(long, default_value = "bench")]
     prefix: String,
+    /// A webhook URL every definition notifies on ALARM and OK (notifications on).
+    #[arg(long)]
+    webhook: Option<String>,
     /// Also write the results as `key=value` lines here.
     #[arg(long)]
     summary: Option<PathBuf>,
@@ -200,6 +244,8 @@ fn main() -> Result<()> {
             Command::Alarms(a) => alarms(a).await,
             Command::AlarmCount(a) => alarm_count(a).await,
             Command::Crossing(a) => crossing(a).await,
+            Command::Notify(a) => notify(a).await,
+            Command::Receive(a) => receive(a).await,
         }
     })
 }

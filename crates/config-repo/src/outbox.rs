@@ -247,9 +247,14 @@ pub trait Outbox: Send + Sync {
     async fn pending(&self) -> RepoResult<u64>;
 }
 
-/// Refuses a URL the notification engine must not call; the message says why. The APIs
-/// check receivers' URLs with it before storing them.
-pub type UrlCheck = std::sync::Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+/// The notification engine's check of a Monasca method's address for its type (`kind`,
+/// `address`): a URL it must not call, a PagerDuty key of the wrong shape…; the message says
+/// why. The API checks with it before storing.
+pub type AddressCheck = std::sync::Arc<dyn Fn(&str, &str) -> Result<(), String> + Send + Sync>;
+
+/// The notification engine's check of a Sysdig channel's options for its type (`kind`,
+/// `options`): what the type needs, URLs it must not call; the message says why.
+pub type OptionsCheck = std::sync::Arc<dyn Fn(&str, &Value) -> Result<(), String> + Send + Sync>;
 
 /// Tells the notification engine deliveries were queued, so it need not wait for its poll.
 pub type Wake = std::sync::Arc<dyn Fn() + Send + Sync>;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use config_repo::monasca::MonascaRepos;
-use config_repo::outbox::{Outbox, UrlCheck, Wake};
+use config_repo::outbox::{AddressCheck, Outbox, Wake};
 use metric_store::{MetricStore, Sample};
 use monasca::types::{AlarmState, NotificationType};
 
@@ -40,8 +40,8 @@ pub struct Notifications {
     pub outbox: Arc<dyn Outbox>,
     /// The types this server can deliver, as `types` lists them and validation accepts them.
     pub types: Arc<[NotificationType]>,
-    /// Refuses a URL the server must not call; the message says why.
-    pub check_url: UrlCheck,
+    /// The engine's check of an address for its type (URL policy, key shapes).
+    pub check_address: AddressCheck,
     /// Tells the engine deliveries were queued (so it need not wait for its next poll).
     pub wake: Wake,
 }

@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::Context;
 use config_repo::{
-    outbox::{Outbox, UrlCheck, Wake},
+    outbox::{OptionsCheck, Outbox, Wake},
     sqlite::sysdig::{SYSDIG_DB_FILE, SqliteSysdigRepo},
     sysdig::SysdigRepo,
 };
@@ -44,8 +44,9 @@ pub struct ChannelDelivery {
     /// Where alert notifications and test notifications are queued, and whose attempt log a
     /// channel's `deliveries` reads.
     pub outbox: Arc<dyn Outbox>,
-    /// Refuses a URL the server must not call; the message says why.
-    pub check_url: UrlCheck,
+    /// The engine's check of a channel's options for its type (what the type needs, URLs
+    /// it must not call).
+    pub check_options: OptionsCheck,
     /// Tells the engine deliveries were queued (so it need not wait for its next poll).
     pub wake: Wake,
 }
@@ -97,7 +98,7 @@ impl SysdigState {
         let opened = opened.with_context(|| format!("cannot open {}", path.display()))?;
         let delivery = ChannelDelivery {
             outbox: Arc::new(opened.outbox()),
-            check_url: Arc::new(|_| Ok(())),
+            check_options: Arc::new(|_, _| Ok(())),
             wake: Arc::new(|| {}),
         };
         let repo: Arc<dyn SysdigRepo> = Arc::new(opened);
@@ -124,11 +125,11 @@ impl SysdigState {
         })
     }
 
-    /// The state telling the notification engine of queued deliveries (`wake`) and refusing
-    /// the URLs it must not call (`check_url`).
+    /// The state telling the notification engine of queued deliveries (`wake`) and checking
+    /// channels with it (`check_options`).
     #[must_use]
-    pub fn with_delivery(mut self, check_url: UrlCheck, wake: Wake) -> Self {
-        self.delivery.check_url = check_url;
+    pub fn with_delivery(mut self, check_options: OptionsCheck, wake: Wake) -> Self {
+        self.delivery.check_options = check_options;
         self.delivery.wake = wake;
         self
     }

@@ -158,11 +158,15 @@ async fn serve_inner(
         let n = notifier.clone();
         Arc::new(move || n.wake())
     };
-    let check_url: config_repo::outbox::UrlCheck = {
+    let check_address: config_repo::outbox::AddressCheck = {
         let n = notifier.clone();
-        Arc::new(move |url| n.policy().check(url))
+        Arc::new(move |kind, address| n.check_monasca_address(kind, address))
     };
-    let sysdig = sysdig.with_delivery(check_url.clone(), wake.clone());
+    let check_options: config_repo::outbox::OptionsCheck = {
+        let n = notifier.clone();
+        Arc::new(move |kind, options| n.check_sysdig_options(kind, options))
+    };
+    let sysdig = sysdig.with_delivery(check_options, wake.clone());
     // Transitions the threshold engine commits queued their deliveries in the same write.
     let waker = {
         let mut transitions = alarms.engine.subscribe();
@@ -213,7 +217,7 @@ async fn serve_inner(
                 types.sort_by(|a, b| a.as_str().cmp(b.as_str()));
                 types.into()
             },
-            check_url,
+            check_address,
             wake: wake.clone(),
         },
     };

@@ -1,5 +1,5 @@
-//! What delivery asks of a notification channel: the URLs it would call are checked (scheme,
-//! and the server's allow/deny policy) before a create or update; and two Vigil extensions,
+//! What delivery asks of a notification channel: its options are checked for its type (what
+//! the type needs, and the server's URL policy) before a create or update; and two Vigil extensions,
 //! `POST …/{id}/test` queues a test notification through it, `GET …/{id}/deliveries` lists
 //! its latest delivery attempts (newest first), so a user can see why a notification did not
 //! arrive.
@@ -21,60 +21,36 @@ use crate::{
     http::{JsonBody, P, ok},
 };
 
-/// `POST /api/notificationChannels`, once the URLs are acceptable.
+/// `POST /api/notificationChannels`, once the options are acceptable.
 pub async fn create(
     State(state): State<SysdigState>,
     caller: Caller,
     body: JsonBody,
 ) -> SdcResult<Response> {
-    check_urls(&state, &body.0)?;
+    check_options(&state, &body.0)?;
     owned::create::<Channel>(State(state), caller, body).await
 }
 
-/// `PUT /api/notificationChannels/{id}`, once the URLs are acceptable.
+/// `PUT /api/notificationChannels/{id}`, once the options are acceptable.
 pub async fn update(
     State(state): State<SysdigState>,
     caller: Caller,
     id: P<String>,
     body: JsonBody,
 ) -> SdcResult<Response> {
-    check_urls(&state, &body.0)?;
+    check_options(&state, &body.0)?;
     owned::update::<Channel>(State(state), caller, id, body).await
 }
 
-/// The channel types whose `options.url` the server calls; a WEBHOOK must have one.
-fn check_urls(state: &SysdigState, body: &Value) -> SdcResult<()> {
+/// What the notification engine needs of the channel's type (a WEBHOOK's URL, a PAGER_DUTY
+/// key…), and URLs it may call; a body without a channel is the generic handler's to refuse.
+fn check_options(state: &SysdigState, body: &Value) -> SdcResult<()> {
     let Some(ch) = body.get(Channel::KEY) else {
-        // The shape error is the generic handler's to report.
         return Ok(());
     };
     let kind = ch.get("type").and_then(Value::as_str).unwrap_or_default();
-    if !matches!(kind, "WEBHOOK" | "SLACK" | "MS_TEAMS") {
-        return Ok(());
-    }
-    let url = match ch.pointer("/options/url") {
-        None | Some(Value::Null) if kind == "WEBHOOK" => {
-            return Err(SdcError::bad_request(
-                "A WEBHOOK channel needs a URL in 'options.url'",
-            ));
-        }
-        None | Some(Value::Null) => return Ok(()),
-        Some(Value::String(u)) => u,
-        Some(_) => {
-            return Err(SdcError::bad_request(
-                "Field 'options.url' must be a string",
-            ));
-        }
-    };
-    let parsed = url::Url::parse(url)
-        .map_err(|_| SdcError::bad_request(format!("'options.url' is not a URL: {url}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
-        return Err(SdcError::bad_request(format!(
-            "'options.url' must be an http or https URL with a host: {url}"
-        )));
-    }
-    (state.delivery.check_url)(url)
-        .map_err(|why| SdcError::bad_request(format!("'options.url' is not allowed: {why}")))
+    let options = ch.get("options").cloned().unwrap_or(Value::Null);
+    (state.delivery.check_options)(kind, &options).map_err(SdcError::bad_request)
 }
 
 /// Attempts a list holds.
