@@ -300,3 +300,34 @@ async fn denied_networks_are_refused_at_save_and_at_send() {
     assert!(hooks.received("/x").is_empty());
     server.stop().await;
 }
+
+/// Deleting a method a definition names takes it out of the definition's actions (upstream's
+/// rule), but what was already queued to it is still delivered: no transition is lost.
+#[tokio::test]
+async fn a_deleted_methods_queued_deliveries_still_arrive() {
+    use monasca::{alarms::GetAlarmDefinition, notification_methods::DeleteNotificationMethod};
+    let server = TestServer::start_with(fast_delivery).await;
+    // The receiver's port, with nobody listening yet: the first attempts are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = server.monasca("acme");
+    let hook = method(&c, "soon gone", "WEBHOOK", &format!("http://127.0.0.1:{port}/hook")).await;
+    let def = definition(&c, "gone", "last(gone) > 1", &[&hook], &[]).await;
+    post(&c, "gone", 5.0).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !statuses(&c, &hook).await.iter().any(|s| s == "RETRYING") {
+        assert!(std::time::Instant::now() < deadline, "no failed attempt");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.send(&DeleteNotificationMethod(hook.clone())).await.unwrap();
+    let d = c.send(&GetAlarmDefinition { id: def }).await.unwrap();
+    assert!(d.alarm_actions.is_empty(), "{:?}", d.alarm_actions);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let hooks = Receiver::start_on(listener).await;
+    let got = hooks.wait("/hook", 1).await;
+    assert_eq!(got[0].body["alarm_name"], "gone");
+    server.stop().await;
+}
