@@ -149,7 +149,7 @@ impl Engine {
                 return false;
             }
             last = Some((t, n));
-            st.by_metric.contains_key(&(t.to_string(), n.to_string()))
+            st.by_metric.watches(t, n)
         })
     }
 

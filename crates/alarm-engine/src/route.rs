@@ -50,22 +50,8 @@ impl Engine {
         let mut guard = self.lock();
         let st = &mut *guard;
         let mut touched = Touched::default();
-        // Batches repeat names: decide once per run of the same tenant and name whether any
-        // definition watches it.
-        let mut last: Option<(&str, &str, bool)> = None;
         for s in samples {
-            let (t, n) = (s.series.tenant.as_str(), s.series.name.as_str());
-            let watched = match last {
-                Some((lt, ln, known)) if lt == t && ln == n => known,
-                _ => {
-                    let known = st.by_metric.contains_key(&(t.to_string(), n.to_string()));
-                    last = Some((t, n, known));
-                    known
-                }
-            };
-            if !watched {
-                continue;
-            }
+            // A series with routes: one lookup, the common case.
             if let Some(routes) = st.routes.get(&s.series) {
                 for r in routes {
                     if let Some(a) = st.alarms.at_mut(r.alarm) {
@@ -84,7 +70,9 @@ impl Engine {
                 }
                 continue;
             }
-            self.route_new_series(w, st, s, now, &mut touched);
+            if st.by_metric.watches(&s.series.tenant, &s.series.name) {
+                self.route_new_series(w, st, s, now, &mut touched);
+            }
         }
         out.extend(
             touched
@@ -105,28 +93,30 @@ impl Engine {
         now: i64,
         touched: &mut Touched,
     ) {
-        let key = (s.series.tenant.clone(), s.series.name.clone());
-        let Some(targets) = st.by_metric.get(&key).cloned() else {
-            return;
-        };
+        // The definitions with a sub-expression this series feeds, each once; only those are
+        // copied out of the index (a name may be watched by hundreds).
+        let mut targets: Vec<String> = Vec::new();
+        for (def_id, sub_idx) in st
+            .by_metric
+            .get(&s.series.tenant, &s.series.name)
+            .into_iter()
+            .flatten()
+        {
+            let feeds = st.defs.get(def_id).is_some_and(|def| {
+                def.subs
+                    .get(*sub_idx)
+                    .is_some_and(|sub| sub_matches(sub, &s.series.name, &s.series.dimensions))
+            });
+            if feeds && !targets.contains(def_id) {
+                targets.push(def_id.clone());
+            }
+        }
         let mut routes: Vec<Route> = Vec::new();
         let mut cacheable = true;
-        let mut done_defs: BTreeSet<String> = BTreeSet::new();
-        for (def_id, sub_idx) in targets {
-            if done_defs.contains(&def_id) {
-                continue;
-            }
+        for def_id in targets {
             let Some(def) = st.defs.get(&def_id) else {
                 continue;
             };
-            if !def
-                .subs
-                .get(sub_idx)
-                .is_some_and(|sub| sub_matches(sub, &s.series.name, &s.series.dimensions))
-            {
-                continue;
-            }
-            done_defs.insert(def_id.clone());
             let matching: Vec<usize> = def
                 .subs
                 .iter()

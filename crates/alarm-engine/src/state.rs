@@ -137,14 +137,53 @@ pub(crate) struct Route {
     pub subs: Vec<usize>,
 }
 
+/// `(tenant, metric name)` to the `(definition, sub-expression)` pairs that watch it, nested so
+/// that a sample's `&str`s look it up without building a key.
+#[derive(Default)]
+pub(crate) struct MetricIndex(HashMap<String, HashMap<String, Vec<(String, usize)>>>);
+
+impl MetricIndex {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The pairs watching `name` of `tenant`.
+    pub fn get(&self, tenant: &str, name: &str) -> Option<&Vec<(String, usize)>> {
+        self.0.get(tenant).and_then(|m| m.get(name))
+    }
+
+    pub fn watches(&self, tenant: &str, name: &str) -> bool {
+        self.get(tenant, name).is_some()
+    }
+
+    fn push(&mut self, tenant: &str, name: &str, pair: (String, usize)) {
+        self.0
+            .entry(tenant.to_string())
+            .or_default()
+            .entry(name.to_string())
+            .or_default()
+            .push(pair);
+    }
+
+    fn remove_definition(&mut self, id: &str) {
+        for names in self.0.values_mut() {
+            for v in names.values_mut() {
+                v.retain(|(d, _)| d != id);
+            }
+            names.retain(|_, v| !v.is_empty());
+        }
+        self.0.retain(|_, names| !names.is_empty());
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct State {
     /// Resolved routes per series, so the common case (a known series) costs one hash lookup.
     /// Cleared whenever definitions or alarms change.
     pub routes: foldhash::HashMap<Arc<SeriesKey>, Vec<Route>>,
     pub defs: foldhash::HashMap<String, DefRt>,
-    /// `(tenant, metric name)` to the `(definition, sub-expression)` pairs that watch it.
-    pub by_metric: HashMap<(String, String), Vec<(String, usize)>>,
+    /// Which definitions watch a tenant's metric name.
+    pub by_metric: MetricIndex,
     pub alarms: Alarms,
     /// `(definition, group key)` to alarm id.
     pub by_group: HashMap<(String, String), String>,
@@ -163,19 +202,13 @@ impl State {
         };
         self.remove_definition_index(&id);
         for (i, s) in rt.subs.iter().enumerate() {
-            self.by_metric
-                .entry((tenant.clone(), s.metric_name.clone()))
-                .or_default()
-                .push((id.clone(), i));
+            self.by_metric.push(&tenant, &s.metric_name, (id.clone(), i));
         }
         self.defs.insert(id, rt);
     }
 
     pub fn remove_definition_index(&mut self, id: &str) {
-        for v in self.by_metric.values_mut() {
-            v.retain(|(d, _)| d != id);
-        }
-        self.by_metric.retain(|_, v| !v.is_empty());
+        self.by_metric.remove_definition(id);
     }
 }
 
