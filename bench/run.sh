@@ -376,10 +376,24 @@ vigil_alarms() {
     "$LOADGEN" alarms --url "$url" --tenant "$TENANT" "${FLEET[@]}" --definitions "$DEFINITIONS" \
         --webhook "$(cat "$hook_file")" --summary "$defs"
     echo
+    # First contact: the fleet's previous 100 samples per series, which create the 10,900 alarms
+    # (rows in alarms.db) as their series first arrive.
+    local cold=$WORK/ingest-alarms-cold.txt cold_cpu0 cold_cpu1 cold_us cold_ratio
+    echo "first contact (the earlier samples of every series; the alarms are created):"
+    cold_cpu0=$(cpu_ticks "$SERVER_PID")
+    "$LOADGEN" ingest --url "$url" --tenant "$TENANT" "${FLEET[@]}" \
+        --batch "$BATCH" --connections 1 --end-ms $((END_MS - POINTS * 30000)) --summary "$cold"
+    cold_cpu1=$(cpu_ticks "$SERVER_PID")
+    cold_us=$(calc "sprintf(\"%.2f\", ($cold_cpu1 - $cold_cpu0) / $CLK_TCK * 1e6 / $TOTAL_POINTS)")
+    cold_ratio=$(calc "sprintf(\"%.2f\", $(kv "$cold" points_per_s) / $(kv "$WORK/ingest-vigil-1.txt" points_per_s))")
+    echo "  server CPU                 $cold_us us/point; vs without alarms $cold_ratio"
+    echo
+    # Steady state: the same samples as the plain runs, every series' alarms known.
+    echo "steady state (the plain runs' samples; every series already has its alarms):"
     local cpu0 cpu1 rss hwm
     cpu0=$(cpu_ticks "$SERVER_PID")
     "$LOADGEN" ingest --url "$url" --tenant "$TENANT" "${FLEET[@]}" \
-        --batch "$BATCH" --connections 1 --summary "$sum"
+        --batch "$BATCH" --connections 1 --end-ms "$END_MS" --summary "$sum"
     cpu1=$(cpu_ticks "$SERVER_PID")
     rss=$(mem_kb "$SERVER_PID" VmRSS)
     hwm=$(mem_kb "$SERVER_PID" VmHWM)
@@ -408,6 +422,7 @@ vigil_alarms() {
     local d=$(thousands "$DEFINITIONS")
     put vigil "with $d alarm definitions, notifying: ingest, 1 conn (points/s)" "$(thousands "$with")"
     put vigil "  vs without alarms, 1 conn (ratio; goal >= 0.80)" "$ratio"
+    put vigil "  first contact, alarms created: points/s (ratio; CPU us/point)" "$(thousands "$(kv "$cold" points_per_s)") ($cold_ratio; $cold_us)"
     put vigil "  POST p50 / p99 with alarms (ms)" "$(kv "$sum" p50_ms) / $(kv "$sum" p99_ms)"
     put vigil "  server CPU with alarms (us/point)" "$us_pt"
     put vigil "  server RSS after / peak with alarms (MiB)" "$(mb "$rss") / $(mb "$hwm")"
