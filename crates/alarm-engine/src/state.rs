@@ -202,7 +202,8 @@ impl State {
         };
         self.remove_definition_index(&id);
         for (i, s) in rt.subs.iter().enumerate() {
-            self.by_metric.push(&tenant, &s.metric_name, (id.clone(), i));
+            self.by_metric
+                .push(&tenant, &s.metric_name, (id.clone(), i));
         }
         self.defs.insert(id, rt);
     }

@@ -314,7 +314,13 @@ async fn a_deleted_methods_queued_deliveries_still_arrive() {
         .unwrap()
         .port();
     let c = server.monasca("acme");
-    let hook = method(&c, "soon gone", "WEBHOOK", &format!("http://127.0.0.1:{port}/hook")).await;
+    let hook = method(
+        &c,
+        "soon gone",
+        "WEBHOOK",
+        &format!("http://127.0.0.1:{port}/hook"),
+    )
+    .await;
     let def = definition(&c, "gone", "last(gone) > 1", &[&hook], &[]).await;
     post(&c, "gone", 5.0).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -322,10 +328,14 @@ async fn a_deleted_methods_queued_deliveries_still_arrive() {
         assert!(std::time::Instant::now() < deadline, "no failed attempt");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    c.send(&DeleteNotificationMethod(hook.clone())).await.unwrap();
+    c.send(&DeleteNotificationMethod(hook.clone()))
+        .await
+        .unwrap();
     let d = c.send(&GetAlarmDefinition { id: def }).await.unwrap();
     assert!(d.alarm_actions.is_empty(), "{:?}", d.alarm_actions);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let hooks = Receiver::start_on(listener).await;
     let got = hooks.wait("/hook", 1).await;
     assert_eq!(got[0].body["alarm_name"], "gone");
