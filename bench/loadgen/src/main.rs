@@ -28,7 +28,7 @@ mod alarming;
 mod notifying;
 mod peers;
 use alarming::{alarm_count, alarms, crossing};
-use notifying::{notify, receive};
+use notifying::{NotifyArgs, ReceiveArgs, notify, receive};
 use peers::System;
 
 /// Spacing of the generated samples.
@@ -61,40 +61,6 @@ enum Command {
     Notify(NotifyArgs),
     /// A webhook receiver on 127.0.0.1 that answers 200 and counts, until killed.
     Receive(ReceiveArgs),
-}
-
-#[derive(Args)]
-struct NotifyArgs {
-    #[command(flatten)]
-    target: Target,
-    /// Alarms that flip to ALARM at once.
-    #[arg(long, default_value_t = 10_000)]
-    alarms: usize,
-    /// Metrics per POST.
-    #[arg(long, default_value_t = 5000)]
-    batch: usize,
-    /// Single crossings timed after the flip.
-    #[arg(long, default_value_t = 50)]
-    runs: usize,
-    /// Pause between creating a crossing's alarm and crossing, milliseconds.
-    #[arg(long, default_value_t = 20)]
-    settle_ms: u64,
-    /// Give up after this many seconds.
-    #[arg(long, default_value_t = 120)]
-    timeout_s: u64,
-    /// Also write the results as `key=value` lines here.
-    #[arg(long)]
-    summary: Option<PathBuf>,
-}
-
-#[derive(Args)]
-struct ReceiveArgs {
-    /// Where to write the receiver's URL once it listens.
-    #[arg(long)]
-    url_file: PathBuf,
-    /// Where to write `requests=N` every second.
-    #[arg(long)]
-    count_file: Option<PathBuf>,
 }
 
 #[derive(Args)]

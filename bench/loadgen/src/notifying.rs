@@ -10,6 +10,40 @@ use tokio::sync::Notify;
 
 use super::*;
 
+#[derive(Args)]
+pub(crate) struct NotifyArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Alarms that flip to ALARM at once.
+    #[arg(long, default_value_t = 10_000)]
+    alarms: usize,
+    /// Metrics per POST.
+    #[arg(long, default_value_t = 5000)]
+    batch: usize,
+    /// Single crossings timed after the flip.
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// Pause between creating a crossing's alarm and crossing, milliseconds.
+    #[arg(long, default_value_t = 20)]
+    settle_ms: u64,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout_s: u64,
+    /// Also write the results as `key=value` lines here.
+    #[arg(long)]
+    summary: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct ReceiveArgs {
+    /// Where to write the receiver's URL once it listens.
+    #[arg(long)]
+    url_file: PathBuf,
+    /// Where to write `requests=N` every second.
+    #[arg(long)]
+    count_file: Option<PathBuf>,
+}
+
 /// What a receiver saw: when each alarm's ALARM webhook arrived, and how many requests.
 #[derive(Default)]
 struct Seen {
