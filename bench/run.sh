@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Vigil benchmark: `bash bench/run.sh` (Vigil and its peers on the same data), or
 # `bash bench/run.sh scale` (1,000,000 series, 100,000,000 points into Vigil alone; see "Scale"),
-# or `bash bench/run.sh notify` (notification delivery alone; see "Notifications").
+# or `bash bench/run.sh notify` (notification delivery alone; see "Notifications"), or
+# `bash bench/run.sh cores` (Vigil and VictoriaMetrics from 1 connection to one per core; see
+# "Cores").
 #
 # Builds the release binaries, then for each system under test starts a server on a fresh data
 # directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
@@ -262,6 +264,163 @@ vigil_cli() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Peers
+#
+# Each name in BENCH_PEERS needs a function `peer_<name>` (added by the peer issue) that starts
+# the peer on a fresh data dir and a free port (setting SERVER_PID so cleanup stops it), loads
+# the same fleet, appends its name to SYSTEMS and records its figures with
+# `put <name> "<row label>" <value>` using the row labels above; missing rows print as "-".
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Installs Debian package $2 unless command $1 exists.
+need() { # command package
+    command -v "$1" >/dev/null && return 0
+    section "installing $2 from Debian's packages"
+    local sudo=""
+    ((EUID == 0)) || sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null \
+        || die "cannot install $2 (apt-get install $2)"
+}
+
+# Polls `du` of $1 every second until it holds still for 5 s (background compaction done).
+wait_disk_stable() { # dir
+    local last=-1 same=0 now
+    for _ in $(seq 300); do
+        now=$(disk_bytes "$1")
+        if [[ $now == "$last" ]]; then same=$((same + 1)); else same=0; fi
+        ((same >= 5)) && break
+        last=$now
+        sleep 1
+    done
+}
+
+wait_http() { # url log name
+    for _ in $(seq 600); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; die "$3 exited"; }
+        sleep 0.05
+    done
+    die "$3 not ready after 30 s"
+}
+
+start_influxdb() { # dir log
+    mkdir -p "$1"
+    PORT=$(free_port)
+    cat >"$1.conf" <<EOF
+reporting-disabled = true
+bind-address = "127.0.0.1:$(free_port)"
+[meta]
+  dir = "$1/meta"
+[data]
+  dir = "$1/data"
+  wal-dir = "$1/wal"
+  query-log-enabled = false
+  cache-snapshot-write-cold-duration = "2s"
+  compact-full-write-cold-duration = "5s"
+  max-series-per-database = 0
+  max-values-per-tag = 0
+[http]
+  bind-address = "127.0.0.1:$PORT"
+  log-enabled = false
+[continuous_queries]
+  enabled = false
+[monitor]
+  store-enabled = false
+EOF
+    influxd -config "$1.conf" >"$2" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$PORT/ping" "$2" influxd
+    curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$PORT/query" --data-urlencode "q=CREATE DATABASE mon" \
+        || die "cannot create the InfluxDB database"
+}
+
+start_victoriametrics() { # dir log
+    PORT=$(free_port)
+    # latencyOffset=0: answer queries up to now (the fleet's last sample is "now").
+    victoria-metrics -storageDataPath="$1" -httpListenAddr="127.0.0.1:$PORT" \
+        -search.latencyOffset=0s -retentionPeriod=1y -loggerLevel=ERROR >"$2" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$PORT/health" "$2" victoria-metrics
+}
+
+# Settles a peer's data on disk the way the peer does it: InfluxDB snapshots its cache and fully
+# compacts cold shards after the durations configured above; VictoriaMetrics flushes and merges
+# on request.
+compact_peer() { # system dir
+    if [[ $1 == victoriametrics ]]; then
+        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_flush" || true
+        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_merge" || true
+    fi
+    wait_disk_stable "$2"
+}
+
+# A peer's ingest runs; after the 1-connection ones, its disk once settled.
+peer_ingest() { # system connections
+    local sys=$1 conns=$2 disk
+    ingest_runs "$sys" "$conns"
+    if ((conns == 1)); then
+        compact_peer "$sys" "$INGEST_DIR"
+        disk=$(disk_bytes "$INGEST_DIR")
+        echo "  disk after compaction      $disk bytes = $(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)") bytes/point"
+        put "$sys" "disk after compaction (bytes/point)" "$(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)")"
+    fi
+}
+
+peer_run() { # system
+    SYSTEMS+=("$1")
+    peer_ingest "$1" 1
+    stop_server
+    peer_ingest "$1" 4
+    # VictoriaMetrics makes new samples searchable after a buffer flush (about a second).
+    [[ $1 != victoriametrics ]] || curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_flush"
+    run_queries "$1" "http://127.0.0.1:$PORT"
+}
+
+peer_influxdb() { need influxd influxdb && peer_run influxdb; }
+peer_victoriametrics() { need victoria-metrics victoria-metrics && peer_run victoriametrics; }
+
+
+# ---------------------------------------------------------------------------------------------
+# Cores: `bash bench/run.sh cores` ingests the fleet into Vigil and VictoriaMetrics (JSON import)
+# with 1, 2, 4, ... connections up to the machine's cores (BENCH_CORES_MAX), one fresh data dir
+# per run, and prints points/s, server CPU per point, busy cores (server CPU seconds / wall
+# seconds of the ingest) and request p50 / p99 for both, with the ratio: the table issue
+# "Performance on big machines" asks for, one command on any machine.
+
+if [[ ${1:-} == cores ]]; then
+    need victoria-metrics victoria-metrics
+    MAXC=${BENCH_CORES_MAX:-$(nproc)}
+    CONNS=()
+    for ((c = 1; c < MAXC; c *= 2)); do CONNS+=("$c"); done
+    CONNS+=("$MAXC")
+    RUNS=1
+    declare -A C
+    for conns in "${CONNS[@]}"; do
+        for sys in vigil victoriametrics; do
+            ingest_once "$sys" "$conns" 1
+            stop_server
+            rm -rf "$INGEST_DIR"
+            sum=$WORK/run-$sys-$conns-1.txt
+            busy=$(calc "sprintf(\"%.2f\", $(kv "$sum" cpu_us_point) * $TOTAL_POINTS / 1e6 / $(kv "$sum" seconds))")
+            C["$sys|$conns"]="$(kv "$sum" points_per_s) $(kv "$sum" cpu_us_point) $busy $(kv "$sum" p50_ms) $(kv "$sum" p99_ms)"
+        done
+    done
+    section "cores: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $TOTAL_POINTS points per run, batches of $BATCH"
+    printf '%5s  %12s %12s %6s  %8s %8s  %6s %6s  %15s %15s\n' conns "vigil pts/s" "VM pts/s" ratio \
+        "vigil us" "VM us" "vigil" "VM" "vigil p50/p99" "VM p50/p99"
+    printf '%5s  %12s %12s %6s  %8s %8s  %6s %6s  %15s %15s\n' "" "" "" "" "CPU/pt" "CPU/pt" busy busy "ms" "ms"
+    for conns in "${CONNS[@]}"; do
+        read -r vp vc vb v50 v99 <<<"${C[vigil|$conns]}"
+        read -r mp mc mb m50 m99 <<<"${C[victoriametrics|$conns]}"
+        printf '%5s  %12s %12s %6s  %8s %8s  %6s %6s  %15s %15s\n' "$conns" "$(thousands "$vp")" \
+            "$(thousands "$mp")" "$(calc "sprintf(\"%.2f\", $vp / $mp)")" "$vc" "$mc" "$vb" "$mb" \
+            "$v50 / $v99" "$m50 / $m99"
+    done
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Scale: `bash bench/run.sh scale` ingests BENCH_SCALE_HOSTS x BENCH_NAMES series (1,000,000 by
 # default) x BENCH_POINTS points (100,000,000) into one fresh Vigil, bodies generated while
 # sending (the generator shares the 2 cores), then reports throughput, peak memory, bytes per
@@ -450,123 +609,6 @@ if ((NOTIFY_ALARMS > 0)); then
     vigil_notify
 fi
 vigil_parse_rate
-
-# ---------------------------------------------------------------------------------------------
-# Peers
-#
-# Each name in BENCH_PEERS needs a function `peer_<name>` (added by the peer issue) that starts
-# the peer on a fresh data dir and a free port (setting SERVER_PID so cleanup stops it), loads
-# the same fleet, appends its name to SYSTEMS and records its figures with
-# `put <name> "<row label>" <value>` using the row labels above; missing rows print as "-".
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# Installs Debian package $2 unless command $1 exists.
-need() { # command package
-    command -v "$1" >/dev/null && return 0
-    section "installing $2 from Debian's packages"
-    local sudo=""
-    ((EUID == 0)) || sudo=sudo
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null \
-        || die "cannot install $2 (apt-get install $2)"
-}
-
-# Polls `du` of $1 every second until it holds still for 5 s (background compaction done).
-wait_disk_stable() { # dir
-    local last=-1 same=0 now
-    for _ in $(seq 300); do
-        now=$(disk_bytes "$1")
-        if [[ $now == "$last" ]]; then same=$((same + 1)); else same=0; fi
-        ((same >= 5)) && break
-        last=$now
-        sleep 1
-    done
-}
-
-wait_http() { # url log name
-    for _ in $(seq 600); do
-        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; die "$3 exited"; }
-        sleep 0.05
-    done
-    die "$3 not ready after 30 s"
-}
-
-start_influxdb() { # dir log
-    mkdir -p "$1"
-    PORT=$(free_port)
-    cat >"$1.conf" <<EOF
-reporting-disabled = true
-bind-address = "127.0.0.1:$(free_port)"
-[meta]
-  dir = "$1/meta"
-[data]
-  dir = "$1/data"
-  wal-dir = "$1/wal"
-  query-log-enabled = false
-  cache-snapshot-write-cold-duration = "2s"
-  compact-full-write-cold-duration = "5s"
-  max-series-per-database = 0
-  max-values-per-tag = 0
-[http]
-  bind-address = "127.0.0.1:$PORT"
-  log-enabled = false
-[continuous_queries]
-  enabled = false
-[monitor]
-  store-enabled = false
-EOF
-    influxd -config "$1.conf" >"$2" 2>&1 &
-    SERVER_PID=$!
-    wait_http "http://127.0.0.1:$PORT/ping" "$2" influxd
-    curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$PORT/query" --data-urlencode "q=CREATE DATABASE mon" \
-        || die "cannot create the InfluxDB database"
-}
-
-start_victoriametrics() { # dir log
-    PORT=$(free_port)
-    # latencyOffset=0: answer queries up to now (the fleet's last sample is "now").
-    victoria-metrics -storageDataPath="$1" -httpListenAddr="127.0.0.1:$PORT" \
-        -search.latencyOffset=0s -retentionPeriod=1y -loggerLevel=ERROR >"$2" 2>&1 &
-    SERVER_PID=$!
-    wait_http "http://127.0.0.1:$PORT/health" "$2" victoria-metrics
-}
-
-# Settles a peer's data on disk the way the peer does it: InfluxDB snapshots its cache and fully
-# compacts cold shards after the durations configured above; VictoriaMetrics flushes and merges
-# on request.
-compact_peer() { # system dir
-    if [[ $1 == victoriametrics ]]; then
-        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_flush" || true
-        curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_merge" || true
-    fi
-    wait_disk_stable "$2"
-}
-
-# A peer's ingest runs; after the 1-connection ones, its disk once settled.
-peer_ingest() { # system connections
-    local sys=$1 conns=$2 disk
-    ingest_runs "$sys" "$conns"
-    if ((conns == 1)); then
-        compact_peer "$sys" "$INGEST_DIR"
-        disk=$(disk_bytes "$INGEST_DIR")
-        echo "  disk after compaction      $disk bytes = $(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)") bytes/point"
-        put "$sys" "disk after compaction (bytes/point)" "$(calc "sprintf(\"%.1f\", $disk / $TOTAL_POINTS)")"
-    fi
-}
-
-peer_run() { # system
-    SYSTEMS+=("$1")
-    peer_ingest "$1" 1
-    stop_server
-    peer_ingest "$1" 4
-    # VictoriaMetrics makes new samples searchable after a buffer flush (about a second).
-    [[ $1 != victoriametrics ]] || curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_flush"
-    run_queries "$1" "http://127.0.0.1:$PORT"
-}
-
-peer_influxdb() { need influxd influxdb && peer_run influxdb; }
-peer_victoriametrics() { need victoria-metrics victoria-metrics && peer_run victoriametrics; }
 
 for peer in $PEERS; do
     declare -F "peer_$peer" >/dev/null || die "unknown peer '$peer' (no function peer_$peer)"
