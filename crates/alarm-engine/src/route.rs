@@ -224,7 +224,8 @@ impl Engine {
             tracing::warn!(error = %e, definition = def_id, "cannot create alarm");
             return None;
         }
-        tracing::info!(alarm = %id, definition = def_id, group, "alarm created");
+        // Debug, not info: a new definition over a fleet creates thousands at once.
+        tracing::debug!(alarm = %id, definition = def_id, group, "alarm created");
         st.by_group
             .insert((def_id.to_string(), group.to_string()), id.clone());
         st.alarms.insert(

@@ -160,10 +160,11 @@ impl ThresholdWrites for Writes<'_> {
             a.created_ms,
         )?;
         for (i, state) in a.sub_alarm_states.iter().enumerate() {
-            self.0.execute(
-                "INSERT INTO sub_alarm (alarm_id, sub_expression, state) VALUES (?1, ?2, ?3)",
-                params![a.id, i as i64, state.as_str()],
-            )?;
+            self.0
+                .prepare_cached(
+                    "INSERT INTO sub_alarm (alarm_id, sub_expression, state) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![a.id, i as i64, state.as_str()])?;
         }
         Ok(())
     }
