@@ -42,6 +42,8 @@ pub struct Settings {
     /// For tests of a separate `vigil` process: the threshold engine's clock stands still at
     /// this instant (epoch ms) instead of reading the system clock.
     pub frozen_clock_ms: Option<i64>,
+    /// The PromQL engine's limits (`[promql]`).
+    pub promql: promql_engine::EngineOptions,
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -66,6 +68,7 @@ impl Settings {
             retention: None,
             notifications: Default::default(),
             frozen_clock_ms: None,
+            promql: Default::default(),
         }
     }
 }
@@ -92,6 +95,8 @@ pub struct FileConfig {
     pub sysdig: Option<sysdig_api::settings::SysdigFileConfig>,
     /// How long measurements are kept, e.g. `"90d"` (see [`parse_retention`]).
     pub retention: Option<String>,
+    /// `[promql]`: `lookback_delta_s`, `max_samples`, `timeout_s`.
+    pub promql: Option<prometheus_api::settings::PromqlFileConfig>,
     /// `[notifications]`: delivery timeouts and retries, `[notifications.email]` (SMTP),
     /// PagerDuty/OpsGenie/VictorOps URLs, `[notifications.jira]`, webhook allow/deny lists.
     pub notifications: Option<notification_engine::NotifySettings>,
@@ -214,6 +219,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         anyhow::bail!("invalid [engine] tick_s 0: it must be at least 1 second");
     }
     Ok(Settings {
+        promql: file.promql.unwrap_or_default().options(),
         sysdig,
         retention,
         notifications,
