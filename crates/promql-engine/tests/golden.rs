@@ -1,0 +1,387 @@
+//! The same samples in Vigil's engine and in a real Prometheus (Debian's `prometheus`
+//! package: `apt-get install prometheus`), the same expressions sent to both: results must
+//! have the same type, the same label sets and values equal within float tolerance.
+//!
+//! Debian 12 ships Prometheus 2.42, whose windows are closed on the left where Prometheus 3's
+//! (and ours) are open: the samples sit 3 s past each 15 s tick and the queries 7 s past each
+//! minute, so no sample ever falls on a window's edge and both versions agree.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    collections::BTreeMap,
+    io::{Read, Write},
+    net::TcpStream,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use metric_store::{MemoryStore, MetricStore, Sample, SeriesKey};
+use promql_engine::{Engine, EngineOptions, QueryValue, format_value};
+use serde_json::{Value, json};
+
+/// A minute boundary; samples at `BASE + 3 + 15 k` s for 30 minutes.
+const BASE: i64 = 1_699_999_980;
+const POINTS: i64 = 120;
+
+/// `(Monasca name, Prometheus name, dimensions, value of point k)`.
+type SeriesDef = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    fn(i64) -> f64,
+);
+
+const SERIES: &[SeriesDef] = &[
+    // A counter with a reset at k = 40.
+    ("http.req", "http:req", &[("host", "a")], |k| {
+        if k < 40 {
+            10.0 * k as f64 + 5.0
+        } else {
+            3.0 * (k - 40) as f64 + 1.0
+        }
+    }),
+    ("http.req", "http:req", &[("host", "b")], |k| 7.0 * k as f64),
+    ("cpu", "cpu", &[("host", "a")], |k| {
+        ((k * 37) % 11) as f64 * 0.5
+    }),
+    ("cpu", "cpu", &[("host", "b")], |k| {
+        (k % 5) as f64 * 1.5 + 0.25
+    }),
+    ("info", "info", &[("host", "a"), ("team", "x")], |_| 1.0),
+];
+
+const EXPRESSIONS: &[&str] = &[
+    "http:req",
+    "cpu",
+    r#"cpu{host!="a"}"#,
+    r#"{__name__=~"cpu|info", host=~"a"}"#,
+    r#"http:req{host!~"b"}"#,
+    "rate(http:req[5m])",
+    "increase(http:req[2m])",
+    "irate(http:req[1m])",
+    "delta(cpu[3m])",
+    "idelta(cpu[1m])",
+    "resets(http:req[10m])",
+    "changes(cpu[5m])",
+    "deriv(cpu[5m])",
+    "predict_linear(cpu[5m], 300)",
+    "avg_over_time(cpu[5m])",
+    "min_over_time(cpu[5m])",
+    "max_over_time(cpu[5m])",
+    "sum_over_time(cpu[5m])",
+    "count_over_time(cpu[5m])",
+    "last_over_time(cpu[5m])",
+    "stddev_over_time(cpu[5m])",
+    "stdvar_over_time(cpu[5m])",
+    "quantile_over_time(0.3, cpu[5m])",
+    "present_over_time(cpu[5m])",
+    "sum by (host) (rate(http:req[5m]))",
+    "sum(rate(http:req[5m]))",
+    "avg(cpu)",
+    "max without (host) (cpu)",
+    "min(cpu)",
+    "count(cpu)",
+    "group(cpu)",
+    "stddev(cpu)",
+    "stdvar(cpu)",
+    "topk(1, cpu)",
+    "bottomk(1, cpu)",
+    "quantile(0.9, cpu)",
+    r#"count_values("v", cpu)"#,
+    "http:req / on(host) cpu",
+    "http:req - ignoring(team) cpu",
+    "cpu > 2",
+    "cpu > bool 2",
+    "2 < cpu",
+    "cpu * on(host) group_left(team) info",
+    "info * on(host) group_right(team) cpu",
+    "http:req and cpu > 2",
+    "http:req unless cpu > 2",
+    "cpu or http:req",
+    "2 ^ cpu",
+    "cpu % 2",
+    "-cpu",
+    "abs(-cpu)",
+    "sqrt(cpu)",
+    "ln(http:req)",
+    "clamp(cpu, 1, 4)",
+    "clamp_min(cpu, 2)",
+    "clamp_max(cpu, 2)",
+    "round(cpu, 0.7)",
+    "ceil(cpu)",
+    r#"label_replace(cpu, "h2", "x-$1", "host", "(.*)")"#,
+    r#"label_join(info, "j", "-", "host", "team")"#,
+    "time()",
+    "timestamp(cpu)",
+    "hour(vector(time()))",
+    "minute(vector(time()))",
+    "day_of_week(vector(time()))",
+    "absent(nope)",
+    r#"absent(nope{job="j"})"#,
+    "absent(cpu)",
+    "absent_over_time(cpu[1m])",
+    "absent_over_time(nope[1m])",
+    r#"scalar(cpu{host="a"})"#,
+    "vector(3)",
+    "1 + 2 * 3",
+    "cpu offset 2m",
+    "rate(http:req[5m] offset 3m)",
+    "max_over_time(rate(http:req[2m])[5m:1m])",
+    "sum_over_time(cpu[5m:30s] offset 1m)",
+    "avg_over_time((cpu > 1)[10m:])",
+];
+
+/// Prometheus on a loopback port over a TSDB built from the samples; killed on drop.
+struct Prometheus {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prometheus {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::new();
+        for (_, name, dims, f) in SERIES {
+            let labels: Vec<String> = dims.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            for k in 0..POINTS {
+                let ts = BASE + 3 + 15 * k;
+                text.push_str(&format!("{name}{{{}}} {} {ts}\n", labels.join(","), f(k)));
+            }
+        }
+        text.push_str("# EOF\n");
+        let input = dir.path().join("data.om");
+        std::fs::write(&input, text).unwrap();
+        let tsdb = dir.path().join("tsdb");
+        let out = Command::new("promtool")
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&input)
+            .arg(&tsdb)
+            .output()
+            .expect("promtool (apt-get install prometheus)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, "global: {}\n").unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=100y")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus (apt-get install prometheus)");
+        let p = Self {
+            child,
+            port,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while p.get("/-/ready").0 != 200 {
+            assert!(Instant::now() < deadline, "prometheus did not become ready");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        p
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return (0, String::new());
+        };
+        write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+        let mut raw = String::new();
+        if s.read_to_string(&mut raw).is_err() {
+            return (0, String::new());
+        }
+        let status = raw
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = raw.split_once("\r\n\r\n").map_or("", |b| b.1).to_string();
+        (status, body)
+    }
+
+    fn query(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["data"].clone()
+    }
+}
+
+fn encode(q: &str) -> String {
+    url::form_urlencoded::byte_serialize(q.as_bytes()).collect()
+}
+
+async fn vigil() -> Engine {
+    let store = MemoryStore::new();
+    let mut samples = Vec::new();
+    for (name, _, dims, f) in SERIES {
+        let key = Arc::new(SeriesKey {
+            tenant: "t".into(),
+            name: (*name).into(),
+            dimensions: dims
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        });
+        for k in 0..POINTS {
+            samples.push(Sample {
+                series: key.clone(),
+                timestamp: (BASE + 3 + 15 * k) * 1000,
+                value: f(k),
+                value_meta: None,
+            });
+        }
+    }
+    store.write(samples).await.unwrap();
+    Engine::new(Arc::new(store), EngineOptions::default())
+}
+
+/// A result as `(type, labels → values)`, values as API strings, for comparison.
+fn normalize(data: &Value) -> (String, BTreeMap<String, Vec<(f64, String)>>) {
+    let kind = data["resultType"].as_str().unwrap().to_string();
+    let mut out = BTreeMap::new();
+    let point = |p: &Value| (p[0].as_f64().unwrap(), p[1].as_str().unwrap().to_string());
+    match kind.as_str() {
+        "scalar" | "string" => {
+            out.insert(String::new(), vec![point(&data["result"])]);
+        }
+        _ => {
+            for r in data["result"].as_array().unwrap() {
+                let labels = r["metric"].to_string();
+                let points = match r.get("values") {
+                    Some(vs) => vs.as_array().unwrap().iter().map(point).collect(),
+                    None => vec![point(&r["value"])],
+                };
+                out.insert(labels, points);
+            }
+        }
+    }
+    (kind, out)
+}
+
+fn to_api(v: QueryValue) -> Value {
+    let t = |ms: i64| json!(ms as f64 / 1000.0);
+    let labels = |l: &promql_engine::Labels| json!(l);
+    match v {
+        QueryValue::Scalar(ts, x) => {
+            json!({"resultType": "scalar", "result": [t(ts), format_value(x)]})
+        }
+        QueryValue::String(ts, s) => json!({"resultType": "string", "result": [t(ts), s]}),
+        QueryValue::Vector(v) => {
+            json!({"resultType": "vector", "result": v.iter().map(|(l, ts, x)| json!({"metric": labels(l), "value": [t(*ts), format_value(*x)]})).collect::<Vec<_>>()})
+        }
+        QueryValue::Matrix(m) => {
+            json!({"resultType": "matrix", "result": m.iter().map(|s| json!({"metric": labels(&s.labels), "values": s.points.iter().map(|(ts, x)| json!([t(*ts), format_value(*x)])).collect::<Vec<_>>()})).collect::<Vec<_>>()})
+        }
+    }
+}
+
+fn same_value(a: &str, b: &str) -> bool {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => {
+            (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())
+        }
+        _ => a == b,
+    }
+}
+
+fn compare(what: &str, ours: &Value, theirs: &Value) -> Option<String> {
+    let (ok, om) = normalize(ours);
+    let (tk, tm) = normalize(theirs);
+    if ok != tk {
+        return Some(format!("{what}: type {ok} != {tk}"));
+    }
+    if om.keys().ne(tm.keys()) {
+        return Some(format!(
+            "{what}: labels\n  ours   {:?}\n  theirs {:?}",
+            om.keys(),
+            tm.keys()
+        ));
+    }
+    for (labels, ours) in &om {
+        let theirs = &tm[labels];
+        let same = ours.len() == theirs.len()
+            && ours
+                .iter()
+                .zip(theirs)
+                .all(|(a, b)| (a.0 - b.0).abs() < 1e-6 && same_value(&a.1, &b.1));
+        if !same {
+            return Some(format!(
+                "{what} {labels}:\n  ours   {ours:?}\n  theirs {theirs:?}"
+            ));
+        }
+    }
+    None
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's prometheus package (apt-get install prometheus)"]
+async fn vigil_agrees_with_prometheus() {
+    let prometheus = Prometheus::start();
+    let engine = vigil().await;
+    let instant = BASE + 607;
+    let (start, end) = (BASE + 307, BASE + 1507);
+    // The data did load: both series of the counter are there.
+    let loaded = prometheus.query(&format!("/api/v1/query?query=http:req&time={instant}"));
+    assert_eq!(
+        loaded["result"].as_array().map(Vec::len),
+        Some(2),
+        "{loaded}"
+    );
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for q in EXPRESSIONS {
+        let theirs = prometheus.query(&format!("/api/v1/query?query={}&time={instant}", encode(q)));
+        let ours = to_api(engine.instant("t", q, instant * 1000).await.unwrap());
+        failures.extend(compare(&format!("instant {q}"), &ours, &theirs));
+        compared += 1;
+        if ours["resultType"] == "matrix" || ours["resultType"] == "string" {
+            continue;
+        }
+        let theirs = prometheus.query(&format!(
+            "/api/v1/query_range?query={}&start={start}&end={end}&step=60",
+            encode(q)
+        ));
+        let ours = to_api(
+            engine
+                .range("t", q, start * 1000, end * 1000, 60_000)
+                .await
+                .unwrap(),
+        );
+        failures.extend(compare(&format!("range {q}"), &ours, &theirs));
+        compared += 1;
+    }
+    // Range vectors as instant-query results, too.
+    for q in ["cpu[1m]", "http:req[2m] offset 1m", "cpu[3m:1m]"] {
+        let theirs = prometheus.query(&format!("/api/v1/query?query={}&time={instant}", encode(q)));
+        let ours = to_api(engine.instant("t", q, instant * 1000).await.unwrap());
+        failures.extend(compare(&format!("instant {q}"), &ours, &theirs));
+    }
+    eprintln!("{compared} results compared with Prometheus");
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
