@@ -9,7 +9,7 @@ use promql_parser::{
 };
 
 use crate::{
-    error::{QueryError, bad},
+    error::{QueryError, bad, exec},
     eval::Evaluator,
     math::{self, kahan_add, linear_regression, quantile},
     select::duration_ms,
@@ -397,7 +397,8 @@ fn check_label_name(name: &str) -> Result<(), QueryError> {
     if ok {
         Ok(())
     } else {
-        Err(bad(format!("invalid destination label name {name:?}")))
+        // Prometheus finds these while evaluating: execution errors, not bad data.
+        Err(exec(format!("invalid destination label name {name:?}")))
     }
 }
 
