@@ -1,7 +1,7 @@
 //! PromQL's functions: over range vectors (`rate`, `*_over_time`, …), element-wise math,
 //! time, labels and sorting.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use promql_parser::{
     label::MatchOp,
@@ -141,6 +141,10 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
             map(vector(ev, arg(0)?, t)?, t, |s| {
                 Some((s.value * inverse + 0.5).floor() / inverse)
             })
+        }
+        "histogram_quantile" => {
+            let q = scalar(ev, arg(0)?, t)?;
+            histogram_quantile(q, vector(ev, arg(1)?, t)?, t)
         }
         "label_replace" => label_replace(ev, &args, t),
         "label_join" => label_join(ev, &args, t),
@@ -336,6 +340,44 @@ fn absent_labels(e: &Expr) -> Labels {
         labels.remove(&name);
     }
     labels
+}
+
+/// `histogram_quantile` over classic buckets: series grouped by their labels but `le`.
+fn histogram_quantile(q: f64, v: Vec<Sample>, t: i64) -> Result<Value, QueryError> {
+    let mut groups: Vec<(Labels, Vec<(f64, f64)>)> = Vec::new();
+    let mut index: HashMap<Labels, usize> = HashMap::new();
+    for s in v {
+        let Some(bound) = s.labels.get("le").and_then(|le| parse_bound(le)) else {
+            continue;
+        };
+        let mut labels = Labels::clone(&s.labels);
+        labels.remove("le");
+        labels.remove(METRIC_NAME);
+        let i = *index.entry(labels.clone()).or_insert_with(|| {
+            groups.push((labels, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push((bound, s.value));
+    }
+    Ok(Value::Vector(
+        groups
+            .into_iter()
+            .map(|(labels, buckets)| Sample {
+                labels: Arc::new(labels),
+                timestamp: t,
+                value: math::bucket_quantile(q, buckets),
+            })
+            .collect(),
+    ))
+}
+
+/// A bucket's `le` as Go's ParseFloat reads it (`+Inf` included).
+fn parse_bound(le: &str) -> Option<f64> {
+    match le.to_ascii_lowercase().as_str() {
+        "+inf" | "inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        _ => le.parse().ok(),
+    }
 }
 
 fn label_replace(ev: &Evaluator, args: &[&Expr], t: i64) -> Result<Value, QueryError> {

@@ -115,6 +115,60 @@ pub(crate) fn extrapolated_rate(
     Some(change * factor)
 }
 
+/// The φ-quantile of a classic histogram's `(upper bound, cumulative count)` buckets,
+/// interpolated linearly inside the bucket it falls in, as `histogram_quantile` does.
+pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
+    if q.is_nan() {
+        return f64::NAN;
+    }
+    if q < 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if q > 1.0 {
+        return f64::INFINITY;
+    }
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
+        return f64::NAN;
+    }
+    // Buckets of one bound add up; counts never go down (a scrape may see them out of step).
+    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
+    for (bound, count) in buckets {
+        match merged.last_mut() {
+            Some(last) if last.0 == bound => last.1 += count,
+            _ => merged.push((bound, count)),
+        }
+    }
+    let mut max = f64::NEG_INFINITY;
+    for b in &mut merged {
+        max = max.max(b.1);
+        b.1 = max;
+    }
+    let n = merged.len();
+    if n < 2 {
+        return f64::NAN;
+    }
+    let observations = merged[n - 1].1;
+    if observations == 0.0 || observations.is_nan() {
+        return f64::NAN;
+    }
+    let mut rank = q * observations;
+    let b = merged[..n - 1].partition_point(|x| x.1 < rank);
+    if b == n - 1 {
+        return merged[n - 2].0;
+    }
+    if b == 0 && merged[0].0 <= 0.0 {
+        return merged[0].0;
+    }
+    let (mut start, end, mut count) = (0.0, merged[b].0, merged[b].1);
+    if b > 0 {
+        start = merged[b - 1].0;
+        count -= merged[b - 1].1;
+        rank -= merged[b - 1].1;
+    }
+    start + (end - start) * (rank / count)
+}
+
 /// The element-wise math functions by name.
 pub(crate) fn elementwise(name: &str) -> Option<fn(f64) -> f64> {
     Some(match name {
@@ -237,6 +291,16 @@ mod tests {
         assert_eq!(quantile(0.5, vec![1.0, 2.0, 3.0, 4.0]), 2.5);
         assert_eq!(quantile(0.0, vec![3.0, 1.0]), 1.0);
         assert_eq!(quantile(2.0, vec![1.0]), f64::INFINITY);
+    }
+
+    #[test]
+    fn bucket_quantiles() {
+        let b = vec![(0.5, 5.0), (0.1, 2.0), (f64::INFINITY, 7.0), (1.0, 6.0)];
+        assert!((bucket_quantile(0.5, b.clone()) - 0.3).abs() < 1e-12);
+        // Past the last finite bucket: its bound.
+        assert_eq!(bucket_quantile(0.99, b.clone()), 1.0);
+        assert!(bucket_quantile(0.5, vec![(1.0, 3.0)]).is_nan());
+        assert_eq!(bucket_quantile(-1.0, b), f64::NEG_INFINITY);
     }
 
     #[test]

@@ -52,6 +52,23 @@ const SERIES: &[SeriesDef] = &[
         (k % 5) as f64 * 1.5 + 0.25
     }),
     ("info", "info", &[("host", "a"), ("team", "x")], |_| 1.0),
+    // A classic histogram: cumulative bucket counters.
+    ("lat", "lat", &[("host", "a"), ("le", "0.1")], |k| {
+        2.0 * k as f64
+    }),
+    ("lat", "lat", &[("host", "a"), ("le", "0.5")], |k| {
+        5.0 * k as f64
+    }),
+    ("lat", "lat", &[("host", "a"), ("le", "1")], |k| {
+        6.0 * k as f64 + (k % 3) as f64
+    }),
+    ("lat", "lat", &[("host", "a"), ("le", "+Inf")], |k| {
+        7.0 * k as f64 + (k % 3) as f64
+    }),
+    ("lat", "lat", &[("host", "b"), ("le", "0.5")], |k| k as f64),
+    ("lat", "lat", &[("host", "b"), ("le", "+Inf")], |k| {
+        3.0 * k as f64
+    }),
 ];
 
 const EXPRESSIONS: &[&str] = &[
@@ -192,6 +209,12 @@ const EXPRESSIONS: &[&str] = &[
     r#""a string""#,
     "-(1 + cpu)",
     "max_over_time(deriv(cpu[2m])[10m:2m])",
+    "histogram_quantile(0.9, rate(lat[5m]))",
+    "histogram_quantile(0.5, lat)",
+    "histogram_quantile(0.99, sum by (le) (rate(lat[5m])))",
+    "histogram_quantile(0, lat)",
+    "histogram_quantile(1.5, lat)",
+    "histogram_quantile(0.3, cpu)",
     // Errors: the same type on both sides.
     "cpu + on() cpu",
     "cpu * on(host) group_left http:req or cpu",
