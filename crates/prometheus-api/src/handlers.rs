@@ -185,6 +185,64 @@ pub async fn label_values<A: TenantAuth>(
     Ok(success(json!(values)))
 }
 
+/// `GET|POST /api/v1/format_query`: `query`, printed back in canonical layout.
+pub async fn format_query<A: TenantAuth>(_auth: A, params: Params) -> Answer {
+    let formatted = promql_engine::format_query(params.required("query")?)?;
+    Ok(success(json!(formatted)))
+}
+
+/// `GET /api/v1/metadata`: every metric of the tenant (or `metric`), typed `unknown`:
+/// Monasca keeps no type, help or unit. `limit` caps the number of metrics.
+pub async fn metadata<A: TenantAuth>(
+    auth: A,
+    State(state): State<PrometheusState>,
+    params: Params,
+) -> Answer {
+    let names = match params.get("metric").filter(|m| !m.is_empty()) {
+        Some(m) => vec![m.to_string()],
+        None => {
+            state
+                .engine
+                .labels(
+                    auth.tenant(),
+                    Some(promql_engine::METRIC_NAME),
+                    &[],
+                    MIN_TIME,
+                    MAX_TIME,
+                )
+                .await?
+        }
+    };
+    let limit = match params.get("limit") {
+        None | Some("") => usize::MAX,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            Ok(_) => usize::MAX,
+            Err(_) => {
+                return Err(PromError::bad_data(format!(
+                    "invalid parameter \"limit\": {l:?}"
+                )));
+            }
+        },
+    };
+    let mut out = Map::new();
+    for name in names.into_iter().take(limit) {
+        let series = state
+            .engine
+            .series(
+                auth.tenant(),
+                &[format!("{{__name__={name:?}}}")],
+                MIN_TIME,
+                MAX_TIME,
+            )
+            .await?;
+        if !series.is_empty() {
+            out.insert(name, json!([{"type": "unknown", "help": "", "unit": ""}]));
+        }
+    }
+    Ok(success(Value::Object(out)))
+}
+
 /// `GET /api/v1/status/buildinfo`: Vigil's version where Prometheus's would be.
 pub async fn buildinfo<A: TenantAuth>(_auth: A) -> Answer {
     Ok(success(json!({

@@ -1,5 +1,5 @@
 //! The Prometheus HTTP API over Vigil's PromQL engine: `query`, `query_range`, `series`,
-//! `labels`, `label/{name}/values` and `status/buildinfo`, by GET or form-encoded POST, at
+//! `labels`, `label/{name}/values`, `metadata`, `format_query` and `status/buildinfo`, by GET or form-encoded POST, at
 //! `/api/v1/…` (Monasca tokens) and at `/prometheus/api/v1/…` (Sysdig's path and
 //! authentication); see [`auth`]. Answers use Prometheus's envelopes
 //! (`{"status":"success","data":…}`) and its error types and status codes ([`error`]).
@@ -35,7 +35,9 @@ pub fn service(state: PrometheusState) -> Router {
 }
 
 fn routes<A: TenantAuth + 'static>(prefix: &str) -> Router<PrometheusState> {
-    use handlers::{buildinfo, label_values, labels, query, query_range, series};
+    use handlers::{
+        buildinfo, format_query, label_values, labels, metadata, query, query_range, series,
+    };
     Router::new()
         .route(&format!("{prefix}/query"), get(query::<A>).post(query::<A>))
         .route(
@@ -55,4 +57,9 @@ fn routes<A: TenantAuth + 'static>(prefix: &str) -> Router<PrometheusState> {
             get(label_values::<A>),
         )
         .route(&format!("{prefix}/status/buildinfo"), get(buildinfo::<A>))
+        .route(
+            &format!("{prefix}/format_query"),
+            get(format_query::<A>).post(format_query::<A>),
+        )
+        .route(&format!("{prefix}/metadata"), get(metadata::<A>))
 }

@@ -120,6 +120,14 @@ fn syntax_error(query: &str, message: &str) -> String {
     format!("{line}:{column}: parse error: {message}")
 }
 
+/// `query` parsed and printed back in Prometheus's canonical layout (`/format_query`).
+///
+/// # Errors
+/// As [`parse`].
+pub fn format_query(query: &str) -> Result<String, QueryError> {
+    Ok(parse(query)?.prettify())
+}
+
 impl Engine {
     pub fn new(store: Arc<dyn MetricStore>, options: EngineOptions) -> Self {
         Self { store, options }

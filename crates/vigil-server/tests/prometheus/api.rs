@@ -145,6 +145,20 @@ async fn series_labels_and_label_values() {
     assert_eq!(v["data"], json!(["web1", "web2"]));
     let (_, v) = get(&server, "/api/v1/label/__name__/values", Some("acme")).await;
     assert_eq!(v["data"], json!(["cpu:idle_perc"]));
+    let (_, v) = get(&server, "/api/v1/metadata", Some("acme")).await;
+    assert_eq!(
+        v["data"],
+        json!({"cpu:idle_perc": [{"type": "unknown", "help": "", "unit": ""}]})
+    );
+    let (_, v) = get(&server, "/api/v1/metadata?metric=nope", Some("acme")).await;
+    assert_eq!(v["data"], json!({}));
+    let (_, v) = get(
+        &server,
+        "/api/v1/format_query?query=sum(rate(x%5B5m%5D))by(a)",
+        Some("acme"),
+    )
+    .await;
+    assert_eq!(v["data"], "sum by (a) (rate(x[5m]))");
     let (status, v) = get(&server, "/api/v1/status/buildinfo", Some("acme")).await;
     assert_eq!(status, 200);
     assert!(v["data"]["version"].is_string());
