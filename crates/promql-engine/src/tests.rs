@@ -694,3 +694,44 @@ async fn series_and_labels() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn escaped_names_select_and_come_back() {
+    let store = MemoryStore::new();
+    let key = Arc::new(SeriesKey {
+        tenant: TENANT.into(),
+        name: "disk-io.bytes".into(),
+        dimensions: [("k8s.pod", "p1"), ("hostname", "h")]
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect(),
+    });
+    store
+        .write(vec![StoreSample {
+            series: key,
+            timestamp: MIN,
+            value: 4.0,
+            value_meta: None,
+        }])
+        .await
+        .unwrap();
+    let e = Engine::new(Arc::new(store), EngineOptions::default());
+    let want = map(&[(
+        "U__k8s_2e_pod=p1,__name__=U__disk_2d_io_2e_bytes,hostname=h",
+        4.0,
+    )]);
+    assert_eq!(at(&e, "U__disk_2d_io_2e_bytes", MIN).await, want);
+    assert_eq!(at(&e, r#"{U__k8s_2e_pod="p1"}"#, MIN).await, want);
+    assert_eq!(at(&e, r#"{__name__=~"U__disk.*"}"#, MIN).await, want);
+    assert!(at(&e, r#"{U__k8s_2e_pod="p2"}"#, MIN).await.is_empty());
+    // A name that decodes to nothing selects nothing rather than failing.
+    assert!(at(&e, "U___zz_", MIN).await.is_empty());
+    let s = e
+        .series(TENANT, &["U__disk_2d_io_2e_bytes".into()], 0, MIN)
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::names::dimension_from_label(s[0].keys().next().unwrap()).as_deref(),
+        Some("k8s.pod")
+    );
+}
