@@ -48,14 +48,21 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for s in input {
-        let mut labels = group_labels(&s.labels);
         let mut key = signature(&s.labels, names, by);
-        if let Param::Label(name) = &param {
-            let value = format_value(s.value);
-            key.push_str(&value);
-            labels.insert(name.clone(), value);
-        }
+        let counted = match &param {
+            Param::Label(name) => {
+                let value = format_value(s.value);
+                key.push_str(&value);
+                Some((name, value))
+            }
+            _ => None,
+        };
+        // The group's labels are built once, by its first sample.
         let i = *index.entry(key).or_insert_with(|| {
+            let mut labels = group_labels(&s.labels);
+            if let Some((name, value)) = counted {
+                labels.insert(name.clone(), value);
+            }
             groups.push(Group {
                 labels,
                 samples: Vec::new(),

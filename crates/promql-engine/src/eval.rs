@@ -71,12 +71,14 @@ impl Evaluator {
         let at = self.span.at_offset(vs.at.as_ref(), vs.offset.as_ref(), t);
         let mut out = Vec::new();
         for s in self.series(vs) {
-            let i = s.timestamps.partition_point(|&ts| ts <= at);
-            if i > 0 && s.timestamps[i - 1] > at - self.span.lookback_ms {
+            let i = s.points.partition_point(|p| p.0 <= at);
+            if let Some(&(ts, value)) = i.checked_sub(1).and_then(|i| s.points.get(i))
+                && ts > at - self.span.lookback_ms
+            {
                 out.push(Sample {
                     labels: s.labels.clone(),
-                    timestamp: s.timestamps[i - 1],
-                    value: s.values[i - 1],
+                    timestamp: ts,
+                    value,
                 });
             }
         }
@@ -85,19 +87,28 @@ impl Evaluator {
 
     /// The range vector `vs[range]` at `t`: each series' points in `(t - range, t]`.
     pub fn range(&self, vs: &VectorSelector, range_ms: i64, t: i64) -> Vec<Series> {
+        self.range_slices(vs, range_ms, t)
+            .map(|(s, points)| Series {
+                labels: s.labels.clone(),
+                points: points.to_vec(),
+            })
+            .collect()
+    }
+
+    /// [`Evaluator::range`] without copying: each series with points in the window, and
+    /// those points.
+    pub fn range_slices<'a>(
+        &'a self,
+        vs: &VectorSelector,
+        range_ms: i64,
+        t: i64,
+    ) -> impl Iterator<Item = (&'a LoadedSeries, &'a [(i64, f64)])> + 'a {
         let at = self.span.at_offset(vs.at.as_ref(), vs.offset.as_ref(), t);
-        let mut out = Vec::new();
-        for s in self.series(vs) {
-            let from = s.timestamps.partition_point(|&ts| ts <= at - range_ms);
-            let to = s.timestamps.partition_point(|&ts| ts <= at);
-            if from < to {
-                out.push(Series {
-                    labels: s.labels.clone(),
-                    points: (from..to).map(|i| (s.timestamps[i], s.values[i])).collect(),
-                });
-            }
-        }
-        out
+        self.series(vs).iter().filter_map(move |s| {
+            let from = s.points.partition_point(|p| p.0 <= at - range_ms);
+            let to = s.points.partition_point(|p| p.0 <= at);
+            (from < to).then(|| (s, &s.points[from..to]))
+        })
     }
 
     /// A subquery at `t`: its expression at every multiple of the step in `(t - range, t]`.

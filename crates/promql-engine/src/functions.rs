@@ -278,6 +278,23 @@ fn over_range(
     f: impl Fn(&[(i64, f64)]) -> Option<f64>,
 ) -> Result<Value, QueryError> {
     let mut out = Vec::new();
+    // A plain `selector[range]` is read in place, without copying its points at every step.
+    if let Some(ms) = matrix_selector(e) {
+        for (s, points) in ev.range_slices(&ms.vs, duration_ms(ms.range), t) {
+            if let Some(value) = f(points) {
+                out.push(Sample {
+                    labels: if keep_name {
+                        s.labels.clone()
+                    } else {
+                        s.unnamed.clone()
+                    },
+                    timestamp: t,
+                    value,
+                });
+            }
+        }
+        return Ok(Value::Vector(out));
+    }
     for s in matrix(ev, e, t)? {
         if let Some(value) = f(&s.points) {
             out.push(Sample {
@@ -292,6 +309,14 @@ fn over_range(
         }
     }
     Ok(Value::Vector(out))
+}
+
+fn matrix_selector(e: &Expr) -> Option<&promql_parser::parser::MatrixSelector> {
+    match e {
+        Expr::Paren(p) => matrix_selector(&p.expr),
+        Expr::MatrixSelector(ms) => Some(ms),
+        _ => None,
+    }
 }
 
 /// `f` of each sample, without the metric name; samples `f` maps to `None` are dropped.

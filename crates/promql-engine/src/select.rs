@@ -20,8 +20,10 @@ use crate::{
 #[derive(Debug)]
 pub(crate) struct LoadedSeries {
     pub labels: Arc<Labels>,
-    pub timestamps: Vec<i64>,
-    pub values: Vec<f64>,
+    /// `labels` without `__name__`, built once rather than at every step.
+    pub unnamed: Arc<Labels>,
+    /// `(epoch ms, value)` in time order.
+    pub points: Vec<(i64, f64)>,
 }
 
 /// Selectors are keyed by their node's address: the tree outlives the evaluation.
@@ -228,10 +230,11 @@ pub(crate) async fn load(
                     "query processing would load too many samples into memory in query execution",
                 ));
             }
+            let labels = Arc::new(labels);
             series.push(LoadedSeries {
-                labels: Arc::new(labels),
-                timestamps: points.iter().map(|p| p.timestamp).collect(),
-                values: points.iter().map(|p| p.value).collect(),
+                unnamed: crate::value::drop_name(&labels),
+                labels,
+                points: points.iter().map(|p| (p.timestamp, p.value)).collect(),
             });
         }
         loaded.insert(key, series);
