@@ -339,6 +339,23 @@ mod tests {
     }
 
     #[test]
+    fn the_promql_section_sets_the_query_limits() {
+        let file: FileConfig =
+            toml::from_str("[promql]\nlookback_delta_s = 60\nmax_samples = 1000\ntimeout_s = 5\n")
+                .unwrap_or_default();
+        let p = resolve(Overrides::default(), file).ok().map(|s| s.promql);
+        let secs = std::time::Duration::from_secs;
+        assert_eq!(p.as_ref().map(|p| p.lookback_delta), Some(secs(60)));
+        assert_eq!(p.as_ref().map(|p| p.max_samples), Some(1000));
+        assert_eq!(p.map(|p| p.timeout), Some(secs(5)));
+        let p = resolve(Overrides::default(), FileConfig::default())
+            .ok()
+            .map(|s| s.promql);
+        assert_eq!(p.map(|p| p.lookback_delta), Some(secs(300)));
+        assert!(toml::from_str::<FileConfig>("[promql]\nlookback = 1\n").is_err());
+    }
+
+    #[test]
     fn the_engine_section_tunes_the_engine_and_may_freeze_its_clock() {
         let file: FileConfig = toml::from_str(
             "[engine]\ndelay_s = 5\ntick_s = 3600\ninline = true\nfrozen_clock_ms = 1767225600000\n",
