@@ -9,7 +9,7 @@ use crate::{
     eval::Evaluator,
     functions::{scalar, string, vector},
     math::{format_value, kahan_add, quantile},
-    value::{Labels, METRIC_NAME, Sample, Value, signature},
+    value::{Labels, METRIC_NAME, Sample, Value, mix, signature},
 };
 
 /// The samples of one output group.
@@ -46,13 +46,13 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
             .collect()
     };
     let mut groups: Vec<Group> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<u64, usize> = HashMap::new();
     for s in input {
         let mut key = signature(&s.labels, names, by);
         let counted = match &param {
             Param::Label(name) => {
                 let value = format_value(s.value);
-                key.push_str(&value);
+                key = mix(key, &value);
                 Some((name, value))
             }
             _ => None,

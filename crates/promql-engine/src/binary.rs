@@ -11,7 +11,7 @@ use promql_parser::parser::{BinaryExpr, LabelModifier, VectorMatchCardinality};
 use crate::{
     error::{QueryError, bad, exec},
     eval::Evaluator,
-    value::{Labels, METRIC_NAME, Sample, Value, drop_name, signature},
+    value::{Labels, METRIC_NAME, Sample, Value, drop_name, mix, signature},
 };
 
 #[derive(Clone, Copy, PartialEq)]
@@ -176,15 +176,15 @@ fn set_op(op: Op, b: &BinaryExpr, l: Vec<Sample>, r: Vec<Sample>) -> Vec<Sample>
     let sig = |s: &Sample| signature(&s.labels, names, include);
     match op {
         Op::And => {
-            let right: HashSet<String> = r.iter().map(sig).collect();
+            let right: HashSet<u64> = r.iter().map(sig).collect();
             l.into_iter().filter(|s| right.contains(&sig(s))).collect()
         }
         Op::Unless => {
-            let right: HashSet<String> = r.iter().map(sig).collect();
+            let right: HashSet<u64> = r.iter().map(sig).collect();
             l.into_iter().filter(|s| !right.contains(&sig(s))).collect()
         }
         _ => {
-            let left: HashSet<String> = l.iter().map(sig).collect();
+            let left: HashSet<u64> = l.iter().map(sig).collect();
             let mut out = l;
             out.extend(r.into_iter().filter(|s| !left.contains(&sig(s))));
             out
@@ -212,7 +212,7 @@ fn vector_op(
     };
     // The "many" side is iterated; the "one" side is looked up and must be unique.
     let (many, one) = if swap { (r, l) } else { (l, r) };
-    let mut one_by_sig: HashMap<String, Sample> = HashMap::new();
+    let mut one_by_sig: HashMap<u64, Sample> = HashMap::new();
     for s in one {
         let sig = signature(&s.labels, names, include);
         if one_by_sig.contains_key(&sig) {
@@ -225,7 +225,7 @@ fn vector_op(
         one_by_sig.insert(sig, s);
     }
     let drop = !op.is_comparison() || return_bool;
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<u64> = HashSet::new();
     let mut out = Vec::new();
     for s in many {
         let sig = signature(&s.labels, names, include);
@@ -265,8 +265,10 @@ fn vector_op(
                     None => labels.remove(name),
                 };
             }
-            let key =
-                signature(&labels, &[], false) + labels.get(METRIC_NAME).map_or("", String::as_str);
+            let key = mix(
+                signature(&labels, &[], false),
+                labels.get(METRIC_NAME).map_or("", String::as_str),
+            );
             if !seen.insert(key) {
                 return Err(exec(
                     "multiple matches for labels: grouping labels must ensure unique matches",

@@ -1,6 +1,10 @@
 //! What evaluation produces: Prometheus's four value types, with label sets as sorted maps.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    hash::{BuildHasher, Hasher},
+    sync::Arc,
+};
 
 /// The label set of a series, `__name__` included; sorted, as Prometheus prints them.
 pub type Labels = BTreeMap<String, String>;
@@ -71,18 +75,31 @@ pub(crate) fn drop_name(labels: &Arc<Labels>) -> Arc<Labels> {
     }
 }
 
-/// A key identifying a label subset: the listed labels (`on`/`by`: `include` true) or all
-/// but the listed ones and `__name__` (`include` false).
-pub(crate) fn signature(labels: &Labels, names: &[String], include: bool) -> String {
-    let mut key = String::new();
+/// A 64-bit key identifying a label subset: the listed labels (`on`/`by`: `include` true) or
+/// all but the listed ones and `__name__` (`include` false). A hash, as Prometheus's own
+/// signatures are: cheaper at every step than building a string.
+pub(crate) fn signature(labels: &Labels, names: &[String], include: bool) -> u64 {
+    let mut h = hasher();
     for (k, v) in labels {
         let listed = names.iter().any(|n| n == k);
         if (include && listed) || (!include && !listed && k != METRIC_NAME) {
-            key.push_str(k);
-            key.push('\u{ff}');
-            key.push_str(v);
-            key.push('\u{fe}');
+            h.write(k.as_bytes());
+            h.write_u8(0xff);
+            h.write(v.as_bytes());
+            h.write_u8(0xfe);
         }
     }
-    key
+    h.finish()
+}
+
+/// `key` extended by `text` (a `count_values` value, a metric name).
+pub(crate) fn mix(key: u64, text: &str) -> u64 {
+    let mut h = hasher();
+    h.write_u64(key);
+    h.write(text.as_bytes());
+    h.finish()
+}
+
+fn hasher() -> impl Hasher {
+    foldhash::fast::FixedState::default().build_hasher()
 }
