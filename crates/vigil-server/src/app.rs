@@ -29,6 +29,8 @@ pub struct AppState {
     pub sysdig: sysdig_api::SysdigState,
     /// What the Monasca API reaches.
     pub monasca: MonascaState,
+    /// The Prometheus HTTP API (PromQL over the same store).
+    pub prometheus: prometheus_api::PrometheusState,
 }
 
 /// Every API Vigil serves.
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     monasca_api::service(state.monasca.clone(), identity)
         // Sysdig Monitor API + IBM IAM emulation (`/api/...`, `/identity/token`, `/vigil/sysdig/...`).
         .merge(sysdig_api::service(state.sysdig.clone()))
+        .merge(prometheus_api::service(state.prometheus.clone()))
         .merge(metrics)
         .route_layer(tracked)
         .layer(CatchPanicLayer::custom(|_| {
@@ -221,10 +224,16 @@ async fn serve_inner(
             wake: wake.clone(),
         },
     };
+    let prometheus = prometheus_api::PrometheusState {
+        engine: promql_engine::Engine::new(store.clone(), settings.promql.clone()),
+        identity: monasca.identity.clone(),
+        sysdig: sysdig.clone(),
+    };
     let state = AppState {
         telemetry: Arc::new(telemetry),
         sysdig,
         monasca,
+        prometheus,
     };
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it

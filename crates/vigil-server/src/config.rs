@@ -42,6 +42,8 @@ pub struct Settings {
     /// For tests of a separate `vigil` process: the threshold engine's clock stands still at
     /// this instant (epoch ms) instead of reading the system clock.
     pub frozen_clock_ms: Option<i64>,
+    /// The PromQL engine's limits (`[promql]`).
+    pub promql: promql_engine::EngineOptions,
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -66,6 +68,7 @@ impl Settings {
             retention: None,
             notifications: Default::default(),
             frozen_clock_ms: None,
+            promql: Default::default(),
         }
     }
 }
@@ -92,6 +95,8 @@ pub struct FileConfig {
     pub sysdig: Option<sysdig_api::settings::SysdigFileConfig>,
     /// How long measurements are kept, e.g. `"90d"` (see [`parse_retention`]).
     pub retention: Option<String>,
+    /// `[promql]`: `lookback_delta_s`, `max_samples`, `timeout_s`.
+    pub promql: Option<prometheus_api::settings::PromqlFileConfig>,
     /// `[notifications]`: delivery timeouts and retries, `[notifications.email]` (SMTP),
     /// PagerDuty/OpsGenie/VictorOps URLs, `[notifications.jira]`, webhook allow/deny lists.
     pub notifications: Option<notification_engine::NotifySettings>,
@@ -214,6 +219,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         anyhow::bail!("invalid [engine] tick_s 0: it must be at least 1 second");
     }
     Ok(Settings {
+        promql: file.promql.unwrap_or_default().options(),
         sysdig,
         retention,
         notifications,
@@ -330,6 +336,23 @@ mod tests {
             resolve(Overrides::default(), FileConfig::default())
                 .is_ok_and(|s| s.retention.is_none())
         );
+    }
+
+    #[test]
+    fn the_promql_section_sets_the_query_limits() {
+        let file: FileConfig =
+            toml::from_str("[promql]\nlookback_delta_s = 60\nmax_samples = 1000\ntimeout_s = 5\n")
+                .unwrap_or_default();
+        let p = resolve(Overrides::default(), file).ok().map(|s| s.promql);
+        let secs = std::time::Duration::from_secs;
+        assert_eq!(p.as_ref().map(|p| p.lookback_delta), Some(secs(60)));
+        assert_eq!(p.as_ref().map(|p| p.max_samples), Some(1000));
+        assert_eq!(p.map(|p| p.timeout), Some(secs(5)));
+        let p = resolve(Overrides::default(), FileConfig::default())
+            .ok()
+            .map(|s| s.promql);
+        assert_eq!(p.map(|p| p.lookback_delta), Some(secs(300)));
+        assert!(toml::from_str::<FileConfig>("[promql]\nlookback = 1\n").is_err());
     }
 
     #[test]

@@ -1,0 +1,257 @@
+//! The endpoints, each a thin layer: read the parameters, ask the engine, write the envelope.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use promql_engine::{Labels, QueryValue, format_value};
+use serde_json::{Map, Value, json};
+
+use crate::{PrometheusState, auth::TenantAuth, error::PromError, params::Params};
+
+type Answer = Result<Json<Value>, PromError>;
+
+/// The earliest and latest times the API accepts, as Prometheus's `minTime`/`maxTime`.
+const MIN_TIME: i64 = i64::MIN / 4;
+const MAX_TIME: i64 = i64::MAX / 4;
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn success(data: Value) -> Json<Value> {
+    Json(json!({"status": "success", "data": data}))
+}
+
+/// A time as the API writes it: Unix seconds, with milliseconds only when there are some.
+fn time_json(ms: i64) -> Value {
+    if ms % 1000 == 0 {
+        json!(ms / 1000)
+    } else {
+        json!(ms as f64 / 1000.0)
+    }
+}
+
+fn labels_json(labels: &Labels) -> Value {
+    Value::Object(
+        labels
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+fn result_json(value: QueryValue) -> Value {
+    match value {
+        QueryValue::Scalar(t, v) => {
+            json!({"resultType": "scalar", "result": [time_json(t), format_value(v)]})
+        }
+        QueryValue::String(t, s) => json!({"resultType": "string", "result": [time_json(t), s]}),
+        QueryValue::Vector(samples) => json!({
+            "resultType": "vector",
+            "result": samples.iter().map(|(labels, t, v)| json!({
+                "metric": labels_json(labels),
+                "value": [time_json(*t), format_value(*v)],
+            })).collect::<Vec<_>>(),
+        }),
+        QueryValue::Matrix(series) => json!({
+            "resultType": "matrix",
+            "result": series.iter().map(|s| json!({
+                "metric": labels_json(&s.labels),
+                "values": s.points.iter()
+                    .map(|(t, v)| json!([time_json(*t), format_value(*v)]))
+                    .collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// `GET|POST /api/v1/query`: `query`, `time` (default now).
+pub async fn query<A: TenantAuth>(
+    auth: A,
+    State(state): State<PrometheusState>,
+    params: Params,
+) -> Answer {
+    let query = params.required("query")?;
+    let time = params.time("time", now_ms())?;
+    let value = state.engine.instant(auth.tenant(), query, time).await?;
+    Ok(success(result_json(value)))
+}
+
+/// `GET|POST /api/v1/query_range`: `query`, `start`, `end`, `step`.
+pub async fn query_range<A: TenantAuth>(
+    auth: A,
+    State(state): State<PrometheusState>,
+    params: Params,
+) -> Answer {
+    let query = params.required("query")?;
+    let start = params.time("start", i64::MIN)?;
+    let end = params.time("end", i64::MIN)?;
+    for (name, v) in [("start", start), ("end", end)] {
+        if v == i64::MIN {
+            return Err(PromError::bad_data(format!(
+                "invalid parameter {name:?}: missing"
+            )));
+        }
+    }
+    let step_text = params.required("step")?;
+    let step = crate::params::parse_duration(step_text).ok_or_else(|| {
+        PromError::bad_data(format!(
+            "invalid parameter \"step\": cannot parse {step_text:?} to a valid duration"
+        ))
+    })?;
+    let value = state
+        .engine
+        .range(auth.tenant(), query, start, end, step)
+        .await?;
+    Ok(success(result_json(value)))
+}
+
+fn window(params: &Params) -> Result<(i64, i64), PromError> {
+    let start = params.time("start", MIN_TIME)?;
+    let end = params.time("end", MAX_TIME)?;
+    if end < start {
+        return Err(PromError::bad_data(
+            "invalid parameter \"end\": end timestamp must not be before start time",
+        ));
+    }
+    Ok((start, end))
+}
+
+/// `GET|POST /api/v1/series`: `match[]` (at least one), `start`, `end`.
+pub async fn series<A: TenantAuth>(
+    auth: A,
+    State(state): State<PrometheusState>,
+    params: Params,
+) -> Answer {
+    let matchers = params.all("match[]");
+    if matchers.is_empty() {
+        return Err(PromError::bad_data("no match[] parameter provided"));
+    }
+    let (start, end) = window(&params)?;
+    let series = state
+        .engine
+        .series(auth.tenant(), &matchers, start, end)
+        .await?;
+    Ok(success(Value::Array(
+        series.iter().map(labels_json).collect(),
+    )))
+}
+
+/// `GET|POST /api/v1/labels`: optional `match[]`, `start`, `end`.
+pub async fn labels<A: TenantAuth>(
+    auth: A,
+    State(state): State<PrometheusState>,
+    params: Params,
+) -> Answer {
+    let (start, end) = window(&params)?;
+    let names = state
+        .engine
+        .labels(auth.tenant(), None, &params.all("match[]"), start, end)
+        .await?;
+    Ok(success(json!(names)))
+}
+
+/// `GET /api/v1/label/{name}/values`: optional `match[]`, `start`, `end`.
+pub async fn label_values<A: TenantAuth>(
+    auth: A,
+    State(state): State<PrometheusState>,
+    Path(name): Path<String>,
+    params: Params,
+) -> Answer {
+    let label_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !label_ok {
+        return Err(PromError::bad_data(format!("invalid label name: {name:?}")));
+    }
+    let (start, end) = window(&params)?;
+    let values = state
+        .engine
+        .labels(
+            auth.tenant(),
+            Some(&name),
+            &params.all("match[]"),
+            start,
+            end,
+        )
+        .await?;
+    Ok(success(json!(values)))
+}
+
+/// `GET|POST /api/v1/format_query`: `query`, printed back in canonical layout.
+pub async fn format_query<A: TenantAuth>(_auth: A, params: Params) -> Answer {
+    let formatted = promql_engine::format_query(params.required("query")?)?;
+    Ok(success(json!(formatted)))
+}
+
+/// `GET /api/v1/metadata`: every metric of the tenant (or `metric`), typed `unknown`:
+/// Monasca keeps no type, help or unit. `limit` caps the number of metrics.
+pub async fn metadata<A: TenantAuth>(
+    auth: A,
+    State(state): State<PrometheusState>,
+    params: Params,
+) -> Answer {
+    let names = match params.get("metric").filter(|m| !m.is_empty()) {
+        Some(m) => vec![m.to_string()],
+        None => {
+            state
+                .engine
+                .labels(
+                    auth.tenant(),
+                    Some(promql_engine::METRIC_NAME),
+                    &[],
+                    MIN_TIME,
+                    MAX_TIME,
+                )
+                .await?
+        }
+    };
+    let limit = match params.get("limit") {
+        None | Some("") => usize::MAX,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            Ok(_) => usize::MAX,
+            Err(_) => {
+                return Err(PromError::bad_data(format!(
+                    "invalid parameter \"limit\": {l:?}"
+                )));
+            }
+        },
+    };
+    let mut out = Map::new();
+    for name in names.into_iter().take(limit) {
+        let series = state
+            .engine
+            .series(
+                auth.tenant(),
+                &[format!("{{__name__={name:?}}}")],
+                MIN_TIME,
+                MAX_TIME,
+            )
+            .await?;
+        if !series.is_empty() {
+            out.insert(name, json!([{"type": "unknown", "help": "", "unit": ""}]));
+        }
+    }
+    Ok(success(Value::Object(out)))
+}
+
+/// `GET /api/v1/status/buildinfo`: Vigil's version where Prometheus's would be.
+pub async fn buildinfo<A: TenantAuth>(_auth: A) -> Answer {
+    Ok(success(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "revision": "",
+        "branch": "",
+        "buildUser": "vigil",
+        "buildDate": "",
+        "goVersion": "",
+        "application": "vigil",
+    })))
+}

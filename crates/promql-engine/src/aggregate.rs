@@ -1,0 +1,150 @@
+//! Aggregation operators (`sum by (…)`, `topk`, `count_values`, …).
+
+use std::{collections::HashMap, sync::Arc};
+
+use promql_parser::parser::{AggregateExpr, LabelModifier};
+
+use crate::{
+    error::{QueryError, bad},
+    eval::Evaluator,
+    functions::{scalar, string, vector},
+    math::{format_value, kahan_add, quantile},
+    value::{Labels, METRIC_NAME, Sample, Value, mix, signature},
+};
+
+/// The samples of one output group.
+struct Group {
+    labels: Labels,
+    samples: Vec<Sample>,
+}
+
+pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, QueryError> {
+    let op = a.op.to_string();
+    let input = vector(ev, &a.expr, t)?;
+    let param = match (&a.param, op.as_str()) {
+        (Some(p), "count_values") => Param::Label(string(ev, p, t)?),
+        (Some(p), _) => Param::Number(scalar(ev, p, t)?),
+        (None, _) => Param::None,
+    };
+    let (names, by): (&[String], bool) = match &a.modifier {
+        None => (&[], true),
+        Some(LabelModifier::Include(l)) => (&l.labels, true),
+        Some(LabelModifier::Exclude(l)) => (&l.labels, false),
+    };
+    let group_labels = |labels: &Labels| -> Labels {
+        labels
+            .iter()
+            .filter(|(k, _)| {
+                let listed = names.iter().any(|n| n == *k);
+                if by {
+                    listed
+                } else {
+                    !listed && *k != METRIC_NAME
+                }
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: HashMap<u64, usize> = HashMap::new();
+    for s in input {
+        let mut key = signature(&s.labels, names, by);
+        let counted = match &param {
+            Param::Label(name) => {
+                let value = format_value(s.value);
+                key = mix(key, &value);
+                Some((name, value))
+            }
+            _ => None,
+        };
+        // The group's labels are built once, by its first sample.
+        let i = *index.entry(key).or_insert_with(|| {
+            let mut labels = group_labels(&s.labels);
+            if let Some((name, value)) = counted {
+                labels.insert(name.clone(), value);
+            }
+            groups.push(Group {
+                labels,
+                samples: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        groups[i].samples.push(s);
+    }
+    let mut out = Vec::new();
+    for g in groups {
+        let values = || g.samples.iter().map(|s| s.value);
+        let n = g.samples.len() as f64;
+        let value = match op.as_str() {
+            "sum" => {
+                let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
+                s + c
+            }
+            "avg" => {
+                let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
+                (s + c) / n
+            }
+            "count" | "count_values" => n,
+            "group" => 1.0,
+            "min" => values().fold(f64::NAN, |m, v| if v < m || m.is_nan() { v } else { m }),
+            "max" => values().fold(f64::NAN, |m, v| if v > m || m.is_nan() { v } else { m }),
+            "stdvar" => crate::math::variance(values()),
+            "stddev" => crate::math::variance(values()).sqrt(),
+            "quantile" => quantile(param.number(), values().collect()),
+            "topk" | "bottomk" => {
+                out.extend(top(g.samples, param.number(), op == "topk", t));
+                continue;
+            }
+            other => {
+                return Err(bad(format!(
+                    "aggregation {other:?} is not supported by Vigil yet"
+                )));
+            }
+        };
+        out.push(Sample {
+            labels: Arc::new(g.labels),
+            timestamp: t,
+            value,
+        });
+    }
+    Ok(Value::Vector(out))
+}
+
+enum Param {
+    None,
+    Number(f64),
+    Label(String),
+}
+
+impl Param {
+    fn number(&self) -> f64 {
+        match self {
+            Param::Number(v) => *v,
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// The `k` largest (`largest`) or smallest samples, with their own labels; NaN ranks last.
+fn top(mut samples: Vec<Sample>, k: f64, largest: bool, t: i64) -> Vec<Sample> {
+    if k.is_nan() || k < 1.0 {
+        return Vec::new();
+    }
+    let k = if k > samples.len() as f64 {
+        samples.len()
+    } else {
+        k as usize
+    };
+    samples.sort_by(|a, b| match (a.value.is_nan(), b.value.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        _ if largest => b.value.total_cmp(&a.value),
+        _ => a.value.total_cmp(&b.value),
+    });
+    samples.truncate(k);
+    for s in &mut samples {
+        s.timestamp = t;
+    }
+    samples
+}

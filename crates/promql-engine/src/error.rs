@@ -1,0 +1,29 @@
+//! Query errors, typed as the Prometheus HTTP API reports them.
+
+use metric_store::StoreError;
+
+/// Why a query failed. The variants are the API's `errorType`s.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The query or its parameters are wrong (a syntax error, a wrong argument type, a bad
+    /// step): the caller's fault.
+    #[error("{0}")]
+    BadData(String),
+    /// A valid query failed while running (duplicate series in a match, too many samples).
+    #[error("{0}")]
+    Execution(String),
+    /// The query ran longer than the configured timeout.
+    #[error("query timed out in {0}")]
+    Timeout(&'static str),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+pub(crate) fn bad(msg: impl Into<String>) -> QueryError {
+    QueryError::BadData(msg.into())
+}
+
+pub(crate) fn exec(msg: impl Into<String>) -> QueryError {
+    QueryError::Execution(msg.into())
+}

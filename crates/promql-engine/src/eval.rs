@@ -1,0 +1,155 @@
+//! The evaluator: an expression at one time over the points the selectors loaded.
+
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
+use promql_parser::parser::{Expr, SubqueryExpr, VectorSelector};
+
+use crate::{
+    aggregate, binary,
+    error::{QueryError, bad},
+    functions,
+    select::{LoadedSeries, SelectorKey, Span, duration_ms, key_of},
+    value::{Labels, Sample, Series, Value, drop_name},
+};
+
+pub(crate) struct Evaluator {
+    pub loaded: HashMap<SelectorKey, Vec<LoadedSeries>>,
+    pub span: Span,
+    pub deadline: Instant,
+}
+
+impl Evaluator {
+    pub fn check_deadline(&self) -> Result<(), QueryError> {
+        if Instant::now() > self.deadline {
+            Err(QueryError::Timeout("expression evaluation"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn series(&self, vs: &VectorSelector) -> &[LoadedSeries] {
+        self.loaded.get(&key_of(vs)).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn eval(&self, expr: &Expr, t: i64) -> Result<Value, QueryError> {
+        Ok(match expr {
+            Expr::NumberLiteral(n) => Value::Scalar(n.val),
+            Expr::StringLiteral(s) => Value::String(s.val.clone()),
+            Expr::Paren(p) => self.eval(&p.expr, t)?,
+            Expr::Unary(u) => match self.eval(&u.expr, t)? {
+                Value::Scalar(v) => Value::Scalar(-v),
+                Value::Vector(samples) => Value::Vector(
+                    samples
+                        .into_iter()
+                        .map(|s| Sample {
+                            labels: drop_name(&s.labels),
+                            timestamp: t,
+                            value: -s.value,
+                        })
+                        .collect(),
+                ),
+                other => {
+                    return Err(bad(format!(
+                        "unary expression only allowed on expressions of type scalar or instant vector, got {}",
+                        other.type_name()
+                    )));
+                }
+            },
+            Expr::VectorSelector(vs) => Value::Vector(self.instant(vs, t)),
+            Expr::MatrixSelector(ms) => Value::Matrix(self.range(&ms.vs, duration_ms(ms.range), t)),
+            Expr::Subquery(sq) => Value::Matrix(self.subquery(sq, t)?),
+            Expr::Call(c) => functions::call(self, c, t)?,
+            Expr::Aggregate(a) => aggregate::eval(self, a, t)?,
+            Expr::Binary(b) => binary::eval(self, b, t)?,
+            Expr::Extension(_) => return Err(bad("extension expressions are not supported")),
+        })
+    }
+
+    /// The instant vector `vs` selects at `t`: each series' newest point within the
+    /// lookback delta.
+    pub fn instant(&self, vs: &VectorSelector, t: i64) -> Vec<Sample> {
+        let at = self.span.at_offset(vs.at.as_ref(), vs.offset.as_ref(), t);
+        let mut out = Vec::new();
+        for s in self.series(vs) {
+            let i = s.points.partition_point(|p| p.0 <= at);
+            if let Some(&(ts, value)) = i.checked_sub(1).and_then(|i| s.points.get(i))
+                && ts > at - self.span.lookback_ms
+            {
+                out.push(Sample {
+                    labels: s.labels.clone(),
+                    timestamp: ts,
+                    value,
+                });
+            }
+        }
+        out
+    }
+
+    /// The range vector `vs[range]` at `t`: each series' points in `(t - range, t]`.
+    pub fn range(&self, vs: &VectorSelector, range_ms: i64, t: i64) -> Vec<Series> {
+        self.range_slices(vs, range_ms, t)
+            .map(|(s, points)| Series {
+                labels: s.labels.clone(),
+                points: points.to_vec(),
+            })
+            .collect()
+    }
+
+    /// [`Evaluator::range`] without copying: each series with points in the window, and
+    /// those points.
+    pub fn range_slices<'a>(
+        &'a self,
+        vs: &VectorSelector,
+        range_ms: i64,
+        t: i64,
+    ) -> impl Iterator<Item = (&'a LoadedSeries, &'a [(i64, f64)])> + 'a {
+        let at = self.span.at_offset(vs.at.as_ref(), vs.offset.as_ref(), t);
+        self.series(vs).iter().filter_map(move |s| {
+            let from = s.points.partition_point(|p| p.0 <= at - range_ms);
+            let to = s.points.partition_point(|p| p.0 <= at);
+            (from < to).then(|| (s, &s.points[from..to]))
+        })
+    }
+
+    /// A subquery at `t`: its expression at every multiple of the step in `(t - range, t]`.
+    fn subquery(&self, sq: &SubqueryExpr, t: i64) -> Result<Vec<Series>, QueryError> {
+        let at = self.span.at_offset(sq.at.as_ref(), sq.offset.as_ref(), t);
+        let step = sq
+            .step
+            .map_or(self.span.subquery_step_ms, duration_ms)
+            .max(1);
+        let start = at - duration_ms(sq.range);
+        let mut ts = start.div_euclid(step) * step;
+        if ts <= start {
+            ts += step;
+        }
+        let mut by_labels: HashMap<Arc<Labels>, Vec<(i64, f64)>> = HashMap::new();
+        while ts <= at {
+            self.check_deadline()?;
+            match self.eval(&sq.expr, ts)? {
+                Value::Vector(samples) => {
+                    for s in samples {
+                        by_labels.entry(s.labels).or_default().push((ts, s.value));
+                    }
+                }
+                Value::Scalar(v) => by_labels
+                    .entry(Arc::new(Labels::new()))
+                    .or_default()
+                    .push((ts, v)),
+                other => {
+                    return Err(bad(format!(
+                        "subquery is only allowed on instant vector, got {}",
+                        other.type_name()
+                    )));
+                }
+            }
+            ts += step;
+        }
+        let mut out: Vec<Series> = by_labels
+            .into_iter()
+            .map(|(labels, points)| Series { labels, points })
+            .collect();
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(out)
+    }
+}

@@ -1,0 +1,353 @@
+//! PromQL over Vigil's [`MetricStore`].
+//!
+//! Queries are parsed by the `promql-parser` crate and evaluated here. Before evaluating,
+//! the engine walks the expression for its selectors and the time range each one needs over
+//! the whole query (offsets, `@`, ranges and subqueries included), finds their series in
+//! the store with the equality matchers pushed down, and reads those series' points in that
+//! range only, at most [`EngineOptions::max_samples`] of them. Evaluation then runs at each
+//! step over those points, as Prometheus's engine does.
+//!
+//! Every query is scoped to one tenant (a Monasca project); [`names`] documents how Monasca
+//! metric names and dimensions become Prometheus metric names and labels.
+//!
+//! ```no_run
+//! # async fn demo(store: std::sync::Arc<dyn metric_store::MetricStore>) {
+//! use promql_engine::{Engine, EngineOptions};
+//! let engine = Engine::new(store, EngineOptions::default());
+//! let value = engine.instant("acme", "sum by (hostname) (rate(http:requests[5m]))", 1_700_000_000_000).await;
+//! # let _ = value; }
+//! ```
+
+mod aggregate;
+mod binary;
+mod error;
+mod eval;
+mod functions;
+mod math;
+pub mod names;
+mod select;
+#[cfg(test)]
+mod tests;
+mod value;
+
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+pub use error::QueryError;
+pub use math::format_value;
+use metric_store::{MetricStore, TimeRange};
+use promql_parser::parser::{Expr, value::ValueType};
+pub use value::{Labels, METRIC_NAME, QueryValue, Series};
+
+use crate::{
+    error::{bad, exec},
+    eval::Evaluator,
+    select::Span,
+    value::Value,
+};
+
+/// The most points a range query may return per series (Prometheus's limit).
+pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
+
+/// Limits and defaults of the engine.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// How far back an instant selector looks for a point (Prometheus: 5 m).
+    pub lookback_delta: Duration,
+    /// The most points one query may read from the store.
+    pub max_samples: usize,
+    /// How long one query may run.
+    pub timeout: Duration,
+    /// The step of a subquery that names none (Prometheus: the global evaluation interval).
+    pub default_subquery_step: Duration,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            lookback_delta: Duration::from_secs(300),
+            max_samples: 50_000_000,
+            timeout: Duration::from_secs(120),
+            default_subquery_step: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Evaluates PromQL over a store.
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn MetricStore>,
+    options: EngineOptions,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a query, with the syntax error as the API reports it.
+///
+/// # Errors
+/// [`QueryError::BadData`] with Prometheus's `parse error` wording.
+pub fn parse(query: &str) -> Result<Expr, QueryError> {
+    promql_parser::parser::parse(query).map_err(|e| bad(syntax_error(query, &e)))
+}
+
+/// `parse error: …`, with `line:column:` in front for a lexical error (an unexpected
+/// character, an unterminated string): the parser reports no positions, so the column is
+/// where the longest prefix of the query that still lexes ends. Grammar errors carry none.
+fn syntax_error(query: &str, message: &str) -> String {
+    if query.len() > 4096 || promql_parser::parser::lexer(query).is_ok() {
+        return format!("parse error: {message}");
+    }
+    let offset = query
+        .char_indices()
+        .map(|(i, _)| i)
+        .rev()
+        .find(|&i| promql_parser::parser::lexer(&query[..i]).is_ok())
+        .unwrap_or(0);
+    let line = query[..offset].matches('\n').count() + 1;
+    let column = query[..offset]
+        .rfind('\n')
+        .map_or(offset, |nl| offset - nl - 1)
+        + 1;
+    format!("{line}:{column}: parse error: {message}")
+}
+
+/// `query` parsed and printed back in Prometheus's canonical layout (`/format_query`).
+///
+/// # Errors
+/// As [`parse`].
+pub fn format_query(query: &str) -> Result<String, QueryError> {
+    Ok(parse(query)?.prettify())
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn MetricStore>, options: EngineOptions) -> Self {
+        Self { store, options }
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// Evaluates `query` at `time_ms` for `tenant`.
+    ///
+    /// # Errors
+    /// A syntax or type error ([`QueryError::BadData`]), a failed evaluation, a limit, the
+    /// store.
+    pub async fn instant(
+        &self,
+        tenant: &str,
+        query: &str,
+        time_ms: i64,
+    ) -> Result<QueryValue, QueryError> {
+        let expr = parse(query)?;
+        let ev = self.prepare(tenant, &expr, time_ms, time_ms).await?;
+        match ev.eval(&expr, time_ms)? {
+            Value::Scalar(v) => Ok(QueryValue::Scalar(time_ms, v)),
+            Value::String(s) => Ok(QueryValue::String(time_ms, s)),
+            Value::Vector(v) => {
+                check_unique(v.iter().map(|s| &s.labels))?;
+                Ok(QueryValue::Vector(
+                    v.into_iter()
+                        .map(|s| (s.labels, time_ms, s.value))
+                        .collect(),
+                ))
+            }
+            Value::Matrix(m) => Ok(QueryValue::Matrix(m)),
+        }
+    }
+
+    /// Evaluates `query` at every `step_ms` from `start_ms` to `end_ms`, both included.
+    ///
+    /// # Errors
+    /// As [`Engine::instant`]; also a step that is not positive, an end before the start,
+    /// more than [`MAX_POINTS_PER_SERIES`] steps, or a query that is not a scalar or an
+    /// instant vector.
+    pub async fn range(
+        &self,
+        tenant: &str,
+        query: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+    ) -> Result<QueryValue, QueryError> {
+        if end_ms < start_ms {
+            return Err(bad("end timestamp must not be before start time"));
+        }
+        if step_ms <= 0 {
+            return Err(bad(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer",
+            ));
+        }
+        if (end_ms - start_ms) / step_ms > MAX_POINTS_PER_SERIES {
+            return Err(bad(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+            ));
+        }
+        let expr = parse(query)?;
+        match expr.value_type() {
+            ValueType::Scalar | ValueType::Vector => {}
+            other => {
+                return Err(bad(format!(
+                    "invalid expression type {:?} for range query, must be Scalar or instant Vector",
+                    type_word(other)
+                )));
+            }
+        }
+        let ev = self.prepare(tenant, &expr, start_ms, end_ms).await?;
+        let mut series: HashMap<Arc<Labels>, Vec<(i64, f64)>> = HashMap::new();
+        let mut t = start_ms;
+        while t <= end_ms {
+            ev.check_deadline()?;
+            match ev.eval(&expr, t)? {
+                Value::Scalar(v) => series.entry(Arc::default()).or_default().push((t, v)),
+                Value::Vector(samples) => {
+                    check_unique(samples.iter().map(|s| &s.labels))?;
+                    for s in samples {
+                        series.entry(s.labels).or_default().push((t, s.value));
+                    }
+                }
+                other => {
+                    return Err(bad(format!(
+                        "invalid expression type {:?} for range query, must be Scalar or instant Vector",
+                        other.type_name()
+                    )));
+                }
+            }
+            t += step_ms;
+        }
+        let mut out: Vec<Series> = series
+            .into_iter()
+            .map(|(labels, points)| Series { labels, points })
+            .collect();
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(QueryValue::Matrix(out))
+    }
+
+    /// Parses and loads: every selector's points over what the query needs.
+    async fn prepare(
+        &self,
+        tenant: &str,
+        expr: &Expr,
+        start: i64,
+        end: i64,
+    ) -> Result<Evaluator, QueryError> {
+        let began = Instant::now();
+        let span = Span {
+            start,
+            end,
+            lookback_ms: select::duration_ms(self.options.lookback_delta),
+            subquery_step_ms: select::duration_ms(self.options.default_subquery_step),
+        };
+        let mut plan = Vec::new();
+        select::plan(expr, start, end, &span, &mut plan);
+        let deadline = began + self.options.timeout;
+        let loaded = select::load(&*self.store, tenant, &plan, self.options.max_samples).await?;
+        // The engine has no runtime to race a timer with: the deadline is checked after
+        // loading and at every step.
+        if Instant::now() > deadline {
+            return Err(QueryError::Timeout("query preparation"));
+        }
+        Ok(Evaluator {
+            loaded,
+            span,
+            deadline,
+        })
+    }
+
+    /// The label sets of the series any of `selectors` matches with points in
+    /// `[start_ms, end_ms]`, sorted.
+    ///
+    /// # Errors
+    /// A selector that does not parse or is not a plain selector; the store.
+    pub async fn series(
+        &self,
+        tenant: &str,
+        selectors: &[String],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<Labels>, QueryError> {
+        let range = TimeRange {
+            start: start_ms,
+            end: end_ms.saturating_add(1),
+        };
+        let mut found: BTreeMap<Labels, ()> = BTreeMap::new();
+        for text in selectors {
+            let expr = parse(text)?;
+            let Expr::VectorSelector(vs) = &expr else {
+                return Err(bad(format!(
+                    "invalid parameter \"match[]\": {text:?} is not a series selector"
+                )));
+            };
+            for (_, labels) in select::find(&*self.store, tenant, vs, range).await? {
+                found.insert(labels, ());
+            }
+        }
+        Ok(found.into_keys().collect())
+    }
+
+    /// Label names (`name` `None`) or the values of label `name` over the tenant's series
+    /// (those `selectors` match, when given) with points in `[start_ms, end_ms]`, sorted.
+    ///
+    /// # Errors
+    /// As [`Engine::series`].
+    pub async fn labels(
+        &self,
+        tenant: &str,
+        name: Option<&str>,
+        selectors: &[String],
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<String>, QueryError> {
+        let selectors = if selectors.is_empty() {
+            vec![format!("{{{METRIC_NAME}=~\".+\"}}")]
+        } else {
+            selectors.to_vec()
+        };
+        let mut out: HashSet<String> = HashSet::new();
+        for labels in self.series(tenant, &selectors, start_ms, end_ms).await? {
+            match name {
+                None => out.extend(labels.into_keys()),
+                Some(n) => out.extend(labels.get(n).cloned()),
+            }
+        }
+        let mut out: Vec<String> = out.into_iter().collect();
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn type_word(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Scalar => "scalar",
+        ValueType::String => "string",
+        ValueType::Vector => "instant vector",
+        ValueType::Matrix => "range vector",
+    }
+}
+
+/// Prometheus refuses a vector holding one label set twice (after `label_replace`, say).
+fn check_unique<'a>(labels: impl Iterator<Item = &'a Arc<Labels>>) -> Result<(), QueryError> {
+    let mut seen = HashSet::new();
+    for l in labels {
+        if !seen.insert(l) {
+            return Err(exec("vector cannot contain metrics with the same labelset"));
+        }
+    }
+    Ok(())
+}
+
+/// A PromQL duration (`5m`, `1h30m`) in milliseconds.
+pub fn parse_duration(text: &str) -> Option<i64> {
+    promql_parser::util::parse_duration(text)
+        .ok()
+        .map(select::duration_ms)
+}

@@ -1,0 +1,3 @@
+//! The Prometheus HTTP API over PromQL.
+
+mod api;
