@@ -136,7 +136,8 @@ pub async fn series<A: TenantAuth>(
     let series = state
         .engine
         .series(auth.tenant(), &matchers, start, end)
-        .await?;
+        .await
+        .map_err(|e| PromError::from_query(e, "match[]"))?;
     Ok(success(Value::Array(
         series.iter().map(labels_json).collect(),
     )))
@@ -152,7 +153,8 @@ pub async fn labels<A: TenantAuth>(
     let names = state
         .engine
         .labels(auth.tenant(), None, &params.all("match[]"), start, end)
-        .await?;
+        .await
+        .map_err(|e| PromError::from_query(e, "match[]"))?;
     Ok(success(json!(names)))
 }
 

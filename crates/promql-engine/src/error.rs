@@ -5,6 +5,9 @@ use metric_store::StoreError;
 /// Why a query failed. The variants are the API's `errorType`s.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
+    /// The query does not parse (`line:column: parse error: …` where the position is known).
+    #[error("{0}")]
+    Parse(String),
     /// The query or its parameters are wrong (a syntax error, a wrong argument type, a bad
     /// step): the caller's fault.
     #[error("{0}")]

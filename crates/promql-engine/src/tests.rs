@@ -620,7 +620,7 @@ async fn range_queries() {
 async fn bad_input_and_limits() {
     let e = engine().await;
     let bad = |r: Result<QueryValue, QueryError>| match r {
-        Err(QueryError::BadData(m)) => m,
+        Err(QueryError::BadData(m) | QueryError::Parse(m)) => m,
         other => panic!("{other:?}"),
     };
     let m = bad(e.instant(TENANT, "sum(http:requests", 0).await);
@@ -629,6 +629,15 @@ async fn bad_input_and_limits() {
         .instant(TENANT, r#"http:requests{hostname="a"} $"#, 0)
         .await);
     assert!(m.starts_with("1:29: parse error"), "{m}");
+    let m = bad(e
+        .instant(TENANT, "http:requests{hostname=\"a\"} bar", 0)
+        .await);
+    assert_eq!(m, "1:29: parse error: unexpected identifier \"bar\"");
+    let m = bad(e.instant(TENANT, "sum(x)\n  + 1 5", 0).await);
+    assert_eq!(m, "2:7: parse error: unexpected number \"5\"");
+    // Where the input just stops, no position is guessed.
+    let m = bad(e.instant(TENANT, "x +", 0).await);
+    assert!(m.starts_with("parse error"), "{m}");
     bad(e.instant(TENANT, "rate(http:requests)", 0).await);
     bad(e.instant(TENANT, "nosuchfn(http:requests)", 0).await);
     let m = bad(e.range(TENANT, "1", 0, 10, 0).await);

@@ -410,7 +410,7 @@ fn same_value(a: &str, b: &str) -> bool {
 fn answer(r: Result<QueryValue, QueryError>) -> Result<Value, String> {
     r.map(to_api).map_err(|e| {
         match e {
-            QueryError::BadData(_) => "bad_data",
+            QueryError::BadData(_) | QueryError::Parse(_) => "bad_data",
             QueryError::Execution(_) => "execution",
             QueryError::Timeout(_) => "timeout",
             QueryError::Store(_) => "internal",
@@ -500,6 +500,35 @@ async fn vigil_agrees_with_prometheus() {
         let theirs = prometheus.query(&format!("/api/v1/query?query={}&time={instant}", encode(q)));
         let ours = answer(engine.instant("t", q, instant * 1000).await);
         failures.extend(compare(&format!("instant {q}"), &ours, &theirs));
+    }
+    // Syntax errors: the same message, position included. Ours has no position yet for
+    // grammar errors other than a stray token after a complete expression (`cpu +`,
+    // `1 +* 2`, `cpu @ x`, `{}`).
+    for q in [
+        "cpu bar",
+        "sum(cpu) 5",
+        "cpu{host=\"a\"}\n  'x'",
+        "rate(cpu[5m]) (cpu)",
+        "cpu $",
+        "cpu{host=\"a}",
+        "sum(cpu",
+        "cpu[5m",
+        "cpu{host=\"a\"",
+    ] {
+        let (_, body) =
+            prometheus.get(&format!("/api/v1/query?query={}&time={instant}", encode(q)));
+        let theirs: Value = serde_json::from_str(&body).unwrap();
+        let theirs = theirs["error"].as_str().unwrap_or_default();
+        let ours = match engine.instant("t", q, instant * 1000).await {
+            Err(QueryError::Parse(m)) => format!("invalid parameter \"query\": {m}"),
+            other => format!("{other:?}"),
+        };
+        if ours != theirs {
+            failures.push(format!(
+                "error of {q:?}:\n  ours   {ours}\n  theirs {theirs}"
+            ));
+        }
+        compared += 1;
     }
     eprintln!("{compared} results compared with Prometheus");
     assert!(

@@ -211,6 +211,17 @@ async fn bad_input_gets_prometheus_errors() {
         assert_eq!(v["errorType"], kind, "{path}: {v}");
         assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{path}");
     }
+    // Syntax errors name the parameter and, where it can be told, the position.
+    let (_, v) = get(&server, &query("cpu{a=\"b\"} bar", ""), Some("acme")).await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"query\": 1:12: parse error: unexpected identifier \"bar\""
+    );
+    let (_, v) = get(&server, "/api/v1/series?match[]=x%20y", Some("acme")).await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"match[]\": 1:3: parse error: unexpected identifier \"y\""
+    );
     let (status, v) = get(&server, "/api/v1/query?query=1", None).await;
     assert_eq!(status, 401, "{v}");
     server.running.stop().await.unwrap();
