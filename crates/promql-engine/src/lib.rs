@@ -101,7 +101,8 @@ pub fn parse(query: &str) -> Result<Expr, QueryError> {
 
 /// `parse error: …`, with `line:column:` in front where the position can be told: the parser
 /// reports none, so for a lexical error (an unexpected character, an unterminated string) it
-/// is the character where lexing fails, and for a grammar error
+/// is the character where lexing fails; input that one more operand would complete
+/// (`cpu +`) ends too early; and for another grammar error
 /// it is the token after the longest prefix that parses when that token can never continue an
 /// expression (`foo bar`, `sum(x) 5`). Other grammar errors carry no position.
 fn syntax_error(query: &str, message: &str) -> String {
@@ -112,9 +113,17 @@ fn syntax_error(query: &str, message: &str) -> String {
         if message != "invalid promql query" {
             return format!("parse error: {message}");
         }
-        match unexpected_token(query) {
-            Some(found) => found,
-            None => return format!("parse error: {message}"),
+        // Input that one more operand would complete simply stopped too early.
+        let cut_short = [" 0", " x"]
+            .iter()
+            .any(|more| promql_parser::parser::parse(&format!("{query}{more}")).is_ok());
+        if cut_short {
+            (query.len(), "unexpected end of input".to_string())
+        } else {
+            match unexpected_token(query) {
+                Some(found) => found,
+                None => return format!("parse error: {message}"),
+            }
         }
     } else {
         // The lexer fails at the same character on every longer prefix: the end of the

@@ -502,8 +502,8 @@ async fn vigil_agrees_with_prometheus() {
         failures.extend(compare(&format!("instant {q}"), &ours, &theirs));
     }
     // Syntax errors: the same message, position included. Ours has no position yet for
-    // grammar errors other than a stray token after a complete expression (`cpu +`,
-    // `1 +* 2`, `cpu @ x`, `{}`).
+    // grammar errors other than a stray token after a complete expression or input cut short
+    // (`1 +* 2`, `cpu @ x`, `{}`).
     for q in [
         "cpu bar",
         "sum(cpu) 5",
@@ -513,6 +513,9 @@ async fn vigil_agrees_with_prometheus() {
         "cpu{host=\"a}",
         "sum(cpu",
         "cpu[5m",
+        "cpu +",
+        "sum(cpu) and",
+        "1 * -",
         "cpu{host=\"a\"",
     ] {
         let (_, body) =
