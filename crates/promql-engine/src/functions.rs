@@ -211,11 +211,11 @@ fn window(ev: &Evaluator, e: &Expr, t: i64) -> (i64, i64) {
             let end = ev
                 .span
                 .at_offset(ms.vs.at.as_ref(), ms.vs.offset.as_ref(), t);
-            (end - duration_ms(ms.range), end)
+            (end.saturating_sub(duration_ms(ms.range)), end)
         }
         Expr::Subquery(sq) => {
             let end = ev.span.at_offset(sq.at.as_ref(), sq.offset.as_ref(), t);
-            (end - duration_ms(sq.range), end)
+            (end.saturating_sub(duration_ms(sq.range)), end)
         }
         _ => (t, t),
     }

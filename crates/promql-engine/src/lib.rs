@@ -254,7 +254,9 @@ impl Engine {
                 "zero or negative query resolution step widths are not accepted. Try a positive integer",
             ));
         }
-        if (end_ms - start_ms) / step_ms > MAX_POINTS_PER_SERIES {
+        if (i128::from(end_ms) - i128::from(start_ms)) / i128::from(step_ms)
+            > i128::from(MAX_POINTS_PER_SERIES)
+        {
             return Err(bad(
                 "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
             ));
@@ -289,7 +291,10 @@ impl Engine {
                     )));
                 }
             }
-            t += step_ms;
+            match t.checked_add(step_ms) {
+                Some(next) => t = next,
+                None => break,
+            }
         }
         let mut out: Vec<Series> = series
             .into_iter()

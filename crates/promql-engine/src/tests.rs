@@ -641,6 +641,21 @@ async fn bad_input_and_limits() {
     assert_eq!(m, "parse error: invalid promql query");
     bad(e.instant(TENANT, "rate(http:requests)", 0).await);
     bad(e.instant(TENANT, "nosuchfn(http:requests)", 0).await);
+    // Times at the ends of the range neither overflow nor panic.
+    for q in [
+        "http:requests offset -1h",
+        "http:requests[1h:1m] offset -1h",
+        "rate(http:requests[1h])",
+    ] {
+        assert!(e.instant(TENANT, q, i64::MAX).await.is_ok(), "{q}");
+        assert!(e.instant(TENANT, q, i64::MIN).await.is_ok(), "{q}");
+    }
+    assert!(
+        e.range(TENANT, "1", i64::MAX - 5, i64::MAX, 2)
+            .await
+            .is_ok()
+    );
+    bad(e.range(TENANT, "1", i64::MIN, i64::MAX, 1).await);
     let m = bad(e.range(TENANT, "1", 0, 10, 0).await);
     assert!(m.contains("zero or negative"), "{m}");
     bad(e.range(TENANT, "1", 10, 0, 1).await);
