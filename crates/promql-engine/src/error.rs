@@ -30,3 +30,8 @@ pub(crate) fn bad(msg: impl Into<String>) -> QueryError {
 pub(crate) fn exec(msg: impl Into<String>) -> QueryError {
     QueryError::Execution(msg.into())
 }
+
+/// Prometheus's words for a query over its sample limit.
+pub(crate) fn too_many_samples() -> QueryError {
+    exec("query processing would load too many samples into memory in query execution")
+}

@@ -6,7 +6,7 @@ use promql_parser::parser::{Expr, SubqueryExpr, VectorSelector};
 
 use crate::{
     aggregate, binary,
-    error::{QueryError, bad},
+    error::{QueryError, bad, too_many_samples},
     functions,
     select::{LoadedSeries, SelectorKey, Span, duration_ms, key_of},
     value::{Labels, Sample, Series, Value, drop_name},
@@ -16,6 +16,8 @@ pub(crate) struct Evaluator {
     pub loaded: HashMap<SelectorKey, Vec<LoadedSeries>>,
     pub span: Span,
     pub deadline: Instant,
+    /// The most points a subquery may produce (the loaded points are bounded when loading).
+    pub max_samples: usize,
 }
 
 impl Evaluator {
@@ -126,9 +128,18 @@ impl Evaluator {
             ts = ts.saturating_add(step);
         }
         let mut by_labels: HashMap<Arc<Labels>, Vec<(i64, f64)>> = HashMap::new();
+        let mut produced = 0usize;
         while ts <= at {
             self.check_deadline()?;
-            match self.eval(&sq.expr, ts)? {
+            let value = self.eval(&sq.expr, ts)?;
+            produced += match &value {
+                Value::Vector(samples) => samples.len(),
+                _ => 1,
+            };
+            if produced > self.max_samples {
+                return Err(too_many_samples());
+            }
+            match value {
                 Value::Vector(samples) => {
                     for s in samples {
                         by_labels.entry(s.labels).or_default().push((ts, s.value));

@@ -332,6 +332,7 @@ impl Engine {
             loaded,
             span,
             deadline,
+            max_samples: self.options.max_samples,
         })
     }
 

@@ -11,7 +11,7 @@ use promql_parser::{
 };
 
 use crate::{
-    error::{QueryError, exec},
+    error::{QueryError, too_many_samples},
     names,
     value::{Labels, METRIC_NAME},
 };
@@ -237,9 +237,7 @@ pub(crate) async fn load(
                 .await?;
             total += points.len();
             if total > max_samples {
-                return Err(exec(
-                    "query processing would load too many samples into memory in query execution",
-                ));
+                return Err(too_many_samples());
             }
             let labels = Arc::new(labels);
             series.push(LoadedSeries {

@@ -673,6 +673,14 @@ async fn bad_input_and_limits() {
         matches!(r, Err(QueryError::Execution(ref m)) if m.contains("too many samples")),
         "{r:?}"
     );
+    // A subquery's own points count too: a tiny step over a long range is refused, not run.
+    let r = small
+        .instant(TENANT, "count_over_time(vector(1)[1h:1s])", 10 * MIN)
+        .await;
+    assert!(
+        matches!(r, Err(QueryError::Execution(ref m)) if m.contains("too many samples")),
+        "{r:?}"
+    );
     let slow = engine_with(EngineOptions {
         timeout: std::time::Duration::ZERO,
         ..EngineOptions::default()
