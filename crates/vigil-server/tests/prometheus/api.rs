@@ -222,6 +222,18 @@ async fn bad_input_gets_prometheus_errors() {
         v["error"],
         "invalid parameter \"match[]\": 1:3: parse error: unexpected identifier \"y\""
     );
+    let (_, v) = get(
+        &server,
+        "/api/v1/label/a/values?match[]=x%20y",
+        Some("acme"),
+    )
+    .await;
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("invalid parameter \"match[]\": 1:3:")),
+        "{v}"
+    );
     let (status, v) = get(&server, "/api/v1/query?query=1", None).await;
     assert_eq!(status, 401, "{v}");
     server.running.stop().await.unwrap();
