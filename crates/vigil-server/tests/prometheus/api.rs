@@ -273,3 +273,27 @@ async fn sysdig_path_reads_the_team_tenant() {
     assert_eq!(resp.status(), 401);
     server.running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_sysdig_team_mapped_to_no_tenant_sees_no_data() {
+    let server = TestServer::start_with(with_sysdig_creds).await;
+    seed(&server).await;
+    let url = format!(
+        "{}/prometheus/api/v1/query?query=count({{__name__=~\".+\"}})%20or%20vector(0)&time={}",
+        server.url(),
+        secs(T0 + 9 * MIN)
+    );
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(sysdig_creds::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(
+        v["data"]["result"],
+        json!([{"metric": {}, "value": [(T0 + 9 * MIN) / 1000, "0"]}])
+    );
+    server.running.stop().await.unwrap();
+}
