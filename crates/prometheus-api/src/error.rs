@@ -44,9 +44,23 @@ impl PromError {
     }
 }
 
+impl PromError {
+    /// `e`, a parse error naming parameter `param` as Prometheus words it
+    /// (`invalid parameter "match[]": 1:4: parse error: …`).
+    pub fn from_query(e: QueryError, param: &str) -> Self {
+        match e {
+            QueryError::Parse(m) => Self::bad_data(format!("invalid parameter {param:?}: {m}")),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<QueryError> for PromError {
     fn from(e: QueryError) -> Self {
         let (status, kind) = match &e {
+            QueryError::Parse(m) => {
+                return Self::bad_data(format!("invalid parameter \"query\": {m}"));
+            }
             QueryError::BadData(_) => (StatusCode::BAD_REQUEST, "bad_data"),
             QueryError::Execution(_) => (StatusCode::UNPROCESSABLE_ENTITY, "execution"),
             QueryError::Timeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),

@@ -6,7 +6,7 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use promql_engine::{Labels, QueryValue, format_value};
+use promql_engine::{Labels, QueryError, QueryValue, format_value};
 use serde_json::{Map, Value, json};
 
 use crate::{PrometheusState, auth::TenantAuth, error::PromError, params::Params};
@@ -21,6 +21,17 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `f`, abandoned once the engine's timeout has passed: the engine checks its deadline only
+/// between steps, and a slow store read would otherwise hold the request.
+async fn bounded<T>(
+    state: &PrometheusState,
+    f: impl Future<Output = Result<T, QueryError>>,
+) -> Result<T, QueryError> {
+    tokio::time::timeout(state.engine.options().timeout, f)
+        .await
+        .unwrap_or(Err(QueryError::Timeout("query execution")))
 }
 
 fn success(data: Value) -> Json<Value> {
@@ -78,7 +89,7 @@ pub async fn query<A: TenantAuth>(
 ) -> Answer {
     let query = params.required("query")?;
     let time = params.time("time", now_ms())?;
-    let value = state.engine.instant(auth.tenant(), query, time).await?;
+    let value = bounded(&state, state.engine.instant(auth.tenant(), query, time)).await?;
     Ok(success(result_json(value)))
 }
 
@@ -104,10 +115,11 @@ pub async fn query_range<A: TenantAuth>(
             "invalid parameter \"step\": cannot parse {step_text:?} to a valid duration"
         ))
     })?;
-    let value = state
-        .engine
-        .range(auth.tenant(), query, start, end, step)
-        .await?;
+    let value = bounded(
+        &state,
+        state.engine.range(auth.tenant(), query, start, end, step),
+    )
+    .await?;
     Ok(success(result_json(value)))
 }
 
@@ -133,10 +145,12 @@ pub async fn series<A: TenantAuth>(
         return Err(PromError::bad_data("no match[] parameter provided"));
     }
     let (start, end) = window(&params)?;
-    let series = state
-        .engine
-        .series(auth.tenant(), &matchers, start, end)
-        .await?;
+    let series = bounded(
+        &state,
+        state.engine.series(auth.tenant(), &matchers, start, end),
+    )
+    .await
+    .map_err(|e| PromError::from_query(e, "match[]"))?;
     Ok(success(Value::Array(
         series.iter().map(labels_json).collect(),
     )))
@@ -149,10 +163,15 @@ pub async fn labels<A: TenantAuth>(
     params: Params,
 ) -> Answer {
     let (start, end) = window(&params)?;
-    let names = state
-        .engine
-        .labels(auth.tenant(), None, &params.all("match[]"), start, end)
-        .await?;
+    let selectors = params.all("match[]");
+    let names = bounded(
+        &state,
+        state
+            .engine
+            .labels(auth.tenant(), None, &selectors, start, end),
+    )
+    .await
+    .map_err(|e| PromError::from_query(e, "match[]"))?;
     Ok(success(json!(names)))
 }
 
@@ -172,16 +191,15 @@ pub async fn label_values<A: TenantAuth>(
         return Err(PromError::bad_data(format!("invalid label name: {name:?}")));
     }
     let (start, end) = window(&params)?;
-    let values = state
-        .engine
-        .labels(
-            auth.tenant(),
-            Some(&name),
-            &params.all("match[]"),
-            start,
-            end,
-        )
-        .await?;
+    let selectors = params.all("match[]");
+    let values = bounded(
+        &state,
+        state
+            .engine
+            .labels(auth.tenant(), Some(&name), &selectors, start, end),
+    )
+    .await
+    .map_err(|e| PromError::from_query(e, "match[]"))?;
     Ok(success(json!(values)))
 }
 
@@ -198,21 +216,6 @@ pub async fn metadata<A: TenantAuth>(
     State(state): State<PrometheusState>,
     params: Params,
 ) -> Answer {
-    let names = match params.get("metric").filter(|m| !m.is_empty()) {
-        Some(m) => vec![m.to_string()],
-        None => {
-            state
-                .engine
-                .labels(
-                    auth.tenant(),
-                    Some(promql_engine::METRIC_NAME),
-                    &[],
-                    MIN_TIME,
-                    MAX_TIME,
-                )
-                .await?
-        }
-    };
     let limit = match params.get("limit") {
         None | Some("") => usize::MAX,
         Some(l) => match l.parse::<i64>() {
@@ -225,21 +228,31 @@ pub async fn metadata<A: TenantAuth>(
             }
         },
     };
-    let mut out = Map::new();
-    for name in names.into_iter().take(limit) {
-        let series = state
-            .engine
-            .series(
-                auth.tenant(),
-                &[format!("{{__name__={name:?}}}")],
-                MIN_TIME,
-                MAX_TIME,
-            )
-            .await?;
-        if !series.is_empty() {
-            out.insert(name, json!([{"type": "unknown", "help": "", "unit": ""}]));
+    let (engine, tenant) = (&state.engine, auth.tenant());
+    let wanted = params.get("metric").filter(|m| !m.is_empty());
+    let work = async {
+        let names = match wanted {
+            Some(m) => vec![m.to_string()],
+            None => {
+                let name = Some(promql_engine::METRIC_NAME);
+                engine.labels(tenant, name, &[], MIN_TIME, MAX_TIME).await?
+            }
+        };
+        let mut out = Map::new();
+        for name in names.into_iter().take(limit) {
+            let selector = format!("{{__name__={name:?}}}");
+            let series = engine
+                .series(tenant, &[selector], MIN_TIME, MAX_TIME)
+                .await?;
+            if !series.is_empty() {
+                out.insert(name, json!([{"type": "unknown", "help": "", "unit": ""}]));
+            }
         }
-    }
+        Ok(out)
+    };
+    let out = bounded(&state, work)
+        .await
+        .map_err(|e| PromError::from_query(e, "metric"))?;
     Ok(success(Value::Object(out)))
 }
 

@@ -75,15 +75,20 @@ impl Params {
     }
 }
 
+/// The farthest a time may be from the epoch, in milliseconds: about 73 million years, so
+/// windows and offsets around it never overflow.
+const TIME_LIMIT_MS: i64 = i64::MAX / 4;
+
 /// Unix seconds (`1700000000.5`) or RFC 3339, in epoch milliseconds.
 pub fn parse_time(text: &str) -> Option<i64> {
-    if let Ok(secs) = text.parse::<f64>() {
-        let ms = (secs * 1000.0).round();
-        return (ms.is_finite() && ms.abs() < 9.2e18).then_some(ms as i64);
-    }
-    text.parse::<jiff::Timestamp>()
-        .ok()
-        .map(|t| t.as_millisecond())
+    let ms = match text.parse::<f64>() {
+        Ok(secs) => {
+            let ms = (secs * 1000.0).round();
+            (ms.is_finite() && ms.abs() < TIME_LIMIT_MS as f64).then_some(ms as i64)?
+        }
+        Err(_) => text.parse::<jiff::Timestamp>().ok()?.as_millisecond(),
+    };
+    (ms.abs() <= TIME_LIMIT_MS).then_some(ms)
 }
 
 /// Seconds (`15`, `0.5`) or a PromQL duration (`1m30s`), in milliseconds.
@@ -104,6 +109,7 @@ mod tests {
         assert_eq!(parse_time("1700000000.5"), Some(1_700_000_000_500));
         assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000_000));
         assert_eq!(parse_time("soon"), None);
+        assert_eq!(parse_time("1e300"), None);
         assert_eq!(parse_duration("15"), Some(15_000));
         assert_eq!(parse_duration("1m30s"), Some(90_000));
         assert_eq!(parse_duration("x"), None);

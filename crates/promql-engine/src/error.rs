@@ -5,6 +5,9 @@ use metric_store::StoreError;
 /// Why a query failed. The variants are the API's `errorType`s.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
+    /// The query does not parse (`line:column: parse error: …` where the position is known).
+    #[error("{0}")]
+    Parse(String),
     /// The query or its parameters are wrong (a syntax error, a wrong argument type, a bad
     /// step): the caller's fault.
     #[error("{0}")]
@@ -26,4 +29,9 @@ pub(crate) fn bad(msg: impl Into<String>) -> QueryError {
 
 pub(crate) fn exec(msg: impl Into<String>) -> QueryError {
     QueryError::Execution(msg.into())
+}
+
+/// Prometheus's words for a query over its sample limit.
+pub(crate) fn too_many_samples() -> QueryError {
+    exec("query processing would load too many samples into memory in query execution")
 }

@@ -6,7 +6,7 @@ use promql_parser::parser::{Expr, SubqueryExpr, VectorSelector};
 
 use crate::{
     aggregate, binary,
-    error::{QueryError, bad},
+    error::{QueryError, bad, too_many_samples},
     functions,
     select::{LoadedSeries, SelectorKey, Span, duration_ms, key_of},
     value::{Labels, Sample, Series, Value, drop_name},
@@ -16,6 +16,8 @@ pub(crate) struct Evaluator {
     pub loaded: HashMap<SelectorKey, Vec<LoadedSeries>>,
     pub span: Span,
     pub deadline: Instant,
+    /// The most points a subquery may produce (the loaded points are bounded when loading).
+    pub max_samples: usize,
 }
 
 impl Evaluator {
@@ -73,7 +75,7 @@ impl Evaluator {
         for s in self.series(vs) {
             let i = s.points.partition_point(|p| p.0 <= at);
             if let Some(&(ts, value)) = i.checked_sub(1).and_then(|i| s.points.get(i))
-                && ts > at - self.span.lookback_ms
+                && ts > at.saturating_sub(self.span.lookback_ms)
             {
                 out.push(Sample {
                     labels: s.labels.clone(),
@@ -105,7 +107,9 @@ impl Evaluator {
     ) -> impl Iterator<Item = (&'a LoadedSeries, &'a [(i64, f64)])> + 'a {
         let at = self.span.at_offset(vs.at.as_ref(), vs.offset.as_ref(), t);
         self.series(vs).iter().filter_map(move |s| {
-            let from = s.points.partition_point(|p| p.0 <= at - range_ms);
+            let from = s
+                .points
+                .partition_point(|p| p.0 <= at.saturating_sub(range_ms));
             let to = s.points.partition_point(|p| p.0 <= at);
             (from < to).then(|| (s, &s.points[from..to]))
         })
@@ -118,15 +122,24 @@ impl Evaluator {
             .step
             .map_or(self.span.subquery_step_ms, duration_ms)
             .max(1);
-        let start = at - duration_ms(sq.range);
-        let mut ts = start.div_euclid(step) * step;
+        let start = at.saturating_sub(duration_ms(sq.range));
+        let mut ts = start.saturating_sub(start.rem_euclid(step));
         if ts <= start {
-            ts += step;
+            ts = ts.saturating_add(step);
         }
         let mut by_labels: HashMap<Arc<Labels>, Vec<(i64, f64)>> = HashMap::new();
+        let mut produced = 0usize;
         while ts <= at {
             self.check_deadline()?;
-            match self.eval(&sq.expr, ts)? {
+            let value = self.eval(&sq.expr, ts)?;
+            produced += match &value {
+                Value::Vector(samples) => samples.len(),
+                _ => 1,
+            };
+            if produced > self.max_samples {
+                return Err(too_many_samples());
+            }
+            match value {
                 Value::Vector(samples) => {
                     for s in samples {
                         by_labels.entry(s.labels).or_default().push((ts, s.value));
@@ -143,7 +156,10 @@ impl Evaluator {
                     )));
                 }
             }
-            ts += step;
+            match ts.checked_add(step) {
+                Some(next) => ts = next,
+                None => break,
+            }
         }
         let mut out: Vec<Series> = by_labels
             .into_iter()

@@ -59,6 +59,18 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
                 Some(quantile(q, points.iter().map(|p| p.1).collect()))
             })
         }
+        "double_exponential_smoothing" => {
+            let (sf, tf) = (scalar(ev, arg(1)?, t)?, scalar(ev, arg(2)?, t)?);
+            for (what, f) in [("smoothing", sf), ("trend", tf)] {
+                if !(f > 0.0 && f < 1.0) {
+                    return Err(exec(format!(
+                        "invalid {what} factor. Expected: 0 < {} < 1, got: {f}",
+                        if what == "smoothing" { "sf" } else { "tf" }
+                    )));
+                }
+            }
+            over_range(ev, arg(0)?, t, false, |p| math::double_smoothing(p, sf, tf))
+        }
         "predict_linear" => {
             let secs = scalar(ev, arg(1)?, t)?;
             over_range(ev, arg(0)?, t, false, |points| {
@@ -199,11 +211,11 @@ fn window(ev: &Evaluator, e: &Expr, t: i64) -> (i64, i64) {
             let end = ev
                 .span
                 .at_offset(ms.vs.at.as_ref(), ms.vs.offset.as_ref(), t);
-            (end - duration_ms(ms.range), end)
+            (end.saturating_sub(duration_ms(ms.range)), end)
         }
         Expr::Subquery(sq) => {
             let end = ev.span.at_offset(sq.at.as_ref(), sq.offset.as_ref(), t);
-            (end - duration_ms(sq.range), end)
+            (end.saturating_sub(duration_ms(sq.range)), end)
         }
         _ => (t, t),
     }

@@ -169,6 +169,26 @@ pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
     start + (end - start) * (rank / count)
 }
 
+/// Holt's double exponential smoothing of the values (`double_exponential_smoothing`, once
+/// `holt_winters`): the smoothed level after the last point, with smoothing factor `sf` and
+/// trend factor `tf`.
+pub(crate) fn double_smoothing(p: &[(i64, f64)], sf: f64, tf: f64) -> Option<f64> {
+    if p.len() < 2 {
+        return None;
+    }
+    let (mut previous, mut level) = (0.0, p[0].1);
+    let mut trend = p[1].1 - p[0].1;
+    for (i, &(_, v)) in p.iter().enumerate().skip(1) {
+        if i > 1 {
+            trend = tf * (level - previous) + (1.0 - tf) * trend;
+        }
+        let next = sf * v + (1.0 - sf) * (level + trend);
+        previous = level;
+        level = next;
+    }
+    Some(level)
+}
+
 /// The element-wise math functions by name.
 pub(crate) fn elementwise(name: &str) -> Option<fn(f64) -> f64> {
     Some(match name {

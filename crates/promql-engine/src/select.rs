@@ -11,7 +11,7 @@ use promql_parser::{
 };
 
 use crate::{
-    error::{QueryError, exec},
+    error::{QueryError, too_many_samples},
     names,
     value::{Labels, METRIC_NAME},
 };
@@ -53,8 +53,8 @@ impl Span {
         };
         match offset {
             None => base,
-            Some(Offset::Pos(d)) => base - duration_ms(*d),
-            Some(Offset::Neg(d)) => base + duration_ms(*d),
+            Some(Offset::Pos(d)) => base.saturating_sub(duration_ms(*d)),
+            Some(Offset::Neg(d)) => base.saturating_add(duration_ms(*d)),
         }
     }
 }
@@ -88,15 +88,21 @@ pub(crate) fn plan<'e>(
     match expr {
         Expr::VectorSelector(vs) => {
             let (l, h) = shift(vs.at.as_ref(), vs.offset.as_ref(), lo, hi);
-            out.push((vs, l - span.lookback_ms, h));
+            out.push((vs, l.saturating_sub(span.lookback_ms), h));
         }
         Expr::MatrixSelector(ms) => {
             let (l, h) = shift(ms.vs.at.as_ref(), ms.vs.offset.as_ref(), lo, hi);
-            out.push((&ms.vs, l - duration_ms(ms.range), h));
+            out.push((&ms.vs, l.saturating_sub(duration_ms(ms.range)), h));
         }
         Expr::Subquery(sq) => {
             let (l, h) = shift(sq.at.as_ref(), sq.offset.as_ref(), lo, hi);
-            plan(&sq.expr, l - duration_ms(sq.range), h, span, out);
+            plan(
+                &sq.expr,
+                l.saturating_sub(duration_ms(sq.range)),
+                h,
+                span,
+                out,
+            );
         }
         Expr::Aggregate(a) => {
             plan(&a.expr, lo, hi, span, out);
@@ -222,13 +228,16 @@ pub(crate) async fn load(
         let mut series = Vec::new();
         for (info, labels) in find(store, tenant, vs, range).await? {
             let points = store
-                .read_points(&[info.id], range, None, max_samples - total + 1)
+                .read_points(
+                    &[info.id],
+                    range,
+                    None,
+                    (max_samples - total).saturating_add(1),
+                )
                 .await?;
             total += points.len();
             if total > max_samples {
-                return Err(exec(
-                    "query processing would load too many samples into memory in query execution",
-                ));
+                return Err(too_many_samples());
             }
             let labels = Arc::new(labels);
             series.push(LoadedSeries {

@@ -620,7 +620,7 @@ async fn range_queries() {
 async fn bad_input_and_limits() {
     let e = engine().await;
     let bad = |r: Result<QueryValue, QueryError>| match r {
-        Err(QueryError::BadData(m)) => m,
+        Err(QueryError::BadData(m) | QueryError::Parse(m)) => m,
         other => panic!("{other:?}"),
     };
     let m = bad(e.instant(TENANT, "sum(http:requests", 0).await);
@@ -629,8 +629,33 @@ async fn bad_input_and_limits() {
         .instant(TENANT, r#"http:requests{hostname="a"} $"#, 0)
         .await);
     assert!(m.starts_with("1:29: parse error"), "{m}");
+    let m = bad(e
+        .instant(TENANT, "http:requests{hostname=\"a\"} bar", 0)
+        .await);
+    assert_eq!(m, "1:29: parse error: unexpected identifier \"bar\"");
+    let m = bad(e.instant(TENANT, "sum(x)\n  + 1 5", 0).await);
+    assert_eq!(m, "2:7: parse error: unexpected number \"5\"");
+    let m = bad(e.instant(TENANT, "x +", 0).await);
+    assert_eq!(m, "1:4: parse error: unexpected end of input");
+    let m = bad(e.instant(TENANT, "1 +* 2", 0).await);
+    assert_eq!(m, "parse error: invalid promql query");
     bad(e.instant(TENANT, "rate(http:requests)", 0).await);
     bad(e.instant(TENANT, "nosuchfn(http:requests)", 0).await);
+    // Times at the ends of the range neither overflow nor panic.
+    for q in [
+        "http:requests offset -1h",
+        "http:requests[1h:1m] offset -1h",
+        "rate(http:requests[1h])",
+    ] {
+        assert!(e.instant(TENANT, q, i64::MAX).await.is_ok(), "{q}");
+        assert!(e.instant(TENANT, q, i64::MIN).await.is_ok(), "{q}");
+    }
+    assert!(
+        e.range(TENANT, "1", i64::MAX - 5, i64::MAX, 2)
+            .await
+            .is_ok()
+    );
+    bad(e.range(TENANT, "1", i64::MIN, i64::MAX, 1).await);
     let m = bad(e.range(TENANT, "1", 0, 10, 0).await);
     assert!(m.contains("zero or negative"), "{m}");
     bad(e.range(TENANT, "1", 10, 0, 1).await);
@@ -644,6 +669,14 @@ async fn bad_input_and_limits() {
     })
     .await;
     let r = small.instant(TENANT, "http:requests[5m]", 10 * MIN).await;
+    assert!(
+        matches!(r, Err(QueryError::Execution(ref m)) if m.contains("too many samples")),
+        "{r:?}"
+    );
+    // A subquery's own points count too: a tiny step over a long range is refused, not run.
+    let r = small
+        .instant(TENANT, "count_over_time(vector(1)[1h:1s])", 10 * MIN)
+        .await;
     assert!(
         matches!(r, Err(QueryError::Execution(ref m)) if m.contains("too many samples")),
         "{r:?}"

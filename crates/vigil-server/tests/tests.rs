@@ -13,7 +13,7 @@
 //! | the older Monitor APIs sdcclient still calls: dashboards v2, events v1, agents config, access keys, explore grouping, data retention; unknown `/api/…` paths | `sysdig/monitor/legacy.rs` |
 //! | the same through the `sysdig` client crate: every resource, token and IBM IAM auth, retries | `sysdig/client_api.rs`, `sysdig/client_auth.rs` |
 //! | notification delivery: alarm actions and Sysdig channels to real receivers, `…/test`, `…/deliveries`, URL policy | `notifications/monasca.rs`, `notifications/sysdig.rs` |
-//! | `/api/v1/query`, `…/query_range`, `…/series`, `…/labels`, `…/label/{name}/values`, `…/status/buildinfo` (Prometheus HTTP API, Monasca tokens) and the same under `/prometheus/api/v1` (Sysdig tokens) | `prometheus/api.rs` |
+//! | `/api/v1/query`, `…/query_range`, `…/series`, `…/labels`, `…/label/{name}/values`, `…/metadata`, `…/format_query`, `…/status/buildinfo` (Prometheus HTTP API, Monasca tokens) and the same under `/prometheus/api/v1` (Sysdig tokens) | `prometheus/api.rs` |
 //! | the binary: `kill -9`, SIGTERM, the data directory lock, `vigil compact` | `server/durability.rs` |
 //! | the binary's logs, `vigil completion`, `vigil man` | `server/logs.rs` |
 //!

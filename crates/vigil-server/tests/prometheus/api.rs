@@ -211,6 +211,29 @@ async fn bad_input_gets_prometheus_errors() {
         assert_eq!(v["errorType"], kind, "{path}: {v}");
         assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{path}");
     }
+    // Syntax errors name the parameter and, where it can be told, the position.
+    let (_, v) = get(&server, &query("cpu{a=\"b\"} bar", ""), Some("acme")).await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"query\": 1:12: parse error: unexpected identifier \"bar\""
+    );
+    let (_, v) = get(&server, "/api/v1/series?match[]=x%20y", Some("acme")).await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"match[]\": 1:3: parse error: unexpected identifier \"y\""
+    );
+    let (_, v) = get(
+        &server,
+        "/api/v1/label/a/values?match[]=x%20y",
+        Some("acme"),
+    )
+    .await;
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("invalid parameter \"match[]\": 1:3:")),
+        "{v}"
+    );
     let (status, v) = get(&server, "/api/v1/query?query=1", None).await;
     assert_eq!(status, 401, "{v}");
     server.running.stop().await.unwrap();
@@ -248,5 +271,29 @@ async fn sysdig_path_reads_the_team_tenant() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+    server.running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_sysdig_team_mapped_to_no_tenant_sees_no_data() {
+    let server = TestServer::start_with(with_sysdig_creds).await;
+    seed(&server).await;
+    let url = format!(
+        "{}/prometheus/api/v1/query?query=count({{__name__=~\".+\"}})%20or%20vector(0)&time={}",
+        server.url(),
+        secs(T0 + 9 * MIN)
+    );
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(sysdig_creds::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(
+        v["data"]["result"],
+        json!([{"metric": {}, "value": [(T0 + 9 * MIN) / 1000, "0"]}])
+    );
     server.running.stop().await.unwrap();
 }
