@@ -559,3 +559,37 @@ def test_explore_grouping_and_retention(sdc):
     assert good(sdc.get_explore_grouping_hierarchy()) == ["kubernetes.namespace.name", "host.hostName"]
     timelines = good(sdc.get_data_retention_info())["agents"]
     assert 10_000_000 in [t["sampling"] for t in timelines]
+
+
+# --- PromQL (sdcclient 0.19's /prometheus/api/v1 calls) ---------------------------------------
+
+
+def test_promql_calls_read_what_the_monasca_api_wrote(sdc, mode):
+    # "Monitor Operations" reads the Monasca project "sdc-interop" ([sysdig] alert_tenants).
+    name = "sdc.promql.%s" % mode
+    prom = "sdc:promql:%s" % mode
+    now = int(time.time())
+    body = [{"name": name, "dimensions": {"hostname": h}, "timestamp": (now - back) * 1000, "value": v}
+            for h, v in (("web1", 42.0), ("web2", 8.0)) for back in (120, 60, 0)]
+    r = requests.post(URL + "/v2.0/metrics", json=body, headers={"X-Auth-Token": "sdc-interop"})
+    assert r.status_code == 204, r.text
+
+    res = good(sdc.get_data_promql_instant("sum(%s)" % prom, time=now))
+    assert res["status"] == "success" and res["data"]["resultType"] == "vector"
+    assert res["data"]["result"][0]["value"][1] == "50"
+    res = good(sdc.get_data_promql_instant('%s{hostname="web1"}' % prom, time=now))
+    assert [(x["metric"]["hostname"], x["value"][1]) for x in res["data"]["result"]] == [("web1", "42")]
+
+    res = good(sdc.get_data_promql("max(%s)" % prom, now - 120, now, 60))
+    assert res["data"]["resultType"] == "matrix"
+    assert [v[1] for v in res["data"]["result"][0]["values"]] == ["42", "42", "42"]
+
+    series = good(sdc.get_series([prom]))["data"]
+    assert sorted(s["hostname"] for s in series) == ["web1", "web2"]
+    assert all(s["__name__"] == prom for s in series)
+    assert "hostname" in good(sdc.get_labels())["data"]
+    assert "web1" in good(sdc.get_label_values("hostname"))["data"]
+    assert prom in good(sdc.get_metadata())["data"]
+
+    ok, msg = sdc.get_data_promql_instant("sum(%s" % prom)
+    assert ok is False and "parse error" in str(msg)

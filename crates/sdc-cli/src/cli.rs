@@ -84,6 +84,9 @@ pub enum Command {
     /// Events (v2).
     #[command(subcommand)]
     Event(EventCmd),
+    /// PromQL queries through the Prometheus API.
+    #[command(subcommand)]
+    Promql(PromqlCmd),
     /// Print a shell completion script.
     Completion { shell: cli_kit::Shell },
     /// Write the man pages (sdc.1 and one per command) into a directory.
@@ -590,4 +593,37 @@ mod tests {
         }
         assert_eq!(deletes, 7);
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromqlCmd {
+    /// An instant query.
+    Query {
+        query: String,
+        /// Evaluation time, seconds since the epoch (default: now).
+        #[arg(long)]
+        time: Option<i64>,
+    },
+    /// A range query.
+    Range {
+        query: String,
+        /// Start, seconds since the epoch (default: an hour ago).
+        #[arg(long)]
+        start: Option<i64>,
+        /// End, seconds since the epoch (default: now).
+        #[arg(long)]
+        end: Option<i64>,
+        /// Seconds between points.
+        #[arg(long, default_value_t = 60)]
+        step: u64,
+    },
+    /// The series that series selectors match (repeatable).
+    Series {
+        #[arg(required = true)]
+        matchers: Vec<String>,
+    },
+    /// Every label name.
+    Labels,
+    /// The values of a label.
+    Values { label: String },
 }

@@ -90,6 +90,7 @@ pub async fn dispatch(c: &Client, conn: &ConnectionOpts, f: Format, cmd: Command
         Command::Alert(a) => alert(c, f, a).await,
         Command::Dashboard(d) => dashboard(c, f, d).await,
         Command::Event(e) => event(c, f, e).await,
+        Command::Promql(p) => crate::promql::run(c, f, p).await,
         Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
 }

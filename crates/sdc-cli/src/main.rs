@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod deliveries;
 mod output;
+mod promql;
 mod times;
 
 use std::{process::ExitCode, time::Duration};

@@ -590,3 +590,79 @@ async fn channel_test_and_deliveries() {
     let err = env.fails(1, &["channel", "test", "999999"]).await;
     assert!(err.to_lowercase().contains("not found"), "{err}");
 }
+
+#[tokio::test]
+async fn promql_reads_what_the_monasca_api_wrote() {
+    let env = Env::start_reading("promql-demo").await;
+    let now = jiff::Timestamp::now().as_second();
+    let body: Vec<serde_json::Value> = [("web1", 42.0), ("web2", 8.0)]
+        .iter()
+        .map(|(h, v)| {
+            serde_json::json!({"name": "cpu.used.percent", "dimensions": {"hostname": h},
+                               "timestamp": now * 1000, "value": v})
+        })
+        .collect();
+    let (status, _) = vigil_testkit::raw(
+        http::Method::POST,
+        &format!("{}/v2.0/metrics", env.url()),
+        Some("promql-demo"),
+        Some("application/json"),
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let t = now.to_string();
+    let out = env
+        .ok(&[
+            "promql",
+            "query",
+            "sum(cpu:used:percent)",
+            "--time",
+            &t,
+            "--json",
+        ])
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["resultType"], "vector");
+    assert_eq!(v["result"][0]["value"]["value"], 50.0);
+    let table = env
+        .ok(&["promql", "query", "cpu:used:percent", "--time", &t])
+        .await;
+    assert!(
+        table.contains(r#"cpu:used:percent{hostname="web1"}"#),
+        "{table}"
+    );
+    let range = env
+        .ok(&[
+            "promql",
+            "range",
+            "max(cpu:used:percent)",
+            "--start",
+            &(now - 60).to_string(),
+            "--end",
+            &t,
+            "--step",
+            "30",
+            "--json",
+        ])
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&range).unwrap();
+    assert_eq!(v["resultType"], "matrix");
+    // Only the last step has a sample within its lookback (the one point is at `now`).
+    let values = v["result"][0]["values"].as_array().unwrap();
+    assert_eq!(values.len(), 1, "{values:?}");
+    assert_eq!(values[0]["value"], 42.0);
+    assert!(env.ok(&["promql", "labels"]).await.contains("hostname"));
+    assert!(
+        env.ok(&["promql", "values", "hostname"])
+            .await
+            .contains("web2")
+    );
+    assert!(
+        env.ok(&["promql", "series", "cpu:used:percent"])
+            .await
+            .contains("web1")
+    );
+    let err = env.fails(1, &["promql", "query", "sum(cpu"]).await;
+    assert!(err.contains("parse error"), "{err}");
+}

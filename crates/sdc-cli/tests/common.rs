@@ -13,9 +13,18 @@ pub struct Env {
 impl Env {
     /// A server that knows the fixed Sysdig admin token and IBM API key.
     pub async fn start() -> Self {
+        Self::with(Config::default().sysdig_creds()).await
+    }
+
+    /// [`Env::start`] with "Monitor Operations" reading the Monasca project `tenant`.
+    pub async fn start_reading(tenant: &str) -> Self {
+        Self::with(Config::default().sysdig_creds().sysdig_tenant(tenant)).await
+    }
+
+    async fn with(config: Config) -> Self {
         let bin = vigil_next_to(env!("CARGO_BIN_EXE_sdc"));
         Self {
-            server: VigilProcess::start(&bin, &Config::default().sysdig_creds()).await,
+            server: VigilProcess::start(&bin, &config).await,
         }
     }
 

@@ -39,6 +39,7 @@ pub mod dashboards;
 pub mod deliveries;
 mod error;
 pub mod events;
+pub mod promql;
 pub mod request;
 pub mod scope;
 pub mod teams;

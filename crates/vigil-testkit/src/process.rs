@@ -30,6 +30,7 @@ pub const NO_MAIL: &str =
 pub struct Config {
     identity: bool,
     sysdig_creds: bool,
+    sysdig_tenant: Option<String>,
     frozen_clock_ms: Option<i64>,
 }
 
@@ -44,6 +45,13 @@ impl Config {
     /// The fixed admin token and IBM IAM API key of [`sysdig_creds`].
     pub fn sysdig_creds(mut self) -> Self {
         self.sysdig_creds = true;
+        self
+    }
+
+    /// The team "Monitor Operations" reads the Monasca project `tenant` (alert evaluation and
+    /// PromQL at `/prometheus/api/v1`); needs [`Config::sysdig_creds`].
+    pub fn sysdig_tenant(mut self, tenant: &str) -> Self {
+        self.sysdig_tenant = Some(tenant.to_string());
         self
     }
 
@@ -73,6 +81,12 @@ impl Config {
                 text(sysdig_creds::IBM_KEY),
                 text(sysdig_creds::ADMIN),
             ));
+            if let Some(tenant) = &self.sysdig_tenant {
+                t.push_str(&format!(
+                    "alert_tenants = {{ \"Monitor Operations\" = {} }}\n",
+                    text(tenant)
+                ));
+            }
         }
         if let Some(ms) = self.frozen_clock_ms {
             t.push_str(&format!(
