@@ -266,33 +266,6 @@ pub(crate) async fn alarm_count(a: AlarmCountArgs) -> Result<()> {
     Ok(())
 }
 
-async fn post_value(
-    c: &reqwest::Client,
-    base: &str,
-    tenant: &str,
-    host: &str,
-    value: f64,
-) -> Result<()> {
-    let url = format!("{base}/v2.0/metrics");
-    let body = serde_json::json!([{
-        "name": "bench.crossing",
-        "dimensions": {"hostname": host},
-        "timestamp": jiff::Timestamp::now().as_millisecond(),
-        "value": value,
-    }]);
-    let r = c
-        .post(&url)
-        .header("X-Auth-Token", tenant)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("POST {url}"))?;
-    let status = r.status();
-    r.bytes().await?;
-    ensure!(status.as_u16() == 204, "POST {url}: {status}");
-    Ok(())
-}
-
 /// The states of the alarms of a definition.
 async fn alarm_states(
     c: &reqwest::Client,
@@ -338,7 +311,15 @@ pub(crate) async fn crossing(a: CrossingArgs) -> Result<()> {
         )
         .await?;
         // Below the threshold: creates the alarm, which max cannot yet decide.
-        post_value(&c, &base, tenant, &host, 10.0).await?;
+        crate::notifying::post_values(
+            &c,
+            &base,
+            tenant,
+            "bench.crossing",
+            std::slice::from_ref(&host),
+            10.0,
+        )
+        .await?;
         let t = Instant::now();
         loop {
             let states = alarm_states(&c, &base, tenant, &def).await?;
@@ -355,7 +336,15 @@ pub(crate) async fn crossing(a: CrossingArgs) -> Result<()> {
         }
         // Above it: the clock runs from sending the value to seeing ALARM.
         let t = Instant::now();
-        post_value(&c, &base, tenant, &host, 100.0).await?;
+        crate::notifying::post_values(
+            &c,
+            &base,
+            tenant,
+            "bench.crossing",
+            std::slice::from_ref(&host),
+            100.0,
+        )
+        .await?;
         posts.push(t.elapsed());
         let mut polls = 0;
         loop {

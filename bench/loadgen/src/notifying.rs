@@ -123,10 +123,12 @@ pub(crate) async fn create_webhook(
         .context("notification method without an id")
 }
 
-async fn post_values(
+/// POSTs one value of metric `name` now for each of `hosts` (dimension `hostname`).
+pub(crate) async fn post_values(
     c: &reqwest::Client,
     base: &str,
     tenant: &str,
+    name: &str,
     hosts: &[String],
     value: f64,
 ) -> Result<()> {
@@ -135,7 +137,7 @@ async fn post_values(
     let body: Vec<Value> = hosts
         .iter()
         .map(|h| {
-            serde_json::json!({"name": "bench.flip", "dimensions": {"hostname": h},
+            serde_json::json!({"name": name, "dimensions": {"hostname": h},
                                "timestamp": now, "value": value})
         })
         .collect();
@@ -219,7 +221,7 @@ pub(crate) async fn notify(a: NotifyArgs) -> Result<()> {
     // Every alarm exists and is OK (no OK actions: nothing is sent yet).
     let hosts: Vec<String> = (0..a.alarms).map(|i| format!("flip-{nonce}-{i}")).collect();
     for chunk in hosts.chunks(a.batch) {
-        post_values(&c, &base, tenant, chunk, 10.0).await?;
+        post_values(&c, &base, tenant, "bench.flip", chunk, 10.0).await?;
     }
     let deadline = Instant::now() + Duration::from_secs(a.timeout_s);
     while count_in(&c, &base, tenant, &def, "OK").await? < a.alarms as u64 {
@@ -230,7 +232,7 @@ pub(crate) async fn notify(a: NotifyArgs) -> Result<()> {
     // All of them cross at once.
     let start = Instant::now();
     for chunk in hosts.chunks(a.batch) {
-        post_values(&c, &base, tenant, chunk, 100.0).await?;
+        post_values(&c, &base, tenant, "bench.flip", chunk, 100.0).await?;
     }
     let acked = start.elapsed();
     let want = a.alarms;
@@ -249,10 +251,10 @@ pub(crate) async fn notify(a: NotifyArgs) -> Result<()> {
     let mut lat = Vec::with_capacity(a.runs);
     for i in 0..a.runs {
         let host = vec![format!("lat-{nonce}-{i}")];
-        post_values(&c, &base, tenant, &host, 10.0).await?;
+        post_values(&c, &base, tenant, "bench.flip", &host, 10.0).await?;
         // The alarm must exist (and be OK) before the crossing, or it is created ALARM.
         tokio::time::sleep(Duration::from_millis(a.settle_ms)).await;
-        post_values(&c, &base, tenant, &host, 100.0).await?;
+        post_values(&c, &base, tenant, "bench.flip", &host, 100.0).await?;
         let t204 = Instant::now();
         let h = host[0].clone();
         wait_for(&r, Duration::from_secs(a.timeout_s), |s| {
