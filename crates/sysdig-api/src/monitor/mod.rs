@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod channel_delivery;
 pub mod channels;
 pub mod dashboards;
+pub mod data;
 pub mod events;
 pub mod explore;
 pub mod owned;
@@ -89,6 +90,8 @@ where
                 .put(channel_delivery::update)
                 .delete(owned::delete::<Channel>),
         )
+        .route("/api/data", axum::routing::post(data::query))
+        .route("/api/data/metrics", get(data::catalogue))
         .route(
             "/api/notificationChannels/{id}/test",
             axum::routing::post(channel_delivery::send_test),

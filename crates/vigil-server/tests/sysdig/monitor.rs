@@ -2,6 +2,7 @@
 //! versions, error shapes, and durability across a restart.
 
 mod alerts;
+mod data;
 mod legacy;
 mod objects;
 
