@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Interop test: the real Python sdcclient 0.19.0 (Sysdig's SDK) against `vigil serve`, once with
-# a Sysdig API token and once IBM-style (IAM token from POST /identity/token + IBMInstanceID).
+# a Sysdig API token and once IBM-style (IAM token from POST /identity/token + IBMInstanceID);
+# then sdcclient 0.18.0, the last with the legacy Data API, in a venv of its own
+# (INTEROP_SDC018_VENV, default $REPO/target/sdcclient018-venv; pins in tests/interop/pins/).
 #
 # Usage: tests/interop/sdcclient.sh [pytest args...]
 #
@@ -47,6 +49,25 @@ else
     make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "sdcclient==$CLIENT_VERSION" pytest \
         "aiosmtpd==1.4.6"
     venv_ok || die "the venv $VENV has no working sdcclient $CLIENT_VERSION after install"
+fi
+
+# The last sdcclient with the legacy Data API (`get_data`), in a venv of its own (its pins are
+# the repository's: sdcclient 0.18 and 0.19 want different versions of their dependencies).
+DATA_VERSION="0.18.0"
+DATA_VENV="${INTEROP_SDC018_VENV:-$REPO/target/sdcclient018-venv}"
+data_venv_ok() {
+    [[ -x "$DATA_VENV/bin/python" ]] &&
+        "$DATA_VENV/bin/python" - "$DATA_VERSION" <<'PY' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+import pytest, sdcclient  # noqa: F401
+sys.exit(0 if version("sdcclient") == sys.argv[1] else 1)
+PY
+}
+if ! data_venv_ok; then
+    make_pinned_venv "$DATA_VENV" "$HERE/pins/sdcclient-$DATA_VERSION.txt" "${INTEROP_PYTHON:-}" \
+        "sdcclient==$DATA_VERSION" pytest
+    data_venv_ok || die "the venv $DATA_VENV has no working sdcclient $DATA_VERSION after install"
 fi
 
 # --- 2. the server binary ---------------------------------------------------------------------
@@ -107,6 +128,13 @@ env -u SDC_TOKEN -u SDC_URL -u SDC_SSL_VERIFY -u HTTP_PROXY -u HTTPS_PROXY -u ht
     "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$HERE/test_sdcclient.py" "$@" &
 TEST_PID=$!
 rc=0
+wait "$TEST_PID" || rc=$?
+TEST_PID=""
+echo "sdcclient $DATA_VERSION (the legacy Data API):"
+env -u SDC_TOKEN -u SDC_URL -u SDC_SSL_VERIFY -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
+    VIGIL_URL="http://127.0.0.1:$PORT" SDC_ADMIN_TOKEN="$ADMIN_TOKEN" \
+    "$DATA_VENV/bin/python" -m pytest -q -p no:cacheprovider "$HERE/test_sdcclient_data.py" &
+TEST_PID=$!
 wait "$TEST_PID" || rc=$?
 TEST_PID=""
 exit "$rc"
