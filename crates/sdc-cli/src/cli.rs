@@ -87,6 +87,9 @@ pub enum Command {
     /// PromQL queries through the Prometheus API.
     #[command(subcommand)]
     Promql(PromqlCmd),
+    /// Sysdig's legacy data API.
+    #[command(subcommand)]
+    Data(DataCmd),
     /// Print a shell completion script.
     Completion { shell: cli_kit::Shell },
     /// Write the man pages (sdc.1 and one per command) into a directory.
@@ -626,4 +629,34 @@ pub enum PromqlCmd {
     Labels,
     /// The values of a label.
     Values { label: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCmd {
+    /// Metrics over the last seconds, by group.
+    Query {
+        /// ID or ID:TIME:GROUP, e.g. cpu.used.percent:timeAvg:avg (repeatable).
+        #[arg(long = "metric", required = true)]
+        metrics: Vec<String>,
+        /// A grouping key, e.g. host.hostName (repeatable).
+        #[arg(long = "key")]
+        keys: Vec<String>,
+        /// Seconds back from now.
+        #[arg(long, default_value_t = 600)]
+        last: i64,
+        /// Seconds per sample (default: the whole window as one).
+        #[arg(long)]
+        sampling: Option<i64>,
+        /// Scope, e.g. host.hostName = web1.
+        #[arg(long)]
+        filter: Option<String>,
+        /// First group (0: the top one).
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Last group.
+        #[arg(long, default_value_t = 9)]
+        to: u64,
+    },
+    /// The metrics and keys the data API knows.
+    Metrics,
 }

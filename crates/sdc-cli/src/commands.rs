@@ -91,6 +91,7 @@ pub async fn dispatch(c: &Client, conn: &ConnectionOpts, f: Format, cmd: Command
         Command::Dashboard(d) => dashboard(c, f, d).await,
         Command::Event(e) => event(c, f, e).await,
         Command::Promql(p) => crate::promql::run(c, f, p).await,
+        Command::Data(d) => crate::data::run(c, f, d).await,
         Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
 }

@@ -7,6 +7,7 @@
 mod check;
 mod cli;
 mod commands;
+mod data;
 mod deliveries;
 mod output;
 mod promql;

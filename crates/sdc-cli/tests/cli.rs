@@ -666,3 +666,61 @@ async fn promql_reads_what_the_monasca_api_wrote() {
     let err = env.fails(1, &["promql", "query", "sum(cpu"]).await;
     assert!(err.contains("parse error"), "{err}");
 }
+
+#[tokio::test]
+async fn data_query_groups_monasca_metrics() {
+    let env = Env::start_reading("data-demo").await;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let body: Vec<serde_json::Value> = [("h1", 80.0), ("h2", 20.0)]
+        .iter()
+        .map(|(h, v)| {
+            serde_json::json!({"name": "cpu.used.percent", "dimensions": {"hostname": h},
+                               "timestamp": now, "value": v})
+        })
+        .collect();
+    let (status, _) = vigil_testkit::raw(
+        http::Method::POST,
+        &format!("{}/v2.0/metrics", env.url()),
+        Some("data-demo"),
+        Some("application/json"),
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let out = env
+        .ok(&[
+            "data",
+            "query",
+            "--metric",
+            "cpu.used.percent:timeAvg:avg",
+            "--key",
+            "hostname",
+            "--json",
+        ])
+        .await;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows: Vec<&serde_json::Value> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["d"])
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            &serde_json::json!(["h1", 80.0]),
+            &serde_json::json!(["h2", 20.0])
+        ]
+    );
+    let table = env
+        .ok(&["data", "query", "--metric", "cpu.used.percent:max:sum"])
+        .await;
+    assert!(table.contains("100"), "{table}");
+    assert!(
+        env.ok(&["data", "metrics"])
+            .await
+            .contains("cpu.used.percent")
+    );
+    let err = env.fails(1, &["data", "query", "--metric", "cpu:x"]).await;
+    assert!(err.contains("ID:TIME:GROUP"), "{err}");
+}

@@ -36,6 +36,7 @@ pub mod auth;
 pub mod channels;
 mod client;
 pub mod dashboards;
+pub mod data;
 pub mod deliveries;
 mod error;
 pub mod events;
