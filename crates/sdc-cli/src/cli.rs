@@ -21,6 +21,14 @@ pub struct Cli {
     /// Show times in tables in the local time zone instead of UTC (--json stays raw).
     #[arg(long, global = true, help_heading = "Output options")]
     pub local: bool,
+    /// Print lists as CSV (a header line, then one line per row) instead of tables.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Output options",
+        conflicts_with = "json"
+    )]
+    pub csv: bool,
     #[command(subcommand)]
     pub command: Command,
 }

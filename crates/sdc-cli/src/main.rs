@@ -43,6 +43,7 @@ async fn run(cli: Cli) -> Result<()> {
     let client = connect(&cli.conn).await?;
     let format = output::Format {
         json: cli.json,
+        csv: cli.csv,
         local: cli.local,
     };
     commands::dispatch(&client, &cli.conn, format, cli.command).await

@@ -8,12 +8,33 @@ use serde_json::Value;
 
 use crate::times::{self, Unit};
 
-/// How to print: the global `--json` and `--local` flags.
+/// How to print: the global `--json`, `--csv` and `--local` flags.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Format {
     pub json: bool,
+    /// Lists as CSV rather than tables.
+    pub csv: bool,
     /// Instants in the local time zone instead of UTC.
     pub local: bool,
+}
+
+/// One CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let line = |cells: Vec<String>| cells.join(",");
+    let mut out = vec![line(headers.iter().map(|h| csv_field(h)).collect())];
+    out.extend(
+        rows.iter()
+            .map(|r| line(r.iter().map(|c| csv_field(c)).collect())),
+    );
+    out.join("\n")
 }
 
 /// The fields of one kind of object that hold times, and what their numbers count.
@@ -53,6 +74,9 @@ impl Format {
                     .map(|c| self.cell(c, &v[*c], times))
                     .collect(),
             );
+        }
+        if self.csv {
+            return Ok(csv(columns, &rows));
         }
         Ok(table(columns, rows))
     }
@@ -101,6 +125,22 @@ pub fn print_one<T: Serialize>(f: Format, item: &T, times: Times) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let f = Format {
+            csv: true,
+            ..Format::default()
+        };
+        let t = f
+            .list(
+                &[serde_json::json!({"a": "x,y", "b": "say \"hi\"", "c": 3})],
+                &["a", "b", "c"],
+                &[],
+            )
+            .unwrap();
+        assert_eq!(t, "a,b,c\n\"x,y\",\"say \"\"hi\"\"\",3");
+    }
 
     #[test]
     fn renders_cells() {

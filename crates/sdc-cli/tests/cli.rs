@@ -632,6 +632,23 @@ async fn promql_reads_what_the_monasca_api_wrote() {
         table.contains(r#"cpu:used:percent{hostname="web1"}"#),
         "{table}"
     );
+    let csv = env
+        .ok(&[
+            "promql",
+            "query",
+            "sort(cpu:used:percent)",
+            "--time",
+            &t,
+            "--csv",
+        ])
+        .await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "series,time,value", "{csv}");
+    assert!(
+        lines[1].starts_with(r#""cpu:used:percent{hostname=""web2""}","#),
+        "{csv}"
+    );
+    assert!(lines[1].ends_with(",8.0"), "{csv}");
     let range = env
         .ok(&[
             "promql",
