@@ -205,3 +205,61 @@ mod tests {
         assert_eq!(t, "+---+---+\n| a | b |\n+---+---+\n| 1 | 2 |\n+---+---+");
     }
 }
+
+/// The latest attempt to deliver one test notification, as a server's delivery log shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestAttempt {
+    /// `DELIVERED`, `RETRYING`, `FAILED` or `DROPPED`.
+    pub status: String,
+    pub attempt: u32,
+    pub answer: String,
+}
+
+/// Follows test notification `event_id` until an attempt is final or `wait` seconds pass,
+/// asking `latest` for its newest attempt every 200 ms: delivered is the line to print;
+/// failed, dropped, or still retrying at the deadline is an error naming the receiver's answer.
+/// `monasca notification-test` and `sdc channel test` share it.
+///
+/// # Errors
+/// As above, or what `latest` returns.
+pub async fn follow_test_notification<F, Fut>(
+    event_id: &str,
+    wait: u64,
+    mut latest: F,
+) -> anyhow::Result<String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Option<TestAttempt>>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+    let mut last = None;
+    loop {
+        if let Some(at) = latest().await? {
+            match at.status.as_str() {
+                "DELIVERED" => {
+                    return Ok(format!(
+                        "Test notification {event_id} delivered ({})",
+                        at.answer
+                    ));
+                }
+                "FAILED" | "DROPPED" => anyhow::bail!(
+                    "test notification {event_id} {}: {}",
+                    at.status.to_lowercase(),
+                    at.answer
+                ),
+                _ => last = Some(at),
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            match last {
+                Some(at) => anyhow::bail!(
+                    "test notification {event_id} not delivered after {wait} s; attempt {} failed: {}",
+                    at.attempt,
+                    at.answer
+                ),
+                None => anyhow::bail!("test notification {event_id} not attempted within {wait} s"),
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

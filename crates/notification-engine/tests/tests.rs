@@ -1,8 +1,9 @@
 //! The notification engine against real parts: a real SQLite outbox on a temporary file and
 //! real HTTP receivers on 127.0.0.1 started by each test.
 //!
-//! - `notify::email`: through an SMTP server on 127.0.0.1:8025 (ignored without one)
-//! - `notify::throughput`: deliveries per second and latency (measurements, ignored)
+//!
+//! E-mail through a real SMTP server is tested in the Python interop suite (aiosmtpd), and
+//! delivery rate and latency are measured by `bash bench/run.sh notify`.
 //! - `notify::delivery`: retries after a 500, a hanging receiver beside a healthy one,
 //!   a lease that brings back a delivery whose sender died, metrics
 //! - `notify::outbox`: handing deliveries back, settling in batches, a burst past the

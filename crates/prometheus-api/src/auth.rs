@@ -90,11 +90,9 @@ impl FromRequestParts<PrometheusState> for SysdigTenant {
             .map_err(IntoResponse::into_response)?;
         let tenant = state
             .sysdig
-            .settings
-            .alert_tenants
-            .get(&caller.team.name)
-            .cloned()
-            .unwrap_or_else(|| NO_TENANT.to_string());
+            .tenant_of(&caller)
+            .unwrap_or(NO_TENANT)
+            .to_string();
         Ok(Self(tenant))
     }
 }

@@ -2,9 +2,7 @@
 //! its delivery attempts (Vigil extensions of the Sysdig API; Sysdig's own UI sends a test
 //! notification when a channel is saved with "send test notification").
 
-use std::time::{Duration, Instant};
-
-use anyhow::{Result, bail};
+use anyhow::Result;
 use sysdig::Client;
 
 use crate::{
@@ -30,52 +28,21 @@ pub async fn send_test(c: &Client, f: Format, id: u64, wait: u64) -> Result<()> 
     if wait == 0 {
         return say(f, &format!("Test notification {} queued", queued.event_id));
     }
-    let deadline = Instant::now() + Duration::from_secs(wait);
-    let mut last = None;
-    loop {
+    let line = cli_kit::follow_test_notification(&queued.event_id, wait, || async {
         // Newest first: the first attempt of this event is its latest.
-        let latest = c
-            .channels()
+        Ok(c.channels()
             .deliveries(id)
             .await?
             .into_iter()
-            .find(|d| d.event_id == queued.event_id);
-        if let Some(at) = latest {
-            match at.status.as_str() {
-                "DELIVERED" => {
-                    return say(
-                        f,
-                        &format!(
-                            "Test notification {} delivered ({})",
-                            queued.event_id, at.answer
-                        ),
-                    );
-                }
-                "FAILED" | "DROPPED" => bail!(
-                    "test notification {} {}: {}",
-                    queued.event_id,
-                    at.status.to_lowercase(),
-                    at.answer
-                ),
-                _ => last = Some(at),
-            }
-        }
-        if Instant::now() >= deadline {
-            match last {
-                Some(at) => bail!(
-                    "test notification {} not delivered after {wait} s; attempt {} failed: {}",
-                    queued.event_id,
-                    at.attempt,
-                    at.answer
-                ),
-                None => bail!(
-                    "test notification {} not attempted within {wait} s",
-                    queued.event_id
-                ),
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+            .find(|d| d.event_id == queued.event_id)
+            .map(|d| cli_kit::TestAttempt {
+                status: d.status,
+                attempt: d.attempt,
+                answer: d.answer,
+            }))
+    })
+    .await?;
+    say(f, &line)
 }
 
 /// The latest delivery attempts of channel `id`, newest first.

@@ -134,6 +134,15 @@ impl SysdigState {
         self
     }
 
+    /// The Monasca project whose metrics `caller`'s team reads (`[sysdig] alert_tenants`);
+    /// `None` when the team is mapped to none.
+    pub fn tenant_of(&self, caller: &crate::auth::Caller) -> Option<&str> {
+        self.settings
+            .alert_tenants
+            .get(&caller.team.name)
+            .map(String::as_str)
+    }
+
     /// The state reading `store` for what only metrics tell (connected agents).
     #[must_use]
     pub fn with_metrics(mut self, store: Arc<dyn MetricStore>) -> Self {

@@ -144,9 +144,7 @@ pub async fn send_test(client: &Client, a: NotificationTest) -> Result<()> {
     if a.wait == 0 {
         return done(&format!("Test notification {} queued", queued.event_id));
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(a.wait);
-    let mut last = None;
-    loop {
+    let line = cli_kit::follow_test_notification(&queued.event_id, a.wait, || async {
         let env = client
             .send(&ListDeliveries {
                 id: a.id.clone(),
@@ -154,45 +152,18 @@ pub async fn send_test(client: &Client, a: NotificationTest) -> Result<()> {
             })
             .await?;
         // Newest first: the first attempt of this event is its latest.
-        if let Some(at) = env
+        Ok(env
             .elements
             .into_iter()
             .find(|d| d.event_id == queued.event_id)
-        {
-            match at.status.as_str() {
-                "DELIVERED" => {
-                    return done(&format!(
-                        "Test notification {} delivered ({})",
-                        queued.event_id, at.answer
-                    ));
-                }
-                "FAILED" | "DROPPED" => anyhow::bail!(
-                    "test notification {} {}: {}",
-                    queued.event_id,
-                    at.status.to_lowercase(),
-                    at.answer
-                ),
-                _ => last = Some(at),
-            }
-        }
-        if std::time::Instant::now() >= deadline {
-            match last {
-                Some(at) => anyhow::bail!(
-                    "test notification {} not delivered after {} s; attempt {} failed: {}",
-                    queued.event_id,
-                    a.wait,
-                    at.attempt,
-                    at.answer
-                ),
-                None => anyhow::bail!(
-                    "test notification {} not attempted within {} s",
-                    queued.event_id,
-                    a.wait
-                ),
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+            .map(|d| cli_kit::TestAttempt {
+                status: d.status,
+                attempt: d.attempt,
+                answer: d.answer,
+            }))
+    })
+    .await?;
+    done(&line)
 }
 
 pub async fn deliveries(client: &Client, a: NotificationDeliveries) -> Result<()> {

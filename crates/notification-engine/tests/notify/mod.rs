@@ -2,10 +2,8 @@
 
 pub mod common;
 mod delivery;
-mod email;
 mod outbox;
 mod periodic;
 mod policy;
 mod sysdig;
-mod throughput;
 mod types;

@@ -27,7 +27,7 @@ const HOST_DIMENSION: &str = "hostname";
 
 /// `GET /api/agents/connected`.
 pub async fn connected(State(state): State<SysdigState>, caller: Caller) -> SdcResult<Response> {
-    let tenant = state.settings.alert_tenants.get(&caller.team.name).cloned();
+    let tenant = state.tenant_of(&caller).map(str::to_string);
     let (Some(tenant), Some(store)) = (tenant, state.metrics.clone()) else {
         return Ok(ok(json!(ConnectedAgents::default())));
     };

@@ -181,7 +181,7 @@ pub async fn query(
             Column::Metric { .. } => None,
         })
         .collect();
-    let tenant = state.settings.alert_tenants.get(&caller.team.name).cloned();
+    let tenant = state.tenant_of(&caller).map(str::to_string);
     let store = state.metrics.clone();
     // The end second is in the window: a value posted "now" is in the last sample.
     let range = TimeRange {
@@ -311,13 +311,10 @@ pub async fn query(
 /// (strings, for grouping and filters).
 pub async fn catalogue(State(state): State<SysdigState>, caller: Caller) -> SdcResult<Response> {
     let mut out = serde_json::Map::new();
-    let (Some(tenant), Some(store)) = (
-        state.settings.alert_tenants.get(&caller.team.name),
-        state.metrics.as_ref(),
-    ) else {
+    let (Some(tenant), Some(store)) = (state.tenant_of(&caller), state.metrics.as_ref()) else {
         return Ok(ok(Value::Object(out)));
     };
-    let filter = SeriesFilter::tenant(tenant.clone());
+    let filter = SeriesFilter::tenant(tenant);
     let aggs = json!(["avg", "sum", "min", "max", "count"]);
     for name in store.metric_names(&filter).await.map_err(store_failed)? {
         out.insert(

@@ -1,4 +1,5 @@
-//! How long the engine takes on a day of data (run with `--release -- --ignored --nocapture`):
+//! How long the engine takes on a day of data (`cargo run --release -p promql-engine --example
+//! scale`):
 //! 1,000 series (100 hosts × 10 instances) × 1 day at 30 s, in the embedded store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,9 +11,8 @@ use promql_engine::{Engine, EngineOptions, QueryValue};
 const DAY_MS: i64 = 86_400_000;
 const STEP_MS: i64 = 30_000;
 
-#[tokio::test]
-#[ignore = "a measurement, not a check: run in release with --nocapture"]
-async fn a_day_of_a_thousand_series() {
+#[tokio::main]
+async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).await.unwrap();
     for host in 0..100 {
