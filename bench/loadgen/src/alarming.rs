@@ -80,10 +80,21 @@ async fn create_definition(
         body["alarm_actions"] = serde_json::json!([m]);
         body["ok_actions"] = serde_json::json!([m]);
     }
+    post_created(c, &url, tenant, &body, &format!("{name}: {expression}")).await
+}
+
+/// POSTs `body` to `url` as `tenant`, expecting 201 and an `id`; `what` names it in errors.
+pub(crate) async fn post_created(
+    c: &reqwest::Client,
+    url: &str,
+    tenant: &str,
+    body: &Value,
+    what: &str,
+) -> Result<String> {
     let r = c
-        .post(&url)
+        .post(url)
         .header("X-Auth-Token", tenant)
-        .json(&body)
+        .json(body)
         .send()
         .await
         .with_context(|| format!("POST {url}"))?;
@@ -91,17 +102,17 @@ async fn create_definition(
     let text = r.bytes().await?;
     ensure!(
         status.as_u16() == 201,
-        "POST {url} ({name}: {expression}): {status}: {}",
+        "POST {url} ({what}): {status}: {}",
         String::from_utf8_lossy(&text)
             .chars()
             .take(500)
             .collect::<String>()
     );
-    let v: Value = serde_json::from_slice(&text).context("alarm definition: not JSON")?;
+    let v: Value = serde_json::from_slice(&text).with_context(|| format!("{what}: not JSON"))?;
     v["id"]
         .as_str()
         .map(str::to_string)
-        .context("alarm definition without an id")
+        .with_context(|| format!("{what}: no id"))
 }
 
 pub(crate) async fn alarms(a: AlarmsArgs) -> Result<()> {

@@ -107,20 +107,7 @@ pub(crate) async fn create_webhook(
 ) -> Result<String> {
     let url = format!("{base}/v2.0/notification-methods");
     let body = serde_json::json!({"name": name, "type": "WEBHOOK", "address": address});
-    let r = c
-        .post(&url)
-        .header("X-Auth-Token", tenant)
-        .json(&body)
-        .send()
-        .await
-        .with_context(|| format!("POST {url}"))?;
-    let status = r.status();
-    let v: Value = r.json().await.context("notification method: not JSON")?;
-    ensure!(status.as_u16() == 201, "POST {url}: {status}: {v}");
-    v["id"]
-        .as_str()
-        .map(str::to_string)
-        .context("notification method without an id")
+    crate::alarming::post_created(c, &url, tenant, &body, "webhook notification method").await
 }
 
 /// POSTs one value of metric `name` now for each of `hosts` (dimension `hostname`).
@@ -207,15 +194,7 @@ pub(crate) async fn notify(a: NotifyArgs) -> Result<()> {
             "match_by": ["hostname"],
             "alarm_actions": [method],
         });
-        let v: Value = c
-            .post(&url)
-            .header("X-Auth-Token", tenant)
-            .json(&body)
-            .send()
-            .await?
-            .json()
-            .await?;
-        v["id"].as_str().context("no definition id")?.to_string()
+        crate::alarming::post_created(&c, &url, tenant, &body, "flip definition").await?
     };
 
     // Every alarm exists and is OK (no OK actions: nothing is sent yet).
