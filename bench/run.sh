@@ -421,6 +421,68 @@ if [[ ${1:-} == cores ]]; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+# PromQL: `bash bench/run.sh promql` loads the same day of samples (BENCH_PROMQL_HOSTS x 10
+# counters plus a 100-bucket histogram, one sample every 30 s for BENCH_PROMQL_HOURS) into a fresh
+# Vigil (Monasca API) and a fresh Prometheus (Debian's package, backfilled with `promtool tsdb
+# create-blocks-from openmetrics`), then times the query mix of `vigil-loadgen promql-query`
+# against both through /api/v1: p50/p99 per query, the server's peak memory added during it, and
+# a digest of each answer (series, value sum) that must agree.
+
+start_prometheus() { # dir log
+    PORT=$(free_port)
+    printf 'global:\n  scrape_interval: 1h\n' >"$1.yml"
+    prometheus --config.file="$1.yml" --storage.tsdb.path="$1" --storage.tsdb.retention.time=100y \
+        --web.listen-address="127.0.0.1:$PORT" --log.level=warn >"$2" 2>&1 &
+    SERVER_PID=$!
+    wait_http "http://127.0.0.1:$PORT/-/ready" "$2" prometheus
+}
+
+if [[ ${1:-} == promql ]]; then
+    need prometheus prometheus
+    PQ_HOSTS=${BENCH_PROMQL_HOSTS:-1000}
+    PQ_HOURS=${BENCH_PROMQL_HOURS:-24}
+    PQ_ITER=${BENCH_PROMQL_ITERATIONS:-10}
+    PQ_END=$((END_MS / 1000 / 30 * 30 * 1000 - 3600000))
+    SHAPE=(--hosts "$PQ_HOSTS" --hours "$PQ_HOURS" --end-ms "$PQ_END")
+    section "promql: ${PQ_HOSTS} hosts x 10 counters + 100 buckets, ${PQ_HOURS} h at 30 s"
+    start_vigil "$WORK/vigil-promql" "$WORK/vigil-promql.log"
+    "$LOADGEN" promql-data --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${SHAPE[@]}" | sed 's/^/  vigil: /'
+    wait_disk_stable "$WORK/vigil-promql"
+    echo "  vigil: VmRSS $(mb "$(mem_kb "$SERVER_PID" VmRSS)") MiB with the data loaded"
+    "$LOADGEN" promql-query --url "http://127.0.0.1:$PORT" --tenant "$TENANT" "${SHAPE[@]}" \
+        --iterations "$PQ_ITER" --pid "$SERVER_PID" --summary "$WORK/promql-vigil.txt"
+    stop_server
+    rm -rf "$WORK/vigil-promql"
+    "$LOADGEN" promql-data "${SHAPE[@]}" --openmetrics "$WORK/promql.om" | sed 's/^/  prometheus: /'
+    t0=$EPOCHREALTIME
+    promtool tsdb create-blocks-from openmetrics --max-block-duration=24h "$WORK/promql.om" \
+        "$WORK/prometheus-promql" >"$WORK/promtool.log" 2>&1 || { tail "$WORK/promtool.log"; die "promtool failed"; }
+    echo "  prometheus: backfilled in $(calc "sprintf(\"%.0f\", $EPOCHREALTIME - $t0)") s"
+    rm -f "$WORK/promql.om"
+    start_prometheus "$WORK/prometheus-promql" "$WORK/prometheus-promql.log"
+    wait_disk_stable "$WORK/prometheus-promql"
+    "$LOADGEN" promql-query --url "http://127.0.0.1:$PORT" "${SHAPE[@]}" \
+        --iterations "$PQ_ITER" --pid "$SERVER_PID" --summary "$WORK/promql-prometheus.txt"
+    stop_server
+    section "promql: Vigil / Prometheus (ratios below 1 are Vigil faster or smaller)"
+    printf '%-48s %17s %17s %6s %15s %s\n' query "vigil p50/p99 ms" "prom p50/p99 ms" "p99 x" "peak +MiB v/p" answers
+    v=$WORK/promql-vigil.txt p=$WORK/promql-prometheus.txt
+    for n in 0 1 2 3 4 5; do
+        same=same
+        if [[ $(kv "$v" "q${n}_series") != "$(kv "$p" "q${n}_series")" ]] \
+            || [[ $(calc "(($(kv "$v" "q${n}_sum") - $(kv "$p" "q${n}_sum"))^2 > 1e-12 * ($(kv "$p" "q${n}_sum"))^2 + 1e-9)") == 1 ]]; then
+            same="DIFFERENT ($(kv "$v" "q${n}_series") vs $(kv "$p" "q${n}_series") series)"
+        fi
+        printf '%-48s %17s %17s %6s %15s %s\n' "$(kv "$v" "q${n}_label")" \
+            "$(kv "$v" "q${n}_p50_ms") / $(kv "$v" "q${n}_p99_ms")" \
+            "$(kv "$p" "q${n}_p50_ms") / $(kv "$p" "q${n}_p99_ms")" \
+            "$(calc "sprintf(\"%.2f\", $(kv "$v" "q${n}_p99_ms") / $(kv "$p" "q${n}_p99_ms"))")" \
+            "$(kv "$v" "q${n}_mem_mib") / $(kv "$p" "q${n}_mem_mib")" "$same"
+    done
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
 # Scale: `bash bench/run.sh scale` ingests BENCH_SCALE_HOSTS x BENCH_NAMES series (1,000,000 by
 # default) x BENCH_POINTS points (100,000,000) into one fresh Vigil, bodies generated while
 # sending (the generator shares the 2 cores), then reports throughput, peak memory, bytes per

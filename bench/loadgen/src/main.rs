@@ -27,6 +27,7 @@ use serde_json::Value;
 mod alarming;
 mod notifying;
 mod peers;
+mod querying;
 use alarming::{alarm_count, alarms, crossing};
 use notifying::{NotifyArgs, ReceiveArgs, notify, receive};
 use peers::System;
@@ -61,6 +62,10 @@ enum Command {
     Notify(NotifyArgs),
     /// A webhook receiver on 127.0.0.1 that answers 200 and counts, until killed.
     Receive(ReceiveArgs),
+    /// Write the PromQL benchmark's data to Vigil, or as OpenMetrics text for Prometheus.
+    PromqlData(querying::PromqlDataArgs),
+    /// Time the PromQL benchmark's queries against Vigil or Prometheus.
+    PromqlQuery(querying::PromqlQueryArgs),
 }
 
 #[derive(Args)]
@@ -212,6 +217,8 @@ fn main() -> Result<()> {
             Command::Crossing(a) => crossing(a).await,
             Command::Notify(a) => notify(a).await,
             Command::Receive(a) => receive(a).await,
+            Command::PromqlData(a) => querying::promql_data(a).await,
+            Command::PromqlQuery(a) => querying::promql_query(a).await,
         }
     })
 }

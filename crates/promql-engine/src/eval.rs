@@ -6,6 +6,7 @@ use promql_parser::parser::{Expr, SubqueryExpr, VectorSelector};
 
 use crate::{
     aggregate, binary,
+    columns::Columns,
     error::{QueryError, bad, too_many_samples},
     functions,
     select::{LoadedSeries, SelectorKey, Span, duration_ms, key_of},
@@ -14,6 +15,8 @@ use crate::{
 
 pub(crate) struct Evaluator {
     pub loaded: HashMap<SelectorKey, Vec<LoadedSeries>>,
+    /// Nodes evaluated series at a time before the steps ([`crate::columns`]).
+    pub columns: Columns,
     pub span: Span,
     pub deadline: Instant,
     /// The most points a subquery may produce (the loaded points are bounded when loading).
@@ -34,6 +37,11 @@ impl Evaluator {
     }
 
     pub fn eval(&self, expr: &Expr, t: i64) -> Result<Value, QueryError> {
+        if !self.columns.is_empty()
+            && let Some(samples) = self.columns.at(expr, t)
+        {
+            return Ok(Value::Vector(samples));
+        }
         Ok(match expr {
             Expr::NumberLiteral(n) => Value::Scalar(n.val),
             Expr::StringLiteral(s) => Value::String(s.val.clone()),

@@ -221,7 +221,7 @@ fn window(ev: &Evaluator, e: &Expr, t: i64) -> (i64, i64) {
     }
 }
 
-fn range_fn(name: &str, p: &[(i64, f64)], from: i64, to: i64) -> Option<f64> {
+pub(crate) fn range_fn(name: &str, p: &[(i64, f64)], from: i64, to: i64) -> Option<f64> {
     let values = || p.iter().map(|x| x.1);
     let (first, last) = (p.first()?, p.last()?);
     Some(match name {

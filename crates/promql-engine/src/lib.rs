@@ -20,6 +20,7 @@
 
 mod aggregate;
 mod binary;
+mod columns;
 mod error;
 mod eval;
 mod functions;
@@ -63,6 +64,10 @@ pub struct EngineOptions {
     pub timeout: Duration,
     /// The step of a subquery that names none (Prometheus: the global evaluation interval).
     pub default_subquery_step: Duration,
+    /// Evaluate range functions and simple aggregations series by series over all steps
+    /// where the query's shape allows ([`columns`]); off, every node is evaluated step by step
+    /// (the two must agree: the tests compare them).
+    pub series_at_a_time: bool,
 }
 
 impl Default for EngineOptions {
@@ -72,6 +77,7 @@ impl Default for EngineOptions {
             max_samples: 50_000_000,
             timeout: Duration::from_secs(120),
             default_subquery_step: Duration::from_secs(60),
+            series_at_a_time: true,
         }
     }
 }
@@ -216,7 +222,7 @@ impl Engine {
         time_ms: i64,
     ) -> Result<QueryValue, QueryError> {
         let expr = parse(query)?;
-        let ev = self.prepare(tenant, &expr, time_ms, time_ms).await?;
+        let ev = self.prepare(tenant, &expr, time_ms, time_ms, 1).await?;
         match ev.eval(&expr, time_ms)? {
             Value::Scalar(v) => Ok(QueryValue::Scalar(time_ms, v)),
             Value::String(s) => Ok(QueryValue::String(time_ms, s)),
@@ -271,7 +277,14 @@ impl Engine {
                 )));
             }
         }
-        let ev = self.prepare(tenant, &expr, start_ms, end_ms).await?;
+        let mut ev = self
+            .prepare(tenant, &expr, start_ms, end_ms, step_ms)
+            .await?;
+        // A root evaluated series at a time is the answer already.
+        if let Some(mut out) = ev.columns.take_matrix(&expr) {
+            out.sort_by(|a, b| a.labels.cmp(&b.labels));
+            return Ok(QueryValue::Matrix(out));
+        }
         let mut series: HashMap<Arc<Labels>, Vec<(i64, f64)>> = HashMap::new();
         let mut t = start_ms;
         while t <= end_ms {
@@ -311,6 +324,7 @@ impl Engine {
         expr: &Expr,
         start: i64,
         end: i64,
+        step: i64,
     ) -> Result<Evaluator, QueryError> {
         let began = Instant::now();
         let span = Span {
@@ -319,10 +333,28 @@ impl Engine {
             lookback_ms: select::duration_ms(self.options.lookback_delta),
             subquery_step_ms: select::duration_ms(self.options.default_subquery_step),
         };
+        let (found, by_columns) = if self.options.series_at_a_time {
+            columns::plan(expr)
+        } else {
+            Default::default()
+        };
         let mut plan = Vec::new();
         select::plan(expr, start, end, &span, &mut plan);
+        plan.retain(|(vs, _, _)| !by_columns.contains(&select::key_of(vs)));
         let deadline = began + self.options.timeout;
         let loaded = select::load(&*self.store, tenant, &plan, self.options.max_samples).await?;
+        let held: usize = loaded.values().flatten().map(|s| s.points.len()).sum();
+        let steps = columns::Steps {
+            start,
+            step: step.max(1),
+            steps: usize::try_from((end - start) / step.max(1)).unwrap_or(0) + 1,
+        };
+        let mut budget = columns::Budget {
+            samples_left: self.options.max_samples.saturating_sub(held),
+            deadline,
+        };
+        let columns =
+            columns::compute(&*self.store, tenant, found, steps, &span, &mut budget).await?;
         // The engine has no runtime to race a timer with: the deadline is checked after
         // loading and at every step.
         if Instant::now() > deadline {
@@ -330,6 +362,7 @@ impl Engine {
         }
         Ok(Evaluator {
             loaded,
+            columns,
             span,
             deadline,
             max_samples: self.options.max_samples,
