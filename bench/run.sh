@@ -426,7 +426,8 @@ fi
 # Vigil (Monasca API) and a fresh Prometheus (Debian's package, backfilled with `promtool tsdb
 # create-blocks-from openmetrics`), then times the query mix of `vigil-loadgen promql-query`
 # against both through /api/v1: p50/p99 per query, the server's peak memory added during it, and
-# a digest of each answer (series, value sum) that must agree.
+# a digest of each answer (series, value sum) that must agree. BENCH_PROMQL_PROMETHEUS=0 runs
+# Vigil alone.
 
 start_prometheus() { # dir log
     PORT=$(free_port)
@@ -453,6 +454,7 @@ if [[ ${1:-} == promql ]]; then
         --iterations "$PQ_ITER" --pid "$SERVER_PID" --summary "$WORK/promql-vigil.txt"
     stop_server
     rm -rf "$WORK/vigil-promql"
+    [[ ${BENCH_PROMQL_PROMETHEUS:-1} == 1 ]] || exit 0
     "$LOADGEN" promql-data "${SHAPE[@]}" --openmetrics "$WORK/promql.om" | sed 's/^/  prometheus: /'
     t0=$EPOCHREALTIME
     promtool tsdb create-blocks-from openmetrics --max-block-duration=24h "$WORK/promql.om" \

@@ -60,6 +60,25 @@ pub trait MetricStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Point>, StoreError>;
 
+    /// The points in `range` of each of `series` that has some, in time order, one series at
+    /// a time and in an order of the store's choosing (the embedded store reads each table page
+    /// once for all of them), so that a reader can fold series without holding them all. `f`
+    /// returns `false` to stop.
+    async fn each_series_points(
+        &self,
+        series: &[SeriesId],
+        range: TimeRange,
+        f: &mut (dyn FnMut(SeriesId, Vec<Point>) -> bool + Send),
+    ) -> Result<(), StoreError> {
+        for &id in series {
+            let points = self.read_points(&[id], range, None, usize::MAX).await?;
+            if !points.is_empty() && !f(id, points) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Statistics over the union of the given series, in `period_ms` buckets aligned to epoch
     /// multiples of the period; only buckets holding points, in time order.
     async fn aggregate(

@@ -6,10 +6,16 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use promql_engine::{Labels, QueryError, QueryValue, format_value};
+use promql_engine::QueryError;
 use serde_json::{Map, Value, json};
 
-use crate::{PrometheusState, auth::TenantAuth, error::PromError, params::Params};
+use crate::{
+    PrometheusState,
+    auth::TenantAuth,
+    encode::{self, JsonText},
+    error::PromError,
+    params::Params,
+};
 
 type Answer = Result<Json<Value>, PromError>;
 
@@ -38,59 +44,16 @@ fn success(data: Value) -> Json<Value> {
     Json(json!({"status": "success", "data": data}))
 }
 
-/// A time as the API writes it: Unix seconds, with milliseconds only when there are some.
-fn time_json(ms: i64) -> Value {
-    if ms % 1000 == 0 {
-        json!(ms / 1000)
-    } else {
-        json!(ms as f64 / 1000.0)
-    }
-}
-
-fn labels_json(labels: &Labels) -> Value {
-    Value::Object(
-        labels
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect::<Map<_, _>>(),
-    )
-}
-
-fn result_json(value: QueryValue) -> Value {
-    match value {
-        QueryValue::Scalar(t, v) => {
-            json!({"resultType": "scalar", "result": [time_json(t), format_value(v)]})
-        }
-        QueryValue::String(t, s) => json!({"resultType": "string", "result": [time_json(t), s]}),
-        QueryValue::Vector(samples) => json!({
-            "resultType": "vector",
-            "result": samples.iter().map(|(labels, t, v)| json!({
-                "metric": labels_json(labels),
-                "value": [time_json(*t), format_value(*v)],
-            })).collect::<Vec<_>>(),
-        }),
-        QueryValue::Matrix(series) => json!({
-            "resultType": "matrix",
-            "result": series.iter().map(|s| json!({
-                "metric": labels_json(&s.labels),
-                "values": s.points.iter()
-                    .map(|(t, v)| json!([time_json(*t), format_value(*v)]))
-                    .collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        }),
-    }
-}
-
 /// `GET|POST /api/v1/query`: `query`, `time` (default now).
 pub async fn query<A: TenantAuth>(
     auth: A,
     State(state): State<PrometheusState>,
     params: Params,
-) -> Answer {
+) -> Result<JsonText, PromError> {
     let query = params.required("query")?;
     let time = params.time("time", now_ms())?;
     let value = bounded(&state, state.engine.instant(auth.tenant(), query, time)).await?;
-    Ok(success(result_json(value)))
+    Ok(encode::success(&value))
 }
 
 /// `GET|POST /api/v1/query_range`: `query`, `start`, `end`, `step`.
@@ -98,7 +61,7 @@ pub async fn query_range<A: TenantAuth>(
     auth: A,
     State(state): State<PrometheusState>,
     params: Params,
-) -> Answer {
+) -> Result<JsonText, PromError> {
     let query = params.required("query")?;
     let start = params.time("start", i64::MIN)?;
     let end = params.time("end", i64::MIN)?;
@@ -120,7 +83,7 @@ pub async fn query_range<A: TenantAuth>(
         state.engine.range(auth.tenant(), query, start, end, step),
     )
     .await?;
-    Ok(success(result_json(value)))
+    Ok(encode::success(&value))
 }
 
 fn window(params: &Params) -> Result<(i64, i64), PromError> {
@@ -151,9 +114,7 @@ pub async fn series<A: TenantAuth>(
     )
     .await
     .map_err(|e| PromError::from_query(e, "match[]"))?;
-    Ok(success(Value::Array(
-        series.iter().map(labels_json).collect(),
-    )))
+    Ok(success(json!(series)))
 }
 
 /// `GET|POST /api/v1/labels`: optional `match[]`, `start`, `end`.

@@ -5,6 +5,7 @@
 //! (`{"status":"success","data":…}`) and its error types and status codes ([`error`]).
 
 pub mod auth;
+mod encode;
 pub mod error;
 mod handlers;
 pub mod params;

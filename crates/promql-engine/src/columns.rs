@@ -461,7 +461,7 @@ async fn for_each_series(
     steps: Steps,
     span: &Span,
     budget: &mut Budget,
-    mut f: impl FnMut(&Arc<Labels>, Vec<Option<f64>>),
+    mut f: impl FnMut(&Arc<Labels>, Vec<Option<f64>>) + Send,
 ) -> Result<(), QueryError> {
     let (vs, window_ms) = match s {
         Shape::Selector(vs) => (*vs, span.lookback_ms),
@@ -475,19 +475,23 @@ async fn for_each_series(
         start: first.saturating_sub(window_ms).saturating_add(1),
         end: last.saturating_add(1),
     };
-    for (info, labels) in select::find(store, tenant, vs, range).await? {
-        let read = store
-            .read_points(
-                &[info.id],
-                range,
-                None,
-                budget.samples_left.saturating_add(1),
-            )
-            .await?;
-        budget.charge(read.len())?;
+    let found = select::find(store, tenant, vs, range).await?;
+    let ids: Vec<_> = found.iter().map(|(info, _)| info.id).collect();
+    let mut labels_of: HashMap<_, Arc<Labels>> = found
+        .into_iter()
+        .map(|(info, labels)| (info.id, Arc::new(labels)))
+        .collect();
+    let mut failed = None;
+    let mut each = |id, read: Vec<metric_store::Point>| {
+        if let Err(e) = budget.charge(read.len()) {
+            failed = Some(e);
+            return false;
+        }
         let points: Vec<(i64, f64)> = read.iter().map(|p| (p.timestamp, p.value)).collect();
         drop(read);
-        let labels = Arc::new(labels);
+        let Some(labels) = labels_of.remove(&id) else {
+            return true;
+        };
         let values = match s {
             Shape::RangeFn(name, _) => slide(&points, steps, window_ms, at, |w, from, to| {
                 range_fn(name, w, from, to)
@@ -503,8 +507,13 @@ async fn for_each_series(
             };
             f(&labels, values);
         }
+        true
+    };
+    store.each_series_points(&ids, range, &mut each).await?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `f` of the points in `(at(t) - window, at(t)]` at every step, the window's two ends moving

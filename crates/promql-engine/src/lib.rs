@@ -413,6 +413,28 @@ impl Engine {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<String>, QueryError> {
+        // A label's values without selectors come from the store's dimension index, without
+        // visiting each series.
+        if let (true, Some(label)) = (selectors.is_empty(), name)
+            && label != METRIC_NAME
+        {
+            let Some(key) = names::dimension_from_label(label) else {
+                return Ok(Vec::new());
+            };
+            let range = TimeRange {
+                start: start_ms,
+                end: end_ms.saturating_add(1),
+            };
+            let mut out = self
+                .store
+                .dimension_values(tenant, None, &key, range)
+                .await?;
+            // Prometheus has no empty labels.
+            out.retain(|v| !v.is_empty());
+            out.sort();
+            out.dedup();
+            return Ok(out);
+        }
         let selectors = if selectors.is_empty() {
             vec![format!("{{{METRIC_NAME}=~\".+\"}}")]
         } else {

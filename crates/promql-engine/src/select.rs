@@ -225,25 +225,28 @@ pub(crate) async fn load(
             start: from.saturating_add(1),
             end: to.saturating_add(1),
         };
+        let found = find(store, tenant, vs, range).await?;
+        let ids: Vec<_> = found.iter().map(|(info, _)| info.id).collect();
+        let mut points_of = HashMap::new();
+        let mut over = false;
+        store
+            .each_series_points(&ids, range, &mut |id, points| {
+                total += points.len();
+                over = total > max_samples;
+                points_of.insert(id, points.iter().map(|p| (p.timestamp, p.value)).collect());
+                !over
+            })
+            .await?;
+        if over {
+            return Err(too_many_samples());
+        }
         let mut series = Vec::new();
-        for (info, labels) in find(store, tenant, vs, range).await? {
-            let points = store
-                .read_points(
-                    &[info.id],
-                    range,
-                    None,
-                    (max_samples - total).saturating_add(1),
-                )
-                .await?;
-            total += points.len();
-            if total > max_samples {
-                return Err(too_many_samples());
-            }
+        for (info, labels) in found {
             let labels = Arc::new(labels);
             series.push(LoadedSeries {
                 unnamed: crate::value::drop_name(&labels),
                 labels,
-                points: points.iter().map(|p| (p.timestamp, p.value)).collect(),
+                points: points_of.remove(&info.id).unwrap_or_default(),
             });
         }
         loaded.insert(key, series);

@@ -32,7 +32,7 @@ impl EmbeddedStore {
         &self,
         ids: &[Gid],
         range: TimeRange,
-        mut f: impl FnMut(Vec<Point>),
+        mut f: impl FnMut(Gid, Vec<Point>) -> bool,
     ) -> Result<(), StoreError> {
         let (blocks, heads) = {
             let st = self.inner.read();
@@ -66,7 +66,9 @@ impl EmbeddedStore {
                 lists.push(frozen);
                 lists.push(live);
             }
-            f(merge_points(lists));
+            if !f(ids[i], merge_points(lists)) {
+                break;
+            }
         }
         Ok(())
     }

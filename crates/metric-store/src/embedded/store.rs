@@ -166,15 +166,31 @@ impl MetricStore for EmbeddedStore {
             .filter_map(|id| Gid::try_from(*id).ok())
             .collect();
         let mut out = Vec::new();
-        self.for_each_series(&ids, range, |mut pts| {
+        self.for_each_series(&ids, range, |_, mut pts| {
             pts.truncate(limit);
             out.append(&mut pts);
+            true
         })?;
         if ids.len() > 1 {
             out.sort_by_key(|p| p.timestamp);
         }
         out.truncate(limit);
         Ok(out)
+    }
+
+    async fn each_series_points(
+        &self,
+        series: &[SeriesId],
+        range: TimeRange,
+        f: &mut (dyn FnMut(SeriesId, Vec<Point>) -> bool + Send),
+    ) -> Result<(), StoreError> {
+        let ids: Vec<Gid> = series
+            .iter()
+            .filter_map(|id| Gid::try_from(*id).ok())
+            .collect();
+        self.for_each_series(&ids, range, |id, pts| {
+            pts.is_empty() || f(SeriesId::from(id), pts)
+        })
     }
 
     async fn aggregate(
@@ -189,7 +205,7 @@ impl MetricStore for EmbeddedStore {
             .filter_map(|id| Gid::try_from(*id).ok())
             .collect();
         let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
-        self.for_each_series(&ids, range, |pts| {
+        self.for_each_series(&ids, range, |_, pts| {
             let mut current: Option<(i64, Accumulator)> = None;
             for p in &pts {
                 let b = bucket_start(p.timestamp, period_ms);
@@ -208,6 +224,7 @@ impl MetricStore for EmbeddedStore {
             if let Some((cb, acc)) = current {
                 buckets.entry(cb).or_default().merge(&acc);
             }
+            true
         })?;
         Ok(buckets
             .into_iter()
