@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
 use crate::{
-    error::{QueryError, bad},
+    error::{QueryError, bad, exec},
     eval::Evaluator,
     functions::{scalar, string, vector},
     math::{format_value, kahan_add, quantile},
@@ -22,7 +22,14 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
     let op = a.op.to_string();
     let input = vector(ev, &a.expr, t)?;
     let param = match (&a.param, op.as_str()) {
-        (Some(p), "count_values") => Param::Label(string(ev, p, t)?),
+        (Some(p), "count_values") => {
+            let name = string(ev, p, t)?;
+            // Prometheus 3 takes any non-empty UTF-8 name.
+            if name.is_empty() {
+                return Err(exec(format!("invalid label name {name:?}")));
+            }
+            Param::Label(name)
+        }
         (Some(p), _) => Param::Number(scalar(ev, p, t)?),
         (None, _) => Param::None,
     };
