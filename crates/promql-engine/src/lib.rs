@@ -26,6 +26,7 @@ mod functions;
 mod math;
 pub mod names;
 mod select;
+mod syntax;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -96,95 +97,8 @@ impl std::fmt::Debug for Engine {
 /// # Errors
 /// [`QueryError::Parse`] with Prometheus's `parse error` wording.
 pub fn parse(query: &str) -> Result<Expr, QueryError> {
-    promql_parser::parser::parse(query).map_err(|e| QueryError::Parse(syntax_error(query, &e)))
-}
-
-/// `parse error: …`, with `line:column:` in front where the position can be told: the parser
-/// reports none, so for a lexical error (an unexpected character, an unterminated string) it
-/// is the character where lexing fails; input that one more operand would complete
-/// (`cpu +`) ends too early; and for another grammar error
-/// it is the token after the longest prefix that parses when that token can never continue an
-/// expression (`foo bar`, `sum(x) 5`). Other grammar errors carry no position.
-fn syntax_error(query: &str, message: &str) -> String {
-    if query.len() > 4096 {
-        return format!("parse error: {message}");
-    }
-    let located = if promql_parser::parser::lexer(query).is_ok() {
-        if message != "invalid promql query" {
-            return format!("parse error: {message}");
-        }
-        // Input that one more operand would complete simply stopped too early.
-        let cut_short = [" 0", " x"]
-            .iter()
-            .any(|more| promql_parser::parser::parse(&format!("{query}{more}")).is_ok());
-        if cut_short {
-            (query.len(), "unexpected end of input".to_string())
-        } else {
-            match unexpected_token(query) {
-                Some(found) => found,
-                None => return format!("parse error: {message}"),
-            }
-        }
-    } else {
-        // The lexer fails at the same character on every longer prefix: the end of the
-        // shortest prefix failing with this message is that character.
-        let end = query
-            .char_indices()
-            .map(|(i, c)| i + c.len_utf8())
-            .find(|&end| {
-                promql_parser::parser::lexer(&query[..end]).err().as_deref() == Some(message)
-            })
-            .unwrap_or(query.len());
-        let mut offset = query[..end].char_indices().last().map_or(0, |(i, _)| i);
-        // What is still open is only known at the end of the input: Prometheus points there.
-        if message.starts_with("unclosed") || message.starts_with("unexpected end of input") {
-            offset = query.len();
-        }
-        // Prometheus's wording where this lexer's differs.
-        let message = match message {
-            m if m.starts_with("unterminated quoted string") => "unterminated quoted string",
-            "unexpected end of input inside brackets" => "unclosed left bracket",
-            m => m,
-        };
-        (offset, message.to_string())
-    };
-    let (offset, message) = located;
-    let line = query[..offset].matches('\n').count() + 1;
-    let column = query[..offset]
-        .rfind('\n')
-        .map_or(offset, |nl| offset - nl - 1)
-        + 1;
-    format!("{line}:{column}: parse error: {message}")
-}
-
-/// The offset and description of a token that follows a complete expression and cannot
-/// continue it: an identifier, a number, a string or `(`.
-fn unexpected_token(query: &str) -> Option<(usize, String)> {
-    use lrpar::{Lexeme, Lexer};
-    use promql_parser::parser::token::{
-        T_IDENTIFIER, T_LEFT_PAREN, T_METRIC_IDENTIFIER, T_NUMBER, T_STRING,
-    };
-    let lexer = promql_parser::parser::lexer(query).ok()?;
-    let tokens: Vec<(usize, usize, u16)> = lexer
-        .iter()
-        .filter_map(Result::ok)
-        .map(|l| (l.span().start(), l.span().end(), l.tok_id()))
-        .collect();
-    for &(start, end, id) in tokens.iter().skip(1).rev() {
-        if promql_parser::parser::parse(&query[..start]).is_err() {
-            continue;
-        }
-        let text = &query[start..end];
-        let what = match id {
-            T_IDENTIFIER | T_METRIC_IDENTIFIER => format!("identifier {text:?}"),
-            T_NUMBER => format!("number {text:?}"),
-            T_STRING => format!("string {text:?}"),
-            T_LEFT_PAREN => "\"(\"".to_string(),
-            _ => return None,
-        };
-        return Some((start, format!("unexpected {what}")));
-    }
-    None
+    promql_parser::parser::parse(query)
+        .map_err(|e| QueryError::Parse(syntax::syntax_error(query, &e)))
 }
 
 /// `query` parsed and printed back in Prometheus's canonical layout (`/format_query`).

@@ -638,7 +638,19 @@ async fn bad_input_and_limits() {
     let m = bad(e.instant(TENANT, "x +", 0).await);
     assert_eq!(m, "1:4: parse error: unexpected end of input");
     let m = bad(e.instant(TENANT, "1 +* 2", 0).await);
-    assert_eq!(m, "parse error: invalid promql query");
+    assert_eq!(m, "1:4: parse error: unexpected <op:*>");
+    let m = bad(e.instant(TENANT, "sum by (a b) (x)", 0).await);
+    assert_eq!(
+        m,
+        "1:11: parse error: unexpected identifier \"b\" in grouping opts, expected \",\" or \")\""
+    );
+    let m = bad(e.instant(TENANT, "sum(x)\n  + rate(x)", 0).await);
+    assert_eq!(
+        m,
+        "2:10: parse error: expected type range vector in call to function \"rate\", got instant vector"
+    );
+    let m = bad(e.instant(TENANT, "nosuch(x)", 0).await);
+    assert_eq!(m, "1:1: parse error: unknown function with name \"nosuch\"");
     bad(e.instant(TENANT, "rate(http:requests)", 0).await);
     bad(e.instant(TENANT, "nosuchfn(http:requests)", 0).await);
     // Times at the ends of the range neither overflow nor panic.
