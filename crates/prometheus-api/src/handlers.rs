@@ -6,7 +6,7 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use promql_engine::{Labels, QueryError, QueryValue, format_value};
+use promql_engine::{Annotations, Labels, QueryError, QueryValue, format_value};
 use serde_json::{Map, Value, json};
 
 use crate::{PrometheusState, auth::TenantAuth, error::PromError, params::Params};
@@ -36,6 +36,18 @@ async fn bounded<T>(
 
 fn success(data: Value) -> Json<Value> {
     Json(json!({"status": "success", "data": data}))
+}
+
+/// A query's answer with its `warnings` and `infos` (Prometheus 3's fields, left out when
+/// empty).
+fn success_annotated(data: Value, notes: Annotations) -> Json<Value> {
+    let mut body = json!({"status": "success", "data": data});
+    for (field, list) in [("warnings", notes.warnings), ("infos", notes.infos)] {
+        if !list.is_empty() {
+            body[field] = json!(list);
+        }
+    }
+    Json(body)
 }
 
 /// A time as the API writes it: Unix seconds, with milliseconds only when there are some.
@@ -89,8 +101,12 @@ pub async fn query<A: TenantAuth>(
 ) -> Answer {
     let query = params.required("query")?;
     let time = params.time("time", now_ms())?;
-    let value = bounded(&state, state.engine.instant(auth.tenant(), query, time)).await?;
-    Ok(success(result_json(value)))
+    let (value, notes) = bounded(
+        &state,
+        state.engine.instant_annotated(auth.tenant(), query, time),
+    )
+    .await?;
+    Ok(success_annotated(result_json(value), notes))
 }
 
 /// `GET|POST /api/v1/query_range`: `query`, `start`, `end`, `step`.
@@ -104,23 +120,26 @@ pub async fn query_range<A: TenantAuth>(
     let end = params.time("end", i64::MIN)?;
     for (name, v) in [("start", start), ("end", end)] {
         if v == i64::MIN {
+            // Prometheus's words for a missing time: an empty one does not parse.
             return Err(PromError::bad_data(format!(
-                "invalid parameter {name:?}: missing"
+                "invalid parameter {name:?}: cannot parse \"\" to a valid timestamp"
             )));
         }
     }
-    let step_text = params.required("step")?;
+    let step_text = params.get("step").unwrap_or_default();
     let step = crate::params::parse_duration(step_text).ok_or_else(|| {
         PromError::bad_data(format!(
             "invalid parameter \"step\": cannot parse {step_text:?} to a valid duration"
         ))
     })?;
-    let value = bounded(
+    let (value, notes) = bounded(
         &state,
-        state.engine.range(auth.tenant(), query, start, end, step),
+        state
+            .engine
+            .range_annotated(auth.tenant(), query, start, end, step),
     )
     .await?;
-    Ok(success(result_json(value)))
+    Ok(success_annotated(result_json(value), notes))
 }
 
 fn window(params: &Params) -> Result<(i64, i64), PromError> {

@@ -5,6 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
 use crate::{
+    annotations::{Note, Site},
     error::{QueryError, bad, exec},
     eval::Evaluator,
     functions::{scalar, string, vector},
@@ -30,7 +31,14 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
             }
             Param::Label(name)
         }
-        (Some(p), _) => Param::Number(scalar(ev, p, t)?),
+        (Some(p), _) => {
+            let q = scalar(ev, p, t)?;
+            if op == "quantile" && !(0.0..=1.0).contains(&q) {
+                let address = std::ptr::from_ref(a) as usize;
+                ev.notes.add(Note::InvalidQuantile(Site::Param(address), q));
+            }
+            Param::Number(q)
+        }
         (None, _) => Param::None,
     };
     let (names, by): (&[String], bool) = match &a.modifier {

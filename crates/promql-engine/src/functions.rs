@@ -9,6 +9,7 @@ use promql_parser::{
 };
 
 use crate::{
+    annotations::{Note, Site},
     error::{QueryError, bad, exec},
     eval::Evaluator,
     math::{self, kahan_add, linear_regression, quantile},
@@ -18,6 +19,7 @@ use crate::{
 
 pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryError> {
     let name = call.func.name;
+    let address = std::ptr::from_ref(call) as usize;
     let args: Vec<&Expr> = call.args.args.iter().map(|a| &**a).collect();
     let arg = |i: usize| {
         args.get(i)
@@ -47,6 +49,9 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
         | "ts_of_first_over_time"
         | "ts_of_last_over_time" => {
             let m = arg(0)?;
+            if matches!(name, "rate" | "increase") {
+                note_non_counters(ev, m, address);
+            }
             let (from, to) = window(ev, m, t);
             let keep_name = matches!(name, "last_over_time" | "first_over_time");
             over_range(ev, m, t, keep_name, |points| {
@@ -55,6 +60,10 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
         }
         "quantile_over_time" => {
             let q = scalar(ev, arg(0)?, t)?;
+            if !(0.0..=1.0).contains(&q) {
+                ev.notes
+                    .add(Note::InvalidQuantile(Site::Arg(address, 0), q));
+            }
             over_range(ev, arg(1)?, t, false, |points| {
                 Some(quantile(q, points.iter().map(|p| p.1).collect()))
             })
@@ -161,7 +170,12 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
         }
         "histogram_quantile" => {
             let q = scalar(ev, arg(0)?, t)?;
-            histogram_quantile(q, vector(ev, arg(1)?, t)?, t)
+            let buckets = vector(ev, arg(1)?, t)?;
+            if !(0.0..=1.0).contains(&q) {
+                ev.notes
+                    .add(Note::InvalidQuantile(Site::Arg(address, 0), q));
+            }
+            histogram_quantile(ev, address, q, buckets, t)
         }
         "label_replace" => label_replace(ev, &args, t),
         "label_join" => label_join(ev, &args, t),
@@ -295,6 +309,29 @@ fn range_fn(name: &str, p: &[(i64, f64)], from: i64, to: i64) -> Option<f64> {
     })
 }
 
+/// Notes, once a query, each metric `rate`/`increase` reads over a plain selector whose name
+/// does not end as a counter's does (Prometheus 3's info).
+fn note_non_counters(ev: &Evaluator, e: &Expr, address: usize) {
+    let Some(ms) = matrix_selector(e) else {
+        return;
+    };
+    if !ev.notes.first_time(address) {
+        return;
+    }
+    for s in ev.series(&ms.vs) {
+        let Some(name) = s.labels.get(METRIC_NAME) else {
+            continue;
+        };
+        let counter_like = ["_total", "_sum", "_count", "_bucket"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix));
+        if !counter_like && s.points.len() >= 2 {
+            ev.notes
+                .add(Note::NonCounter(Site::Arg(address, 0), name.clone()));
+        }
+    }
+}
+
 /// `f` of each series of the range vector `e` at `t`, as an instant vector.
 fn over_range(
     ev: &Evaluator,
@@ -399,11 +436,20 @@ fn absent_labels(e: &Expr) -> Labels {
 
 /// `histogram_quantile` over classic buckets: series grouped by their labels but `le` (the
 /// metric name included, then dropped: two histograms left with one label set are an error).
-fn histogram_quantile(q: f64, v: Vec<Sample>, t: i64) -> Result<Value, QueryError> {
+fn histogram_quantile(
+    ev: &Evaluator,
+    address: usize,
+    q: f64,
+    v: Vec<Sample>,
+    t: i64,
+) -> Result<Value, QueryError> {
     let mut groups: Vec<(Labels, Vec<(f64, f64)>)> = Vec::new();
     let mut index: HashMap<Labels, usize> = HashMap::new();
     for s in v {
-        let Some(bound) = s.labels.get("le").and_then(|le| parse_bound(le)) else {
+        let le = s.labels.get("le").map_or("", String::as_str);
+        let Some(bound) = parse_bound(le) else {
+            ev.notes
+                .add(Note::BadBucket(Site::Arg(address, 1), le.to_string()));
             continue;
         };
         let mut labels = Labels::clone(&s.labels);

@@ -19,6 +19,7 @@
 //! ```
 
 mod aggregate;
+mod annotations;
 mod binary;
 mod error;
 mod eval;
@@ -37,6 +38,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub use annotations::Annotations;
 pub use error::QueryError;
 pub use math::format_value;
 use metric_store::{MetricStore, TimeRange};
@@ -129,9 +131,27 @@ impl Engine {
         query: &str,
         time_ms: i64,
     ) -> Result<QueryValue, QueryError> {
+        Ok(self.instant_annotated(tenant, query, time_ms).await?.0)
+    }
+
+    /// [`Engine::instant`] with the query's warnings and infos.
+    ///
+    /// # Errors
+    /// As [`Engine::instant`].
+    pub async fn instant_annotated(
+        &self,
+        tenant: &str,
+        query: &str,
+        time_ms: i64,
+    ) -> Result<(QueryValue, Annotations), QueryError> {
         let expr = parse(query)?;
         let ev = self.prepare(tenant, &expr, time_ms, time_ms).await?;
-        match ev.eval(&expr, time_ms)? {
+        let value = Self::instant_value(&ev, &expr, time_ms)?;
+        Ok((value, ev.notes.into_annotations(query, &expr)))
+    }
+
+    fn instant_value(ev: &Evaluator, expr: &Expr, time_ms: i64) -> Result<QueryValue, QueryError> {
+        match ev.eval(expr, time_ms)? {
             Value::Scalar(v) => Ok(QueryValue::Scalar(time_ms, v)),
             Value::String(s) => Ok(QueryValue::String(time_ms, s)),
             Value::Vector(v) => {
@@ -160,12 +180,32 @@ impl Engine {
         end_ms: i64,
         step_ms: i64,
     ) -> Result<QueryValue, QueryError> {
+        Ok(self
+            .range_annotated(tenant, query, start_ms, end_ms, step_ms)
+            .await?
+            .0)
+    }
+
+    /// [`Engine::range`] with the query's warnings and infos.
+    ///
+    /// # Errors
+    /// As [`Engine::range`].
+    pub async fn range_annotated(
+        &self,
+        tenant: &str,
+        query: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+    ) -> Result<(QueryValue, Annotations), QueryError> {
         if end_ms < start_ms {
-            return Err(bad("end timestamp must not be before start time"));
+            return Err(bad(
+                "invalid parameter \"end\": end timestamp must not be before start time",
+            ));
         }
         if step_ms <= 0 {
             return Err(bad(
-                "zero or negative query resolution step widths are not accepted. Try a positive integer",
+                "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
             ));
         }
         if (i128::from(end_ms) - i128::from(start_ms)) / i128::from(step_ms)
@@ -215,7 +255,8 @@ impl Engine {
             .map(|(labels, points)| Series { labels, points })
             .collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(QueryValue::Matrix(out))
+        let notes = ev.notes.into_annotations(query, &expr);
+        Ok((QueryValue::Matrix(out), notes))
     }
 
     /// Parses and loads: every selector's points over what the query needs.
@@ -247,6 +288,7 @@ impl Engine {
             span,
             deadline,
             max_samples: self.options.max_samples,
+            notes: annotations::Notes::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! The same samples in Vigil's engine and in a real Prometheus (Debian's `prometheus`
-//! package: `apt-get install prometheus`), the same expressions sent to both: results must
-//! have the same type, the same label sets and values equal within float tolerance.
+//! package: `apt-get install prometheus`), the same expressions (`golden/corpus.rs`) sent to
+//! both: results must have the same type, the same label sets and values equal within float
+//! tolerance (and order, for `sort*`); errors the same type and message.
 //!
 //! Debian 12 ships Prometheus 2.42, whose windows are closed on the left where Prometheus 3's
 //! (and ours) are open: the samples sit 3 s past each 15 s tick and the queries 7 s past each
@@ -355,6 +356,26 @@ async fn vigil_agrees_with_prometheus() {
         let theirs = prometheus.query(&format!("/api/v1/query?query={}&time={instant}", encode(q)));
         let ours = answer(engine.instant("t", q, instant * 1000).await);
         failures.extend(compare(&format!("instant {q:?}"), &ours, &theirs, false));
+        compared += 1;
+    }
+    // Bad ranges: an end before the start, a step of 0 or below, more than 11,000 points.
+    for (from, to, step) in [
+        (end, start, 60),
+        (start, end, 0),
+        (start, end, -60),
+        (0, 1_100_000, 99),
+        (0, 1_100_000, 100),
+    ] {
+        let theirs = prometheus.query(&format!(
+            "/api/v1/query_range?query=cpu&start={from}&end={to}&step={step}"
+        ));
+        let ours = answer(
+            engine
+                .range("t", "cpu", from * 1000, to * 1000, step * 1000)
+                .await,
+        );
+        let what = format!("range from {from} to {to} by {step}");
+        failures.extend(compare(&what, &ours, &theirs, false));
         compared += 1;
     }
     eprintln!("{compared} results compared with Prometheus");

@@ -91,6 +91,47 @@ fn lexical_error(query: &str, message: &str) -> (usize, String) {
 /// The offset and message (without `parse error: `) of the first error Prometheus reports
 /// for `query`; `None` when the query does not lex or this pass finds nothing wrong.
 pub(crate) fn locate(query: &str) -> Option<(usize, String)> {
+    match tree(query)?.and_then(|node| check::check(&node).map(|_| ())) {
+        Err(e) => Some((e.at, e.message)),
+        Ok(()) => None,
+    }
+}
+
+/// The offsets of each call's arguments and of each aggregation's parameter (if any), calls
+/// and aggregations in the order they start.
+pub(crate) type Sites = (Vec<Vec<usize>>, Vec<Option<usize>>);
+
+/// Where annotations may point, in a query that parses.
+pub(crate) fn sites(query: &str) -> Option<Sites> {
+    fn walk(node: &Node, calls: &mut Vec<Vec<usize>>, aggregations: &mut Vec<Option<usize>>) {
+        match &node.kind {
+            Kind::Call { args, .. } => {
+                calls.push(args.iter().map(|a| a.start).collect());
+                args.iter().for_each(|a| walk(a, calls, aggregations));
+            }
+            Kind::Aggregate { args, .. } => {
+                aggregations.push((args.len() == 2).then(|| args[0].start));
+                args.iter().for_each(|a| walk(a, calls, aggregations));
+            }
+            Kind::Binary { lhs, rhs, .. } => {
+                walk(lhs, calls, aggregations);
+                walk(rhs, calls, aggregations);
+            }
+            Kind::Paren(inner) | Kind::Unary(inner) | Kind::Subquery { inner, .. } => {
+                walk(inner, calls, aggregations);
+            }
+            Kind::Number | Kind::String | Kind::Selector { .. } | Kind::Matrix { .. } => {}
+        }
+    }
+    let node = tree(query)?.ok()?;
+    let (mut calls, mut aggregations) = (Vec::new(), Vec::new());
+    walk(&node, &mut calls, &mut aggregations);
+    Some((calls, aggregations))
+}
+
+/// The grammar pass over `query`: its tree or first grammar error; `None` when it does not
+/// lex.
+fn tree(query: &str) -> Option<Result<Node, Found>> {
     let lexer = promql_parser::parser::lexer(query).ok()?;
     let mut tokens: Vec<Tok> = lexer
         .iter()
@@ -108,17 +149,13 @@ pub(crate) fn locate(query: &str) -> Option<(usize, String)> {
         end: query.len(),
     });
     if tokens.len() == 1 {
-        return Some((0, "no expression found in input".into()));
+        return Some(Err(found(0, "no expression found in input")));
     }
     let mut p = grammar::Parser::new(query, tokens);
-    let checked = p.expr(0).and_then(|node| match p.peek().id {
+    Some(p.expr(0).and_then(|node| match p.peek().id {
         EOF => Ok(node),
         _ => Err(p.unexpected("", "")),
-    });
-    match checked.and_then(|node| check::check(&node).map(|_| ())) {
-        Err(e) => Some((e.at, e.message)),
-        Ok(()) => None,
-    }
+    }))
 }
 
 const EOF: u16 = u16::MAX;
