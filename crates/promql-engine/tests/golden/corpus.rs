@@ -9,7 +9,9 @@
 //! not `[a-zA-Z_][a-zA-Z0-9_]*` but valid UTF-8 (`label_replace(x, "1x", …)`, taken by 3,
 //! refused by 2.x); the date functions of NaN and infinities (Go's conversion to an integer
 //! differs by CPU); a nested subquery whose inner range is a multiple of its step (its first
-//! point sits on the outer window's edge).
+//! point sits on the outer window's edge); `stdvar_over_time` overflowing (3's compensated
+//! sums give +Inf where 2.42's give NaN); `predict_linear` over a range fixed by `@` in a range
+//! query (2.42 answers its first steps only; its result moves with the step).
 
 /// `(Monasca name, Prometheus name, dimensions, value of point k)`.
 pub type SeriesDef = (
@@ -115,6 +117,16 @@ pub const SERIES: &[SeriesDef] = &[
     // Nothing from minute 10 to minute 20.
     ("gap", "gap", &[("host", "a")], |k| {
         (!(40..80).contains(&k)).then_some(k as f64 * 2.0)
+    }),
+    // Values near the largest float: sums overflow, means must not.
+    ("big", "big", &[("sign", "pos")], |k| {
+        Some(if k % 2 == 0 { 1.7e308 } else { 1.6e308 })
+    }),
+    ("big", "big", &[("sign", "neg")], |k| {
+        Some(-1.5e308 - k as f64)
+    }),
+    ("big", "big", &[("sign", "mix")], |k| {
+        Some(if k % 3 == 0 { 1.7e308 } else { -1.0 })
     }),
 ];
 
@@ -622,6 +634,80 @@ pub const EXPRESSIONS: &[&str] = &[
     "absent_over_time(gap[5m])",
     "absent_over_time(nope[5m:1m])",
     "absent_over_time(sum(nope)[5m:1m])",
+    // Case, literals and deep unary chains.
+    "SUM(cpu) BY (host)",
+    "AVG by (host) (mem)",
+    "Sum WITHOUT (dc) (mem)",
+    "COUNT(cpu) ^ COUNT(cpu)",
+    "---cpu",
+    "-2 ^ ---1 * 3",
+    "2 / -2 ^ ---1 * 3 + 2",
+    "- - - sum by (host) (mem)",
+    "-10 ^ 3 * - sum by (host) (mem) ^ -1",
+    ".2",
+    "2.",
+    "12.34e+6",
+    "-0.2e-6",
+    "-inf",
+    "+Inf",
+    "1 - -1",
+    "((1) / (0))",
+    "sum by (host) (mem) % 2 ^ 3 ^ 2",
+    "sum by (host) (mem) % 0.3",
+    "sum by (host) (mem) != bool sum by (host) (mem)",
+    "1000 < sum by (host) (mem)",
+    "10 atan2 NaN",
+    "(cpu + 1) and cpu{host=\"a\"}",
+    "(cpu + 1) or mem{dc=\"y\"}",
+    "-cpu or -mem",
+    "-{__name__=~\"cpu|mem\"}",
+    "sum by (host) (((mem{dc=\"x\"})))",
+    "(rate((http:req[10m])) * 25) * 60",
+    // Overflowing values.
+    "big",
+    "sum(big)",
+    "avg(big)",
+    "avg by (sign) (big)",
+    "sum(big{sign=\"pos\"})",
+    "avg(big{sign!=\"mix\"})",
+    "max(big) - min(big)",
+    "stddev(big)",
+    "avg_over_time(big[5m])",
+    "sum_over_time(big[5m])",
+    "quantile(0.5, big)",
+    "big * 10",
+    "big / big",
+    "deriv(big[5m])",
+    "predict_linear(big[5m], 60)",
+    "double_exponential_smoothing(big[5m], 0.5, 0.5)",
+    // Functions over parentheses, nesting and @ inside functions.
+    r#"label_replace((((cpu))), (("x")), (("v-$1")), (("host")), (("(.*)")))"#,
+    r#"label_join(cpu, "dst", ", ")"#,
+    r#"label_join(mem, "dst", "", "nolabel", "nolabel2")"#,
+    "timestamp(((cpu)))",
+    "changes((cpu[5m]))",
+    "sum_over_time(cpu[1m]) / count_over_time(cpu[1m])",
+    "abs(cpu @ 1700000430)",
+    "clamp(cpu, 0, NaN)",
+    "clamp(cpu, NaN, 0)",
+    "clamp_max(clamp_min(cpu, 1), 3)",
+    "clamp_max((clamp_min(cpu, (1))), (3))",
+    "irate(special[5m])",
+    "idelta(special[5m])",
+    "resets(big[5m])",
+    "count_values(\"v\", big)",
+    "topk(1, big)",
+    "bottomk(1, -big)",
+    "sort(big)",
+    "sort_desc(-big)",
+    "vector(1) + on() group_left sum(cpu)",
+    "sum(cpu) * on() group_right vector(2)",
+    "max_over_time((cpu @ end())[5m:1m])",
+    "min_over_time(rate(http:req[1m] @ start())[5m:1m])",
+    "sum_over_time(timestamp(cpu)[5m:1m])",
+    "count_over_time(absent(nope)[5m:1m])",
+    "last_over_time(vector(time())[2m:30s])",
+    "timestamp(last_over_time(cpu[5m]))",
     // Errors: the same type and message on both sides.
     "cpu + on() cpu",
     "cpu * on(host) group_left http:req or cpu",
