@@ -455,9 +455,9 @@ impl<'q> Parser<'q> {
                     self.next();
                     let t = self.peek();
                     match t.id {
-                        T_ADD | T_SUB if self.peek2().id == T_NUMBER => {
+                        T_ADD | T_SUB => {
                             self.next();
-                            let n = self.next();
+                            let n = self.expect(T_NUMBER, "@", "timestamp")?;
                             let sign = if t.id == T_SUB { -1.0 } else { 1.0 };
                             self.timestamp(&node, sign * number(self.text(n)))?;
                         }
