@@ -35,7 +35,8 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
             let q = scalar(ev, p, t)?;
             if op == "quantile" && !(0.0..=1.0).contains(&q) {
                 let address = std::ptr::from_ref(a) as usize;
-                ev.notes.add(Note::InvalidQuantile(Site::Param(address), q));
+                ev.notes
+                    .add(Note::invalid_quantile(Site::Param(address), q));
             }
             Param::Number(q)
         }

@@ -27,24 +27,31 @@ pub(crate) enum Site {
     Param(usize),
 }
 
-#[derive(Debug)]
+/// What an annotation says; a quantile by its bits, so that each is kept once.
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Note {
-    InvalidQuantile(Site, f64),
+    InvalidQuantile(Site, u64),
     BadBucket(Site, String),
     NonCounter(Site, String),
 }
 
-/// What evaluation noticed, gathered from every step.
+impl Note {
+    pub fn invalid_quantile(site: Site, q: f64) -> Self {
+        Note::InvalidQuantile(site, q.to_bits())
+    }
+}
+
+/// What evaluation noticed, gathered from every step, each once.
 #[derive(Debug, Default)]
 pub(crate) struct Notes {
-    notes: Mutex<Vec<Note>>,
+    notes: Mutex<HashSet<Note>>,
     seen: Mutex<HashSet<usize>>,
 }
 
 impl Notes {
     pub fn add(&self, note: Note) {
         if let Ok(mut notes) = self.notes.lock() {
-            notes.push(note);
+            notes.insert(note);
         }
     }
 
@@ -66,7 +73,10 @@ impl Notes {
             let (site, text, warning) = match note {
                 Note::InvalidQuantile(site, q) => (
                     site,
-                    format!("quantile value should be between 0 and 1, got {}", go_g(q)),
+                    format!(
+                        "quantile value should be between 0 and 1, got {}",
+                        go_g(f64::from_bits(q))
+                    ),
                     true,
                 ),
                 Note::BadBucket(site, le) => (

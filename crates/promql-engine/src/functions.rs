@@ -62,7 +62,7 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
             let q = scalar(ev, arg(0)?, t)?;
             if !(0.0..=1.0).contains(&q) {
                 ev.notes
-                    .add(Note::InvalidQuantile(Site::Arg(address, 0), q));
+                    .add(Note::invalid_quantile(Site::Arg(address, 0), q));
             }
             over_range(ev, arg(1)?, t, false, |points| {
                 Some(quantile(q, points.iter().map(|p| p.1).collect()))
@@ -173,7 +173,7 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
             let buckets = vector(ev, arg(1)?, t)?;
             if !(0.0..=1.0).contains(&q) {
                 ev.notes
-                    .add(Note::InvalidQuantile(Site::Arg(address, 0), q));
+                    .add(Note::invalid_quantile(Site::Arg(address, 0), q));
             }
             histogram_quantile(ev, address, q, buckets, t)
         }
