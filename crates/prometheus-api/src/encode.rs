@@ -8,7 +8,7 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
-use promql_engine::{Labels, QueryValue};
+use promql_engine::{Annotations, Labels, QueryValue};
 
 /// A JSON body already written.
 pub struct JsonText(pub Vec<u8>);
@@ -19,9 +19,9 @@ impl IntoResponse for JsonText {
     }
 }
 
-/// `{"status":"success","data":{"resultType":…,"result":…}}`, as the `Value` rendering wrote
-/// it (the same keys in the same order).
-pub fn success(value: &QueryValue) -> JsonText {
+/// `{"status":"success","data":{"resultType":…,"result":…}}` and the query's warnings and
+/// infos, as the `Value` rendering wrote it (the same keys in the same order).
+pub fn success(value: &QueryValue, notes: &Annotations) -> JsonText {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(br#"{"status":"success","data":{"resultType":"#);
     match value {
@@ -70,7 +70,15 @@ pub fn success(value: &QueryValue) -> JsonText {
             out.push(b']');
         }
     }
-    out.extend_from_slice(b"}}");
+    out.push(b'}');
+    // Prometheus 3's `warnings` and `infos`, left out when empty.
+    for (field, list) in [("warnings", &notes.warnings), ("infos", &notes.infos)] {
+        if !list.is_empty() {
+            let _ = write!(out, ",\"{field}\":");
+            let _ = serde_json::to_writer(&mut out, list);
+        }
+    }
+    out.push(b'}');
     JsonText(out)
 }
 
@@ -166,18 +174,25 @@ mod tests {
             "metric": metric,
             "values": series.points.iter().map(|(t, v)| json!([time(*t), format_value(*v)])).collect::<Vec<_>>(),
         }]}});
-        let JsonText(text) = success(&QueryValue::Matrix(vec![series]));
+        let JsonText(text) = success(&QueryValue::Matrix(vec![series]), &Annotations::default());
         assert_eq!(String::from_utf8(text).unwrap(), expected.to_string());
-        let JsonText(text) = success(&QueryValue::Vector(vec![(labels, 1_500, 2.5)]));
+        let notes = Annotations {
+            warnings: vec!["w \"1\"".into()],
+            infos: vec!["i".into()],
+        };
+        let JsonText(text) = success(&QueryValue::Vector(vec![(labels, 1_500, 2.5)]), &notes);
         let expected = json!({"status": "success", "data": {"resultType": "vector", "result": [{
-            "metric": metric, "value": [1.5, "2.5"]}]}});
+            "metric": metric, "value": [1.5, "2.5"]}]}, "warnings": ["w \"1\""], "infos": ["i"]});
         assert_eq!(String::from_utf8(text).unwrap(), expected.to_string());
-        let JsonText(text) = success(&QueryValue::Scalar(2_000, 7.0));
+        let JsonText(text) = success(&QueryValue::Scalar(2_000, 7.0), &Annotations::default());
         assert_eq!(
             String::from_utf8(text).unwrap(),
             r#"{"status":"success","data":{"resultType":"scalar","result":[2,"7"]}}"#
         );
-        let JsonText(text) = success(&QueryValue::String(2_000, "x\"y".into()));
+        let JsonText(text) = success(
+            &QueryValue::String(2_000, "x\"y".into()),
+            &Annotations::default(),
+        );
         assert_eq!(
             String::from_utf8(text).unwrap(),
             r#"{"status":"success","data":{"resultType":"string","result":[2,"x\"y"]}}"#

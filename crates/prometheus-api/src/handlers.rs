@@ -52,8 +52,12 @@ pub async fn query<A: TenantAuth>(
 ) -> Result<JsonText, PromError> {
     let query = params.required("query")?;
     let time = params.time("time", now_ms())?;
-    let value = bounded(&state, state.engine.instant(auth.tenant(), query, time)).await?;
-    Ok(encode::success(&value))
+    let (value, notes) = bounded(
+        &state,
+        state.engine.instant_annotated(auth.tenant(), query, time),
+    )
+    .await?;
+    Ok(encode::success(&value, &notes))
 }
 
 /// `GET|POST /api/v1/query_range`: `query`, `start`, `end`, `step`.
@@ -67,23 +71,26 @@ pub async fn query_range<A: TenantAuth>(
     let end = params.time("end", i64::MIN)?;
     for (name, v) in [("start", start), ("end", end)] {
         if v == i64::MIN {
+            // Prometheus's words for a missing time: an empty one does not parse.
             return Err(PromError::bad_data(format!(
-                "invalid parameter {name:?}: missing"
+                "invalid parameter {name:?}: cannot parse \"\" to a valid timestamp"
             )));
         }
     }
-    let step_text = params.required("step")?;
+    let step_text = params.get("step").unwrap_or_default();
     let step = crate::params::parse_duration(step_text).ok_or_else(|| {
         PromError::bad_data(format!(
             "invalid parameter \"step\": cannot parse {step_text:?} to a valid duration"
         ))
     })?;
-    let value = bounded(
+    let (value, notes) = bounded(
         &state,
-        state.engine.range(auth.tenant(), query, start, end, step),
+        state
+            .engine
+            .range_annotated(auth.tenant(), query, start, end, step),
     )
     .await?;
-    Ok(encode::success(&value))
+    Ok(encode::success(&value, &notes))
 }
 
 fn window(params: &Params) -> Result<(i64, i64), PromError> {

@@ -5,7 +5,8 @@ use std::{collections::HashMap, sync::Arc};
 use promql_parser::parser::{AggregateExpr, LabelModifier};
 
 use crate::{
-    error::{QueryError, bad},
+    annotations::{Note, Site},
+    error::{QueryError, bad, exec},
     eval::Evaluator,
     functions::{scalar, string, vector},
     math::{format_value, kahan_add, quantile},
@@ -22,8 +23,23 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
     let op = a.op.to_string();
     let input = vector(ev, &a.expr, t)?;
     let param = match (&a.param, op.as_str()) {
-        (Some(p), "count_values") => Param::Label(string(ev, p, t)?),
-        (Some(p), _) => Param::Number(scalar(ev, p, t)?),
+        (Some(p), "count_values") => {
+            let name = string(ev, p, t)?;
+            // Prometheus 3 takes any non-empty UTF-8 name.
+            if name.is_empty() {
+                return Err(exec(format!("invalid label name {name:?}")));
+            }
+            Param::Label(name)
+        }
+        (Some(p), _) => {
+            let q = scalar(ev, p, t)?;
+            if op == "quantile" && !(0.0..=1.0).contains(&q) {
+                let address = std::ptr::from_ref(a) as usize;
+                ev.notes
+                    .add(Note::invalid_quantile(Site::Param(address), q));
+            }
+            Param::Number(q)
+        }
         (None, _) => Param::None,
     };
     let (names, by): (&[String], bool) = match &a.modifier {

@@ -215,11 +215,16 @@ fn vector_op(
     let mut one_by_sig: HashMap<u64, Sample> = HashMap::new();
     for s in one {
         let sig = signature(&s.labels, names, include);
-        if one_by_sig.contains_key(&sig) {
+        if let Some(earlier) = one_by_sig.get(&sig) {
             let side = if swap { "left" } else { "right" };
+            // Both series, in order (Prometheus 3; 2.x named the later one first).
+            let mut both = [show_labels(&s.labels), show_labels(&earlier.labels)];
+            both.sort();
             return Err(exec(format!(
-                "found duplicate series for the match group {} on the {side} hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side",
-                show_group(&s.labels, names, include)
+                "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                show_group(&s.labels, names, include),
+                both[0],
+                both[1]
             )));
         }
         one_by_sig.insert(sig, s);
@@ -297,5 +302,11 @@ fn show_group(labels: &Labels, names: &[String], include: bool) -> String {
         })
         .map(|(k, v)| format!("{k}={v:?}"))
         .collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// A label set as Prometheus prints one: `{__name__="cpu", host="a"}`.
+fn show_labels(labels: &Labels) -> String {
+    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
     format!("{{{}}}", parts.join(", "))
 }

@@ -24,8 +24,9 @@ use metric_store::{MetricStore, TimeRange};
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier, MatrixSelector, VectorSelector};
 
 use crate::{
+    annotations::{Note, Notes, Site},
     error::{QueryError, too_many_samples},
-    functions::range_fn,
+    functions::{counter_like, range_fn},
     math::kahan_add,
     select::{self, SelectorKey, Span, duration_ms, key_of},
     value::{Labels, METRIC_NAME, Sample, drop_name},
@@ -129,8 +130,8 @@ pub(crate) enum Shape<'e> {
     /// A bare selector: the newest point within the lookback delta (only under an aggregation,
     /// which drops the point's own timestamp).
     Selector(&'e VectorSelector),
-    /// A range function over `selector[range]`.
-    RangeFn(&'static str, &'e MatrixSelector),
+    /// A range function over `selector[range]`, and the call's address (for its notes).
+    RangeFn(&'static str, &'e MatrixSelector, usize),
     Aggregate {
         fold: Fold,
         names: &'e [String],
@@ -175,7 +176,9 @@ fn shape(e: &Expr, top: bool) -> Option<Shape<'_>> {
                 return None;
             };
             match unparen(arg) {
-                Expr::MatrixSelector(ms) if ms.vs.at.is_none() => Some(Shape::RangeFn(name, ms)),
+                Expr::MatrixSelector(ms) if ms.vs.at.is_none() => {
+                    Some(Shape::RangeFn(name, ms, std::ptr::from_ref(c) as usize))
+                }
                 _ => None,
             }
         }
@@ -245,7 +248,7 @@ fn roots<'e>(e: &'e Expr, out: &mut Vec<(&'e Expr, Shape<'e>)>) {
 fn selectors<'e>(s: &Shape<'e>, out: &mut Vec<&'e VectorSelector>) {
     match s {
         Shape::Selector(vs) => out.push(vs),
-        Shape::RangeFn(_, ms) => out.push(&ms.vs),
+        Shape::RangeFn(_, ms, _) => out.push(&ms.vs),
         Shape::Aggregate { inner, .. } => selectors(inner, out),
     }
 }
@@ -304,6 +307,7 @@ pub(crate) async fn compute<'e>(
     steps: Steps,
     span: &Span,
     budget: &mut Budget,
+    notes: &Notes,
 ) -> Result<Columns, QueryError> {
     let mut columns = Columns {
         start: steps.start,
@@ -312,7 +316,7 @@ pub(crate) async fn compute<'e>(
         nodes: HashMap::new(),
     };
     for (e, s) in found {
-        let out = eval_shape(store, tenant, &s, steps, span, budget).await?;
+        let out = eval_shape(store, tenant, &s, steps, span, budget, notes).await?;
         columns.nodes.insert(node_key(e), out);
     }
     Ok(columns)
@@ -333,16 +337,26 @@ async fn eval_shape(
     steps: Steps,
     span: &Span,
     budget: &mut Budget,
+    notes: &Notes,
 ) -> Result<Vec<Column>, QueryError> {
     match s {
         Shape::Selector(_) | Shape::RangeFn(..) => {
             let mut out = Vec::new();
-            for_each_series(store, tenant, s, steps, span, budget, |labels, values| {
-                out.push(Column {
-                    labels: labels.clone(),
-                    values,
-                });
-            })
+            for_each_series(
+                store,
+                tenant,
+                s,
+                steps,
+                span,
+                budget,
+                notes,
+                |labels, values| {
+                    out.push(Column {
+                        labels: labels.clone(),
+                        values,
+                    });
+                },
+            )
             .await?;
             Ok(out)
         }
@@ -373,14 +387,17 @@ async fn eval_shape(
             };
             match inner.as_ref() {
                 Shape::Aggregate { .. } => {
-                    for c in Box::pin(eval_shape(store, tenant, inner, steps, span, budget)).await?
+                    for c in Box::pin(eval_shape(store, tenant, inner, steps, span, budget, notes))
+                        .await?
                     {
                         add(&c.labels, c.values);
                     }
                 }
                 leaf => {
-                    for_each_series(store, tenant, leaf, steps, span, budget, |l, v| add(l, v))
-                        .await?;
+                    for_each_series(store, tenant, leaf, steps, span, budget, notes, |l, v| {
+                        add(l, v)
+                    })
+                    .await?;
                 }
             }
             Ok(groups.into_iter().map(|g| finish(g, fold)).collect())
@@ -461,11 +478,12 @@ async fn for_each_series(
     steps: Steps,
     span: &Span,
     budget: &mut Budget,
+    notes: &Notes,
     mut f: impl FnMut(&Arc<Labels>, Vec<Option<f64>>) + Send,
 ) -> Result<(), QueryError> {
     let (vs, window_ms) = match s {
         Shape::Selector(vs) => (*vs, span.lookback_ms),
-        Shape::RangeFn(_, ms) => (&ms.vs, duration_ms(ms.range)),
+        Shape::RangeFn(_, ms, _) => (&ms.vs, duration_ms(ms.range)),
         Shape::Aggregate { .. } => return Ok(()),
     };
     let at = |t| span.at_offset(None, vs.offset.as_ref(), t);
@@ -492,8 +510,15 @@ async fn for_each_series(
         let Some(labels) = labels_of.remove(&id) else {
             return true;
         };
+        if let Shape::RangeFn("rate" | "increase", _, call) = s
+            && points.len() >= 2
+            && let Some(name) = labels.get(METRIC_NAME)
+            && !counter_like(name)
+        {
+            notes.add(Note::NonCounter(Site::Arg(*call, 0), name.clone()));
+        }
         let values = match s {
-            Shape::RangeFn(name, _) => slide(&points, steps, window_ms, at, |w, from, to| {
+            Shape::RangeFn(name, _, _) => slide(&points, steps, window_ms, at, |w, from, to| {
                 range_fn(name, w, from, to)
             }),
             _ => slide(&points, steps, window_ms, at, |w, _, _| {

@@ -5,7 +5,9 @@ use std::{collections::HashMap, sync::Arc, time::Instant};
 use promql_parser::parser::{Expr, SubqueryExpr, VectorSelector};
 
 use crate::{
-    aggregate, binary,
+    aggregate,
+    annotations::Notes,
+    binary,
     columns::Columns,
     error::{QueryError, bad, too_many_samples},
     functions,
@@ -21,6 +23,8 @@ pub(crate) struct Evaluator {
     pub deadline: Instant,
     /// The most points a subquery may produce (the loaded points are bounded when loading).
     pub max_samples: usize,
+    /// The warnings and infos evaluation notices.
+    pub notes: Notes,
 }
 
 impl Evaluator {
@@ -32,7 +36,7 @@ impl Evaluator {
         }
     }
 
-    fn series(&self, vs: &VectorSelector) -> &[LoadedSeries] {
+    pub fn series(&self, vs: &VectorSelector) -> &[LoadedSeries] {
         self.loaded.get(&key_of(vs)).map_or(&[], Vec::as_slice)
     }
 

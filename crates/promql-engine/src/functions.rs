@@ -9,6 +9,7 @@ use promql_parser::{
 };
 
 use crate::{
+    annotations::{Note, Site},
     error::{QueryError, bad, exec},
     eval::Evaluator,
     math::{self, kahan_add, linear_regression, quantile},
@@ -18,6 +19,7 @@ use crate::{
 
 pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryError> {
     let name = call.func.name;
+    let address = std::ptr::from_ref(call) as usize;
     let args: Vec<&Expr> = call.args.args.iter().map(|a| &**a).collect();
     let arg = |i: usize| {
         args.get(i)
@@ -47,6 +49,9 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
         | "ts_of_first_over_time"
         | "ts_of_last_over_time" => {
             let m = arg(0)?;
+            if matches!(name, "rate" | "increase") {
+                note_non_counters(ev, m, address);
+            }
             let (from, to) = window(ev, m, t);
             let keep_name = matches!(name, "last_over_time" | "first_over_time");
             over_range(ev, m, t, keep_name, |points| {
@@ -55,6 +60,10 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
         }
         "quantile_over_time" => {
             let q = scalar(ev, arg(0)?, t)?;
+            if !(0.0..=1.0).contains(&q) {
+                ev.notes
+                    .add(Note::invalid_quantile(Site::Arg(address, 0), q));
+            }
             over_range(ev, arg(1)?, t, false, |points| {
                 Some(quantile(q, points.iter().map(|p| p.1).collect()))
             })
@@ -63,8 +72,9 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
             let (sf, tf) = (scalar(ev, arg(1)?, t)?, scalar(ev, arg(2)?, t)?);
             for (what, f) in [("smoothing", sf), ("trend", tf)] {
                 if !(f > 0.0 && f < 1.0) {
+                    // Go's `%f`: six decimals.
                     return Err(exec(format!(
-                        "invalid {what} factor. Expected: 0 < {} < 1, got: {f}",
+                        "invalid {what} factor. Expected: 0 < {} < 1, got: {f:.6}",
                         if what == "smoothing" { "sf" } else { "tf" }
                     )));
                 }
@@ -134,15 +144,19 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
             if hi < lo {
                 return Ok(Value::Vector(Vec::new()));
             }
-            map(v, t, |s| Some(s.value.max(lo).min(hi)))
+            map(v, t, |s| Some(clamp(s.value, lo, hi)))
         }
         "clamp_min" => {
             let lo = scalar(ev, arg(1)?, t)?;
-            map(vector(ev, arg(0)?, t)?, t, |s| Some(s.value.max(lo)))
+            map(vector(ev, arg(0)?, t)?, t, |s| {
+                Some(clamp(s.value, lo, f64::INFINITY))
+            })
         }
         "clamp_max" => {
             let hi = scalar(ev, arg(1)?, t)?;
-            map(vector(ev, arg(0)?, t)?, t, |s| Some(s.value.min(hi)))
+            map(vector(ev, arg(0)?, t)?, t, |s| {
+                Some(clamp(s.value, f64::NEG_INFINITY, hi))
+            })
         }
         "round" => {
             let to_nearest = match args.get(1) {
@@ -156,7 +170,12 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
         }
         "histogram_quantile" => {
             let q = scalar(ev, arg(0)?, t)?;
-            histogram_quantile(q, vector(ev, arg(1)?, t)?, t)
+            let buckets = vector(ev, arg(1)?, t)?;
+            if !(0.0..=1.0).contains(&q) {
+                ev.notes
+                    .add(Note::invalid_quantile(Site::Arg(address, 0), q));
+            }
+            histogram_quantile(ev, address, q, buckets, t)
         }
         "label_replace" => label_replace(ev, &args, t),
         "label_join" => label_join(ev, &args, t),
@@ -200,6 +219,15 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
                 "function {name:?} is not supported by Vigil yet"
             ))),
         },
+    }
+}
+
+/// `v` within `[lo, hi]`; NaN (in any of them) stays NaN, as with Go's `math.Min`/`Max`.
+fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
+    if v.is_nan() || lo.is_nan() || hi.is_nan() {
+        f64::NAN
+    } else {
+        v.max(lo).min(hi)
     }
 }
 
@@ -281,6 +309,33 @@ pub(crate) fn range_fn(name: &str, p: &[(i64, f64)], from: i64, to: i64) -> Opti
     })
 }
 
+/// Notes, once a query, each metric `rate`/`increase` reads over a plain selector whose name
+/// does not end as a counter's does (Prometheus 3's info).
+fn note_non_counters(ev: &Evaluator, e: &Expr, address: usize) {
+    let Some(ms) = matrix_selector(e) else {
+        return;
+    };
+    if !ev.notes.first_time(address) {
+        return;
+    }
+    for s in ev.series(&ms.vs) {
+        let Some(name) = s.labels.get(METRIC_NAME) else {
+            continue;
+        };
+        if !counter_like(name) && s.points.len() >= 2 {
+            ev.notes
+                .add(Note::NonCounter(Site::Arg(address, 0), name.clone()));
+        }
+    }
+}
+
+/// Whether a metric name ends as a counter's does (else `rate` notes an info).
+pub(crate) fn counter_like(name: &str) -> bool {
+    ["_total", "_sum", "_count", "_bucket"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+}
+
 /// `f` of each series of the range vector `e` at `t`, as an instant vector.
 fn over_range(
     ev: &Evaluator,
@@ -355,7 +410,7 @@ fn one(labels: Labels, t: i64) -> Sample {
 }
 
 /// The labels `absent` gives its 1: the selector's equality matchers, but not a label
-/// matched twice (its value would be ambiguous).
+/// matched twice, by any operator (its value would be ambiguous).
 fn absent_labels(e: &Expr) -> Labels {
     let vs = match e {
         Expr::VectorSelector(vs) => vs,
@@ -364,13 +419,17 @@ fn absent_labels(e: &Expr) -> Labels {
         _ => return Labels::new(),
     };
     let mut labels = Labels::new();
+    let mut seen = std::collections::HashSet::new();
     let mut twice = Vec::new();
     for m in &vs.matchers.matchers {
         if m.name == METRIC_NAME {
             continue;
         }
-        if m.op == MatchOp::Equal && labels.insert(m.name.clone(), m.value.clone()).is_some() {
+        if !seen.insert(&m.name) {
             twice.push(m.name.clone());
+        }
+        if m.op == MatchOp::Equal {
+            labels.insert(m.name.clone(), m.value.clone());
         }
     }
     for name in twice {
@@ -379,33 +438,45 @@ fn absent_labels(e: &Expr) -> Labels {
     labels
 }
 
-/// `histogram_quantile` over classic buckets: series grouped by their labels but `le`.
-fn histogram_quantile(q: f64, v: Vec<Sample>, t: i64) -> Result<Value, QueryError> {
+/// `histogram_quantile` over classic buckets: series grouped by their labels but `le` (the
+/// metric name included, then dropped: two histograms left with one label set are an error).
+fn histogram_quantile(
+    ev: &Evaluator,
+    address: usize,
+    q: f64,
+    v: Vec<Sample>,
+    t: i64,
+) -> Result<Value, QueryError> {
     let mut groups: Vec<(Labels, Vec<(f64, f64)>)> = Vec::new();
     let mut index: HashMap<Labels, usize> = HashMap::new();
     for s in v {
-        let Some(bound) = s.labels.get("le").and_then(|le| parse_bound(le)) else {
+        let le = s.labels.get("le").map_or("", String::as_str);
+        let Some(bound) = parse_bound(le) else {
+            ev.notes
+                .add(Note::BadBucket(Site::Arg(address, 1), le.to_string()));
             continue;
         };
         let mut labels = Labels::clone(&s.labels);
         labels.remove("le");
-        labels.remove(METRIC_NAME);
         let i = *index.entry(labels.clone()).or_insert_with(|| {
             groups.push((labels, Vec::new()));
             groups.len() - 1
         });
         groups[i].1.push((bound, s.value));
     }
-    Ok(Value::Vector(
-        groups
-            .into_iter()
-            .map(|(labels, buckets)| Sample {
+    let out: Vec<Sample> = groups
+        .into_iter()
+        .map(|(mut labels, buckets)| {
+            labels.remove(METRIC_NAME);
+            Sample {
                 labels: Arc::new(labels),
                 timestamp: t,
                 value: math::bucket_quantile(q, buckets),
-            })
-            .collect(),
-    ))
+            }
+        })
+        .collect();
+    crate::check_unique(out.iter().map(|s| &s.labels))?;
+    Ok(Value::Vector(out))
 }
 
 /// A bucket's `le` as Go's ParseFloat reads it (`+Inf` included).
@@ -424,12 +495,13 @@ fn label_replace(ev: &Evaluator, args: &[&Expr], t: i64) -> Result<Value, QueryE
     let v = vector(ev, v, t)?;
     let (dst, replacement) = (string(ev, dst, t)?, string(ev, replacement, t)?);
     let (src, re) = (string(ev, src, t)?, string(ev, re, t)?);
-    let regex = regex::Regex::new(&format!("^(?s:{re})$")).map_err(|e| {
-        bad(format!(
-            "invalid regular expression in label_replace(): {e}"
+    // Prometheus finds these while evaluating: execution errors, not bad data.
+    let regex = regex::Regex::new(&format!("^(?s:{re})$")).map_err(|_| {
+        exec(format!(
+            "invalid regular expression in label_replace(): {re}"
         ))
     })?;
-    check_label_name(&dst)?;
+    check_label_name(&dst, "destination", "label_replace")?;
     let mut out = Vec::with_capacity(v.len());
     for mut s in v {
         let value = s.labels.get(&src).map_or("", String::as_str);
@@ -440,6 +512,7 @@ fn label_replace(ev: &Evaluator, args: &[&Expr], t: i64) -> Result<Value, QueryE
         }
         out.push(s);
     }
+    crate::check_unique(out.iter().map(|s| &s.labels))?;
     Ok(Value::Vector(out))
 }
 
@@ -449,11 +522,14 @@ fn label_join(ev: &Evaluator, args: &[&Expr], t: i64) -> Result<Value, QueryErro
     };
     let v = vector(ev, v, t)?;
     let (dst, sep) = (string(ev, dst, t)?, string(ev, sep, t)?);
-    check_label_name(&dst)?;
     let srcs = srcs
         .iter()
         .map(|a| string(ev, a, t))
         .collect::<Result<Vec<_>, _>>()?;
+    for src in &srcs {
+        check_label_name(src, "source", "label_join")?;
+    }
+    check_label_name(&dst, "destination", "label_join")?;
     let mut out = Vec::with_capacity(v.len());
     for mut s in v {
         let joined = srcs
@@ -464,20 +540,19 @@ fn label_join(ev: &Evaluator, args: &[&Expr], t: i64) -> Result<Value, QueryErro
         set_label(&mut s.labels, &dst, joined);
         out.push(s);
     }
+    crate::check_unique(out.iter().map(|s| &s.labels))?;
     Ok(Value::Vector(out))
 }
 
-fn check_label_name(name: &str) -> Result<(), QueryError> {
-    let mut chars = name.chars();
-    let ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
-        Ok(())
-    } else {
+/// Prometheus 3 takes any non-empty UTF-8 label name (2.x wanted `[a-zA-Z_][a-zA-Z0-9_]*`).
+fn check_label_name(name: &str, role: &str, function: &str) -> Result<(), QueryError> {
+    if name.is_empty() {
         // Prometheus finds these while evaluating: execution errors, not bad data.
-        Err(exec(format!("invalid destination label name {name:?}")))
+        Err(exec(format!(
+            "invalid {role} label name in {function}(): {name}"
+        )))
+    } else {
+        Ok(())
     }
 }
 

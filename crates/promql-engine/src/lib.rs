@@ -19,6 +19,7 @@
 //! ```
 
 mod aggregate;
+mod annotations;
 mod binary;
 mod columns;
 mod error;
@@ -27,6 +28,7 @@ mod functions;
 mod math;
 pub mod names;
 mod select;
+mod syntax;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -37,6 +39,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub use annotations::Annotations;
 pub use error::QueryError;
 pub use math::format_value;
 use metric_store::{MetricStore, TimeRange};
@@ -102,95 +105,8 @@ impl std::fmt::Debug for Engine {
 /// # Errors
 /// [`QueryError::Parse`] with Prometheus's `parse error` wording.
 pub fn parse(query: &str) -> Result<Expr, QueryError> {
-    promql_parser::parser::parse(query).map_err(|e| QueryError::Parse(syntax_error(query, &e)))
-}
-
-/// `parse error: …`, with `line:column:` in front where the position can be told: the parser
-/// reports none, so for a lexical error (an unexpected character, an unterminated string) it
-/// is the character where lexing fails; input that one more operand would complete
-/// (`cpu +`) ends too early; and for another grammar error
-/// it is the token after the longest prefix that parses when that token can never continue an
-/// expression (`foo bar`, `sum(x) 5`). Other grammar errors carry no position.
-fn syntax_error(query: &str, message: &str) -> String {
-    if query.len() > 4096 {
-        return format!("parse error: {message}");
-    }
-    let located = if promql_parser::parser::lexer(query).is_ok() {
-        if message != "invalid promql query" {
-            return format!("parse error: {message}");
-        }
-        // Input that one more operand would complete simply stopped too early.
-        let cut_short = [" 0", " x"]
-            .iter()
-            .any(|more| promql_parser::parser::parse(&format!("{query}{more}")).is_ok());
-        if cut_short {
-            (query.len(), "unexpected end of input".to_string())
-        } else {
-            match unexpected_token(query) {
-                Some(found) => found,
-                None => return format!("parse error: {message}"),
-            }
-        }
-    } else {
-        // The lexer fails at the same character on every longer prefix: the end of the
-        // shortest prefix failing with this message is that character.
-        let end = query
-            .char_indices()
-            .map(|(i, c)| i + c.len_utf8())
-            .find(|&end| {
-                promql_parser::parser::lexer(&query[..end]).err().as_deref() == Some(message)
-            })
-            .unwrap_or(query.len());
-        let mut offset = query[..end].char_indices().last().map_or(0, |(i, _)| i);
-        // What is still open is only known at the end of the input: Prometheus points there.
-        if message.starts_with("unclosed") || message.starts_with("unexpected end of input") {
-            offset = query.len();
-        }
-        // Prometheus's wording where this lexer's differs.
-        let message = match message {
-            m if m.starts_with("unterminated quoted string") => "unterminated quoted string",
-            "unexpected end of input inside brackets" => "unclosed left bracket",
-            m => m,
-        };
-        (offset, message.to_string())
-    };
-    let (offset, message) = located;
-    let line = query[..offset].matches('\n').count() + 1;
-    let column = query[..offset]
-        .rfind('\n')
-        .map_or(offset, |nl| offset - nl - 1)
-        + 1;
-    format!("{line}:{column}: parse error: {message}")
-}
-
-/// The offset and description of a token that follows a complete expression and cannot
-/// continue it: an identifier, a number, a string or `(`.
-fn unexpected_token(query: &str) -> Option<(usize, String)> {
-    use lrpar::{Lexeme, Lexer};
-    use promql_parser::parser::token::{
-        T_IDENTIFIER, T_LEFT_PAREN, T_METRIC_IDENTIFIER, T_NUMBER, T_STRING,
-    };
-    let lexer = promql_parser::parser::lexer(query).ok()?;
-    let tokens: Vec<(usize, usize, u16)> = lexer
-        .iter()
-        .filter_map(Result::ok)
-        .map(|l| (l.span().start(), l.span().end(), l.tok_id()))
-        .collect();
-    for &(start, end, id) in tokens.iter().skip(1).rev() {
-        if promql_parser::parser::parse(&query[..start]).is_err() {
-            continue;
-        }
-        let text = &query[start..end];
-        let what = match id {
-            T_IDENTIFIER | T_METRIC_IDENTIFIER => format!("identifier {text:?}"),
-            T_NUMBER => format!("number {text:?}"),
-            T_STRING => format!("string {text:?}"),
-            T_LEFT_PAREN => "\"(\"".to_string(),
-            _ => return None,
-        };
-        return Some((start, format!("unexpected {what}")));
-    }
-    None
+    promql_parser::parser::parse(query)
+        .map_err(|e| QueryError::Parse(syntax::syntax_error(query, &e)))
 }
 
 /// `query` parsed and printed back in Prometheus's canonical layout (`/format_query`).
@@ -221,9 +137,27 @@ impl Engine {
         query: &str,
         time_ms: i64,
     ) -> Result<QueryValue, QueryError> {
+        Ok(self.instant_annotated(tenant, query, time_ms).await?.0)
+    }
+
+    /// [`Engine::instant`] with the query's warnings and infos.
+    ///
+    /// # Errors
+    /// As [`Engine::instant`].
+    pub async fn instant_annotated(
+        &self,
+        tenant: &str,
+        query: &str,
+        time_ms: i64,
+    ) -> Result<(QueryValue, Annotations), QueryError> {
         let expr = parse(query)?;
         let ev = self.prepare(tenant, &expr, time_ms, time_ms, 1).await?;
-        match ev.eval(&expr, time_ms)? {
+        let value = Self::instant_value(&ev, &expr, time_ms)?;
+        Ok((value, ev.notes.into_annotations(query, &expr)))
+    }
+
+    fn instant_value(ev: &Evaluator, expr: &Expr, time_ms: i64) -> Result<QueryValue, QueryError> {
+        match ev.eval(expr, time_ms)? {
             Value::Scalar(v) => Ok(QueryValue::Scalar(time_ms, v)),
             Value::String(s) => Ok(QueryValue::String(time_ms, s)),
             Value::Vector(v) => {
@@ -252,12 +186,32 @@ impl Engine {
         end_ms: i64,
         step_ms: i64,
     ) -> Result<QueryValue, QueryError> {
+        Ok(self
+            .range_annotated(tenant, query, start_ms, end_ms, step_ms)
+            .await?
+            .0)
+    }
+
+    /// [`Engine::range`] with the query's warnings and infos.
+    ///
+    /// # Errors
+    /// As [`Engine::range`].
+    pub async fn range_annotated(
+        &self,
+        tenant: &str,
+        query: &str,
+        start_ms: i64,
+        end_ms: i64,
+        step_ms: i64,
+    ) -> Result<(QueryValue, Annotations), QueryError> {
         if end_ms < start_ms {
-            return Err(bad("end timestamp must not be before start time"));
+            return Err(bad(
+                "invalid parameter \"end\": end timestamp must not be before start time",
+            ));
         }
         if step_ms <= 0 {
             return Err(bad(
-                "zero or negative query resolution step widths are not accepted. Try a positive integer",
+                "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer",
             ));
         }
         if (i128::from(end_ms) - i128::from(start_ms)) / i128::from(step_ms)
@@ -283,7 +237,8 @@ impl Engine {
         // A root evaluated series at a time is the answer already.
         if let Some(mut out) = ev.columns.take_matrix(&expr) {
             out.sort_by(|a, b| a.labels.cmp(&b.labels));
-            return Ok(QueryValue::Matrix(out));
+            let notes = ev.notes.into_annotations(query, &expr);
+            return Ok((QueryValue::Matrix(out), notes));
         }
         let mut series: HashMap<Arc<Labels>, Vec<(i64, f64)>> = HashMap::new();
         let mut t = start_ms;
@@ -314,7 +269,8 @@ impl Engine {
             .map(|(labels, points)| Series { labels, points })
             .collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
-        Ok(QueryValue::Matrix(out))
+        let notes = ev.notes.into_annotations(query, &expr);
+        Ok((QueryValue::Matrix(out), notes))
     }
 
     /// Parses and loads: every selector's points over what the query needs.
@@ -353,8 +309,17 @@ impl Engine {
             samples_left: self.options.max_samples.saturating_sub(held),
             deadline,
         };
-        let columns =
-            columns::compute(&*self.store, tenant, found, steps, &span, &mut budget).await?;
+        let notes = annotations::Notes::default();
+        let columns = columns::compute(
+            &*self.store,
+            tenant,
+            found,
+            steps,
+            &span,
+            &mut budget,
+            &notes,
+        )
+        .await?;
         // The engine has no runtime to race a timer with: the deadline is checked after
         // loading and at every step.
         if Instant::now() > deadline {
@@ -366,6 +331,7 @@ impl Engine {
             span,
             deadline,
             max_samples: self.options.max_samples,
+            notes,
         })
     }
 

@@ -652,7 +652,19 @@ async fn bad_input_and_limits() {
     let m = bad(e.instant(TENANT, "x +", 0).await);
     assert_eq!(m, "1:4: parse error: unexpected end of input");
     let m = bad(e.instant(TENANT, "1 +* 2", 0).await);
-    assert_eq!(m, "parse error: invalid promql query");
+    assert_eq!(m, "1:4: parse error: unexpected <op:*>");
+    let m = bad(e.instant(TENANT, "sum by (a b) (x)", 0).await);
+    assert_eq!(
+        m,
+        "1:11: parse error: unexpected identifier \"b\" in grouping opts, expected \",\" or \")\""
+    );
+    let m = bad(e.instant(TENANT, "sum(x)\n  + rate(x)", 0).await);
+    assert_eq!(
+        m,
+        "2:10: parse error: expected type range vector in call to function \"rate\", got instant vector"
+    );
+    let m = bad(e.instant(TENANT, "nosuch(x)", 0).await);
+    assert_eq!(m, "1:1: parse error: unknown function with name \"nosuch\"");
     bad(e.instant(TENANT, "rate(http:requests)", 0).await);
     bad(e.instant(TENANT, "nosuchfn(http:requests)", 0).await);
     // Times at the ends of the range neither overflow nor panic.
@@ -843,4 +855,62 @@ async fn series_at_a_time_agrees_with_step_by_step() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn warnings_and_infos_as_prometheus_3() {
+    let e = engine().await;
+    let notes = |q: &'static str| {
+        let e = e.clone();
+        async move { e.instant_annotated(TENANT, q, 10 * MIN).await.unwrap().1 }
+    };
+    let n = notes("sum(rate(http:requests[5m]))").await;
+    assert_eq!(
+        n.infos,
+        [
+            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"http:requests\" (1:10)"
+        ]
+    );
+    assert!(n.warnings.is_empty());
+    let n = notes(
+        "quantile(1.5, cpu:idle_perc) + on() group_left\n  histogram_quantile(-1, cpu:idle_perc)",
+    )
+    .await;
+    assert_eq!(
+        n.warnings,
+        [
+            "PromQL warning: bucket label \"le\" is missing or has a malformed value of \"\" (2:26)",
+            "PromQL warning: quantile value should be between 0 and 1, got -1 (2:22)",
+            "PromQL warning: quantile value should be between 0 and 1, got 1.5 (1:10)",
+        ]
+    );
+    assert_eq!(
+        notes("quantile_over_time(NaN, cpu:idle_perc[5m])")
+            .await
+            .warnings,
+        ["PromQL warning: quantile value should be between 0 and 1, got NaN (1:20)"]
+    );
+    // Nothing to say: nothing said, and the range query too.
+    assert_eq!(
+        notes("rate(http:requests[5m]) > 0 or increase(x_total[5m])")
+            .await
+            .infos
+            .len(),
+        1
+    );
+    assert_eq!(
+        notes("quantile(0.5, cpu:idle_perc)").await,
+        crate::Annotations::default()
+    );
+    let (_, n) = e
+        .range_annotated(
+            TENANT,
+            "histogram_quantile(2, cpu:idle_perc)",
+            0,
+            10 * MIN,
+            MIN,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n.warnings.len(), 2, "{n:?}");
 }

@@ -1,6 +1,7 @@
 //! The same samples in Vigil's engine and in a real Prometheus (Debian's `prometheus`
-//! package: `apt-get install prometheus`), the same expressions sent to both: results must
-//! have the same type, the same label sets and values equal within float tolerance.
+//! package: `apt-get install prometheus`), the same expressions (`golden/corpus.rs`) sent to
+//! both: results must have the same type, the same label sets and values equal within float
+//! tolerance (and order, for `sort*`); errors the same type and message.
 //!
 //! Debian 12 ships Prometheus 2.42, whose windows are closed on the left where Prometheus 3's
 //! (and ours) are open: the samples sit 3 s past each 15 s tick and the queries 7 s past each
@@ -9,6 +10,9 @@
 //! extrapolates to the start by Prometheus 3's rule (half a sample interval, then no further
 //! than the counter's zero point; prometheus/prometheus#13725), which 2.42 predates.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "golden/corpus.rs"]
+mod corpus;
 
 use std::{
     collections::BTreeMap,
@@ -19,6 +23,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use corpus::{EXPRESSIONS, RANGE_VECTORS, SERIES, SYNTAX_ERRORS};
 use metric_store::{MemoryStore, MetricStore, Sample, SeriesKey};
 use promql_engine::{Engine, EngineOptions, QueryError, QueryValue, format_value};
 use serde_json::{Value, json};
@@ -26,211 +31,6 @@ use serde_json::{Value, json};
 /// A minute boundary; samples at `BASE + 3 + 15 k` s for 30 minutes.
 const BASE: i64 = 1_699_999_980;
 const POINTS: i64 = 120;
-
-/// `(Monasca name, Prometheus name, dimensions, value of point k)`.
-type SeriesDef = (
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-    fn(i64) -> f64,
-);
-
-const SERIES: &[SeriesDef] = &[
-    // A counter with a reset at k = 40.
-    ("http.req", "http:req", &[("host", "a")], |k| {
-        if k < 40 {
-            10.0 * k as f64 + 5.0
-        } else {
-            3.0 * (k - 40) as f64 + 1.0
-        }
-    }),
-    ("http.req", "http:req", &[("host", "b")], |k| 7.0 * k as f64),
-    ("cpu", "cpu", &[("host", "a")], |k| {
-        ((k * 37) % 11) as f64 * 0.5
-    }),
-    ("cpu", "cpu", &[("host", "b")], |k| {
-        (k % 5) as f64 * 1.5 + 0.25
-    }),
-    ("info", "info", &[("host", "a"), ("team", "x")], |_| 1.0),
-    // A classic histogram: cumulative bucket counters.
-    ("lat", "lat", &[("host", "a"), ("le", "0.1")], |k| {
-        2.0 * k as f64
-    }),
-    ("lat", "lat", &[("host", "a"), ("le", "0.5")], |k| {
-        5.0 * k as f64
-    }),
-    ("lat", "lat", &[("host", "a"), ("le", "1")], |k| {
-        6.0 * k as f64 + (k % 3) as f64
-    }),
-    ("lat", "lat", &[("host", "a"), ("le", "+Inf")], |k| {
-        7.0 * k as f64 + (k % 3) as f64
-    }),
-    ("lat", "lat", &[("host", "b"), ("le", "0.5")], |k| k as f64),
-    ("lat", "lat", &[("host", "b"), ("le", "+Inf")], |k| {
-        3.0 * k as f64
-    }),
-];
-
-const EXPRESSIONS: &[&str] = &[
-    "http:req",
-    "cpu",
-    r#"cpu{host!="a"}"#,
-    r#"{__name__=~"cpu|info", host=~"a"}"#,
-    r#"http:req{host!~"b"}"#,
-    "rate(http:req[5m])",
-    "increase(http:req[2m])",
-    "irate(http:req[1m])",
-    "delta(cpu[3m])",
-    "idelta(cpu[1m])",
-    "resets(http:req[10m])",
-    "changes(cpu[5m])",
-    "deriv(cpu[5m])",
-    "predict_linear(cpu[5m], 300)",
-    "avg_over_time(cpu[5m])",
-    "min_over_time(cpu[5m])",
-    "max_over_time(cpu[5m])",
-    "sum_over_time(cpu[5m])",
-    "count_over_time(cpu[5m])",
-    "last_over_time(cpu[5m])",
-    "stddev_over_time(cpu[5m])",
-    "stdvar_over_time(cpu[5m])",
-    "quantile_over_time(0.3, cpu[5m])",
-    "present_over_time(cpu[5m])",
-    "sum by (host) (rate(http:req[5m]))",
-    "sum(rate(http:req[5m]))",
-    "avg(cpu)",
-    "max without (host) (cpu)",
-    "min(cpu)",
-    "count(cpu)",
-    "group(cpu)",
-    "stddev(cpu)",
-    "stdvar(cpu)",
-    "topk(1, cpu)",
-    "bottomk(1, cpu)",
-    "quantile(0.9, cpu)",
-    r#"count_values("v", cpu)"#,
-    "http:req / on(host) cpu",
-    "http:req - ignoring(team) cpu",
-    "cpu > 2",
-    "cpu > bool 2",
-    "2 < cpu",
-    "cpu * on(host) group_left(team) info",
-    "info * on(host) group_right(team) cpu",
-    "http:req and cpu > 2",
-    "http:req unless cpu > 2",
-    "cpu or http:req",
-    "2 ^ cpu",
-    "cpu % 2",
-    "-cpu",
-    "abs(-cpu)",
-    "sqrt(cpu)",
-    "ln(http:req)",
-    "clamp(cpu, 1, 4)",
-    "clamp_min(cpu, 2)",
-    "clamp_max(cpu, 2)",
-    "round(cpu, 0.7)",
-    "ceil(cpu)",
-    r#"label_replace(cpu, "h2", "x-$1", "host", "(.*)")"#,
-    r#"label_join(info, "j", "-", "host", "team")"#,
-    "time()",
-    "timestamp(cpu)",
-    "hour(vector(time()))",
-    "minute(vector(time()))",
-    "day_of_week(vector(time()))",
-    "absent(nope)",
-    r#"absent(nope{job="j"})"#,
-    "absent(cpu)",
-    "absent_over_time(cpu[1m])",
-    "absent_over_time(nope[1m])",
-    r#"scalar(cpu{host="a"})"#,
-    "vector(3)",
-    "1 + 2 * 3",
-    "cpu offset 2m",
-    "rate(http:req[5m] offset 3m)",
-    "max_over_time(rate(http:req[2m])[5m:1m])",
-    "sum_over_time(cpu[5m:30s] offset 1m)",
-    "avg_over_time((cpu > 1)[10m:])",
-    "topk(1, cpu) by (host)",
-    "topk by (host) (1, http:req)",
-    "bottomk(2, http:req)",
-    "topk(3, cpu or http:req)",
-    r#"count_values("v", cpu) by (host)"#,
-    "quantile(0.25, cpu or http:req)",
-    "quantile(-1, cpu)",
-    "stddev without (host) (cpu)",
-    "sum without (host) (info)",
-    "count by (team) (info)",
-    "avg by (__name__) ({__name__=~\".+\"})",
-    "cpu == bool on(host) cpu",
-    "cpu != ignoring(team) http:req",
-    "http:req >= on(host) group_left cpu",
-    "sum(http:req) by (host) / on(host) sum(cpu) by (host)",
-    "http:req and on(host) info",
-    "http:req unless on(host) info",
-    "info or on(host) cpu",
-    "cpu or on() vector(7)",
-    "cpu and on() vector(1) > 0",
-    "1 < bool 2",
-    "cpu + 0 * time()",
-    "cpu @ start()",
-    "cpu @ end()",
-    "rate(http:req[5m] @ end())",
-    "sum_over_time(cpu[5m:1m] @ start())",
-    "cpu @ 1700000430",
-    "last_over_time(cpu[3m] offset 30s)",
-    "count_over_time(cpu[5m:45s])",
-    "changes(http:req[30m])",
-    "resets(http:req[30m])",
-    "increase(http:req[10m])",
-    "rate(http:req[30s])",
-    "irate(http:req[2m])",
-    "predict_linear(http:req[10m], -60)",
-    "deriv(http:req[10m])",
-    "sgn(cpu - 1)",
-    "exp(cpu)",
-    "log2(cpu)",
-    "floor(cpu * 1.3)",
-    "round(cpu)",
-    "sin(cpu) + cos(cpu)",
-    "cpu atan2 on(host) http:req",
-    "deg(cpu)",
-    "clamp(cpu, 4, 1)",
-    r#"label_replace(cpu, "host", "$2", "host", "(a)(.*)")"#,
-    r#"label_replace(cpu, "new", "$1$1", "host", "(.)")"#,
-    r#"label_join(cpu, "host", "", "host", "__name__")"#,
-    "month(vector(1700000000))",
-    "year()",
-    "day_of_year()",
-    "days_in_month(vector(1709164800))",
-    "timestamp(http:req offset 1m)",
-    "vector(time()) - timestamp(cpu)",
-    "scalar(cpu)",
-    "scalar(vector(5)) * cpu",
-    r#""a string""#,
-    "-(1 + cpu)",
-    "max_over_time(deriv(cpu[2m])[10m:2m])",
-    "double_exponential_smoothing(cpu[5m], 0.3, 0.6)",
-    "double_exponential_smoothing(http:req[10m], 0.9, 0.1)",
-    "double_exponential_smoothing(cpu[5m], 1, 0.5)",
-    "histogram_quantile(0.9, rate(lat[5m]))",
-    "histogram_quantile(0.5, lat)",
-    "histogram_quantile(0.99, sum by (le) (rate(lat[5m])))",
-    "histogram_quantile(0, lat)",
-    "histogram_quantile(1.5, lat)",
-    "histogram_quantile(0.3, cpu)",
-    // Errors: the same type on both sides.
-    "cpu + on() cpu",
-    "cpu * on(host) group_left http:req or cpu",
-    r#"label_replace(cpu, "host", "same", "", "")"#,
-    "http:req + ignoring(host) cpu",
-    "rate(cpu)",
-    "sum(",
-    "cpu{",
-    "nosuch(cpu)",
-    "topk(cpu, 1)",
-    r#"label_replace(cpu, "1x", "", "", "")"#,
-    "absent_over_time(nope{a=\"b\", c=~\"d\"}[5m])",
-];
 
 /// Prometheus on a loopback port over a TSDB built from the samples; killed on drop.
 struct Prometheus {
@@ -254,7 +54,10 @@ impl Prometheus {
             let labels: Vec<String> = dims.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
             for k in 0..POINTS {
                 let ts = BASE + 3 + 15 * k;
-                text.push_str(&format!("{name}{{{}}} {} {ts}\n", labels.join(","), f(k)));
+                if let Some(v) = f(k) {
+                    let v = format_value(v);
+                    text.push_str(&format!("{name}{{{}}} {v} {ts}\n", labels.join(",")));
+                }
             }
         }
         text.push_str("# EOF\n");
@@ -319,14 +122,18 @@ impl Prometheus {
         (status, body)
     }
 
-    /// The `data` of an answer, or its `errorType`.
+    /// The `data` of an answer, or its `errorType` and `error`.
     fn query(&self, path: &str) -> Result<Value, String> {
         let (status, body) = self.get(path);
         let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{path}: {body}"));
         if status == 200 {
             Ok(v["data"].clone())
         } else {
-            Err(v["errorType"].as_str().unwrap_or("?").to_string())
+            Err(format!(
+                "{}: {}",
+                v["errorType"].as_str().unwrap_or("?"),
+                v["error"].as_str().unwrap_or("?")
+            ))
         }
     }
 }
@@ -348,12 +155,14 @@ async fn vigil() -> Engine {
                 .collect(),
         });
         for k in 0..POINTS {
-            samples.push(Sample {
-                series: key.clone(),
-                timestamp: (BASE + 3 + 15 * k) * 1000,
-                value: f(k),
-                value_meta: None,
-            });
+            if let Some(value) = f(k) {
+                samples.push(Sample {
+                    series: key.clone(),
+                    timestamp: (BASE + 3 + 15 * k) * 1000,
+                    value,
+                    value_meta: None,
+                });
+            }
         }
     }
     store.write(samples).await.unwrap();
@@ -409,29 +218,66 @@ fn same_value(a: &str, b: &str) -> bool {
     }
 }
 
-/// Our answer as the API would give it: the data, or the error type.
+/// Our answer as the API would give it: the data, or the error type and message.
 fn answer(r: Result<QueryValue, QueryError>) -> Result<Value, String> {
     r.map(to_api).map_err(|e| {
-        match e {
+        let kind = match e {
             QueryError::BadData(_) | QueryError::Parse(_) => "bad_data",
             QueryError::Execution(_) => "execution",
             QueryError::Timeout(_) => "timeout",
             QueryError::Store(_) => "internal",
+        };
+        match e {
+            QueryError::Parse(m) => format!("{kind}: invalid parameter \"query\": {m}"),
+            other => format!("{kind}: {other}"),
         }
-        .to_string()
     })
 }
 
+/// Prometheus 2.x names the two series of a many-to-many match in the order it met them,
+/// Prometheus 3 (and we) in sorted order.
+fn in_order(message: &str) -> String {
+    let pair = message
+        .split_once("operation: [")
+        .and_then(|(head, rest)| Some((head, rest.split_once("];")?)))
+        .and_then(|(head, (pair, tail))| Some((head, pair.split_once("}, {")?, tail)));
+    match pair {
+        Some((head, (a, b), tail)) => {
+            let (a, b) = (format!("{a}}}"), format!("{{{b}"));
+            let (a, b) = if a <= b { (a, b) } else { (b, a) };
+            format!("{head}operation: [{a}, {b}];{tail}")
+        }
+        None => message.to_string(),
+    }
+}
+
+/// The label sets of a vector in the order given.
+fn order(data: &Value) -> Vec<String> {
+    data["result"]
+        .as_array()
+        .map(|r| r.iter().map(|s| s["metric"].to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// `None` when both agree; `ordered`: an instant vector's order counts too (`sort`).
 fn compare(
     what: &str,
     ours: &Result<Value, String>,
     theirs: &Result<Value, String>,
+    ordered: bool,
 ) -> Option<String> {
     let (ours, theirs) = match (ours, theirs) {
         (Ok(o), Ok(t)) => (o, t),
-        (Err(o), Err(t)) if o == t => return None,
+        (Err(o), Err(t)) if *o == in_order(t) => return None,
         _ => return Some(format!("{what}: ours {ours:?}, theirs {theirs:?}")),
     };
+    if ordered && ours["resultType"] == "vector" && order(ours) != order(theirs) {
+        return Some(format!(
+            "{what}: order\n  ours   {:?}\n  theirs {:?}",
+            order(ours),
+            order(theirs)
+        ));
+    }
     let (ok, om) = normalize(ours);
     let (tk, tm) = normalize(theirs);
     if ok != tk {
@@ -481,12 +327,13 @@ async fn vigil_agrees_with_prometheus() {
     for q in EXPRESSIONS {
         // Prometheus 2.42 calls double_exponential_smoothing holt_winters.
         let theirs_q = q.replace("double_exponential_smoothing", "holt_winters");
+        let ordered = q.starts_with("sort");
         let theirs = prometheus.query(&format!(
             "/api/v1/query?query={}&time={instant}",
             encode(&theirs_q)
         ));
         let ours = answer(engine.instant("t", q, instant * 1000).await);
-        failures.extend(compare(&format!("instant {q}"), &ours, &theirs));
+        failures.extend(compare(&format!("instant {q}"), &ours, &theirs, ordered));
         compared += 1;
         if ours.is_err()
             || ours
@@ -500,45 +347,35 @@ async fn vigil_agrees_with_prometheus() {
             encode(&theirs_q)
         ));
         let ours = answer(engine.range("t", q, start * 1000, end * 1000, 60_000).await);
-        failures.extend(compare(&format!("range {q}"), &ours, &theirs));
+        failures.extend(compare(&format!("range {q}"), &ours, &theirs, false));
         compared += 1;
     }
-    // Range vectors as instant-query results, too.
-    for q in ["cpu[1m]", "http:req[2m] offset 1m", "cpu[3m:1m]"] {
+    // Range vectors as instant-query results, and syntax errors: the same message, position
+    // included.
+    for q in RANGE_VECTORS.iter().chain(SYNTAX_ERRORS) {
         let theirs = prometheus.query(&format!("/api/v1/query?query={}&time={instant}", encode(q)));
         let ours = answer(engine.instant("t", q, instant * 1000).await);
-        failures.extend(compare(&format!("instant {q}"), &ours, &theirs));
+        failures.extend(compare(&format!("instant {q:?}"), &ours, &theirs, false));
+        compared += 1;
     }
-    // Syntax errors: the same message, position included. Ours has no position yet for
-    // grammar errors other than a stray token after a complete expression or input cut short
-    // (`1 +* 2`, `cpu @ x`, `{}`).
-    for q in [
-        "cpu bar",
-        "sum(cpu) 5",
-        "cpu{host=\"a\"}\n  'x'",
-        "rate(cpu[5m]) (cpu)",
-        "cpu $",
-        "cpu{host=\"a}",
-        "sum(cpu",
-        "cpu[5m",
-        "cpu +",
-        "sum(cpu) and",
-        "1 * -",
-        "cpu{host=\"a\"",
+    // Bad ranges: an end before the start, a step of 0 or below, more than 11,000 points.
+    for (from, to, step) in [
+        (end, start, 60),
+        (start, end, 0),
+        (start, end, -60),
+        (0, 1_100_000, 99),
+        (0, 1_100_000, 100),
     ] {
-        let (_, body) =
-            prometheus.get(&format!("/api/v1/query?query={}&time={instant}", encode(q)));
-        let theirs: Value = serde_json::from_str(&body).unwrap();
-        let theirs = theirs["error"].as_str().unwrap_or_default();
-        let ours = match engine.instant("t", q, instant * 1000).await {
-            Err(QueryError::Parse(m)) => format!("invalid parameter \"query\": {m}"),
-            other => format!("{other:?}"),
-        };
-        if ours != theirs {
-            failures.push(format!(
-                "error of {q:?}:\n  ours   {ours}\n  theirs {theirs}"
-            ));
-        }
+        let theirs = prometheus.query(&format!(
+            "/api/v1/query_range?query=cpu&start={from}&end={to}&step={step}"
+        ));
+        let ours = answer(
+            engine
+                .range("t", "cpu", from * 1000, to * 1000, step * 1000)
+                .await,
+        );
+        let what = format!("range from {from} to {to} by {step}");
+        failures.extend(compare(&what, &ours, &theirs, false));
         compared += 1;
     }
     eprintln!("{compared} results compared with Prometheus");

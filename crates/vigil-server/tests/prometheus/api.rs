@@ -74,6 +74,28 @@ async fn instant_and_range_queries_read_what_monasca_stored() {
     assert_eq!(v["data"]["result"][0]["value"][1], "2118");
     let (_, v) = get(&server, &query("sum(cpu:idle_perc)", &at), Some("nobody")).await;
     assert_eq!(v["data"]["result"], json!([]));
+    assert!(
+        v.get("warnings").is_none() && v.get("infos").is_none(),
+        "{v}"
+    );
+    // Prometheus 3's annotations: `rate` of a name not ending like a counter's, a quantile
+    // out of range.
+    let (_, v) = get(
+        &server,
+        &query("quantile(2, rate(cpu:idle_perc[5m]))", &at),
+        Some("acme"),
+    )
+    .await;
+    assert_eq!(
+        v["infos"],
+        json!([
+            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"cpu:idle_perc\" (1:18)"
+        ])
+    );
+    assert_eq!(
+        v["warnings"],
+        json!(["PromQL warning: quantile value should be between 0 and 1, got 2 (1:10)"])
+    );
 
     // A form-encoded POST with a bearer token.
     let form = url::form_urlencoded::Serializer::new(String::new())
@@ -211,6 +233,27 @@ async fn bad_input_gets_prometheus_errors() {
         assert_eq!(v["errorType"], kind, "{path}: {v}");
         assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{path}");
     }
+    // Bad ranges name the parameter, as Prometheus's errors do.
+    let (_, v) = get(
+        &server,
+        "/api/v1/query_range?query=1&start=10&end=0&step=1",
+        Some("acme"),
+    )
+    .await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"end\": end timestamp must not be before start time"
+    );
+    let (_, v) = get(
+        &server,
+        "/api/v1/query_range?query=1&start=0&end=10&step=0",
+        Some("acme"),
+    )
+    .await;
+    assert_eq!(
+        v["error"],
+        "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer"
+    );
     // Syntax errors name the parameter and, where it can be told, the position.
     let (_, v) = get(&server, &query("cpu{a=\"b\"} bar", ""), Some("acme")).await;
     assert_eq!(
