@@ -1,236 +1,215 @@
-//! Evaluates enabled MANUAL alerts with a simple condition (`avg(cpu.used.percent) > 80`)
-//! against the Monasca metrics of the tenant mapped to the alert's team (`[sysdig]
-//! alert_tenants`), and records an ACTIVE notification when one starts firing and an OK one
-//! when it stops. The aggregate covers every series of the metric over the alert's `timespan`;
-//! `segmentBy` and `filter` are not applied. No data keeps the previous state.
+//! Evaluates the enabled alerts of the Sysdig teams mapped to a Monasca tenant (`[sysdig]
+//! alert_tenants`) on that tenant's metrics, and records an ACTIVE notification when a segment
+//! starts firing and an OK one when it stops:
 //!
-//! It shares the metric store's aggregate with the threshold engine; the two differ in what
-//! they evaluate (Sysdig: one aggregate over the alert's timespan; Monasca: sliding windows of
-//! sub-expressions) and where they write (the Sysdig repository's notifications; Monasca's
-//! alarm state and history).
+//! * MANUAL alerts (`avg(timeAvg(cpu.used.percent)) > 80`, `AND`/`OR`/`NOT` of such) on the
+//!   metric store's aggregates over the alert's `timespan`, within its `filter` (the scope
+//!   grammar), one state per `segmentBy` segment (`segmentCondition` ANY), or one for the
+//!   alert that fires when every segment does (ALL); no data keeps the previous state
+//!   ([`manual`], [`segments`]);
+//! * PROMETHEUS alerts on the PromQL engine, as Prometheus alerting rules ([`promql`]).
+//!
+//! [`condition`] reads an alert's document, [`record`] keeps the states and records the
+//! notifications (whose deliveries are queued in the same write). An alert that cannot be
+//! parsed is skipped with one warning (again only once its text changes).
+//!
+//! The threshold engine and this evaluator share the metric store; they differ in what they
+//! evaluate (Sysdig: one aggregate over the alert's timespan, or a PromQL query; Monasca:
+//! sliding windows of sub-expressions) and where they write (the Sysdig repository's
+//! notifications; Monasca's alarm state and history).
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+mod condition;
+mod manual;
+mod promql;
+mod record;
+mod segments;
+#[cfg(test)]
+mod tests;
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use config_repo::{
     RepoResult, now_ms,
-    sysdig::{SysdigRepo, TeamObject, kinds, notifications},
+    sysdig::{SysdigRepo, TeamObject, kinds},
 };
-use metric_store::{MetricStore, SeriesFilter, Stat, TimeRange};
-use serde_json::{Value, json};
+use metric_store::MetricStore;
+use serde_json::Value;
+use sysdig::alerts::AlertKind;
 
-/// A parsed condition: `stat(metric) op threshold`.
-#[derive(Debug, PartialEq)]
-pub struct Condition {
-    pub stat: Stat,
-    pub metric: String,
-    pub op: &'static str,
-    pub threshold: f64,
+/// Why an alert was not evaluated this round.
+#[derive(Debug)]
+enum Skip {
+    /// Its text cannot be evaluated: warned about once.
+    Invalid(String),
+    /// Something failed that may work next round: warned about every time.
+    Failed(String),
 }
 
-/// Parses `avg(cpu.used.percent) > 80` (avg|min|max|sum|count; > >= < <= = !=).
-pub fn parse_condition(text: &str) -> Option<Condition> {
-    let text = text.trim();
-    let open = text.find('(')?;
-    let close = text.find(')')?;
-    let stat = match text[..open].trim() {
-        s if s.eq_ignore_ascii_case("timeavg") => Stat::Avg,
-        s => Stat::parse(s)?,
-    };
-    let metric = text.get(open + 1..close)?.trim();
-    if metric.is_empty() || metric.contains(char::is_whitespace) {
-        return None;
+/// The evaluator: what it reads, and the alerts it has already warned about.
+pub struct SysdigAlerts {
+    repo: Arc<dyn SysdigRepo>,
+    store: Arc<dyn MetricStore>,
+    promql: promql_engine::Engine,
+    /// Team name → Monasca tenant.
+    tenants: BTreeMap<String, String>,
+    /// (alert id, message) of the unparseable alerts warned about.
+    warned: Mutex<HashSet<(i64, String)>>,
+}
+
+/// An alert due for evaluation, with its team's tenant and its states.
+struct Due {
+    tenant: String,
+    alert: TeamObject,
+    states: record::States,
+}
+
+impl SysdigAlerts {
+    /// An evaluator of the alerts of the teams mapped in `tenants` (team name → tenant).
+    pub fn new(
+        repo: Arc<dyn SysdigRepo>,
+        store: Arc<dyn MetricStore>,
+        promql: promql_engine::Engine,
+        tenants: BTreeMap<String, String>,
+    ) -> Self {
+        Self {
+            repo,
+            store,
+            promql,
+            tenants,
+            warned: Mutex::default(),
+        }
     }
-    let rest = text.get(close + 1..)?.trim();
-    let op = [">=", "<=", "!=", ">", "<", "="]
-        .into_iter()
-        .find(|op| rest.starts_with(op))?;
-    let threshold = rest[op.len()..].trim().parse::<f64>().ok()?;
-    Some(Condition {
-        stat,
-        metric: metric.to_string(),
-        op,
-        threshold,
-    })
-}
 
-fn holds(op: &str, value: f64, threshold: f64) -> bool {
-    match op {
-        ">" => value > threshold,
-        ">=" => value >= threshold,
-        "<" => value < threshold,
-        "<=" => value <= threshold,
-        "=" => value == threshold,
-        _ => value != threshold,
+    /// Starts evaluating every `interval`; nothing runs when no team is mapped. `wake` is
+    /// called after a round that recorded notifications (their deliveries are queued).
+    pub fn spawn(
+        self,
+        interval: Duration,
+        wake: config_repo::outbox::Wake,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        if self.tenants.is_empty() {
+            return None;
+        }
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if self.evaluate_once(now_ms()).await > 0 {
+                    wake();
+                }
+            }
+        }))
+    }
+
+    /// One evaluation round at `now_ms`; how many notifications it recorded.
+    pub async fn evaluate_once(&self, now_ms: i64) -> usize {
+        let due = match self.due().await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "sysdig alert evaluation: cannot read alerts");
+                return 0;
+            }
+        };
+        let mut recorded = 0;
+        for d in due {
+            let round = match self.evaluate(&d, now_ms).await {
+                Ok(round) => round,
+                Err(Skip::Invalid(why)) => {
+                    self.warn_once(d.alert.id, why);
+                    continue;
+                }
+                Err(Skip::Failed(why)) => {
+                    tracing::warn!(alert = d.alert.id, error = %why, "sysdig alert evaluation failed");
+                    continue;
+                }
+            };
+            let Some(plan) = record::plan(&d.states, round, now_ms) else {
+                continue;
+            };
+            match record::apply(self.repo.as_ref(), d.alert, plan, now_ms).await {
+                Ok(n) => recorded += n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sysdig alert evaluation: cannot record a notification");
+                }
+            }
+        }
+        recorded
+    }
+
+    /// The enabled MANUAL and PROMETHEUS alerts of the mapped teams.
+    async fn due(&self) -> RepoResult<Vec<Due>> {
+        let tenants = self.tenants.clone();
+        self.repo
+            .tx(move |c| -> RepoResult<_> {
+                let mut out = Vec::new();
+                for t in c.teams()? {
+                    let Some(tenant) = tenants.get(&t.name) else {
+                        continue;
+                    };
+                    for alert in c.obj_list(kinds::ALERT, t.id)? {
+                        let enabled =
+                            alert.doc.get("enabled").and_then(Value::as_bool) == Some(true);
+                        if enabled && evaluated(&alert).is_some() {
+                            let states = record::read(c, alert.id)?;
+                            out.push(Due {
+                                tenant: tenant.clone(),
+                                alert,
+                                states,
+                            });
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn evaluate(&self, d: &Due, now_ms: i64) -> Result<record::Round, Skip> {
+        match evaluated(&d.alert) {
+            Some(AlertKind::Prometheus) => {
+                let alert = condition::promql(&d.alert.doc).map_err(Skip::Invalid)?;
+                promql::evaluate(&self.promql, &d.tenant, &alert, now_ms).await
+            }
+            _ => {
+                let alert = condition::manual(&d.alert.doc).map_err(Skip::Invalid)?;
+                manual::evaluate(self.store.as_ref(), &d.tenant, &alert, now_ms)
+                    .await
+                    .map_err(|e| Skip::Failed(e.to_string()))
+            }
+        }
+    }
+
+    fn warn_once(&self, alert: i64, why: String) {
+        let first = self
+            .warned
+            .lock()
+            .map(|mut w| w.insert((alert, why.clone())))
+            .unwrap_or(true);
+        if first {
+            tracing::warn!(alert, error = %why, "sysdig alert evaluation: alert skipped");
+        }
     }
 }
 
-/// Starts evaluating every `interval` the alerts of the teams mapped in `tenants` (team name →
-/// Monasca tenant); nothing runs when no team is mapped.
+/// The kind of `alert` when this evaluator evaluates it.
+fn evaluated(alert: &TeamObject) -> Option<AlertKind> {
+    let kind = AlertKind::from(alert.doc.get("type").and_then(Value::as_str)?);
+    matches!(kind, AlertKind::Manual | AlertKind::Prometheus).then_some(kind)
+}
+
+/// Starts the evaluator (see [`SysdigAlerts::spawn`]).
 pub fn spawn(
     repo: Arc<dyn SysdigRepo>,
     store: Arc<dyn MetricStore>,
+    promql: promql_engine::Engine,
     tenants: BTreeMap<String, String>,
     interval: Duration,
     wake: config_repo::outbox::Wake,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    if tenants.is_empty() {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if evaluate_once(repo.as_ref(), store.as_ref(), &tenants, now_ms()).await > 0 {
-                // Notifications were recorded, and their deliveries queued with them.
-                wake();
-            }
-        }
-    }))
-}
-
-/// One evaluation round at `now_ms`; how many notifications it recorded.
-pub async fn evaluate_once(
-    repo: &dyn SysdigRepo,
-    store: &dyn MetricStore,
-    tenants: &BTreeMap<String, String>,
-    now_ms: i64,
-) -> usize {
-    let mut recorded = 0;
-    let tenants = tenants.clone();
-    let work = repo
-        .tx(move |c| -> RepoResult<_> {
-            let mut out = Vec::new();
-            for t in c.teams()? {
-                let Some(tenant) = tenants.get(&t.name) else {
-                    continue;
-                };
-                for a in c.obj_list(kinds::ALERT, t.id)? {
-                    let enabled = a.doc.get("enabled").and_then(Value::as_bool) == Some(true);
-                    let manual = a.doc.get("type").and_then(Value::as_str) == Some("MANUAL");
-                    if enabled && manual {
-                        let state = c.meta_get(&format!("alert_state:{}", a.id))?;
-                        out.push((tenant.clone(), a, state));
-                    }
-                }
-            }
-            Ok(out)
-        })
-        .await;
-    let work = match work {
-        Ok(w) => w,
-        Err(e) => {
-            tracing::warn!(error = %e, "sysdig alert evaluation: cannot read alerts");
-            return 0;
-        }
-    };
-    for (tenant, alert, state) in work {
-        let Some(cond) = alert
-            .doc
-            .get("condition")
-            .and_then(Value::as_str)
-            .and_then(parse_condition)
-        else {
-            continue;
-        };
-        let span_ms = alert
-            .doc
-            .get("timespan")
-            .and_then(Value::as_i64)
-            .unwrap_or(600_000_000)
-            / 1000;
-        let range = TimeRange {
-            start: now_ms.saturating_sub(span_ms.max(1000)),
-            end: now_ms.saturating_add(1),
-        };
-        let mut filter = SeriesFilter::tenant(tenant);
-        filter.name = Some(cond.metric.clone());
-        let buckets = match store.find_series(&filter, range).await {
-            Ok(series) if !series.is_empty() => {
-                let ids: Vec<_> = series.iter().map(|s| s.id).collect();
-                // A period ending at the range's end puts every point in one bucket (0).
-                match store.aggregate(&ids, range, range.end, &[cond.stat]).await {
-                    Ok(buckets) => buckets,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "sysdig alert evaluation: cannot read points");
-                        continue;
-                    }
-                }
-            }
-            Ok(_) => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, "sysdig alert evaluation: cannot find series");
-                continue;
-            }
-        };
-        let Some(&value) = buckets.first().and_then(|b| b.values.first()) else {
-            continue;
-        };
-        let firing = holds(cond.op, value, cond.threshold);
-        let was_active = state.as_deref() == Some("ACTIVE");
-        if firing == was_active {
-            continue;
-        }
-        let new_state = if firing { "ACTIVE" } else { "OK" };
-        match record(repo, alert, new_state, now_ms, &cond, value).await {
-            Ok(()) => recorded += 1,
-            Err(e) => {
-                tracing::warn!(error = %e, "sysdig alert evaluation: cannot record a notification");
-            }
-        }
-    }
-    recorded
-}
-
-async fn record(
-    repo: &dyn SysdigRepo,
-    alert: TeamObject,
-    state: &'static str,
-    now_ms: i64,
-    cond: &Condition,
-    value: f64,
-) -> RepoResult<()> {
-    let entities = json!([{"metricValues": [{"metric": cond.metric, "aggregation": cond.stat.as_str(), "value": value}]}]);
-    repo.tx(move |c| {
-        // The alert may have been deleted or disabled since it was read.
-        let Some(current) = c.obj_get(kinds::ALERT, alert.team_id, alert.id)? else {
-            return Ok(());
-        };
-        notifications::record(
-            c,
-            alert.team_id,
-            &current,
-            state,
-            now_ms.saturating_mul(1000),
-            entities,
-        )?;
-        c.meta_set(&format!("alert_state:{}", alert.id), state)
-    })
-    .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conditions_parse() {
-        assert_eq!(
-            parse_condition("avg(cpu.used.percent) > 80"),
-            Some(Condition {
-                stat: Stat::Avg,
-                metric: "cpu.used.percent".into(),
-                op: ">",
-                threshold: 80.0
-            })
-        );
-        assert_eq!(
-            parse_condition(" max( mem ) <= 1.5").map(|c| (c.stat, c.op)),
-            Some((Stat::Max, "<="))
-        );
-        assert_eq!(parse_condition("avg(cpu) over 80"), None);
-        assert_eq!(parse_condition("p99(cpu) > 1"), None);
-        assert_eq!(parse_condition("sum by (x) (rate(y[5m])) > 1"), None);
-        assert!(holds("!=", 1.0, 2.0) && !holds(">", 1.0, 2.0));
-    }
+    SysdigAlerts::new(repo, store, promql, tenants).spawn(interval, wake)
 }
