@@ -11,7 +11,7 @@ use sysdig::condition::MetricValue;
 
 use super::{
     condition::{ManualAlert, group, stat},
-    record::{Observation, Round},
+    record::{Observation, Round, Unseen},
     segments,
 };
 
@@ -120,9 +120,14 @@ pub(super) async fn evaluate(
             })
             .collect()
     };
+    let labels = if alert.all_segments {
+        Vec::new()
+    } else {
+        alert.segment_by.clone()
+    };
     Ok(Round {
         observations,
-        unseen_resolve: false,
+        unseen: Unseen::Keep { labels },
         hold_ms: 0,
     })
 }

@@ -6,10 +6,10 @@
 //!   metric store's aggregates over the alert's `timespan`, within its `filter` (the scope
 //!   grammar), one state per `segmentBy` segment (`segmentCondition` ANY), or one for the
 //!   alert that fires when every segment does (ALL); no data keeps the previous state
-//!   ([`manual`], [`segments`]);
-//! * PROMETHEUS alerts on the PromQL engine, as Prometheus alerting rules ([`promql`]).
+//!   (`manual`, `segments`);
+//! * PROMETHEUS alerts on the PromQL engine, as Prometheus alerting rules (`promql`).
 //!
-//! [`condition`] reads an alert's document, [`record`] keeps the states and records the
+//! `condition` reads an alert's document, `record` keeps the states and records the
 //! notifications (whose deliveries are queued in the same write). An alert that cannot be
 //! parsed is skipped with one warning (again only once its text changes).
 //!

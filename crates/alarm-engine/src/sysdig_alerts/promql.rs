@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{
     Skip,
     condition::PromqlAlert,
-    record::{Observation, Round},
+    record::{Observation, Round, Unseen},
     segments::scope_string,
 };
 
@@ -78,7 +78,7 @@ pub(super) async fn evaluate(
     }
     Ok(Round {
         observations,
-        unseen_resolve: true,
+        unseen: Unseen::Resolve,
         hold_ms: alert.hold_ms,
     })
 }

@@ -99,14 +99,33 @@ pub(super) struct Observation {
     pub entities: Value,
 }
 
+/// What becomes of a segment an evaluation did not observe.
+#[derive(Debug)]
+pub(super) enum Unseen {
+    /// Resolved (PromQL: a series no longer returned).
+    Resolve,
+    /// Left as it is (MANUAL: no data keeps the state), unless it is not a segment of these
+    /// labels (none: the alert's one segment `""`): the alert's segmentation changed since,
+    /// and it is resolved.
+    Keep { labels: Vec<String> },
+}
+
+impl Unseen {
+    fn resolves(&self, segment: &str) -> bool {
+        match self {
+            Self::Resolve => true,
+            Self::Keep { labels } => !super::segments::is_segment_of(segment, labels),
+        }
+    }
+}
+
 /// What one evaluation of an alert saw.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Round {
     /// The segments with data (MANUAL) or returned by the query (PromQL).
     pub observations: Vec<Observation>,
-    /// Whether a segment not observed is resolved (PromQL: a series no longer returned) rather
-    /// than left as it was (MANUAL: no data keeps the state).
-    pub unseen_resolve: bool,
+    /// What becomes of a segment not observed.
+    pub unseen: Unseen,
     /// How long a segment must fire before it is ACTIVE (0: at once).
     pub hold_ms: i64,
 }
@@ -149,11 +168,8 @@ pub(super) fn plan(before: &States, round: Round, now_ms: i64) -> Option<Plan> {
             }
         }
     }
-    if round.unseen_resolve {
-        for (segment, was) in before {
-            if seen.contains(segment) {
-                continue;
-            }
+    for (segment, was) in before {
+        if !seen.contains(segment) && round.unseen.resolves(segment) {
             states.remove(segment);
             if *was == SegmentState::Active {
                 let entities = if segment.is_empty() {
@@ -223,37 +239,67 @@ mod tests {
 
     #[test]
     fn segments_fire_and_resolve_on_their_own() {
-        let before = states(&[("a", SegmentState::Active)]);
+        let before = states(&[("host = 'a'", SegmentState::Active)]);
+        let keep = || Unseen::Keep {
+            labels: vec!["host".into()],
+        };
         let round = Round {
-            observations: vec![seen("a", true), seen("b", true), seen("c", false)],
-            ..Round::default()
+            observations: vec![
+                seen("host = 'a'", true),
+                seen("host = 'b'", true),
+                seen("host = 'c'", false),
+            ],
+            unseen: keep(),
+            hold_ms: 0,
         };
         let p = plan(&before, round, 10).unwrap();
-        assert_eq!(p.notifications, [(ACTIVE, json!([{"entity": "b"}]))]);
+        assert_eq!(
+            p.notifications,
+            [(ACTIVE, json!([{"entity": "host = 'b'"}]))]
+        );
         assert_eq!(
             p.states,
-            states(&[("a", SegmentState::Active), ("b", SegmentState::Active)])
+            states(&[
+                ("host = 'a'", SegmentState::Active),
+                ("host = 'b'", SegmentState::Active)
+            ])
         );
         // MANUAL: a segment without data keeps its state; nothing changes, nothing to write.
         let round = Round {
-            observations: vec![seen("b", true)],
-            ..Round::default()
+            observations: vec![seen("host = 'b'", true)],
+            unseen: keep(),
+            hold_ms: 0,
         };
         assert_eq!(plan(&p.states, round, 20), None);
         let round = Round {
-            observations: vec![seen("a", false)],
-            ..Round::default()
+            observations: vec![seen("host = 'a'", false)],
+            unseen: keep(),
+            hold_ms: 0,
         };
         let p = plan(&p.states, round, 30).unwrap();
-        assert_eq!(p.notifications, [(OK, json!([{"entity": "a"}]))]);
-        assert_eq!(p.states, states(&[("b", SegmentState::Active)]));
+        assert_eq!(p.notifications, [(OK, json!([{"entity": "host = 'a'"}]))]);
+        assert_eq!(p.states, states(&[("host = 'b'", SegmentState::Active)]));
+        // Segmented by another label since: `host = 'b'` can no longer be told; resolved.
+        let round = Round {
+            observations: vec![],
+            unseen: Unseen::Keep {
+                labels: vec!["zone".into()],
+            },
+            hold_ms: 0,
+        };
+        let p = plan(&p.states, round, 40).unwrap();
+        assert_eq!(
+            p.notifications,
+            [(OK, json!([{"entity": "host = 'b'", "metricValues": []}]))]
+        );
+        assert!(p.states.is_empty());
     }
 
     #[test]
     fn promql_series_wait_for_the_duration_and_resolve_when_gone() {
         let round = |segments: &[&str]| Round {
             observations: segments.iter().map(|s| seen(s, true)).collect(),
-            unseen_resolve: true,
+            unseen: Unseen::Resolve,
             hold_ms: 100,
         };
         let p = plan(&States::new(), round(&["a"]), 1000).unwrap();

@@ -43,6 +43,30 @@ pub(super) fn segment_of(dims: &BTreeMap<String, String>, segment_by: &[String])
     Some(scope_string(parts))
 }
 
+/// Whether `segment` is a segment of `labels` ([`segment_of`]'s form, `""` for none): each
+/// label in order, followed by ` = `.
+pub(super) fn is_segment_of(segment: &str, labels: &[String]) -> bool {
+    if labels.is_empty() {
+        return segment.is_empty();
+    }
+    let mut rest = segment;
+    for (i, label) in labels.iter().enumerate() {
+        let head = if i == 0 {
+            format!("{label} = ")
+        } else {
+            format!(" and {label} = ")
+        };
+        let Some(at) = rest.find(&head) else {
+            return false;
+        };
+        if i == 0 && at != 0 {
+            return false;
+        }
+        rest = &rest[at + head.len()..];
+    }
+    true
+}
+
 /// `a = 'x' and b = 'y'`; a value holding `'` is written in double quotes.
 pub(super) fn scope_string<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     parts
@@ -99,5 +123,11 @@ mod tests {
         assert_eq!(segment_of(&d, &[]).as_deref(), Some(""));
         assert_eq!(segment_of(&d, &["zone".to_string()]), None);
         assert_eq!(scope_string([("a", "it's")]), "a = \"it's\"");
+        let key = segment_of(&d, &by).unwrap();
+        assert!(is_segment_of(&key, &by));
+        assert!(!is_segment_of(&key, &by[1..]));
+        assert!(!is_segment_of(&key, &[]));
+        assert!(!is_segment_of("", &by));
+        assert!(is_segment_of("", &[]));
     }
 }
