@@ -35,6 +35,7 @@ pub mod alerts;
 pub mod auth;
 pub mod channels;
 mod client;
+pub mod condition;
 pub mod dashboards;
 pub mod data;
 pub mod deliveries;

@@ -28,6 +28,26 @@ pub struct ScopeExpression {
     pub extra: Map<String, Value>,
 }
 
+impl ScopeExpression {
+    /// Whether an entity whose `operand` has `value` (`None`: the entity has no such label) is
+    /// in this scope. An entity without the label is outside every positive operator and
+    /// inside every negative one (`notEquals`, `notContains`, `notIn`); an unknown operator
+    /// selects nothing.
+    pub fn matches(&self, value: Option<&str>) -> bool {
+        let any = |f: &dyn Fn(&str, &str) -> bool| {
+            value.is_some_and(|v| self.value.iter().any(|want| f(v, want)))
+        };
+        match self.operator.as_str() {
+            "equals" | "in" => any(&|v, w| v == w),
+            "notEquals" | "notIn" => !any(&|v, w| v == w),
+            "contains" => any(&|v, w| v.contains(w)),
+            "notContains" => !any(&|v, w| v.contains(w)),
+            "startsWith" => any(&|v, w| v.starts_with(w)),
+            _ => false,
+        }
+    }
+}
+
 /// Operators as written, longest first so `is not` wins over `is`, with their API names and
 /// whether they take a list.
 const OPERATORS: [(&str, &str, bool); 8] = [
@@ -161,6 +181,20 @@ mod tests {
             json,
             serde_json::json!({"displayName":"","isVariable":false,"operand":"agent.id","operator":"equals","value":["foo"]})
         );
+    }
+
+    #[test]
+    fn matches_values() {
+        let e = |s: &str| parse(s).unwrap().remove(0);
+        assert!(e("a in [x, y]").matches(Some("y")));
+        assert!(!e("a in [x, y]").matches(Some("z")));
+        assert!(!e("a = x").matches(None));
+        assert!(e("a is not x").matches(None));
+        assert!(!e("a not in [x, y]").matches(Some("x")));
+        assert!(e("a contains eb").matches(Some("web1")));
+        assert!(e("a does not contain db").matches(Some("web1")));
+        assert!(e("a starts with we").matches(Some("web1")));
+        assert!(!e("a starts with eb").matches(Some("web1")));
     }
 
     #[test]

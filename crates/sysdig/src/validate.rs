@@ -2,19 +2,8 @@
 //! evaluated, and an e-mail address that is not one. Callers check before sending (the `sdc`
 //! CLI) or before storing (a server), and report [`Invalid`]'s one-line message.
 //!
-//! A condition follows Sysdig's (legacy, non-PromQL) alert grammar:
-//!
-//! ```text
-//! condition  := or
-//! or         := and ("OR" and)*
-//! and        := unary ("AND" unary)*
-//! unary      := "NOT" unary | "(" or ")" | comparison
-//! comparison := value op number          op: > >= < <= = !=
-//! value      := agg "(" agg "(" metric ")" ")" | agg "(" metric ")"
-//! agg        := avg | timeAvg | min | max | sum | count      (any letter case)
-//! ```
-//!
-//! so `avg(cpu.used.percent) > 80`, `sum(timeAvg(kubernetes.pod.restart.count)) > 2` and
+//! A condition follows Sysdig's (legacy, non-PromQL) alert grammar, parsed by
+//! [`crate::condition`], so `avg(cpu.used.percent) > 80`, `sum(timeAvg(kubernetes.pod.restart.count)) > 2` and
 //! `timeAvg(cpu.used.percent) > 50 AND NOT timeAvg(memory.used.percent) <= 75` pass.
 //!
 //! ```
@@ -31,6 +20,10 @@ use std::fmt;
 pub struct Invalid(String);
 
 impl Invalid {
+    pub(crate) fn new(message: String) -> Self {
+        Self(message)
+    }
+
     /// The message (the same as `Display`).
     pub fn message(&self) -> &str {
         &self.0
@@ -46,25 +39,15 @@ impl fmt::Display for Invalid {
 impl std::error::Error for Invalid {}
 
 /// The aggregations a condition may apply, lower-cased.
-pub const AGGREGATIONS: [&str; 6] = ["avg", "timeavg", "min", "max", "sum", "count"];
+pub const AGGREGATIONS: [&str; 6] = crate::condition::Aggregation::NAMES;
 
-/// Checks an alert condition against the grammar in the module docs.
+/// Checks an alert condition against the grammar of [`crate::condition`].
 ///
 /// # Errors
 /// [`Invalid`] saying what was expected where, e.g. `invalid condition "avg(x) >>> 80":
 /// expected a number after '>', found '>'`.
 pub fn condition(text: &str) -> Result<(), Invalid> {
-    let fail = |why: String| Invalid(format!("invalid condition {text:?}: {why}"));
-    let tokens = tokenize(text).map_err(fail)?;
-    if tokens.is_empty() {
-        return Err(fail("it is empty".into()));
-    }
-    let mut p = Parser { tokens, at: 0 };
-    p.or().map_err(fail)?;
-    match p.peek() {
-        None => Ok(()),
-        Some(t) => Err(fail(format!("unexpected {t} after a complete condition"))),
-    }
+    crate::condition::parse(text).map(|_| ())
 }
 
 /// Checks that `address` looks like an e-mail address: `local@domain`, no spaces, a domain of
@@ -120,190 +103,6 @@ fn looks_like_address(address: &str, min_labels: usize) -> bool {
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
     local_ok && domain_ok
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Token {
-    Open,
-    Close,
-    Op(&'static str),
-    /// A word: a keyword, an aggregation, a metric name or a number.
-    Word(String),
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Open => f.write_str("'('"),
-            Self::Close => f.write_str("')'"),
-            Self::Op(op) => write!(f, "'{op}'"),
-            Self::Word(w) => write!(f, "'{w}'"),
-        }
-    }
-}
-
-const OPS: [&str; 6] = [">=", "<=", "!=", ">", "<", "="];
-
-fn tokenize(text: &str) -> Result<Vec<Token>, String> {
-    let mut tokens = Vec::new();
-    let mut rest = text.trim_start();
-    while let Some(c) = rest.chars().next() {
-        let len = if c == '(' {
-            tokens.push(Token::Open);
-            1
-        } else if c == ')' {
-            tokens.push(Token::Close);
-            1
-        } else if let Some(op) = OPS.into_iter().find(|op| rest.starts_with(op)) {
-            tokens.push(Token::Op(op));
-            op.len()
-        } else if c == '!' {
-            return Err("'!' must be followed by '='".into());
-        } else {
-            let end = rest
-                .find(|c: char| c.is_whitespace() || "()<>=!".contains(c))
-                .unwrap_or(rest.len());
-            tokens.push(Token::Word(rest[..end].to_string()));
-            end
-        };
-        rest = rest[len..].trim_start();
-    }
-    Ok(tokens)
-}
-
-fn is_keyword(word: &str, keyword: &str) -> bool {
-    word.eq_ignore_ascii_case(keyword)
-}
-
-fn is_aggregation(word: &str) -> bool {
-    AGGREGATIONS.iter().any(|a| word.eq_ignore_ascii_case(a))
-}
-
-fn is_metric(word: &str) -> bool {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.:-/".contains(c))
-}
-
-/// A finite decimal number (`80`, `-1.5`, `2e3`); not `inf` or `NaN`.
-fn is_number(word: &str) -> bool {
-    word.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
-        && word.parse::<f64>().is_ok_and(f64::is_finite)
-}
-
-struct Parser {
-    tokens: Vec<Token>,
-    at: usize,
-}
-
-type Step = Result<(), String>;
-
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at)
-    }
-
-    fn next(&mut self) -> Option<Token> {
-        let t = self.tokens.get(self.at).cloned();
-        self.at += 1;
-        t
-    }
-
-    fn peek_keyword(&self, keyword: &str) -> bool {
-        matches!(self.peek(), Some(Token::Word(w)) if is_keyword(w, keyword))
-    }
-
-    fn or(&mut self) -> Step {
-        self.and()?;
-        while self.peek_keyword("or") {
-            self.at += 1;
-            self.and()?;
-        }
-        Ok(())
-    }
-
-    fn and(&mut self) -> Step {
-        self.unary()?;
-        while self.peek_keyword("and") {
-            self.at += 1;
-            self.unary()?;
-        }
-        Ok(())
-    }
-
-    fn unary(&mut self) -> Step {
-        if self.peek_keyword("not") {
-            self.at += 1;
-            return self.unary();
-        }
-        if self.peek() == Some(&Token::Open) {
-            self.at += 1;
-            self.or()?;
-            return match self.next() {
-                Some(Token::Close) => Ok(()),
-                Some(t) => Err(format!("expected ')', found {t}")),
-                None => Err("a '(' is never closed".into()),
-            };
-        }
-        self.comparison()
-    }
-
-    fn comparison(&mut self) -> Step {
-        self.value(0)?;
-        let op = match self.next() {
-            Some(Token::Op(op)) => op,
-            Some(t) => return Err(format!("expected a comparison (> >= < <= = !=), found {t}")),
-            None => return Err("expected a comparison (> >= < <= = !=) at the end".into()),
-        };
-        match self.next() {
-            Some(Token::Word(w)) if is_number(&w) => Ok(()),
-            Some(t) => Err(format!("expected a number after '{op}', found {t}")),
-            None => Err(format!("expected a number after '{op}'")),
-        }
-    }
-
-    /// `agg(metric)`, or `agg(agg(metric))` at the outer `depth` 0.
-    fn value(&mut self, depth: usize) -> Step {
-        let agg = match self.next() {
-            Some(Token::Word(w)) if is_aggregation(&w) => w,
-            Some(Token::Word(w)) if self.peek() == Some(&Token::Open) => {
-                return Err(format!(
-                    "unknown aggregation '{w}' (expected avg, timeAvg, min, max, sum or count)"
-                ));
-            }
-            Some(t) => {
-                return Err(format!(
-                    "expected an aggregation such as avg(metric), found {t}"
-                ));
-            }
-            None => return Err("expected an aggregation such as avg(metric) at the end".into()),
-        };
-        if self.next() != Some(Token::Open) {
-            return Err(format!("expected '(' after '{agg}'"));
-        }
-        match self.peek().cloned() {
-            Some(Token::Word(w))
-                if is_aggregation(&w) && self.tokens.get(self.at + 1) == Some(&Token::Open) =>
-            {
-                if depth > 0 {
-                    return Err(format!(
-                        "'{agg}' is already inside an aggregation: at most a group aggregation of a time aggregation"
-                    ));
-                }
-                self.value(depth + 1)?;
-            }
-            Some(Token::Word(w)) if is_metric(&w) => self.at += 1,
-            Some(t) => return Err(format!("expected a metric name in '{agg}(...)', found {t}")),
-            None => return Err(format!("expected a metric name in '{agg}(...)'")),
-        }
-        match self.next() {
-            Some(Token::Close) => Ok(()),
-            Some(t) => Err(format!("expected ')' to close '{agg}(', found {t}")),
-            None => Err(format!("'{agg}(' is never closed")),
-        }
-    }
 }
 
 #[cfg(test)]

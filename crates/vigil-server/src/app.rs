@@ -185,9 +185,11 @@ async fn serve_inner(
             }
         })
     };
+    let promql = promql_engine::Engine::new(store.clone(), settings.promql.clone());
     let sysdig_alerts = alarm_engine::sysdig_alerts::spawn(
         sysdig.repo.clone(),
         store.clone(),
+        promql.clone(),
         settings.sysdig.alert_tenants.clone(),
         settings.sysdig.alert_interval,
         wake.clone(),
@@ -225,7 +227,7 @@ async fn serve_inner(
         },
     };
     let prometheus = prometheus_api::PrometheusState {
-        engine: promql_engine::Engine::new(store.clone(), settings.promql.clone()),
+        engine: promql,
         identity: monasca.identity.clone(),
         sysdig: sysdig.clone(),
     };

@@ -26,7 +26,7 @@ pub trait SysdigTx {
 
     // --- meta / customer ---------------------------------------------------------------------
 
-    /// A value of the key-value table (`bootstrapped`, `alert_state:<id>`).
+    /// A value of the key-value table (`bootstrapped`, `alert_state:<id>:segments`).
     fn meta_get(&self, key: &str) -> RepoResult<Option<String>>;
     fn meta_set(&self, key: &str, value: &str) -> RepoResult<()>;
     /// Creates the single customer (id 1) if it is missing.

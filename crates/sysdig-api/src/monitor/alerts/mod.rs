@@ -161,11 +161,28 @@ fn validate(
             "Alert name '{name}' already exists"
         )));
     }
-    // A MANUAL condition Sysdig could never evaluate is refused as an invalid configuration.
-    if kind == AlertKind::Manual
-        && let Some(cond) = m.get("condition").and_then(Value::as_str)
-    {
-        sysdig::validate::condition(cond).map_err(|e| SdcError::bad_request(e.to_string()))?;
+    // A condition or filter that could never be evaluated is refused as an invalid
+    // configuration: a MANUAL condition and its filter (the scope grammar), a PROMETHEUS
+    // alert's PromQL.
+    let text = |k: &str| m.get(k).and_then(Value::as_str);
+    let invalid = |e: &dyn std::fmt::Display| SdcError::bad_request(e.to_string());
+    match kind {
+        AlertKind::Manual => {
+            if let Some(cond) = text("condition") {
+                sysdig::validate::condition(cond).map_err(|e| invalid(&e))?;
+            }
+            if let Some(filter) = text("filter") {
+                sysdig::scope::parse(filter).map_err(|e| invalid(&e))?;
+            }
+        }
+        AlertKind::Prometheus => {
+            if let Some(query) = text("condition") {
+                promql_engine::parse(query).map_err(|e| {
+                    SdcError::bad_request(format!("invalid PromQL condition {query:?}: {e}"))
+                })?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

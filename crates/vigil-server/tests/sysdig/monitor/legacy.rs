@@ -63,13 +63,36 @@ async fn conditions_recipients_and_user_names_are_validated() {
         "Bad Request",
         "expected a number",
     );
+    // A filter follows the scope grammar.
+    assert_errors(
+        s.post(
+            "/api/alerts",
+            &admin,
+            json!({"alert": {"name": "f", "condition": "avg(x) > 1", "filter": "host.hostName != h1"}}),
+        )
+        .await,
+        400,
+        "Bad Request",
+        "invalid scope: host.hostName != h1, expected an operator",
+    );
     // PromQL conditions follow another grammar.
     s.create(
         "/api/alerts",
         &admin,
-        json!({"alert": {"name": "prom", "type": "PROMETHEUS", "condition": "up == 0"}}),
+        json!({"alert": {"name": "prom", "type": "PROMETHEUS", "condition": "up == 0", "filter": "a != b"}}),
     )
     .await;
+    assert_errors(
+        s.post(
+            "/api/alerts",
+            &admin,
+            json!({"alert": {"name": "prom2", "type": "PROMETHEUS", "condition": "avg(x) >"}}),
+        )
+        .await,
+        400,
+        "Bad Request",
+        "invalid PromQL condition \"avg(x) >\": 1:9: parse error: unexpected end of input",
+    );
     assert_errors(
         s.post(
             "/api/notificationChannels",
