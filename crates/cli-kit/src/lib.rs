@@ -1,6 +1,7 @@
 //! What Vigil's command-line tools (`monasca`, `sdc`) share: running an async command on a
 //! current-thread runtime, reporting an error chain on one line, writing to stdout without
-//! failing on a closed pipe (`| head`), and table rendering.
+//! failing on a closed pipe (`| head`), table rendering, and charts of time series
+//! ([`plot`]).
 //!
 //! ```no_run
 //! fn main() -> std::process::ExitCode {
@@ -9,6 +10,8 @@
 //!     })
 //! }
 //! ```
+
+pub mod plot;
 
 use std::{future::Future, io::Write, process::ExitCode};
 

@@ -5,3 +5,4 @@ mod alarming;
 mod cli;
 mod common;
 mod keystone;
+mod plot;

@@ -614,6 +614,10 @@ pub enum PromqlCmd {
         /// Evaluation time, seconds since the epoch (default: now).
         #[arg(long)]
         time: Option<i64>,
+        /// Draw a range vector (a matrix, e.g. `x[10m]`) as a chart; an instant vector has
+        /// no time axis and is refused (use `promql range`).
+        #[arg(long, conflicts_with_all = ["json", "csv"])]
+        plot: bool,
     },
     /// A range query.
     Range {
@@ -627,6 +631,9 @@ pub enum PromqlCmd {
         /// Seconds between points.
         #[arg(long, default_value_t = 60)]
         step: u64,
+        /// Draw the series as a chart in the terminal (one line per series).
+        #[arg(long, conflicts_with_all = ["json", "csv"])]
+        plot: bool,
     },
     /// The series that series selectors match (repeatable).
     Series {
@@ -664,6 +671,9 @@ pub enum DataCmd {
         /// Last group.
         #[arg(long, default_value_t = 9)]
         to: u64,
+        /// Draw each metric of each group as a line of a chart in the terminal.
+        #[arg(long, conflicts_with_all = ["json", "csv"])]
+        plot: bool,
     },
     /// The metrics and keys the data API knows.
     Metrics,

@@ -1,7 +1,9 @@
 //! `sdc promql`: PromQL through the Prometheus API, printed as tables (one row per series and
-//! point, labels in `{k="v"}` form) or, with `--json`, as the typed result.
+//! point, labels in `{k="v"}` form), with `--json` as the typed result, or with `--plot` as a
+//! chart of a matrix (one line per series).
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use cli_kit::plot::Series;
 use serde_json::{Value, json};
 use sysdig::{
     Client,
@@ -18,8 +20,11 @@ const POINT_TIMES: Times = &[("time", EpochMs)];
 
 pub async fn run(c: &Client, f: Format, cmd: PromqlCmd) -> Result<()> {
     match cmd {
-        PromqlCmd::Query { query, time } => {
+        PromqlCmd::Query { query, time, plot } => {
             let data = c.promql().query(&query, time).await?;
+            if plot {
+                return plot_data(&data);
+            }
             print_data(f, &data)
         }
         PromqlCmd::Range {
@@ -27,11 +32,15 @@ pub async fn run(c: &Client, f: Format, cmd: PromqlCmd) -> Result<()> {
             start,
             end,
             step,
+            plot,
         } => {
             let now = jiff::Timestamp::now().as_second();
             let start = start.unwrap_or(now - 3600);
             let end = end.unwrap_or(now);
             let data = c.promql().query_range(&query, start, end, step).await?;
+            if plot {
+                return plot_data(&data);
+            }
             print_data(f, &data)
         }
         PromqlCmd::Series { matchers } => {
@@ -97,4 +106,30 @@ fn print_data(f: Format, data: &QueryData) -> Result<()> {
         QueryData::String((t, s)) => vec![json!({"series": "string", "time": ms(*t), "value": s})],
     };
     print_list(f, &rows, &["series", "time", "value"], POINT_TIMES)
+}
+
+/// A matrix as a chart, one line per series. An instant vector or a scalar has one point
+/// per series and no time axis, so it is refused (an empty one is "no data").
+fn plot_data(data: &QueryData) -> Result<()> {
+    let ms = |t: f64| (t * 1000.0).round() as i64;
+    let series: Vec<Series> = match data {
+        QueryData::Matrix(m) => m
+            .iter()
+            .map(|s| {
+                let points = s.values.iter().map(|p| (ms(p.time), p.value)).collect();
+                Series::new(selector(&s.metric), points)
+            })
+            .collect(),
+        QueryData::Vector(v) if v.is_empty() => Vec::new(),
+        QueryData::Vector(_) | QueryData::Scalar(_) | QueryData::String(_) => bail!(
+            "--plot draws range vectors: this query returned an instant {}; use `sdc promql range` \
+             or a range selector such as x[10m]",
+            match data {
+                QueryData::Vector(_) => "vector",
+                QueryData::Scalar(_) => "scalar",
+                _ => "string",
+            }
+        ),
+    };
+    cli_kit::plot::print(&series)
 }

@@ -4,3 +4,4 @@
 mod cli;
 mod common;
 mod input_and_output;
+mod plot;

@@ -1,7 +1,8 @@
 //! Dev-only test kit for suites that drive Vigil from outside: a real `vigil serve` process on
 //! `127.0.0.1` with a throwaway data directory and its settings in a written config file
 //! ([`process`]), our own clients pointed at a URL ([`clients`]), raw HTTP for what a typed
-//! client will not send, and a runner for the CLI binaries ([`cli`]).
+//! client will not send, a runner for the CLI binaries ([`cli`]) and a reader of their
+//! `--plot` charts ([`chart`]).
 //!
 //! It does not link the server: a change to a handler relinks `vigil` and the server's own
 //! tests, not every suite that uses this kit. The server's tests keep their in-process kit
@@ -20,6 +21,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod chart;
 pub mod cli;
 pub mod clients;
 mod http;

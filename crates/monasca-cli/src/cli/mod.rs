@@ -246,6 +246,16 @@ pub struct MetricNameList {
     pub out: Output,
 }
 
+/// `--plot` of measurement-list and metric-statistics (a Vigil extension: without it the
+/// output is python-monascaclient's).
+#[derive(Args, Debug)]
+pub struct Plot {
+    /// Draw the result as a chart in the terminal, one line per metric (and statistic)
+    /// instead of a table (a Vigil extension; not with -j, -f or -c).
+    #[arg(long, conflicts_with_all = ["json", "format", "columns"])]
+    pub plot: bool,
+}
+
 /// Options of measurement-list and metric-statistics.
 #[derive(Args, Debug)]
 pub struct SeriesQuery {
@@ -275,6 +285,8 @@ pub struct MeasurementList {
     pub query: SeriesQuery,
     #[command(flatten)]
     pub out: Output,
+    #[command(flatten)]
+    pub plot: Plot,
 }
 
 #[derive(Args, Debug)]
@@ -294,6 +306,8 @@ pub struct MetricStatistics {
     pub query: SeriesQuery,
     #[command(flatten)]
     pub out: Output,
+    #[command(flatten)]
+    pub plot: Plot,
 }
 
 #[derive(Args, Debug)]

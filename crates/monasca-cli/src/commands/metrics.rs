@@ -153,6 +153,9 @@ pub async fn measurement_list(client: &Client, a: MeasurementList) -> Result<()>
         op = op.group_by(g.clone());
     }
     let env = client.send(&op).await?;
+    if a.plot.plot {
+        return cli_kit::plot::print(&super::plot::measurements(&env.elements));
+    }
     if a.out.json {
         return print(&json(&env.elements)?);
     }
@@ -209,6 +212,9 @@ pub async fn statistics(client: &Client, a: MetricStatistics) -> Result<()> {
         op = op.group_by(g.clone());
     }
     let env = client.send(&op).await?;
+    if a.plot.plot {
+        return cli_kit::plot::print(&super::plot::statistics(&env.elements));
+    }
     if a.out.json {
         return print(&json(&env.elements)?);
     }

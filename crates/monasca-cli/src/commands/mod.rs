@@ -4,3 +4,4 @@ pub mod alarm_definitions;
 pub mod alarms;
 pub mod metrics;
 pub mod notifications;
+pub mod plot;
