@@ -300,15 +300,21 @@ impl Budget {
     }
 }
 
+/// What every node of one query reads with.
+pub(crate) struct Reader<'a> {
+    pub store: &'a dyn MetricStore,
+    pub tenant: &'a str,
+    pub steps: Steps,
+    pub span: &'a Span,
+    pub notes: &'a Notes,
+}
+
 pub(crate) async fn compute<'e>(
-    store: &dyn MetricStore,
-    tenant: &str,
+    r: &Reader<'_>,
     found: Vec<(&'e Expr, Shape<'e>)>,
-    steps: Steps,
-    span: &Span,
     budget: &mut Budget,
-    notes: &Notes,
 ) -> Result<Columns, QueryError> {
+    let steps = r.steps;
     let mut columns = Columns {
         start: steps.start,
         step: steps.step,
@@ -316,7 +322,7 @@ pub(crate) async fn compute<'e>(
         nodes: HashMap::new(),
     };
     for (e, s) in found {
-        let out = eval_shape(store, tenant, &s, steps, span, budget, notes).await?;
+        let out = eval_shape(r, &s, budget).await?;
         columns.nodes.insert(node_key(e), out);
     }
     Ok(columns)
@@ -331,32 +337,20 @@ struct Acc {
 }
 
 async fn eval_shape(
-    store: &dyn MetricStore,
-    tenant: &str,
+    r: &Reader<'_>,
     s: &Shape<'_>,
-    steps: Steps,
-    span: &Span,
     budget: &mut Budget,
-    notes: &Notes,
 ) -> Result<Vec<Column>, QueryError> {
+    let steps = r.steps;
     match s {
         Shape::Selector(_) | Shape::RangeFn(..) => {
             let mut out = Vec::new();
-            for_each_series(
-                store,
-                tenant,
-                s,
-                steps,
-                span,
-                budget,
-                notes,
-                |labels, values| {
-                    out.push(Column {
-                        labels: labels.clone(),
-                        values,
-                    });
-                },
-            )
+            for_each_series(r, s, budget, |labels, values| {
+                out.push(Column {
+                    labels: labels.clone(),
+                    values,
+                });
+            })
             .await?;
             Ok(out)
         }
@@ -387,17 +381,12 @@ async fn eval_shape(
             };
             match inner.as_ref() {
                 Shape::Aggregate { .. } => {
-                    for c in Box::pin(eval_shape(store, tenant, inner, steps, span, budget, notes))
-                        .await?
-                    {
+                    for c in Box::pin(eval_shape(r, inner, budget)).await? {
                         add(&c.labels, c.values);
                     }
                 }
                 leaf => {
-                    for_each_series(store, tenant, leaf, steps, span, budget, notes, |l, v| {
-                        add(l, v)
-                    })
-                    .await?;
+                    for_each_series(r, leaf, budget, |l, v| add(l, v)).await?;
                 }
             }
             Ok(groups.into_iter().map(|g| finish(g, fold)).collect())
@@ -472,15 +461,12 @@ fn finish(g: Acc, fold: Fold) -> Column {
 /// Reads the series of a selector or range function one at a time and hands each one's
 /// labels (without the name for a range function) and values at every step to `f`.
 async fn for_each_series(
-    store: &dyn MetricStore,
-    tenant: &str,
+    r: &Reader<'_>,
     s: &Shape<'_>,
-    steps: Steps,
-    span: &Span,
     budget: &mut Budget,
-    notes: &Notes,
     mut f: impl FnMut(&Arc<Labels>, Vec<Option<f64>>) + Send,
 ) -> Result<(), QueryError> {
+    let (store, steps, span, notes) = (r.store, r.steps, r.span, r.notes);
     let (vs, window_ms) = match s {
         Shape::Selector(vs) => (*vs, span.lookback_ms),
         Shape::RangeFn(_, ms, _) => (&ms.vs, duration_ms(ms.range)),
@@ -493,7 +479,7 @@ async fn for_each_series(
         start: first.saturating_sub(window_ms).saturating_add(1),
         end: last.saturating_add(1),
     };
-    let found = select::find(store, tenant, vs, range).await?;
+    let found = select::find(store, r.tenant, vs, range).await?;
     let ids: Vec<_> = found.iter().map(|(info, _)| info.id).collect();
     let mut labels_of: HashMap<_, Arc<Labels>> = found
         .into_iter()

@@ -310,16 +310,14 @@ impl Engine {
             deadline,
         };
         let notes = annotations::Notes::default();
-        let columns = columns::compute(
-            &*self.store,
+        let reader = columns::Reader {
+            store: &*self.store,
             tenant,
-            found,
             steps,
-            &span,
-            &mut budget,
-            &notes,
-        )
-        .await?;
+            span: &span,
+            notes: &notes,
+        };
+        let columns = columns::compute(&reader, found, &mut budget).await?;
         // The engine has no runtime to race a timer with: the deadline is checked after
         // loading and at every step.
         if Instant::now() > deadline {
