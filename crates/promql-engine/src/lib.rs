@@ -31,6 +31,8 @@ mod select;
 mod syntax;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_columns;
 mod value;
 
 use std::{

@@ -7,19 +7,19 @@ use metric_store::{MemoryStore, MetricStore, Sample as StoreSample, SeriesKey};
 
 use crate::{Engine, EngineOptions, QueryError, QueryValue};
 
-const MIN: i64 = 60_000;
-const TENANT: &str = "t";
+pub(crate) const MIN: i64 = 60_000;
+pub(crate) const TENANT: &str = "t";
 
 /// One point a minute from 0 to 10 min: `http.requests` counters (a: 10/min, b: 20/min),
 /// `cpu.idle_perc` gauges (a: k, b: 2k), a counter with resets, and an info series.
-async fn engine_with(options: EngineOptions) -> Engine {
+pub(crate) async fn engine_with(options: EngineOptions) -> Engine {
     let store = MemoryStore::new();
     store.write(samples()).await.unwrap();
     Engine::new(Arc::new(store), options)
 }
 
 /// The same samples in the embedded store, sealed into a block by closing and reopening it.
-async fn embedded_engine(options: EngineOptions) -> (Engine, tempfile::TempDir) {
+pub(crate) async fn embedded_engine(options: EngineOptions) -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = metric_store::EmbeddedStore::open(dir.path()).await.unwrap();
     store.write(samples()).await.unwrap();
@@ -70,7 +70,7 @@ fn samples() -> Vec<StoreSample> {
     samples
 }
 
-async fn engine() -> Engine {
+pub(crate) async fn engine() -> Engine {
     engine_with(EngineOptions::default()).await
 }
 
@@ -799,62 +799,6 @@ async fn escaped_names_select_and_come_back() {
         crate::names::dimension_from_label(s[0].keys().next().unwrap()).as_deref(),
         Some("k8s.pod")
     );
-}
-
-/// Range functions and simple aggregations evaluated series at a time give exactly what the
-/// step-by-step evaluation gives, wherever they sit in the query.
-#[tokio::test]
-async fn series_at_a_time_agrees_with_step_by_step() {
-    let slow = engine_with(EngineOptions {
-        series_at_a_time: false,
-        ..EngineOptions::default()
-    })
-    .await;
-    // The embedded store hands series over in its own order, the in-memory one in the
-    // engine's: both are compared.
-    let (embedded, _dir) = embedded_engine(EngineOptions::default()).await;
-    for fast in [engine().await, embedded] {
-        let queries = [
-            "rate(http:requests[5m])",
-            "sum(rate(http:requests[2m]))",
-            "sum by (hostname) (rate({__name__=~\"http:requests|cpu:idle_perc\"}[3m]))",
-            "sum without (hostname) (irate(http:requests[5m]))",
-            "avg(cpu:idle_perc)",
-            "min by (hostname) (cpu:idle_perc offset 2m)",
-            "max(delta(cpu:idle_perc[4m] offset 1m))",
-            "count(changes(jobs:done[5m]))",
-            "group by (team) (host:info)",
-            "sum(sum by (hostname) (increase(http:requests[5m])))",
-            "resets(jobs:done[10m]) + deriv(cpu:idle_perc[5m])",
-            "topk(1, rate(http:requests[5m])) * 2",
-            "histogram_quantile(0.5, sum by (le) (rate(http:requests[5m])))",
-            "sum_over_time(cpu:idle_perc[3m]) / count_over_time(cpu:idle_perc[3m])",
-            "max_over_time(cpu:idle_perc[2m]) - min_over_time(cpu:idle_perc[2m])",
-            "stddev_over_time(cpu:idle_perc[5m]) and present_over_time(cpu:idle_perc[1m])",
-            "timestamp(cpu:idle_perc)",
-            "sum(rate(http:requests[5m] @ 300))",
-            "avg_over_time(sum(cpu:idle_perc)[5m:1m])",
-            "label_replace(sum by (hostname) (cpu:idle_perc), \"h\", \"$1\", \"hostname\", \"(.*)\")",
-            "absent(sum(nothing:here))",
-        ];
-        for q in queries {
-            for (start, end, step) in [(0, 10 * MIN, 30_000), (7_000, 10 * MIN, MIN), (0, 0, 1)] {
-                let a = fast.range(TENANT, q, start, end, step).await;
-                let b = slow.range(TENANT, q, start, end, step).await;
-                // Debug text: NaN equals NaN there.
-                assert_eq!(
-                    format!("{a:?}"),
-                    format!("{b:?}"),
-                    "range {q} from {start} to {end} by {step}"
-                );
-            }
-            for t in [0, 150_000, 5 * MIN, 10 * MIN + 7_000] {
-                let a = fast.instant(TENANT, q, t).await;
-                let b = slow.instant(TENANT, q, t).await;
-                assert_eq!(format!("{a:?}"), format!("{b:?}"), "instant {q} at {t}");
-            }
-        }
-    }
 }
 
 #[tokio::test]
