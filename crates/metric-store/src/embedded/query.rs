@@ -122,6 +122,19 @@ pub(super) fn merge_points(mut lists: Vec<Vec<Point>>) -> Vec<Point> {
     if lists.len() <= 1 {
         return lists.pop().unwrap_or_default();
     }
+    // Blocks of successive time ranges, the usual case: each list starts after the previous
+    // one ends, so joining them is the merge.
+    let disjoint = lists.windows(2).all(|w| match (w[0].last(), w[1].first()) {
+        (Some(a), Some(b)) => a.timestamp < b.timestamp,
+        _ => false,
+    });
+    if disjoint {
+        let mut out = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        for l in lists {
+            out.extend(l);
+        }
+        return out;
+    }
     let mut all: Vec<Point> = lists.into_iter().flatten().collect();
     all.sort_by_key(|p| p.timestamp); // stable: sources keep their order on ties
     let mut out: Vec<Point> = Vec::with_capacity(all.len());
@@ -162,5 +175,17 @@ mod tests {
             pts(&[(2, 1.0)])
         );
         assert!(merge_points(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn successive_lists_join_and_others_merge() {
+        let joined = merge_points(vec![pts(&[(1, 1.0), (2, 1.0)]), pts(&[(3, 2.0)])]);
+        assert_eq!(joined, pts(&[(1, 1.0), (2, 1.0), (3, 2.0)]));
+        // Touching at one timestamp: the later list wins there.
+        let touching = merge_points(vec![pts(&[(1, 1.0), (2, 1.0)]), pts(&[(2, 2.0), (3, 2.0)])]);
+        assert_eq!(touching, pts(&[(1, 1.0), (2, 2.0), (3, 2.0)]));
+        // Out of time order: sorted.
+        let reversed = merge_points(vec![pts(&[(5, 1.0)]), pts(&[(1, 2.0)])]);
+        assert_eq!(reversed, pts(&[(1, 2.0), (5, 1.0)]));
     }
 }
