@@ -296,7 +296,8 @@ impl MetricStore for EmbeddedStore {
         key: &str,
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
-        let ids: Vec<Gid> = {
+        // Each value with the ids of its series (of `metric` when given).
+        let mut pending: Vec<(String, Vec<Gid>)> = {
             let st = self.inner.read();
             let Some(values) = st.reg.tenant(tenant).and_then(|t| t.by_dim.get(key)) else {
                 return Ok(Vec::new());
@@ -304,22 +305,43 @@ impl MetricStore for EmbeddedStore {
             if metric.is_none() && range.is_all() {
                 return Ok(values.keys().map(|k| k.to_string()).collect());
             }
-            let mut ids: Vec<Gid> = values
-                .values()
-                .flatten()
-                .copied()
-                .filter(|id| metric.is_none_or(|m| st.reg.name(*id) == m))
-                .collect();
-            ids.sort_unstable();
-            ids
+            values
+                .iter()
+                .map(|(v, ids)| {
+                    let ids: Vec<Gid> = ids
+                        .iter()
+                        .copied()
+                        .filter(|id| metric.is_none_or(|m| st.reg.name(*id) == m))
+                        .collect();
+                    (v.to_string(), ids)
+                })
+                .filter(|(_, ids)| !ids.is_empty())
+                .collect()
         };
-        let ids = self.alive(ids, range)?;
-        let st = self.inner.read();
-        let values: BTreeSet<&str> = ids
-            .iter()
-            .filter_map(|id| st.reg.dims(*id).find(|(k, _)| *k == key).map(|(_, v)| v))
-            .collect();
-        Ok(values.into_iter().map(str::to_owned).collect())
+        // One live series shows a value: ask about each value's first series, then the next
+        // one of the values still unseen, and so on, rather than about every series.
+        let mut found = BTreeSet::new();
+        for round in 0.. {
+            let mut batch: Vec<Gid> = pending
+                .iter()
+                .filter_map(|(_, ids)| ids.get(round).copied())
+                .collect();
+            if batch.is_empty() {
+                break;
+            }
+            batch.sort_unstable();
+            let alive: std::collections::HashSet<Gid> =
+                self.alive(batch, range)?.into_iter().collect();
+            pending.retain_mut(|(value, ids)| {
+                if ids.get(round).is_some_and(|id| alive.contains(id)) {
+                    found.insert(std::mem::take(value));
+                    false
+                } else {
+                    ids.len() > round + 1
+                }
+            });
+        }
+        Ok(found.into_iter().collect())
     }
 
     fn is_healthy(&self) -> bool {
