@@ -47,20 +47,7 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
         Some(LabelModifier::Include(l)) => (&l.labels, true),
         Some(LabelModifier::Exclude(l)) => (&l.labels, false),
     };
-    let group_labels = |labels: &Labels| -> Labels {
-        labels
-            .iter()
-            .filter(|(k, _)| {
-                let listed = names.iter().any(|n| n == *k);
-                if by {
-                    listed
-                } else {
-                    !listed && *k != METRIC_NAME
-                }
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    };
+    let group_labels = |labels: &Labels| group_labels(labels, names, by);
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
     for s in input {
@@ -163,4 +150,21 @@ fn top(mut samples: Vec<Sample>, k: f64, largest: bool, t: i64) -> Vec<Sample> {
         s.timestamp = t;
     }
     samples
+}
+
+/// The labels of the group a sample with `labels` falls in: those `names` (`by`), or all but
+/// those and the metric name (`without`).
+pub(crate) fn group_labels(labels: &Labels, names: &[String], by: bool) -> Labels {
+    labels
+        .iter()
+        .filter(|(k, _)| {
+            let listed = names.iter().any(|n| n == *k);
+            if by {
+                listed
+            } else {
+                !listed && *k != METRIC_NAME
+            }
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }

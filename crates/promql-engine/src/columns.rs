@@ -24,6 +24,7 @@ use metric_store::{MetricStore, TimeRange};
 use promql_parser::parser::{AggregateExpr, Expr, LabelModifier, MatrixSelector, VectorSelector};
 
 use crate::{
+    aggregate::group_labels,
     annotations::{Note, Notes, Site},
     error::{QueryError, too_many_samples},
     functions::{counter_like, range_fn},
@@ -392,21 +393,6 @@ async fn eval_shape(
             Ok(groups.into_iter().map(|g| finish(g, fold)).collect())
         }
     }
-}
-
-fn group_labels(labels: &Labels, names: &[String], by: bool) -> Labels {
-    labels
-        .iter()
-        .filter(|(k, _)| {
-            let listed = names.iter().any(|n| n == *k);
-            if by {
-                listed
-            } else {
-                !listed && *k != METRIC_NAME
-            }
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 /// Adds one input series to its group, step by step, in the step-by-step aggregation's order
