@@ -26,11 +26,11 @@ use promql_parser::parser::{AggregateExpr, Expr, LabelModifier, MatrixSelector, 
 use crate::{
     aggregate::group_labels,
     annotations::{Note, Notes, Site},
-    error::{QueryError, too_many_samples},
+    error::{QueryError, exec, too_many_samples},
     functions::{counter_like, range_fn},
     math::kahan_add,
     select::{self, SelectorKey, Span, duration_ms, key_of},
-    value::{Labels, METRIC_NAME, Sample, drop_name},
+    value::{Labels, METRIC_NAME, Sample, drop_name, several_names},
 };
 
 /// One output series of a node: its value at each step, `None` where it has none.
@@ -467,6 +467,10 @@ async fn for_each_series(
     };
     let found = select::find(store, r.tenant, vs, range).await?;
     let ids: Vec<_> = found.iter().map(|(info, _)| info.id).collect();
+    // Series that differ only by name collide once a range function drops it: Prometheus
+    // refuses that where both have a value at one step. The steps each label set has a value at:
+    let several = matches!(s, Shape::RangeFn(..)) && several_names(found.iter().map(|(_, l)| l));
+    let mut present: HashMap<Arc<Labels>, Vec<bool>> = HashMap::new();
     let mut labels_of: HashMap<_, Arc<Labels>> = found
         .into_iter()
         .map(|(info, labels)| (info.id, Arc::new(labels)))
@@ -502,6 +506,18 @@ async fn for_each_series(
                 Shape::RangeFn(..) => drop_name(&labels),
                 _ => labels,
             };
+            if several {
+                let steps_of = present
+                    .entry(labels.clone())
+                    .or_insert_with(|| vec![false; values.len()]);
+                for (seen, v) in steps_of.iter_mut().zip(&values) {
+                    if *seen && v.is_some() {
+                        failed = Some(exec("vector cannot contain metrics with the same labelset"));
+                        return false;
+                    }
+                    *seen |= v.is_some();
+                }
+            }
             f(&labels, values);
         }
         true

@@ -14,7 +14,7 @@ use crate::{
     eval::Evaluator,
     math::{self, kahan_add, linear_regression, quantile},
     select::duration_ms,
-    value::{Labels, METRIC_NAME, Sample, Series, Value, drop_name},
+    value::{Labels, METRIC_NAME, Sample, Series, Value, drop_name, several_names},
 };
 
 pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryError> {
@@ -347,6 +347,7 @@ fn over_range(
     let mut out = Vec::new();
     // A plain `selector[range]` is read in place, without copying its points at every step.
     if let Some(ms) = matrix_selector(e) {
+        let several = !keep_name && several_names(ev.series(&ms.vs).iter().map(|s| &*s.labels));
         for (s, points) in ev.range_slices(&ms.vs, duration_ms(ms.range), t) {
             if let Some(value) = f(points) {
                 out.push(Sample {
@@ -360,9 +361,14 @@ fn over_range(
                 });
             }
         }
+        if several {
+            crate::check_unique(out.iter().map(|s| &s.labels))?;
+        }
         return Ok(Value::Vector(out));
     }
-    for s in matrix(ev, e, t)? {
+    let input = matrix(ev, e, t)?;
+    let several = !keep_name && several_names(input.iter().map(|s| &*s.labels));
+    for s in input {
         if let Some(value) = f(&s.points) {
             out.push(Sample {
                 labels: if keep_name {
@@ -374,6 +380,9 @@ fn over_range(
                 value,
             });
         }
+    }
+    if several {
+        crate::check_unique(out.iter().map(|s| &s.labels))?;
     }
     Ok(Value::Vector(out))
 }
@@ -388,17 +397,21 @@ fn matrix_selector(e: &Expr) -> Option<&promql_parser::parser::MatrixSelector> {
 
 /// `f` of each sample, without the metric name; samples `f` maps to `None` are dropped.
 fn map(v: Vec<Sample>, t: i64, f: impl Fn(&Sample) -> Option<f64>) -> Result<Value, QueryError> {
-    Ok(Value::Vector(
-        v.iter()
-            .filter_map(|s| {
-                f(s).map(|value| Sample {
-                    labels: drop_name(&s.labels),
-                    timestamp: t,
-                    value,
-                })
+    let several = several_names(v.iter().map(|s| &*s.labels));
+    let out: Vec<Sample> = v
+        .iter()
+        .filter_map(|s| {
+            f(s).map(|value| Sample {
+                labels: drop_name(&s.labels),
+                timestamp: t,
+                value,
             })
-            .collect(),
-    ))
+        })
+        .collect();
+    if several {
+        crate::check_unique(out.iter().map(|s| &s.labels))?;
+    }
+    Ok(Value::Vector(out))
 }
 
 fn one(labels: Labels, t: i64) -> Sample {

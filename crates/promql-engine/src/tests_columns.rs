@@ -61,3 +61,36 @@ async fn series_at_a_time_agrees_with_step_by_step() {
         }
     }
 }
+
+/// Two metrics with the same dimensions collide once a function drops their names: an error
+/// in both evaluations, as in Prometheus; one metric alone, or the names kept, is fine.
+#[tokio::test]
+async fn functions_refuse_series_left_with_one_label_set() {
+    let slow = engine_with(EngineOptions {
+        series_at_a_time: false,
+        ..EngineOptions::default()
+    })
+    .await;
+    for e in [engine().await, slow] {
+        for q in [
+            "rate({__name__=~\"http:requests|cpu:idle_perc\"}[5m])",
+            "sum(rate({__name__=~\"http:requests|cpu:idle_perc\"}[5m]))",
+            "abs({__name__=~\"http:requests|cpu:idle_perc\"})",
+        ] {
+            let r = e.range(TENANT, q, 0, 10 * MIN, MIN).await;
+            assert!(
+                matches!(r, Err(crate::QueryError::Execution(ref m)) if m.contains("same labelset")),
+                "{q}: {r:?}"
+            );
+            let r = e.instant(TENANT, q, 5 * MIN).await;
+            assert!(matches!(r, Err(crate::QueryError::Execution(_))), "{q}: {r:?}");
+        }
+        for q in [
+            "rate(http:requests[5m])",
+            "last_over_time({__name__=~\"http:requests|cpu:idle_perc\"}[5m])",
+            "sum(rate({__name__=~\"http:requests|jobs:done\"}[5m]))",
+        ] {
+            assert!(e.range(TENANT, q, 0, 10 * MIN, MIN).await.is_ok(), "{q}");
+        }
+    }
+}

@@ -103,3 +103,13 @@ pub(crate) fn mix(key: u64, text: &str) -> u64 {
 fn hasher() -> impl Hasher {
     foldhash::fast::FixedState::default().build_hasher()
 }
+
+/// Whether `labels` hold more than one metric name: only then can dropping the names leave
+/// two series with one label set, which Prometheus refuses in a function's output.
+pub(crate) fn several_names<'a>(mut labels: impl Iterator<Item = &'a Labels>) -> bool {
+    let Some(first) = labels.next() else {
+        return false;
+    };
+    let name = first.get(METRIC_NAME);
+    labels.any(|l| l.get(METRIC_NAME) != name)
+}

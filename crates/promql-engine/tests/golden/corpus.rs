@@ -229,6 +229,11 @@ pub const EXPRESSIONS: &[&str] = &[
     "present_over_time(sparse[5m])",
     "present_over_time(nope[5m])",
     "count_over_time({__name__=~\"cpu|mem\"}[2m])",
+    // Names dropped, two series left with one label set: refused, also under an aggregation.
+    "rate({__name__=~\"cpu|http:req\"}[5m])",
+    "sum by (host) (delta({__name__=~\"cpu|http:req\"}[2m]))",
+    "abs({__name__=~\"cpu|http:req\"})",
+    "max(irate({__name__=~\"cpu|http:req\", host=\"b\"}[5m]))",
     "max_over_time(http:req[1m] offset -2m)",
     // Aggregations.
     "sum by (host) (rate(http:req[5m]))",
