@@ -83,7 +83,10 @@ async fn functions_refuse_series_left_with_one_label_set() {
                 "{q}: {r:?}"
             );
             let r = e.instant(TENANT, q, 5 * MIN).await;
-            assert!(matches!(r, Err(crate::QueryError::Execution(_))), "{q}: {r:?}");
+            assert!(
+                matches!(r, Err(crate::QueryError::Execution(_))),
+                "{q}: {r:?}"
+            );
         }
         for q in [
             "rate(http:requests[5m])",
