@@ -3,7 +3,7 @@
 # `bash bench/run.sh scale` (1,000,000 series, 100,000,000 points into Vigil alone; see "Scale"),
 # or `bash bench/run.sh notify` (notification delivery alone; see "Notifications"), or
 # `bash bench/run.sh cores` (Vigil and VictoriaMetrics from 1 connection to one per core; see
-# "Cores").
+# "Cores"), or `bash bench/run.sh promql` (PromQL queries, Vigil and Prometheus; see "PromQL").
 #
 # Builds the release binaries, then for each system under test starts a server on a fresh data
 # directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
