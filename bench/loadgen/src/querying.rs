@@ -166,76 +166,60 @@ fn write_openmetrics(s: &Shape, path: &PathBuf) -> Result<()> {
     Ok(())
 }
 
-/// Time-major batches, as agents send them.
-fn vigil_bodies(s: &Shape, batch: usize) -> Vec<String> {
+/// Batch `b` of `batch` points, time-major as agents send them; `None` past the last. Built
+/// when a connection asks for it: the whole day at once would be gigabytes of JSON.
+fn vigil_body(s: &Shape, batch: usize, b: usize) -> Option<String> {
+    let per_step = s.hosts * s.instances + s.buckets;
+    let total = per_step * usize::try_from(s.points()).unwrap_or(0);
+    let first = b.checked_mul(batch).filter(|&f| f < total)?;
     let t0 = s.first_ms();
-    let mut bodies = Vec::new();
-    let (mut body, mut n) = (String::from("["), 0);
-    let mut push = |item: String, body: &mut String, n: &mut usize| {
-        if *n > 0 {
+    let mut body = String::from("[");
+    for n in first..(first + batch).min(total) {
+        if n > first {
             body.push(',');
         }
-        body.push_str(&item);
-        *n += 1;
-        if *n == batch {
-            body.push(']');
-            bodies.push(std::mem::replace(body, String::from("[")));
-            *n = 0;
-        }
-    };
-    for k in 0..s.points() {
+        let (k, j) = ((n / per_step) as i64, n % per_step);
         let ts = t0 + k * STEP_MS;
-        for h in 0..s.hosts {
-            for i in 0..s.instances {
-                let v = counter(h * s.instances + i, k);
-                push(
-                    format!(
-                        r#"{{"name":"http.requests_total","dimensions":{{"host":"host-{h:04}","instance":"i-{i}"}},"timestamp":{ts},"value":{v}}}"#
-                    ),
-                    &mut body,
-                    &mut n,
-                );
-            }
-        }
-        for b in 0..s.buckets {
-            push(
-                format!(
-                    r#"{{"name":"request_latency_bucket","dimensions":{{"le":"{}"}},"timestamp":{ts},"value":{}}}"#,
-                    le(s, b),
-                    bucket(b, k)
-                ),
-                &mut body,
-                &mut n,
-            );
-        }
+        let _ = if j < s.hosts * s.instances {
+            let (h, i) = (j / s.instances, j % s.instances);
+            write!(
+                body,
+                r#"{{"name":"http.requests_total","dimensions":{{"host":"host-{h:04}","instance":"i-{i}"}},"timestamp":{ts},"value":{}}}"#,
+                counter(j, k)
+            )
+        } else {
+            let b = j - s.hosts * s.instances;
+            write!(
+                body,
+                r#"{{"name":"request_latency_bucket","dimensions":{{"le":"{}"}},"timestamp":{ts},"value":{}}}"#,
+                le(s, b),
+                bucket(b, k)
+            )
+        };
     }
-    if n > 0 {
-        body.push(']');
-        bodies.push(body);
-    }
-    bodies
+    body.push(']');
+    Some(body)
 }
 
 async fn post_to_vigil(a: &PromqlDataArgs) -> Result<()> {
-    let bodies = Arc::new(std::sync::Mutex::new(
-        vigil_bodies(&a.shape, a.batch.max(1)).into_iter(),
-    ));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let url = format!("{}/v2.0/metrics", a.target.url.trim_end_matches('/'));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..a.connections.max(1) {
-        let (bodies, url, tenant, c) = (
-            bodies.clone(),
+        let (next, url, tenant, c, shape, batch) = (
+            next.clone(),
             url.clone(),
             a.target.tenant.clone(),
             client()?,
+            a.shape,
+            a.batch.max(1),
         );
         tasks.spawn(async move {
             loop {
-                let next = bodies
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("poisoned"))?
-                    .next();
-                let Some(body) = next else { return Ok(()) };
+                let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(body) = vigil_body(&shape, batch, b) else {
+                    return Ok(());
+                };
                 let r = c
                     .post(&url)
                     .header("X-Auth-Token", &tenant)

@@ -127,6 +127,12 @@ fn write_pages(
     Ok(())
 }
 
+/// `2024-01-02T03:04:05Z`: an instant as the CLIs' tables and charts show it (whole seconds;
+/// `--json` keeps the rest).
+pub fn instant_utc(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// Pretty JSON, as both tools print it.
 ///
 /// # Errors

@@ -294,7 +294,7 @@ fn time_axis(indent: &str, width: usize, t_min: i64, t_max: i64) -> String {
 /// `ms` as an ISO-8601 instant in UTC to the second, as the CLIs' tables show instants.
 fn instant(ms: i64) -> String {
     match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        Ok(t) => crate::instant_utc(t),
         Err(_) => ms.to_string(),
     }
 }

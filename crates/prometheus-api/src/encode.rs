@@ -8,7 +8,7 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
-use promql_engine::{Annotations, Labels, QueryValue};
+use promql_engine::{Annotations, Labels, QueryValue, ValueText};
 
 /// A JSON body already written.
 pub struct JsonText(pub Vec<u8>);
@@ -113,17 +113,7 @@ fn time(out: &mut Vec<u8>, ms: i64) {
 fn pair(out: &mut Vec<u8>, t: i64, v: f64) {
     out.push(b'[');
     time(out, t);
-    out.extend_from_slice(b",\"");
-    if v.is_nan() {
-        out.extend_from_slice(b"NaN");
-    } else if v == f64::INFINITY {
-        out.extend_from_slice(b"+Inf");
-    } else if v == f64::NEG_INFINITY {
-        out.extend_from_slice(b"-Inf");
-    } else {
-        let _ = write!(out, "{v}");
-    }
-    out.extend_from_slice(b"\"]");
+    let _ = write!(out, ",\"{}\"]", ValueText(v));
 }
 
 #[cfg(test)]

@@ -19,6 +19,9 @@ pub(crate) struct Evaluator {
     pub loaded: HashMap<SelectorKey, Vec<LoadedSeries>>,
     /// Nodes evaluated series at a time before the steps ([`crate::columns`]).
     pub columns: Columns,
+    /// The selectors whose series carry more than one metric name (found once, when loaded):
+    /// a function dropping the names may leave two with one label set there.
+    pub several_names: std::collections::HashSet<SelectorKey>,
     pub span: Span,
     pub deadline: Instant,
     /// The most points a subquery may produce (the loaded points are bounded when loading).

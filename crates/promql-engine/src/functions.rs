@@ -13,7 +13,7 @@ use crate::{
     error::{QueryError, bad, exec},
     eval::Evaluator,
     math::{self, kahan_add, linear_regression, quantile},
-    select::duration_ms,
+    select::{duration_ms, key_of},
     value::{Labels, METRIC_NAME, Sample, Series, Value, drop_name, several_names},
 };
 
@@ -347,7 +347,7 @@ fn over_range(
     let mut out = Vec::new();
     // A plain `selector[range]` is read in place, without copying its points at every step.
     if let Some(ms) = matrix_selector(e) {
-        let several = !keep_name && several_names(ev.series(&ms.vs).iter().map(|s| &*s.labels));
+        let several = !keep_name && ev.several_names.contains(&key_of(&ms.vs));
         for (s, points) in ev.range_slices(&ms.vs, duration_ms(ms.range), t) {
             if let Some(value) = f(points) {
                 out.push(Sample {

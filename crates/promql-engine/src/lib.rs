@@ -43,7 +43,7 @@ use std::{
 
 pub use annotations::Annotations;
 pub use error::QueryError;
-pub use math::format_value;
+pub use math::{ValueText, format_value};
 use metric_store::{MetricStore, TimeRange};
 use promql_parser::parser::{Expr, value::ValueType};
 pub use value::{Labels, METRIC_NAME, QueryValue, Series};
@@ -325,9 +325,15 @@ impl Engine {
         if Instant::now() > deadline {
             return Err(QueryError::Timeout("query preparation"));
         }
+        let several_names = loaded
+            .iter()
+            .filter(|(_, series)| value::several_names(series.iter().map(|s| &*s.labels)))
+            .map(|(key, _)| *key)
+            .collect();
         Ok(Evaluator {
             loaded,
             columns,
+            several_names,
             span,
             deadline,
             max_samples: self.options.max_samples,

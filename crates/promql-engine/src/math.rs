@@ -283,14 +283,25 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// A sample value as the Prometheus API writes it (Go's shortest `'f'` format).
 pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
+    ValueText(v).to_string()
+}
+
+/// [`format_value`] without the allocation, for writers of many values.
+#[derive(Clone, Copy, Debug)]
+pub struct ValueText(pub f64);
+
+impl std::fmt::Display for ValueText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if v.is_nan() {
+            f.write_str("NaN")
+        } else if v == f64::INFINITY {
+            f.write_str("+Inf")
+        } else if v == f64::NEG_INFINITY {
+            f.write_str("-Inf")
+        } else {
+            write!(f, "{v}")
+        }
     }
 }
 

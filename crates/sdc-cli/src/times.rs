@@ -25,13 +25,8 @@ pub fn render(value: i64, unit: Unit, local: bool) -> Option<String> {
     Some(if local {
         instant_in(t, &TimeZone::system())
     } else {
-        instant_utc(t)
+        cli_kit::instant_utc(t)
     })
-}
-
-/// `2024-01-02T03:04:05Z` (whole seconds: a table is for reading, `--json` keeps the rest).
-pub fn instant_utc(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// `2024-01-02T08:34:05+05:30`: the wall time in `zone` and its offset.

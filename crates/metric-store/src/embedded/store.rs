@@ -161,10 +161,7 @@ impl MetricStore for EmbeddedStore {
             },
             _ => range,
         };
-        let ids: Vec<Gid> = series
-            .iter()
-            .filter_map(|id| Gid::try_from(*id).ok())
-            .collect();
+        let ids = gids(series);
         let mut out = Vec::new();
         self.for_each_series(&ids, range, |_, mut pts| {
             pts.truncate(limit);
@@ -184,10 +181,7 @@ impl MetricStore for EmbeddedStore {
         range: TimeRange,
         f: &mut (dyn FnMut(SeriesId, Vec<Point>) -> bool + Send),
     ) -> Result<(), StoreError> {
-        let ids: Vec<Gid> = series
-            .iter()
-            .filter_map(|id| Gid::try_from(*id).ok())
-            .collect();
+        let ids = gids(series);
         self.for_each_series(&ids, range, |id, pts| {
             pts.is_empty() || f(SeriesId::from(id), pts)
         })
@@ -200,10 +194,7 @@ impl MetricStore for EmbeddedStore {
         period_ms: i64,
         stats: &[Stat],
     ) -> Result<Vec<Bucket>, StoreError> {
-        let ids: Vec<Gid> = series
-            .iter()
-            .filter_map(|id| Gid::try_from(*id).ok())
-            .collect();
+        let ids = gids(series);
         let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
         self.for_each_series(&ids, range, |_, pts| {
             let mut current: Option<(i64, Accumulator)> = None;
@@ -395,4 +386,12 @@ impl Drop for EmbeddedStore {
             .unwrap_or_else(|e| e.into_inner())
             .take();
     }
+}
+
+/// The store's ids of `series` (ids it cannot have issued are skipped).
+fn gids(series: &[SeriesId]) -> Vec<Gid> {
+    series
+        .iter()
+        .filter_map(|id| Gid::try_from(*id).ok())
+        .collect()
 }
