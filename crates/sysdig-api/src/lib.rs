@@ -4,10 +4,9 @@
 //! token exchange, at the paths the real services use; emulator-only routes live under
 //! `/vigil/sysdig/`. Storage is a [`config_repo::sysdig::SysdigRepo`]; no SQL here.
 //!
-//! Modules: [`monitor`] (Monitor API handlers; Sysdig Data and Secure APIs get their own
-//! `data`/`secure` modules next to it), [`iam`], [`emulator`] (emulator-only routes),
-//! [`domain`] (record rules shared by handlers and start-up), [`http`] (extractors and body
-//! checks), [`auth`], [`error`]. The alert evaluator is an engine: `alarm_engine::sysdig_alerts`.
+//! Modules: [`monitor`] (Monitor API handlers), [`secure`] (Secure API handlers), [`iam`],
+//! [`emulator`] (emulator-only routes), [`domain`] (record rules shared by handlers and
+//! start-up), [`http`] (extractors and body checks), [`auth`], [`error`]. The alert evaluator is an engine: `alarm_engine::sysdig_alerts`.
 //!
 //! The server builds a [`SysdigState`], makes it reachable from its own state with axum's
 //! `FromRef`, and merges [`router`].
@@ -19,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod iam;
 pub mod monitor;
+pub mod secure;
 pub mod settings;
 mod state;
 
@@ -53,6 +53,7 @@ where
             post(emulator::inject_notification),
         )
         .merge(monitor::router())
+        .merge(secure::router())
         // Sysdig checks the token before it looks the path up: 401 first, then 404.
         .route("/api/{*rest}", any(monitor::unknown_path))
 }

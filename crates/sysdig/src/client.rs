@@ -23,6 +23,9 @@ use crate::{
 /// Sysdig Monitor SaaS (US East), sdcclient's default.
 pub const DEFAULT_URL: &str = "https://app.sysdigcloud.com";
 
+/// Sysdig Secure SaaS (US East), `SdSecureClient`'s default.
+pub const DEFAULT_SECURE_URL: &str = "https://secure.sysdig.com";
+
 /// How server certificates are checked (sdcclient's `ssl_verify`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TlsVerify {
@@ -68,6 +71,7 @@ pub struct ClientBuilder {
     authenticator: Option<Arc<dyn Authenticator>>,
     user_agent: String,
     observer: Option<Arc<dyn RequestObserver>>,
+    secure: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -85,6 +89,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("ibm", &self.ibm.as_ref().map(|i| &i.instance_id))
             .field("team_id", &self.team_id)
+            .field("secure", &self.secure)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +109,7 @@ impl Default for ClientBuilder {
             authenticator: None,
             user_agent: concat!("vigil-sysdig/", env!("CARGO_PKG_VERSION")).to_string(),
             observer: None,
+            secure: false,
         }
     }
 }
@@ -196,11 +202,25 @@ impl ClientBuilder {
         self
     }
 
+    /// A client of Sysdig Secure: [`DEFAULT_SECURE_URL`] unless a URL is given, and
+    /// `SDC_SECURE_TOKEN` / `SDC_SECURE_URL` (sdc-cli's and sdcclient's test variables) win over
+    /// `SDC_TOKEN` / `SDC_URL`, which still win over the values given (as in sdcclient).
+    pub fn secure(mut self) -> Self {
+        self.secure = true;
+        self
+    }
+
     fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
-        if let Some(t) = get("SDC_TOKEN") {
+        let pick = |secure: &str, plain: &str| {
+            self.secure
+                .then(|| get(secure))
+                .flatten()
+                .or_else(|| get(plain))
+        };
+        if let Some(t) = pick("SDC_SECURE_TOKEN", "SDC_TOKEN") {
             self.token = Some(SecretString::from(t));
         }
-        if let Some(u) = get("SDC_URL") {
+        if let Some(u) = pick("SDC_SECURE_URL", "SDC_URL") {
             self.url = Some(u);
         }
         if let Some(v) = get("SDC_SSL_VERIFY") {
@@ -215,7 +235,12 @@ impl ClientBuilder {
         if self.use_env {
             self.apply_env(|k| std::env::var(k).ok());
         }
-        let raw = self.url.clone().unwrap_or_else(|| DEFAULT_URL.to_string());
+        let default = if self.secure {
+            DEFAULT_SECURE_URL
+        } else {
+            DEFAULT_URL
+        };
+        let raw = self.url.clone().unwrap_or_else(|| default.to_string());
         let base = normalize_url(&raw)?;
         let auth: Arc<dyn Authenticator> = match (self.authenticator, self.ibm) {
             (Some(a), _) => a,
@@ -518,6 +543,23 @@ mod tests {
         );
         assert_eq!(b.tls, TlsVerify::No);
         assert!(!format!("{b:?}").contains("env-token"));
+        let secure_env = |k: &str| match k {
+            "SDC_SECURE_TOKEN" => Some("secure-token".to_string()),
+            other => env(other),
+        };
+        let mut s = Client::builder().secure();
+        s.apply_env(secure_env);
+        assert_eq!(s.url.as_deref(), Some("http://env:1"));
+        assert_eq!(
+            s.token.as_ref().map(|t| t.expose_secret().to_string()),
+            Some("secure-token".to_string())
+        );
+        let mut m = Client::builder();
+        m.apply_env(secure_env);
+        assert_eq!(
+            m.token.as_ref().map(|t| t.expose_secret().to_string()),
+            Some("env-token".to_string())
+        );
         assert_eq!(TlsVerify::parse("True"), TlsVerify::Yes);
         assert_eq!(
             TlsVerify::parse("/etc/ssl/ca.pem"),

@@ -44,11 +44,14 @@ pub mod events;
 pub mod promql;
 pub mod request;
 pub mod scope;
+pub mod secure;
 pub mod teams;
 pub mod user;
 pub mod users;
 pub mod validate;
 
-pub use client::{Client, ClientBuilder, DEFAULT_URL, RawRequest, RetryPolicy, TlsVerify};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_SECURE_URL, DEFAULT_URL, RawRequest, RetryPolicy, TlsVerify,
+};
 pub use error::{Error, Result};
 pub use request::{Endpoint, ToRequest};

@@ -1,0 +1,3 @@
+//! Sysdig Secure: the calls of sdcclient's `SdSecureClient` 0.19. A Secure client is an ordinary
+//! [`crate::Client`] built with [`crate::ClientBuilder::secure`] (Secure's URL and token
+//! variables) and a token of a Secure team; each area has its own module.
