@@ -120,12 +120,17 @@ PORT="$STARTED_PORT"
 echo "vigil listening on 127.0.0.1:$PORT (pid $STARTED_PID)"
 
 # --- 4. the tests -------------------------------------------------------------------------------
+# SdSecureClient's tests, one file per area of Secure.
+shopt -s nullglob
+SECURE_TESTS=("$HERE"/test_sdcclient_secure*.py)
+shopt -u nullglob
 # In the background, so that a signal to this script is handled at once (see cleanup). sdcclient
 # lets SDC_TOKEN/SDC_URL replace its constructor arguments: keep them out of its environment.
 env -u SDC_TOKEN -u SDC_URL -u SDC_SSL_VERIFY -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy \
     VIGIL_URL="http://127.0.0.1:$PORT" SDC_ADMIN_TOKEN="$ADMIN_TOKEN" SDC_IAM_API_KEY="$IAM_KEY" \
     SDC_INSTANCE_ID="$INSTANCE_ID" HOOK_PORT="$HOOK_PORT" SMTP_PORT="$SMTP_PORT" \
-    "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$HERE/test_sdcclient.py" "$@" &
+    "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$HERE/test_sdcclient.py" \
+    "${SECURE_TESTS[@]}" "$@" &
 TEST_PID=$!
 rc=0
 wait "$TEST_PID" || rc=$?

@@ -5,3 +5,4 @@ mod client_api;
 mod client_auth;
 mod client_env;
 mod monitor;
+mod secure;

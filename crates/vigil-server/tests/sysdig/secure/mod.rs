@@ -1,0 +1,2 @@
+//! The Sysdig Secure API: through the `sysdig` client crate and over raw HTTP, one file per
+//! area (policies, rules and Falco files; policy events, activity audit and compliance).
