@@ -9,6 +9,8 @@
 //! assert_eq!(e[1].value, vec!["a", "b"]);
 //! ```
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -134,6 +136,29 @@ fn word(v: &str) -> std::result::Result<String, String> {
         ));
     }
     Ok(inner.to_string())
+}
+
+/// The value of Sysdig label `label` on a series whose labels (Monasca dimensions) are `dims`,
+/// as Vigil maps one onto the other: the dimension of the same name when the series has one
+/// (`hostname`, `region` work as written); otherwise `host.hostName` reads `hostname` (the
+/// dimension Monasca agents name the host with) and `agent.tag.<key>` reads `<key>` (Sysdig's
+/// agent tags are free key-value pairs, as Monasca dimensions are).
+pub fn label_value<'a>(dims: &'a BTreeMap<String, String>, label: &str) -> Option<&'a str> {
+    let alias = match label {
+        "host.hostName" => Some("hostname"),
+        _ => label.strip_prefix("agent.tag."),
+    };
+    dims.get(label)
+        .or_else(|| alias.and_then(|key| dims.get(key)))
+        .map(String::as_str)
+}
+
+/// Whether a series with `dims` is in `scope` (every expression holds, labels read with
+/// [`label_value`]).
+pub fn in_scope(dims: &BTreeMap<String, String>, scope: &[ScopeExpression]) -> bool {
+    scope
+        .iter()
+        .all(|e| e.matches(label_value(dims, &e.operand)))
 }
 
 #[cfg(test)]

@@ -1,11 +1,8 @@
 //! Sysdig labels on Monasca series: which series an alert's `filter` keeps, and which segment
 //! (`segmentBy`) each belongs to.
 //!
-//! A Sysdig label reads the Monasca dimension of the same name when the series has one (so
-//! `hostname` or `region` work as written, as in `POST /api/data`); otherwise `host.hostName`
-//! reads `hostname` (the dimension Monasca agents name the host with, which the emulated
-//! `/api/agents/connected` counts too) and `agent.tag.<key>` reads `<key>` (Sysdig's agent tags
-//! are free key-value pairs, as Monasca dimensions are).
+//! A Sysdig label reads a Monasca dimension as `sysdig::scope::label_value` maps them (the
+//! same rule as `POST /api/data`).
 //!
 //! A segment is named by its labels' values as a scope string, `host.hostName = 'h1' and
 //! region = 'eu'`: the key of its state and the `entity` of its notifications. A series without
@@ -13,25 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use sysdig::scope::ScopeExpression;
-
-/// The value of Sysdig label `label` on a series with `dims`.
-pub(super) fn label_value<'a>(dims: &'a BTreeMap<String, String>, label: &str) -> Option<&'a str> {
-    let alias = match label {
-        "host.hostName" => Some("hostname"),
-        _ => label.strip_prefix("agent.tag."),
-    };
-    dims.get(label)
-        .or_else(|| alias.and_then(|key| dims.get(key)))
-        .map(String::as_str)
-}
-
-/// Whether a series with `dims` is in the scope of `filter` (every expression holds).
-pub(super) fn in_scope(dims: &BTreeMap<String, String>, filter: &[ScopeExpression]) -> bool {
-    filter
-        .iter()
-        .all(|e| e.matches(label_value(dims, &e.operand)))
-}
+pub(super) use sysdig::scope::in_scope;
+use sysdig::scope::label_value;
 
 /// The segment of a series with `dims`: `""` when the alert is not segmented, `None` when the
 /// series lacks a segment label.

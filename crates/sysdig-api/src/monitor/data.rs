@@ -3,12 +3,14 @@
 //! alert_tenants`; a team mapped to none sees no data).
 //!
 //! A request names metrics (with `aggregations.time` and `.group`) and grouping keys (without
-//! aggregations), in any order; Sysdig metric ids are Monasca names and grouping keys are
-//! dimension keys. Each sample of `sampling` seconds (the whole window when 0) has one row per
-//! group: the time aggregation per series, then the group aggregation across the group's series.
-//! `filter` is Sysdig's scope grammar as dashboards write it (`host.hostName = 'web1' and
-//! region in [a, b]`; `=`, `is` and `in` only); `paging` keeps groups `from..=to` in the order
-//! of the first metric's value (descending, ascending for `min`). `dataSourceType` is accepted
+//! aggregations), in any order; Sysdig metric ids are Monasca names, and grouping keys and
+//! filter labels read dimensions as `sysdig::scope::label_value` maps them (`host.hostName`
+//! reads `hostname` when no dimension has its name, `agent.tag.<k>` reads `<k>`). Each sample
+//! of `sampling` seconds (the whole window when 0) has one row per group: the time aggregation
+//! per series, then the group aggregation across the group's series. `filter` is Sysdig's
+//! scope grammar as dashboards write it (`host.hostName = 'web1' and region in [a, b]`, every
+//! operator of that grammar); `paging` keeps groups `from..=to` in the order of the first
+//! metric's value (descending, ascending for `min`). `dataSourceType` is accepted
 //! and not needed: Monasca has one kind of source.
 
 use std::collections::BTreeMap;
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 use axum::{extract::State, response::Response};
 use metric_store::{DimMatch, SeriesFilter, SeriesInfo, Stat, TimeRange};
 use serde_json::{Value, json};
+use sysdig::scope::{ScopeExpression, label_value};
 
 use crate::{
     SysdigState,
@@ -107,19 +110,24 @@ fn window(body: &Value, now_s: i64) -> SdcResult<(i64, i64)> {
     Ok((start, end))
 }
 
-/// The filter as store conditions; only `=`/`is`/`in` select here (what Monasca dimensions
-/// can match exactly), other operators are refused rather than ignored.
-fn filter_dims(filter: &str) -> SdcResult<Vec<(String, DimMatch)>> {
-    let parsed = sysdig::scope::parse(filter).map_err(|e| SdcError::bad_request(e.to_string()))?;
-    parsed
-        .into_iter()
-        .map(|e| match e.operator.as_str() {
-            "equals" | "in" => Ok((e.operand, DimMatch::AnyOf(e.value))),
-            other => Err(SdcError::bad_request(format!(
-                "Filter operator '{other}' is not supported by this server"
-            ))),
+/// Dimension conditions the store selects series by.
+type PushedDown = Vec<(String, DimMatch)>;
+
+/// The request's filter: the expressions the store can select by (an exact value of a
+/// dimension named as the label is), and the whole scope, checked on each series found with
+/// `sysdig::scope::in_scope` (labels mapped to dimensions as the alert evaluator maps them).
+fn parse_filter(filter: &str) -> SdcResult<(PushedDown, Vec<ScopeExpression>)> {
+    let scope = sysdig::scope::parse(filter).map_err(|e| SdcError::bad_request(e.to_string()))?;
+    let pushed = scope
+        .iter()
+        .filter(|e| {
+            matches!(e.operator.as_str(), "equals" | "in")
+                && e.operand != "host.hostName"
+                && !e.operand.starts_with("agent.tag.")
         })
-        .collect()
+        .map(|e| (e.operand.clone(), DimMatch::AnyOf(e.value.clone())))
+        .collect();
+    Ok((pushed, scope))
 }
 
 /// A store failure: logged, and answered 503 so that the client may retry.
@@ -163,9 +171,9 @@ pub async fn query(
             "The request asks for more than {MAX_SAMPLES} samples"
         )));
     }
-    let dims = match body.get("filter").and_then(Value::as_str) {
-        Some(f) => filter_dims(f)?,
-        None => Vec::new(),
+    let (dims, scope) = match body.get("filter").and_then(Value::as_str) {
+        Some(f) => parse_filter(f)?,
+        None => (Vec::new(), Vec::new()),
     };
     let (from, to) = body
         .get("paging")
@@ -205,9 +213,13 @@ pub async fn query(
                 .await
                 .map_err(store_failed)?;
             for s in series {
+                let labels = &s.key.dimensions;
+                if !sysdig::scope::in_scope(labels, &scope) {
+                    continue;
+                }
                 let group_key: Vec<String> = keys
                     .iter()
-                    .map(|k| s.key.dimensions.get(*k).cloned().unwrap_or_default())
+                    .map(|k| label_value(labels, k).unwrap_or_default().to_string())
                     .collect();
                 // The series' points by sample (cells of `step` from `start`), then the time
                 // aggregation of each cell.

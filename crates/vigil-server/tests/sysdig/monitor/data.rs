@@ -40,6 +40,32 @@ async fn get_data_groups_and_aggregates_monasca_metrics() {
     let (_, v) = s.post("/api/data", &admin, req).await;
     assert_eq!(v["data"][0]["d"], json!([101.0]), "{v}");
 
+    // Sysdig's label ids read the Monasca dimensions as the alert evaluator reads them
+    // (`host.hostName` is `hostname`), for grouping and for every operator of the filter.
+    let req = json!({
+        "metrics": [
+            {"id": "host.hostName"},
+            {"id": "cpu.used.percent", "aggregations": {"time": "max", "group": "max"}}
+        ],
+        "last": 600, "sampling": 0,
+        "filter": "host.hostName is not h0 and host.hostName starts with h"
+    });
+    let (status, v) = s.post("/api/data", &admin, req).await;
+    assert_eq!(status, 200, "{v}");
+    let d: Vec<&Value> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["d"])
+        .collect();
+    assert_eq!(d, vec![&json!(["h1", 91.0]), &json!(["h2", 10.0])], "{v}");
+    let req = json!({
+        "metrics": [{"id": "cpu.used.percent", "aggregations": {"time": "max", "group": "sum"}}],
+        "last": 600, "sampling": 0, "filter": "host.hostName in [h0, h2]"
+    });
+    let (_, v) = s.post("/api/data", &admin, req).await;
+    assert_eq!(v["data"][0]["d"], json!([105.0]), "{v}");
+
     let (_, cat) = s.get("/api/data/metrics", &admin).await;
     assert_eq!(cat["cpu.used.percent"]["type"], "double");
     assert_eq!(cat["hostname"]["type"], "string");
