@@ -44,6 +44,7 @@ const NOTIFICATION_COLUMNS: &[&str] = &[
     "severity",
     "resolved",
     "condition",
+    "segment",
     "timestamp",
 ];
 const DASHBOARD_COLUMNS: &[&str] = &[
@@ -490,12 +491,22 @@ async fn alert(c: &Client, f: Format, cmd: AlertCmd) -> Result<()> {
             if let Some(r) = resolved {
                 call = call.resolved(r);
             }
-            print_list(
-                f,
-                &call.send().await?,
-                NOTIFICATION_COLUMNS,
-                NOTIFICATION_TIMES,
-            )
+            let list = call.send().await?;
+            if f.json {
+                return print_list(f, &list, NOTIFICATION_COLUMNS, NOTIFICATION_TIMES);
+            }
+            // Tables name the segment a notification is about (JSON keeps `entities`).
+            let rows: Vec<Value> = list
+                .iter()
+                .map(|n| {
+                    let mut row = serde_json::to_value(n)?;
+                    if let (Some(m), Some(seg)) = (row.as_object_mut(), n.segment()) {
+                        m.insert("segment".into(), seg.into());
+                    }
+                    Ok(row)
+                })
+                .collect::<serde_json::Result<_>>()?;
+            print_list(f, &rows, NOTIFICATION_COLUMNS, NOTIFICATION_TIMES)
         }
         AlertCmd::Resolve { id, unresolve } => {
             let n = c.alerts().resolve_id(id, !unresolve, 7 * 86_400).await?;

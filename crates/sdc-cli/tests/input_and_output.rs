@@ -147,6 +147,18 @@ async fn tables_show_instants_and_spans_json_stays_raw() {
     assert!(table.contains("┆ 2024-01-02T08:34:05+05:30 │"), "{table}");
     let raw = env.json(&window).await;
     assert_eq!(raw[0]["timestamp"], 1_704_164_645_123_456_i64);
+    // A notification of a segmented alert names its segment in the table.
+    client
+        .raw(http::Method::POST, "/vigil/sysdig/notifications")
+        .json(&json!({"notification": {"alert": a["id"], "state": "ACTIVE", "timestamp": 1_704_164_700_000_000_i64,
+            "entities": [{"entity": "host.hostName = 'web-1'", "metricValues": []}]}}))
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    let table = env.ok(&window).await;
+    assert!(table.contains("segment"), "{table}");
+    assert!(table.contains("host.hostName = 'web-1'"), "{table}");
     assert_eq!(raw[0]["timespan"], 5_400_000_000_u64);
 
     // Events count milliseconds.

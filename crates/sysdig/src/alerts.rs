@@ -180,6 +180,22 @@ pub struct Notification {
     pub extra: Map<String, Value>,
 }
 
+impl Notification {
+    /// The segments (`entities[].entity`, `host.hostName = 'web-1'`) the notification is
+    /// about, joined by `; `; `None` for an alert without `segmentBy`.
+    pub fn segment(&self) -> Option<String> {
+        let names: Vec<&str> = self
+            .extra
+            .get("entities")?
+            .as_array()?
+            .iter()
+            .filter_map(|e| e.get("entity")?.as_str())
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!names.is_empty()).then(|| names.join("; "))
+    }
+}
+
 /// `GET /api/notifications?from=<µs>&to=<µs>[&state=][&resolved=True|False]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[must_use]
