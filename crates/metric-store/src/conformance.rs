@@ -307,6 +307,28 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
             .unwrap(),
         ["h1", "h2", "h3"]
     );
+
+    // A value counts when any of its series has a point in the range, the first or a later
+    // one, and a series whose points surround the range without one inside does not count.
+    let early_a = key("t4", "m", &[("host", "a"), ("i", "1")]);
+    let late_a = key("t4", "m", &[("host", "a"), ("i", "2")]);
+    let gap_b = key("t4", "m", &[("host", "b")]);
+    store
+        .write(vec![
+            sample(&early_a, 1_000, 1.0),
+            sample(&late_a, 9_000, 1.0),
+            sample(&gap_b, 1_000, 1.0),
+            sample(&gap_b, 9_000, 1.0),
+        ])
+        .await
+        .unwrap();
+    let values = |start, end| {
+        store.dimension_values("t4", None, "host", TimeRange::new(Some(start), Some(end)))
+    };
+    assert!(values(4_000, 6_000).await.unwrap().is_empty());
+    assert_eq!(values(8_000, 10_000).await.unwrap(), ["a", "b"]);
+    assert_eq!(values(500, 1_500).await.unwrap(), ["a", "b"]);
+    assert_eq!(values(1_001, 9_000).await.unwrap(), Vec::<String>::new());
 }
 
 /// Writes, closes, reopens, and checks everything acknowledged is there exactly once.

@@ -82,6 +82,20 @@ pub fn success(value: &QueryValue, notes: &Annotations) -> JsonText {
     JsonText(out)
 }
 
+/// `{"status":"success","data":[...]}` of label names or values.
+pub fn success_strings(items: &[String]) -> JsonText {
+    let mut out = Vec::with_capacity(40 + items.iter().map(|s| s.len() + 3).sum::<usize>());
+    out.extend_from_slice(br#"{"status":"success","data":["#);
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(&mut out, s);
+    }
+    out.extend_from_slice(b"]}");
+    JsonText(out)
+}
+
 fn string(out: &mut Vec<u8>, s: &str) {
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
@@ -174,6 +188,11 @@ mod tests {
         let expected = json!({"status": "success", "data": {"resultType": "vector", "result": [{
             "metric": metric, "value": [1.5, "2.5"]}]}, "warnings": ["w \"1\""], "infos": ["i"]});
         assert_eq!(String::from_utf8(text).unwrap(), expected.to_string());
+        let JsonText(text) = success_strings(&["a\"b".into(), "c".into()]);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&text).unwrap(),
+            serde_json::json!({"status": "success", "data": ["a\"b", "c"]})
+        );
         let JsonText(text) = success(&QueryValue::Scalar(2_000, 7.0), &Annotations::default());
         assert_eq!(
             String::from_utf8(text).unwrap(),

@@ -149,7 +149,7 @@ pub async fn label_values<A: TenantAuth>(
     State(state): State<PrometheusState>,
     Path(name): Path<String>,
     params: Params,
-) -> Answer {
+) -> Result<JsonText, PromError> {
     let label_ok = name
         .chars()
         .next()
@@ -168,7 +168,7 @@ pub async fn label_values<A: TenantAuth>(
     )
     .await
     .map_err(|e| PromError::from_query(e, "match[]"))?;
-    Ok(success(json!(values)))
+    Ok(encode::success_strings(&values))
 }
 
 /// `GET|POST /api/v1/format_query`: `query`, printed back in canonical layout.

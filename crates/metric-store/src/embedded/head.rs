@@ -112,7 +112,18 @@ impl Head {
     }
 
     pub(crate) fn has_in_range(&self, id: Gid, range: TimeRange) -> bool {
-        !span(self.slots(id), range).is_empty()
+        let pts = self.slots(id);
+        let (Some(first), Some(last)) = (pts.first(), pts.last()) else {
+            return false;
+        };
+        // The ends answer most questions without a search (label values ask once a value).
+        if range.contains(first.timestamp) || range.contains(last.timestamp) {
+            return true;
+        }
+        if first.timestamp >= range.end || last.timestamp < range.start {
+            return false;
+        }
+        !span(pts, range).is_empty()
     }
 
     /// The newest timestamp held.

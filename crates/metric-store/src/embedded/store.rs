@@ -287,8 +287,9 @@ impl MetricStore for EmbeddedStore {
         key: &str,
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
-        // Each value with the ids of its series (of `metric` when given).
-        let mut pending: Vec<(String, Vec<Gid>)> = {
+        // Each value (in order) with the ids of its series (of `metric` when given), the ids
+        // of all values in one list.
+        let (values, ids) = {
             let st = self.inner.read();
             let Some(values) = st.reg.tenant(tenant).and_then(|t| t.by_dim.get(key)) else {
                 return Ok(Vec::new());
@@ -296,43 +297,51 @@ impl MetricStore for EmbeddedStore {
             if metric.is_none() && range.is_all() {
                 return Ok(values.keys().map(|k| k.to_string()).collect());
             }
-            values
-                .iter()
-                .map(|(v, ids)| {
-                    let ids: Vec<Gid> = ids
+            let mut ids: Vec<Gid> = Vec::new();
+            let mut spans: Vec<(Arc<str>, std::ops::Range<usize>)> = Vec::new();
+            for (v, series) in values {
+                let from = ids.len();
+                ids.extend(
+                    series
                         .iter()
-                        .copied()
-                        .filter(|id| metric.is_none_or(|m| st.reg.name(*id) == m))
-                        .collect();
-                    (v.to_string(), ids)
-                })
-                .filter(|(_, ids)| !ids.is_empty())
-                .collect()
+                        .filter(|id| metric.is_none_or(|m| st.reg.name(**id) == m)),
+                );
+                if ids.len() > from {
+                    spans.push((v.clone(), from..ids.len()));
+                }
+            }
+            (spans, ids)
         };
         // One live series shows a value: ask about each value's first series, then the next
         // one of the values still unseen, and so on, rather than about every series.
-        let mut found = BTreeSet::new();
+        let mut shown = vec![false; values.len()];
+        let mut pending: Vec<usize> = (0..values.len()).collect();
         for round in 0.. {
             let mut batch: Vec<Gid> = pending
                 .iter()
-                .filter_map(|(_, ids)| ids.get(round).copied())
+                .map(|&v| ids[values[v].1.start + round])
                 .collect();
             if batch.is_empty() {
                 break;
             }
             batch.sort_unstable();
-            let alive: std::collections::HashSet<Gid> =
-                self.alive(batch, range)?.into_iter().collect();
-            pending.retain_mut(|(value, ids)| {
-                if ids.get(round).is_some_and(|id| alive.contains(id)) {
-                    found.insert(std::mem::take(value));
+            let alive = self.alive(batch, range)?;
+            pending.retain(|&v| {
+                let id = ids[values[v].1.start + round];
+                if alive.binary_search(&id).is_ok() {
+                    shown[v] = true;
                     false
                 } else {
-                    ids.len() > round + 1
+                    values[v].1.len() > round + 1
                 }
             });
         }
-        Ok(found.into_iter().collect())
+        Ok(values
+            .iter()
+            .zip(shown)
+            .filter(|(_, shown)| *shown)
+            .map(|((v, _), _)| v.to_string())
+            .collect())
     }
 
     fn is_healthy(&self) -> bool {
