@@ -137,6 +137,61 @@ pub(crate) struct Route {
     pub subs: Vec<usize>,
 }
 
+/// The routes of each series seen, reached from the sample's key. The ingest path hands out
+/// one shared `Arc` per series, so the common case is a lookup by the key's address (an
+/// integer hash, no string compared); a key met at a new address is found by value once and
+/// its address remembered. Each remembered address keeps its `Arc` alive, so an address can
+/// never name another key; their number is bounded, in case the ingest path's own cache
+/// hands out new `Arc`s for the same series.
+#[derive(Default)]
+pub(crate) struct RouteTable {
+    by_key: foldhash::HashMap<Arc<SeriesKey>, usize>,
+    by_address: foldhash::HashMap<usize, (Arc<SeriesKey>, usize)>,
+    lists: Vec<Vec<Route>>,
+}
+
+impl RouteTable {
+    /// The routes of `key`'s series, if known.
+    pub fn get(&mut self, key: &Arc<SeriesKey>) -> Option<&[Route]> {
+        let address = Arc::as_ptr(key) as usize;
+        if let Some((_, i)) = self.by_address.get(&address) {
+            return self.lists.get(*i).map(Vec::as_slice);
+        }
+        let i = *self.by_key.get(key)?;
+        self.remember(key, i);
+        self.lists.get(i).map(Vec::as_slice)
+    }
+
+    pub fn insert(&mut self, key: Arc<SeriesKey>, routes: Vec<Route>) {
+        let i = match self.by_key.get(&key) {
+            Some(i) => *i,
+            None => {
+                self.lists.push(Vec::new());
+                self.lists.len() - 1
+            }
+        };
+        if let Some(list) = self.lists.get_mut(i) {
+            *list = routes;
+        }
+        self.remember(&key, i);
+        self.by_key.insert(key, i);
+    }
+
+    fn remember(&mut self, key: &Arc<SeriesKey>, i: usize) {
+        if self.by_address.len() >= 2 * self.by_key.len() + 1_024 {
+            self.by_address.clear();
+        }
+        self.by_address
+            .insert(Arc::as_ptr(key) as usize, (key.clone(), i));
+    }
+
+    pub fn clear(&mut self) {
+        self.by_key.clear();
+        self.by_address.clear();
+        self.lists.clear();
+    }
+}
+
 /// `(tenant, metric name)` to the `(definition, sub-expression)` pairs that watch it, nested so
 /// that a sample's `&str`s look it up without building a key.
 #[derive(Default)]
@@ -178,9 +233,8 @@ impl MetricIndex {
 
 #[derive(Default)]
 pub(crate) struct State {
-    /// Resolved routes per series, so the common case (a known series) costs one hash lookup.
-    /// Cleared whenever definitions or alarms change.
-    pub routes: foldhash::HashMap<Arc<SeriesKey>, Vec<Route>>,
+    /// Resolved routes per series. Cleared whenever definitions or alarms change.
+    pub routes: RouteTable,
     pub defs: foldhash::HashMap<String, DefRt>,
     /// Which definitions watch a tenant's metric name.
     pub by_metric: MetricIndex,
@@ -227,5 +281,48 @@ pub(crate) fn sub_initial(s: &SubExpr) -> AlarmState {
         AlarmState::Ok
     } else {
         AlarmState::Undetermined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(host: &str) -> Arc<SeriesKey> {
+        Arc::new(SeriesKey {
+            tenant: "t".into(),
+            name: "cpu".into(),
+            dimensions: BTreeMap::from([("hostname".into(), host.into())]),
+        })
+    }
+
+    fn route(alarm: usize) -> Vec<Route> {
+        vec![Route {
+            alarm,
+            subs: vec![0],
+        }]
+    }
+
+    #[test]
+    fn routes_are_found_by_address_or_by_value_and_bounded() {
+        let mut t = RouteTable::default();
+        let a = key("a");
+        t.insert(a.clone(), route(1));
+        assert_eq!(t.get(&a).map(|r| r[0].alarm), Some(1));
+        // The same series under another `Arc`: found by value, then by its address too.
+        let again = key("a");
+        assert_eq!(t.get(&again).map(|r| r[0].alarm), Some(1));
+        assert_eq!(t.by_address.len(), 2);
+        assert!(t.get(&key("b")).is_none());
+        // Replacing a series' routes reaches every address it was seen at.
+        t.insert(key("a"), route(2));
+        assert_eq!(t.get(&again).map(|r| r[0].alarm), Some(2));
+        // Many fresh `Arc`s of one series do not grow the address map without bound.
+        for _ in 0..5_000 {
+            assert!(t.get(&key("a")).is_some());
+        }
+        assert!(t.by_address.len() <= 2 * t.by_key.len() + 1_024);
+        t.clear();
+        assert!(t.get(&a).is_none());
     }
 }
