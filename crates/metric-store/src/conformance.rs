@@ -6,7 +6,7 @@
 
 use std::{collections::BTreeMap, future::Future, sync::Arc};
 
-use crate::{DimMatch, MetricStore, Sample, SeriesFilter, SeriesKey, Stat, TimeRange};
+use crate::{DimMatch, MetricStore, Sample, SeriesFilter, SeriesId, SeriesKey, Stat, TimeRange};
 
 fn key(tenant: &str, name: &str, dims: &[(&str, &str)]) -> SeriesKey {
     SeriesKey {
@@ -307,6 +307,36 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
             .unwrap(),
         ["h1", "h2", "h3"]
     );
+
+    // Grouping by one dimension, where the store offers it, is what grouping the found series
+    // by that dimension gives.
+    for (name, key) in [
+        (Some("cpu.idle_perc"), "service"),
+        (Some("cpu.idle_perc"), "hostname"),
+        (None, "service"),
+        (Some("late"), "hostname"),
+        (Some("cpu.idle_perc"), "zone"),
+        (Some("nothing"), "hostname"),
+    ] {
+        let mut filter = SeriesFilter::tenant("t1");
+        filter.name = name.map(str::to_string);
+        let Some(groups) = store.group_by_dimension(&filter, key).await.unwrap() else {
+            break;
+        };
+        let mut expected: BTreeMap<Option<String>, Vec<SeriesId>> = BTreeMap::new();
+        for s in store.find_series(&filter, TimeRange::ALL).await.unwrap() {
+            let value = s.key.dimensions.get(key).cloned();
+            expected.entry(value).or_default().push(s.id);
+        }
+        expected.values_mut().for_each(|ids| ids.sort_unstable());
+        let got: Vec<(Option<String>, Vec<SeriesId>)> =
+            groups.into_iter().map(|g| (g.value, g.series)).collect();
+        assert_eq!(
+            got,
+            expected.into_iter().collect::<Vec<_>>(),
+            "{name:?} by {key}"
+        );
+    }
 
     // A value counts when any of its series has a point in the range, the first or a later
     // one, and a series whose points surround the range without one inside does not count.

@@ -111,6 +111,18 @@ pub trait MetricStore: Send + Sync + 'static {
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError>;
 
+    /// The series matching `filter` (all of them, whatever their points) grouped by their value
+    /// of dimension `key`: the series without it first (`None`), then one group a value in
+    /// value order, each group's ids ascending. `None` from backends without a faster way
+    /// than grouping what [`MetricStore::find_series`] returns.
+    async fn group_by_dimension(
+        &self,
+        _filter: &SeriesFilter,
+        _key: &str,
+    ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
+        Ok(None)
+    }
+
     /// A number that changes whenever a series is added, so a caller can keep what it derived
     /// from [`MetricStore::find_series`] over [`TimeRange::ALL`] until it changes; `None`
     /// from backends that do not track it.

@@ -149,6 +149,14 @@ impl TimeRange {
     }
 }
 
+/// Series that share the value of one dimension ([`crate::MetricStore::group_by_dimension`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DimensionGroup {
+    /// The dimension's value; `None` for the series without the dimension.
+    pub value: Option<String>,
+    pub series: Vec<SeriesId>,
+}
+
 /// A series found by a query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesInfo {

@@ -16,8 +16,8 @@ use super::{
     writer::{Cmd, PendingWrite},
 };
 use crate::{
-    Accumulator, Bucket, MetricStore, Point, Sample, SeriesFilter, SeriesId, SeriesInfo, Stat,
-    StoreError, TimeRange, bucket_start,
+    Accumulator, Bucket, DimensionGroup, MetricStore, Point, Sample, SeriesFilter, SeriesId,
+    SeriesInfo, Stat, StoreError, TimeRange, bucket_start,
 };
 
 impl EmbeddedStore {
@@ -145,6 +145,59 @@ impl MetricStore for EmbeddedStore {
         drop(st);
         out.sort_by(|a, b| (&a.key.name, &a.key.dimensions).cmp(&(&b.key.name, &b.key.dimensions)));
         Ok(out)
+    }
+
+    async fn group_by_dimension(
+        &self,
+        filter: &SeriesFilter,
+        key: &str,
+    ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
+        let st = self.inner.read();
+        let candidates = st.reg.candidates(filter, true);
+        let Some(&last) = candidates.last() else {
+            return Ok(Some(Vec::new()));
+        };
+        // Which ids are wanted, and which of them a value took: one bit each.
+        let words = last as usize / 64 + 1;
+        let mut wanted = vec![0u64; words];
+        for id in &candidates {
+            wanted[*id as usize / 64] |= 1 << (id % 64);
+        }
+        let bit = |set: &[u64], id: Gid| set[id as usize / 64] & (1 << (id % 64)) != 0;
+        let mut taken = vec![0u64; words];
+        let mut groups = vec![DimensionGroup {
+            value: None,
+            series: Vec::new(),
+        }];
+        let values = st
+            .reg
+            .tenant(&filter.tenant)
+            .and_then(|t| t.by_dim.get(key));
+        for (value, ids) in values.into_iter().flatten() {
+            let series: Vec<SeriesId> = ids
+                .iter()
+                .filter(|id| **id <= last && bit(&wanted, **id))
+                .map(|id| {
+                    taken[*id as usize / 64] |= 1 << (id % 64);
+                    SeriesId::from(*id)
+                })
+                .collect();
+            if !series.is_empty() {
+                groups.push(DimensionGroup {
+                    value: Some(value.to_string()),
+                    series,
+                });
+            }
+        }
+        groups[0].series = candidates
+            .iter()
+            .filter(|id| !bit(&taken, **id))
+            .map(|id| SeriesId::from(*id))
+            .collect();
+        if groups[0].series.is_empty() {
+            groups.remove(0);
+        }
+        Ok(Some(groups))
     }
 
     async fn read_points(

@@ -86,6 +86,20 @@ async fn find_groups(
     merge: bool,
     group_by: Option<&[String]>,
 ) -> Result<Vec<Group>, ApiError> {
+    // Grouping by one dimension, the usual case: the store's index of that dimension has the
+    // groups in order, without a key built or compared per series.
+    if let Some([key]) = group_by
+        && key != "*"
+        && let Some(found) = state.store.group_by_dimension(filter, key).await?
+    {
+        return Ok(found
+            .into_iter()
+            .map(|g| Group {
+                dimensions: g.value.map(|v| (key.clone(), v)).into_iter().collect(),
+                series: g.series,
+            })
+            .collect());
+    }
     let series = state.store.find_series(filter, TimeRange::ALL).await?;
     match group_by {
         None if !merge => match series.as_slice() {
