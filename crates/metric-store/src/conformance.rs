@@ -212,6 +212,17 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
     assert_eq!(b.len(), 2);
     assert_eq!(b[0].values, vec![8.0, 203.0]);
     assert_eq!(b[1].values, vec![12.0, 209.0]);
+    // Several groups at once (one series in two of them, one group empty): each as alone.
+    let groups: [&[SeriesId]; 4] = [&ids, &[id], &[], &[ids[1], id]];
+    let each = store
+        .aggregate_each(&groups, r, 300_000, &stats)
+        .await
+        .unwrap();
+    assert_eq!(each.len(), groups.len());
+    for (g, got) in groups.iter().zip(&each) {
+        assert_eq!(*got, store.aggregate(g, r, 300_000, &stats).await.unwrap());
+    }
+    assert!(each[2].is_empty() && !each[3].is_empty());
     // The end of a range is exclusive.
     let r2 = TimeRange::new(Some(1_000_000), Some(1_060_000));
     let b = store

@@ -89,6 +89,22 @@ pub trait MetricStore: Send + Sync + 'static {
         stats: &[Stat],
     ) -> Result<Vec<Bucket>, StoreError>;
 
+    /// [`MetricStore::aggregate`] of each group of series, in one pass over the store (a page
+    /// of `group_by` statistics asks for thousands of small groups).
+    async fn aggregate_each(
+        &self,
+        groups: &[&[SeriesId]],
+        range: TimeRange,
+        period_ms: i64,
+        stats: &[Stat],
+    ) -> Result<Vec<Vec<Bucket>>, StoreError> {
+        let mut out = Vec::with_capacity(groups.len());
+        for g in groups {
+            out.push(self.aggregate(g, range, period_ms, stats).await?);
+        }
+        Ok(out)
+    }
+
     /// Distinct metric names of the series matching `filter` (its name is ignored), sorted.
     async fn metric_names(&self, filter: &SeriesFilter) -> Result<Vec<String>, StoreError>;
 

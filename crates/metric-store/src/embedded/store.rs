@@ -247,34 +247,46 @@ impl MetricStore for EmbeddedStore {
         period_ms: i64,
         stats: &[Stat],
     ) -> Result<Vec<Bucket>, StoreError> {
-        let ids = gids(series);
-        let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
-        self.for_each_series(&ids, range, |_, pts| {
-            let mut current: Option<(i64, Accumulator)> = None;
-            for p in &pts {
-                let b = bucket_start(p.timestamp, period_ms);
-                match &mut current {
-                    Some((cb, acc)) if *cb == b => acc.add(p.value),
-                    _ => {
-                        if let Some((cb, acc)) = current.take() {
-                            buckets.entry(cb).or_default().merge(&acc);
-                        }
-                        let mut acc = Accumulator::default();
-                        acc.add(p.value);
-                        current = Some((b, acc));
-                    }
-                }
-            }
-            if let Some((cb, acc)) = current {
-                buckets.entry(cb).or_default().merge(&acc);
+        let mut each = self
+            .aggregate_each(&[series], range, period_ms, stats)
+            .await?;
+        Ok(each.pop().unwrap_or_default())
+    }
+
+    async fn aggregate_each(
+        &self,
+        groups: &[&[SeriesId]],
+        range: TimeRange,
+        period_ms: i64,
+        stats: &[Stat],
+    ) -> Result<Vec<Vec<Bucket>>, StoreError> {
+        // Each series' groups (a series may be in several), then one pass over all of them:
+        // the blocks' index pages are read once for the whole page, not once a group.
+        let mut owners: Vec<(Gid, usize)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, ids)| gids(ids).into_iter().map(move |id| (id, g)))
+            .collect();
+        owners.sort_unstable();
+        let mut ids: Vec<Gid> = owners.iter().map(|(id, _)| *id).collect();
+        ids.dedup();
+        let mut buckets: Vec<BTreeMap<i64, Accumulator>> = vec![BTreeMap::new(); groups.len()];
+        self.for_each_series(&ids, range, |id, pts| {
+            let from = owners.partition_point(|(o, _)| *o < id);
+            for (_, g) in owners[from..].iter().take_while(|(o, _)| *o == id) {
+                add_to_buckets(&mut buckets[*g], &pts, period_ms);
             }
             true
         })?;
         Ok(buckets
             .into_iter()
-            .map(|(start, acc)| Bucket {
-                start,
-                values: stats.iter().map(|s| acc.get(*s)).collect(),
+            .map(|b| {
+                b.into_iter()
+                    .map(|(start, acc)| Bucket {
+                        start,
+                        values: stats.iter().map(|s| acc.get(*s)).collect(),
+                    })
+                    .collect()
             })
             .collect())
     }
@@ -451,6 +463,28 @@ impl Drop for EmbeddedStore {
 }
 
 /// The store's ids of `series` (ids it cannot have issued are skipped).
+/// Adds a series' points (in time order) to `buckets` of `period_ms`.
+fn add_to_buckets(buckets: &mut BTreeMap<i64, Accumulator>, pts: &[Point], period_ms: i64) {
+    let mut current: Option<(i64, Accumulator)> = None;
+    for p in pts {
+        let b = bucket_start(p.timestamp, period_ms);
+        match &mut current {
+            Some((cb, acc)) if *cb == b => acc.add(p.value),
+            _ => {
+                if let Some((cb, acc)) = current.take() {
+                    buckets.entry(cb).or_default().merge(&acc);
+                }
+                let mut acc = Accumulator::default();
+                acc.add(p.value);
+                current = Some((b, acc));
+            }
+        }
+    }
+    if let Some((cb, acc)) = current {
+        buckets.entry(cb).or_default().merge(&acc);
+    }
+}
+
 fn gids(series: &[SeriesId]) -> Vec<Gid> {
     series
         .iter()

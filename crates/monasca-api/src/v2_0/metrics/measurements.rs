@@ -4,6 +4,7 @@ use axum::{
     Json,
     extract::{RawQuery, State},
 };
+use metric_store::SeriesId;
 use monasca::types::{Envelope, MeasurementRow, Measurements};
 use serde_json::{Map, Value};
 
@@ -24,22 +25,30 @@ pub async fn list(
     let (req, ()) = SeriesRequest::parse(&tenant, &q, |_| Ok(()))?;
     let groups = groups(&state, &req.filter, req.merge, req.group_by.as_deref()).await?;
     let range = req.range;
-    let page = fill_page(&groups, req.offset, req.limit, |series, after, n| {
+    let page = fill_page(&groups, req.offset, req.limit, |run, after, n| {
         let store = state.store.clone();
+        let series: Vec<Vec<SeriesId>> = run.iter().map(|g| g.series.clone()).collect();
         async move {
-            let points = store.read_points(&series, range, after, n).await?;
-            Ok(points
-                .into_iter()
-                .map(|p| {
-                    let meta = p
-                        .value_meta
-                        .and_then(|m| serde_json::from_str::<Map<String, Value>>(&m).ok())
-                        .unwrap_or_default();
-                    let row: MeasurementRow =
-                        (monasca::time::format_millis(p.timestamp), p.value, meta);
-                    (p.timestamp, row)
-                })
-                .collect())
+            let mut each = Vec::with_capacity(series.len());
+            for (i, ids) in series.iter().enumerate() {
+                let after = if i == 0 { after } else { None };
+                let points = store.read_points(ids, range, after, n).await?;
+                each.push(
+                    points
+                        .into_iter()
+                        .map(|p| {
+                            let meta = p
+                                .value_meta
+                                .and_then(|m| serde_json::from_str::<Map<String, Value>>(&m).ok())
+                                .unwrap_or_default();
+                            let row: MeasurementRow =
+                                (monasca::time::format_millis(p.timestamp), p.value, meta);
+                            (p.timestamp, row)
+                        })
+                        .collect(),
+                );
+            }
+            Ok(each)
         }
     })
     .await?;

@@ -245,9 +245,15 @@ pub struct GroupPage<R> {
     pub next: Option<(usize, i64)>,
 }
 
-/// Fills a page of at most `limit` rows, starting at the offset's group. `fetch(series, resume,
-/// n)` returns up to `n` rows of a group as (timestamp, row), resuming after `resume`; asking
-/// one more than fits tells whether the group goes on.
+/// Groups fetched at once at most.
+const FETCH_GROUPS: usize = 512;
+
+/// Fills a page of at most `limit` rows, starting at the offset's group. `fetch(groups,
+/// resume, n)` returns up to `n` rows of each group as (timestamp, row), the first group
+/// resuming after `resume`; asking one more than fits tells whether a group goes on. Groups go
+/// to `fetch` in runs sized to what the page still takes (one group first, then as many as the
+/// rows a group gave so far suggest), so a page of thousands of one-row groups is a few calls
+/// and a page that one group fills is one.
 pub async fn fill_page<R, F, Fut>(
     groups: &[Group],
     offset: Option<(usize, i64)>,
@@ -255,8 +261,8 @@ pub async fn fill_page<R, F, Fut>(
     mut fetch: F,
 ) -> Result<GroupPage<R>, ApiError>
 where
-    F: FnMut(Vec<SeriesId>, Option<i64>, usize) -> Fut,
-    Fut: Future<Output = Result<Vec<(i64, R)>, ApiError>>,
+    F: FnMut(&[Group], Option<i64>, usize) -> Fut,
+    Fut: Future<Output = Result<Vec<Vec<(i64, R)>>, ApiError>>,
 {
     let (first, resume) = offset.map_or((0, None), |(g, ts)| (g, Some(ts)));
     let mut remaining = limit;
@@ -264,28 +270,106 @@ where
         elements: Vec::new(),
         next: None,
     };
-    for (gid, group) in groups.iter().enumerate().skip(first) {
-        if remaining == 0 {
-            break;
+    let (mut at, mut run) = (first, 1);
+    let (mut groups_seen, mut rows_seen) = (0usize, 0usize);
+    while remaining > 0 && at < groups.len() {
+        let end = groups.len().min(at + run);
+        let resume = if at == first { resume } else { None };
+        let fetched = fetch(&groups[at..end], resume, remaining.saturating_add(1)).await?;
+        for (gid, mut rows) in (at..end).zip(fetched) {
+            // The page is full (and says where the next one resumes).
+            if remaining == 0 {
+                return Ok(page);
+            }
+            groups_seen += 1;
+            rows_seen += rows.len();
+            if rows.is_empty() {
+                continue;
+            }
+            let truncated = rows.len() > remaining;
+            rows.truncate(remaining);
+            remaining -= rows.len();
+            let last_ts = rows.last().map_or(0, |r| r.0);
+            // A full page with groups left may have more; resuming after the last row finds out.
+            if truncated || (remaining == 0 && gid + 1 < groups.len()) {
+                page.next = Some((gid, last_ts));
+            }
+            page.elements
+                .push((gid, rows.into_iter().map(|(_, r)| r).collect()));
+            if truncated {
+                return Ok(page);
+            }
         }
-        let resume = if gid == first { resume } else { None };
-        let mut rows = fetch(group.series.clone(), resume, remaining.saturating_add(1)).await?;
-        if rows.is_empty() {
-            continue;
-        }
-        let truncated = rows.len() > remaining;
-        rows.truncate(remaining);
-        remaining -= rows.len();
-        let last_ts = rows.last().map_or(0, |r| r.0);
-        // A full page with groups left may have more; resuming after the last row finds out.
-        if truncated || (remaining == 0 && gid + 1 < groups.len()) {
-            page.next = Some((gid, last_ts));
-        }
-        page.elements
-            .push((gid, rows.into_iter().map(|(_, r)| r).collect()));
-        if truncated {
-            break;
-        }
+        at = end;
+        let per_group = rows_seen.div_ceil(groups_seen.max(1)).max(1);
+        run = (remaining / per_group).clamp(1, FETCH_GROUPS);
     }
     Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Group `g` has `sizes[g]` rows at timestamps 1..=n; a fetch answers from that.
+    async fn page(
+        sizes: &[usize],
+        offset: Option<(usize, i64)>,
+        limit: usize,
+    ) -> GroupPage<(usize, i64)> {
+        let groups: Vec<Group> = (0..sizes.len())
+            .map(|g| Group {
+                dimensions: Vec::new(),
+                series: vec![g as SeriesId],
+            })
+            .collect();
+        fill_page(&groups, offset, limit, |run, resume, n| {
+            let each: Vec<Vec<(i64, (usize, i64))>> = run
+                .iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let id = g.series[0] as usize;
+                    let after = if i == 0 { resume.unwrap_or(0) } else { 0 };
+                    (after + 1..=sizes[id] as i64)
+                        .take(n)
+                        .map(|t| (t, (id, t)))
+                        .collect()
+                })
+                .collect();
+            async move { Ok(each) }
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn pages_hold_every_row_once_in_order_whatever_the_limit() {
+        let sizes = [3, 0, 1, 1, 7, 0, 0, 1, 2, 1, 1, 1, 1, 1, 4, 0];
+        let all: Vec<(usize, i64)> = sizes
+            .iter()
+            .enumerate()
+            .flat_map(|(g, n)| (1..=*n as i64).map(move |t| (g, t)))
+            .collect();
+        for limit in 1..=all.len() + 1 {
+            let (mut seen, mut offset, mut pages) = (Vec::new(), None, 0);
+            loop {
+                let p = page(&sizes, offset, limit).await;
+                let rows: usize = p.elements.iter().map(|(_, r)| r.len()).sum();
+                assert!(rows <= limit, "limit {limit}");
+                for (gid, r) in p.elements {
+                    assert!(r.iter().all(|(g, _)| *g == gid));
+                    seen.extend(r);
+                }
+                pages += 1;
+                assert!(pages <= all.len() + 2, "limit {limit}: no end");
+                match p.next {
+                    Some(next) => offset = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, all, "limit {limit}");
+        }
+    }
 }

@@ -4,7 +4,7 @@ use axum::{
     Json,
     extract::{RawQuery, State},
 };
-use metric_store::Stat;
+use metric_store::{SeriesId, Stat};
 use monasca::types::{Envelope, Statistics};
 use serde_json::Value;
 
@@ -27,30 +27,52 @@ pub async fn list(
     let mut columns = vec!["timestamp".to_string()];
     columns.extend(stats.iter().map(|s| s.as_str().to_string()));
     let groups = groups(&state, &req.filter, req.merge, req.group_by.as_deref()).await?;
-    let page = fill_page(&groups, req.offset, req.limit, |series, resume, n| {
+    let page = fill_page(&groups, req.offset, req.limit, |run, resume, n| {
         let store = state.store.clone();
         let stats = stats.clone();
-        let mut range = req.range;
+        let series: Vec<Vec<SeriesId>> = run.iter().map(|g| g.series.clone()).collect();
+        let range = req.range;
         async move {
-            // The offset names the last bucket given; go on with the next one.
+            // The offset names the last bucket given; the first group goes on with the next.
+            let mut first_range = range;
             if let Some(last) = resume {
-                range.start = range.start.max(last.saturating_add(period_ms));
+                first_range.start = range.start.max(last.saturating_add(period_ms));
             }
-            if range.start >= range.end {
-                return Ok(Vec::new());
+            let (first, rest) = series
+                .split_first()
+                .map_or((&[][..], &[][..]), |(f, r)| (f.as_slice(), r));
+            let mut each = if first_range.start >= first_range.end {
+                vec![Vec::new()]
+            } else {
+                store
+                    .aggregate_each(&[first], first_range, period_ms, &stats)
+                    .await?
+            };
+            if !rest.is_empty() {
+                let rest: Vec<&[SeriesId]> = rest.iter().map(Vec::as_slice).collect();
+                each.extend(
+                    store
+                        .aggregate_each(&rest, range, period_ms, &stats)
+                        .await?,
+                );
             }
-            let buckets = store.aggregate(&series, range, period_ms, &stats).await?;
-            Ok(buckets
+            Ok(each
                 .into_iter()
-                .take(n)
-                .map(|b| {
-                    let mut row = vec![Value::String(monasca::time::format_seconds(b.start))];
-                    row.extend(stats.iter().zip(&b.values).map(|(s, v)| match s {
-                        // InfluxDB reports counts as integers.
-                        Stat::Count => Value::from(*v as u64),
-                        _ => Value::from(*v),
-                    }));
-                    (b.start, row)
+                .map(|buckets| {
+                    buckets
+                        .into_iter()
+                        .take(n)
+                        .map(|b| {
+                            let mut row =
+                                vec![Value::String(monasca::time::format_seconds(b.start))];
+                            row.extend(stats.iter().zip(&b.values).map(|(s, v)| match s {
+                                // InfluxDB reports counts as integers.
+                                Stat::Count => Value::from(*v as u64),
+                                _ => Value::from(*v),
+                            }));
+                            (b.start, row)
+                        })
+                        .collect()
                 })
                 .collect())
         }
