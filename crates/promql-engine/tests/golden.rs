@@ -13,6 +13,10 @@
 
 #[path = "golden/corpus.rs"]
 mod corpus;
+#[path = "golden/promqltest.rs"]
+mod promqltest;
+#[path = "golden/upstream.rs"]
+mod upstream;
 
 use std::{
     collections::BTreeMap,
