@@ -30,7 +30,7 @@ use crate::{
     functions::{counter_like, range_fn},
     math::kahan_add,
     select::{self, SelectorKey, Span, duration_ms, key_of},
-    value::{Labels, METRIC_NAME, Sample, drop_name, several_names},
+    value::{Labels, METRIC_NAME, Sample, drop_name, is_stale, several_names},
 };
 
 /// One output series of a node: its value at each step, `None` where it has none.
@@ -481,7 +481,13 @@ async fn for_each_series(
             failed = Some(e);
             return false;
         }
-        let points: Vec<(i64, f64)> = read.iter().map(|p| (p.timestamp, p.value)).collect();
+        // A window leaves staleness markers out; a bare selector keeps them, to find nothing
+        // where one is the newest point.
+        let points: Vec<(i64, f64)> = read
+            .iter()
+            .filter(|p| matches!(s, Shape::Selector(_)) || !is_stale(p.value))
+            .map(|p| (p.timestamp, p.value))
+            .collect();
         drop(read);
         let Some(labels) = labels_of.remove(&id) else {
             return true;
@@ -498,7 +504,7 @@ async fn for_each_series(
                 range_fn(name, w, from, to)
             }),
             _ => slide(&points, steps, window_ms, at, |w, _, _| {
-                w.last().map(|p| p.1)
+                w.last().map(|p| p.1).filter(|v| !is_stale(*v))
             }),
         };
         if values.iter().any(Option::is_some) {

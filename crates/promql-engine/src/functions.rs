@@ -349,7 +349,7 @@ fn over_range(
     if let Some(ms) = matrix_selector(e) {
         let several = !keep_name && ev.several_names.contains(&key_of(&ms.vs));
         for (s, points) in ev.range_slices(&ms.vs, duration_ms(ms.range), t) {
-            if let Some(value) = f(points) {
+            if let Some(value) = f(&points) {
                 out.push(Sample {
                     labels: if keep_name {
                         s.labels.clone()

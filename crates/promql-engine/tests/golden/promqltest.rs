@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 
-/// The bits of Prometheus's stale marker, a NaN no arithmetic produces.
-pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+pub use promql_engine::STALE_NAN_BITS;
 
 /// A label set as written in a series line, `__name__` included.
 pub type LabelSet = BTreeMap<String, String>;
