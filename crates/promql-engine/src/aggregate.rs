@@ -83,10 +83,7 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
                 let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
                 s + c
             }
-            "avg" => {
-                let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
-                (s + c) / n
-            }
+            "avg" => crate::math::mean(values()),
             "count" | "count_values" => n,
             "group" => 1.0,
             "min" => values().fold(f64::NAN, |m, v| if v < m || m.is_nan() { v } else { m }),

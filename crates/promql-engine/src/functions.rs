@@ -286,10 +286,7 @@ pub(crate) fn range_fn(name: &str, p: &[(i64, f64)], from: i64, to: i64) -> Opti
             let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
             s + c
         }
-        "avg_over_time" => {
-            let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
-            (s + c) / p.len() as f64
-        }
+        "avg_over_time" => math::mean(values()),
         "min_over_time" => values().fold(f64::NAN, |m, v| if v < m || m.is_nan() { v } else { m }),
         "max_over_time" => values().fold(f64::NAN, |m, v| if v > m || m.is_nan() { v } else { m }),
         "count_over_time" => p.len() as f64,

@@ -14,6 +14,58 @@ pub(crate) fn kahan_add(v: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
+/// A mean as Prometheus 3 takes one: the compensated sum divided by the count while the sum
+/// stays finite; once it would overflow, a running mean (each value's share added), so that
+/// the mean of huge values is not ±Inf.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Mean {
+    count: f64,
+    sum: f64,
+    c: f64,
+    mean: f64,
+    running: bool,
+}
+
+impl Mean {
+    pub fn add(&mut self, v: f64) {
+        self.count += 1.0;
+        if !self.running {
+            let (sum, c) = kahan_add(v, self.sum, self.c);
+            if self.count == 1.0 || !sum.is_infinite() {
+                (self.sum, self.c) = (sum, c);
+                return;
+            }
+            self.running = true;
+            self.mean = self.sum / (self.count - 1.0);
+            self.c /= self.count - 1.0;
+        }
+        // An infinite mean stays: adding a finite value, or the same infinity, cannot move
+        // it (and `Inf - Inf` would make it NaN).
+        if self.mean.is_infinite()
+            && ((v.is_infinite() && (self.mean > 0.0) == (v > 0.0)) || v.is_finite())
+        {
+            return;
+        }
+        let current = self.mean + self.c;
+        (self.mean, self.c) = kahan_add(v / self.count - current / self.count, self.mean, self.c);
+    }
+
+    pub fn value(&self) -> f64 {
+        if self.running {
+            self.mean + self.c
+        } else {
+            (self.sum + self.c) / self.count
+        }
+    }
+}
+
+/// The mean of `values` ([`Mean`]).
+pub(crate) fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let mut m = Mean::default();
+    values.for_each(|v| m.add(v));
+    m.value()
+}
+
 /// The population variance, by Welford's method with compensated sums.
 pub(crate) fn variance(values: impl Iterator<Item = f64>) -> f64 {
     let (mut count, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);

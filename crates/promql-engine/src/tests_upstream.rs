@@ -84,3 +84,31 @@ async fn a_staleness_marker_ends_the_series_and_windows_leave_it_out() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_mean_of_huge_values_does_not_overflow() {
+    let big = 0.9 * f64::MAX;
+    let es = engines(&[
+        ("big", &[("h", "a")], &[(0, big), (10, big), (20, big)]),
+        ("big", &[("h", "b")], &[(0, big), (10, big), (20, -big)]),
+        ("big", &[("h", "c")], &[(0, big), (10, big), (20, big)]),
+    ])
+    .await;
+    for e in &es {
+        // The sum would be +Inf: the running mean is the value itself.
+        assert_eq!(
+            vector(e, r#"avg(big{h!="b"})"#, 20).await,
+            [(String::new(), big)]
+        );
+        let third = (big + big - big) / 3.0;
+        let got = vector(e, "avg(big)", 20).await;
+        assert!((got[0].1 - third).abs() <= third * 1e-12, "{got:?}");
+        assert_eq!(
+            vector(e, r#"avg_over_time(big{h="a"}[1m])"#, 20).await,
+            [(r"h=a".into(), big)]
+        );
+        // An infinity among finite values is the mean.
+        let inf = vector(e, "avg(big) + avg(vector(+Inf))", 20).await;
+        assert_eq!(inf, [(String::new(), f64::INFINITY)]);
+    }
+}
