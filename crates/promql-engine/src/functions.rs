@@ -204,7 +204,13 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
                         .map(|k| s.labels.get(k).cloned().unwrap_or_default())
                         .collect()
                 };
-                let o = pick(a).cmp(&pick(b)).then_with(|| a.labels.cmp(&b.labels));
+                let o = pick(a)
+                    .iter()
+                    .zip(&pick(b))
+                    .map(|(x, y)| math::natural_cmp(x, y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| a.labels.cmp(&b.labels));
                 if name == "sort_by_label_desc" {
                     o.reverse()
                 } else {

@@ -66,6 +66,42 @@ pub(crate) fn mean(values: impl Iterator<Item = f64>) -> f64 {
     m.value()
 }
 
+/// Label values in natural order, as `sort_by_label` sorts them: runs of digits compare as
+/// numbers (`cpu2` before `cpu10`), other runs as text, and a value that runs out of runs
+/// first comes first. Values that compare equal so (`01`, `1`) fall back to their bytes, so
+/// that the order stays total.
+pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, c) in s.char_indices().skip(1) {
+            let prev_digit = s[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|p| p.is_ascii_digit());
+            if c.is_ascii_digit() != prev_digit {
+                out.push(&s[start..i]);
+                start = i;
+            }
+        }
+        if !s.is_empty() {
+            out.push(&s[start..]);
+        }
+        out
+    }
+    let (ra, rb) = (runs(a), runs(b));
+    for (x, y) in ra.iter().zip(&rb) {
+        let o = match (x.parse::<i64>(), y.parse::<i64>()) {
+            (Ok(m), Ok(n)) if x.bytes().all(|c| c.is_ascii_digit()) => m.cmp(&n),
+            _ => x.cmp(y),
+        };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    ra.len().cmp(&rb.len()).then_with(|| a.cmp(b))
+}
+
 /// The population variance, by Welford's method with compensated sums.
 pub(crate) fn variance(values: impl Iterator<Item = f64>) -> f64 {
     let (mut count, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);

@@ -112,3 +112,26 @@ async fn the_mean_of_huge_values_does_not_overflow() {
         assert_eq!(inf, [(String::new(), f64::INFINITY)]);
     }
 }
+
+#[tokio::test]
+async fn sort_by_label_orders_numbers_within_values_naturally() {
+    let one = &[(0, 1.0)][..];
+    let es = engines(&[
+        ("node", &[("core", "cpu10"), ("v", "1.10.2")], one),
+        ("node", &[("core", "cpu2"), ("v", "1.9.0")], one),
+        ("node", &[("core", "cpu1"), ("v", "1.100.1")], one),
+        ("node", &[("core", "gpu0"), ("v", "1.9")], one),
+    ])
+    .await;
+    let order = |v: Vec<(String, f64)>| -> Vec<String> {
+        v.into_iter()
+            .map(|(l, _)| l.split(',').nth(1).unwrap().to_string())
+            .collect()
+    };
+    for e in &es {
+        let asc = order(vector(e, r#"sort_by_label(node, "core")"#, 0).await);
+        assert_eq!(asc, ["core=cpu1", "core=cpu2", "core=cpu10", "core=gpu0"]);
+        let desc = order(vector(e, r#"sort_by_label_desc(node, "v")"#, 0).await);
+        assert_eq!(desc, ["core=cpu1", "core=cpu10", "core=cpu2", "core=gpu0"]);
+    }
+}
