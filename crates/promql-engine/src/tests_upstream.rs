@@ -135,3 +135,33 @@ async fn sort_by_label_orders_numbers_within_values_naturally() {
         assert_eq!(desc, ["core=cpu1", "core=cpu10", "core=cpu2", "core=gpu0"]);
     }
 }
+
+#[tokio::test]
+async fn count_values_overwrites_a_label_of_its_name_before_grouping() {
+    let es = engines(&[
+        ("v", &[("job", "a"), ("i", "1")], &[(0, 6.0)]),
+        ("v", &[("job", "b"), ("i", "2")], &[(0, 6.0)]),
+        ("v", &[("job", "b"), ("i", "3")], &[(0, 7.0)]),
+    ])
+    .await;
+    for e in &es {
+        // The two 6s merge once `job` holds the value.
+        let mut got = vector(e, r#"count_values without (i) ("job", v)"#, 0).await;
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got, [("job=6".into(), 2.0), ("job=7".into(), 1.0)]);
+        let mut got = vector(e, r#"count_values by (job) ("job", v)"#, 0).await;
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got, [("job=6".into(), 2.0), ("job=7".into(), 1.0)]);
+        // Another name keeps the groups and adds the label.
+        let mut got = vector(e, r#"count_values by (job) ("x", v)"#, 0).await;
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            got,
+            [
+                ("job=a,x=6".into(), 1.0),
+                ("job=b,x=6".into(), 1.0),
+                ("job=b,x=7".into(), 1.0)
+            ]
+        );
+    }
+}
