@@ -484,10 +484,14 @@ fn histogram_quantile(
         .into_iter()
         .map(|(mut labels, buckets)| {
             labels.remove(METRIC_NAME);
+            let (value, forced) = math::bucket_quantile(q, buckets);
+            if forced {
+                ev.notes.add(Note::ForcedMonotonic(Site::Arg(address, 1)));
+            }
             Sample {
                 labels: Arc::new(labels),
                 timestamp: t,
-                value: math::bucket_quantile(q, buckets),
+                value,
             }
         })
         .collect();

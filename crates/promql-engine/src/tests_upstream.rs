@@ -165,3 +165,38 @@ async fn count_values_overwrites_a_label_of_its_name_before_grouping() {
         );
     }
 }
+
+#[tokio::test]
+async fn histogram_quantile_says_when_it_raised_a_bucket_count() {
+    let es = engines(&[
+        ("lat", &[("le", "1")], &[(0, 4.0)]),
+        ("lat", &[("le", "2")], &[(0, 3.0)]),
+        ("lat", &[("le", "+Inf")], &[(0, 4.0)]),
+        ("ok", &[("le", "1")], &[(0, 2.0)]),
+        ("ok", &[("le", "+Inf")], &[(0, 4.0)]),
+    ])
+    .await;
+    for e in &es {
+        let (v, notes) = e
+            .instant_annotated("t", "histogram_quantile(0.5, lat)", 0)
+            .await
+            .unwrap();
+        assert!(
+            matches!(&v, QueryValue::Vector(s) if s[0].2 == 0.5),
+            "{v:?}"
+        );
+        assert_eq!(
+            notes.infos,
+            [
+                "PromQL info: input to histogram_quantile needed to be fixed for monotonicity \
+              (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) \
+              for metric name \"\" (1:25)"
+            ]
+        );
+        let (_, notes) = e
+            .instant_annotated("t", "histogram_quantile(0.5, ok)", 0)
+            .await
+            .unwrap();
+        assert_eq!(notes, crate::Annotations::default());
+    }
+}
