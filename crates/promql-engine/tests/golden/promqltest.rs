@@ -107,6 +107,11 @@ fn parse_load(block: &[&str], line: usize) -> Result<Command, String> {
             unsupported = Some("native histogram samples (`{{…}}`)".into());
             continue;
         }
+        if def.contains('@') && def.rfind('}').is_none_or(|end| def[end..].contains('@')) {
+            unsupported =
+                Some("start timestamps in series values (`@`, 3.x's newest format)".into());
+            continue;
+        }
         series.push(parse_series(def).map_err(|e| format!("line {}: {e}", line + k + 1))?);
     }
     let mut native_names = Vec::new();
@@ -175,6 +180,10 @@ fn parse_eval(block: &[&str], line: usize) -> Result<Eval, String> {
     }
     for (k, def) in block[1..].iter().enumerate() {
         let def_line = line + k + 1;
+        if ev.unsupported.is_some() {
+            // The rest of the block is in a notation the reader does not know.
+            break;
+        }
         if let Some(m) = def.strip_prefix("expected_fail_message") {
             ev.fail_message = Some(m.trim().to_string());
         } else if let Some(r) = def.strip_prefix("expected_fail_regexp") {
