@@ -24,8 +24,9 @@ pub enum Command {
         series: Vec<(LabelSet, Vec<SeqValue>)>,
         /// Why this load cannot be replayed (a native histogram).
         unsupported: Option<String>,
-        /// `load_with_nhcb`: the names of the native histograms Prometheus also makes of the
-        /// classic ones (`x` of `x_bucket`, `x_count`, `x_sum`), which only it can read.
+        /// The names of native histograms, which only Prometheus can read: those loaded
+        /// (`{{…}}`), and those `load_with_nhcb` makes of classic ones (`x` of `x_bucket`,
+        /// `x_count`, `x_sum`).
         native_names: Vec<String>,
     },
     Eval(Eval),
@@ -102,9 +103,18 @@ fn parse_load(block: &[&str], line: usize) -> Result<Command, String> {
     }
     let mut unsupported = None;
     let mut series: Vec<(LabelSet, Vec<SeqValue>)> = Vec::new();
+    let mut native_names = Vec::new();
     for (k, def) in block[1..].iter().enumerate() {
         if def.contains("{{") {
-            unsupported = Some("native histogram samples (`{{…}}`)".into());
+            // A native histogram is not loaded; evals naming it are skipped.
+            let name = metric_end(def)
+                .filter(|_| !def.starts_with('{'))
+                .and_then(|end| parse_labels(def[..end].trim()).ok())
+                .and_then(|labels| labels.get("__name__").cloned());
+            match name {
+                Some(name) => native_names.push(name),
+                None => unsupported = Some("native histogram samples (`{{…}}`)".into()),
+            }
             continue;
         }
         if def.contains('@') && def.rfind('}').is_none_or(|end| def[end..].contains('@')) {
@@ -114,7 +124,6 @@ fn parse_load(block: &[&str], line: usize) -> Result<Command, String> {
         }
         series.push(parse_series(def).map_err(|e| format!("line {}: {e}", line + k + 1))?);
     }
-    let mut native_names = Vec::new();
     if with_nhcb {
         for (labels, _) in &series {
             let name = labels.get("__name__").map_or("", String::as_str);

@@ -131,6 +131,14 @@ pub fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
     diff / abs_sum.min(f64::MAX) < epsilon
 }
 
+/// Whether `expr` has a selector without a metric name (`{job="x"}`), which may match any
+/// series.
+fn nameless(expr: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+    expr.match_indices('{')
+        .any(|(k, _)| !expr[..k].chars().next_back().is_some_and(ident))
+}
+
 /// Whether `word` stands alone in `expr` (a function, an aggregation, a metric name).
 fn mentions(expr: &str, word: &str) -> bool {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
@@ -149,8 +157,12 @@ fn skip_reason(file: &str, ev: &Eval, state: &State, three_x: bool) -> Option<St
     if let Some(why) = &state.note {
         return Some(why.clone());
     }
-    if state.native_names.iter().any(|n| mentions(&ev.expr, n)) {
-        return Some("reads the native histograms `load_with_nhcb` makes of classic ones".into());
+    if !state.native_names.is_empty()
+        && (state.native_names.iter().any(|n| mentions(&ev.expr, n)) || nameless(&ev.expr))
+    {
+        return Some(
+            "reads native histograms (loaded as `{{…}}`, or made by `load_with_nhcb`)".into(),
+        );
     }
     if let Some((_, _, _, why)) = KNOWN_DIFFERENCES.iter().find(|(f, e, only_2x, _)| {
         *f == file && (e.is_empty() || *e == ev.expr) && !(*only_2x && three_x)
@@ -184,8 +196,8 @@ struct State {
     store: Arc<MemoryStore>,
     /// Why evals cannot be checked until the next `clear`.
     note: Option<String>,
-    /// Native histograms Prometheus made of classic ones (`load_with_nhcb`): an eval naming
-    /// one is skipped.
+    /// Native histograms loaded or made of classic ones (`load_with_nhcb`): an eval naming
+    /// one, or with a selector without a name, is skipped.
     native_names: Vec<String>,
 }
 
