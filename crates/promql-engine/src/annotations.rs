@@ -31,7 +31,8 @@ pub(crate) enum Site {
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Note {
     InvalidQuantile(Site, u64),
-    BadBucket(Site, String),
+    /// A bucket's `le` and its series' metric name (empty once a function dropped it).
+    BadBucket(Site, String, String),
     NonCounter(Site, String),
     /// `histogram_quantile` raised a bucket count that went down.
     ForcedMonotonic(Site),
@@ -81,9 +82,11 @@ impl Notes {
                     ),
                     true,
                 ),
-                Note::BadBucket(site, le) => (
+                Note::BadBucket(site, le, name) => (
                     site,
-                    format!("bucket label \"le\" is missing or has a malformed value of {le:?}"),
+                    format!(
+                        "bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"
+                    ),
                     true,
                 ),
                 Note::NonCounter(site, name) => (

@@ -468,8 +468,11 @@ fn histogram_quantile(
     for s in v {
         let le = s.labels.get("le").map_or("", String::as_str);
         let Some(bound) = parse_bound(le) else {
-            ev.notes
-                .add(Note::BadBucket(Site::Arg(address, 1), le.to_string()));
+            ev.notes.add(Note::BadBucket(
+                Site::Arg(address, 1),
+                le.to_string(),
+                s.labels.get(METRIC_NAME).cloned().unwrap_or_default(),
+            ));
             continue;
         };
         let mut labels = Labels::clone(&s.labels);
