@@ -32,6 +32,13 @@ pub enum Command {
     Eval(Eval),
 }
 
+/// What an `expect` line wants of a message.
+#[derive(Debug, Clone)]
+pub enum Wanted {
+    Message(String),
+    Pattern(String),
+}
+
 #[derive(Debug, Default)]
 pub struct Eval {
     pub line: usize,
@@ -45,6 +52,14 @@ pub struct Eval {
     pub info: bool,
     pub fail_message: Option<String>,
     pub fail_regexp: Option<String>,
+    /// The `expect` lines of the 3.4+ format: `fail`, `warn`, `no_warn`, `info`, `no_info`,
+    /// `ordered`, each with the message (`msg:`) or pattern (`regex:`) it wants, if any.
+    pub expects: Vec<(String, Option<Wanted>)>,
+    /// `expect range vector from … to … step …`: the instant query (at the end) returns these
+    /// points.
+    pub range_vector: Option<(i64, i64, i64)>,
+    /// `expect string "…"`: the result is this string.
+    pub string: Option<String>,
     /// A bare number: the result is a scalar.
     pub scalar: Option<f64>,
     /// Label sets in the order written (the position matters for `eval_ordered`).
@@ -197,8 +212,23 @@ fn parse_eval(block: &[&str], line: usize) -> Result<Eval, String> {
             ev.fail_message = Some(m.trim().to_string());
         } else if let Some(r) = def.strip_prefix("expected_fail_regexp") {
             ev.fail_regexp = Some(r.trim().to_string());
+        } else if let Some(range) = def.strip_prefix("expect range vector") {
+            let words: Vec<&str> = range.split_whitespace().collect();
+            let [from_kw, from, to_kw, to, step_kw, step] = words[..] else {
+                return Err(format!("line {def_line}: bad {def:?}"));
+            };
+            let time = |t: &str| parse_duration(t).ok_or(format!("line {def_line}: bad {def:?}"));
+            if (from_kw, to_kw, step_kw) != ("from", "to", "step") {
+                return Err(format!("line {def_line}: bad {def:?}"));
+            }
+            let (start, end) = (time(from)?, time(to)?);
+            ev.range_vector = Some((start, end, time(step)?));
+            ev.at_ms = end;
+        } else if let Some(text) = def.strip_prefix("expect string") {
+            ev.string = Some(unquote(text.trim()).ok_or(format!("line {def_line}: bad {def:?}"))?);
         } else if def.split_whitespace().next() == Some("expect") {
-            ev.unsupported = Some("`expect` directives (Prometheus 3.4+ test format)".into());
+            ev.expects
+                .push(parse_expect(def).ok_or(format!("line {def_line}: bad {def:?}"))?);
         } else if def.contains("{{") {
             ev.unsupported = Some("native histogram results (`{{…}}`)".into());
         } else if let Some(v) = parse_number(def) {
@@ -206,7 +236,7 @@ fn parse_eval(block: &[&str], line: usize) -> Result<Eval, String> {
         } else {
             let (labels, values) =
                 parse_series(def).map_err(|e| format!("line {def_line}: {e}"))?;
-            if ev.range.is_none() && values.len() > 1 {
+            if ev.range.is_none() && ev.range_vector.is_none() && values.len() > 1 {
                 return Err(format!(
                     "line {def_line}: several values in an instant eval"
                 ));
@@ -215,6 +245,53 @@ fn parse_eval(block: &[&str], line: usize) -> Result<Eval, String> {
         }
     }
     Ok(ev)
+}
+
+/// `expect <kind>` with an optional `msg:<text>` or `regex:<pattern>`.
+fn parse_expect(def: &str) -> Option<(String, Option<Wanted>)> {
+    let rest = def.strip_prefix("expect")?.trim_start();
+    let (kind, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if !matches!(
+        kind,
+        "fail" | "warn" | "no_warn" | "info" | "no_info" | "ordered"
+    ) {
+        return None;
+    }
+    let tail = tail.trim_start();
+    let wanted = if let Some(m) = tail.strip_prefix("msg:") {
+        Some(Wanted::Message(m.trim().to_string()))
+    } else if let Some(r) = tail.strip_prefix("regex:") {
+        Some(Wanted::Pattern(r.trim().to_string()))
+    } else if tail.is_empty() {
+        None
+    } else {
+        return None;
+    };
+    Some((kind.to_string(), wanted))
+}
+
+/// A Go string literal: `"…"` with escapes, or `` `…` `` raw.
+fn unquote(text: &str) -> Option<String> {
+    if let Some(raw) = text.strip_prefix('`').and_then(|t| t.strip_suffix('`')) {
+        return Some(raw.to_string());
+    }
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            c @ ('"' | '\\' | '\'') => c,
+            _ => return None,
+        });
+    }
+    Some(out)
 }
 
 /// A test's time or step: Prometheus's duration units, several in a row (`1h30m`), or `0`.

@@ -18,88 +18,20 @@
 //! Skipped, each counted with its reason: native histograms (series, results and the functions
 //! that read only them), the experimental functions Vigil does not have (`info`, `limitk`,
 //! `limit_ratio`), the `expect` lines of the 3.4+ format, series Monasca cannot hold (no
-//! metric name, or a label starting with `__`), and the few cases of [`KNOWN_DIFFERENCES`].
+//! metric name, or a label starting with `__`), and the cases `skips.rs` lists with reasons.
 
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use metric_store::{MemoryStore, MetricStore, Sample, SeriesKey};
-use promql_engine::{Engine, EngineOptions, QueryError, QueryValue, names};
+use promql_engine::{Engine, EngineOptions, QueryValue, names};
 
-use crate::promqltest::{Command, Eval, LabelSet, SeqValue, parse_file};
+use crate::{
+    compare::{check_annotations, compare_instant, compare_matrix, expected_failure},
+    promqltest::{Command, Eval, LabelSet, parse_file},
+    skips::{self, mentions, nameless},
+};
 
 const TENANT: &str = "t";
-
-/// Calls a case is skipped for: functions that read native histograms only, and Prometheus
-/// 3's experimental functions Vigil does not implement.
-const OUT_OF_SCOPE_FUNCTIONS: &[(&str, &str)] = &[
-    (
-        "histogram_count",
-        "native-histogram function histogram_count",
-    ),
-    ("histogram_sum", "native-histogram function histogram_sum"),
-    ("histogram_avg", "native-histogram function histogram_avg"),
-    (
-        "histogram_fraction",
-        "native-histogram function histogram_fraction",
-    ),
-    (
-        "histogram_stddev",
-        "native-histogram function histogram_stddev",
-    ),
-    (
-        "histogram_stdvar",
-        "native-histogram function histogram_stdvar",
-    ),
-    ("info", "experimental function info"),
-    ("limitk", "experimental function limitk"),
-    ("limit_ratio", "experimental function limit_ratio"),
-];
-
-/// Cases whose expectation holds only under a setting other than Prometheus's defaults, or
-/// only in Prometheus 2.x (where Vigil does as 3 does), `(file, expression or "" for the
-/// whole file, 2.x files only, why)`.
-const KNOWN_DIFFERENCES: &[(&str, &str, bool, &str)] = &[
-    (
-        "name_label_dropping.test",
-        "",
-        false,
-        "delayed __name__ removal (Prometheus 3's feature flag promql-delayed-name-removal, on in \
-         its test engine, off by default; Vigil drops the name as the default does)",
-    ),
-    (
-        "functions.test",
-        r#"label_replace(testmetric, "invalid-label-name", "", "src", "(.*)")"#,
-        false,
-        "label name validation: 2.x, and Prometheus 3's test package, take legacy names only \
-         ([a-zA-Z_][a-zA-Z0-9_]*), the 3.x server (and Vigil) any UTF-8 name",
-    ),
-    (
-        "functions.test",
-        r#"label_replace(testmetric, "\xff", "", "src", "(.*)")"#,
-        false,
-        "a string literal's `\\xff` is a byte that is not UTF-8 in Go (a name Prometheus \
-         refuses) but U+00FF in Rust's strings, and so in the parser crate's (a valid name)",
-    ),
-    (
-        "functions.test",
-        "rate(testcounter_zero_cutoff[20m])",
-        true,
-        "2.x extrapolates a counter's rate to its zero point further than half a sample \
-         interval before the window; Prometheus 3 (and Vigil) no further (prometheus#13725)",
-    ),
-    (
-        "operators.test",
-        "trigy atan2 trigx",
-        true,
-        "2.x keeps the metric name in `atan2` of two vectors; Prometheus 3 (and Vigil) drops it",
-    ),
-    (
-        "operators.test",
-        "trigy atan2 trigNaN",
-        true,
-        "2.x keeps the metric name in `atan2` of two vectors; Prometheus 3 (and Vigil) drops it",
-    ),
-];
 
 /// What one file gave.
 #[derive(Default)]
@@ -112,45 +44,8 @@ pub struct FileReport {
     pub skipped: BTreeMap<String, usize>,
 }
 
-/// Prometheus's `almost.Equal`: NaN equals NaN (the stale marker only itself), else a
-/// relative difference under `epsilon` (its tests: 1e-6), or an absolute one near zero.
-pub fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
-    let min_normal = f64::MIN_POSITIVE;
-    let stale = |x: f64| x.to_bits() == crate::promqltest::STALE_NAN_BITS;
-    if stale(a) || stale(b) {
-        return stale(a) && stale(b);
-    }
-    if (a.is_nan() && b.is_nan()) || a == b {
-        return true;
-    }
-    let abs_sum = a.abs() + b.abs();
-    let diff = (a - b).abs();
-    if a == 0.0 || b == 0.0 || abs_sum < min_normal {
-        return diff < epsilon * min_normal;
-    }
-    diff / abs_sum.min(f64::MAX) < epsilon
-}
-
-/// Whether `expr` has a selector without a metric name (`{job="x"}`), which may match any
-/// series.
-fn nameless(expr: &str) -> bool {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
-    expr.match_indices('{')
-        .any(|(k, _)| !expr[..k].chars().next_back().is_some_and(ident))
-}
-
-/// Whether `word` stands alone in `expr` (a function, an aggregation, a metric name).
-fn mentions(expr: &str, word: &str) -> bool {
-    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
-    expr.match_indices(word).any(|(k, _)| {
-        let before = expr[..k].chars().next_back();
-        let after = expr[k + word.len()..].chars().next();
-        !before.is_some_and(ident) && !after.is_some_and(ident)
-    })
-}
-
 /// Why `ev` is not checked, if it is not.
-fn skip_reason(file: &str, ev: &Eval, state: &State, three_x: bool) -> Option<String> {
+fn skip_reason(file: &str, ev: &Eval, state: &State, format: Format) -> Option<String> {
     if let Some(why) = &ev.unsupported {
         return Some(why.clone());
     }
@@ -164,15 +59,7 @@ fn skip_reason(file: &str, ev: &Eval, state: &State, three_x: bool) -> Option<St
             "reads native histograms (loaded as `{{…}}`, or made by `load_with_nhcb`)".into(),
         );
     }
-    if let Some((_, _, _, why)) = KNOWN_DIFFERENCES.iter().find(|(f, e, only_2x, _)| {
-        *f == file && (e.is_empty() || *e == ev.expr) && !(*only_2x && three_x)
-    }) {
-        return Some((*why).to_string());
-    }
-    OUT_OF_SCOPE_FUNCTIONS
-        .iter()
-        .find(|(f, _)| mentions(&ev.expr, f))
-        .map(|(_, why)| (*why).to_string())
+    skips::listed(file, &ev.expr, format)
 }
 
 /// The Monasca series of a label set, or why it has none.
@@ -211,11 +98,11 @@ impl State {
     }
 
     /// Two engines over the store: series at a time (the default) and step by step.
-    fn engines(&self, three_x: bool) -> [(&'static str, Engine); 2] {
+    fn engines(&self, format: Format) -> [(&'static str, Engine); 2] {
         let lookback = EngineOptions::default().lookback_delta;
         let options = |series_at_a_time| EngineOptions {
             series_at_a_time,
-            lookback_delta: if three_x {
+            lookback_delta: if format != Format::Two {
                 lookback
             } else {
                 lookback + CLOSED_WINDOW_WIDENING
@@ -232,10 +119,19 @@ impl State {
     }
 }
 
-/// Runs one file's commands; `three_x`: files of Prometheus 3 (warnings and infos checked,
-/// windows open on the left) rather than 2.x (none checked, windows closed: see
-/// [`CLOSED_WINDOW_WIDENING`]).
-pub async fn run_file(path: &Path, three_x: bool) -> FileReport {
+/// Which Prometheus's files, and so how its runner checks them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// 2.x: windows closed on the left ([`CLOSED_WINDOW_WIDENING`]), no annotations.
+    Two,
+    /// 3.0 to 3.3: an `eval` fails on a warning it does not expect.
+    Three,
+    /// 3.4 on, with `expect` lines: only `expect no_warn` refuses warnings.
+    ThreeExpect,
+}
+
+/// Runs one file's commands as the runner of `format` does.
+pub async fn run_file(path: &Path, format: Format) -> FileReport {
     let mut report = FileReport::default();
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let commands = match parse_file(&text) {
@@ -289,11 +185,11 @@ pub async fn run_file(path: &Path, three_x: bool) -> FileReport {
             }
             Command::Eval(ev) => {
                 report.cases += 1;
-                if let Some(why) = skip_reason(&file, &ev, &state, three_x) {
+                if let Some(why) = skip_reason(&file, &ev, &state, format) {
                     *report.skipped.entry(why).or_default() += 1;
                     continue;
                 }
-                match check_eval(&state, &ev, three_x).await {
+                match check_eval(&state, &ev, format).await {
                     Ok(queries) => {
                         report.passed += 1;
                         report.queries += queries;
@@ -309,8 +205,9 @@ pub async fn run_file(path: &Path, three_x: bool) -> FileReport {
 }
 
 /// Runs one eval; `Ok` with how many queries that took.
-async fn check_eval(state: &State, ev: &Eval, three_x: bool) -> Result<usize, String> {
+async fn check_eval(state: &State, ev: &Eval, format: Format) -> Result<usize, String> {
     // 2.x's `holt_winters` is Prometheus 3's (and Vigil's) `double_exponential_smoothing`.
+    let three_x = format != Format::Two;
     let renamed = if three_x {
         ev.expr.clone()
     } else {
@@ -326,9 +223,9 @@ async fn check_eval(state: &State, ev: &Eval, three_x: bool) -> Result<usize, St
     if ev.range.is_none() {
         queries.extend(at_modifier_variants(&expr, ev.at_ms));
     }
-    for (mode, engine) in state.engines(three_x) {
+    for (mode, engine) in state.engines(format) {
         for (expr, t) in &queries {
-            check_with(&engine, ev, expr, *t, three_x)
+            check_with(&engine, ev, expr, *t, format)
                 .await
                 .map_err(|e| {
                     let variant = if *expr == ev.expr && *t == ev.at_ms {
@@ -465,7 +362,7 @@ async fn check_with(
     ev: &Eval,
     expr: &str,
     t: i64,
-    three_x: bool,
+    format: Format,
 ) -> Result<(), String> {
     let (result, notes) = match ev.range {
         Some((start, end, step)) => engine.range_annotated(TENANT, expr, start, end, step).await,
@@ -473,34 +370,27 @@ async fn check_with(
     }
     .map_or_else(|e| (Err(e), Default::default()), |(v, n)| (Ok(v), n));
     // A window widened for 2.x moves an extrapolation's start by 1 ms.
-    let epsilon = if !three_x && EXTRAPOLATING.iter().any(|f| mentions(expr, f)) {
+    let epsilon = if format == Format::Two && EXTRAPOLATING.iter().any(|f| mentions(expr, f)) {
         WIDENED_EXTRAPOLATION_EPSILON
     } else {
         1e-6
     };
-    let value = match (result, ev.fail) {
+    let fail = ev.fail || ev.expects.iter().any(|(k, _)| k == "fail");
+    let value = match (result, fail) {
         (Err(e), true) => return expected_failure(ev, &e),
         (Ok(_), true) => return Err("expected an error, got a result".into()),
         (Err(e), false) => return Err(format!("error: {e}")),
         (Ok(v), false) => v,
     };
-    if three_x {
-        if ev.warn && notes.warnings.is_empty() {
-            return Err("expected warnings, got none".into());
-        }
-        if !ev.warn && !notes.warnings.is_empty() {
-            return Err(format!("unexpected warnings {:?}", notes.warnings));
-        }
-        if ev.info && notes.infos.is_empty() {
-            return Err("expected infos, got none".into());
-        }
-    }
-    if let Some((start, _, step)) = ev.range {
+    check_annotations(ev, &notes, format)?;
+    if let Some((start, _, step)) = ev.range.or(ev.range_vector) {
         return compare_matrix(ev, &value, start, step, epsilon);
     }
-    compare_instant(ev, &value, ev.ordered, epsilon)?;
-    if ev.ordered {
-        // A range query's series are sorted by labels: order cannot be checked there.
+    let ordered = ev.ordered || ev.expects.iter().any(|(k, _)| k == "ordered");
+    compare_instant(ev, &value, ordered, epsilon)?;
+    // A range query's series are sorted by labels: order cannot be checked there; nor can a
+    // string be a range query's result.
+    if ordered || ev.string.is_some() {
         return Ok(());
     }
     // The same query as a range query over t-1m..t+1m: its middle step must agree.
@@ -527,128 +417,26 @@ async fn check_with(
     compare_instant(ev, &middle, false, epsilon).map_err(|e| format!("range mode: {e}"))
 }
 
-fn expected_failure(ev: &Eval, e: &QueryError) -> Result<(), String> {
-    let got = e.to_string();
-    if let Some(m) = &ev.fail_message
-        && *m != got
-    {
-        return Err(format!("expected error {m:?}, got {got:?}"));
-    }
-    if let Some(r) = &ev.fail_regexp {
-        let re = regex::Regex::new(r).map_err(|e| format!("bad expected_fail_regexp: {e}"))?;
-        if !re.is_match(&got) {
-            return Err(format!("expected an error matching {r:?}, got {got:?}"));
-        }
-    }
-    Ok(())
-}
-
-fn show(labels: &LabelSet) -> String {
-    let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{{{}}}", inner.join(", "))
-}
-
-fn compare_instant(
-    ev: &Eval,
-    value: &QueryValue,
-    ordered: bool,
-    epsilon: f64,
-) -> Result<(), String> {
-    match value {
-        QueryValue::Scalar(_, v) => match ev.scalar {
-            Some(want) if almost_equal(want, *v, epsilon) => Ok(()),
-            Some(want) => Err(format!("expected scalar {want}, got {v}")),
-            None => Err(format!("expected a vector, got scalar {v}")),
-        },
-        QueryValue::Vector(samples) => {
-            if ev.scalar.is_some() {
-                return Err(format!(
-                    "expected a scalar, got a vector of {}",
-                    samples.len()
-                ));
-            }
-            for (pos, (labels, _, v)) in samples.iter().enumerate() {
-                let Some(k) = ev.series.iter().position(|(l, _)| *l == **labels) else {
-                    return Err(format!("unexpected {} {v}", show(labels)));
-                };
-                if ordered && k != pos {
-                    return Err(format!("{} at position {pos}, expected {k}", show(labels)));
-                }
-                let want = ev.series[k].1.first().copied().flatten();
-                if !want.is_some_and(|w| almost_equal(w, *v, epsilon)) {
-                    return Err(format!("{}: expected {want:?}, got {v}", show(labels)));
-                }
-            }
-            for (labels, _) in &ev.series {
-                if !samples.iter().any(|(l, _, _)| **l == *labels) {
-                    return Err(format!("missing {}", show(labels)));
-                }
-            }
-            Ok(())
-        }
-        other => Err(format!("unexpected result type: {other:?}")),
-    }
-}
-
-fn compare_matrix(
-    ev: &Eval,
-    value: &QueryValue,
-    start: i64,
-    step: i64,
-    epsilon: f64,
-) -> Result<(), String> {
-    let QueryValue::Matrix(series) = value else {
-        return Err(format!("expected a matrix, got {value:?}"));
-    };
-    if series.windows(2).any(|w| w[0].labels > w[1].labels) {
-        return Err("the series are not sorted by labels".into());
-    }
-    let expected_points = |values: &[SeqValue]| -> Vec<(i64, f64)> {
-        values
-            .iter()
-            .enumerate()
-            .filter_map(|(k, v)| v.map(|v| (start + k as i64 * step, v)))
-            .collect()
-    };
-    for s in series {
-        let Some((_, values)) = ev.series.iter().find(|(l, _)| *l == *s.labels) else {
-            return Err(format!("unexpected {} {:?}", show(&s.labels), s.points));
-        };
-        let want = expected_points(values);
-        let same = want.len() == s.points.len()
-            && want
-                .iter()
-                .zip(&s.points)
-                .all(|(w, g)| w.0 == g.0 && almost_equal(w.1, g.1, epsilon));
-        if !same {
-            return Err(format!(
-                "{}: expected {want:?}, got {:?}",
-                show(&s.labels),
-                s.points
-            ));
-        }
-    }
-    for (labels, _) in &ev.series {
-        if !series.iter().any(|s| *s.labels == *labels) {
-            return Err(format!("missing {}", show(labels)));
-        }
-    }
-    Ok(())
-}
-
-/// Whether a directory's files are in the 3.x format (range evals, annotations expected).
-pub fn three_x_format(files: &[std::path::PathBuf]) -> bool {
-    files.iter().any(|f| {
-        std::fs::read_to_string(f).is_ok_and(|t| {
-            t.lines().any(|l| {
-                let l = l.trim_start();
-                l.starts_with("eval range")
-                    || l.starts_with("eval_warn")
-                    || l.starts_with("eval_info")
-                    || l.starts_with("load_with_nhcb")
-            })
+/// The format of a directory's files: 3.4+ when any has an `expect` line, 3.x when any has an
+/// `eval range`, `eval_warn`, `eval_info` or `load_with_nhcb`, else 2.x.
+pub fn format_of(files: &[std::path::PathBuf]) -> Format {
+    let texts: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .collect();
+    let any_line = |starts: &[&str]| {
+        texts.iter().any(|t| {
+            t.lines()
+                .any(|l| starts.iter().any(|s| l.trim_start().starts_with(s)))
         })
-    })
+    };
+    if any_line(&["expect "]) {
+        Format::ThreeExpect
+    } else if any_line(&["eval range", "eval_warn", "eval_info", "load_with_nhcb"]) {
+        Format::Three
+    } else {
+        Format::Two
+    }
 }
 
 #[tokio::test]
@@ -668,11 +456,12 @@ async fn upstream_promql_tests() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no *.test files in {dir}");
-    let three_x = three_x_format(&files);
+    let format = format_of(&files);
+    eprintln!("{} files, read as {format:?}", files.len());
     let (mut cases, mut passed, mut failed) = (0, 0, Vec::new());
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     for f in &files {
-        let r = run_file(f, three_x).await;
+        let r = run_file(f, format).await;
         let name = f.file_name().unwrap_or_default().to_string_lossy();
         let skips: usize = r.skipped.values().sum();
         eprintln!(
