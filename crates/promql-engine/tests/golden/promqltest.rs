@@ -2,8 +2,10 @@
 //! in 2.x, `promql/promqltest/testdata/*.test` in 3.x), written from the format's description:
 //! `load <step>` and its series lines, `clear`, `eval[_fail|_ordered|_warn|_info] instant [at
 //! <time>] <expr>` and `eval[_fail|_warn|_info] range from <t> to <t> step <d> <expr>` with
-//! their expected lines, `expected_fail_message`/`expected_fail_regexp`. What the reader does
-//! not know (the `expect` lines of 3.4+, native histograms) it keeps as a reason to skip.
+//! their expected lines, `expected_fail_message`/`expected_fail_regexp`, and the `expect` lines
+//! of 3.4+ (`expect fail|warn|no_warn|info|no_info|ordered [msg:…|regex:…]`, `expect range
+//! vector from … to … step …`, `expect string "…"`). What it does not read (native histograms,
+//! start timestamps) it keeps as a reason to skip.
 
 use std::collections::BTreeMap;
 

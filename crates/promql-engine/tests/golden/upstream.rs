@@ -9,16 +9,16 @@
 //! `eval_ordered`; `eval_fail` must fail (with the message, when given). Every expression
 //! must parse.
 //!
-//! Files of the 3.x format (any `eval range`, `eval_warn`, `eval_info`, `load_with_nhcb`) have
-//! their warnings checked too (`eval_warn` wants some, `eval` none, `eval_info` an info).
-//! Files of 2.x are replayed as 2.x evaluates: windows closed on the left (emulated by 1 ms
-//! longer windows, [`CLOSED_WINDOW_WIDENING`]), `holt_winters` under its 3.x name; 2.x has
-//! no annotations for local data.
+//! Files of 3.x (any `eval range`, `eval_warn`, `eval_info`, `load_with_nhcb`) have their
+//! warnings and infos checked too, by their runner's rules ([`Format`]). Files of 2.x are
+//! replayed as 2.x evaluates: windows closed on the left (emulated by 1 ms longer windows,
+//! [`CLOSED_WINDOW_WIDENING`]), `holt_winters` under its 3.x name; 2.x has no annotations for
+//! local data.
 //!
 //! Skipped, each counted with its reason: native histograms (series, results and the functions
-//! that read only them), the experimental functions Vigil does not have (`info`, `limitk`,
-//! `limit_ratio`), the `expect` lines of the 3.4+ format, series Monasca cannot hold (no
-//! metric name, or a label starting with `__`), and the cases `skips.rs` lists with reasons.
+//! that read only them), experimental functions and syntax Vigil does not have, series
+//! Monasca cannot hold (no metric name, or a label starting with `__`), and the cases
+//! `skips.rs` lists with reasons (settings other than the defaults, version differences).
 
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
