@@ -204,7 +204,8 @@ pub async fn run_file(path: &Path, format: Format) -> FileReport {
     report
 }
 
-/// Runs one eval; `Ok` with how many queries that took.
+/// Runs one eval; `Ok` with how many instant or range queries that took on the two engines
+/// (each instant query also ran as a range query around it).
 async fn check_eval(state: &State, ev: &Eval, format: Format) -> Result<usize, String> {
     // 2.x's `holt_winters` is Prometheus 3's (and Vigil's) `double_exponential_smoothing`.
     let three_x = format != Format::Two;
@@ -243,8 +244,8 @@ async fn check_eval(state: &State, ev: &Eval, format: Format) -> Result<usize, S
 /// Prometheus 2.x's windows (a range, a subquery's, the lookback) are closed on the left,
 /// Prometheus 3's (and Vigil's) open: `[t - r, t]` against `(t - r, t]`. The test files'
 /// times are whole milliseconds, so 2.x files are replayed with every window 1 ms longer,
-/// `(t - r - 1 ms, t]`, which holds the same samples as 2.x's. (The start of a `rate`'s
-/// window moves by 1 ms too: its extrapolation changes by a few parts in a million at most.)
+/// `(t - r - 1 ms, t]`, which holds the same samples as 2.x's. (The start a `rate`
+/// extrapolates to moves by 1 ms too: its result by up to 1 ms in the window's length.)
 const CLOSED_WINDOW_WIDENING: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// The functions that extrapolate to their window's ends, and the relative error allowed in
