@@ -10,7 +10,7 @@ use crate::{
     eval::Evaluator,
     functions::{scalar, string, vector},
     math::{format_value, kahan_add, quantile},
-    value::{Labels, METRIC_NAME, Sample, Value, mix, signature},
+    value::{Labels, METRIC_NAME, Sample, Value, signature},
 };
 
 /// The samples of one output group.
@@ -47,25 +47,32 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
         Some(LabelModifier::Include(l)) => (&l.labels, true),
         Some(LabelModifier::Exclude(l)) => (&l.labels, false),
     };
-    let group_labels = |labels: &Labels| group_labels(labels, names, by);
+    // `count_values` sets its label on each sample before grouping, a `by` keeping it too: a
+    // label of the input by that name is overwritten, and groups it told apart may merge.
+    let counted_names: Vec<String>;
+    let names = match &param {
+        Param::Label(name) if by => {
+            counted_names = names.iter().chain([name]).cloned().collect();
+            &counted_names[..]
+        }
+        _ => names,
+    };
     let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<u64, usize> = HashMap::new();
     for s in input {
-        let mut key = signature(&s.labels, names, by);
         let counted = match &param {
             Param::Label(name) => {
-                let value = format_value(s.value);
-                key = mix(key, &value);
-                Some((name, value))
+                let mut labels = Labels::clone(&s.labels);
+                labels.insert(name.clone(), format_value(s.value));
+                Some(labels)
             }
             _ => None,
         };
+        let labels = counted.as_ref().unwrap_or(&s.labels);
+        let key = signature(labels, names, by);
         // The group's labels are built once, by its first sample.
         let i = *index.entry(key).or_insert_with(|| {
-            let mut labels = group_labels(&s.labels);
-            if let Some((name, value)) = counted {
-                labels.insert(name.clone(), value);
-            }
+            let labels = group_labels(labels, names, by);
             groups.push(Group {
                 labels,
                 samples: Vec::new(),
@@ -83,10 +90,7 @@ pub(crate) fn eval(ev: &Evaluator, a: &AggregateExpr, t: i64) -> Result<Value, Q
                 let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
                 s + c
             }
-            "avg" => {
-                let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
-                (s + c) / n
-            }
+            "avg" => crate::math::mean(values()),
             "count" | "count_values" => n,
             "group" => 1.0,
             "min" => values().fold(f64::NAN, |m, v| if v < m || m.is_nan() { v } else { m }),

@@ -1,7 +1,7 @@
 //! Prometheus 3's query annotations, the API's `warnings` and `infos` (Prometheus 2.42 has
 //! none for local data): a quantile outside [0, 1] (`histogram_quantile`, `quantile`,
-//! `quantile_over_time`), a bucket without a readable `le`, and `rate`/`increase` of a
-//! metric whose name does not end like a counter's.
+//! `quantile_over_time`), a bucket without a readable `le`, `rate`/`increase` of a metric
+//! whose name does not end like a counter's, and buckets whose counts go down.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -31,8 +31,11 @@ pub(crate) enum Site {
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Note {
     InvalidQuantile(Site, u64),
-    BadBucket(Site, String),
+    /// A bucket's `le` and its series' metric name (empty once a function dropped it).
+    BadBucket(Site, String, String),
     NonCounter(Site, String),
+    /// `histogram_quantile` raised a bucket count that went down.
+    ForcedMonotonic(Site),
 }
 
 impl Note {
@@ -79,9 +82,11 @@ impl Notes {
                     ),
                     true,
                 ),
-                Note::BadBucket(site, le) => (
+                Note::BadBucket(site, le, name) => (
                     site,
-                    format!("bucket label \"le\" is missing or has a malformed value of {le:?}"),
+                    format!(
+                        "bucket label \"le\" is missing or has a malformed value of {le:?} for metric name {name:?}"
+                    ),
                     true,
                 ),
                 Note::NonCounter(site, name) => (
@@ -89,6 +94,12 @@ impl Notes {
                     format!(
                         "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
                     ),
+                    false,
+                ),
+                // Prometheus 3 names the metric after dropping the name: always "".
+                Note::ForcedMonotonic(site) => (
+                    site,
+                    "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"\"".to_string(),
                     false,
                 ),
             };

@@ -28,9 +28,9 @@ use crate::{
     annotations::{Note, Notes, Site},
     error::{QueryError, exec, too_many_samples},
     functions::{counter_like, range_fn},
-    math::kahan_add,
+    math::{Mean, kahan_add},
     select::{self, SelectorKey, Span, duration_ms, key_of},
-    value::{Labels, METRIC_NAME, Sample, drop_name, several_names},
+    value::{Labels, METRIC_NAME, Sample, drop_name, is_stale, several_names},
 };
 
 /// One output series of a node: its value at each step, `None` where it has none.
@@ -334,6 +334,8 @@ struct Acc {
     labels: Labels,
     /// Kahan sum (sum, compensation), or min/max in `.0`.
     sum: Vec<(f64, f64)>,
+    /// The running means of `avg` (empty for the other folds).
+    mean: Vec<Mean>,
     count: Vec<u32>,
 }
 
@@ -372,6 +374,11 @@ async fn eval_shape(
                         groups.push(Acc {
                             labels: key.clone(),
                             sum: vec![(f64::NAN, 0.0); steps.steps],
+                            mean: if fold == Fold::Avg {
+                                vec![Mean::default(); steps.steps]
+                            } else {
+                                Vec::new()
+                            },
                             count: vec![0; steps.steps],
                         });
                         index.insert(key, groups.len() - 1);
@@ -404,12 +411,13 @@ fn fold_into(g: &mut Acc, fold: Fold, values: &[Option<f64>]) {
         let first = g.count[i] == 1;
         let acc = &mut g.sum[i];
         match fold {
-            Fold::Sum | Fold::Avg => {
+            Fold::Sum => {
                 if first {
                     *acc = (0.0, 0.0);
                 }
                 *acc = kahan_add(v, acc.0, acc.1);
             }
+            Fold::Avg => g.mean[i].add(v),
             Fold::Min => {
                 if first || v < acc.0 || acc.0.is_nan() {
                     acc.0 = v;
@@ -431,7 +439,7 @@ fn finish(g: Acc, fold: Fold) -> Column {
             let n = g.count[i];
             (n > 0).then(|| match fold {
                 Fold::Sum => g.sum[i].0 + g.sum[i].1,
-                Fold::Avg => (g.sum[i].0 + g.sum[i].1) / f64::from(n),
+                Fold::Avg => g.mean[i].value(),
                 Fold::Min | Fold::Max => g.sum[i].0,
                 Fold::Count => f64::from(n),
                 Fold::Group => 1.0,
@@ -481,7 +489,13 @@ async fn for_each_series(
             failed = Some(e);
             return false;
         }
-        let points: Vec<(i64, f64)> = read.iter().map(|p| (p.timestamp, p.value)).collect();
+        // A window leaves staleness markers out; a bare selector keeps them, to find nothing
+        // where one is the newest point.
+        let points: Vec<(i64, f64)> = read
+            .iter()
+            .filter(|p| matches!(s, Shape::Selector(_)) || !is_stale(p.value))
+            .map(|p| (p.timestamp, p.value))
+            .collect();
         drop(read);
         let Some(labels) = labels_of.remove(&id) else {
             return true;
@@ -498,7 +512,7 @@ async fn for_each_series(
                 range_fn(name, w, from, to)
             }),
             _ => slide(&points, steps, window_ms, at, |w, _, _| {
-                w.last().map(|p| p.1)
+                w.last().map(|p| p.1).filter(|v| !is_stale(*v))
             }),
         };
         if values.iter().any(Option::is_some) {

@@ -1,6 +1,6 @@
 //! The evaluator: an expression at one time over the points the selectors loaded.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{borrow::Cow, collections::HashMap, sync::Arc, time::Instant};
 
 use promql_parser::parser::{Expr, SubqueryExpr, VectorSelector};
 
@@ -12,7 +12,7 @@ use crate::{
     error::{QueryError, bad, too_many_samples},
     functions,
     select::{LoadedSeries, SelectorKey, Span, duration_ms, key_of},
-    value::{Labels, Sample, Series, Value, drop_name},
+    value::{Labels, Sample, Series, Value, drop_name, is_stale},
 };
 
 pub(crate) struct Evaluator {
@@ -83,7 +83,7 @@ impl Evaluator {
     }
 
     /// The instant vector `vs` selects at `t`: each series' newest point within the
-    /// lookback delta.
+    /// lookback delta, unless that point is the staleness marker.
     pub fn instant(&self, vs: &VectorSelector, t: i64) -> Vec<Sample> {
         let at = self.span.at_offset(vs.at.as_ref(), vs.offset.as_ref(), t);
         let mut out = Vec::new();
@@ -91,6 +91,7 @@ impl Evaluator {
             let i = s.points.partition_point(|p| p.0 <= at);
             if let Some(&(ts, value)) = i.checked_sub(1).and_then(|i| s.points.get(i))
                 && ts > at.saturating_sub(self.span.lookback_ms)
+                && !is_stale(value)
             {
                 out.push(Sample {
                     labels: s.labels.clone(),
@@ -107,26 +108,31 @@ impl Evaluator {
         self.range_slices(vs, range_ms, t)
             .map(|(s, points)| Series {
                 labels: s.labels.clone(),
-                points: points.to_vec(),
+                points: points.into_owned(),
             })
             .collect()
     }
 
     /// [`Evaluator::range`] without copying: each series with points in the window, and
-    /// those points.
+    /// those points (copied only when staleness markers are to be left out).
     pub fn range_slices<'a>(
         &'a self,
         vs: &VectorSelector,
         range_ms: i64,
         t: i64,
-    ) -> impl Iterator<Item = (&'a LoadedSeries, &'a [(i64, f64)])> + 'a {
+    ) -> impl Iterator<Item = (&'a LoadedSeries, Cow<'a, [(i64, f64)]>)> + 'a {
         let at = self.span.at_offset(vs.at.as_ref(), vs.offset.as_ref(), t);
         self.series(vs).iter().filter_map(move |s| {
             let from = s
                 .points
                 .partition_point(|p| p.0 <= at.saturating_sub(range_ms));
             let to = s.points.partition_point(|p| p.0 <= at);
-            (from < to).then(|| (s, &s.points[from..to]))
+            let window = s.points.get(from..to).filter(|w| !w.is_empty())?;
+            if !window.iter().any(|p| is_stale(p.1)) {
+                return Some((s, Cow::Borrowed(window)));
+            }
+            let live: Vec<_> = window.iter().copied().filter(|p| !is_stale(p.1)).collect();
+            (!live.is_empty()).then_some((s, Cow::Owned(live)))
         })
     }
 

@@ -204,7 +204,13 @@ pub(crate) fn call(ev: &Evaluator, call: &Call, t: i64) -> Result<Value, QueryEr
                         .map(|k| s.labels.get(k).cloned().unwrap_or_default())
                         .collect()
                 };
-                let o = pick(a).cmp(&pick(b)).then_with(|| a.labels.cmp(&b.labels));
+                let o = pick(a)
+                    .iter()
+                    .zip(&pick(b))
+                    .map(|(x, y)| math::natural_cmp(x, y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| a.labels.cmp(&b.labels));
                 if name == "sort_by_label_desc" {
                     o.reverse()
                 } else {
@@ -286,10 +292,7 @@ pub(crate) fn range_fn(name: &str, p: &[(i64, f64)], from: i64, to: i64) -> Opti
             let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
             s + c
         }
-        "avg_over_time" => {
-            let (s, c) = values().fold((0.0, 0.0), |(s, c), v| kahan_add(v, s, c));
-            (s + c) / p.len() as f64
-        }
+        "avg_over_time" => math::mean(values()),
         "min_over_time" => values().fold(f64::NAN, |m, v| if v < m || m.is_nan() { v } else { m }),
         "max_over_time" => values().fold(f64::NAN, |m, v| if v > m || m.is_nan() { v } else { m }),
         "count_over_time" => p.len() as f64,
@@ -349,7 +352,7 @@ fn over_range(
     if let Some(ms) = matrix_selector(e) {
         let several = !keep_name && ev.several_names.contains(&key_of(&ms.vs));
         for (s, points) in ev.range_slices(&ms.vs, duration_ms(ms.range), t) {
-            if let Some(value) = f(points) {
+            if let Some(value) = f(&points) {
                 out.push(Sample {
                     labels: if keep_name {
                         s.labels.clone()
@@ -465,8 +468,11 @@ fn histogram_quantile(
     for s in v {
         let le = s.labels.get("le").map_or("", String::as_str);
         let Some(bound) = parse_bound(le) else {
-            ev.notes
-                .add(Note::BadBucket(Site::Arg(address, 1), le.to_string()));
+            ev.notes.add(Note::BadBucket(
+                Site::Arg(address, 1),
+                le.to_string(),
+                s.labels.get(METRIC_NAME).cloned().unwrap_or_default(),
+            ));
             continue;
         };
         let mut labels = Labels::clone(&s.labels);
@@ -481,10 +487,14 @@ fn histogram_quantile(
         .into_iter()
         .map(|(mut labels, buckets)| {
             labels.remove(METRIC_NAME);
+            let (value, forced) = math::bucket_quantile(q, buckets);
+            if forced {
+                ev.notes.add(Note::ForcedMonotonic(Site::Arg(address, 1)));
+            }
             Sample {
                 labels: Arc::new(labels),
                 timestamp: t,
-                value: math::bucket_quantile(q, buckets),
+                value,
             }
         })
         .collect();

@@ -33,6 +33,8 @@ mod syntax;
 mod tests;
 #[cfg(test)]
 mod tests_columns;
+#[cfg(test)]
+mod tests_upstream;
 mod value;
 
 use std::{
@@ -46,7 +48,7 @@ pub use error::QueryError;
 pub use math::{ValueText, format_value};
 use metric_store::{MetricStore, TimeRange};
 use promql_parser::parser::{Expr, value::ValueType};
-pub use value::{Labels, METRIC_NAME, QueryValue, Series};
+pub use value::{Labels, METRIC_NAME, QueryValue, STALE_NAN_BITS, Series};
 
 use crate::{
     error::{bad, exec},

@@ -14,6 +14,94 @@ pub(crate) fn kahan_add(v: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
+/// A mean as Prometheus 3 takes one: the compensated sum divided by the count while the sum
+/// stays finite; once it would overflow, a running mean (each value's share added), so that
+/// the mean of huge values is not ±Inf.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Mean {
+    count: f64,
+    sum: f64,
+    c: f64,
+    mean: f64,
+    running: bool,
+}
+
+impl Mean {
+    pub fn add(&mut self, v: f64) {
+        self.count += 1.0;
+        if !self.running {
+            let (sum, c) = kahan_add(v, self.sum, self.c);
+            if self.count == 1.0 || !sum.is_infinite() {
+                (self.sum, self.c) = (sum, c);
+                return;
+            }
+            self.running = true;
+            self.mean = self.sum / (self.count - 1.0);
+            self.c /= self.count - 1.0;
+        }
+        // An infinite mean stays: adding a finite value, or the same infinity, cannot move
+        // it (and `Inf - Inf` would make it NaN).
+        if self.mean.is_infinite()
+            && ((v.is_infinite() && (self.mean > 0.0) == (v > 0.0)) || v.is_finite())
+        {
+            return;
+        }
+        let current = self.mean + self.c;
+        (self.mean, self.c) = kahan_add(v / self.count - current / self.count, self.mean, self.c);
+    }
+
+    pub fn value(&self) -> f64 {
+        if self.running {
+            self.mean + self.c
+        } else {
+            (self.sum + self.c) / self.count
+        }
+    }
+}
+
+/// The mean of `values` ([`Mean`]).
+pub(crate) fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let mut m = Mean::default();
+    values.for_each(|v| m.add(v));
+    m.value()
+}
+
+/// Label values in natural order, as `sort_by_label` sorts them: runs of digits compare as
+/// numbers (`cpu2` before `cpu10`), other runs as text, and a value that runs out of runs
+/// first comes first. Values that compare equal so (`01`, `1`) fall back to their bytes, so
+/// that the order stays total.
+pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (i, c) in s.char_indices().skip(1) {
+            let prev_digit = s[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|p| p.is_ascii_digit());
+            if c.is_ascii_digit() != prev_digit {
+                out.push(&s[start..i]);
+                start = i;
+            }
+        }
+        if !s.is_empty() {
+            out.push(&s[start..]);
+        }
+        out
+    }
+    let (ra, rb) = (runs(a), runs(b));
+    for (x, y) in ra.iter().zip(&rb) {
+        let o = match (x.parse::<i64>(), y.parse::<i64>()) {
+            (Ok(m), Ok(n)) if x.bytes().all(|c| c.is_ascii_digit()) => m.cmp(&n),
+            _ => x.cmp(y),
+        };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    ra.len().cmp(&rb.len()).then_with(|| a.cmp(b))
+}
+
 /// The population variance, by Welford's method with compensated sums.
 pub(crate) fn variance(values: impl Iterator<Item = f64>) -> f64 {
     let (mut count, mut mean, mut c_mean, mut aux, mut c_aux) = (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -121,23 +209,42 @@ pub(crate) fn extrapolated_rate(
     Some(change * factor)
 }
 
+/// Whether `a` and `b` differ by less than `epsilon` relatively (absolutely near zero); NaN
+/// equals NaN.
+pub(crate) fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
+    if (a.is_nan() && b.is_nan()) || a == b {
+        return true;
+    }
+    let abs_sum = a.abs() + b.abs();
+    let diff = (a - b).abs();
+    if a == 0.0 || b == 0.0 || abs_sum < f64::MIN_POSITIVE {
+        return diff < epsilon * f64::MIN_POSITIVE;
+    }
+    diff / abs_sum.min(f64::MAX) < epsilon
+}
+
+/// Bucket counts closer than this (relatively) are rounding noise, not a decrease.
+const BUCKET_NOISE: f64 = 1e-12;
+
 /// The φ-quantile of a classic histogram's `(upper bound, cumulative count)` buckets,
-/// interpolated linearly inside the bucket it falls in, as `histogram_quantile` does.
-pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
+/// interpolated linearly inside the bucket it falls in, as `histogram_quantile` does; and
+/// whether a count going down had to be raised to the one before (Prometheus 3 says so in
+/// an info).
+pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> (f64, bool) {
     if q.is_nan() {
-        return f64::NAN;
+        return (f64::NAN, false);
     }
     if q < 0.0 {
-        return f64::NEG_INFINITY;
+        return (f64::NEG_INFINITY, false);
     }
     if q > 1.0 {
-        return f64::INFINITY;
+        return (f64::INFINITY, false);
     }
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
     if buckets.last().is_none_or(|b| b.0 != f64::INFINITY) {
-        return f64::NAN;
+        return (f64::NAN, false);
     }
-    // Buckets of one bound add up; counts never go down (a scrape may see them out of step).
+    // Buckets of one bound add up.
     let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
     for (bound, count) in buckets {
         match merged.last_mut() {
@@ -145,26 +252,38 @@ pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
             _ => merged.push((bound, count)),
         }
     }
-    let mut max = f64::NEG_INFINITY;
-    for b in &mut merged {
-        max = max.max(b.1);
-        b.1 = max;
+    // Counts never go down (a scrape may see them out of step): a lower one, or one within
+    // rounding noise of the count before, takes that count.
+    let mut forced = false;
+    let mut prev = merged[0].1;
+    for b in &mut merged[1..] {
+        if b.1 == prev {
+            continue;
+        }
+        if almost_equal(prev, b.1, BUCKET_NOISE) {
+            b.1 = prev;
+        } else if b.1 < prev {
+            b.1 = prev;
+            forced = true;
+        } else {
+            prev = b.1;
+        }
     }
     let n = merged.len();
     if n < 2 {
-        return f64::NAN;
+        return (f64::NAN, false);
     }
     let observations = merged[n - 1].1;
-    if observations == 0.0 || observations.is_nan() {
-        return f64::NAN;
+    if observations == 0.0 {
+        return (f64::NAN, false);
     }
     let mut rank = q * observations;
     let b = merged[..n - 1].partition_point(|x| x.1 < rank);
     if b == n - 1 {
-        return merged[n - 2].0;
+        return (merged[n - 2].0, forced);
     }
     if b == 0 && merged[0].0 <= 0.0 {
-        return merged[0].0;
+        return (merged[0].0, forced);
     }
     let (mut start, end, mut count) = (0.0, merged[b].0, merged[b].1);
     if b > 0 {
@@ -172,7 +291,7 @@ pub(crate) fn bucket_quantile(q: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
         count -= merged[b - 1].1;
         rank -= merged[b - 1].1;
     }
-    start + (end - start) * (rank / count)
+    (start + (end - start) * (rank / count), forced)
 }
 
 /// Holt's double exponential smoothing of the values (`double_exponential_smoothing`, once
@@ -333,11 +452,16 @@ mod tests {
     #[test]
     fn bucket_quantiles() {
         let b = vec![(0.5, 5.0), (0.1, 2.0), (f64::INFINITY, 7.0), (1.0, 6.0)];
-        assert!((bucket_quantile(0.5, b.clone()) - 0.3).abs() < 1e-12);
+        assert!((bucket_quantile(0.5, b.clone()).0 - 0.3).abs() < 1e-12);
         // Past the last finite bucket: its bound.
-        assert_eq!(bucket_quantile(0.99, b.clone()), 1.0);
-        assert!(bucket_quantile(0.5, vec![(1.0, 3.0)]).is_nan());
-        assert_eq!(bucket_quantile(-1.0, b), f64::NEG_INFINITY);
+        assert_eq!(bucket_quantile(0.99, b.clone()), (1.0, false));
+        assert!(bucket_quantile(0.5, vec![(1.0, 3.0)]).0.is_nan());
+        assert_eq!(bucket_quantile(-1.0, b), (f64::NEG_INFINITY, false));
+        // A count going down is raised, and said so; rounding noise is evened out silently.
+        let down = vec![(1.0, 4.0), (2.0, 3.0), (f64::INFINITY, 4.0)];
+        assert_eq!(bucket_quantile(0.5, down), (0.5, true));
+        let noise = vec![(1.0, 4.0), (2.0, 4.0 * (1.0 + 1e-14)), (f64::INFINITY, 4.0)];
+        assert_eq!(bucket_quantile(0.5, noise), (0.5, false));
     }
 
     #[test]

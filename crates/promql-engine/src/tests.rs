@@ -823,7 +823,7 @@ async fn warnings_and_infos_as_prometheus_3() {
     assert_eq!(
         n.warnings,
         [
-            "PromQL warning: bucket label \"le\" is missing or has a malformed value of \"\" (2:26)",
+            "PromQL warning: bucket label \"le\" is missing or has a malformed value of \"\" for metric name \"cpu:idle_perc\" (2:26)",
             "PromQL warning: quantile value should be between 0 and 1, got -1 (2:22)",
             "PromQL warning: quantile value should be between 0 and 1, got 1.5 (1:10)",
         ]

@@ -64,6 +64,17 @@ pub enum QueryValue {
     Matrix(Vec<Series>),
 }
 
+/// The bits of Prometheus's staleness marker: a NaN no arithmetic produces, written when a
+/// series ends (a target gone, a rule's output gone). Monasca writes none, Prometheus's remote
+/// write and test data do.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// Whether a stored value is the staleness marker: the series has no value from there on
+/// (an instant selector finds nothing) and a window leaves the marker out.
+pub(crate) fn is_stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
 /// `labels` without `__name__`.
 pub(crate) fn drop_name(labels: &Arc<Labels>) -> Arc<Labels> {
     if labels.contains_key(METRIC_NAME) {

@@ -11,8 +11,16 @@
 //! than the counter's zero point; prometheus/prometheus#13725), which 2.42 predates.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "golden/compare.rs"]
+mod compare;
 #[path = "golden/corpus.rs"]
 mod corpus;
+#[path = "golden/promqltest.rs"]
+mod promqltest;
+#[path = "golden/skips.rs"]
+mod skips;
+#[path = "golden/upstream.rs"]
+mod upstream;
 
 use std::{
     collections::BTreeMap,

@@ -292,6 +292,9 @@ pub const EXPRESSIONS: &[&str] = &[
     "bottomk without (host) (1, mem)",
     "topk(scalar(count(cpu)), mem)",
     r#"count_values("host", cpu)"#,
+    // The counted label overwrites a grouping label of its name: groups merge.
+    r#"count_values by (i) ("i", tie)"#,
+    r#"count_values without () ("i", tie)"#,
     r#"count_values("dc", mem)"#,
     r#"count_values without (host) ("v", mem)"#,
     r#"count_values("__name__", tie)"#,
