@@ -1,0 +1,1 @@
+//! Rules, Falco macros and lists.

@@ -1,0 +1,1 @@
+//! Falco rules files.
