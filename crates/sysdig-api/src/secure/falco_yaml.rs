@@ -118,6 +118,28 @@ fn one_line(msg: &str) -> String {
     first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
+/// A YAML scalar as the API's strings show it (`80` in a list of ports is `"80"`).
+fn text(v: &Value) -> Value {
+    match v {
+        Value::String(_) => v.clone(),
+        Value::Null => Value::String(String::new()),
+        Value::Bool(_) | Value::Number(_) => Value::String(v.to_string()),
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// A sequence of scalars as strings; anything else as an empty list.
+fn texts(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::Array(a)) => Value::Array(a.iter().map(text).collect()),
+        _ => Value::Array(Vec::new()),
+    }
+}
+
+fn appends(d: &Defined) -> bool {
+    d.item.get("append").and_then(Value::as_bool) == Some(true)
+}
+
 /// A rule defined in a file as the rules API shows it (no id: it is no object of its own).
 pub fn rule_view(d: &Defined, file: &str) -> Value {
     let s = |k: &str| d.item.get(k).cloned().unwrap_or(Value::Null);
@@ -136,14 +158,11 @@ pub fn rule_view(d: &Defined, file: &str) -> Value {
             .cloned()
             .unwrap_or_else(|| "syscall".into()),
     );
-    details.insert(
-        "append".into(),
-        d.item.get("append").cloned().unwrap_or(Value::Bool(false)),
-    );
+    details.insert("append".into(), Value::Bool(appends(d)));
     serde_json::json!({
         "name": d.name,
-        "description": d.item.get("desc").cloned().unwrap_or_else(|| "".into()),
-        "tags": d.item.get("tags").cloned().unwrap_or_else(|| Value::Array(Vec::new())),
+        "description": text(d.item.get("desc").unwrap_or(&Value::Null)),
+        "tags": texts(d.item.get("tags")),
         "details": details,
         "filename": file,
     })
@@ -151,17 +170,17 @@ pub fn rule_view(d: &Defined, file: &str) -> Value {
 
 /// A macro or list defined in a file as its API shows it.
 pub fn macro_or_list_view(d: &Defined, file: &str) -> Value {
-    let append = d.item.get("append").cloned().unwrap_or(Value::Bool(false));
+    let append = Value::Bool(appends(d));
     match d.kind {
         ItemKind::List => serde_json::json!({
             "name": d.name,
-            "items": {"items": d.item.get("items").cloned().unwrap_or_default()},
+            "items": {"items": texts(d.item.get("items"))},
             "append": append,
             "filename": file,
         }),
         _ => serde_json::json!({
             "name": d.name,
-            "condition": {"condition": d.item.get("condition").cloned().unwrap_or_default(), "components": []},
+            "condition": {"condition": text(d.item.get("condition").unwrap_or(&Value::Null)), "components": []},
             "append": append,
             "filename": file,
         }),
@@ -193,6 +212,11 @@ mod tests {
         assert!(parse("").unwrap().is_empty());
         assert!(parse("# only a comment\n").unwrap().is_empty());
         assert_eq!(rule_view(&d[2], "f")["details"]["priority"], "WARNING");
+        let ports = parse("- list: ports\n  items: [80, 443]\n").unwrap();
+        assert_eq!(
+            macro_or_list_view(&ports[0], "f")["items"]["items"],
+            serde_json::json!(["80", "443"])
+        );
     }
 
     #[test]

@@ -247,6 +247,11 @@ fn check_condition(m: &mut Map<String, Value>, label: &str, required: bool) -> S
         )));
     };
     default_field(cond, "components", json!([]));
+    if !cond.get("components").is_some_and(Value::is_array) {
+        return Err(SdcError::bad_request(format!(
+            "Field '{label}.components' must be an array"
+        )));
+    }
     match cond.get("condition") {
         Some(Value::String(s)) if !s.trim().is_empty() || !required => Ok(()),
         _ => Err(SdcError::bad_request(format!(

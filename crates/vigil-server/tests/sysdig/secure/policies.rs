@@ -213,3 +213,48 @@ async fn teams_see_their_own_policies() {
         .unwrap();
     assert_eq!(s.client().policies().list().await.unwrap(), vec![made]);
 }
+
+#[tokio::test]
+async fn secure_objects_survive_a_restart() {
+    use crate::kit::{TestServer, with_sysdig_creds};
+    use secrecy::ExposeSecret;
+    let server = TestServer::start_in(tempfile::tempdir().unwrap(), with_sysdig_creds).await;
+    let token = server
+        .sysdig(ADMIN_TOKEN)
+        .token()
+        .of_user(crate::sysdig::client_env::ADMIN, "Secure Operations")
+        .await
+        .unwrap()
+        .expose_secret()
+        .to_string();
+    let c = server.sysdig(&token);
+    let p = c
+        .policies()
+        .create(&Policy::new("kept", vec!["Write below etc".into()]))
+        .await
+        .unwrap();
+    let m = c
+        .falco_macros()
+        .create(&sysdig::secure::rules::FalcoMacro::new(
+            "kept_macro",
+            "evt.type = open",
+        ))
+        .await
+        .unwrap();
+    let rules = c
+        .falco_rules_files()
+        .set_user_rules("- list: kept_list\n  items: [a]\n")
+        .await
+        .unwrap();
+    let dir = server.stop().await;
+
+    let server = TestServer::start_in(dir, with_sysdig_creds).await;
+    let c = server.sysdig(&token);
+    assert_eq!(c.policies().list().await.unwrap(), vec![p]);
+    assert_eq!(c.falco_macros().group("kept_macro").await.unwrap(), vec![m]);
+    assert_eq!(c.falco_rules_files().user_rules().await.unwrap(), rules);
+    // The defaults were seeded once, not again at the restart.
+    let etc = c.rules().group("Write below etc").await.unwrap();
+    assert_eq!(etc.len(), 1);
+    server.stop().await;
+}

@@ -191,6 +191,16 @@ async fn bad_rules_macros_and_lists_are_refused() {
             "Field 'condition.condition'",
         ),
         (
+            "/api/secure/falco/macros",
+            r#"{"name":"m","condition":{"condition":"a","components":"x"}}"#,
+            "Field 'condition.components' must be an array",
+        ),
+        (
+            "/api/secure/falco/macros",
+            r#"{"name":"m","condition":"evt.type = open"}"#,
+            "Field 'condition' must be an object",
+        ),
+        (
             "/api/secure/falco/lists",
             r#"{"name":"l","items":["a"]}"#,
             "Field 'items' must be an object",
