@@ -113,7 +113,16 @@ impl Collection for Rules {
         default_field(d, "ruleType", json!("FALCO"));
         default_field(d, "append", json!(false));
         default_field(d, "source", json!("syscall"));
+        // Other rule types (lists of containers, files, processes, ...) carry their own
+        // details and no Falco condition.
+        let falco = d
+            .get("ruleType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("FALCO"));
         let append = d.get("append").and_then(Value::as_bool) == Some(true);
+        if !falco {
+            return Ok(());
+        }
         check_condition(d, "details.condition", !append)?;
         if !append {
             for k in ["output", "priority"] {
@@ -359,7 +368,7 @@ pub async fn summaries<R: Collection>(
     Ok(ok(json!(out)))
 }
 
-/// `GET …/groups?name=`: the stored objects called `name`, then what the user rules file
+/// `GET …/groups?name=[&type=]`: the stored objects called `name`, then what the user rules file
 /// defines under it, then what the system and default files define when nothing stored has it.
 pub async fn groups<R: Collection>(
     State(state): State<SysdigState>,
@@ -371,6 +380,10 @@ pub async fn groups<R: Collection>(
     let Some(name) = query_get(&pairs, "name").map(str::to_string) else {
         return Err(SdcError::bad_request("Parameter 'name' is required"));
     };
+    // terraform's `&type=FALCO`: rules of that type only.
+    let kind = query_get(&pairs, "type")
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_uppercase);
     let out = state
         .tx(move |c| {
             defaults::ensure_seeded(c, team)?;
@@ -386,6 +399,13 @@ pub async fn groups<R: Collection>(
                 if d.kind == R::ITEM && d.name == name && (from_user || !stored) {
                     out.push(R::file_view(&d, &file));
                 }
+            }
+            if let Some(kind) = &kind {
+                out.retain(|v| {
+                    v["details"]["ruleType"]
+                        .as_str()
+                        .is_none_or(|t| t.eq_ignore_ascii_case(kind))
+                });
             }
             Ok(out)
         })

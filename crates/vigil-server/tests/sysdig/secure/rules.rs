@@ -223,6 +223,30 @@ async fn bad_rules_macros_and_lists_are_refused() {
         assert_eq!(s.raw(Method::GET, path, None).await.0, 404, "{path}");
         assert_eq!(s.raw(Method::DELETE, path, None).await.0, 404, "{path}");
     }
+    // Rules of other types carry their own details, without a Falco condition.
+    let body = r#"{"name":"c","details":{"ruleType":"CONTAINER","containers":{"items":["nginx"],"matchItems":true}}}"#;
+    let (status, v) = s.raw(Method::POST, "/api/secure/rules", Some(body)).await;
+    assert_eq!(status, 200, "{v}");
+    let path = "/api/secure/rules/groups?name=c&type=CONTAINER";
+    assert_eq!(
+        s.raw(Method::GET, path, None).await.1[0]["details"]["containers"]["items"][0],
+        "nginx"
+    );
+    // terraform's `type=` keeps rules of that type.
+    let path = "/api/secure/rules/groups?name=Write%20below%20etc&type=FALCO";
+    assert_eq!(
+        s.raw(Method::GET, path, None)
+            .await
+            .1
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let path = "/api/secure/rules/groups?name=Write%20below%20etc&type=SYSCALL";
+    assert_eq!(
+        s.raw(Method::GET, path, None).await.1,
+        serde_json::json!([])
+    );
     let (status, v) = s.raw(Method::GET, "/api/secure/rules/groups", None).await;
     assert_eq!((status, message(&v)), (400, "Parameter 'name' is required"));
     // A version is needed to update.
