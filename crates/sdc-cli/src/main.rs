@@ -111,7 +111,7 @@ async fn connect(c: &ConnectionOpts) -> Result<Client> {
     }
     let Some(token) = c.token.as_deref().filter(|t| !t.is_empty()) else {
         bail!(
-            "no credentials: set SDC_TOKEN (or --token), or SDC_IBM_APIKEY and SDC_IBM_INSTANCE_ID for IBM Cloud Monitoring"
+            "no credentials: set SDC_TOKEN (or --token; SDC_SECURE_TOKEN for `sdc secure`), or SDC_IBM_APIKEY and SDC_IBM_INSTANCE_ID for IBM Cloud Monitoring"
         );
     };
     Ok(base().token(token).build()?)
