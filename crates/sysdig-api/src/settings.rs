@@ -180,6 +180,16 @@ mod tests {
         )
         .unwrap_or_default();
         assert_eq!(s.instance_id, "flag");
+        assert!(!s.secure_on_prem);
+        let on_prem = resolve(
+            SysdigOverrides::default(),
+            Some(SysdigFileConfig {
+                secure_on_prem: true,
+                ..Default::default()
+            }),
+        )
+        .unwrap_or_default();
+        assert!(on_prem.secure_on_prem);
         assert_eq!(s.iam_token_ttl, Duration::from_secs(5));
         assert!(
             resolve(

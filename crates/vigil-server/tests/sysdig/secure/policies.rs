@@ -258,3 +258,28 @@ async fn secure_objects_survive_a_restart() {
     assert_eq!(etc.len(), 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn ibm_callers_pick_their_secure_team() {
+    let s = Secure::start().await;
+    let team = s
+        .env
+        .admin()
+        .teams()
+        .id_by_name("Secure Operations")
+        .await
+        .unwrap();
+    let ibm = s.env.ibm(Some(team));
+    let made = ibm
+        .policies()
+        .create(&Policy::new("over IAM", vec![]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.client().policies().by_name("over IAM").await.unwrap(),
+        made
+    );
+    // Without SysdigTeamID the IAM caller acts in "Monitor Operations": refused.
+    let (status, _) = err(s.env.ibm(None).policies().list().await);
+    assert_eq!(status, Some(403));
+}
