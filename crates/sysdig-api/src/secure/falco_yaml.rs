@@ -115,6 +115,8 @@ fn one_line(msg: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or(msg);
     let first = first.split(" --> ").next().unwrap_or(first);
+    // Advice to the parser's caller (which option to set) is not for the client.
+    let first = first.split(", set ").next().unwrap_or(first);
     first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
@@ -229,6 +231,14 @@ mod tests {
         assert_eq!(e, "line 3: macro 'm' needs a 'condition'");
         let e = parse("- rule: r\n  desc: d\n  condition: c\n  priority: INFO\n").unwrap_err();
         assert_eq!(e, "line 1: rule 'r' needs 'output', a string");
+        assert_eq!(
+            parse("- a: 1\n  a: 2\n").unwrap_err(),
+            "line 2 column 3: duplicate mapping key: a"
+        );
+        assert_eq!(
+            parse("a: 1\n").unwrap_err(),
+            "line 1 column 1: expected sequence start"
+        );
         assert!(parse("a: 1\n").is_err());
         assert!(parse("- 1\n").is_err());
     }
