@@ -98,6 +98,9 @@ pub enum Command {
     /// Sysdig's legacy data API.
     #[command(subcommand)]
     Data(DataCmd),
+    /// Sysdig Secure (SDC_SECURE_URL/SDC_SECURE_TOKEN when set).
+    #[command(subcommand)]
+    Secure(crate::secure::SecureCmd),
     /// Print a shell completion script.
     Completion { shell: cli_kit::Shell },
     /// Write the man pages (sdc.1 and one per command) into a directory.
@@ -602,7 +605,8 @@ mod tests {
                 assert_eq!(aliases, ["ls"], "{path}");
             }
         }
-        assert_eq!(deletes, 7);
+        // 7 Monitor groups, 4 Secure ones (policy, rule, falco-macro, falco-list).
+        assert_eq!(deletes, 11);
     }
 }
 

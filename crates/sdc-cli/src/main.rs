@@ -11,27 +11,30 @@ mod data;
 mod deliveries;
 mod output;
 mod promql;
+mod secure;
 mod times;
 
 use std::{process::ExitCode, time::Duration};
 
 use anyhow::{Context, Result, bail};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, ConnectionOpts};
 use sysdig::{Client, TlsVerify};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let given = secure::FlagSources::of(&matches);
     let report = |e: &anyhow::Error| {
         // Several server errors arrive joined by newlines: keep them on one line.
         let msg = cli_kit::one_line(e);
         let line = msg.lines().map(str::trim).collect::<Vec<_>>().join("; ");
         eprintln!("sdc: {line}");
     };
-    cli_kit::main("sdc", report, run(cli))
+    cli_kit::main("sdc", report, run(cli, given))
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(mut cli: Cli, given: secure::FlagSources) -> Result<()> {
     if let Command::Man { dir } = &cli.command {
         let n = cli_kit::man_pages(Cli::command(), dir)?.len();
         return cli_kit::print(&format!("{n} man pages written to {}", dir.display()));
@@ -40,6 +43,9 @@ async fn run(cli: Cli) -> Result<()> {
         return cli_kit::completion(shell, &mut Cli::command(), "sdc");
     }
     check::command(&cli.command)?;
+    if matches!(cli.command, Command::Secure(_)) {
+        secure::connection(&mut cli.conn, given, |k| std::env::var(k).ok());
+    }
     let client = connect(&cli.conn).await?;
     let format = output::Format {
         json: cli.json,
@@ -105,7 +111,7 @@ async fn connect(c: &ConnectionOpts) -> Result<Client> {
     }
     let Some(token) = c.token.as_deref().filter(|t| !t.is_empty()) else {
         bail!(
-            "no credentials: set SDC_TOKEN (or --token), or SDC_IBM_APIKEY and SDC_IBM_INSTANCE_ID for IBM Cloud Monitoring"
+            "no credentials: set SDC_TOKEN (or --token; SDC_SECURE_TOKEN for `sdc secure`), or SDC_IBM_APIKEY and SDC_IBM_INSTANCE_ID for IBM Cloud Monitoring"
         );
     };
     Ok(base().token(token).build()?)

@@ -38,6 +38,9 @@ pub struct SysdigSettings {
     pub alert_tenants: BTreeMap<String, String>,
     /// How often alerts are evaluated.
     pub alert_interval: Duration,
+    /// Whether Secure acts as an on-prem installation, where the system Falco rules file may
+    /// be replaced; SaaS (the default) answers 405 to that.
+    pub secure_on_prem: bool,
 }
 
 impl Default for SysdigSettings {
@@ -50,6 +53,7 @@ impl Default for SysdigSettings {
             iam_token_ttl: DEFAULT_IAM_TOKEN_TTL,
             alert_tenants: BTreeMap::new(),
             alert_interval: DEFAULT_ALERT_INTERVAL,
+            secure_on_prem: false,
         }
     }
 }
@@ -70,6 +74,9 @@ pub struct SysdigFileConfig {
     pub alert_tenants: BTreeMap<String, String>,
     /// Seconds.
     pub alert_interval: Option<u64>,
+    /// Secure as on-prem: the system Falco rules file may be set.
+    #[serde(default)]
+    pub secure_on_prem: bool,
 }
 
 /// Flags and environment (clap merges the two; flags win).
@@ -122,6 +129,7 @@ pub fn resolve(
     Ok(SysdigSettings {
         alert_tenants: file.alert_tenants,
         alert_interval: Duration::from_secs(alert_interval),
+        secure_on_prem: file.secure_on_prem,
         admin_user,
         admin_token: over.admin_token.or(file.admin_token),
         instance_id,
@@ -172,6 +180,16 @@ mod tests {
         )
         .unwrap_or_default();
         assert_eq!(s.instance_id, "flag");
+        assert!(!s.secure_on_prem);
+        let on_prem = resolve(
+            SysdigOverrides::default(),
+            Some(SysdigFileConfig {
+                secure_on_prem: true,
+                ..Default::default()
+            }),
+        )
+        .unwrap_or_default();
+        assert!(on_prem.secure_on_prem);
         assert_eq!(s.iam_token_ttl, Duration::from_secs(5));
         assert!(
             resolve(

@@ -1,7 +1,8 @@
 //! A typed, async client for Sysdig Monitor and IBM Cloud Monitoring: the API surface of the
 //! Python `sdcclient` 0.19 (users, teams, tokens, notification channels, alerts, dashboards
-//! v3, events v2) with timeouts, retries of idempotent calls, IAM token refresh and typed
-//! errors that keep sdcclient's messages.
+//! v3, events v2; Sysdig Secure's policies, rules, Falco macros, lists and rules files in
+//! [`secure`]) with timeouts, retries of idempotent calls, IAM token refresh and typed errors
+//! that keep sdcclient's messages.
 //!
 //! ```no_run
 //! # async fn demo() -> sysdig::Result<()> {

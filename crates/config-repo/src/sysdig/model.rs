@@ -17,6 +17,15 @@ pub mod kinds {
     pub const NOTIFICATION: &str = "notification";
     pub const DASHBOARD: &str = "dashboard";
     pub const EVENT: &str = "event";
+    /// Secure runtime policies (v2).
+    pub const SECURE_POLICY: &str = "secure_policy";
+    /// Secure rules; defaults seeded per Secure team carry `"origin": "Sysdig"`.
+    pub const SECURE_RULE: &str = "secure_rule";
+    pub const FALCO_MACRO: &str = "falco_macro";
+    pub const FALCO_LIST: &str = "falco_list";
+    /// A Secure team's Falco rules files: one object each for the system file, the custom
+    /// (user) files and the default files; document field `file` says which.
+    pub const FALCO_RULES_FILES: &str = "falco_rules_files";
 }
 
 /// A user of the customer. The name is unique, compared case-insensitively.
