@@ -1,10 +1,15 @@
 //! The Sysdig Secure API, per Secure team (product `SDS`). Every handler takes a
 //! [`SecureCaller`]: a token of a Monitor team is refused before anything is read.
 
+pub mod events;
+pub mod ingest;
+pub mod runtime;
+
 use axum::{
     Router,
     extract::{FromRef, FromRequestParts},
     http::request::Parts,
+    routing::{get, post},
 };
 
 use crate::{SysdigState, auth::Caller, error::SdcError};
@@ -16,6 +21,12 @@ where
     SysdigState: FromRef<S>,
 {
     Router::new()
+        .route("/api/v1/secureEvents", get(events::list::list))
+        .route("/api/v1/secureEvents/{id}", get(events::get::get))
+        .route(
+            "/vigil/sysdig/secure/policyEvents",
+            post(events::ingest::ingest),
+        )
 }
 
 /// The product of Secure teams.
