@@ -1,6 +1,7 @@
 //! The Sysdig Secure API, per Secure team (product `SDS`). Every handler takes a
 //! [`SecureCaller`]: a token of a Monitor team is refused before anything is read.
 
+pub mod audit;
 pub mod events;
 pub mod ingest;
 pub mod runtime;
@@ -26,6 +27,15 @@ where
         .route(
             "/vigil/sysdig/secure/policyEvents",
             post(events::ingest::ingest),
+        )
+        .route("/api/v1/activityAudit/events", get(audit::list::list))
+        .route(
+            "/api/v1/activityAudit/events/{type}/{id}/trace",
+            get(audit::trace::trace),
+        )
+        .route(
+            "/vigil/sysdig/secure/activityAudit/events",
+            post(audit::ingest::ingest),
         )
 }
 

@@ -2,5 +2,6 @@
 //! [`crate::Client`] built with [`crate::ClientBuilder::secure`] (Secure's URL and token
 //! variables) and a token of a Secure team; each area has its own module.
 
+pub mod audit;
 pub mod events;
 pub mod filter;

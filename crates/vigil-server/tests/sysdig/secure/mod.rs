@@ -1,5 +1,6 @@
 //! The Sysdig Secure API: through the `sysdig` client crate and over raw HTTP, one file per
 //! area (policies, rules and Falco files; policy events, activity audit and compliance).
 
+mod audit;
 mod events;
 mod support;
