@@ -2,6 +2,7 @@
 //! [`SecureCaller`]: a token of a Monitor team is refused before anything is read.
 
 pub mod audit;
+pub mod compliance;
 pub mod events;
 pub mod ingest;
 pub mod runtime;
@@ -36,6 +37,26 @@ where
         .route(
             "/vigil/sysdig/secure/activityAudit/events",
             post(audit::ingest::ingest),
+        )
+        .route(
+            "/api/complianceTasks",
+            get(compliance::tasks::list).post(compliance::tasks::add),
+        )
+        .route(
+            "/api/complianceTasks/{id}",
+            get(compliance::tasks::get)
+                .put(compliance::tasks::update)
+                .delete(compliance::tasks::delete),
+        )
+        .route("/api/complianceResults", get(compliance::results::list))
+        .route("/api/complianceResults/{id}", get(compliance::results::get))
+        .route(
+            "/api/complianceResults/{id}/csv",
+            get(compliance::results::get_csv),
+        )
+        .route(
+            "/vigil/sysdig/secure/complianceResults",
+            post(compliance::results::ingest),
         )
 }
 

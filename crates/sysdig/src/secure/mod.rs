@@ -3,5 +3,6 @@
 //! variables) and a token of a Secure team; each area has its own module.
 
 pub mod audit;
+pub mod compliance;
 pub mod events;
 pub mod filter;

@@ -2,5 +2,6 @@
 //! area (policies, rules and Falco files; policy events, activity audit and compliance).
 
 mod audit;
+mod compliance;
 mod events;
 mod support;

@@ -8,7 +8,6 @@ use sysdig::teams::Team;
 
 pub use crate::sysdig::client_env::{ADMIN, Env, err};
 
-#[allow(dead_code)]
 pub struct Secure {
     pub env: Env,
     /// The admin in "Secure Operations".
