@@ -98,6 +98,9 @@ pub enum Command {
     /// Sysdig's legacy data API.
     #[command(subcommand)]
     Data(DataCmd),
+    /// Sysdig Secure (SDC_SECURE_URL / SDC_SECURE_TOKEN when set).
+    #[command(subcommand)]
+    Secure(crate::secure::SecureCmd),
     /// Print a shell completion script.
     Completion { shell: cli_kit::Shell },
     /// Write the man pages (sdc.1 and one per command) into a directory.
@@ -602,7 +605,7 @@ mod tests {
                 assert_eq!(aliases, ["ls"], "{path}");
             }
         }
-        assert_eq!(deletes, 7);
+        assert_eq!(deletes, 8);
     }
 }
 

@@ -92,6 +92,7 @@ pub async fn dispatch(c: &Client, conn: &ConnectionOpts, f: Format, cmd: Command
         Command::Event(e) => event(c, f, e).await,
         Command::Promql(p) => crate::promql::run(c, f, p).await,
         Command::Data(d) => crate::data::run(c, f, d).await,
+        Command::Secure(s) => crate::secure::run(c, f, s).await,
         Command::Completion { .. } | Command::Man { .. } => Ok(()),
     }
 }

@@ -11,17 +11,25 @@ mod data;
 mod deliveries;
 mod output;
 mod promql;
+mod secure;
 mod times;
 
 use std::{process::ExitCode, time::Duration};
 
 use anyhow::{Context, Result, bail};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, ConnectionOpts};
 use sysdig::{Client, TlsVerify};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if matches!(cli.command, Command::Secure(_)) {
+        secure::use_secure_env(&mut cli.conn, &matches, |k| std::env::var(k).ok());
+    }
     let report = |e: &anyhow::Error| {
         // Several server errors arrive joined by newlines: keep them on one line.
         let msg = cli_kit::one_line(e);

@@ -5,3 +5,4 @@ mod cli;
 mod common;
 mod input_and_output;
 mod plot;
+mod secure_runtime;
