@@ -67,6 +67,10 @@ pub trait Fields {
     fn known(field: &str) -> bool;
     /// The value of `field` in a stored event's document, as text.
     fn value(doc: &serde_json::Map<String, Value>, field: &str) -> Option<String>;
+    /// Whether a stored event's document satisfies `cond` (by default: its field's value).
+    fn matches(doc: &serde_json::Map<String, Value>, cond: &filter::Condition) -> bool {
+        cond.matches(Self::value(doc, &cond.field).as_deref())
+    }
 }
 
 /// A value as filters compare it.
@@ -183,10 +187,7 @@ impl ListQuery {
     }
 
     fn matches<F: Fields>(&self, e: &SecureEvent) -> bool {
-        self.filter
-            .conditions
-            .iter()
-            .all(|c| c.matches(F::value(&e.doc, &c.field).as_deref()))
+        self.filter.conditions.iter().all(|c| F::matches(&e.doc, c))
     }
 
     fn range(&self, start: Option<EventPos>, older: bool, snap: Option<i64>) -> EventRange {

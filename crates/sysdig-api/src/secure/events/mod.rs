@@ -9,7 +9,12 @@ pub mod list;
 use config_repo::sysdig::{Document, SecureEvent, event_kinds};
 use serde_json::Value;
 
+use sysdig::secure::filter::{Condition, Op};
+
 use super::runtime::{Fields, text};
+
+/// The pseudo-field that searches the event's texts.
+const FREE_TEXT: &str = "freeText";
 
 pub const KIND: &str = event_kinds::POLICY;
 
@@ -27,13 +32,43 @@ const TOP: [&str; 8] = [
 /// Fields of `content` a filter may name.
 const CONTENT: [&str; 4] = ["policyId", "ruleName", "ruleType", "output"];
 
-/// Filter fields of policy events: the top-level and `content` fields above, and any dotted
-/// name (`host.hostName`, `container.name`), which is a label.
+/// Filter fields of policy events: the top-level and `content` fields above, any dotted name
+/// (`host.hostName`, `container.name`), which is a label, and `freeText` (sdcclient's example),
+/// which matches a value found, ignoring case, in the name, description, rule name or output.
 pub struct PolicyFields;
 
 impl Fields for PolicyFields {
     fn known(field: &str) -> bool {
-        TOP.contains(&field) || CONTENT.contains(&field) || field.contains('.')
+        TOP.contains(&field)
+            || CONTENT.contains(&field)
+            || field.contains('.')
+            || field == FREE_TEXT
+    }
+
+    fn matches(doc: &Document, cond: &Condition) -> bool {
+        if cond.field != FREE_TEXT {
+            return cond.matches(Self::value(doc, &cond.field).as_deref());
+        }
+        let content = doc.get("content");
+        let texts: Vec<String> = [
+            doc.get("name"),
+            doc.get("description"),
+            content.and_then(|c| c.get("ruleName")),
+            content.and_then(|c| c.get("output")),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_lowercase)
+        .collect();
+        let found = cond.values.iter().any(|v| {
+            let v = v.to_lowercase();
+            texts.iter().any(|t| t.contains(&v))
+        });
+        match cond.op {
+            Op::Eq | Op::In => found,
+            Op::Ne | Op::NotIn => !found,
+        }
     }
 
     fn value(doc: &Document, field: &str) -> Option<String> {

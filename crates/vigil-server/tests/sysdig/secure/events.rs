@@ -69,6 +69,19 @@ async fn ranges_filters_and_single_events() {
     let hits = ev.range(0, 100, Some(f)).await.unwrap().data;
     let got: Vec<&str> = hits.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(got, ["e40", "e28", "e16", "e4"]);
+    // sdcclient's example field: text found in the name, description, rule or output.
+    let free = ev
+        .range(0, 100, Some(r#"freeText in ("TERMINAL") and severity = 2"#))
+        .await
+        .unwrap()
+        .data;
+    let got: Vec<&str> = free.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(got, ["e34", "e26", "e18", "e10", "e2"]);
+    let none = ev
+        .range(0, 100, Some(r#"freeText = "nothing like it""#))
+        .await
+        .unwrap();
+    assert!(none.data.is_empty());
     // `duration` covers now: the stored events are in 1970.
     assert!(ev.duration(3600, None).await.unwrap().data.is_empty());
 
@@ -277,4 +290,41 @@ async fn bad_input_is_refused() {
             .await;
         assert_eq!(err(r).0, Some(400), "{bad}");
     }
+}
+
+#[tokio::test]
+async fn acknowledged_events_survive_a_restart() {
+    use crate::kit::{TestServer, with_sysdig_creds};
+    use secrecy::ExposeSecret;
+
+    let server = TestServer::start_with(with_sysdig_creds).await;
+    let admin = server.sysdig(super::support::ADMIN_TOKEN);
+    let token = admin
+        .token()
+        .of_user(super::support::ADMIN, "Secure Operations")
+        .await
+        .unwrap()
+        .expose_secret()
+        .to_string();
+    let c = server.sysdig(&token);
+    ingest(&c, "policyEvents", batch("e", 3)).await;
+    ingest(
+        &c,
+        "activityAudit/events",
+        json!({"id": "a1", "type": "command", "timestamp": S, "trace": [{"cmdline": "x"}]}),
+    )
+    .await;
+    let dir = server.stop().await;
+    let server = TestServer::start_in(dir, with_sysdig_creds).await;
+    let c = server.sysdig(&token);
+    let page = c.policy_events().range(0, 10, None).await.unwrap();
+    let ids: Vec<&str> = page.data.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["e3", "e2", "e1"]);
+    let audit = c
+        .activity_audit()
+        .list(&sysdig::secure::audit::ListAuditEvents::new().window_s(0, 10))
+        .await
+        .unwrap();
+    assert_eq!(c.activity_audit().trace(&audit[0]).await.unwrap().len(), 1);
+    server.stop().await;
 }

@@ -6,7 +6,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use sysdig::teams::Team;
 
-pub use crate::sysdig::client_env::{ADMIN, Env, err};
+pub use crate::sysdig::client_env::{ADMIN, ADMIN_TOKEN, Env, err};
 
 pub struct Secure {
     pub env: Env,
