@@ -90,7 +90,7 @@ def ingest(route, body):
 
 def window_start():
     """A start second far from every other test's (and from now)."""
-    return 1_000_000_000 + random.randrange(1, 100_000) * 100_000
+    return 1_000_000_000 + random.randrange(1, 40_000) * 100_000  # below 2^63 ns
 
 
 def uniq(prefix):
@@ -270,3 +270,33 @@ def test_compliance_tasks_and_results(secure):
     assert secure.delete_compliance_task(tid) == (True, None)
     ok, res = secure.get_compliance_task(tid)
     assert not ok and "not found" in res
+
+
+def test_deprecated_command_audit(secure):
+    start = window_start()
+    prefix = uniq("cmd")
+    ingest("activityAudit/events", [
+        {"id": "%s-%d" % (prefix, i), "type": "command", "timestamp": (start + i) * NS,
+         "comm": "touch" if i % 2 == 0 else "ls", "cmdline": "touch /tmp/x", "cwd": "/", "pid": 100 + i,
+         "ppid": 1, "uid": 0, "loginShellId": 7, "loginShellDistance": 1, "hostname": "web-1",
+         "containerId": "abc", "labels": {"container.image": "ubuntu", "host.mac": "aa"}}
+        for i in range(6)
+    ])
+    ok, res = secure.list_commands_audit(
+        from_sec=start, to_sec=start + 100, scope_filter="container.image=ubuntu",
+        command_filter='command.comm="touch"', metrics=["host.hostName", "host.mac"], limit=2,
+    )
+    assert ok, res
+    assert [c["id"] for c in res["commands"]] == ["%s-4" % prefix, "%s-2" % prefix]
+    assert res["commands"][0]["metrics"] == ["web-1", "aa"]
+    assert res["commands"][0]["timestamp"] == (start + 4) * 1_000_000
+    ok, res = secure.list_commands_audit(from_sec=start, to_sec=start + 100, offset=5)
+    assert ok and [c["id"] for c in res["commands"]] == ["%s-0" % prefix]
+    ok, res = secure.get_command_audit("%s-3" % prefix, metrics=["host.hostName", "host.mac", "container.image"])
+    assert ok, res
+    c = res["command"]
+    assert (c["comm"], c["pid"], c["metrics"]) == ("ls", 103, ["web-1", "aa", "ubuntu"])
+    ok, res = secure.get_command_audit("no-such-command")
+    assert not ok and "Command not found" in res
+    ok, res = secure.list_commands_audit(from_sec=start, to_sec=start + 100, command_filter="command.colour=red")
+    assert not ok and "unknown field" in res

@@ -38,6 +38,8 @@ where
             "/vigil/sysdig/secure/activityAudit/events",
             post(audit::ingest::ingest),
         )
+        .route("/api/commands", get(audit::commands::list))
+        .route("/api/commands/{id}", get(audit::commands::get))
         .route(
             "/api/complianceTasks",
             get(compliance::tasks::list).post(compliance::tasks::add),

@@ -3,6 +3,7 @@
 //! variables) and a token of a Secure team; each area has its own module.
 
 pub mod audit;
+pub mod commands;
 pub mod compliance;
 pub mod events;
 pub mod filter;

@@ -3,6 +3,7 @@
 //! `POST /vigil/sysdig/secure/activityAudit/events`. A traceable event keeps its trace in its
 //! stored document (field `trace`), which lists never show.
 
+pub mod commands;
 pub mod ingest;
 pub mod list;
 pub mod trace;

@@ -202,3 +202,88 @@ async fn bad_input_is_refused() {
         assert_eq!(err(r).0, Some(400), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn the_deprecated_command_audit_reads_command_events() {
+    use sysdig::secure::commands::ListCommands;
+
+    let s = Secure::start().await;
+    let events: Vec<Value> = (0..30)
+        .map(|i| {
+            json!({
+                "id": format!("c{i}"), "type": "command", "timestamp": (1000 + i) * S,
+                "comm": if i % 2 == 0 { "touch" } else { "ls" }, "cmdline": "x", "cwd": "/",
+                "pid": 100 + i, "ppid": 1, "uid": 0, "loginShellId": 7, "loginShellDistance": 1,
+                "hostname": format!("web-{}", i % 3), "containerId": "abc",
+                "labels": {"container.image": "ubuntu", "host.mac": "aa"},
+            })
+        })
+        .chain([json!({"id": "k0", "type": "kubernetes", "timestamp": 1001 * S})])
+        .collect();
+    ingest(&s.secure, "activityAudit/events", Value::Array(events)).await;
+    let cmds = s.secure.command_audit();
+    let window = ListCommands {
+        from_s: Some(1000),
+        to_s: Some(2000),
+        ..ListCommands::default()
+    };
+    let all = cmds.list(window.clone()).await.unwrap();
+    assert_eq!(all.len(), 30, "commands only");
+    assert_eq!(
+        (all[0].id.as_str(), all[0].timestamp),
+        ("c29", 1029 * 1_000_000)
+    );
+    let touch = cmds
+        .list(ListCommands {
+            scope_filter: Some("container.image=ubuntu and host.hostName = web-0".into()),
+            command_filter: Some(r#"command.comm="touch""#.into()),
+            metrics: vec!["host.hostName".into(), "host.mac".into(), "nothing".into()],
+            limit: 2,
+            offset: 1,
+            ..window.clone()
+        })
+        .await
+        .unwrap();
+    // i even and a multiple of 3: 24, 18, 12, 6, 0; offset 1, limit 2.
+    let ids: Vec<&str> = touch.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["c18", "c12"]);
+    assert_eq!(touch[0].metrics, [json!("web-0"), json!("aa"), Value::Null]);
+    let one = cmds.get("c3", &["host.hostName".into()]).await.unwrap();
+    assert_eq!((one.pid, one.comm.as_str()), (Some(103), "ls"));
+    assert_eq!(one.metrics, [json!("web-0")]);
+    assert_eq!(err(cmds.get("k0", &[]).await).0, Some(404), "not a command");
+    assert_eq!(err(cmds.get("nope", &[]).await).0, Some(404));
+    // Bad input.
+    let bad = |op: ListCommands| async { err(cmds.list(op).await).0 };
+    let filter = ListCommands {
+        command_filter: Some("command.colour = red".into()),
+        ..window.clone()
+    };
+    assert_eq!(bad(filter).await, Some(400));
+    let inverted = ListCommands {
+        from_s: Some(10),
+        to_s: Some(5),
+        ..ListCommands::default()
+    };
+    assert_eq!(bad(inverted).await, Some(400));
+    assert_eq!(
+        refused(&s.secure, "/api/commands", &[("metrics", "host")])
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        refused(&s.secure, "/api/commands", &[("offset", "-1")])
+            .await
+            .0,
+        400
+    );
+    assert!(
+        s.other
+            .command_audit()
+            .list(window)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
