@@ -144,6 +144,29 @@ async fn events_list_get_tail_and_credentials() {
         "{}",
         o.stderr
     );
+    // Checked before connecting: the same one line without a server.
+    let o = s
+        .env
+        .run_env(
+            &[
+                ("SDC_SECURE_URL", "http://127.0.0.1:9"),
+                ("SDC_SECURE_TOKEN", "t"),
+            ],
+            &["secure", "audit", "list", "--filter", "type in command"],
+        )
+        .await;
+    check_failure(&o, 1, &[]);
+    assert!(
+        o.stderr
+            .contains("invalid filter at position 9: expected '('"),
+        "{}",
+        o.stderr
+    );
+    let o = s
+        .run(&["secure", "events", "list", "--filter", "colour = red"])
+        .await;
+    check_failure(&o, 1, &[]);
+    assert!(o.stderr.contains("unknown field 'colour'"), "{}", o.stderr);
     let o = s.run(&["secure", "events", "get", "nope"]).await;
     check_failure(&o, 1, &[]);
     assert!(o.stderr.contains("Event not found"), "{}", o.stderr);

@@ -54,7 +54,7 @@ pub enum EventsCmd {
 pub struct TailArgs {
     /// Secure's filter (see `events list`).
     #[arg(long)]
-    filter: Option<String>,
+    pub filter: Option<String>,
     /// Print the last N events first.
     #[arg(long, default_value_t = 10)]
     last: u32,

@@ -33,6 +33,21 @@ pub async fn run(c: &Client, f: Format, cmd: SecureCmd) -> Result<()> {
     }
 }
 
+/// Filters checked before connecting, with the server's grammar and messages (the server
+/// also knows which fields exist).
+pub fn check(cmd: &SecureCmd) -> Result<()> {
+    let filters: Vec<&String> = match cmd {
+        SecureCmd::Events(events::EventsCmd::List { filter, .. }) => filter.iter().collect(),
+        SecureCmd::Events(events::EventsCmd::Tail(t)) => t.filter.iter().collect(),
+        SecureCmd::Audit(audit::AuditCmd::List { filters, .. }) => filters.iter().collect(),
+        _ => Vec::new(),
+    };
+    for f in filters {
+        sysdig::secure::filter::parse(f)?;
+    }
+    Ok(())
+}
+
 /// Points `conn` at Sysdig Secure: `SDC_SECURE_URL`/`SDC_SECURE_TOKEN` (from `env`) replace
 /// what did not come from the command line, and the URL defaults to Secure's.
 pub fn use_secure_env(
