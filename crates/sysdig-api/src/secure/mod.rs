@@ -11,7 +11,6 @@ use axum::{
     Router,
     extract::{FromRef, FromRequestParts},
     http::request::Parts,
-    routing::{get, post},
 };
 
 use crate::{SysdigState, auth::Caller, error::SdcError};
@@ -23,43 +22,9 @@ where
     SysdigState: FromRef<S>,
 {
     Router::new()
-        .route("/api/v1/secureEvents", get(events::list::list))
-        .route("/api/v1/secureEvents/{id}", get(events::get::get))
-        .route(
-            "/vigil/sysdig/secure/policyEvents",
-            post(events::ingest::ingest),
-        )
-        .route("/api/v1/activityAudit/events", get(audit::list::list))
-        .route(
-            "/api/v1/activityAudit/events/{type}/{id}/trace",
-            get(audit::trace::trace),
-        )
-        .route(
-            "/vigil/sysdig/secure/activityAudit/events",
-            post(audit::ingest::ingest),
-        )
-        .route("/api/commands", get(audit::commands::list))
-        .route("/api/commands/{id}", get(audit::commands::get))
-        .route(
-            "/api/complianceTasks",
-            get(compliance::tasks::list).post(compliance::tasks::add),
-        )
-        .route(
-            "/api/complianceTasks/{id}",
-            get(compliance::tasks::get)
-                .put(compliance::tasks::update)
-                .delete(compliance::tasks::delete),
-        )
-        .route("/api/complianceResults", get(compliance::results::list))
-        .route("/api/complianceResults/{id}", get(compliance::results::get))
-        .route(
-            "/api/complianceResults/{id}/csv",
-            get(compliance::results::get_csv),
-        )
-        .route(
-            "/vigil/sysdig/secure/complianceResults",
-            post(compliance::results::ingest),
-        )
+        .merge(events::router())
+        .merge(audit::router())
+        .merge(compliance::router())
 }
 
 /// The product of Secure teams.

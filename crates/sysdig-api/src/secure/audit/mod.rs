@@ -86,3 +86,24 @@ pub fn render(e: &SecureEvent, cursor: &str) -> Value {
     m.insert("timestamp".into(), e.ts_ns.into());
     Value::Object(m)
 }
+
+/// The routes of this area, for [`super::router`].
+pub fn router<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::SysdigState: axum::extract::FromRef<S>,
+{
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/activityAudit/events", get(list::list))
+        .route(
+            "/api/v1/activityAudit/events/{type}/{id}/trace",
+            get(trace::trace),
+        )
+        .route(
+            "/vigil/sysdig/secure/activityAudit/events",
+            post(ingest::ingest),
+        )
+        .route("/api/commands", get(commands::list))
+        .route("/api/commands/{id}", get(commands::get))
+}

@@ -8,3 +8,25 @@ pub mod tasks;
 
 pub const TASK: &str = "compliance_task";
 pub const RESULT: &str = "compliance_result";
+
+/// The routes of this area, for [`super::router`].
+pub fn router<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::SysdigState: axum::extract::FromRef<S>,
+{
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/complianceTasks", get(tasks::list).post(tasks::add))
+        .route(
+            "/api/complianceTasks/{id}",
+            get(tasks::get).put(tasks::update).delete(tasks::delete),
+        )
+        .route("/api/complianceResults", get(results::list))
+        .route("/api/complianceResults/{id}", get(results::get))
+        .route("/api/complianceResults/{id}/csv", get(results::get_csv))
+        .route(
+            "/vigil/sysdig/secure/complianceResults",
+            post(results::ingest),
+        )
+}

@@ -94,3 +94,16 @@ pub fn render(e: &SecureEvent, cursor: &str) -> Value {
     m.insert("customerId".into(), 1.into());
     Value::Object(m)
 }
+
+/// The routes of this area, for [`super::router`].
+pub fn router<S>() -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::SysdigState: axum::extract::FromRef<S>,
+{
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/api/v1/secureEvents", get(list::list))
+        .route("/api/v1/secureEvents/{id}", get(get::get))
+        .route("/vigil/sysdig/secure/policyEvents", post(ingest::ingest))
+}
