@@ -7,7 +7,7 @@ use http::Method;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN, ADMIN_TOKEN, Env, check_failure};
+use crate::common::{ADMIN, ADMIN_TOKEN, Env, IBM_KEY, check_failure};
 
 const S: i64 = 1_000_000_000;
 
@@ -204,6 +204,35 @@ async fn events_list_get_tail_and_credentials() {
         o.stderr.contains("use the API token of a Secure team"),
         "{}",
         o.stderr
+    );
+    // IBM Cloud: the IAM API key, and the Secure team named with --team.
+    let ibm = s
+        .env
+        .run_env(
+            &[
+                ("SDC_SECURE_URL", &url),
+                ("SDC_IBM_APIKEY", IBM_KEY),
+                ("SDC_IBM_INSTANCE_ID", "vigil-local"),
+                ("SDC_IBM_IAM_URL", &url),
+            ],
+            &[
+                "secure",
+                "events",
+                "list",
+                "--team",
+                "Secure Operations",
+                "--json",
+            ],
+        )
+        .await
+        .ok(&[]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&ibm)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        5
     );
     // --url on the command line wins over SDC_SECURE_URL.
     let o = s
