@@ -571,6 +571,10 @@ impl SysdigTx for SqliteSysdigTx<'_> {
         super::sysdig_secure::range(self, kind, team, range)
     }
 
+    fn secure_events_count(&self, kind: &str, team: i64, range: &EventRange) -> RepoResult<u64> {
+        super::sysdig_secure::count(self, kind, team, range)
+    }
+
     fn secure_events_last_seq(&self) -> RepoResult<i64> {
         super::sysdig_secure::last_seq(self)
     }

@@ -103,12 +103,8 @@ pub fn get(c: &Connection, kind: &str, team: i64, id: &str) -> RepoResult<Option
     .transpose()
 }
 
-pub fn range(
-    c: &Connection,
-    kind: &str,
-    team: i64,
-    r: &EventRange,
-) -> RepoResult<Vec<SecureEvent>> {
+/// The WHERE clause of a range read (after team and kind) and its parameters 3 to 7.
+fn bounds(r: &EventRange) -> (&'static str, [i64; 5]) {
     // Absent bounds become the widest values, so one statement with bound parameters serves
     // every combination.
     let (start_ts, start_seq) = match (r.start, r.older) {
@@ -116,37 +112,51 @@ pub fn range(
         (None, true) => (i64::MAX, i64::MAX),
         (None, false) => (i64::MIN, i64::MIN),
     };
-    let sql = if r.older {
-        format!(
-            "SELECT {COLUMNS} FROM secure_events WHERE team_id = ?1 AND kind = ?2 \
-             AND ts_ns >= ?3 AND ts_ns <= ?4 AND seq <= ?5 \
-             AND (ts_ns < ?6 OR (ts_ns = ?6 AND seq < ?7)) \
-             ORDER BY ts_ns DESC, seq DESC LIMIT ?8"
-        )
+    let clause = if r.older {
+        "ts_ns >= ?3 AND ts_ns <= ?4 AND seq <= ?5 AND (ts_ns < ?6 OR (ts_ns = ?6 AND seq < ?7))"
     } else {
-        format!(
-            "SELECT {COLUMNS} FROM secure_events WHERE team_id = ?1 AND kind = ?2 \
-             AND ts_ns >= ?3 AND ts_ns <= ?4 AND seq <= ?5 \
-             AND (ts_ns > ?6 OR (ts_ns = ?6 AND seq > ?7)) \
-             ORDER BY ts_ns ASC, seq ASC LIMIT ?8"
-        )
+        "ts_ns >= ?3 AND ts_ns <= ?4 AND seq <= ?5 AND (ts_ns > ?6 OR (ts_ns = ?6 AND seq > ?7))"
     };
+    let values = [
+        r.from_ns.unwrap_or(i64::MIN),
+        r.to_ns.unwrap_or(i64::MAX),
+        r.max_seq.unwrap_or(i64::MAX),
+        start_ts,
+        start_seq,
+    ];
+    (clause, values)
+}
+
+pub fn range(
+    c: &Connection,
+    kind: &str,
+    team: i64,
+    r: &EventRange,
+) -> RepoResult<Vec<SecureEvent>> {
+    let (clause, [from, to, max_seq, start_ts, start_seq]) = bounds(r);
+    let order = if r.older { "DESC" } else { "ASC" };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM secure_events WHERE team_id = ?1 AND kind = ?2 AND {clause} \
+         ORDER BY ts_ns {order}, seq {order} LIMIT ?8"
+    );
     let limit = i64::try_from(r.limit).unwrap_or(i64::MAX);
     let mut st = c.prepare_cached(&sql)?;
     let rows = st.query_map(
-        params![
-            team,
-            kind,
-            r.from_ns.unwrap_or(i64::MIN),
-            r.to_ns.unwrap_or(i64::MAX),
-            r.max_seq.unwrap_or(i64::MAX),
-            start_ts,
-            start_seq,
-            limit
-        ],
+        params![team, kind, from, to, max_seq, start_ts, start_seq, limit],
         row,
     )?;
     rows.map(|r| build(r?)).collect()
+}
+
+pub fn count(c: &Connection, kind: &str, team: i64, r: &EventRange) -> RepoResult<u64> {
+    let (clause, [from, to, max_seq, start_ts, start_seq]) = bounds(r);
+    let sql =
+        format!("SELECT COUNT(*) FROM secure_events WHERE team_id = ?1 AND kind = ?2 AND {clause}");
+    let n: i64 = c.prepare_cached(&sql)?.query_row(
+        params![team, kind, from, to, max_seq, start_ts, start_seq],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 pub fn last_seq(c: &Connection) -> RepoResult<i64> {

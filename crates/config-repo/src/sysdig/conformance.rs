@@ -370,6 +370,20 @@ async fn secure_events(repo: &dyn SysdigRepo, team: i64) {
         snap.max_seq = Some(stored[1].seq);
         assert_eq!(ids(&snap, POLICY, team)?, ["e2", "e1"], "a snapshot");
         assert!(c.secure_events_last_seq()? >= stored[3].seq);
+        assert_eq!(
+            c.secure_events_count(POLICY, team, &EventRange::newest(1))?,
+            4
+        );
+        assert_eq!(
+            c.secure_events_count(POLICY, team, &r)?,
+            1,
+            "newer than e3, in the window"
+        );
+        assert_eq!(c.secure_events_count(POLICY, team, &snap)?, 2);
+        assert_eq!(
+            c.secure_events_count(AUDIT, other, &EventRange::newest(1))?,
+            0
+        );
         c.team_delete(other)?;
         Ok(())
     })

@@ -139,6 +139,8 @@ pub trait SysdigTx {
         team: i64,
         range: &EventRange,
     ) -> RepoResult<Vec<SecureEvent>>;
+    /// How many of the team's events of `kind` are in `range` (its `limit` aside).
+    fn secure_events_count(&self, kind: &str, team: i64, range: &EventRange) -> RepoResult<u64>;
     /// The highest `seq` stored so far (of any team and kind; 0 before the first event): a
     /// snapshot bound for [`EventRange::max_seq`].
     fn secure_events_last_seq(&self) -> RepoResult<i64>;

@@ -209,7 +209,8 @@ impl ListQuery {
     }
 
     /// Reads matching events from `start` in one direction: up to `keep` of them, and how
-    /// many match in all when `count` (reading on, in batches, without keeping them).
+    /// many match in all when `count` (reading on, in batches, without keeping them, unless
+    /// there is no filter and the storage can count).
     fn scan<F: Fields>(
         &self,
         c: &dyn SysdigTx,
@@ -219,6 +220,17 @@ impl ListQuery {
         count: bool,
     ) -> SdcResult<(Vec<SecureEvent>, usize)> {
         let Walk { start, older, snap } = walk;
+        if count && self.filter.conditions.is_empty() {
+            // Without a filter the storage counts; only the kept events are read.
+            let kept = if keep == 0 {
+                Vec::new()
+            } else {
+                self.scan::<F>(c, kind, walk, keep, false)?.0
+            };
+            let range = self.range(start, older, snap);
+            let all = c.secure_events_count(kind, self.state.team, &range)?;
+            return Ok((kept, usize::try_from(all).unwrap_or(usize::MAX)));
+        }
         let mut kept = Vec::new();
         let mut matched = 0;
         let mut at = start;
