@@ -19,6 +19,7 @@ pub fn command(cmd: &Command) -> Result<()> {
             condition: Some(condition),
             ..
         }) => validate::condition(condition)?,
+        Command::Secure(s) => crate::secure::check(s)?,
         _ => {}
     }
     Ok(())

@@ -605,8 +605,8 @@ mod tests {
                 assert_eq!(aliases, ["ls"], "{path}");
             }
         }
-        // 7 Monitor groups, 4 Secure ones (policy, rule, falco-macro, falco-list).
-        assert_eq!(deletes, 11);
+        // 7 Monitor groups, 5 Secure ones (policy, rule, falco-macro, falco-list, compliance task).
+        assert_eq!(deletes, 12);
     }
 }
 

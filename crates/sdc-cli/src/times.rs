@@ -1,4 +1,4 @@
-//! Times in tables: epoch milliseconds or microseconds as ISO-8601 (UTC with `Z`, or the local
+//! Times in tables: epoch milliseconds, microseconds or nanoseconds as ISO-8601 (UTC with `Z`, or the local
 //! time zone with its offset under `--local`) and microsecond spans as `1h30m`. `--json`
 //! output never comes here: it stays the API's numbers.
 
@@ -11,6 +11,8 @@ pub enum Unit {
     EpochMs,
     /// Microseconds since the epoch (alert notification `timestamp`).
     EpochUs,
+    /// Nanoseconds since the epoch (Secure policy and audit event `timestamp`).
+    EpochNs,
     /// A span in microseconds (alert `timespan`).
     SpanUs,
 }
@@ -20,6 +22,7 @@ pub fn render(value: i64, unit: Unit, local: bool) -> Option<String> {
     let t = match unit {
         Unit::EpochMs => Timestamp::from_millisecond(value).ok()?,
         Unit::EpochUs => Timestamp::from_microsecond(value).ok()?,
+        Unit::EpochNs => Timestamp::from_nanosecond(i128::from(value)).ok()?,
         Unit::SpanUs => return Some(span_us(value)),
     };
     Some(if local {

@@ -6,3 +6,4 @@ mod common;
 mod input_and_output;
 mod plot;
 mod secure;
+mod secure_runtime;

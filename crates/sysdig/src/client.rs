@@ -437,6 +437,20 @@ impl Client {
         Ok(decode::value(url.as_str(), ep.envelope(), v)?)
     }
 
+    /// Executes an operation whose answer is text (a CSV report), returned as sent.
+    ///
+    /// # Errors
+    /// As [`Client::send`], and an answer that is not UTF-8.
+    pub async fn send_text<E: Endpoint + Sync>(&self, ep: &E) -> Result<String> {
+        let (url, body) = self
+            .inner
+            .transport
+            .call_endpoint(&self.inner.credentials, &self.inner.base, ep)
+            .await?;
+        String::from_utf8(body.map(|b| b.to_vec()).unwrap_or_default())
+            .map_err(|_| Error::Invalid(format!("the answer of {url} is not UTF-8 text")))
+    }
+
     /// Any other call on the same authenticated connection, answered as raw JSON.
     ///
     /// ```no_run

@@ -3,6 +3,7 @@
 
 pub mod outbox;
 pub mod sysdig;
+mod sysdig_secure;
 pub mod threshold;
 
 use std::{

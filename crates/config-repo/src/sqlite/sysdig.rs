@@ -10,7 +10,10 @@ use serde_json::Value;
 use super::{FileMode, SqliteDb};
 use crate::{
     RepoError, RepoResult, now_ms,
-    sysdig::{Document, Erased, Member, SysdigRepo, SysdigTx, Team, TeamObject, User, Work},
+    sysdig::{
+        Document, Erased, EventRange, Member, NewSecureEvent, SecureEvent, SysdigRepo, SysdigTx,
+        Team, TeamObject, User, Work,
+    },
 };
 
 const SCHEMA: &str = r#"
@@ -77,6 +80,7 @@ impl SqliteSysdigRepo {
     pub fn open(path: &Path) -> RepoResult<Self> {
         let db = SqliteDb::open(path, SCHEMA, FileMode::Private)?;
         super::outbox::create_tables(&db)?;
+        super::sysdig_secure::create_tables(&db)?;
         Ok(Self { db })
     }
 
@@ -543,5 +547,35 @@ impl SysdigTx for SqliteSysdigTx<'_> {
              AND json_extract(doc, '$.' || ?3) = ?4",
             params![kind, team, field, value],
         )?)
+    }
+
+    fn secure_event_insert(
+        &self,
+        kind: &str,
+        team: i64,
+        event: &NewSecureEvent,
+    ) -> RepoResult<SecureEvent> {
+        super::sysdig_secure::insert(self, kind, team, event)
+    }
+
+    fn secure_event_get(&self, kind: &str, team: i64, id: &str) -> RepoResult<Option<SecureEvent>> {
+        super::sysdig_secure::get(self, kind, team, id)
+    }
+
+    fn secure_events_range(
+        &self,
+        kind: &str,
+        team: i64,
+        range: &EventRange,
+    ) -> RepoResult<Vec<SecureEvent>> {
+        super::sysdig_secure::range(self, kind, team, range)
+    }
+
+    fn secure_events_count(&self, kind: &str, team: i64, range: &EventRange) -> RepoResult<u64> {
+        super::sysdig_secure::count(self, kind, team, range)
+    }
+
+    fn secure_events_last_seq(&self) -> RepoResult<i64> {
+        super::sysdig_secure::last_seq(self)
     }
 }

@@ -3,7 +3,9 @@
 
 use serde_json::json;
 
-use super::{Document, SysdigRepo, SysdigTx, kinds};
+use super::{
+    Document, EventPos, EventRange, NewSecureEvent, SysdigRepo, SysdigTx, event_kinds, kinds,
+};
 use crate::{RepoError, RepoResult};
 
 fn doc(v: serde_json::Value) -> Document {
@@ -30,6 +32,7 @@ pub async fn sysdig(repo: &dyn SysdigRepo) {
     let (team, alice, bob) = teams_and_memberships(repo).await;
     tokens(repo, team, alice, bob).await;
     objects(repo, team).await;
+    secure_events(repo, team).await;
     cascade_on_team_delete(repo, team, bob).await;
 }
 
@@ -296,7 +299,92 @@ async fn cascade_on_team_delete(repo: &dyn SysdigRepo, team: i64, bob: i64) {
         assert_eq!(c.token_owner(&key)?, None);
         assert!(c.obj_list(kinds::ALERT, team)?.is_empty());
         assert!(c.obj_list(kinds::NOTIFICATION, team)?.is_empty());
+        assert_eq!(c.secure_event_get(event_kinds::POLICY, team, "e1")?, None);
         assert!(c.user(bob)?.is_some(), "users outlive their teams");
+        Ok(())
+    })
+    .await;
+    assert!(checked.is_ok(), "{checked:?}");
+}
+
+async fn secure_events(repo: &dyn SysdigRepo, team: i64) {
+    let checked = tx(repo, move |c| {
+        use event_kinds::{AUDIT, POLICY};
+        let other = c.team_insert("Secure elsewhere", &Document::new())?;
+        assert_eq!(c.secure_events_last_seq()?, 0);
+        let ev = |id: &str, ts: i64| NewSecureEvent {
+            id: id.into(),
+            ts_ns: ts,
+            doc: doc(json!({"name": id})),
+        };
+        // Two events at the same time are ordered by insertion.
+        let stored: Vec<_> = [("e1", 10), ("e2", 20), ("e3", 20), ("e4", 30)]
+            .into_iter()
+            .map(|(id, ts)| c.secure_event_insert(POLICY, team, &ev(id, ts)))
+            .collect::<Result<_, _>>()?;
+        assert!(stored.windows(2).all(|w| w[0].seq < w[1].seq));
+        c.secure_event_insert(AUDIT, team, &ev("e1", 15))?;
+        c.secure_event_insert(POLICY, other, &ev("e1", 25))?;
+        assert!(matches!(
+            c.secure_event_insert(POLICY, team, &ev("e1", 99)),
+            Err(RepoError::Conflict(_))
+        ));
+        let got = c.secure_event_get(POLICY, team, "e3")?;
+        assert_eq!(got.as_ref(), Some(&stored[2]));
+        assert_eq!(
+            got.map(|e| e.doc.get("name").cloned()),
+            Some(Some("e3".into()))
+        );
+        assert_eq!(c.secure_event_get(POLICY, team, "nope")?, None);
+        assert_eq!(c.secure_event_get(AUDIT, other, "e1")?, None);
+
+        let ids = |r: &EventRange, kind: &str, t: i64| -> RepoResult<Vec<String>> {
+            Ok(c.secure_events_range(kind, t, r)?
+                .into_iter()
+                .map(|e| e.id)
+                .collect())
+        };
+        assert_eq!(
+            ids(&EventRange::newest(10), POLICY, team)?,
+            ["e4", "e3", "e2", "e1"]
+        );
+        assert_eq!(ids(&EventRange::newest(10), AUDIT, team)?, ["e1"]);
+        assert_eq!(ids(&EventRange::newest(10), POLICY, other)?, ["e1"]);
+        let mut r = EventRange::newest(2);
+        r.from_ns = Some(11);
+        r.to_ns = Some(30);
+        assert_eq!(ids(&r, POLICY, team)?, ["e4", "e3"]);
+        r.start = Some(stored[2].pos());
+        assert_eq!(
+            ids(&r, POLICY, team)?,
+            ["e2"],
+            "strictly older, window kept"
+        );
+        r.start = Some(EventPos {
+            ts_ns: 20,
+            seq: stored[2].seq,
+        });
+        r.older = false;
+        assert_eq!(ids(&r, POLICY, team)?, ["e4"], "strictly newer");
+        let mut snap = EventRange::newest(10);
+        snap.max_seq = Some(stored[1].seq);
+        assert_eq!(ids(&snap, POLICY, team)?, ["e2", "e1"], "a snapshot");
+        assert!(c.secure_events_last_seq()? >= stored[3].seq);
+        assert_eq!(
+            c.secure_events_count(POLICY, team, &EventRange::newest(1))?,
+            4
+        );
+        assert_eq!(
+            c.secure_events_count(POLICY, team, &r)?,
+            1,
+            "newer than e3, in the window"
+        );
+        assert_eq!(c.secure_events_count(POLICY, team, &snap)?, 2);
+        assert_eq!(
+            c.secure_events_count(AUDIT, other, &EventRange::newest(1))?,
+            0
+        );
+        c.team_delete(other)?;
         Ok(())
     })
     .await;

@@ -8,10 +8,12 @@
 //! API logic can refuse with its own error from inside the transaction.
 
 mod model;
+mod secure_events;
 
 use std::{any::Any, collections::HashMap};
 
 pub use model::{Member, ROLE_CUSTOMER, Team, TeamObject, User, kinds};
+pub use secure_events::{EventPos, EventRange, NewSecureEvent, SecureEvent, event_kinds};
 
 use crate::{RepoError, RepoResult};
 
@@ -118,6 +120,30 @@ pub trait SysdigTx {
     fn obj_delete(&self, kind: &str, team: i64, id: i64) -> RepoResult<bool>;
     /// Deletes the team's objects of `kind` whose integer field `field` is `value`; how many.
     fn obj_delete_by(&self, kind: &str, team: i64, field: &str, value: i64) -> RepoResult<usize>;
+
+    // --- Secure runtime events ---------------------------------------------------------------
+
+    /// Stores an event of `kind` ([`event_kinds`]); [`RepoError::Conflict`] when the team
+    /// already has an event of that kind with this id.
+    fn secure_event_insert(
+        &self,
+        kind: &str,
+        team: i64,
+        event: &NewSecureEvent,
+    ) -> RepoResult<SecureEvent>;
+    fn secure_event_get(&self, kind: &str, team: i64, id: &str) -> RepoResult<Option<SecureEvent>>;
+    /// The team's events of `kind` in `range`, in the range's direction.
+    fn secure_events_range(
+        &self,
+        kind: &str,
+        team: i64,
+        range: &EventRange,
+    ) -> RepoResult<Vec<SecureEvent>>;
+    /// How many of the team's events of `kind` are in `range` (its `limit` aside).
+    fn secure_events_count(&self, kind: &str, team: i64, range: &EventRange) -> RepoResult<u64>;
+    /// The highest `seq` stored so far (of any team and kind; 0 before the first event): a
+    /// snapshot bound for [`EventRange::max_seq`].
+    fn secure_events_last_seq(&self) -> RepoResult<i64>;
 }
 
 /// A stored JSON document.

@@ -5,6 +5,9 @@
 //! flag wins, then `SDC_SECURE_URL` / `SDC_SECURE_TOKEN`, then `SDC_URL` / `SDC_TOKEN`, and
 //! the URL defaults to Secure's (`https://secure.sysdig.com`) instead of Monitor's.
 
+pub mod audit;
+pub mod compliance;
+pub mod events;
 mod falco_rules;
 mod policies;
 mod rules;
@@ -39,6 +42,15 @@ pub enum SecureCmd {
     /// Falco rules files: the system file, the user file and the default files.
     #[command(subcommand, name = "falco-rules")]
     FalcoRules(falco_rules::FalcoRulesCmd),
+    /// Runtime policy events.
+    #[command(subcommand)]
+    Events(events::EventsCmd),
+    /// Activity audit (commands, connections, kubectl exec, file access).
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
+    /// Compliance tasks and their results.
+    #[command(subcommand)]
+    Compliance(compliance::ComplianceCmd),
 }
 
 pub async fn run(c: &Client, f: Format, cmd: SecureCmd) -> Result<()> {
@@ -48,6 +60,37 @@ pub async fn run(c: &Client, f: Format, cmd: SecureCmd) -> Result<()> {
         SecureCmd::Macro(m) => rules::falco_macro(c, f, m).await,
         SecureCmd::List(l) => rules::falco_list(c, f, l).await,
         SecureCmd::FalcoRules(r) => falco_rules::run(c, f, r).await,
+        SecureCmd::Events(e) => events::run(c, f, e).await,
+        SecureCmd::Audit(a) => audit::run(c, f, a).await,
+        SecureCmd::Compliance(k) => compliance::run(c, f, k).await,
+    }
+}
+
+/// Filters checked before connecting, with the server's grammar and messages (the server
+/// also knows which fields exist).
+pub fn check(cmd: &SecureCmd) -> Result<()> {
+    let filters: Vec<&String> = match cmd {
+        SecureCmd::Events(events::EventsCmd::List { filter, .. }) => filter.iter().collect(),
+        SecureCmd::Events(events::EventsCmd::Tail(t)) => t.filter.iter().collect(),
+        SecureCmd::Audit(audit::AuditCmd::List { filters, .. }) => filters.iter().collect(),
+        _ => Vec::new(),
+    };
+    for f in filters {
+        sysdig::secure::filter::parse(f)?;
+    }
+    Ok(())
+}
+
+/// A window in seconds from `--from`/`--to` or `--duration` (the last so many seconds).
+pub fn window(from: Option<i64>, to: Option<i64>, duration: Option<i64>) -> (i64, i64) {
+    let now = jiff::Timestamp::now().as_second();
+    match (from, to) {
+        (Some(f), Some(t)) => (f, t),
+        (Some(f), None) => (f, now),
+        (None, t) => {
+            let to = t.unwrap_or(now);
+            (to.saturating_sub(duration.unwrap_or(86_400)), to)
+        }
     }
 }
 

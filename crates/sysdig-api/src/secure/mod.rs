@@ -3,13 +3,20 @@
 //!
 //! Modules: [`policies`] (`/api/v2/policies`), [`rules`] (rules, Falco macros and lists),
 //! [`rules_files`] (`/api/settings/falco/…`), [`falco_yaml`] (parsing rules files),
-//! [`defaults`] (what each Secure team starts with).
+//! [`defaults`] (what each Secure team starts with); [`events`] (runtime policy events),
+//! [`audit`] (activity and command audit), [`compliance`] (tasks and results), with
+//! [`runtime`] and [`ingest`] shared by them.
 
+pub mod audit;
+pub mod compliance;
 pub mod defaults;
+pub mod events;
 pub mod falco_yaml;
+pub mod ingest;
 pub mod policies;
 pub mod rules;
 pub mod rules_files;
+pub mod runtime;
 
 use axum::{
     Router,
@@ -44,6 +51,9 @@ where
             "/api/settings/falco/defaultRulesFiles",
             get(rules_files::get_default).put(rules_files::put_default),
         )
+        .merge(events::router())
+        .merge(audit::router())
+        .merge(compliance::router())
 }
 
 fn policy_routes<S>() -> Router<S>
