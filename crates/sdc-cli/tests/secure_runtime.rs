@@ -101,6 +101,7 @@ async fn events_list_get_tail_and_credentials() {
 
     let all = s.json(&["secure", "events", "list"]).await;
     assert_eq!(ids(&all), ["p4", "p3", "p2", "p1", "p0"]);
+
     let filtered = s
         .json(&[
             "secure",
@@ -305,6 +306,14 @@ async fn events_list_get_tail_and_credentials() {
         .await;
     let v: Value = serde_json::from_str(quiet.trim()).unwrap();
     assert_eq!(v["id"], "n2");
+    // An event the server stamps this very second is in the default window of a list.
+    s.ingest(
+        "policyEvents",
+        json!({"id": "now", "name": "Just now", "severity": 1}),
+    )
+    .await;
+    let all = s.json(&["secure", "events", "list"]).await;
+    assert_eq!(ids(&all)[0], "now");
 }
 
 #[tokio::test]

@@ -81,9 +81,10 @@ pub fn check(cmd: &SecureCmd) -> Result<()> {
     Ok(())
 }
 
-/// A window in seconds from `--from`/`--to` or `--duration` (the last so many seconds).
+/// A window in seconds from `--from`/`--to` or `--duration` (the last so many seconds). Without
+/// `--to` it ends after the current second, so an event of this very second is in it.
 pub fn window(from: Option<i64>, to: Option<i64>, duration: Option<i64>) -> (i64, i64) {
-    let now = jiff::Timestamp::now().as_second();
+    let now = jiff::Timestamp::now().as_second() + 1;
     match (from, to) {
         (Some(f), Some(t)) => (f, t),
         (Some(f), None) => (f, now),
