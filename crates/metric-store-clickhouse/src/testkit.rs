@@ -1,0 +1,138 @@
+//! For tests: a throwaway `clickhouse-server` on free loopback ports with its data in a
+//! temporary directory, killed and removed on drop.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// A running test server.
+pub struct TestServer {
+    child: Child,
+    dir: PathBuf,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+/// The binary tests run: `$VIGIL_CLICKHOUSE_SERVER`, else `clickhouse-server` on `PATH` or in
+/// `/usr/sbin` (Debian's package), else `None`.
+pub fn server_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("VIGIL_CLICKHOUSE_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .map(|d| d.join("clickhouse-server"))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl TestServer {
+    /// Starts the server and waits for `/ping` (up to 60 s).
+    ///
+    /// # Errors
+    /// The binary is missing, does not start, or does not answer.
+    pub fn start() -> std::io::Result<Self> {
+        let bin = server_binary().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no clickhouse-server binary")
+        })?;
+        let dir = std::env::temp_dir().join(format!(
+            "vigil-clickhouse-{}-{:x}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(dir.join("log"))?;
+        let (http, tcp) = (free_port()?, free_port()?);
+        let d = dir.display();
+        // The `users`, `profiles` and `quotas` sections inline: one file, nothing of /etc.
+        let config = format!(
+            r#"<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{d}/log/server.log</log><errorlog>{d}/log/error.log</errorlog><size>10M</size><count>1</count></logger>
+  <http_port>{http}</http_port>
+  <tcp_port>{tcp}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>{d}/data/</path>
+  <tmp_path>{d}/tmp/</tmp_path>
+  <user_files_path>{d}/user_files/</user_files_path>
+  <format_schema_path>{d}/format_schemas/</format_schema_path>
+  <mark_cache_size>268435456</mark_cache_size>
+  <uncompressed_cache_size>268435456</uncompressed_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <vigil><password>test-password</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></vigil>
+  </users>
+  <profiles><default></default></profiles>
+  <quotas><default></default></quotas>
+</yandex>
+"#
+        );
+        let config_path = dir.join("config.xml");
+        std::fs::write(&config_path, config)?;
+        let child = Command::new(bin)
+            .arg(format!("--config-file={}", config_path.display()))
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let mut server = Self {
+            child,
+            dir,
+            url: format!("http://127.0.0.1:{http}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if ping(http) {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                let log =
+                    std::fs::read_to_string(server.dir.join("log/error.log")).unwrap_or_default();
+                return Err(std::io::Error::other(format!(
+                    "clickhouse-server exited with {status}: {log}"
+                )));
+            }
+            if Instant::now() > deadline {
+                return Err(std::io::Error::other(
+                    "clickhouse-server did not answer /ping",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// A raw `GET /ping` (no HTTP client needed outside an async runtime).
+fn ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.") && buf.contains(" 200 ") && buf.ends_with("Ok.\n")
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
