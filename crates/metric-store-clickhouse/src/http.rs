@@ -8,7 +8,7 @@
 
 use std::{
     fmt::Write as _,
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
     time::Duration,
 };
 
@@ -71,6 +71,8 @@ pub(crate) struct Http {
     common: Vec<(&'static str, String)>,
     /// Extra URL parameters of inserts (quorum, synchronous distributed inserts).
     insert: Vec<(&'static str, String)>,
+    /// False while no server could be reached: the last request or ping found none.
+    reachable: AtomicBool,
 }
 
 impl Http {
@@ -118,7 +120,28 @@ impl Http {
             password: opts.password.clone(),
             common,
             insert,
+            reachable: AtomicBool::new(true),
         })
+    }
+
+    /// Whether the last request or [`Http::ping`] reached a server.
+    pub fn is_reachable(&self) -> bool {
+        self.reachable.load(Ordering::Relaxed)
+    }
+
+    /// `GET /ping` on each server until one answers; records and returns whether one did.
+    pub async fn ping(&self) -> bool {
+        let mut ok = false;
+        for url in &self.urls {
+            let Ok(ping) = url.join("ping") else { continue };
+            let answered = self.client.get(ping).send().await;
+            if answered.is_ok_and(|r| r.status().is_success()) {
+                ok = true;
+                break;
+            }
+        }
+        self.reachable.store(ok, Ordering::Relaxed);
+        ok
     }
 
     /// Runs `sql` (no values in it) with `externals` as its external tables; the response body.
@@ -168,7 +191,9 @@ impl Http {
     ) -> Result<String, StoreError> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let mut last_err = None;
-        for i in 0..self.urls.len() {
+        // Every server once, and with one server twice: a pooled connection the server closed
+        // (it restarted) fails the first try.
+        for i in 0..self.urls.len().max(2) {
             let url = &self.urls[(start + i) % self.urls.len()];
             let mut req = self.client.post(url.clone());
             if let Some(sql) = sql {
@@ -186,6 +211,7 @@ impl Http {
             }
             match req.send().await {
                 Ok(resp) => {
+                    self.reachable.store(true, Ordering::Relaxed);
                     let status = resp.status();
                     let text = resp.text().await.map_err(|e| {
                         StoreError::Backend(format!("ClickHouse response: {}", e.without_url()))
@@ -199,25 +225,28 @@ impl Http {
                         text.trim().chars().take(500).collect::<String>()
                     )));
                 }
-                // Only a server that could not be reached is skipped: one that answered
-                // may have acted on the request.
-                Err(e) if e.is_connect() => {
-                    tracing::warn!(server = %host(url), "ClickHouse unreachable, trying the next");
-                    last_err = Some(StoreError::Backend(format!(
-                        "ClickHouse at {} unreachable: {}",
-                        host(url),
-                        e.without_url()
-                    )));
-                }
-                Err(e) => {
+                // A timeout is not tried again: the statement may still be running there.
+                Err(e) if e.is_timeout() => {
                     return Err(StoreError::Backend(format!(
                         "ClickHouse at {}: {}",
                         host(url),
                         e.without_url()
                     )));
                 }
+                // Not answered: no server acted on it, or (a connection lost mid-request) one
+                // may have, which is harmless: every statement Vigil sends is idempotent
+                // (inserts of the same rows collapse into one by the tables' keys).
+                Err(e) => {
+                    let e = e.without_url();
+                    tracing::warn!(server = %host(url), error = %e, "ClickHouse not answering, trying again");
+                    last_err = Some(StoreError::Backend(format!(
+                        "ClickHouse at {} unreachable: {e}",
+                        host(url)
+                    )));
+                }
             }
         }
+        self.reachable.store(false, Ordering::Relaxed);
         Err(last_err.unwrap_or_else(|| StoreError::Backend("no ClickHouse URL".into())))
     }
 }

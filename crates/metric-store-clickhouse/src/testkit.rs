@@ -12,6 +12,8 @@ use std::{
 pub struct TestServer {
     child: Child,
     dir: PathBuf,
+    bin: PathBuf,
+    http_port: u16,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
 }
@@ -76,28 +78,44 @@ impl TestServer {
 </yandex>
 "#
         );
-        let config_path = dir.join("config.xml");
-        std::fs::write(&config_path, config)?;
-        let child = Command::new(bin)
-            .arg(format!("--config-file={}", config_path.display()))
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
+        std::fs::write(dir.join("config.xml"), config)?;
+        let child = spawn(&bin, &dir)?;
         let mut server = Self {
             child,
             dir,
+            bin,
+            http_port: http,
             url: format!("http://127.0.0.1:{http}"),
         };
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    /// Kills the server (SIGKILL), keeping its data and ports for [`TestServer::restart`].
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again over the same data on the same ports.
+    ///
+    /// # Errors
+    /// As [`TestServer::start`].
+    pub fn restart(&mut self) -> std::io::Result<()> {
+        self.kill();
+        self.child = spawn(&self.bin, &self.dir)?;
+        self.wait_ready()
+    }
+
+    fn wait_ready(&mut self) -> std::io::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if ping(http) {
-                return Ok(server);
+            if ping(self.http_port) {
+                return Ok(());
             }
-            if let Some(status) = server.child.try_wait()? {
+            if let Some(status) = self.child.try_wait()? {
                 let log =
-                    std::fs::read_to_string(server.dir.join("log/error.log")).unwrap_or_default();
+                    std::fs::read_to_string(self.dir.join("log/error.log")).unwrap_or_default();
                 return Err(std::io::Error::other(format!(
                     "clickhouse-server exited with {status}: {log}"
                 )));
@@ -110,6 +128,19 @@ impl TestServer {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> std::io::Result<Child> {
+    Command::new(bin)
+        .arg(format!(
+            "--config-file={}",
+            dir.join("config.xml").display()
+        ))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
 }
 
 /// A raw `GET /ping` (no HTTP client needed outside an async runtime).
@@ -131,8 +162,7 @@ fn ping(port: u16) -> bool {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -53,7 +53,7 @@ async fn clickhouse_store_against_a_real_server() {
         );
         return;
     }
-    let server = TestServer::start().expect("start clickhouse-server");
+    let mut server = TestServer::start().expect("start clickhouse-server");
 
     let store = ClickHouseStore::open(options(&server, "conformance"))
         .await
@@ -70,6 +70,59 @@ async fn clickhouse_store_against_a_real_server() {
     retention_drops_old_months(&server).await;
     concurrent_writers_are_gathered_and_all_stored(&server).await;
     bad_credentials_are_refused_without_echo(&server).await;
+    // Last: it kills the server.
+    an_outage_fails_requests_and_the_store_recovers_by_itself(&mut server).await;
+}
+
+/// ClickHouse killed: writes and reads fail (the API answers 503), the store says it is
+/// unhealthy; restarted: the same store works again, and what was acknowledged is there.
+async fn an_outage_fails_requests_and_the_store_recovers_by_itself(server: &mut TestServer) {
+    let store = ClickHouseStore::open(options(server, "outage"))
+        .await
+        .unwrap();
+    let k = key("t", "m", &[("h", "a")]);
+    store
+        .write(vec![sample(&k, 1_000, 1.0, None)])
+        .await
+        .unwrap();
+    assert!(store.is_healthy());
+    server.kill();
+    let e = store
+        .write(vec![sample(&k, 2_000, 2.0, None)])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Backend(_)), "{e}");
+    assert!(!store.is_healthy());
+    assert!(
+        store
+            .find_series(&SeriesFilter::tenant("t"), TimeRange::ALL)
+            .await
+            .is_err()
+    );
+    server.restart().unwrap();
+    // Within a few seconds an idle store notices by itself; a request would at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !store.is_healthy() {
+        assert!(std::time::Instant::now() < deadline, "still unhealthy");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store
+        .write(vec![sample(&k, 3_000, 3.0, None)])
+        .await
+        .unwrap();
+    let s = store
+        .find_series(&SeriesFilter::tenant("t"), TimeRange::ALL)
+        .await
+        .unwrap();
+    let p = store
+        .read_points(&[s[0].id], TimeRange::ALL, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.iter().map(|p| p.timestamp).collect::<Vec<_>>(),
+        [1_000, 3_000]
+    );
+    store.close().await.unwrap();
 }
 
 /// Names, dimensions and value_meta full of quotes, backslashes, NULs, newlines, tabs and

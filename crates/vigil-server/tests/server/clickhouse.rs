@@ -153,3 +153,87 @@ async fn two_nodes_over_one_clickhouse_share_measurements() {
     let names = on_a.page(&ListMetrics::new().name("late")).await.unwrap();
     assert_eq!(names.elements.len(), 1);
 }
+
+/// ClickHouse stopped under a running server: posts and reads are answered 503 in falcon's
+/// shape and `/healthcheck` says the metrics database is down; restarted: the same server
+/// accepts and serves again by itself, and what it acknowledged before is there.
+#[tokio::test]
+async fn a_clickhouse_outage_is_a_503_and_the_server_recovers() {
+    if std::env::var_os("VIGIL_TEST_CLICKHOUSE_URL").is_none() {
+        eprintln!(
+            "not run: VIGIL_TEST_CLICKHOUSE_URL is not set (tests/clickhouse/run.sh sets it)"
+        );
+        return;
+    }
+    // Its own ClickHouse, to stop: not the one the rest of the suite shares.
+    let mut clickhouse =
+        tokio::task::spawn_blocking(metric_store_clickhouse::testkit::TestServer::start)
+            .await
+            .unwrap()
+            .unwrap();
+    let server = crate::kit::TestServer::start_with(|s| {
+        s.metric_store = vigil_server::config::MetricStoreKind::ClickHouse;
+        s.clickhouse.urls = vec![clickhouse.url.clone()];
+        s.clickhouse.database = "outage".into();
+    })
+    .await;
+    let url = server.url();
+    let post = |v: f64| {
+        let body =
+            serde_json::to_vec(&metric("m", &[("h", "a")], T0 + v as i64 * 1000, v)).unwrap();
+        let url = format!("{url}/v2.0/metrics");
+        async move {
+            crate::common::raw(
+                reqwest::Method::POST,
+                &url,
+                Some("acme"),
+                Some("application/json"),
+                body,
+            )
+            .await
+        }
+    };
+    let health = || async {
+        reqwest::get(format!("{}/healthcheck", server.url()))
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(post(1.0).await.0, 204);
+
+    clickhouse.kill();
+    let (status, body) = post(2.0).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["title"], "Service unavailable", "{body}");
+    assert!(
+        !body.to_string().contains("127.0.0.1"),
+        "no internals: {body}"
+    );
+    let listed = server.monasca("acme").page(&ListMetrics::new()).await;
+    assert_eq!(listed.unwrap_err().status(), Some(503));
+    assert_eq!(health().await, 503);
+
+    let clickhouse = tokio::task::spawn_blocking(move || {
+        clickhouse.restart().unwrap();
+        clickhouse
+    })
+    .await
+    .unwrap();
+    // Nothing restarts the server: it notices by itself within seconds.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while health().await != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "still unhealthy after ClickHouse came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(post(3.0).await.0, 204);
+    let op = ListMeasurements::new("m", monasca::time::format_seconds(T0).as_str());
+    let page = server.monasca("acme").page(&op).await.unwrap();
+    let values: Vec<f64> = page.elements[0].measurements.iter().map(|m| m.1).collect();
+    assert_eq!(values, [1.0, 3.0]);
+    drop(server);
+    drop(clickhouse);
+}
