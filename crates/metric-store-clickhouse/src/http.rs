@@ -144,18 +144,143 @@ impl Http {
         ok
     }
 
-    /// Runs `sql` (no values in it) with `externals` as its external tables; the response body.
+    /// Runs `sql` (no values in it) with `externals` as its external tables on one of the
+    /// servers; the response body.
     pub async fn query(&self, sql: &str, externals: &[External]) -> Result<String, StoreError> {
+        self.send(&Request::new(sql, externals)).await
+    }
+
+    /// [`Http::query`] on every server in turn (schema and retention on a cluster's shards);
+    /// each one's answer.
+    pub async fn query_everywhere(
+        &self,
+        sql: &str,
+        externals: &[External],
+    ) -> Result<Vec<String>, StoreError> {
+        let req = Request::new(sql, externals);
+        let mut out = Vec::with_capacity(self.urls.len());
+        for url in &self.urls {
+            let mut answer = self.attempt(url, &req).await;
+            if let Err(Failure::Retry(_)) = answer {
+                answer = self.attempt(url, &req).await;
+            }
+            out.push(answer.map_err(Failure::into_error)?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `INSERT INTO table FORMAT JSONEachRow` with `rows` as its body; returns once
+    /// ClickHouse has answered 200, i.e. has written the rows (and, with the insert settings,
+    /// forwarded them to their shards and replicas).
+    pub async fn insert_json(&self, table: &str, rows: Vec<u8>) -> Result<(), StoreError> {
+        let req = Request {
+            sql: Some(format!("INSERT INTO {table} FORMAT JSONEachRow")),
+            extra: Vec::new(),
+            body: rows,
+            content_type: None,
+            is_insert: true,
+        };
+        self.send(&req).await.map(drop)
+    }
+
+    async fn send(&self, req: &Request) -> Result<String, StoreError> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut last_err = None;
+        // Every server once, and with one server twice: a pooled connection the server closed
+        // (it restarted) fails the first try.
+        for i in 0..self.urls.len().max(2) {
+            let url = &self.urls[(start + i) % self.urls.len()];
+            match self.attempt(url, req).await {
+                Ok(text) => return Ok(text),
+                Err(Failure::Final(e)) => return Err(e),
+                Err(Failure::Retry(e)) => last_err = Some(e),
+            }
+        }
+        self.reachable.store(false, Ordering::Relaxed);
+        Err(last_err.unwrap_or_else(|| StoreError::Backend("no ClickHouse URL".into())))
+    }
+
+    async fn attempt(&self, url: &reqwest::Url, r: &Request) -> Result<String, Failure> {
+        let mut req = self.client.post(url.clone());
+        if let Some(sql) = &r.sql {
+            req = req.query(&[("query", sql)]);
+        }
+        req = req.query(&self.common).query(&r.extra).body(r.body.clone());
+        if r.is_insert {
+            req = req.query(&self.insert);
+        }
+        if let Some(ct) = &r.content_type {
+            req = req.header(reqwest::header::CONTENT_TYPE, ct.as_str());
+        }
+        if let Some(user) = &self.user {
+            req = req.basic_auth(user, self.password.as_ref().map(|p| p.expose_secret()));
+        }
+        match req.send().await {
+            Ok(resp) => {
+                self.reachable.store(true, Ordering::Relaxed);
+                let status = resp.status();
+                let text = resp.text().await.map_err(|e| {
+                    Failure::Final(StoreError::Backend(format!(
+                        "ClickHouse response: {}",
+                        e.without_url()
+                    )))
+                })?;
+                if status.is_success() {
+                    return Ok(text);
+                }
+                Err(Failure::Final(StoreError::Backend(format!(
+                    "ClickHouse at {} answered {status}: {}",
+                    host(url),
+                    text.trim().chars().take(500).collect::<String>()
+                ))))
+            }
+            // A timeout is not tried again: the statement may still be running there.
+            Err(e) if e.is_timeout() => Err(Failure::Final(StoreError::Backend(format!(
+                "ClickHouse at {}: {}",
+                host(url),
+                e.without_url()
+            )))),
+            // Not answered: no server acted on it, or (a connection lost mid-request) one may
+            // have, which is harmless: every statement Vigil sends is idempotent (inserts of
+            // the same rows collapse into one by the tables' keys).
+            Err(e) => {
+                let e = e.without_url();
+                tracing::warn!(server = %host(url), error = %e, "ClickHouse not answering, trying again");
+                Err(Failure::Retry(StoreError::Backend(format!(
+                    "ClickHouse at {} unreachable: {e}",
+                    host(url)
+                ))))
+            }
+        }
+    }
+}
+
+/// One HTTP request to ClickHouse, before it is sent to a server.
+struct Request {
+    /// In the `query` URL parameter; `None` when the statement is the body.
+    sql: Option<String>,
+    extra: Vec<(String, String)>,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    is_insert: bool,
+}
+
+impl Request {
+    fn new(sql: &str, externals: &[External]) -> Self {
         if externals.is_empty() {
             // The statement as the body (18.16 refuses a POST without Content-Length).
-            return self
-                .send(None, &[], sql.as_bytes().to_vec(), None, false)
-                .await;
+            return Self {
+                sql: None,
+                extra: Vec::new(),
+                body: sql.as_bytes().to_vec(),
+                content_type: None,
+                is_insert: false,
+            };
         }
-        let mut params = Vec::new();
+        let mut extra = Vec::new();
         for e in externals {
-            params.push((format!("{}_structure", e.name), e.structure.to_string()));
-            params.push((format!("{}_format", e.name), "TabSeparated".to_string()));
+            extra.push((format!("{}_structure", e.name), e.structure.to_string()));
+            extra.push((format!("{}_format", e.name), "TabSeparated".to_string()));
         }
         let boundary = boundary(externals);
         let mut body = String::new();
@@ -168,86 +293,27 @@ impl Http {
             );
         }
         let _ = write!(body, "--{boundary}--\r\n");
-        let ctype = format!("multipart/form-data; boundary={boundary}");
-        self.send(Some(sql), &params, body.into_bytes(), Some(ctype), false)
-            .await
-    }
-
-    /// Runs `INSERT INTO table FORMAT JSONEachRow` with `rows` as its body; returns once
-    /// ClickHouse has answered 200, i.e. has written the rows (and, with the insert settings,
-    /// forwarded them to their shards and replicas).
-    pub async fn insert_json(&self, table: &str, rows: Vec<u8>) -> Result<(), StoreError> {
-        let sql = format!("INSERT INTO {table} FORMAT JSONEachRow");
-        self.send(Some(&sql), &[], rows, None, true).await.map(drop)
-    }
-
-    async fn send(
-        &self,
-        sql: Option<&str>,
-        extra: &[(String, String)],
-        body: Vec<u8>,
-        content_type: Option<String>,
-        is_insert: bool,
-    ) -> Result<String, StoreError> {
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut last_err = None;
-        // Every server once, and with one server twice: a pooled connection the server closed
-        // (it restarted) fails the first try.
-        for i in 0..self.urls.len().max(2) {
-            let url = &self.urls[(start + i) % self.urls.len()];
-            let mut req = self.client.post(url.clone());
-            if let Some(sql) = sql {
-                req = req.query(&[("query", sql)]);
-            }
-            req = req.query(&self.common).query(extra).body(body.clone());
-            if is_insert {
-                req = req.query(&self.insert);
-            }
-            if let Some(ct) = &content_type {
-                req = req.header(reqwest::header::CONTENT_TYPE, ct.as_str());
-            }
-            if let Some(user) = &self.user {
-                req = req.basic_auth(user, self.password.as_ref().map(|p| p.expose_secret()));
-            }
-            match req.send().await {
-                Ok(resp) => {
-                    self.reachable.store(true, Ordering::Relaxed);
-                    let status = resp.status();
-                    let text = resp.text().await.map_err(|e| {
-                        StoreError::Backend(format!("ClickHouse response: {}", e.without_url()))
-                    })?;
-                    if status.is_success() {
-                        return Ok(text);
-                    }
-                    return Err(StoreError::Backend(format!(
-                        "ClickHouse at {} answered {status}: {}",
-                        host(url),
-                        text.trim().chars().take(500).collect::<String>()
-                    )));
-                }
-                // A timeout is not tried again: the statement may still be running there.
-                Err(e) if e.is_timeout() => {
-                    return Err(StoreError::Backend(format!(
-                        "ClickHouse at {}: {}",
-                        host(url),
-                        e.without_url()
-                    )));
-                }
-                // Not answered: no server acted on it, or (a connection lost mid-request) one
-                // may have, which is harmless: every statement Vigil sends is idempotent
-                // (inserts of the same rows collapse into one by the tables' keys).
-                Err(e) => {
-                    let e = e.without_url();
-                    tracing::warn!(server = %host(url), error = %e, "ClickHouse not answering, trying again");
-                    last_err = Some(StoreError::Backend(format!(
-                        "ClickHouse at {} unreachable: {e}",
-                        host(url)
-                    )));
-                }
-            }
+        Self {
+            sql: Some(sql.to_string()),
+            extra,
+            body: body.into_bytes(),
+            content_type: Some(format!("multipart/form-data; boundary={boundary}")),
+            is_insert: false,
         }
-        self.reachable.store(false, Ordering::Relaxed);
-        Err(last_err.unwrap_or_else(|| StoreError::Backend("no ClickHouse URL".into())))
+    }
+}
+
+/// Why an attempt failed: the server answered (final), or none did (try again).
+enum Failure {
+    Final(StoreError),
+    Retry(StoreError),
+}
+
+impl Failure {
+    fn into_error(self) -> StoreError {
+        match self {
+            Failure::Final(e) | Failure::Retry(e) => e,
+        }
     }
 }
 

@@ -25,9 +25,11 @@
 //!   `ts - ((ts % period) + period) % period` (epoch-aligned, as InfluxDB did for Monasca) and
 //!   grouped by bucket, and for `group_by` pages by bucket and group (an external table maps
 //!   series to groups); Vigil receives one row per bucket.
-//! - With `cluster`, those are `series_local`/`points_local` on every shard (created
-//!   `ON CLUSTER`, `ReplicatedReplacingMergeTree` when `replicated`) under `Distributed`
-//!   tables sharded by `sid`, so one series' rows and points share a shard.
+//! - With `cluster`, those are `series_local`/`points_local` on every shard
+//!   (`ReplicatedReplacingMergeTree` when `replicated`) under `Distributed` tables sharded by
+//!   `sid`, so one series' rows and points share a shard and the subqueries that join them
+//!   read the local tables. Vigil creates them on every server of `urls` (which must list the
+//!   whole cluster) rather than `ON CLUSTER`, which would need ZooKeeper even without replicas.
 //! - Every statement filters on the tenant: series by their `tenant` column, points by
 //!   `(tenant, sid)` pairs (the store remembers the tenant of every id it handed out).
 //!
@@ -282,7 +284,7 @@ impl MetricStore for ClickHouseStore {
         range: TimeRange,
     ) -> Result<Vec<SeriesInfo>, StoreError> {
         let mut q = SeriesQuery::new(filter, true);
-        q.with_points_in(range, &self.tables.points_local);
+        q.with_points_in(range, &self.tables);
         let sql = format!(
             "SELECT sid, any(name) AS n, any(dim_keys) AS dk, any(dim_values) AS dv FROM {} WHERE {} GROUP BY sid FORMAT JSONEachRow",
             self.tables.series, q.cond
@@ -418,7 +420,7 @@ impl MetricStore for ClickHouseStore {
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
         let mut q = SeriesQuery::tenant(tenant, metric);
-        q.with_points_in(range, &self.tables.points_local);
+        q.with_points_in(range, &self.tables);
         let sql = format!(
             "SELECT DISTINCT arrayJoin(dim_keys) AS v FROM {} WHERE {} FORMAT JSONEachRow",
             self.tables.series, q.cond
@@ -435,7 +437,7 @@ impl MetricStore for ClickHouseStore {
     ) -> Result<Vec<String>, StoreError> {
         let mut q = SeriesQuery::tenant(tenant, metric);
         let k = q.key(key);
-        q.with_points_in(range, &self.tables.points_local);
+        q.with_points_in(range, &self.tables);
         let sql = format!(
             "SELECT DISTINCT dim_values[indexOf(dim_keys, {k})] AS v FROM {} \
              WHERE {} AND has(dim_keys, {k}) FORMAT JSONEachRow",

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use metric_store::{DimMatch, SeriesFilter, TimeRange};
 use serde::{Deserialize, de::DeserializeOwned};
 
-use crate::http::External;
+use crate::{http::External, schema::Tables};
 
 /// The external table `f (i UInt32, key String, val String)` and the conditions over
 /// `series` that read it. Row 0 holds the tenant, row 1 the metric name, rows from 2 the
@@ -66,18 +66,23 @@ impl SeriesQuery {
     }
 
     /// Restricts to series with a point in `range` (no restriction for [`TimeRange::ALL`]).
-    pub fn with_points_in(&mut self, range: TimeRange, points_local: &str) {
+    /// The points are looked up by the `(tenant, sid)` pairs of the series matching so far,
+    /// the prefix of their key, rather than by scanning the tenant's whole time range.
+    pub fn with_points_in(&mut self, range: TimeRange, tables: &Tables) {
         if range.is_all() {
             return;
         }
-        // Series and points of one id are on one shard, so the subquery reads the local
-        // table even on a cluster.
-        let _ = write!(
+        // Series and points of one id are on one shard, so the subqueries read the local
+        // tables even on a cluster.
+        let cond = format!(
+            " AND sid IN (SELECT sid FROM {} WHERE (tenant, sid) IN \
+             (SELECT tenant, sid FROM {} WHERE {}){})",
+            tables.points_local,
+            tables.series_local,
             self.cond,
-            " AND sid IN (SELECT sid FROM {points_local} WHERE tenant IN \
-             (SELECT key FROM f WHERE i = 0){})",
             time_cond(range, None)
         );
+        self.cond.push_str(&cond);
     }
 }
 
@@ -172,10 +177,13 @@ mod tests {
             .dimension(evil, DimMatch::AnyOf(vec![evil.into()]))
             .dimension("k", DimMatch::Exists);
         let mut q = SeriesQuery::new(&filter, true);
-        q.with_points_in(TimeRange::new(Some(5), None), "db.points");
+        let tables =
+            Tables::new(&crate::ClickHouseOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        q.with_points_in(TimeRange::new(Some(5), None), &tables);
         assert!(!q.cond.contains("OR 1=1"), "{}", q.cond);
         assert!(q.f.tsv.contains("x' OR 1=1 --\\\\\\n\\0"), "{}", q.f.tsv);
         assert_eq!(q.f.tsv.lines().count(), 5);
         assert!(q.cond.ends_with("AND ts >= 5)"), "{}", q.cond);
+        assert!(q.cond.contains("FROM vigil.points WHERE (tenant, sid) IN (SELECT tenant, sid FROM vigil.series WHERE tenant IN"), "{}", q.cond);
     }
 }

@@ -10,39 +10,42 @@ use crate::{
 
 /// Table names as statements use them (`db.series`, `db.points`) and where the data lives
 /// (the same tables on one server; the `_local` tables under `Distributed` ones on a cluster).
+///
+/// The tables are created on every configured server, not `ON CLUSTER`: distributed DDL
+/// needs ZooKeeper, which a cluster without replicas does not otherwise need. So with
+/// `cluster`, `urls` must name every server of it.
 #[derive(Clone, Debug)]
 pub(crate) struct Tables {
     pub database: String,
     pub series: String,
     pub points: String,
+    pub series_local: String,
     pub points_local: String,
-    on_cluster: String,
 }
 
 impl Tables {
     pub fn new(opts: &ClickHouseOptions) -> Result<Self, StoreError> {
         check_identifier("database", &opts.database)?;
         let db = &opts.database;
-        let (local, on_cluster) = match &opts.cluster {
+        let local = match &opts.cluster {
             Some(c) => {
                 check_identifier("cluster", c)?;
-                ("_local", format!(" ON CLUSTER {c}"))
+                "_local"
             }
-            None => ("", String::new()),
+            None => "",
         };
         Ok(Self {
             database: db.clone(),
             series: format!("{db}.series"),
             points: format!("{db}.points"),
+            series_local: format!("{db}.series{local}"),
             points_local: format!("{db}.points{local}"),
-            on_cluster,
         })
     }
 
     /// The statements that create the database and tables, in order.
     pub fn ddl(&self, opts: &ClickHouseOptions) -> Vec<String> {
         let db = &self.database;
-        let oc = &self.on_cluster;
         let engine = |table: &str| match (&opts.cluster, opts.replicated) {
             (Some(_), true) => format!(
                 "ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{db}/{table}', '{{replica}}', ver)"
@@ -51,15 +54,15 @@ impl Tables {
         };
         let local = if opts.cluster.is_some() { "_local" } else { "" };
         let mut out = vec![
-            format!("CREATE DATABASE IF NOT EXISTS {db}{oc}"),
+            format!("CREATE DATABASE IF NOT EXISTS {db}"),
             format!(
-                "CREATE TABLE IF NOT EXISTS {db}.series{local}{oc} (tenant String, name String, \
+                "CREATE TABLE IF NOT EXISTS {db}.series{local} (tenant String, name String, \
                  dim_keys Array(String), dim_values Array(String), sid UInt64, ver UInt64) \
                  ENGINE = {} ORDER BY (tenant, name, sid)",
                 engine(&format!("series{local}"))
             ),
             format!(
-                "CREATE TABLE IF NOT EXISTS {db}.points{local}{oc} (tenant String, sid UInt64, \
+                "CREATE TABLE IF NOT EXISTS {db}.points{local} (tenant String, sid UInt64, \
                  ts Int64, value Float64, value_meta String, ver UInt64) ENGINE = {} \
                  PARTITION BY toYYYYMM(toDateTime(intDiv(ts, 1000), 'UTC')) \
                  ORDER BY (tenant, sid, ts)",
@@ -70,7 +73,7 @@ impl Tables {
             // A series' rows and points live on one shard, chosen by its id.
             for t in ["series", "points"] {
                 out.push(format!(
-                    "CREATE TABLE IF NOT EXISTS {db}.{t}{oc} AS {db}.{t}_local \
+                    "CREATE TABLE IF NOT EXISTS {db}.{t} AS {db}.{t}_local \
                      ENGINE = Distributed({c}, {db}, {t}_local, sid)"
                 ));
             }
@@ -78,10 +81,10 @@ impl Tables {
         out
     }
 
-    /// Creates what is missing.
+    /// Creates what is missing, on every server.
     pub async fn create(&self, http: &Http, opts: &ClickHouseOptions) -> Result<(), StoreError> {
         for stmt in self.ddl(opts) {
-            http.query(&stmt, &[]).await?;
+            http.query_everywhere(&stmt, &[]).await?;
         }
         Ok(())
     }
@@ -104,37 +107,35 @@ impl Tables {
             .unwrap_or("points")
             .to_string();
         args.row([self.database.as_str(), table.as_str()]);
-        let text = http
-            .query(
-                "SELECT DISTINCT partition FROM system.parts WHERE active \
-                 AND database IN (SELECT db FROM args) AND table IN (SELECT tbl FROM args) \
-                 FORMAT JSONEachRow",
-                &[args],
-            )
-            .await?;
+        let query = "SELECT DISTINCT partition FROM system.parts WHERE active \
+                     AND database IN (SELECT db FROM args) AND table IN (SELECT tbl FROM args) \
+                     FORMAT JSONEachRow";
+        let answers = http.query_everywhere(query, &[args]).await?;
         // The first month still (partly) kept: older ones go.
         let keep_month = yyyymm(keep_after_ms);
-        let mut dropped = 0;
-        for line in text.lines().filter(|l| !l.is_empty()) {
+        let mut months = std::collections::BTreeSet::new();
+        for line in answers
+            .iter()
+            .flat_map(|a| a.lines())
+            .filter(|l| !l.is_empty())
+        {
             let p: Part = serde_json::from_str(line)
                 .map_err(|e| StoreError::Backend(format!("system.parts row: {e}")))?;
             // A partition id is a number Vigil's partition key made; anything else is left
             // alone (and never reaches SQL text).
-            let Ok(month) = p.partition.parse::<u32>() else {
-                continue;
-            };
-            if month < keep_month {
-                http.query(
-                    &format!(
-                        "ALTER TABLE {}{} DROP PARTITION {month}",
-                        self.points_local, self.on_cluster
-                    ),
-                    &[],
-                )
-                .await?;
-                dropped += 1;
+            if let Ok(month) = p.partition.parse::<u32>()
+                && month < keep_month
+            {
+                months.insert(month);
             }
         }
+        for month in &months {
+            // On every server: each shard drops its part of the month (dropping a partition a
+            // server does not have is no error).
+            let stmt = format!("ALTER TABLE {} DROP PARTITION {month}", self.points_local);
+            http.query_everywhere(&stmt, &[]).await?;
+        }
+        let dropped = months.len();
         Ok(dropped)
     }
 }
@@ -175,7 +176,11 @@ mod tests {
         };
         let t = Tables::new(&opts).unwrap_or_else(|e| panic!("{e}"));
         let ddl = t.ddl(&opts).join("\n");
-        assert!(ddl.contains("vigil.points_local ON CLUSTER c1"), "{ddl}");
+        assert!(
+            ddl.contains("TABLE IF NOT EXISTS vigil.points_local ("),
+            "{ddl}"
+        );
+        assert!(!ddl.contains("ON CLUSTER"), "{ddl}");
         assert!(ddl.contains("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/vigil/points_local', '{replica}', ver)"), "{ddl}");
         assert!(
             ddl.contains("Distributed(c1, vigil, points_local, sid)"),
