@@ -436,11 +436,11 @@ impl MetricStore for ClickHouseStore {
         range: TimeRange,
     ) -> Result<Vec<String>, StoreError> {
         let mut q = SeriesQuery::tenant(tenant, metric);
-        let k = q.key(key);
+        let (_, key_set) = q.key_and_set(key);
         q.with_points_in(range, &self.tables);
         let sql = format!(
-            "SELECT DISTINCT dim_values[indexOf(dim_keys, {k})] AS v FROM {} \
-             WHERE {} AND has(dim_keys, {k}) FORMAT JSONEachRow",
+            "SELECT DISTINCT v FROM {} ARRAY JOIN dim_keys AS k, dim_values AS v \
+             WHERE {} AND k IN {key_set} FORMAT JSONEachRow",
             self.tables.series, q.cond
         );
         texts(rows(&self.http.query(&sql, &[q.f]).await?)?)
@@ -452,13 +452,18 @@ impl MetricStore for ClickHouseStore {
         key: &str,
     ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
         let mut q = SeriesQuery::new(filter, true);
-        let k = q.key(key);
+        let (key, key_set) = q.key_and_set(key);
+        // The series with the dimension, grouped by its value; then those without it (one
+        // row, maybe with no ids).
         let sql = format!(
-            "SELECT present, value, arraySort(groupUniqArray(sid)) AS ids FROM (\
-             SELECT sid, has(dim_keys, {k}) AS present, \
-             if(present, dim_values[indexOf(dim_keys, {k})], '') AS value FROM {} WHERE {}) \
-             GROUP BY present, value ORDER BY present, value FORMAT JSONEachRow",
-            self.tables.series, q.cond
+            "SELECT toUInt8(1) AS present, v AS value, arraySort(groupUniqArray(sid)) AS ids \
+             FROM {series} ARRAY JOIN dim_keys AS k, dim_values AS v \
+             WHERE {cond} AND k IN {key_set} GROUP BY v \
+             UNION ALL \
+             SELECT toUInt8(0) AS present, '' AS value, arraySort(groupUniqArray(sid)) AS ids \
+             FROM {series} WHERE {cond} AND NOT has(dim_keys, {key}) FORMAT JSONEachRow",
+            series = self.tables.series,
+            cond = q.cond
         );
         let found: Vec<GroupRow> = rows(&self.http.query(&sql, &[q.f]).await?)?;
         self.remember(
@@ -467,6 +472,7 @@ impl MetricStore for ClickHouseStore {
         );
         let mut groups: Vec<DimensionGroup> = found
             .into_iter()
+            .filter(|g| !g.ids.is_empty())
             .map(|g| DimensionGroup {
                 value: (g.present != 0).then_some(g.value),
                 series: g.ids,

@@ -65,6 +65,15 @@ impl SeriesQuery {
         format!("(SELECT any(key) FROM f WHERE i = {i})")
     }
 
+    /// Adds `key` as a row of `f`: the scalar subquery that reads it back (for `WHERE`), and
+    /// the one-row set (for `IN` in a select list: 18.16 names a scalar subquery's column
+    /// differently on the shards of a `Distributed` table than on the initiator).
+    pub fn key_and_set(&mut self, key: &str) -> (String, String) {
+        let scalar = self.key(key);
+        let i = self.next_index - 1;
+        (scalar, format!("(SELECT key FROM f WHERE i = {i})"))
+    }
+
     /// Restricts to series with a point in `range` (no restriction for [`TimeRange::ALL`]).
     /// The points are looked up by the `(tenant, sid)` pairs of the series matching so far,
     /// the prefix of their key, rather than by scanning the tenant's whole time range.

@@ -41,6 +41,32 @@ impl TestServer {
     /// # Errors
     /// The binary is missing, does not start, or does not answer.
     pub fn start() -> std::io::Result<Self> {
+        Self::start_on(free_port()?, free_port()?, "")
+    }
+
+    /// `shards` servers, each with the cluster `cluster` in its `remote_servers`: one shard
+    /// per server, one replica each.
+    ///
+    /// # Errors
+    /// As [`TestServer::start`].
+    pub fn start_cluster(cluster: &str, shards: usize) -> std::io::Result<Vec<Self>> {
+        let ports: Vec<(u16, u16)> = (0..shards)
+            .map(|_| Ok((free_port()?, free_port()?)))
+            .collect::<std::io::Result<_>>()?;
+        let mut remote = format!("<remote_servers><{cluster}>");
+        for (_, tcp) in &ports {
+            remote.push_str(&format!(
+                "<shard><replica><host>127.0.0.1</host><port>{tcp}</port></replica></shard>"
+            ));
+        }
+        remote.push_str(&format!("</{cluster}></remote_servers>"));
+        ports
+            .into_iter()
+            .map(|(http, tcp)| Self::start_on(http, tcp, &remote))
+            .collect()
+    }
+
+    fn start_on(http: u16, tcp: u16, extra_config: &str) -> std::io::Result<Self> {
         let bin = server_binary().ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::NotFound, "no clickhouse-server binary")
         })?;
@@ -50,7 +76,6 @@ impl TestServer {
             fastrand::u64(..)
         ));
         std::fs::create_dir_all(dir.join("log"))?;
-        let (http, tcp) = (free_port()?, free_port()?);
         let d = dir.display();
         // The `users`, `profiles` and `quotas` sections inline: one file, nothing of /etc.
         let config = format!(
@@ -75,6 +100,7 @@ impl TestServer {
   </users>
   <profiles><default></default></profiles>
   <quotas><default></default></quotas>
+  {extra_config}
 </yandex>
 "#
         );

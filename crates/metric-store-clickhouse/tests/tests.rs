@@ -72,6 +72,46 @@ async fn clickhouse_store_against_a_real_server() {
     bad_credentials_are_refused_without_echo(&server).await;
     // Last: it kills the server.
     an_outage_fails_requests_and_the_store_recovers_by_itself(&mut server).await;
+    drop(server);
+
+    two_shards_behind_distributed_tables_conform().await;
+}
+
+/// Two servers as the two shards of a cluster: local tables on each, `Distributed` tables
+/// over them, the conformance suite through both URLs.
+async fn two_shards_behind_distributed_tables_conform() {
+    let shards = tokio::task::spawn_blocking(|| TestServer::start_cluster("vigil_test", 2))
+        .await
+        .unwrap()
+        .unwrap();
+    let opts = ClickHouseOptions {
+        urls: shards.iter().map(|s| s.url.clone()).collect(),
+        database: "sharded".into(),
+        cluster: Some("vigil_test".into()),
+        ..Default::default()
+    };
+    let store = ClickHouseStore::open(opts.clone()).await.unwrap();
+    conformance::check_queries(&store).await;
+    store.close().await.unwrap();
+    // Both shards hold points: the series were spread by id.
+    for s in &shards {
+        let text = reqwest::Client::new()
+            .post(&s.url)
+            .body("SELECT count() FROM sharded.points_local")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(text.trim().parse::<u64>().unwrap() > 0, "{}: {text}", s.url);
+    }
+    let reopen = ClickHouseOptions {
+        database: "sharded_reopen".into(),
+        ..opts
+    };
+    conformance::check_reopen(|| async { ClickHouseStore::open(reopen.clone()).await.unwrap() })
+        .await;
 }
 
 /// ClickHouse killed: writes and reads fail (the API answers 503), the store says it is
