@@ -102,6 +102,8 @@ impl Http {
         let common = vec![
             ("max_execution_time", opts.timeout_s.max(1).to_string()),
             ("output_format_json_quote_64bit_integers", "0".into()),
+            // NaN and infinities as strings, not `null`.
+            ("output_format_json_quote_denormals", "1".into()),
         ];
         let mut insert = Vec::new();
         if opts.cluster.is_some() {
@@ -122,6 +124,27 @@ impl Http {
             insert,
             reachable: AtomicBool::new(true),
         })
+    }
+
+    /// Adds the settings of newer ClickHouse releases that Vigil wants when the server knows
+    /// them (18.16 refuses unknown settings): no limit on the partitions (months) one insert
+    /// may touch, which from 19.x stops an insert of points spread over more than 100 months.
+    pub async fn adopt_newer_settings(&mut self) -> Result<(), StoreError> {
+        let known = self
+            .query(
+                "SELECT name FROM system.settings \
+                 WHERE name = 'max_partitions_per_insert_block' FORMAT TabSeparated",
+                &[],
+            )
+            .await?;
+        if known
+            .lines()
+            .any(|l| l == "max_partitions_per_insert_block")
+        {
+            self.insert
+                .push(("max_partitions_per_insert_block", "0".into()));
+        }
+        Ok(())
     }
 
     /// Whether the last request or [`Http::ping`] reached a server.

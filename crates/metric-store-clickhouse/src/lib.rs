@@ -33,6 +33,15 @@
 //! - Every statement filters on the tenant: series by their `tenant` column, points by
 //!   `(tenant, sid)` pairs (the store remembers the tenant of every id it handed out).
 //!
+//! # What 18.16 lacks, and what was chosen instead
+//! No `Map` (dimensions are two sorted arrays), no query parameters (external tables, below),
+//! no `DateTime64` (timestamps are `Int64` milliseconds; the partition key derives the UTC
+//! month), no table `TTL` (retention drops partitions), no `LowCardinality` in this schema.
+//! Settings newer releases need (`max_partitions_per_insert_block`, which would refuse one
+//! write spread over more than 100 months) are sent only when `system.settings` lists them.
+//! NaN and infinities travel as `"nan"`/`"inf"` strings both ways
+//! (`output_format_json_quote_denormals`), which both versions read.
+//!
 //! # Values never in SQL text
 //! 18.16 has no query parameters. Strings reach ClickHouse only as rows: `JSONEachRow` bodies
 //! for inserts and `TabSeparated` external tables for queries (see [`http`](self)); the SQL
@@ -106,7 +115,9 @@ impl ClickHouseStore {
     /// Invalid options, or ClickHouse unreachable or refusing the schema.
     pub async fn open(opts: ClickHouseOptions) -> Result<Self, StoreError> {
         let tables = Tables::new(&opts)?;
-        let http = Arc::new(Http::new(&opts)?);
+        let mut http = Http::new(&opts)?;
+        http.adopt_newer_settings().await?;
+        let http = Arc::new(http);
         tables.create(&http, &opts).await?;
         let tenants = Tenants::default();
         let (tx, rx) = mpsc::channel(1024);
@@ -241,7 +252,7 @@ impl ClickHouseStore {
 fn to_point(r: PointRow) -> Point {
     Point {
         timestamp: r.ts,
-        value: r.value.unwrap_or(f64::NAN),
+        value: r.value,
         value_meta: (!r.value_meta.is_empty()).then(|| Arc::from(r.value_meta.as_str())),
     }
 }
@@ -390,9 +401,9 @@ impl MetricStore for ClickHouseStore {
         for r in found {
             let acc = Accumulator {
                 count: r.c,
-                sum: r.s.unwrap_or(f64::NAN),
-                min: r.mn.unwrap_or(f64::NAN),
-                max: r.mx.unwrap_or(f64::NAN),
+                sum: r.s,
+                min: r.mn,
+                max: r.mx,
             };
             if let Some(g) = out.get_mut(r.grp as usize) {
                 g.push(Bucket {

@@ -122,6 +122,40 @@ pub(crate) fn rows<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, metric_sto
         .collect()
 }
 
+/// A Float64 for `JSONEachRow` input: a number, or `"nan"`, `"inf"`, `"-inf"` (quoted, which
+/// ClickHouse parses and JSON allows).
+pub(crate) fn float_out<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() {
+        s.serialize_f64(*v)
+    } else if v.is_nan() {
+        s.serialize_str("nan")
+    } else if *v > 0.0 {
+        s.serialize_str("inf")
+    } else {
+        s.serialize_str("-inf")
+    }
+}
+
+/// A Float64 of `JSONEachRow` output with `output_format_json_quote_denormals`: a number or
+/// one of `"nan"`, `"inf"`, `"-inf"`.
+pub(crate) fn float_in<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum F {
+        N(f64),
+        S(String),
+    }
+    match F::deserialize(d)? {
+        F::N(v) => Ok(v),
+        F::S(s) => match s.as_str() {
+            "nan" | "-nan" => Ok(f64::NAN),
+            "inf" | "+inf" => Ok(f64::INFINITY),
+            "-inf" => Ok(f64::NEG_INFINITY),
+            _ => s.parse().map_err(serde::de::Error::custom),
+        },
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct SeriesRow {
     pub sid: u64,
@@ -138,9 +172,8 @@ pub(crate) struct PointRow {
     #[serde(default)]
     pub sid: u64,
     pub ts: i64,
-    /// `null` only for a stored NaN or infinity, which the API never accepts.
-    #[serde(rename = "v")]
-    pub value: Option<f64>,
+    #[serde(rename = "v", deserialize_with = "float_in")]
+    pub value: f64,
     #[serde(rename = "m")]
     pub value_meta: String,
 }
@@ -150,9 +183,12 @@ pub(crate) struct BucketRow {
     pub grp: u32,
     pub b: i64,
     pub c: u64,
-    pub s: Option<f64>,
-    pub mn: Option<f64>,
-    pub mx: Option<f64>,
+    #[serde(deserialize_with = "float_in")]
+    pub s: f64,
+    #[serde(deserialize_with = "float_in")]
+    pub mn: f64,
+    #[serde(deserialize_with = "float_in")]
+    pub mx: f64,
 }
 
 #[derive(Deserialize)]

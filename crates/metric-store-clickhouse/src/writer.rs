@@ -55,6 +55,7 @@ struct PointRow<'a> {
     tenant: &'a str,
     sid: u64,
     ts: i64,
+    #[serde(serialize_with = "crate::read::float_out")]
     value: f64,
     value_meta: &'a str,
     ver: u64,
@@ -92,6 +93,20 @@ pub(crate) async fn run(
         let base = now.max(last_ver + 1);
         last_ver = base + rows as u64;
         let result = insert(&http, &tables, &tenants, &mut known, &jobs, base).await;
+        // Refused while a server answers: some job's rows were bad, and they must not fail
+        // the others gathered with them, so each job goes alone. (While none answers, every
+        // job fails as it is.)
+        if result.is_err() && jobs.len() > 1 && http.is_reachable() {
+            // Each job keeps the versions it had in the whole, so later jobs still win.
+            let mut job_base = base;
+            for j in jobs {
+                let alone = std::slice::from_ref(&j);
+                let r = insert(&http, &tables, &tenants, &mut known, alone, job_base).await;
+                job_base += j.samples.len() as u64;
+                let _ = j.done.send(r.map_err(StoreError::Backend));
+            }
+            continue;
+        }
         for j in jobs {
             let r = match &result {
                 Ok(()) => Ok(()),

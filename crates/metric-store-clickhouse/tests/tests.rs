@@ -227,7 +227,43 @@ async fn hostile_strings_round_trip(server: &TestServer) {
         assert_eq!(groups.len(), 2, "{s:?}: with and without the dimension");
         assert_eq!(groups[1].value.as_deref(), Some(*s));
     }
-    let mut names: Vec<String> = evil.iter().map(|s| s.to_string()).collect();
+    // Values JSON cannot carry, and points spread over 200 months in one write.
+    let k = key(tenant, "odd", &[]);
+    let odd = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+    ];
+    let month = 31 * 86_400_000;
+    let spread: Vec<Sample> = (0..200)
+        .map(|m| sample(&k, m * month, odd[m as usize % odd.len()], None))
+        .collect();
+    store.write(spread).await.unwrap();
+    let s = store
+        .find_series(&SeriesFilter::tenant(tenant).name("odd"), TimeRange::ALL)
+        .await
+        .unwrap();
+    let p = store
+        .read_points(&[s[0].id], TimeRange::ALL, None, 1000)
+        .await
+        .unwrap();
+    assert_eq!(p.len(), 200);
+    for (i, p) in p.iter().enumerate() {
+        let want = odd[i % odd.len()];
+        assert!(
+            p.value.to_bits() == want.to_bits() || (p.value.is_nan() && want.is_nan()),
+            "{i}: {} for {want}",
+            p.value
+        );
+    }
+    let mut names: Vec<String> = evil
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["odd".to_string()])
+        .collect();
     names.sort();
     assert_eq!(
         store
@@ -236,7 +272,7 @@ async fn hostile_strings_round_trip(server: &TestServer) {
             .unwrap(),
         names
     );
-    let mut dims = names.clone();
+    let mut dims: Vec<String> = evil.iter().map(|s| s.to_string()).collect();
     dims.push("i".into());
     dims.sort();
     assert_eq!(
@@ -263,7 +299,7 @@ async fn hostile_strings_round_trip(server: &TestServer) {
             .await
             .unwrap()
             .len(),
-        evil.len()
+        evil.len() + 1
     );
     store.close().await.unwrap();
 }
