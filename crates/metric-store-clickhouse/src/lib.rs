@@ -104,6 +104,9 @@ pub struct ClickHouseStore {
     ping_task: tokio::task::JoinHandle<()>,
 }
 
+/// Series a query of [`MetricStore::each_series_points`] reads at once.
+const EACH_SERIES_CHUNK: usize = 1000;
+
 /// How often an idle store checks that a server answers (for `/healthcheck`).
 const PING_EVERY: Duration = Duration::from_secs(3);
 
@@ -334,18 +337,19 @@ impl MetricStore for ClickHouseStore {
         range: TimeRange,
         f: &mut (dyn FnMut(SeriesId, Vec<Point>) -> bool + Send),
     ) -> Result<(), StoreError> {
-        let found = self
-            .points(series, range, None, "sid, ts", usize::MAX)
-            .await?;
-        let mut iter = found.into_iter().peekable();
-        while let Some(first) = iter.next() {
-            let sid = first.sid;
-            let mut pts = vec![to_point(first)];
-            while let Some(p) = iter.next_if(|p| p.sid == sid) {
-                pts.push(to_point(p));
-            }
-            if !f(sid, pts) {
-                break;
+        // A bounded number of series a query, so that memory holds one slice of them.
+        for ids in series.chunks(EACH_SERIES_CHUNK) {
+            let found = self.points(ids, range, None, "sid, ts", usize::MAX).await?;
+            let mut iter = found.into_iter().peekable();
+            while let Some(first) = iter.next() {
+                let sid = first.sid;
+                let mut pts = vec![to_point(first)];
+                while let Some(p) = iter.next_if(|p| p.sid == sid) {
+                    pts.push(to_point(p));
+                }
+                if !f(sid, pts) {
+                    return Ok(());
+                }
             }
         }
         Ok(())

@@ -69,6 +69,7 @@ async fn clickhouse_store_against_a_real_server() {
     tenants_are_isolated(&server).await;
     retention_drops_old_months(&server).await;
     concurrent_writers_are_gathered_and_all_stored(&server).await;
+    each_series_points_walks_every_series_once(&server).await;
     bad_credentials_are_refused_without_echo(&server).await;
     // Last: it kills the server.
     an_outage_fails_requests_and_the_store_recovers_by_itself(&mut server).await;
@@ -487,6 +488,58 @@ async fn concurrent_writers_are_gathered_and_all_stored(server: &TestServer) {
             .await,
         Err(StoreError::Closed)
     ));
+}
+
+/// More series than one query reads: each comes once, whole, in time order; `false` stops.
+async fn each_series_points_walks_every_series_once(server: &TestServer) {
+    let store = ClickHouseStore::open(options(server, "each"))
+        .await
+        .unwrap();
+    let samples: Vec<Sample> = (0..1500)
+        .flat_map(|h| {
+            let k = key("t", "cpu", &[("host", &format!("h{h:04}"))]);
+            [
+                sample(&k, 2_000, h as f64, None),
+                sample(&k, 1_000, -1.0, None),
+                sample(&k, 9_000, 0.0, None),
+            ]
+        })
+        .collect();
+    store.write(samples).await.unwrap();
+    let s = store
+        .find_series(&SeriesFilter::tenant("t"), TimeRange::ALL)
+        .await
+        .unwrap();
+    let ids: Vec<_> = s.iter().map(|s| s.id).collect();
+    let mut seen = std::collections::HashMap::new();
+    store
+        .each_series_points(
+            &ids,
+            TimeRange::new(Some(0), Some(5_000)),
+            &mut |id, points| {
+                let ts: Vec<i64> = points.iter().map(|p| p.timestamp).collect();
+                assert_eq!(ts, [1_000, 2_000]);
+                assert!(seen.insert(id, points[1].value).is_none(), "{id} twice");
+                true
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(seen.len(), 1500);
+    for s in &s {
+        let h: f64 = s.key.dimensions["host"][1..].parse().unwrap();
+        assert_eq!(seen[&s.id], h);
+    }
+    let mut calls = 0;
+    store
+        .each_series_points(&ids, TimeRange::ALL, &mut |_, _| {
+            calls += 1;
+            calls < 3
+        })
+        .await
+        .unwrap();
+    assert_eq!(calls, 3);
+    store.close().await.unwrap();
 }
 
 async fn bad_credentials_are_refused_without_echo(server: &TestServer) {
