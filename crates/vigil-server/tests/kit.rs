@@ -32,7 +32,9 @@ pub fn settings(dir: &Path) -> Settings {
 
 /// With `VIGIL_TEST_CLICKHOUSE_URL` set (`.ci/run` starts a throwaway ClickHouse and runs
 /// the suite again), measurements go to ClickHouse instead of the embedded store: a database
-/// of the test's own, named in `dir` so that a restart over `dir` finds its data again.
+/// of the test's own, named in `dir` so that a restart over `dir` finds its data again. The
+/// variable may list several servers (comma-separated), the shards of the cluster
+/// `VIGIL_TEST_CLICKHOUSE_CLUSTER`.
 fn use_clickhouse_if_asked(s: &mut Settings, dir: &Path) {
     let Ok(url) = std::env::var("VIGIL_TEST_CLICKHOUSE_URL") else {
         return;
@@ -44,8 +46,9 @@ fn use_clickhouse_if_asked(s: &mut Settings, dir: &Path) {
         name
     });
     s.metric_store = vigil_server::config::MetricStoreKind::ClickHouse;
-    s.clickhouse.urls = vec![url];
+    s.clickhouse.urls = url.split(',').map(str::to_string).collect();
     s.clickhouse.database = database;
+    s.clickhouse.cluster = std::env::var("VIGIL_TEST_CLICKHOUSE_CLUSTER").ok();
 }
 
 /// Whether this run keeps measurements in the embedded store (not ClickHouse).

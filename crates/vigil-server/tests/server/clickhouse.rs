@@ -35,20 +35,24 @@ async fn node(clickhouse: &str, database: &str) -> Node {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .args([
-            "--metric-store",
-            "clickhouse",
-            "--clickhouse-url",
-            clickhouse,
-        ])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    cmd.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--data-dir",
+    ])
+    .arg(dir.path())
+    .args([
+        "--metric-store",
+        "clickhouse",
+        "--clickhouse-url",
+        clickhouse,
+    ]);
+    if let Ok(cluster) = std::env::var("VIGIL_TEST_CLICKHOUSE_CLUSTER") {
+        cmd.args(["--clickhouse-cluster", &cluster]);
+    }
+    let child = cmd
         .env("VIGIL_CLICKHOUSE_DATABASE", database)
         .env("VIGIL_LOG", "warn")
         .stdout(Stdio::null())
@@ -175,6 +179,7 @@ async fn a_clickhouse_outage_is_a_503_and_the_server_recovers() {
         s.metric_store = vigil_server::config::MetricStoreKind::ClickHouse;
         s.clickhouse.urls = vec![clickhouse.url.clone()];
         s.clickhouse.database = "outage".into();
+        s.clickhouse.cluster = None;
     })
     .await;
     let url = server.url();
