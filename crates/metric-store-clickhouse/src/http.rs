@@ -2,9 +2,10 @@
 //!
 //! ClickHouse 18.16 has no query parameters (`{name:Type}` arrived in 19.x; it answers
 //! `Unknown setting param_x`), so values never travel in SQL text: an INSERT's rows are a
-//! `JSONEachRow` body, and a query's values are *external tables* (a multipart body of
-//! `TabSeparated` rows, declared by `<name>_structure`/`<name>_format` URL parameters), which
-//! the statement reads with `IN (SELECT ...)` or a scalar subquery. Both versions parse them.
+//! `RowBinary` (points) or `JSONEachRow` (series) body, and a query's values are *external
+//! tables* (a multipart body of `TabSeparated` rows, declared by `<name>_structure` and
+//! `<name>_format` URL parameters), which the statement reads with `IN (SELECT ...)` or a
+//! scalar subquery. Both versions parse them.
 
 use std::{
     fmt::Write as _,
@@ -192,12 +193,12 @@ impl Http {
         Ok(out)
     }
 
-    /// Runs `INSERT INTO table FORMAT JSONEachRow` with `rows` as its body; returns once
+    /// Runs `INSERT INTO table FORMAT format` with `rows` as its body; returns once
     /// ClickHouse has answered 200, i.e. has written the rows (and, with the insert settings,
     /// forwarded them to their shards and replicas).
-    pub async fn insert_json(&self, table: &str, rows: Vec<u8>) -> Result<(), StoreError> {
+    pub async fn insert(&self, table: &str, format: &str, rows: Vec<u8>) -> Result<(), StoreError> {
         let req = Request {
-            sql: Some(format!("INSERT INTO {table} FORMAT JSONEachRow")),
+            sql: Some(format!("INSERT INTO {table} FORMAT {format}")),
             extra: Vec::new(),
             body: rows,
             content_type: None,

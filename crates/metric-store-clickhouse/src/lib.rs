@@ -39,12 +39,13 @@
 //! month), no table `TTL` (retention drops partitions), no `LowCardinality` in this schema.
 //! Settings newer releases need (`max_partitions_per_insert_block`, which would refuse one
 //! write spread over more than 100 months) are sent only when `system.settings` lists them.
-//! NaN and infinities travel as `"nan"`/`"inf"` strings both ways
-//! (`output_format_json_quote_denormals`), which both versions read.
+//! NaN and infinities are stored as such (binary) and read back as `"nan"`/`"inf"` strings
+//! (`output_format_json_quote_denormals`, which both versions have).
 //!
 //! # Values never in SQL text
-//! 18.16 has no query parameters. Strings reach ClickHouse only as rows: `JSONEachRow` bodies
-//! for inserts and `TabSeparated` external tables for queries (see [`http`](self)); the SQL
+//! 18.16 has no query parameters. Strings reach ClickHouse only as rows: `RowBinary` (points,
+//! length-prefixed, the cheapest to parse) and `JSONEachRow` (series) bodies for inserts and
+//! `TabSeparated` external tables for queries (see [`http`](self)); the SQL
 //! text holds only identifiers checked at start-up and Vigil's own integers.
 //!
 //! # Durability

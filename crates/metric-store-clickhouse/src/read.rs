@@ -122,20 +122,6 @@ pub(crate) fn rows<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, metric_sto
         .collect()
 }
 
-/// A Float64 for `JSONEachRow` input: a number, or `"nan"`, `"inf"`, `"-inf"` (quoted, which
-/// ClickHouse parses and JSON allows).
-pub(crate) fn float_out<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-    if v.is_finite() {
-        s.serialize_f64(*v)
-    } else if v.is_nan() {
-        s.serialize_str("nan")
-    } else if *v > 0.0 {
-        s.serialize_str("inf")
-    } else {
-        s.serialize_str("-inf")
-    }
-}
-
 /// A Float64 of `JSONEachRow` output with `output_format_json_quote_denormals`: a number or
 /// one of `"nan"`, `"inf"`, `"-inf"`.
 pub(crate) fn float_in<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {

@@ -50,15 +50,30 @@ struct SeriesRow<'a> {
     ver: u64,
 }
 
-#[derive(Serialize)]
-struct PointRow<'a> {
-    tenant: &'a str,
-    sid: u64,
-    ts: i64,
-    #[serde(serialize_with = "crate::read::float_out")]
-    value: f64,
-    value_meta: &'a str,
-    ver: u64,
+/// Appends one `points` row in `RowBinary` (the columns in table order: tenant, sid, ts,
+/// value, value_meta, ver): strings as a LEB128 length and their bytes, numbers little-endian.
+/// No text format to escape, and the cheapest for ClickHouse to parse.
+fn point_row(out: &mut Vec<u8>, tenant: &str, sid: u64, ts: i64, value: f64, meta: &str, ver: u64) {
+    binary_str(out, tenant);
+    out.extend_from_slice(&sid.to_le_bytes());
+    out.extend_from_slice(&ts.to_le_bytes());
+    out.extend_from_slice(&value.to_le_bytes());
+    binary_str(out, meta);
+    out.extend_from_slice(&ver.to_le_bytes());
+}
+
+fn binary_str(out: &mut Vec<u8>, s: &str) {
+    let mut n = s.len() as u64;
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(s.as_bytes());
 }
 
 /// The writer task: gathers jobs up to `max_rows` rows, inserts them, answers them.
@@ -150,24 +165,24 @@ async fn insert(
                 }
             },
         };
-        let row = PointRow {
-            tenant: &s.series.tenant,
+        point_row(
+            &mut points_body,
+            &s.series.tenant,
             sid,
-            ts: s.timestamp,
-            value: s.value,
-            value_meta: s.value_meta.as_deref().unwrap_or(""),
+            s.timestamp,
+            s.value,
+            s.value_meta.as_deref().unwrap_or(""),
             ver,
-        };
-        json_line(&mut points_body, &row)?;
+        );
     }
     // Series first: a reader that finds a point can always find its series.
     if !series_body.is_empty() {
-        http.insert_json(&tables.series, series_body)
+        http.insert(&tables.series, "JSONEachRow", series_body)
             .await
             .map_err(|e| e.to_string())?;
     }
     if !points_body.is_empty() {
-        http.insert_json(&tables.points, points_body)
+        http.insert(&tables.points, "RowBinary", points_body)
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -185,4 +200,20 @@ fn json_line(out: &mut Vec<u8>, row: &impl Serialize) -> Result<(), String> {
     serde_json::to_writer(&mut *out, row).map_err(|e| format!("encoding a row: {e}"))?;
     out.push(b'\n');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_binary_strings_carry_their_length() {
+        let mut out = Vec::new();
+        binary_str(&mut out, "");
+        binary_str(&mut out, "a\0");
+        binary_str(&mut out, &"x".repeat(200));
+        assert_eq!(&out[..4], [0, 2, b'a', 0]);
+        assert_eq!(&out[4..6], [0xc8, 0x01]);
+        assert_eq!(out.len(), 6 + 200);
+    }
 }
