@@ -26,6 +26,10 @@ pub enum StoreError {
     Closed,
     #[error("the store failed earlier and accepts no more writes: {0}")]
     Poisoned(String),
+    /// An external database (ClickHouse) failed or refused a request; the message is the
+    /// database's own, without credentials.
+    #[error("the metric database failed: {0}")]
+    Backend(String),
 }
 
 impl StoreError {

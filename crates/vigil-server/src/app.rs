@@ -8,6 +8,7 @@ use axum::Router;
 use axum::ServiceExt;
 use axum::extract::Request;
 use metric_store::{EmbeddedOptions, EmbeddedStore, MetricStore};
+use metric_store_clickhouse::ClickHouseStore;
 use monasca_api::MonascaState;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tower::Layer;
@@ -17,7 +18,7 @@ use tower_http::{
 
 use crate::{
     alarms::Alarming,
-    config::Settings,
+    config::{MetricStoreKind, Settings},
     identity::{AuthMode, Identity, keystone::KeystoneValidator},
 };
 
@@ -99,6 +100,45 @@ pub async fn serve_with_clock(
     serve_inner(settings, listener, shutdown, clock, None).await
 }
 
+/// The measurement store `settings` ask for: the embedded one in the data directory, or
+/// ClickHouse.
+async fn open_metric_store(settings: &Settings) -> anyhow::Result<Arc<dyn MetricStore>> {
+    Ok(match settings.metric_store {
+        MetricStoreKind::Embedded => {
+            let options = EmbeddedOptions {
+                retention: settings.retention,
+                ..EmbeddedOptions::default()
+            };
+            let store = EmbeddedStore::open_with(&settings.data_dir, options)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot open the metric store in {}",
+                        settings.data_dir.display()
+                    )
+                })?;
+            Arc::new(store)
+        }
+        MetricStoreKind::ClickHouse => {
+            let store = ClickHouseStore::open(settings.clickhouse.clone())
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot open the ClickHouse metric store (database {} at {})",
+                        settings.clickhouse.database,
+                        settings.clickhouse.urls.join(", ")
+                    )
+                })?;
+            tracing::info!(
+                urls = ?settings.clickhouse.urls,
+                database = %settings.clickhouse.database,
+                "measurements in ClickHouse"
+            );
+            Arc::new(store)
+        }
+    })
+}
+
 /// [`serve_with_clock`], telling `ready` once the stores are open and requests are served.
 async fn serve_inner(
     settings: Settings,
@@ -110,19 +150,7 @@ async fn serve_inner(
     // Held until this function returns: a second server (or `vigil compact`) on the same
     // directory would interleave writes with ours.
     let _lock = lock_data_dir(&settings.data_dir)?;
-    let options = EmbeddedOptions {
-        retention: settings.retention,
-        ..EmbeddedOptions::default()
-    };
-    let store = EmbeddedStore::open_with(&settings.data_dir, options)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the metric store in {}",
-                settings.data_dir.display()
-            )
-        })?;
-    let store: Arc<dyn MetricStore> = Arc::new(store);
+    let store = open_metric_store(&settings).await?;
     let alarms = Alarming::open(
         &settings.data_dir,
         store.clone(),

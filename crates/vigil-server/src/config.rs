@@ -44,6 +44,33 @@ pub struct Settings {
     pub frozen_clock_ms: Option<i64>,
     /// The PromQL engine's limits (`[promql]`).
     pub promql: promql_engine::EngineOptions,
+    /// Where measurements live.
+    pub metric_store: MetricStoreKind,
+    /// `[clickhouse]`: used when `metric_store` is [`MetricStoreKind::ClickHouse`].
+    pub clickhouse: metric_store_clickhouse::ClickHouseOptions,
+}
+
+/// The measurement backend (`--metric-store`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricStoreKind {
+    /// The embedded engine in `data_dir`.
+    #[default]
+    Embedded,
+    /// A ClickHouse server or cluster (`[clickhouse]`).
+    #[serde(rename = "clickhouse")]
+    ClickHouse,
+}
+
+impl std::str::FromStr for MetricStoreKind {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "embedded" => Ok(Self::Embedded),
+            "clickhouse" => Ok(Self::ClickHouse),
+            _ => anyhow::bail!("invalid metric store {s:?}: expected embedded or clickhouse"),
+        }
+    }
 }
 
 pub const DEFAULT_IDENTITY_PREFIX: &str = "/identity";
@@ -69,6 +96,8 @@ impl Settings {
             notifications: Default::default(),
             frozen_clock_ms: None,
             promql: Default::default(),
+            metric_store: MetricStoreKind::Embedded,
+            clickhouse: Default::default(),
         }
     }
 }
@@ -102,6 +131,12 @@ pub struct FileConfig {
     pub notifications: Option<notification_engine::NotifySettings>,
     /// `[engine]`: the threshold engine's tuning.
     pub engine: Option<EngineFileConfig>,
+    /// `embedded` (the default) or `clickhouse`.
+    pub metric_store: Option<MetricStoreKind>,
+    /// `[clickhouse]`: `urls`, `database`, `cluster`, `replicated`, `insert_quorum`, `user`,
+    /// `password` (or `VIGIL_CLICKHOUSE_PASSWORD`), `ca_file`, `connect_timeout_s`,
+    /// `timeout_s`, `max_batch_rows`.
+    pub clickhouse: Option<metric_store_clickhouse::ClickHouseOptions>,
 }
 
 /// `[engine]` of the config file; unset fields keep [`alarm_engine::EngineConfig`]'s defaults.
@@ -153,6 +188,12 @@ pub struct Overrides {
     pub identity_prefix: Option<String>,
     pub retention: Option<String>,
     pub sysdig: sysdig_api::settings::SysdigOverrides,
+    pub metric_store: Option<MetricStoreKind>,
+    /// `--clickhouse-url` (repeatable) / `VIGIL_CLICKHOUSE_URLS` (comma-separated).
+    pub clickhouse_urls: Vec<String>,
+    pub clickhouse_database: Option<String>,
+    pub clickhouse_cluster: Option<String>,
+    pub clickhouse_user: Option<String>,
 }
 
 /// Layers overrides over the file over the defaults.
@@ -214,11 +255,31 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
     ) {
         j.password = secrecy::SecretString::from(p);
     }
+    let metric_store = over.metric_store.or(file.metric_store).unwrap_or_default();
+    let mut clickhouse = file.clickhouse.unwrap_or_default();
+    if !over.clickhouse_urls.is_empty() {
+        clickhouse.urls = over.clickhouse_urls;
+    }
+    if let Some(d) = over.clickhouse_database {
+        clickhouse.database = d;
+    }
+    if let Some(c) = over.clickhouse_cluster {
+        clickhouse.cluster = Some(c);
+    }
+    if let Some(u) = over.clickhouse_user {
+        clickhouse.user = Some(u);
+    }
+    if let Ok(p) = std::env::var("VIGIL_CLICKHOUSE_PASSWORD") {
+        clickhouse.password = Some(secrecy::SecretString::from(p));
+    }
+    clickhouse.retention = retention;
     let engine = file.engine.unwrap_or_default();
     if engine.tick_s == Some(0) {
         anyhow::bail!("invalid [engine] tick_s 0: it must be at least 1 second");
     }
     Ok(Settings {
+        metric_store,
+        clickhouse,
         promql: file.promql.unwrap_or_default().options(),
         sysdig,
         retention,
@@ -376,6 +437,42 @@ mod tests {
         let zero: FileConfig = toml::from_str("[engine]\ntick_s = 0\n").unwrap_or_default();
         assert!(resolve(Overrides::default(), zero).is_err());
         assert!(toml::from_str::<FileConfig>("[engine]\nclock = 1\n").is_err());
+    }
+
+    #[test]
+    fn the_clickhouse_section_and_flags_choose_the_metric_store() {
+        let file: FileConfig = toml::from_str(
+            "metric_store = \"clickhouse\"\nretention = \"30d\"\n[clickhouse]\n\
+             urls = [\"http://10.0.0.1:8123\", \"http://10.0.0.2:8123\"]\n\
+             database = \"metrics\"\nuser = \"vigil\"\npassword = \"pw-in-file\"\n",
+        )
+        .unwrap_or_default();
+        let s = resolve(
+            Overrides {
+                clickhouse_database: Some("other".into()),
+                ..Default::default()
+            },
+            file,
+        )
+        .ok();
+        assert_eq!(
+            s.as_ref().map(|s| s.metric_store),
+            Some(MetricStoreKind::ClickHouse)
+        );
+        let ch = s.map(|s| s.clickhouse).unwrap_or_default();
+        assert_eq!(ch.urls.len(), 2);
+        assert_eq!(ch.database, "other");
+        assert_eq!(ch.user.as_deref(), Some("vigil"));
+        assert_eq!(
+            ch.retention,
+            Some(std::time::Duration::from_secs(30 * 86_400))
+        );
+        assert!(!format!("{ch:?}").contains("pw-in-file"));
+        let s = resolve(Overrides::default(), FileConfig::default()).ok();
+        assert_eq!(s.map(|s| s.metric_store), Some(MetricStoreKind::Embedded));
+        assert!("clickhouse".parse::<MetricStoreKind>().is_ok());
+        assert!("influx".parse::<MetricStoreKind>().is_err());
+        assert!(toml::from_str::<FileConfig>("[clickhouse]\nurl = \"x\"\n").is_err());
     }
 
     #[test]

@@ -84,12 +84,48 @@ struct ServeArgs {
     #[arg(long, env = "VIGIL_RETENTION", value_name = "DURATION")]
     retention: Option<String>,
     /// TOML file with `bind`, `data_dir`, `max_body_bytes`, `retention`, `auth`,
-    /// `identity_prefix`, `token_ttl`, `[[users]]`, `[keystone]`, `[sysdig]` and `[engine]`;
-    /// flags and env win over it
+    /// `identity_prefix`, `token_ttl`, `metric_store`, `[[users]]`, `[keystone]`, `[sysdig]`,
+    /// `[clickhouse]` and `[engine]`; flags and env win over it
     #[arg(long, env = "VIGIL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(flatten)]
     sysdig: SysdigArgs,
+    #[command(flatten)]
+    clickhouse: ClickHouseArgs,
+}
+
+/// Where measurements live (`metric_store` and `[clickhouse]` in the config file).
+#[derive(clap::Args)]
+#[command(next_help_heading = "Metric store")]
+struct ClickHouseArgs {
+    /// `embedded` (in the data directory) or `clickhouse` (a ClickHouse server or cluster)
+    /// [default: embedded]
+    #[arg(
+        long,
+        env = "VIGIL_METRIC_STORE",
+        value_name = "BACKEND",
+        value_parser = clap::builder::PossibleValuesParser::new(["embedded", "clickhouse"])
+            .try_map(|s| s.parse::<config::MetricStoreKind>())
+    )]
+    metric_store: Option<config::MetricStoreKind>,
+    /// ClickHouse HTTP URL, repeatable or comma-separated (the password comes from
+    /// VIGIL_CLICKHOUSE_PASSWORD or the config file) [default: http://127.0.0.1:8123]
+    #[arg(
+        long = "clickhouse-url",
+        env = "VIGIL_CLICKHOUSE_URLS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    clickhouse_urls: Vec<String>,
+    /// ClickHouse database [default: vigil]
+    #[arg(long, env = "VIGIL_CLICKHOUSE_DATABASE", value_name = "NAME")]
+    clickhouse_database: Option<String>,
+    /// ClickHouse cluster (from the servers' remote_servers) for Distributed tables
+    #[arg(long, env = "VIGIL_CLICKHOUSE_CLUSTER", value_name = "NAME")]
+    clickhouse_cluster: Option<String>,
+    /// ClickHouse user
+    #[arg(long, env = "VIGIL_CLICKHOUSE_USER", value_name = "NAME")]
+    clickhouse_user: Option<String>,
 }
 
 /// The Sysdig Monitor API and IBM IAM emulation (`[sysdig]` in the config file).
@@ -185,6 +221,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 iam_api_key: args.sysdig.sysdig_iam_api_key.map(Into::into),
                 iam_token_ttl: args.sysdig.sysdig_iam_token_ttl,
             },
+            metric_store: args.clickhouse.metric_store,
+            clickhouse_urls: args.clickhouse.clickhouse_urls,
+            clickhouse_database: args.clickhouse.clickhouse_database,
+            clickhouse_cluster: args.clickhouse.clickhouse_cluster,
+            clickhouse_user: args.clickhouse.clickhouse_user,
         },
         file,
     )?;

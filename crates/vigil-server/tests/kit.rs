@@ -14,6 +14,7 @@ pub use vigil_testkit::{T0, clients, metric, raw, sysdig_creds};
 pub fn settings(dir: &Path) -> Settings {
     let mut s = Settings::with_data_dir(dir);
     s.bind = "127.0.0.1:0".parse().unwrap();
+    use_clickhouse_if_asked(&mut s, dir);
     // An SMTP server, so EMAIL methods are accepted; nobody listens on the discard port, so
     // mail is tried and retried but never leaves the machine.
     s.notifications.email = Some(notification_engine::EmailSettings {
@@ -27,6 +28,32 @@ pub fn settings(dir: &Path) -> Settings {
         grafana_url: None,
     });
     s
+}
+
+/// With `VIGIL_TEST_CLICKHOUSE_URL` set (`.ci/run` starts a throwaway ClickHouse and runs
+/// the suite again), measurements go to ClickHouse instead of the embedded store: a database
+/// of the test's own, named in `dir` so that a restart over `dir` finds its data again. The
+/// variable may list several servers (comma-separated), the shards of the cluster
+/// `VIGIL_TEST_CLICKHOUSE_CLUSTER`.
+fn use_clickhouse_if_asked(s: &mut Settings, dir: &Path) {
+    let Ok(url) = std::env::var("VIGIL_TEST_CLICKHOUSE_URL") else {
+        return;
+    };
+    let name_file = dir.join("clickhouse-database");
+    let database = std::fs::read_to_string(&name_file).unwrap_or_else(|_| {
+        let name = format!("vigil_test_{}", uuid::Uuid::new_v4().simple());
+        std::fs::write(&name_file, &name).unwrap();
+        name
+    });
+    s.metric_store = vigil_server::config::MetricStoreKind::ClickHouse;
+    s.clickhouse.urls = url.split(',').map(str::to_string).collect();
+    s.clickhouse.database = database;
+    s.clickhouse.cluster = std::env::var("VIGIL_TEST_CLICKHOUSE_CLUSTER").ok();
+}
+
+/// Whether this run keeps measurements in the embedded store (not ClickHouse).
+pub fn embedded_store() -> bool {
+    std::env::var_os("VIGIL_TEST_CLICKHOUSE_URL").is_none()
 }
 
 /// Gives the server the fixed admin token and IBM API key of [`sysdig_creds`].

@@ -15,6 +15,7 @@
 //! | notification delivery: alarm actions and Sysdig channels to real receivers, `…/test`, `…/deliveries`, URL policy | `notifications/monasca.rs`, `notifications/sysdig.rs` |
 //! | `/api/v1/query`, `…/query_range`, `…/series`, `…/labels`, `…/label/{name}/values`, `…/metadata`, `…/format_query`, `…/status/buildinfo` (Prometheus HTTP API, Monasca tokens) and the same under `/prometheus/api/v1` (Sysdig tokens) | `prometheus/api.rs` |
 //! | the binary: `kill -9`, SIGTERM, the data directory lock, `vigil compact` | `server/durability.rs` |
+//! | `--metric-store clickhouse`: two nodes over one ClickHouse (with `VIGIL_TEST_CLICKHOUSE_URL`, which also moves every in-process server's measurements to ClickHouse) | `server/clickhouse.rs` |
 //! | the binary's logs, `vigil completion`, `vigil man` | `server/logs.rs` |
 //!
 //! Request building (query strings, bodies) is tested in the client crates; repository rules

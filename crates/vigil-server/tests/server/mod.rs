@@ -1,4 +1,5 @@
-//! The `vigil` binary itself: durability, logs, completion and man pages.
+//! The `vigil` binary itself: durability, logs, completion and man pages, `--metric-store clickhouse`.
 
+mod clickhouse;
 mod durability;
 mod logs;
