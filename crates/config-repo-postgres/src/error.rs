@@ -38,3 +38,11 @@ impl<T> PgResultExt<T> for Result<T, postgres::Error> {
 pub(crate) fn bad_json(e: &serde_json::Error) -> RepoError {
     RepoError::Storage(format!("stored document cannot be read: {e}"))
 }
+
+/// Column `i` of `row`; a type mismatch is the backend's failure, not a panic.
+pub(crate) fn col<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    i: usize,
+) -> Result<T, RepoError> {
+    row.try_get(i).map_err(|e| pg_error(&e))
+}

@@ -20,9 +20,11 @@
 
 mod error;
 pub mod migrate;
+pub mod monasca;
 pub mod outbox;
 mod pool;
 pub mod sysdig;
+pub mod threshold;
 
 pub use error::{PgResultExt, pg_error};
 pub use pool::{PgDb, PgSettings};

@@ -10,7 +10,7 @@ use config_repo::{
 use postgres::{GenericClient, Row};
 use serde_json::Value;
 
-use crate::{PgDb, PgResultExt};
+use crate::{PgDb, PgResultExt, error::col};
 
 /// How many attempts the log keeps per receiver (as on SQLite).
 const ATTEMPTS_KEPT: i64 = 200;
@@ -40,6 +40,56 @@ pub fn insert(c: &mut impl GenericClient, d: &NewDelivery) -> RepoResult<()> {
     )
     .pg()?;
     Ok(())
+}
+
+/// Queues Monasca alarm transition `event` to each notification method of `method_ids` its
+/// tenant has, inside the caller's transaction; how many were queued.
+///
+/// # Errors
+/// Storage fails.
+pub fn enqueue_for_methods(
+    c: &mut impl GenericClient,
+    method_ids: &[String],
+    event: &monasca::types::AlarmTransitionedEvent,
+    now_ms: i64,
+) -> RepoResult<usize> {
+    let doc = serde_json::to_value(event)
+        .map_err(|e| RepoError::Storage(format!("cannot encode an alarm event: {e}")))?;
+    let mut queued = 0;
+    for id in method_ids {
+        let Some(r) = c
+            .query_opt(
+                "SELECT name, type, address, period FROM notification_method \
+                 WHERE id = $1 AND tenant_id = $2",
+                &[id, &event.tenant_id],
+            )
+            .pg()?
+        else {
+            continue;
+        };
+        let receiver = Receiver {
+            id: id.clone(),
+            name: col(&r, 0)?,
+            kind: col(&r, 1)?,
+            address: col(&r, 2)?,
+            options: Value::Null,
+            period_s: col(&r, 3)?,
+        };
+        insert(
+            c,
+            &NewDelivery {
+                event_id: uuid::Uuid::new_v4().to_string(),
+                source: Source::Monasca,
+                tenant: event.tenant_id.clone(),
+                receiver,
+                event: doc.clone(),
+                test: false,
+                created_ms: now_ms,
+            },
+        )?;
+        queued += 1;
+    }
+    Ok(queued)
 }
 
 /// The outbox of `source` in a PostgreSQL database.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod migrate;
+mod monasca;
 mod outbox;
 mod pg;
 mod sysdig;
