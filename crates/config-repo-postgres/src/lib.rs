@@ -24,6 +24,8 @@ pub mod monasca;
 pub mod outbox;
 mod pool;
 pub mod sysdig;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod threshold;
 
 pub use error::{PgResultExt, pg_error};

@@ -2,7 +2,7 @@
 
 use config_repo_postgres::{PgSettings, migrate};
 
-use crate::pg;
+use config_repo_postgres::testing as pg;
 
 #[test]
 #[ignore = "starts PostgreSQL (run by .ci/run)"]

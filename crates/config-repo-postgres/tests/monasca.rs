@@ -12,7 +12,7 @@ use config_repo::{
 use config_repo_postgres::monasca::PgMonasca;
 use monasca::types::{AlarmMetric, NotificationType};
 
-use crate::pg;
+use config_repo_postgres::testing as pg;
 
 #[tokio::test]
 #[ignore = "starts PostgreSQL (run by .ci/run)"]

@@ -5,7 +5,7 @@ use std::{collections::HashSet, sync::Arc};
 use config_repo::outbox::{NewDelivery, Outbox, Receiver, Source};
 use config_repo_postgres::outbox::PgOutbox;
 
-use crate::pg;
+use config_repo_postgres::testing as pg;
 
 #[tokio::test]
 #[ignore = "starts PostgreSQL (run by .ci/run)"]

@@ -3,7 +3,7 @@
 use config_repo::{RepoError, sysdig::SysdigRepo};
 use config_repo_postgres::sysdig::PgSysdigRepo;
 
-use crate::pg;
+use config_repo_postgres::testing as pg;
 
 #[tokio::test]
 #[ignore = "starts PostgreSQL (run by .ci/run)"]

@@ -6,5 +6,4 @@
 mod migrate;
 mod monasca;
 mod outbox;
-mod pg;
 mod sysdig;

@@ -16,6 +16,7 @@
 //! | `/api/v1/query`, `…/query_range`, `…/series`, `…/labels`, `…/label/{name}/values`, `…/metadata`, `…/format_query`, `…/status/buildinfo` (Prometheus HTTP API, Monasca tokens) and the same under `/prometheus/api/v1` (Sysdig tokens) | `prometheus/api.rs` |
 //! | the binary: `kill -9`, SIGTERM, the data directory lock, `vigil compact` | `server/durability.rs` |
 //! | the binary's logs, `vigil completion`, `vigil man` | `server/logs.rs` |
+//! | `--config-db postgres://…`: two nodes over one PostgreSQL | `server/postgres.rs` |
 //!
 //! Request building (query strings, bodies) is tested in the client crates; repository rules
 //! in config-repo's conformance suites; the engine on a manual clock in alarm-engine.

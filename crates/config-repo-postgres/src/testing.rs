@@ -3,6 +3,9 @@
 //! root the server runs as the `postgres` user (Debian's package creates it) or a `vigil-test`
 //! system user created for it. A watchdog stops the server and removes the directory once the
 //! test process has exited. Without PostgreSQL's binaries the tests fail, they do not skip.
+//!
+//! Test support (feature `testing`), for this crate's tests and the server's: it panics
+//! rather than returning errors.
 
 use std::{
     net::TcpListener,
@@ -97,7 +100,7 @@ fn start() -> Server {
     let bin = bin_dir();
     let user = unprivileged_user();
     let dir = std::env::temp_dir().join(format!("vigil-pg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     if let Some(u) = &user {
         output(Command::new("chown").arg(u).arg(&dir));
     }
@@ -117,9 +120,9 @@ fn start() -> Server {
             ]),
     );
     let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"))
         .local_addr()
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"))
         .port();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
@@ -157,32 +160,38 @@ fn start() -> Server {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e}"));
     Server { port }
 }
 
 /// The URL of a new, empty database on the test server. Runs on its own thread: the blocking
 /// client must not run inside the tests' async runtime.
 pub fn fresh_database() -> String {
-    std::thread::spawn(create_database).join().unwrap()
+    std::thread::spawn(create_database)
+        .join()
+        .unwrap_or_else(|_| panic!("cannot create a test database"))
 }
 
 fn create_database() -> String {
     let server = SERVER.get_or_init(start);
     let name = format!("t{}", DATABASES.fetch_add(1, Ordering::SeqCst));
     let admin = format!("postgres://vigil@127.0.0.1:{}/postgres", server.port);
-    let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-    c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let mut c =
+        postgres::Client::connect(&admin, postgres::NoTls).unwrap_or_else(|e| panic!("{e}"));
+    c.batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap_or_else(|e| panic!("{e}"));
     format!("postgres://vigil@127.0.0.1:{}/{name}", server.port)
 }
 
 /// A connected database with the schema applied.
-pub async fn fresh_db() -> config_repo_postgres::PgDb {
+pub async fn fresh_db() -> crate::PgDb {
     open(&fresh_database()).await
 }
 
 /// A node's connection to the database at `url`.
-pub async fn open(url: &str) -> config_repo_postgres::PgDb {
-    let settings = config_repo_postgres::PgSettings::parse(url).unwrap();
-    config_repo_postgres::PgDb::open(&settings).await.unwrap()
+pub async fn open(url: &str) -> crate::PgDb {
+    let settings = crate::PgSettings::parse(url).unwrap_or_else(|e| panic!("{e}"));
+    crate::PgDb::open(&settings)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
