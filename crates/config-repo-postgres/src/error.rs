@@ -7,15 +7,20 @@ use postgres::error::SqlState;
 /// `e` as a repository error: a broken unique constraint is a conflict, a value PostgreSQL
 /// cannot hold (a NUL character in text) is invalid, anything else is the backend's failure.
 pub fn pg_error(e: &postgres::Error) -> RepoError {
+    // A server error shows only "db error" by itself: its message says what went wrong.
+    let said = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    };
     match e.code() {
-        Some(c) if *c == SqlState::UNIQUE_VIOLATION => RepoError::Conflict(e.to_string()),
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => RepoError::Conflict(said),
         Some(c)
             if *c == SqlState::CHARACTER_NOT_IN_REPERTOIRE
                 || *c == SqlState::UNTRANSLATABLE_CHARACTER =>
         {
-            RepoError::Invalid(format!("a value PostgreSQL cannot store: {e}"))
+            RepoError::Invalid(format!("a value PostgreSQL cannot store: {said}"))
         }
-        _ => RepoError::Storage(format!("postgres: {e}")),
+        _ => RepoError::Storage(format!("postgres: {said}")),
     }
 }
 

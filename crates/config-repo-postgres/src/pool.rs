@@ -4,7 +4,7 @@
 
 use std::{
     sync::{Arc, Condvar, Mutex},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use config_repo::{RepoError, RepoResult};
@@ -79,9 +79,14 @@ impl Drop for Lease<'_> {
 }
 
 struct Slots {
-    idle: Vec<Client>,
+    /// Free connections with the time each was handed back.
+    idle: Vec<(Client, Instant)>,
     open: usize,
 }
+
+/// A connection idle longer than this is checked before use: the server may have restarted
+/// (or closed it) meanwhile, and a request should not be the one to find out.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 struct Shared {
     settings: PgSettings,
@@ -205,9 +210,18 @@ impl PgDb {
         let shared = &self.shared;
         let mut slots = shared.slots.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(c) = slots.idle.pop() {
+            if let Some((mut c, since)) = slots.idle.pop() {
                 if !c.is_closed() {
-                    return Ok(c);
+                    if since.elapsed() < CHECK_AFTER_IDLE {
+                        return Ok(c);
+                    }
+                    drop(slots);
+                    let alive = c.is_valid(Duration::from_secs(2)).is_ok();
+                    if alive {
+                        return Ok(c);
+                    }
+                    drop(c);
+                    slots = shared.slots.lock().unwrap_or_else(|e| e.into_inner());
                 }
                 slots.open -= 1;
                 continue;
@@ -231,7 +245,7 @@ impl PgDb {
         if client.is_closed() {
             slots.open -= 1;
         } else {
-            slots.idle.push(client);
+            slots.idle.push((client, Instant::now()));
         }
         self.shared.freed.notify_one();
     }

@@ -17,12 +17,7 @@ use std::{
     },
 };
 
-struct Server {
-    port: u16,
-}
-
-static SERVER: OnceLock<Server> = OnceLock::new();
-static DATABASES: AtomicUsize = AtomicUsize::new(0);
+static SHARED: OnceLock<Instance> = OnceLock::new();
 
 /// The directory of `initdb`, `pg_ctl` and `postgres`: `$VIGIL_PG_BIN`, or the newest
 /// `/usr/lib/postgresql/*/bin` (Debian's layout).
@@ -96,91 +91,144 @@ fn as_user(user: Option<&str>, program: &Path) -> Command {
     }
 }
 
-fn start() -> Server {
-    let bin = bin_dir();
-    let user = unprivileged_user();
-    let dir = std::env::temp_dir().join(format!("vigil-pg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    if let Some(u) = &user {
-        output(Command::new("chown").arg(u).arg(&dir));
-    }
-    let data = dir.join("data");
-    output(
-        as_user(user.as_deref(), &bin.join("initdb"))
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "vigil",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]),
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .local_addr()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .port();
-    let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-        dir.display()
-    );
-    output(
-        as_user(user.as_deref(), &bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .args(["-w", "-o", &options, "start"]),
-    );
-    // Stops the server and removes its files once this test process is gone.
-    let stop = as_user(user.as_deref(), &bin.join("pg_ctl"));
-    let stop = format!(
-        "{} -D '{}' -m immediate stop",
-        std::iter::once(stop.get_program())
-            .chain(stop.get_args())
-            .map(|a| format!("'{}'", a.to_string_lossy()))
-            .collect::<Vec<_>>()
-            .join(" "),
-        data.display()
-    );
-    let watchdog = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf '{dir}'",
-        pid = std::process::id(),
-        dir = dir.display(),
-    );
-    // Left running on purpose: it outlives this process to clean up after it.
-    #[allow(clippy::zombie_processes)]
-    let _watchdog = Command::new("sh")
-        .args(["-c", &watchdog])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    Server { port }
+/// A PostgreSQL server of its own: in a temporary directory, on a free loopback port, run as
+/// an unprivileged user; stopped and removed by a watchdog once the test process is gone.
+pub struct Instance {
+    bin: PathBuf,
+    user: Option<String>,
+    dir: PathBuf,
+    port: u16,
 }
 
-/// The URL of a new, empty database on the test server. Runs on its own thread: the blocking
-/// client must not run inside the tests' async runtime.
+impl Instance {
+    /// `initdb` and a started server. Blocks.
+    pub fn create() -> Self {
+        static INSTANCES: AtomicUsize = AtomicUsize::new(0);
+        let bin = bin_dir();
+        let user = unprivileged_user();
+        let n = INSTANCES.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("vigil-pg-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(u) = &user {
+            output(Command::new("chown").arg(u).arg(&dir));
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .local_addr()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .port();
+        let instance = Self {
+            bin,
+            user,
+            dir,
+            port,
+        };
+        output(
+            instance
+                .command("initdb")
+                .arg("-D")
+                .arg(instance.data())
+                .args([
+                    "-U",
+                    "vigil",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ]),
+        );
+        instance.start();
+        instance.watchdog();
+        instance
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        as_user(self.user.as_deref(), &self.bin.join(program))
+    }
+
+    /// Starts the server (again), waiting until it accepts connections.
+    pub fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            self.port,
+            self.dir.display()
+        );
+        output(
+            self.command("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .arg("-l")
+                .arg(self.dir.join("log"))
+                .args(["-w", "-o", &options, "start"]),
+        );
+    }
+
+    /// Stops the server, closing every connection (as an operator's restart does).
+    pub fn stop(&self) {
+        output(
+            self.command("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .args(["-w", "-m", "fast", "stop"]),
+        );
+    }
+
+    /// The URL of database `name` on this server.
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://vigil@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The URL of a new, empty database. Blocks (run it off the async runtime).
+    pub fn create_database(&self) -> String {
+        static DATABASES: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("t{}", DATABASES.fetch_add(1, Ordering::SeqCst));
+        let mut c = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("{e}"));
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.url(&name)
+    }
+
+    /// Stops the server and removes its files once this test process is gone.
+    fn watchdog(&self) {
+        let stop = self.command("pg_ctl");
+        let stop = format!(
+            "{} -D '{}' -m immediate stop",
+            std::iter::once(stop.get_program())
+                .chain(stop.get_args())
+                .map(|a| format!("'{}'", a.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(" "),
+            self.data().display()
+        );
+        let watchdog = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            dir = self.dir.display(),
+        );
+        // Left running on purpose: it outlives this process to clean up after it.
+        #[allow(clippy::zombie_processes)]
+        let _watchdog = Command::new("sh")
+            .args(["-c", &watchdog])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// The URL of a new, empty database on the server this test binary shares. Runs on its own
+/// thread: the blocking client must not run inside the tests' async runtime.
 pub fn fresh_database() -> String {
-    std::thread::spawn(create_database)
+    std::thread::spawn(|| SHARED.get_or_init(Instance::create).create_database())
         .join()
         .unwrap_or_else(|_| panic!("cannot create a test database"))
-}
-
-fn create_database() -> String {
-    let server = SERVER.get_or_init(start);
-    let name = format!("t{}", DATABASES.fetch_add(1, Ordering::SeqCst));
-    let admin = format!("postgres://vigil@127.0.0.1:{}/postgres", server.port);
-    let mut c =
-        postgres::Client::connect(&admin, postgres::NoTls).unwrap_or_else(|e| panic!("{e}"));
-    c.batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    format!("postgres://vigil@127.0.0.1:{}/{name}", server.port)
 }
 
 /// A connected database with the schema applied.

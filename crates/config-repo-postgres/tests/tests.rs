@@ -5,5 +5,6 @@
 
 mod migrate;
 mod monasca;
+mod outage;
 mod outbox;
 mod sysdig;

@@ -15,9 +15,11 @@ use monasca::{
 use sysdig::alerts::Alert;
 use vigil_server::config::ConfigDb;
 
+use reqwest::Method;
+
 use crate::{
     common::{T0, metric},
-    kit::{TestServer, inline_engine, sysdig_creds::ADMIN_TOKEN, with_sysdig_creds},
+    kit::{TestServer, inline_engine, raw, sysdig_creds::ADMIN_TOKEN, with_sysdig_creds},
 };
 
 async fn node(url: &str) -> TestServer {
@@ -123,4 +125,65 @@ async fn two_nodes_over_one_postgres_serve_the_same_configuration() {
     assert_eq!(seen.name, "ops-hook");
     b.stop().await;
     c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "starts PostgreSQL (run by .ci/run)"]
+async fn while_postgres_is_down_requests_get_503_and_the_node_recovers_by_itself() {
+    let pg = std::sync::Arc::new(
+        tokio::task::spawn_blocking(testing::Instance::create)
+            .await
+            .unwrap(),
+    );
+    let url = {
+        let pg = pg.clone();
+        tokio::task::spawn_blocking(move || pg.create_database())
+            .await
+            .unwrap()
+    };
+    let server = node(&url).await;
+    let methods = format!("{}/v2.0/notification-methods", server.url());
+    let (status, _) = raw(Method::GET, &methods, Some("acme"), None, "").await;
+    assert_eq!(status, 200);
+
+    let stopped = pg.clone();
+    tokio::task::spawn_blocking(move || stopped.stop())
+        .await
+        .unwrap();
+    let (status, body) = raw(Method::GET, &methods, Some("acme"), None, "").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["title"].is_string() && body["description"].is_string(),
+        "{body}"
+    );
+    let made = raw(
+        Method::POST,
+        &methods,
+        Some("acme"),
+        Some("application/json"),
+        r#"{"name": "hook", "type": "WEBHOOK", "address": "http://127.0.0.1:9/"}"#,
+    )
+    .await;
+    assert_eq!(made.0, 503, "{}", made.1);
+    let sysdig = server.sysdig(ADMIN_TOKEN).alerts().list().await;
+    assert!(sysdig.is_err(), "the Sysdig API refuses too");
+
+    let started = pg.clone();
+    tokio::task::spawn_blocking(move || started.start())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, body) = raw(Method::GET, &methods, Some("acme"), None, "").await;
+    assert_eq!(status, 200, "{body}");
+    let made = raw(
+        Method::POST,
+        &methods,
+        Some("acme"),
+        Some("application/json"),
+        r#"{"name": "hook", "type": "WEBHOOK", "address": "http://127.0.0.1:9/"}"#,
+    )
+    .await;
+    assert_eq!(made.0, 201, "{}", made.1);
+    server.sysdig(ADMIN_TOKEN).alerts().list().await.unwrap();
+    server.stop().await;
 }
