@@ -25,11 +25,21 @@ impl PgSettings {
     /// Parses `url`. The error does not repeat the URL (it may hold a password).
     ///
     /// # Errors
-    /// [`RepoError::Invalid`] when `url` is not a PostgreSQL connection string.
+    /// [`RepoError::Invalid`] when `url` is not a PostgreSQL connection string, or asks for
+    /// TLS (`sslmode=require`), which this build does not speak.
     pub fn parse(url: &str) -> RepoResult<Self> {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| RepoError::Invalid(format!("bad PostgreSQL connection string: {e}")))?;
+        // No TLS client is linked yet: refuse rather than connect in clear text when TLS was
+        // asked for (`prefer` falls back to clear text, as libpq does without TLS).
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(RepoError::Invalid(
+                "sslmode=require: Vigil does not speak TLS to PostgreSQL yet; use it on \
+                 loopback or a trusted network with sslmode=disable or prefer"
+                    .into(),
+            ));
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }

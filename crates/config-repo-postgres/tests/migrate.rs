@@ -49,4 +49,10 @@ fn settings_never_show_the_password() {
     assert!(shown.contains("vigil"), "{shown}");
     let bad = PgSettings::parse("postgres://vigil:s3cret-pw@127.0.0.1:notaport/vigil").unwrap_err();
     assert!(!bad.to_string().contains("s3cret-pw"), "{bad}");
+    // TLS asked for is refused, not silently dropped.
+    let tls = PgSettings::parse("postgres://vigil:s3cret-pw@db.example:5432/vigil?sslmode=require")
+        .unwrap_err();
+    assert!(tls.to_string().contains("sslmode=require"), "{tls}");
+    assert!(!tls.to_string().contains("s3cret-pw"), "{tls}");
+    assert!(PgSettings::parse("postgres://vigil@127.0.0.1/vigil?sslmode=disable").is_ok());
 }
