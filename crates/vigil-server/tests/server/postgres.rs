@@ -36,7 +36,9 @@ async fn node(url: &str) -> TestServer {
 #[ignore = "starts PostgreSQL (run by .ci/run)"]
 async fn two_nodes_over_one_postgres_serve_the_same_configuration() {
     let url = testing::fresh_database();
-    let (a, b) = (node(&url).await, node(&url).await);
+    // Started together: one migrates the schema and bootstraps the Sysdig customer, the
+    // other finds both done.
+    let (a, b) = tokio::join!(node(&url), node(&url));
     let (ca, cb) = (a.monasca("acme"), b.monasca("acme"));
 
     // A method made on one node is read on the other, and its name is taken on both.
