@@ -4,7 +4,8 @@
 //!
 //! A unit of work first takes a transaction-scoped advisory lock, so units run one at a time
 //! across every node, as they do on SQLite's single connection: a handler's "is the name
-//! free?" check still holds when it writes. Statements that may break a unique constraint
+//! free?" check still holds when it writes. Read-only units (the caller lookup of every
+//! request) skip the lock. Statements that may break a unique constraint
 //! run in a savepoint, so the [`RepoError::Conflict`] they give leaves the unit usable.
 
 use std::{cell::RefCell, collections::HashMap};
@@ -54,6 +55,22 @@ impl SysdigRepo for PgSysdigRepo {
                     unit.0.into_inner().commit().pg()?;
                 }
                 // Dropping an uncommitted transaction rolls it back.
+                Ok(out)
+            })
+            .await
+    }
+
+    /// Without the lock, in a read-only transaction: the caller lookup of every request does
+    /// not queue behind the units of work of the whole cluster.
+    async fn run_read(&self, work: Work) -> RepoResult<Erased> {
+        self.db
+            .call(move |c| {
+                let tx = c.build_transaction().read_only(true).start().pg()?;
+                let unit = PgSysdigTx(RefCell::new(tx));
+                let out = work(&unit);
+                if out.is_ok() {
+                    unit.0.into_inner().commit().pg()?;
+                }
                 Ok(out)
             })
             .await

@@ -92,3 +92,45 @@ async fn units_of_work_on_two_nodes_do_not_interleave() {
         .unwrap();
     assert_eq!(stored.len(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "starts PostgreSQL (run by .ci/run)"]
+async fn read_only_units_do_not_wait_for_others_and_cannot_write() {
+    let repo: std::sync::Arc<dyn SysdigRepo> =
+        std::sync::Arc::new(PgSysdigRepo::new(pg::fresh_db().await));
+    let team: i64 = repo
+        .tx(|c| c.team_insert("Ops", &serde_json::Map::new()))
+        .await
+        .unwrap();
+    let slow = repo.clone();
+    let holding = tokio::spawn(async move {
+        slow.tx(|c| {
+            c.meta_set("k", "1")?;
+            std::thread::sleep(std::time::Duration::from_millis(800));
+            Ok::<_, RepoError>(())
+        })
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let found: Option<String> = repo
+        .read(move |c| Ok::<_, RepoError>(c.team(team)?.map(|t| t.name)))
+        .await
+        .unwrap();
+    assert_eq!(found.as_deref(), Some("Ops"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "the read waited {:?} for the unit holding the lock",
+        started.elapsed()
+    );
+    holding.await.unwrap().unwrap();
+    let wrote: Result<i64, RepoError> = repo
+        .read(|c| c.team_insert("Dev", &serde_json::Map::new()))
+        .await;
+    assert!(wrote.is_err(), "{wrote:?}");
+    let dev = repo
+        .tx::<_, RepoError, _>(|c| c.team_by_name("Dev"))
+        .await
+        .unwrap();
+    assert_eq!(dev, None);
+}

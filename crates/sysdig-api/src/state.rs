@@ -263,4 +263,17 @@ impl SysdigState {
     {
         self.repo.tx(f).await
     }
+
+    /// [`SysdigState::tx`] for work that only reads: on a shared database it need not wait
+    /// for other units of work.
+    ///
+    /// # Errors
+    /// What `f` returns, or the repository's failure.
+    pub async fn read<T, F>(&self, f: F) -> crate::SdcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn config_repo::sysdig::SysdigTx) -> crate::SdcResult<T> + Send + 'static,
+    {
+        self.repo.read(f).await
+    }
 }
