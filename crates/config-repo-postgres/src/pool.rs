@@ -52,6 +52,14 @@ impl PgSettings {
         })
     }
 
+    /// The settings with `password` instead of the URL's (kept out of the URL, and so out of
+    /// process listings and config files).
+    #[must_use]
+    pub fn with_password(mut self, password: &str) -> Self {
+        self.config.password(password);
+        self
+    }
+
     /// The settings with room for `n` connections (at least one).
     #[must_use]
     pub fn with_max_connections(mut self, n: usize) -> Self {

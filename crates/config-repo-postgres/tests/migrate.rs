@@ -49,6 +49,14 @@ fn settings_never_show_the_password() {
     assert!(shown.contains("vigil"), "{shown}");
     let bad = PgSettings::parse("postgres://vigil:s3cret-pw@127.0.0.1:notaport/vigil").unwrap_err();
     assert!(!bad.to_string().contains("s3cret-pw"), "{bad}");
+    let from_env = PgSettings::parse("postgres://vigil@127.0.0.1:5432/vigil")
+        .unwrap()
+        .with_password("env-pw-s3cret");
+    let shown = format!("{from_env:?}");
+    assert!(
+        shown.contains("<redacted>") && !shown.contains("env-pw-s3cret"),
+        "{shown}"
+    );
     // TLS asked for is refused, not silently dropped.
     let tls = PgSettings::parse("postgres://vigil:s3cret-pw@db.example:5432/vigil?sslmode=require")
         .unwrap_err();

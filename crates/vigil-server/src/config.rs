@@ -250,10 +250,16 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
     ) {
         j.password = secrecy::SecretString::from(p);
     }
-    let config_db = match over.config_db.or(file.config_db) {
+    let mut config_db = match over.config_db.or(file.config_db) {
         Some(text) => ConfigDb::parse(secrecy::ExposeSecret::expose_secret(&text))?,
         None => ConfigDb::Sqlite,
     };
+    // The database password may stay out of the URL.
+    if let (ConfigDb::Postgres(pg), Ok(p)) =
+        (&mut config_db, std::env::var("VIGIL_CONFIG_DB_PASSWORD"))
+    {
+        **pg = pg.as_ref().clone().with_password(&p);
+    }
     let engine = file.engine.unwrap_or_default();
     if engine.tick_s == Some(0) {
         anyhow::bail!("invalid [engine] tick_s 0: it must be at least 1 second");
