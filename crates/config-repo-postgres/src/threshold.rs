@@ -1,6 +1,8 @@
-//! [`ThresholdStore`] on the Monasca tables in PostgreSQL. A batch is one transaction; each
-//! write runs in a savepoint, so a failed write (an alarm whose definition was just deleted)
-//! leaves the batch's others in place, as on SQLite. A batch holds the node-local lock the
+//! [`ThresholdStore`] on the Monasca tables in PostgreSQL. A batch is one transaction. A write
+//! that can break a constraint (an alarm whose definition another node just deleted) runs in
+//! a savepoint, so its failure leaves the batch's others in place, as on SQLite; the writes of
+//! every tick (states, sub-alarms, history), which only a lost connection can fail, run
+//! without one, on statements prepared once per batch: one round trip each. A batch holds the node-local lock the
 //! Monasca units of work hold until their after-commit hooks have run.
 
 use std::{
@@ -20,12 +22,12 @@ use config_repo::{
     },
 };
 use monasca::types::AlarmMetric;
-use postgres::{Client, Transaction};
+use postgres::{Client, Statement, Transaction};
 
 use crate::{
     PgDb, PgResultExt,
     error::col,
-    monasca::{HistoryRow, alarm_metric_row, alarm_row, history_row, hold},
+    monasca::{HistoryRow, INSERT_HISTORY, alarm_metric_row, alarm_row, history_row, hold},
 };
 
 /// The threshold engine's store. Get it from
@@ -153,17 +155,35 @@ impl ThresholdStore for PgThresholdStore {
             // Taken after the connection, as units of work take it: one order, no deadlock.
             let _node = hold(&self.local);
             let tx = c.transaction().pg()?;
-            let writes = Writes(RefCell::new(tx));
+            let writes = Writes(RefCell::new(tx), RefCell::default());
             work(&writes);
             writes.0.into_inner().commit().pg()
         })
     }
 }
 
-/// The writes of one batch on its transaction.
-struct Writes<'t>(RefCell<Transaction<'t>>);
+/// The writes of one batch on its transaction, with the statements it prepared.
+struct Writes<'t>(
+    RefCell<Transaction<'t>>,
+    RefCell<HashMap<&'static str, Statement>>,
+);
+
+const SET_STATE: &str =
+    "UPDATE alarm SET state = $1, state_updated_at = $2, updated_at = $2 WHERE id = $3";
+const SAVE_SUB_ALARM: &str = "UPDATE sub_alarm SET state = $1, current_values = $2 \
+     WHERE alarm_id = $3 AND sub_expression = $4";
 
 impl Writes<'_> {
+    /// `sql` prepared on this batch's connection (once per batch).
+    fn statement(&self, sql: &'static str) -> RepoResult<Statement> {
+        if let Some(s) = self.1.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self.0.borrow_mut().prepare(sql).pg()?;
+        self.1.borrow_mut().insert(sql, prepared.clone());
+        Ok(prepared)
+    }
+
     /// Runs `f` in a savepoint: its failure undoes only its own changes.
     fn guarded<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> RepoResult<T>) -> RepoResult<T> {
         let mut outer = self.0.borrow_mut();
@@ -209,10 +229,11 @@ impl ThresholdWrites for Writes<'_> {
 
     fn save_sub_alarm(&self, alarm_id: &str, index: usize, sub: &SubAlarmState) -> RepoResult<()> {
         let index = i32::try_from(index).unwrap_or(i32::MAX);
-        self.guarded(|tx| {
-            tx.execute(
-                "UPDATE sub_alarm SET state = $1, current_values = $2 \
-                 WHERE alarm_id = $3 AND sub_expression = $4",
+        let statement = self.statement(SAVE_SUB_ALARM)?;
+        self.0
+            .borrow_mut()
+            .execute(
+                &statement,
                 &[
                     &sub.state.as_str(),
                     &rows::json_list(&sub.values),
@@ -221,38 +242,36 @@ impl ThresholdWrites for Writes<'_> {
                 ],
             )
             .pg()?;
-            Ok(())
-        })
+        Ok(())
     }
 
     fn set_alarm_state(&self, alarm_id: &str, state: AlarmState, time_ms: i64) -> RepoResult<()> {
-        self.guarded(|tx| {
-            tx.execute(
-                "UPDATE alarm SET state = $1, state_updated_at = $2, updated_at = $2 \
-                 WHERE id = $3",
-                &[&state.as_str(), &time_ms, &alarm_id],
-            )
+        let statement = self.statement(SET_STATE)?;
+        self.0
+            .borrow_mut()
+            .execute(&statement, &[&state.as_str(), &time_ms, &alarm_id])
             .pg()?;
-            Ok(())
-        })
+        Ok(())
     }
 
     fn append_history(&self, e: &HistoryEntry<'_>) -> RepoResult<()> {
-        self.guarded(|tx| {
-            history_row(
-                tx,
-                HistoryRow {
-                    tenant: e.tenant,
-                    alarm_id: e.alarm_id,
-                    time_ms: e.time_ms,
-                    metrics: e.metrics,
-                    old_state: e.old_state.as_str(),
-                    new_state: e.new_state.as_str(),
-                    reason: e.reason,
-                    sub_alarms: e.sub_alarms,
-                },
-            )
-        })
+        // Every text comes from a stored alarm or is JSON (which escapes NUL): nothing here
+        // can break a rule of the table.
+        let statement = self.statement(INSERT_HISTORY)?;
+        history_row(
+            &mut *self.0.borrow_mut(),
+            &statement,
+            HistoryRow {
+                tenant: e.tenant,
+                alarm_id: e.alarm_id,
+                time_ms: e.time_ms,
+                metrics: e.metrics,
+                old_state: e.old_state.as_str(),
+                new_state: e.new_state.as_str(),
+                reason: e.reason,
+                sub_alarms: e.sub_alarms,
+            },
+        )
     }
 
     fn enqueue_notifications(

@@ -15,6 +15,7 @@ use crate::{PgResultExt, error::col};
 pub(super) fn insert_history(c: &mut impl GenericClient, e: &NewHistoryEntry) -> RepoResult<()> {
     history_row(
         c,
+        INSERT_HISTORY,
         HistoryRow {
             tenant: &e.tenant,
             alarm_id: &e.alarm_id,
@@ -40,11 +41,22 @@ pub(crate) struct HistoryRow<'a> {
     pub sub_alarms: &'a [SubAlarmRecord],
 }
 
-/// Writes `row` (`reason_data` is always `{}`, as upstream writes it).
-pub(crate) fn history_row(c: &mut impl GenericClient, row: HistoryRow<'_>) -> RepoResult<()> {
+/// The statement [`history_row`] runs (`reason_data` is always `{}`, as upstream writes it).
+pub(crate) const INSERT_HISTORY: &str = "INSERT INTO alarm_state_history (tenant_id, alarm_id, \
+     time_ms, metrics, old_state, new_state, reason, reason_data, sub_alarms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $8)";
+
+/// Writes `row` with `statement`: [`INSERT_HISTORY`], or the same prepared once for a batch.
+pub(crate) fn history_row<S>(
+    c: &mut impl GenericClient,
+    statement: &S,
+    row: HistoryRow<'_>,
+) -> RepoResult<()>
+where
+    S: ?Sized + postgres::ToStatement,
+{
     c.execute(
-        "INSERT INTO alarm_state_history (tenant_id, alarm_id, time_ms, metrics, old_state, \
-         new_state, reason, reason_data, sub_alarms) VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', $8)",
+        statement,
         &[
             &row.tenant,
             &row.alarm_id,

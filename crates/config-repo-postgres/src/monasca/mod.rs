@@ -33,7 +33,7 @@ pub(crate) use alarm_definitions::{
     all_definitions, definition_by_id, insert as insert_definition,
 };
 pub(crate) use alarms::{alarm_metric_row, alarm_row};
-pub(crate) use history::{HistoryRow, history_row};
+pub(crate) use history::{HistoryRow, INSERT_HISTORY, history_row};
 
 use crate::{PgDb, PgResultExt};
 
