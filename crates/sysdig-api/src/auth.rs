@@ -132,7 +132,7 @@ async fn identify(parts: &Parts, sysdig: &SysdigState) -> SdcResult<Caller> {
                 ),
             };
             let caller = sysdig
-                .tx(move |c| {
+                .read(move |c| {
                     let Some(user) = c.user(user_id)? else {
                         return Ok(None);
                     };
@@ -180,7 +180,7 @@ async fn identify(parts: &Parts, sysdig: &SysdigState) -> SdcResult<Caller> {
         }
         IamLookup::Unknown => {
             let caller = sysdig
-                .tx(move |c| {
+                .read(move |c| {
                     let Some((user_id, team_id)) = c.token_owner(&token)? else {
                         return Ok(None);
                     };

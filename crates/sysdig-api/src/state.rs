@@ -96,18 +96,43 @@ impl SysdigState {
                 .context("sysdig start-up task failed")?
         };
         let opened = opened.with_context(|| format!("cannot open {}", path.display()))?;
+        let outbox: Arc<dyn config_repo::outbox::Outbox> = Arc::new(opened.outbox());
+        Self::open_with_repo(
+            data_dir,
+            Arc::new(opened),
+            outbox,
+            &path.display().to_string(),
+            settings,
+            max_body_bytes,
+        )
+        .await
+    }
+
+    /// [`SysdigState::open`] on a repository the caller opened (`repo_name` names it in
+    /// errors): the server's choice of backend, shared by several nodes. Bootstrapping runs in
+    /// one unit of work, so nodes starting together bootstrap once.
+    ///
+    /// # Errors
+    /// The repository cannot be written, or the admin token file cannot be written.
+    pub async fn open_with_repo(
+        data_dir: &Path,
+        repo: Arc<dyn SysdigRepo>,
+        outbox: Arc<dyn config_repo::outbox::Outbox>,
+        repo_name: &str,
+        settings: SysdigSettings,
+        max_body_bytes: usize,
+    ) -> anyhow::Result<Self> {
         let delivery = ChannelDelivery {
-            outbox: Arc::new(opened.outbox()),
+            outbox,
             check_options: Arc::new(|_, _| Ok(())),
             wake: Arc::new(|| {}),
         };
-        let repo: Arc<dyn SysdigRepo> = Arc::new(opened);
         let settings = Arc::new(settings);
         let s = settings.clone();
         let written = repo
             .tx(move |c| bootstrap::run(c, &s))
             .await
-            .map_err(|e| anyhow::anyhow!("cannot bootstrap {}: {e}", path.display()))?;
+            .map_err(|e| anyhow::anyhow!("cannot bootstrap {repo_name}: {e}"))?;
         if let Some(token) = written {
             let file = data_dir.join(ADMIN_TOKEN_FILE);
             tokio::task::spawn_blocking(move || write_secret_file(&file, &token))
@@ -237,5 +262,18 @@ impl SysdigState {
         F: FnOnce(&dyn config_repo::sysdig::SysdigTx) -> crate::SdcResult<T> + Send + 'static,
     {
         self.repo.tx(f).await
+    }
+
+    /// [`SysdigState::tx`] for work that only reads: on a shared database it need not wait
+    /// for other units of work.
+    ///
+    /// # Errors
+    /// What `f` returns, or the repository's failure.
+    pub async fn read<T, F>(&self, f: F) -> crate::SdcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn config_repo::sysdig::SysdigTx) -> crate::SdcResult<T> + Send + 'static,
+    {
+        self.repo.read(f).await
     }
 }

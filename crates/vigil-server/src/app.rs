@@ -18,7 +18,7 @@ use tower_http::{
 
 use crate::{
     alarms::Alarming,
-    config::{MetricStoreKind, Settings},
+    config::{ConfigDb, MetricStoreKind, Settings},
     identity::{AuthMode, Identity, keystone::KeystoneValidator},
 };
 
@@ -151,8 +151,19 @@ async fn serve_inner(
     // directory would interleave writes with ours.
     let _lock = lock_data_dir(&settings.data_dir)?;
     let store = open_metric_store(&settings).await?;
+    // One pool for every repository on PostgreSQL; its schema is migrated here, before use.
+    let postgres = match &settings.config_db {
+        ConfigDb::Sqlite => None,
+        ConfigDb::Postgres(pg) => Some(
+            config_repo_postgres::PgDb::open(pg)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("cannot open the PostgreSQL config database")?,
+        ),
+    };
     let alarms = Alarming::open(
         &settings.data_dir,
+        postgres.as_ref(),
         store.clone(),
         clock,
         settings.engine.clone(),
@@ -170,12 +181,28 @@ async fn serve_inner(
         identity = identity.with_keystone(KeystoneValidator::new(k)?);
     }
     let identity = Arc::new(identity);
-    let sysdig = sysdig_api::SysdigState::open(
-        &settings.data_dir,
-        settings.sysdig.clone(),
-        settings.max_body_bytes,
-    )
-    .await
+    let sysdig = match &postgres {
+        None => {
+            sysdig_api::SysdigState::open(
+                &settings.data_dir,
+                settings.sysdig.clone(),
+                settings.max_body_bytes,
+            )
+            .await
+        }
+        Some(db) => {
+            let repo = config_repo_postgres::sysdig::PgSysdigRepo::new(db.clone());
+            sysdig_api::SysdigState::open_with_repo(
+                &settings.data_dir,
+                Arc::new(repo.clone()),
+                Arc::new(repo.outbox()),
+                "the PostgreSQL config database",
+                settings.sysdig.clone(),
+                settings.max_body_bytes,
+            )
+            .await
+        }
+    }
     .context("cannot open the Sysdig store")?
     .with_metrics(store.clone());
     let mut telemetry = vigil_http::telemetry::Telemetry::new();

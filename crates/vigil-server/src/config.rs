@@ -48,6 +48,9 @@ pub struct Settings {
     pub metric_store: MetricStoreKind,
     /// `[clickhouse]`: used when `metric_store` is [`MetricStoreKind::ClickHouse`].
     pub clickhouse: metric_store_clickhouse::ClickHouseOptions,
+    /// Where definitions, alarms, history, notification methods and their outbox, and the
+    /// Sysdig objects live (`--config-db`).
+    pub config_db: ConfigDb,
 }
 
 /// The measurement backend (`--metric-store`).
@@ -70,6 +73,35 @@ impl std::str::FromStr for MetricStoreKind {
             "clickhouse" => Ok(Self::ClickHouse),
             _ => anyhow::bail!("invalid metric store {s:?}: expected embedded or clickhouse"),
         }
+    }
+}
+
+/// The configuration database: SQLite files in the data directory (one node), or a
+/// PostgreSQL database several nodes share. `Debug` never shows a password.
+#[derive(Clone, Debug, Default)]
+pub enum ConfigDb {
+    #[default]
+    Sqlite,
+    Postgres(Box<config_repo_postgres::PgSettings>),
+}
+
+impl ConfigDb {
+    /// `sqlite`, or a `postgres://` / `postgresql://` URL. The error never repeats the text
+    /// (it may hold a password).
+    ///
+    /// # Errors
+    /// Anything else, or a URL that does not parse.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("sqlite") {
+            return Ok(Self::Sqlite);
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return config_repo_postgres::PgSettings::parse(text)
+                .map(|pg| Self::Postgres(Box::new(pg)))
+                .map_err(|e| anyhow::anyhow!("invalid config_db: {e}"));
+        }
+        anyhow::bail!("invalid config_db: expected `sqlite` or a postgres:// URL")
     }
 }
 
@@ -98,6 +130,7 @@ impl Settings {
             promql: Default::default(),
             metric_store: MetricStoreKind::Embedded,
             clickhouse: Default::default(),
+            config_db: ConfigDb::Sqlite,
         }
     }
 }
@@ -107,6 +140,8 @@ impl Settings {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub bind: Option<String>,
+    /// `sqlite` or a `postgres://` URL (a secret: it may hold the password).
+    pub config_db: Option<secrecy::SecretString>,
     pub data_dir: Option<PathBuf>,
     pub max_body_bytes: Option<usize>,
     /// `none` or `identity`.
@@ -182,6 +217,7 @@ impl FileConfig {
 #[derive(Debug, Default)]
 pub struct Overrides {
     pub bind: Option<String>,
+    pub config_db: Option<secrecy::SecretString>,
     pub data_dir: Option<PathBuf>,
     pub max_body_bytes: Option<usize>,
     pub auth: Option<AuthMode>,
@@ -273,6 +309,16 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         clickhouse.password = Some(secrecy::SecretString::from(p));
     }
     clickhouse.retention = retention;
+    let mut config_db = match over.config_db.or(file.config_db) {
+        Some(text) => ConfigDb::parse(secrecy::ExposeSecret::expose_secret(&text))?,
+        None => ConfigDb::Sqlite,
+    };
+    // The database password may stay out of the URL.
+    if let (ConfigDb::Postgres(pg), Ok(p)) =
+        (&mut config_db, std::env::var("VIGIL_CONFIG_DB_PASSWORD"))
+    {
+        **pg = pg.as_ref().clone().with_password(&p);
+    }
     let engine = file.engine.unwrap_or_default();
     if engine.tick_s == Some(0) {
         anyhow::bail!("invalid [engine] tick_s 0: it must be at least 1 second");
@@ -280,6 +326,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
     Ok(Settings {
         metric_store,
         clickhouse,
+        config_db,
         promql: file.promql.unwrap_or_default().options(),
         sysdig,
         retention,
@@ -473,6 +520,55 @@ mod tests {
         assert!("clickhouse".parse::<MetricStoreKind>().is_ok());
         assert!("influx".parse::<MetricStoreKind>().is_err());
         assert!(toml::from_str::<FileConfig>("[clickhouse]\nurl = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn the_config_db_is_sqlite_or_postgres_and_its_password_is_never_shown() {
+        let url = "postgres://vigil:pw-s3cret@127.0.0.1:5432/vigil";
+        let file: FileConfig =
+            toml::from_str(&format!("config_db = \"{url}\"\n")).unwrap_or_default();
+        assert!(!format!("{file:?}").contains("pw-s3cret"));
+        let s = resolve(Overrides::default(), file).ok();
+        assert!(matches!(
+            s.as_ref().map(|s| &s.config_db),
+            Some(ConfigDb::Postgres(_))
+        ));
+        let shown = format!("{s:?}");
+        assert!(
+            shown.contains("127.0.0.1") && !shown.contains("pw-s3cret"),
+            "{shown}"
+        );
+        // The flag (or VIGIL_CONFIG_DB) wins over the file.
+        let over = Overrides {
+            config_db: Some("sqlite".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{over:?}").contains("sqlite"));
+        let file: FileConfig =
+            toml::from_str(&format!("config_db = \"{url}\"\n")).unwrap_or_default();
+        let s = resolve(over, file).ok();
+        assert!(matches!(s.map(|s| s.config_db), Some(ConfigDb::Sqlite)));
+        for bad in [
+            "mysql://x",
+            "postgres://vigil:pw-s3cret@127.0.0.1:notaport/vigil",
+        ] {
+            let over = Overrides {
+                config_db: Some(bad.into()),
+                ..Default::default()
+            };
+            let e = resolve(over, FileConfig::default())
+                .err()
+                .map(|e| format!("{e:#}"));
+            assert!(
+                e.as_ref()
+                    .is_some_and(|e| e.contains("config_db") && !e.contains("pw-s3cret")),
+                "{e:?}"
+            );
+        }
+        assert!(matches!(
+            resolve(Overrides::default(), FileConfig::default()).map(|s| s.config_db),
+            Ok(ConfigDb::Sqlite)
+        ));
     }
 
     #[test]

@@ -83,11 +83,21 @@ struct ServeArgs {
     /// data is dropped in whole 2-hour blocks [default: keep everything]
     #[arg(long, env = "VIGIL_RETENTION", value_name = "DURATION")]
     retention: Option<String>,
-    /// TOML file with `bind`, `data_dir`, `max_body_bytes`, `retention`, `auth`,
+    /// TOML file with `bind`, `data_dir`, `config_db`, `max_body_bytes`, `retention`, `auth`,
     /// `identity_prefix`, `token_ttl`, `metric_store`, `[[users]]`, `[keystone]`, `[sysdig]`,
     /// `[clickhouse]` and `[engine]`; flags and env win over it
     #[arg(long, env = "VIGIL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Where definitions, alarms, notification methods and Sysdig objects live: `sqlite`
+    /// (files in the data directory) or a `postgres://USER:PASSWORD@HOST:PORT/DB` URL that
+    /// several nodes may share [default: sqlite]
+    #[arg(
+        long,
+        env = "VIGIL_CONFIG_DB",
+        value_name = "sqlite|URL",
+        hide_env_values = true
+    )]
+    config_db: Option<String>,
     #[command(flatten)]
     sysdig: SysdigArgs,
     #[command(flatten)]
@@ -209,6 +219,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = config::resolve(
         Overrides {
             bind: args.bind,
+            config_db: args.config_db.map(Into::into),
             data_dir: args.data_dir,
             max_body_bytes: args.max_body_bytes,
             auth: args.auth,

@@ -10,11 +10,17 @@ pub use alarm_engine::{Clock, EngineConfig, ManualClock};
 pub use vigil_server::{app::Running, config::Settings};
 pub use vigil_testkit::{T0, clients, metric, raw, sysdig_creds};
 
-/// Settings for a server on an ephemeral loopback port over `dir`.
+/// Settings for a server on an ephemeral loopback port over `dir`. With
+/// `VIGIL_TEST_CONFIG_DB=postgres` the configuration lives in a PostgreSQL database of a
+/// throwaway server (one database per data directory, so a restart finds its data): the whole
+/// suite then runs against that backend.
 pub fn settings(dir: &Path) -> Settings {
     let mut s = Settings::with_data_dir(dir);
     s.bind = "127.0.0.1:0".parse().unwrap();
     use_clickhouse_if_asked(&mut s, dir);
+    if on_postgres() {
+        s.config_db = postgres_for(dir);
+    }
     // An SMTP server, so EMAIL methods are accepted; nobody listens on the discard port, so
     // mail is tried and retried but never leaves the machine.
     s.notifications.email = Some(notification_engine::EmailSettings {
@@ -54,6 +60,29 @@ fn use_clickhouse_if_asked(s: &mut Settings, dir: &Path) {
 /// Whether this run keeps measurements in the embedded store (not ClickHouse).
 pub fn embedded_store() -> bool {
     std::env::var_os("VIGIL_TEST_CLICKHOUSE_URL").is_none()
+}
+
+/// Whether this run keeps the configuration in PostgreSQL (`VIGIL_TEST_CONFIG_DB=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("VIGIL_TEST_CONFIG_DB").is_ok_and(|v| v == "postgres")
+}
+
+/// The PostgreSQL database of data directory `dir`, created on first use.
+fn postgres_for(dir: &Path) -> vigil_server::config::ConfigDb {
+    static DATABASES: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut known = DATABASES.lock().unwrap();
+    let url = match known.iter().find(|(d, _)| d == dir) {
+        Some((_, url)) => url.clone(),
+        None => {
+            let url = config_repo_postgres::testing::fresh_database();
+            known.push((dir.to_path_buf(), url.clone()));
+            url
+        }
+    };
+    vigil_server::config::ConfigDb::Postgres(Box::new(
+        config_repo_postgres::PgSettings::parse(&url).unwrap(),
+    ))
 }
 
 /// Gives the server the fixed admin token and IBM API key of [`sysdig_creds`].

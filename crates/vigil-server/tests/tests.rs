@@ -17,6 +17,10 @@
 //! | the binary: `kill -9`, SIGTERM, the data directory lock, `vigil compact` | `server/durability.rs` |
 //! | `--metric-store clickhouse`: two nodes over one ClickHouse (with `VIGIL_TEST_CLICKHOUSE_URL`, which also moves every in-process server's measurements to ClickHouse) | `server/clickhouse.rs` |
 //! | the binary's logs, `vigil completion`, `vigil man` | `server/logs.rs` |
+//! | `--config-db postgres://…`: two nodes over one PostgreSQL | `server/postgres.rs` |
+//!
+//! With `VIGIL_TEST_CONFIG_DB=postgres` every server keeps its configuration in PostgreSQL (a
+//! throwaway server the kit starts), so the whole suite runs against that backend too.
 //!
 //! Request building (query strings, bodies) is tested in the client crates; repository rules
 //! in config-repo's conformance suites; the engine on a manual clock in alarm-engine.

@@ -2,5 +2,8 @@
 //! that panic on the first broken rule. Each backend's tests call them on a fresh store.
 
 pub mod monasca;
+mod outbox;
+
+pub use outbox::outbox;
 
 pub use crate::sysdig::conformance::sysdig;

@@ -6,6 +6,7 @@ mod alarm_definitions;
 mod alarms;
 mod history;
 mod notification_methods;
+pub mod rows;
 pub mod threshold;
 
 use std::sync::{Arc, Mutex};

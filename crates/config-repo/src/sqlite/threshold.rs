@@ -96,7 +96,7 @@ fn load_alarms(c: &Connection) -> rusqlite::Result<Vec<StoredAlarm>> {
                 let dims: String = r.get(1)?;
                 Ok(monasca::types::AlarmMetric {
                     name: r.get(0)?,
-                    dimensions: serde_json::from_str(&dims).unwrap_or_default(),
+                    dimensions: crate::monasca::rows::dimensions_from_column(&dims),
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -175,7 +175,7 @@ impl ThresholdWrites for Writes<'_> {
         name: &str,
         dimensions: &BTreeMap<String, String>,
     ) -> RepoResult<()> {
-        let dims = serde_json::to_string(dimensions).unwrap_or_default();
+        let dims = crate::monasca::rows::dimensions_column(dimensions);
         Ok(super::monasca::alarm_metric_row(
             self.0, alarm_id, name, &dims,
         )?)
@@ -188,7 +188,7 @@ impl ThresholdWrites for Writes<'_> {
             )?
             .execute(params![
                 sub.state.as_str(),
-                serde_json::to_string(&sub.values).unwrap_or_else(|_| "[]".into()),
+                crate::monasca::rows::json_list(&sub.values),
                 alarm_id,
                 index as i64
             ])?;

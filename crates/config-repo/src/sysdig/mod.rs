@@ -165,6 +165,16 @@ pub trait SysdigRepo: Send + Sync {
     /// # Errors
     /// The transaction cannot be opened or committed.
     async fn run(&self, work: Work) -> RepoResult<Erased>;
+
+    /// [`SysdigRepo::run`] for a unit that only reads (the caller lookup of every request): a
+    /// backend may run it beside other units instead of after them; a write in it fails. Use
+    /// [`SysdigRepo::read`] (on `dyn SysdigRepo`).
+    ///
+    /// # Errors
+    /// The transaction cannot be opened or committed.
+    async fn run_read(&self, work: Work) -> RepoResult<Erased> {
+        self.run(work).await
+    }
 }
 
 impl dyn SysdigRepo + '_ {
@@ -178,12 +188,39 @@ impl dyn SysdigRepo + '_ {
         E: From<RepoError> + Send + 'static,
         F: FnOnce(&dyn SysdigTx) -> Result<T, E> + Send + 'static,
     {
+        self.unit(f, false).await
+    }
+
+    /// [`Self::tx`] for a unit that only reads ([`SysdigRepo::run_read`]).
+    ///
+    /// # Errors
+    /// What `f` returns, or the repository's failure (a write in `f` among them).
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<RepoError> + Send + 'static,
+        F: FnOnce(&dyn SysdigTx) -> Result<T, E> + Send + 'static,
+    {
+        self.unit(f, true).await
+    }
+
+    async fn unit<T, E, F>(&self, f: F, read_only: bool) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<RepoError> + Send + 'static,
+        F: FnOnce(&dyn SysdigTx) -> Result<T, E> + Send + 'static,
+    {
         let work: Work = Box::new(move |tx| match f(tx) {
             Ok(v) => Ok(Box::new(v)),
             Err(e) => Err(Box::new(e)),
         });
         let lost = || RepoError::Storage("a unit of work returned an unexpected type".into());
-        match self.run(work).await? {
+        let ran = if read_only {
+            self.run_read(work).await?
+        } else {
+            self.run(work).await?
+        };
+        match ran {
             Ok(v) => v.downcast::<T>().map(|v| *v).map_err(|_| lost().into()),
             Err(e) => Err(e.downcast::<E>().map_or_else(|_| lost().into(), |e| *e)),
         }

@@ -1,15 +1,18 @@
 //! Alarming: the threshold engine (crate `alarm-engine`) fed by the Monasca API through
 //! [`monasca_api::AlarmFeed`]. The API's repositories and the engine's share one connection to
-//! `alarms.db`, so an alarm update and the engine hearing of it are one step for both.
+//! `alarms.db` (or, on PostgreSQL, one node-local lock), so an alarm update and the engine
+//! hearing of it are one step for both.
 
 use std::{path::Path, sync::Arc};
 
 use alarm_engine::{Clock, Engine, EngineConfig};
 use async_trait::async_trait;
 use config_repo::{
-    monasca::MonascaRepos,
+    monasca::{MonascaRepos, threshold::ThresholdStore},
+    outbox::Outbox,
     sqlite::{monasca::SqliteMonasca, threshold::SqliteThresholdStore},
 };
+use config_repo_postgres::monasca::PgMonasca;
 use metric_store::{MetricStore, Sample};
 use monasca::types::AlarmState;
 
@@ -25,25 +28,44 @@ pub struct Alarming {
 }
 
 impl Alarming {
-    /// Opens `alarms.db` in `data_dir` and loads the threshold engine (not yet ticking).
+    /// Opens `alarms.db` in `data_dir`, or the Monasca tables of `postgres` when given, and
+    /// loads the threshold engine (not yet ticking).
     ///
     /// # Errors
     /// The database cannot be opened or the engine cannot load.
     pub async fn open(
         data_dir: &Path,
+        postgres: Option<&config_repo_postgres::PgDb>,
         store: Arc<dyn MetricStore>,
         clock: Arc<dyn Clock>,
         cfg: EngineConfig,
     ) -> anyhow::Result<Self> {
-        let path = data_dir.join("alarms.db");
-        // The repository's error names the file already.
-        let sqlite = SqliteMonasca::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let threshold = Arc::new(SqliteThresholdStore::new(sqlite.db().clone()));
+        let (repos, threshold, outbox): (_, Arc<dyn ThresholdStore>, Arc<dyn Outbox>) =
+            match postgres {
+                Some(db) => {
+                    let pg = PgMonasca::new(db.clone());
+                    (
+                        MonascaRepos::from_backend(pg.clone()),
+                        Arc::new(pg.threshold_store()),
+                        Arc::new(pg.outbox()),
+                    )
+                }
+                None => {
+                    let path = data_dir.join("alarms.db");
+                    // The repository's error names the file already.
+                    let sqlite = SqliteMonasca::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    (
+                        MonascaRepos::from_backend(sqlite.clone()),
+                        Arc::new(SqliteThresholdStore::new(sqlite.db().clone())),
+                        Arc::new(sqlite.outbox()),
+                    )
+                }
+            };
         let engine = Engine::load(threshold, store, clock, cfg).await?;
         let feed = alarm_engine::Alarming::start(engine.clone());
         Ok(Self {
-            outbox: Arc::new(sqlite.outbox()),
-            repos: MonascaRepos::from_backend(sqlite),
+            outbox,
+            repos,
             engine,
             feed,
         })

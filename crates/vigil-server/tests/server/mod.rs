@@ -1,5 +1,7 @@
-//! The `vigil` binary itself: durability, logs, completion and man pages, `--metric-store clickhouse`.
+//! The `vigil` binary itself: durability, logs, completion and man pages; the server over
+//! ClickHouse (`--metric-store clickhouse`) and over PostgreSQL.
 
 mod clickhouse;
 mod durability;
 mod logs;
+mod postgres;

@@ -8,7 +8,7 @@ use crate::{
     RepoError, RepoResult,
     monasca::{
         AlarmDefinition, AlarmDefinitionRepo, DefinitionQuery, DefinitionSort, Page,
-        definition_name_taken, unknown_action,
+        definition_name_taken, rows, unknown_action,
     },
     now_ms,
 };
@@ -35,11 +35,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlarmDefinition> {
         description: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
         expression: r.get(4)?,
         severity: r.get::<_, String>(5)?.into(),
-        match_by: if match_by.is_empty() {
-            Vec::new()
-        } else {
-            match_by.split(',').map(str::to_string).collect()
-        },
+        match_by: rows::match_by_from_column(&match_by),
         actions_enabled: r.get::<_, i64>(7)? != 0,
         alarm_actions: Vec::new(),
         ok_actions: Vec::new(),
@@ -56,11 +52,7 @@ fn load_actions(conn: &Connection, d: &mut AlarmDefinition) -> RepoResult<()> {
     })?;
     for r in rows {
         let (state, id) = r?;
-        match state.as_str() {
-            "ALARM" => d.alarm_actions.push(id),
-            "OK" => d.ok_actions.push(id),
-            _ => d.undetermined_actions.push(id),
-        }
+        rows::push_action(d, &state, id);
     }
     Ok(())
 }
@@ -180,7 +172,7 @@ pub(crate) fn insert(conn: &Connection, d: &AlarmDefinition, now: i64) -> RepoRe
             d.description,
             d.expression,
             d.severity.as_str(),
-            d.match_by.join(","),
+            rows::match_by_column(&d.match_by),
             d.actions_enabled,
             now
         ],
@@ -196,7 +188,7 @@ pub(super) fn update(conn: &Connection, d: &AlarmDefinition, now: i64) -> RepoRe
             d.description,
             d.expression,
             d.severity.as_str(),
-            d.match_by.join(","),
+            rows::match_by_column(&d.match_by),
             d.actions_enabled,
             now,
             d.id
@@ -234,15 +226,10 @@ fn list(conn: &Connection, q: &DefinitionQuery) -> RepoResult<Page<AlarmDefiniti
         }
         sql.push_str(&format!(" AND severity IN ({})", marks.join(", ")));
     }
-    let mut order: Vec<String> = q
-        .sort
-        .iter()
-        .map(|(f, desc)| format!("{} {}", column(*f), if *desc { "DESC" } else { "ASC" }))
-        .collect();
-    if !q.sort.iter().any(|(f, _)| *f == DefinitionSort::Id) {
-        order.push("id ASC".into());
-    }
-    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    sql.push_str(&format!(
+        " ORDER BY {}",
+        rows::order_by(&q.sort, column, DefinitionSort::Id)
+    ));
     let mut stmt = conn.prepare(&sql)?;
     let all = stmt
         .query_map(rusqlite::params_from_iter(args.iter()), row)?

@@ -1,7 +1,5 @@
 //! `alarm` rows with their `alarm_metric`s, as the API reads and changes them.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use monasca::types::AlarmMetric;
 use rusqlite::{Connection, params};
@@ -9,7 +7,7 @@ use rusqlite::{Connection, params};
 use super::SqliteMonasca;
 use crate::{
     RepoError, RepoResult,
-    monasca::{AlarmChange, AlarmFilter, AlarmRecord, AlarmRepo, NewAlarm},
+    monasca::{AlarmChange, AlarmFilter, AlarmRecord, AlarmRepo, NewAlarm, rows},
 };
 
 /// Which of a tenant's alarms to read.
@@ -45,7 +43,7 @@ pub(super) fn select(
          FROM alarm a JOIN alarm_definition d ON d.id = a.alarm_definition_id \
          WHERE a.tenant_id = ?1 AND {cond} ORDER BY a.id"
     ))?;
-    let mut rows = stmt
+    let mut alarms = stmt
         .query_map(params![tenant, value], |r| {
             Ok(AlarmRecord {
                 id: r.get(0)?,
@@ -70,31 +68,18 @@ pub(super) fn select(
          WHERE a.tenant_id = ?1 AND {cond} \
          ORDER BY m.alarm_id, m.name, m.dimensions"
     ))?;
-    let mut metrics = ms.query_map(params![tenant, value], |r| {
+    let metrics = ms.query_map(params![tenant, value], |r| {
         let dims: String = r.get(2)?;
         Ok((
             r.get::<_, String>(0)?,
             AlarmMetric {
                 name: r.get(1)?,
-                dimensions: serde_json::from_str::<BTreeMap<String, String>>(&dims)
-                    .unwrap_or_default(),
+                dimensions: rows::dimensions_from_column(&dims),
             },
         ))
     })?;
-    let mut next = metrics.next().transpose()?;
-    for a in &mut rows {
-        while let Some((alarm_id, m)) = next.take() {
-            if alarm_id > a.id {
-                next = Some((alarm_id, m));
-                break;
-            }
-            if alarm_id == a.id {
-                a.metrics.push(m);
-            }
-            next = metrics.next().transpose()?;
-        }
-    }
-    Ok(rows)
+    rows::attach_metrics(&mut alarms, metrics)?;
+    Ok(alarms)
 }
 
 pub(super) fn update(
@@ -182,7 +167,7 @@ impl AlarmRepo for SqliteMonasca {
                     a.now,
                 )?;
                 for m in &a.metrics {
-                    alarm_metric_row(tx, &a.id, &m.name, &serde_json::to_string(&m.dimensions)?)?;
+                    alarm_metric_row(tx, &a.id, &m.name, &rows::dimensions_column(&m.dimensions))?;
                 }
                 Ok(())
             })

@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 use super::SqliteMonasca;
 use crate::{
     RepoResult,
-    monasca::{HistoryQuery, HistoryRecord, NewHistoryEntry, StateHistoryRepo},
+    monasca::{HistoryQuery, HistoryRecord, NewHistoryEntry, StateHistoryRepo, rows},
 };
 
 /// Appends one state-history entry written by the API.
@@ -50,11 +50,11 @@ pub(crate) fn history_row(conn: &Connection, row: HistoryRow<'_>) -> rusqlite::R
             row.tenant,
             row.alarm_id,
             row.time_ms,
-            serde_json::to_string(row.metrics).unwrap_or_else(|_| "[]".into()),
+            rows::json_list(row.metrics),
             row.old_state,
             row.new_state,
             row.reason,
-            serde_json::to_string(row.sub_alarms).unwrap_or_else(|_| "[]".into()),
+            rows::json_list(row.sub_alarms),
         ],
     )?;
     Ok(())

@@ -8,7 +8,7 @@ use crate::{
     RepoError, RepoResult,
     monasca::{
         NotificationMethod, NotificationMethodRepo, NotificationMethodSort, Page, Paging,
-        method_name_taken,
+        method_name_taken, rows,
     },
     now_ms,
 };
@@ -88,16 +88,9 @@ impl NotificationMethodRepo for SqliteMonasca {
         sort: &[(NotificationMethodSort, bool)],
         paging: Paging,
     ) -> RepoResult<Page<NotificationMethod>> {
-        let mut order: Vec<String> = sort
-            .iter()
-            .map(|(f, desc)| format!("{} {}", column(*f), if *desc { "DESC" } else { "ASC" }))
-            .collect();
-        if !sort.iter().any(|(f, _)| *f == NotificationMethodSort::Id) {
-            order.push("id ASC".into());
-        }
         let sql = format!(
             "SELECT id, name, type, address, period FROM notification_method WHERE tenant_id = ?1 ORDER BY {} LIMIT ?2 OFFSET ?3",
-            order.join(", ")
+            rows::order_by(sort, column, NotificationMethodSort::Id)
         );
         let tenant = tenant.to_string();
         let limit = i64::try_from(paging.limit).unwrap_or(i64::MAX - 1);

@@ -1,0 +1,14 @@
+//! The outbox conformance suite on both SQLite outboxes.
+
+use config_repo::sqlite::{monasca::SqliteMonasca, sysdig::SqliteSysdigRepo};
+
+#[tokio::test]
+async fn the_sqlite_outboxes_pass_the_outbox_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let sysdig =
+        SqliteSysdigRepo::open(&dir.path().join("sysdig.db")).unwrap_or_else(|e| panic!("{e}"));
+    config_repo::conformance::outbox(&sysdig.outbox()).await;
+    let monasca =
+        SqliteMonasca::open(&dir.path().join("alarms.db")).unwrap_or_else(|e| panic!("{e}"));
+    config_repo::conformance::outbox(&monasca.outbox()).await;
+}

@@ -1,0 +1,191 @@
+//! `vigil serve --config-db postgres://…`: two nodes over one throwaway PostgreSQL (started
+//! by the test, see `config_repo_postgres::testing`) serve the same definitions, alarms,
+//! notification methods and Sysdig objects. `#[ignore]`d: `.ci/run` runs them after
+//! installing Debian's `postgresql`.
+
+use std::time::Duration;
+
+use config_repo_postgres::{PgSettings, testing};
+use monasca::{
+    alarms::{CreateAlarmDefinition, ListAlarmDefinitions, ListAlarms, Params},
+    metrics::CreateMetrics,
+    notification_methods::{CreateNotificationMethod, GetNotificationMethod},
+    types::{AlarmDefinitionRequest, NotificationMethodRequest},
+};
+use sysdig::alerts::Alert;
+use vigil_server::config::ConfigDb;
+
+use reqwest::Method;
+
+use crate::{
+    common::{T0, metric},
+    kit::{TestServer, inline_engine, raw, sysdig_creds::ADMIN_TOKEN, with_sysdig_creds},
+};
+
+async fn node(url: &str) -> TestServer {
+    let url = url.to_string();
+    TestServer::start_with(move |s| {
+        s.config_db = ConfigDb::Postgres(Box::new(PgSettings::parse(&url).unwrap()));
+        s.engine = inline_engine(Duration::from_secs(3600));
+        with_sysdig_creds(s);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "starts PostgreSQL (run by .ci/run)"]
+async fn two_nodes_over_one_postgres_serve_the_same_configuration() {
+    let url = testing::fresh_database();
+    // Started together: one migrates the schema and bootstraps the Sysdig customer, the
+    // other finds both done.
+    let (a, b) = tokio::join!(node(&url), node(&url));
+    let (ca, cb) = (a.monasca("acme"), b.monasca("acme"));
+
+    // A method made on one node is read on the other, and its name is taken on both.
+    let hook = NotificationMethodRequest {
+        name: "ops-hook".into(),
+        kind: "WEBHOOK".into(),
+        address: "http://127.0.0.1:9/hook".into(),
+        period: None,
+    };
+    let made = ca
+        .send(&CreateNotificationMethod(hook.clone()))
+        .await
+        .unwrap();
+    let seen = cb
+        .send(&GetNotificationMethod(made.id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(seen.name, "ops-hook");
+    let dup = cb.send(&CreateNotificationMethod(hook)).await.unwrap_err();
+    assert_eq!(dup.status(), Some(409));
+
+    // A definition made on A, a metric posted to A: the alarm A's engine opens is listed
+    // by B.
+    let def = ca
+        .send(&CreateAlarmDefinition(AlarmDefinitionRequest {
+            name: "cpu high".into(),
+            expression: "avg(cpu) > 10".into(),
+            alarm_actions: Some(vec![made.id.clone()]),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let defs = cb.page(&ListAlarmDefinitions(Params::new())).await.unwrap();
+    assert_eq!(defs.elements.len(), 1);
+    assert_eq!(defs.elements[0].alarm_actions, vec![made.id.clone()]);
+    ca.send(&CreateMetrics::batch(&[metric("cpu", &[("hostname", "h1")], T0, 50.0)]).unwrap())
+        .await
+        .unwrap();
+    let mut alarms = Vec::new();
+    for _ in 0..50 {
+        alarms = cb
+            .page(&ListAlarms(
+                Params::new().set("alarm_definition_id", &def.id),
+            ))
+            .await
+            .unwrap()
+            .elements;
+        if !alarms.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(alarms.len(), 1, "B lists the alarm A's engine opened");
+    // Tenants stay apart.
+    let other = b
+        .monasca("someone-else")
+        .page(&ListAlarmDefinitions(Params::new()))
+        .await
+        .unwrap();
+    assert!(other.elements.is_empty());
+
+    // Sysdig: both nodes bootstrapped the same customer once; an alert made on one is read
+    // on the other.
+    let alert = a
+        .sysdig(ADMIN_TOKEN)
+        .alerts()
+        .create(&Alert::manual("cpu busy", "avg(cpu.used.percent) > 80"))
+        .await
+        .unwrap();
+    let read = b
+        .sysdig(ADMIN_TOKEN)
+        .alerts()
+        .get(alert.id.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(read.name, "cpu busy");
+
+    // A node started later, over a new data directory, finds it all.
+    a.stop().await;
+    let c = node(&url).await;
+    let seen = c
+        .monasca("acme")
+        .send(&GetNotificationMethod(made.id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(seen.name, "ops-hook");
+    b.stop().await;
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "starts PostgreSQL (run by .ci/run)"]
+async fn while_postgres_is_down_requests_get_503_and_the_node_recovers_by_itself() {
+    let pg = std::sync::Arc::new(
+        tokio::task::spawn_blocking(testing::Instance::create)
+            .await
+            .unwrap(),
+    );
+    let url = {
+        let pg = pg.clone();
+        tokio::task::spawn_blocking(move || pg.create_database())
+            .await
+            .unwrap()
+    };
+    let server = node(&url).await;
+    let methods = format!("{}/v2.0/notification-methods", server.url());
+    let (status, _) = raw(Method::GET, &methods, Some("acme"), None, "").await;
+    assert_eq!(status, 200);
+
+    let stopped = pg.clone();
+    tokio::task::spawn_blocking(move || stopped.stop())
+        .await
+        .unwrap();
+    let (status, body) = raw(Method::GET, &methods, Some("acme"), None, "").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["title"].is_string() && body["description"].is_string(),
+        "{body}"
+    );
+    let made = raw(
+        Method::POST,
+        &methods,
+        Some("acme"),
+        Some("application/json"),
+        r#"{"name": "hook", "type": "WEBHOOK", "address": "http://127.0.0.1:9/"}"#,
+    )
+    .await;
+    assert_eq!(made.0, 503, "{}", made.1);
+    let sysdig = server.sysdig(ADMIN_TOKEN).alerts().list().await;
+    assert!(sysdig.is_err(), "the Sysdig API refuses too");
+
+    let started = pg.clone();
+    tokio::task::spawn_blocking(move || started.start())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, body) = raw(Method::GET, &methods, Some("acme"), None, "").await;
+    assert_eq!(status, 200, "{body}");
+    let made = raw(
+        Method::POST,
+        &methods,
+        Some("acme"),
+        Some("application/json"),
+        r#"{"name": "hook", "type": "WEBHOOK", "address": "http://127.0.0.1:9/"}"#,
+    )
+    .await;
+    assert_eq!(made.0, 201, "{}", made.1);
+    server.sysdig(ADMIN_TOKEN).alerts().list().await.unwrap();
+    server.stop().await;
+}
