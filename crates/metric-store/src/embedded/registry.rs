@@ -58,6 +58,22 @@ pub(crate) struct TenantIndex {
     pub(crate) by_dim: BTreeMap<Arc<str>, BTreeMap<Arc<str>, Vec<Gid>>>,
 }
 
+/// Keeps the ids of sorted `acc` that sorted `other` holds: a search per id when `other` is
+/// much longer, else one walk over both.
+fn intersect(acc: &mut Vec<Gid>, other: &[Gid]) {
+    if acc.len().saturating_mul(16) < other.len() {
+        acc.retain(|id| other.binary_search(id).is_ok());
+        return;
+    }
+    let mut j = 0;
+    acc.retain(|id| {
+        while other.get(j).is_some_and(|o| o < id) {
+            j += 1;
+        }
+        other.get(j) == Some(id)
+    });
+}
+
 #[derive(Default)]
 pub(crate) struct Registry {
     syms: Symbols,
@@ -228,7 +244,7 @@ impl Registry {
         sets.sort_by_key(Vec::len);
         let mut acc = sets.swap_remove(0);
         for s in &sets {
-            acc.retain(|id| s.binary_search(id).is_ok());
+            intersect(&mut acc, s);
         }
         acc
     }
@@ -437,6 +453,21 @@ fn record_at(buf: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intersections_by_walk_and_by_search_agree() {
+        let other: Vec<Gid> = (0..2_000).filter(|i| i % 3 != 0).collect();
+        for acc in [
+            (0..2_000).filter(|i| i % 2 == 0).collect::<Vec<Gid>>(),
+            vec![0, 1, 2, 3, 999, 1_998, 1_999, 5_000],
+            Vec::new(),
+        ] {
+            let mut got = acc.clone();
+            intersect(&mut got, &other);
+            let want: Vec<Gid> = acc.into_iter().filter(|id| other.contains(id)).collect();
+            assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn interns_and_indexes() {
