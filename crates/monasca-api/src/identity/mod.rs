@@ -5,7 +5,17 @@
 pub mod keystone;
 pub mod policy;
 
-use std::{collections::HashMap, fmt, sync::Mutex, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use config_repo::{
+    RepoResult,
+    identity::{MemoryTokens, TokenRepo},
+};
 
 use serde::Deserialize;
 
@@ -97,24 +107,27 @@ impl Principal {
 }
 
 /// An issued token.
-#[derive(Clone, Debug)]
-pub struct TokenInfo {
-    pub user: String,
-    pub project: Option<String>,
-    pub roles: Vec<String>,
-    pub issued_at_ms: i64,
-    pub expires_at_ms: i64,
+pub type TokenInfo = config_repo::identity::StoredToken;
+
+/// The key a token is stored under: its SHA-256, so the store never holds a usable token.
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-/// Users, and the tokens issued to them (kept in memory: clients log in again after a restart,
-/// as they do when a token expires).
+/// Users, and the tokens issued to them: in memory on a single node (clients log in again after
+/// a restart, as they do when a token expires), in the shared config database when nodes share
+/// one (see [`Identity::with_tokens`]).
 pub struct Identity {
     pub mode: AuthMode,
     keystone: Option<keystone::KeystoneValidator>,
     pub prefix: String,
     pub token_ttl: Duration,
     users: Vec<UserConfig>,
-    tokens: Mutex<HashMap<String, TokenInfo>>,
+    tokens: Arc<dyn TokenRepo>,
     /// Application credentials by id: (name, secret, user name).
     app_credentials: Mutex<HashMap<String, AppCredential>>,
 }
@@ -169,7 +182,7 @@ impl Identity {
             prefix,
             token_ttl,
             users,
-            tokens: Mutex::new(HashMap::new()),
+            tokens: Arc::new(MemoryTokens::default()),
             app_credentials: Mutex::new(HashMap::new()),
         }
     }
@@ -192,8 +205,11 @@ impl Identity {
         }
     }
 
-    fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenInfo>> {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    /// Keeps tokens in `tokens` instead of this node's memory (nodes sharing a database).
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: Arc<dyn TokenRepo>) -> Self {
+        self.tokens = tokens;
+        self
     }
 
     pub fn user(&self, name: &str) -> Option<&UserConfig> {
@@ -257,7 +273,14 @@ impl Identity {
     }
 
     /// Issues a token for `user`, scoped to `project` when given.
-    pub fn issue(&self, user: &UserConfig, project: Option<String>) -> (String, TokenInfo) {
+    ///
+    /// # Errors
+    /// When the token store fails.
+    pub async fn issue(
+        &self,
+        user: &UserConfig,
+        project: Option<String>,
+    ) -> RepoResult<(String, TokenInfo)> {
         let token = format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -275,21 +298,31 @@ impl Identity {
             issued_at_ms: now,
             expires_at_ms: now + self.token_ttl.as_millis() as i64,
         };
-        let mut tokens = self.tokens();
-        tokens.retain(|_, t| t.expires_at_ms > now);
-        tokens.insert(token.clone(), info.clone());
-        (token, info)
+        self.tokens.insert(&token_hash(&token), &info).await?;
+        Ok((token, info))
     }
 
-    /// The live token `token`, if any.
-    pub fn lookup(&self, token: &str) -> Option<TokenInfo> {
-        let t = self.tokens().get(token).cloned()?;
-        (t.expires_at_ms > now_ms()).then_some(t)
+    /// The live token `token`, if any (none when the token store fails: the caller is then
+    /// not authenticated).
+    pub async fn lookup(&self, token: &str) -> Option<TokenInfo> {
+        match self.tokens.get(&token_hash(token), now_ms()).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("identity: token store failed: {e}");
+                None
+            }
+        }
     }
 
     /// Revokes a token; true if it existed.
-    pub fn revoke(&self, token: &str) -> bool {
-        self.tokens().remove(token).is_some()
+    pub async fn revoke(&self, token: &str) -> bool {
+        self.tokens
+            .remove(&token_hash(token))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("identity: token store failed: {e}");
+                false
+            })
     }
 
     /// The caller presenting `token`, for the monitoring API.
@@ -302,7 +335,7 @@ impl Identity {
                 roles: vec![ROLE_USER.into()],
             }),
             AuthMode::Identity => {
-                let t = self.lookup(token)?;
+                let t = self.lookup(token).await?;
                 Some(Principal {
                     user: Some(t.user),
                     project: t.project?,
@@ -314,6 +347,7 @@ impl Identity {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -343,17 +377,17 @@ mod tests {
         let Some(u) = u else {
             panic!("mini-mon must log in")
         };
-        let (tok, _) = id.issue(&u, Some("mini-mon".into()));
+        let (tok, _) = id.issue(&u, Some("mini-mon".into())).await.unwrap();
         assert_eq!(
             id.principal(&tok).await.map(|p| p.project),
             Some("mini-mon".to_string())
         );
-        let (unscoped, _) = id.issue(&u, None);
+        let (unscoped, _) = id.issue(&u, None).await.unwrap();
         assert!(
             id.principal(&unscoped).await.is_none(),
             "an unscoped token has no project"
         );
-        assert!(id.revoke(&tok));
+        assert!(id.revoke(&tok).await);
         assert!(id.principal(&tok).await.is_none());
         let short = Identity::new(
             AuthMode::Identity,
@@ -361,7 +395,7 @@ mod tests {
             Vec::new(),
             Duration::ZERO,
         );
-        let (tok, _) = short.issue(&u, Some("mini-mon".into()));
+        let (tok, _) = short.issue(&u, Some("mini-mon".into())).await.unwrap();
         assert!(short.principal(&tok).await.is_none(), "expired");
     }
 }
