@@ -1,12 +1,14 @@
 //! Tokens of the built-in identity service in `identity_tokens`, so that every node accepts a
 //! token any node issued. Rows are keyed by the token's hash; expired rows are deleted when a
-//! token is issued.
+//! token is issued. Application credentials, with a hash of their secret, in
+//! `identity_app_credentials`.
 
 use async_trait::async_trait;
 use config_repo::{
     RepoError, RepoResult,
-    identity::{StoredToken, TokenRepo},
+    identity::{AppCredentialRepo, StoredAppCredential, StoredToken, TokenRepo},
 };
+use postgres::Row;
 
 use crate::{PgDb, PgResultExt, error::col};
 
@@ -92,6 +94,79 @@ impl TokenRepo for PgTokens {
                 )
                 .pg()?
                     > 0)
+            })
+            .await
+    }
+}
+
+/// [`AppCredentialRepo`] on PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgAppCredentials {
+    db: PgDb,
+}
+
+impl PgAppCredentials {
+    pub fn new(db: PgDb) -> Self {
+        Self { db }
+    }
+}
+
+fn app_credential(r: &Row) -> RepoResult<StoredAppCredential> {
+    Ok(StoredAppCredential {
+        id: col(r, 0)?,
+        name: col(r, 1)?,
+        secret_hash: col(r, 2)?,
+        user: col(r, 3)?,
+    })
+}
+
+#[async_trait]
+impl AppCredentialRepo for PgAppCredentials {
+    async fn create(&self, cred: &StoredAppCredential) -> RepoResult<()> {
+        let cred = cred.clone();
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO identity_app_credentials (id, name, secret_hash, user_name) \
+                     VALUES ($1, $2, $3, $4)",
+                    &[&cred.id, &cred.name, &cred.secret_hash, &cred.user],
+                )
+                .pg()?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn by_id(&self, id: &str) -> RepoResult<Option<StoredAppCredential>> {
+        let id = id.to_string();
+        self.db
+            .call(move |c| {
+                c.query_opt(
+                    "SELECT id, name, secret_hash, user_name FROM identity_app_credentials \
+                     WHERE id = $1",
+                    &[&id],
+                )
+                .pg()?
+                .as_ref()
+                .map(app_credential)
+                .transpose()
+            })
+            .await
+    }
+
+    async fn by_name(&self, name: &str, user: &str) -> RepoResult<Vec<StoredAppCredential>> {
+        let (name, user) = (name.to_string(), user.to_string());
+        self.db
+            .call(move |c| {
+                c.query(
+                    "SELECT id, name, secret_hash, user_name FROM identity_app_credentials \
+                     WHERE name = $1 AND user_name = $2",
+                    &[&name, &user],
+                )
+                .pg()?
+                .iter()
+                .map(app_credential)
+                .collect()
             })
             .await
     }

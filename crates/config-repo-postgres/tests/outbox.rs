@@ -92,6 +92,10 @@ async fn postgres_passes_the_token_conformance_suite_and_nodes_share_tokens() {
     let url = pg::fresh_database();
     let node_a = PgTokens::new(pg::open(&url).await);
     config_repo::conformance::tokens(&node_a).await;
+    config_repo::conformance::app_credentials(
+        &config_repo_postgres::identity::PgAppCredentials::new(pg::open(&url).await),
+    )
+    .await;
     let node_b = PgTokens::new(pg::open(&url).await);
     let now = config_repo::now_ms();
     let t = StoredToken {

@@ -1,7 +1,8 @@
 //! Tokens issued by Vigil's built-in identity service. One node keeps them in memory
 //! ([`MemoryTokens`]: clients log in again after a restart, as when a token expires); nodes that
 //! share a PostgreSQL config database keep them there, so a token issued by one node is
-//! accepted by every other. Tokens are stored under a hash of their text, never in clear.
+//! accepted by every other. Tokens are stored under a hash of their text, never in clear; so are
+//! the secrets of application credentials ([`AppCredentialRepo`]).
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -59,5 +60,56 @@ impl TokenRepo for MemoryTokens {
 
     async fn remove(&self, token_hash: &str) -> RepoResult<bool> {
         Ok(self.map().remove(token_hash).is_some())
+    }
+}
+
+/// An application credential: a named secret acting as its user on the user's project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAppCredential {
+    pub id: String,
+    pub name: String,
+    /// A hash of the secret, never the secret.
+    pub secret_hash: String,
+    pub user: String,
+}
+
+/// Application credentials of the built-in identity service.
+#[async_trait]
+pub trait AppCredentialRepo: Send + Sync {
+    async fn create(&self, cred: &StoredAppCredential) -> RepoResult<()>;
+    /// The credential with this id.
+    async fn by_id(&self, id: &str) -> RepoResult<Option<StoredAppCredential>>;
+    /// The credentials of `user` named `name` (names are not unique).
+    async fn by_name(&self, name: &str, user: &str) -> RepoResult<Vec<StoredAppCredential>>;
+}
+
+/// Application credentials of a single node, in memory.
+#[derive(Debug, Default)]
+pub struct MemoryAppCredentials(Mutex<HashMap<String, StoredAppCredential>>);
+
+impl MemoryAppCredentials {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, StoredAppCredential>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl AppCredentialRepo for MemoryAppCredentials {
+    async fn create(&self, cred: &StoredAppCredential) -> RepoResult<()> {
+        self.map().insert(cred.id.clone(), cred.clone());
+        Ok(())
+    }
+
+    async fn by_id(&self, id: &str) -> RepoResult<Option<StoredAppCredential>> {
+        Ok(self.map().get(id).cloned())
+    }
+
+    async fn by_name(&self, name: &str, user: &str) -> RepoResult<Vec<StoredAppCredential>> {
+        Ok(self
+            .map()
+            .values()
+            .filter(|c| c.name == name && c.user == user)
+            .cloned()
+            .collect())
     }
 }

@@ -1,4 +1,4 @@
-//! The outbox conformance suite on both SQLite outboxes, the token suite on the in-memory store.
+//! The outbox conformance suite on both SQLite outboxes, the token and application credential suites on the in-memory stores.
 
 use config_repo::sqlite::{monasca::SqliteMonasca, sysdig::SqliteSysdigRepo};
 
@@ -16,4 +16,8 @@ async fn the_sqlite_outboxes_pass_the_outbox_conformance_suite() {
 #[tokio::test]
 async fn memory_tokens_pass_the_token_conformance_suite() {
     config_repo::conformance::tokens(&config_repo::identity::MemoryTokens::default()).await;
+    config_repo::conformance::app_credentials(
+        &config_repo::identity::MemoryAppCredentials::default(),
+    )
+    .await;
 }

@@ -196,7 +196,10 @@ async fn issue(State(state): State<MonascaState>, base: BaseUrl, body: Body) -> 
                 .as_str()
                 .or_else(|| c["user"]["id"].as_str()),
         );
-        match id.check_app_credential(c["id"].as_str(), by_name, secret) {
+        match id
+            .check_app_credential(c["id"].as_str(), by_name, secret)
+            .await
+        {
             // Application credentials are scoped to their user's project by Keystone.
             Some(u) => {
                 let u = u.clone();
@@ -296,11 +299,24 @@ async fn create_app_credential(
     let Some(name) = c["name"].as_str() else {
         return bad_request("Invalid input for field 'application_credential/name'.");
     };
-    let cred = id.create_app_credential(
-        &user,
-        name.to_string(),
-        c["secret"].as_str().map(str::to_string),
-    );
+    let cred = match id
+        .create_app_credential(
+            &user,
+            name.to_string(),
+            c["secret"].as_str().map(str::to_string),
+        )
+        .await
+    {
+        Ok(cred) => cred,
+        Err(e) => {
+            tracing::warn!("identity: cannot keep an application credential: {e}");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "The credential store is unavailable.",
+            );
+        }
+    };
     let roles: Vec<Value> = caller
         .roles
         .iter()

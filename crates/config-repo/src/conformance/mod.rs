@@ -6,6 +6,6 @@ mod outbox;
 mod tokens;
 
 pub use outbox::outbox;
-pub use tokens::tokens;
+pub use tokens::{app_credentials, tokens};
 
 pub use crate::sysdig::conformance::sysdig;

@@ -1,7 +1,7 @@
 //! What every [`TokenRepo`] must do: find a token by its hash until it expires, revoke it once,
-//! and keep tokens apart.
+//! and keep tokens apart; find application credentials by id and by name and user.
 
-use crate::identity::{StoredToken, TokenRepo};
+use crate::identity::{AppCredentialRepo, StoredAppCredential, StoredToken, TokenRepo};
 
 /// Runs the token conformance suite against `repo`, which must be empty.
 ///
@@ -39,4 +39,31 @@ pub async fn tokens(repo: &dyn TokenRepo) {
         repo.get("h2", now).await.ok().flatten().is_some(),
         "others kept"
     );
+}
+
+/// Runs the application credential conformance suite against `repo`, which must be empty.
+///
+/// # Panics
+/// When the repository behaves differently from what the identity service relies on.
+pub async fn app_credentials(repo: &dyn AppCredentialRepo) {
+    let cred = |id: &str, name: &str, user: &str| StoredAppCredential {
+        id: id.into(),
+        name: name.into(),
+        secret_hash: format!("hash of {id}'s \\ secret"),
+        user: user.into(),
+    };
+    let (c1, c2, c3) = (
+        cred("c1", "ci 'x'", "alice"),
+        cred("c2", "ci 'x'", "alice"),
+        cred("c3", "ci 'x'", "bob"),
+    );
+    for c in [&c1, &c2, &c3] {
+        repo.create(c).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(repo.by_id("c1").await.ok(), Some(Some(c1.clone())));
+    assert_eq!(repo.by_id("nope").await.ok(), Some(None));
+    let mut named = repo.by_name("ci 'x'", "alice").await.unwrap_or_default();
+    named.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(named, vec![c1, c2], "same name, same user; not bob's");
+    assert_eq!(repo.by_name("ci", "alice").await.ok(), Some(Vec::new()));
 }

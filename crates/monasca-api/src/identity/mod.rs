@@ -5,16 +5,13 @@
 pub mod keystone;
 pub mod policy;
 
-use std::{
-    collections::HashMap,
-    fmt,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{fmt, sync::Arc, time::Duration};
 
 use config_repo::{
     RepoResult,
-    identity::{MemoryTokens, TokenRepo},
+    identity::{
+        AppCredentialRepo, MemoryAppCredentials, MemoryTokens, StoredAppCredential, TokenRepo,
+    },
 };
 
 use serde::Deserialize;
@@ -120,7 +117,7 @@ fn token_hash(token: &str) -> String {
 
 /// Users, and the tokens issued to them: in memory on a single node (clients log in again after
 /// a restart, as they do when a token expires), in the shared config database when nodes share
-/// one (see [`Identity::with_tokens`]).
+/// one (see [`Identity::with_stores`]).
 pub struct Identity {
     pub mode: AuthMode,
     keystone: Option<keystone::KeystoneValidator>,
@@ -128,8 +125,7 @@ pub struct Identity {
     pub token_ttl: Duration,
     users: Vec<UserConfig>,
     tokens: Arc<dyn TokenRepo>,
-    /// Application credentials by id: (name, secret, user name).
-    app_credentials: Mutex<HashMap<String, AppCredential>>,
+    app_credentials: Arc<dyn AppCredentialRepo>,
 }
 
 /// An application credential: a named secret acting as its user on the user's project.
@@ -183,7 +179,7 @@ impl Identity {
             token_ttl,
             users,
             tokens: Arc::new(MemoryTokens::default()),
-            app_credentials: Mutex::new(HashMap::new()),
+            app_credentials: Arc::new(MemoryAppCredentials::default()),
         }
     }
 
@@ -205,10 +201,16 @@ impl Identity {
         }
     }
 
-    /// Keeps tokens in `tokens` instead of this node's memory (nodes sharing a database).
+    /// Keeps tokens and application credentials in these stores instead of this node's
+    /// memory (nodes sharing a database).
     #[must_use]
-    pub fn with_tokens(mut self, tokens: Arc<dyn TokenRepo>) -> Self {
+    pub fn with_stores(
+        mut self,
+        tokens: Arc<dyn TokenRepo>,
+        app_credentials: Arc<dyn AppCredentialRepo>,
+    ) -> Self {
         self.tokens = tokens;
+        self.app_credentials = app_credentials;
         self
     }
 
@@ -222,14 +224,17 @@ impl Identity {
         vigil_http::same_secret(&u.password, password).then_some(u)
     }
 
-    /// Creates an application credential for `user` (kept in memory, like tokens). A secret is
-    /// generated unless one is given.
-    pub fn create_app_credential(
+    /// Creates an application credential for `user` (kept with the tokens, its secret as a
+    /// hash). A secret is generated unless one is given.
+    ///
+    /// # Errors
+    /// When the credential store fails.
+    pub async fn create_app_credential(
         &self,
         user: &str,
         name: String,
         secret: Option<String>,
-    ) -> AppCredential {
+    ) -> RepoResult<AppCredential> {
         let cred = AppCredential {
             id: uuid::Uuid::new_v4().simple().to_string(),
             name,
@@ -243,33 +248,41 @@ impl Identity {
             user: user.to_string(),
         };
         self.app_credentials
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(cred.id.clone(), cred.clone());
-        cred
+            .create(&StoredAppCredential {
+                id: cred.id.clone(),
+                name: cred.name.clone(),
+                secret_hash: token_hash(&cred.secret),
+                user: cred.user.clone(),
+            })
+            .await?;
+        Ok(cred)
     }
 
     /// The user an application credential (by id, or by name and user) with this secret
     /// acts as.
-    pub fn check_app_credential(
+    pub async fn check_app_credential(
         &self,
         id: Option<&str>,
         name_and_user: Option<(&str, &str)>,
         secret: &str,
     ) -> Option<&UserConfig> {
-        let creds = self
-            .app_credentials
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let cred = match (id, name_and_user) {
-            (Some(id), _) => creds.get(id),
-            (None, Some((name, user))) => creds.values().find(|c| c.name == name && c.user == user),
-            _ => None,
-        }?;
-        let same = vigil_http::same_secret(&cred.secret, secret);
-        let user = cred.user.clone();
-        drop(creds);
-        if same { self.user(&user) } else { None }
+        let found = match (id, name_and_user) {
+            (Some(id), _) => self
+                .app_credentials
+                .by_id(id)
+                .await
+                .map(|c| c.into_iter().collect()),
+            (None, Some((name, user))) => self.app_credentials.by_name(name, user).await,
+            _ => Ok(Vec::new()),
+        };
+        let creds = found
+            .map_err(|e| tracing::warn!("identity: credential store failed: {e}"))
+            .ok()?;
+        let hash = token_hash(secret);
+        let cred = creds
+            .into_iter()
+            .find(|c| vigil_http::same_secret(&c.secret_hash, &hash))?;
+        self.user(&cred.user)
     }
 
     /// Issues a token for `user`, scoped to `project` when given.

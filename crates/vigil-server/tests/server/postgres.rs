@@ -74,23 +74,64 @@ async fn a_token_issued_by_one_node_is_accepted_and_revoked_on_every_node() {
     assert_eq!(status, 200, "B accepts A's token: {body}");
     let (status, _) = raw(Method::GET, &methods(&b), Some("not-a-token"), None, "").await;
     assert_eq!(status, 401);
-    // The database holds a hash of the token, never the token itself.
+    // An application credential made on A logs in on B, by id and by name; not with
+    // another secret.
+    let made: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/identity/v3/users/mini-mon/application_credentials",
+            a.url()
+        ))
+        .header("x-auth-token", &token)
+        .json(&serde_json::json!({"application_credential": {"name": "ci"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cred = &made["application_credential"];
+    let (cred_id, secret) = (
+        cred["id"].as_str().unwrap(),
+        cred["secret"].as_str().unwrap(),
+    );
+    for (ident, want) in [
+        (serde_json::json!({"id": cred_id, "secret": secret}), 201),
+        (
+            serde_json::json!({"name": "ci", "user": {"name": "mini-mon"}, "secret": secret}),
+            201,
+        ),
+        (serde_json::json!({"id": cred_id, "secret": "wrong"}), 401),
+    ] {
+        let body = serde_json::json!({"auth": {"identity": {
+            "methods": ["application_credential"], "application_credential": ident}}});
+        let status = reqwest::Client::new()
+            .post(format!("{}/identity/v3/auth/tokens", b.url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(status, want, "{body}");
+    }
+    // The database holds hashes of the tokens and the secret, never them.
     let db = testing::open(&url).await;
-    let in_clear = token.clone();
+    let (in_clear, secret) = (token.clone(), secret.to_string());
     let (rows, clear): (i64, i64) = db
         .call(move |c| {
             let r = c
                 .query_one(
-                    "SELECT count(*), count(*) FILTER (WHERE token_hash = $1 OR user_name = $1) \
-                     FROM identity_tokens",
-                    &[&in_clear],
+                    "SELECT (SELECT count(*) FROM identity_tokens), \
+                     (SELECT count(*) FROM identity_tokens WHERE token_hash = $1) + \
+                     (SELECT count(*) FROM identity_app_credentials WHERE secret_hash = $2)",
+                    &[&in_clear, &secret],
                 )
                 .unwrap();
             Ok((r.get(0), r.get(1)))
         })
         .await
         .unwrap();
-    assert_eq!((rows, clear), (1, 0));
+    assert_eq!((rows, clear), (3, 0), "three logins, nothing in clear");
     // Revoked through B, refused by A.
     let revoked = reqwest::Client::new()
         .delete(format!("{}/identity/v3/auth/tokens", b.url()))
