@@ -41,7 +41,9 @@ cleanup() {
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
     done
     [[ -d "$DIR/pg" ]] && "${AS[@]}" "$PG_BIN/pg_ctl" -D "$DIR/pg" -m immediate stop >/dev/null 2>&1 || true
-    [[ "${CLUSTER_KEEP:-}" == 1 ]] && echo "kept $DIR" >&2 || rm -rf "$DIR"
+    # A server may still be flushing as it exits: retry once.
+    [[ "${CLUSTER_KEEP:-}" == 1 ]] && echo "kept $DIR" >&2 ||
+        rm -rf "$DIR" 2>/dev/null || { sleep 1; rm -rf "$DIR"; }
 }
 trap cleanup EXIT
 
