@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+pub mod identity;
 pub mod migrate;
 pub mod monasca;
 pub mod outbox;

@@ -17,7 +17,33 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (2, "notification outbox", OUTBOX),
     (3, "monasca repositories", MONASCA),
     (4, "sysdig secure events", SECURE_EVENTS),
+    (
+        5,
+        "identity tokens and application credentials",
+        IDENTITY_TOKENS,
+    ),
 ];
+
+/// Tokens of the built-in identity service, by the hash of their text, and its application
+/// credentials, with a hash of their secret (see [`crate::identity`]).
+const IDENTITY_TOKENS: &str = r"
+CREATE TABLE identity_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    project TEXT,
+    roles TEXT NOT NULL,
+    issued_at_ms BIGINT NOT NULL,
+    expires_at_ms BIGINT NOT NULL
+);
+CREATE INDEX identity_tokens_expiry ON identity_tokens(expires_at_ms);
+CREATE TABLE identity_app_credentials (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    user_name TEXT NOT NULL
+);
+CREATE INDEX identity_app_credentials_name ON identity_app_credentials(user_name, name);
+";
 
 /// Secure's runtime, audit and other events, read by (team, kind, time, seq) ranges.
 const SECURE_EVENTS: &str = r"

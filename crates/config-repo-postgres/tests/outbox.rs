@@ -1,4 +1,4 @@
-//! The outbox conformance suite on PostgreSQL, and claims by several nodes at once.
+//! The outbox and token conformance suites on PostgreSQL, and claims by several nodes at once.
 
 use std::{collections::HashSet, sync::Arc};
 
@@ -82,4 +82,31 @@ async fn nodes_claiming_at_once_never_get_the_same_delivery() {
     let distinct: HashSet<i64> = all.iter().copied().collect();
     assert_eq!(all.len(), 300, "every delivery claimed exactly once");
     assert_eq!(distinct.len(), 300);
+}
+
+#[tokio::test]
+#[ignore = "starts PostgreSQL (run by .ci/run)"]
+async fn postgres_passes_the_token_conformance_suite_and_nodes_share_tokens() {
+    use config_repo::identity::{StoredToken, TokenRepo};
+    use config_repo_postgres::identity::PgTokens;
+    let url = pg::fresh_database();
+    let node_a = PgTokens::new(pg::open(&url).await);
+    config_repo::conformance::tokens(&node_a).await;
+    config_repo::conformance::app_credentials(
+        &config_repo_postgres::identity::PgAppCredentials::new(pg::open(&url).await),
+    )
+    .await;
+    let node_b = PgTokens::new(pg::open(&url).await);
+    let now = config_repo::now_ms();
+    let t = StoredToken {
+        user: "u".into(),
+        project: Some("p".into()),
+        roles: vec!["monasca-user".into()],
+        issued_at_ms: now,
+        expires_at_ms: now + 1_000,
+    };
+    node_a.insert("shared", &t).await.unwrap();
+    assert_eq!(node_b.get("shared", now).await.unwrap(), Some(t));
+    assert!(node_b.remove("shared").await.unwrap());
+    assert_eq!(node_a.get("shared", now).await.unwrap(), None);
 }

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod conformance;
+pub mod identity;
 pub mod monasca;
 pub mod outbox;
 pub mod sqlite;

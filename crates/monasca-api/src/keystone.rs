@@ -196,20 +196,24 @@ async fn issue(State(state): State<MonascaState>, base: BaseUrl, body: Body) -> 
                 .as_str()
                 .or_else(|| c["user"]["id"].as_str()),
         );
-        match id.check_app_credential(c["id"].as_str(), by_name, secret) {
+        match id
+            .check_app_credential(c["id"].as_str(), by_name, secret)
+            .await
+        {
             // Application credentials are scoped to their user's project by Keystone.
             Some(u) => {
                 let u = u.clone();
                 let project = Some(u.project.clone());
-                return issued(&base, id, &u, project, "application_credential");
+                return issued(&base, id, &u, project, "application_credential").await;
             }
             None => return unauthorized(),
         }
     } else if methods.contains(&"token") {
-        let Some(old) = auth["identity"]["token"]["id"]
-            .as_str()
-            .and_then(|t| id.lookup(t))
-        else {
+        let old = match auth["identity"]["token"]["id"].as_str() {
+            Some(t) => id.lookup(t).await,
+            None => None,
+        };
+        let Some(old) = old else {
             return unauthorized();
         };
         match id.user(&old.user) {
@@ -234,18 +238,28 @@ async fn issue(State(state): State<MonascaState>, base: BaseUrl, body: Body) -> 
             _ => return unauthorized(),
         }
     };
-    issued(&base, id, &user, project, method)
+    issued(&base, id, &user, project, method).await
 }
 
 /// Issues a token and answers as Keystone: 201, the token in `X-Subject-Token`.
-fn issued(
+async fn issued(
     base: &BaseUrl,
     id: &crate::identity::Identity,
     user: &UserConfig,
     project: Option<String>,
     method: &str,
 ) -> Response {
-    let (token, info) = id.issue(user, project);
+    let (token, info) = match id.issue(user, project).await {
+        Ok(issued) => issued,
+        Err(e) => {
+            tracing::warn!("identity: cannot keep a new token: {e}");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "The token store is unavailable.",
+            );
+        }
+    };
     let mut resp = (
         StatusCode::CREATED,
         Json(token_body(base, &id.prefix, method, &info)),
@@ -265,7 +279,7 @@ async fn create_app_credential(
     body: Body,
 ) -> Response {
     let id = &state.identity;
-    let Some(caller) = header(&headers, "x-auth-token").and_then(|t| id.lookup(t)) else {
+    let Some(caller) = caller(id, &headers).await else {
         return unauthorized();
     };
     if caller.user != user || caller.project.is_none() {
@@ -285,11 +299,24 @@ async fn create_app_credential(
     let Some(name) = c["name"].as_str() else {
         return bad_request("Invalid input for field 'application_credential/name'.");
     };
-    let cred = id.create_app_credential(
-        &user,
-        name.to_string(),
-        c["secret"].as_str().map(str::to_string),
-    );
+    let cred = match id
+        .create_app_credential(
+            &user,
+            name.to_string(),
+            c["secret"].as_str().map(str::to_string),
+        )
+        .await
+    {
+        Ok(cred) => cred,
+        Err(e) => {
+            tracing::warn!("identity: cannot keep an application credential: {e}");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "The credential store is unavailable.",
+            );
+        }
+    };
     let roles: Vec<Value> = caller
         .roles
         .iter()
@@ -303,6 +330,14 @@ async fn create_app_credential(
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
+/// The live token the request authenticates with (`X-Auth-Token`).
+async fn caller(
+    id: &crate::identity::Identity,
+    headers: &HeaderMap,
+) -> Option<crate::identity::TokenInfo> {
+    id.lookup(header(headers, "x-auth-token")?).await
+}
+
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
@@ -313,16 +348,13 @@ async fn validate(
     headers: HeaderMap,
 ) -> Response {
     let id = &state.identity;
-    if header(&headers, "x-auth-token")
-        .and_then(|t| id.lookup(t))
-        .is_none()
-    {
+    if caller(id, &headers).await.is_none() {
         return unauthorized();
     }
     let Some(subject) = header(&headers, "x-subject-token") else {
         return bad_request("X-Subject-Token is required.");
     };
-    match id.lookup(subject) {
+    match id.lookup(subject).await {
         Some(info) => Json(token_body(&base, &id.prefix, "password", &info)).into_response(),
         None => error(StatusCode::NOT_FOUND, "Not Found", "Could not find token."),
     }
@@ -330,14 +362,11 @@ async fn validate(
 
 async fn revoke(State(state): State<MonascaState>, headers: HeaderMap) -> Response {
     let id = &state.identity;
-    if header(&headers, "x-auth-token")
-        .and_then(|t| id.lookup(t))
-        .is_none()
-    {
+    if caller(id, &headers).await.is_none() {
         return unauthorized();
     }
     match header(&headers, "x-subject-token") {
-        Some(s) if id.revoke(s) => StatusCode::NO_CONTENT.into_response(),
+        Some(s) if id.revoke(s).await => StatusCode::NO_CONTENT.into_response(),
         _ => error(StatusCode::NOT_FOUND, "Not Found", "Could not find token."),
     }
 }

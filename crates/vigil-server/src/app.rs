@@ -180,6 +180,15 @@ async fn serve_inner(
     if let (AuthMode::Keystone, Some(k)) = (settings.auth, &settings.keystone) {
         identity = identity.with_keystone(KeystoneValidator::new(k)?);
     }
+    // Nodes sharing a database accept each other's tokens and application credentials.
+    if let Some(db) = &postgres {
+        identity = identity.with_stores(
+            Arc::new(config_repo_postgres::identity::PgTokens::new(db.clone())),
+            Arc::new(config_repo_postgres::identity::PgAppCredentials::new(
+                db.clone(),
+            )),
+        );
+    }
     let identity = Arc::new(identity);
     let sysdig = match &postgres {
         None => {

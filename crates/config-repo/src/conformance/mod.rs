@@ -3,7 +3,9 @@
 
 pub mod monasca;
 mod outbox;
+mod tokens;
 
 pub use outbox::outbox;
+pub use tokens::{app_credentials, tokens};
 
 pub use crate::sysdig::conformance::sysdig;

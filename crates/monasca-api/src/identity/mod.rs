@@ -5,7 +5,14 @@
 pub mod keystone;
 pub mod policy;
 
-use std::{collections::HashMap, fmt, sync::Mutex, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
+
+use config_repo::{
+    RepoResult,
+    identity::{
+        AppCredentialRepo, MemoryAppCredentials, MemoryTokens, StoredAppCredential, TokenRepo,
+    },
+};
 
 use serde::Deserialize;
 
@@ -97,26 +104,28 @@ impl Principal {
 }
 
 /// An issued token.
-#[derive(Clone, Debug)]
-pub struct TokenInfo {
-    pub user: String,
-    pub project: Option<String>,
-    pub roles: Vec<String>,
-    pub issued_at_ms: i64,
-    pub expires_at_ms: i64,
+pub type TokenInfo = config_repo::identity::StoredToken;
+
+/// The key a token is stored under: its SHA-256, so the store never holds a usable token.
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-/// Users, and the tokens issued to them (kept in memory: clients log in again after a restart,
-/// as they do when a token expires).
+/// Users, and the tokens issued to them: in memory on a single node (clients log in again after
+/// a restart, as they do when a token expires), in the shared config database when nodes share
+/// one (see [`Identity::with_stores`]).
 pub struct Identity {
     pub mode: AuthMode,
     keystone: Option<keystone::KeystoneValidator>,
     pub prefix: String,
     pub token_ttl: Duration,
     users: Vec<UserConfig>,
-    tokens: Mutex<HashMap<String, TokenInfo>>,
-    /// Application credentials by id: (name, secret, user name).
-    app_credentials: Mutex<HashMap<String, AppCredential>>,
+    tokens: Arc<dyn TokenRepo>,
+    app_credentials: Arc<dyn AppCredentialRepo>,
 }
 
 /// An application credential: a named secret acting as its user on the user's project.
@@ -169,8 +178,8 @@ impl Identity {
             prefix,
             token_ttl,
             users,
-            tokens: Mutex::new(HashMap::new()),
-            app_credentials: Mutex::new(HashMap::new()),
+            tokens: Arc::new(MemoryTokens::default()),
+            app_credentials: Arc::new(MemoryAppCredentials::default()),
         }
     }
 
@@ -192,8 +201,17 @@ impl Identity {
         }
     }
 
-    fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenInfo>> {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    /// Keeps tokens and application credentials in these stores instead of this node's
+    /// memory (nodes sharing a database).
+    #[must_use]
+    pub fn with_stores(
+        mut self,
+        tokens: Arc<dyn TokenRepo>,
+        app_credentials: Arc<dyn AppCredentialRepo>,
+    ) -> Self {
+        self.tokens = tokens;
+        self.app_credentials = app_credentials;
+        self
     }
 
     pub fn user(&self, name: &str) -> Option<&UserConfig> {
@@ -206,14 +224,17 @@ impl Identity {
         vigil_http::same_secret(&u.password, password).then_some(u)
     }
 
-    /// Creates an application credential for `user` (kept in memory, like tokens). A secret is
-    /// generated unless one is given.
-    pub fn create_app_credential(
+    /// Creates an application credential for `user` (kept with the tokens, its secret as a
+    /// hash). A secret is generated unless one is given.
+    ///
+    /// # Errors
+    /// When the credential store fails.
+    pub async fn create_app_credential(
         &self,
         user: &str,
         name: String,
         secret: Option<String>,
-    ) -> AppCredential {
+    ) -> RepoResult<AppCredential> {
         let cred = AppCredential {
             id: uuid::Uuid::new_v4().simple().to_string(),
             name,
@@ -227,37 +248,52 @@ impl Identity {
             user: user.to_string(),
         };
         self.app_credentials
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(cred.id.clone(), cred.clone());
-        cred
+            .create(&StoredAppCredential {
+                id: cred.id.clone(),
+                name: cred.name.clone(),
+                secret_hash: token_hash(&cred.secret),
+                user: cred.user.clone(),
+            })
+            .await?;
+        Ok(cred)
     }
 
     /// The user an application credential (by id, or by name and user) with this secret
     /// acts as.
-    pub fn check_app_credential(
+    pub async fn check_app_credential(
         &self,
         id: Option<&str>,
         name_and_user: Option<(&str, &str)>,
         secret: &str,
     ) -> Option<&UserConfig> {
-        let creds = self
-            .app_credentials
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let cred = match (id, name_and_user) {
-            (Some(id), _) => creds.get(id),
-            (None, Some((name, user))) => creds.values().find(|c| c.name == name && c.user == user),
-            _ => None,
-        }?;
-        let same = vigil_http::same_secret(&cred.secret, secret);
-        let user = cred.user.clone();
-        drop(creds);
-        if same { self.user(&user) } else { None }
+        let found = match (id, name_and_user) {
+            (Some(id), _) => self
+                .app_credentials
+                .by_id(id)
+                .await
+                .map(|c| c.into_iter().collect()),
+            (None, Some((name, user))) => self.app_credentials.by_name(name, user).await,
+            _ => Ok(Vec::new()),
+        };
+        let creds = found
+            .map_err(|e| tracing::warn!("identity: credential store failed: {e}"))
+            .ok()?;
+        let hash = token_hash(secret);
+        let cred = creds
+            .into_iter()
+            .find(|c| vigil_http::same_secret(&c.secret_hash, &hash))?;
+        self.user(&cred.user)
     }
 
     /// Issues a token for `user`, scoped to `project` when given.
-    pub fn issue(&self, user: &UserConfig, project: Option<String>) -> (String, TokenInfo) {
+    ///
+    /// # Errors
+    /// When the token store fails.
+    pub async fn issue(
+        &self,
+        user: &UserConfig,
+        project: Option<String>,
+    ) -> RepoResult<(String, TokenInfo)> {
         let token = format!(
             "{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -275,21 +311,31 @@ impl Identity {
             issued_at_ms: now,
             expires_at_ms: now + self.token_ttl.as_millis() as i64,
         };
-        let mut tokens = self.tokens();
-        tokens.retain(|_, t| t.expires_at_ms > now);
-        tokens.insert(token.clone(), info.clone());
-        (token, info)
+        self.tokens.insert(&token_hash(&token), &info).await?;
+        Ok((token, info))
     }
 
-    /// The live token `token`, if any.
-    pub fn lookup(&self, token: &str) -> Option<TokenInfo> {
-        let t = self.tokens().get(token).cloned()?;
-        (t.expires_at_ms > now_ms()).then_some(t)
+    /// The live token `token`, if any (none when the token store fails: the caller is then
+    /// not authenticated).
+    pub async fn lookup(&self, token: &str) -> Option<TokenInfo> {
+        match self.tokens.get(&token_hash(token), now_ms()).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!("identity: token store failed: {e}");
+                None
+            }
+        }
     }
 
     /// Revokes a token; true if it existed.
-    pub fn revoke(&self, token: &str) -> bool {
-        self.tokens().remove(token).is_some()
+    pub async fn revoke(&self, token: &str) -> bool {
+        self.tokens
+            .remove(&token_hash(token))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!("identity: token store failed: {e}");
+                false
+            })
     }
 
     /// The caller presenting `token`, for the monitoring API.
@@ -302,7 +348,7 @@ impl Identity {
                 roles: vec![ROLE_USER.into()],
             }),
             AuthMode::Identity => {
-                let t = self.lookup(token)?;
+                let t = self.lookup(token).await?;
                 Some(Principal {
                     user: Some(t.user),
                     project: t.project?,
@@ -314,6 +360,7 @@ impl Identity {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -343,17 +390,17 @@ mod tests {
         let Some(u) = u else {
             panic!("mini-mon must log in")
         };
-        let (tok, _) = id.issue(&u, Some("mini-mon".into()));
+        let (tok, _) = id.issue(&u, Some("mini-mon".into())).await.unwrap();
         assert_eq!(
             id.principal(&tok).await.map(|p| p.project),
             Some("mini-mon".to_string())
         );
-        let (unscoped, _) = id.issue(&u, None);
+        let (unscoped, _) = id.issue(&u, None).await.unwrap();
         assert!(
             id.principal(&unscoped).await.is_none(),
             "an unscoped token has no project"
         );
-        assert!(id.revoke(&tok));
+        assert!(id.revoke(&tok).await);
         assert!(id.principal(&tok).await.is_none());
         let short = Identity::new(
             AuthMode::Identity,
@@ -361,7 +408,7 @@ mod tests {
             Vec::new(),
             Duration::ZERO,
         );
-        let (tok, _) = short.issue(&u, Some("mini-mon".into()));
+        let (tok, _) = short.issue(&u, Some("mini-mon".into())).await.unwrap();
         assert!(short.principal(&tok).await.is_none(), "expired");
     }
 }
