@@ -3,7 +3,9 @@
 # `bash bench/run.sh scale` (1,000,000 series, 100,000,000 points into Vigil alone; see "Scale"),
 # or `bash bench/run.sh notify` (notification delivery alone; see "Notifications"), or
 # `bash bench/run.sh cores` (Vigil and VictoriaMetrics from 1 connection to one per core; see
-# "Cores"), or `bash bench/run.sh promql` (PromQL queries, Vigil and Prometheus; see "PromQL").
+# "Cores"), or `bash bench/run.sh promql` (PromQL queries, Vigil and Prometheus; see "PromQL"),
+# or `bash bench/run.sh clickhouse` (Vigil over ClickHouse + PostgreSQL next to Vigil embedded;
+# see bench/clickhouse.sh).
 #
 # Builds the release binaries, then for each system under test starts a server on a fresh data
 # directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
@@ -130,7 +132,11 @@ put() { # system row value
 # ---------------------------------------------------------------------------------------------
 # Build
 
-if [[ -z ${BENCH_NO_BUILD:-} ]]; then
+if [[ ${1:-} == clickhouse ]]; then
+    # Only the server and the load generator.
+    [[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release -p vigil-server -p vigil-loadgen 2>&1 | tail -n 3
+    MONASCA=$VIGIL PARSE_RATE=$VIGIL
+elif [[ -z ${BENCH_NO_BUILD:-} ]]; then
     section "build (release): vigil, vigil-loadgen, monasca, alarm-expr example parse_rate"
     cargo build --release -p vigil-server -p vigil-loadgen -p monasca-cli 2>&1 | tail -n 3
     cargo build --release -p alarm-expr --example parse_rate 2>&1 | tail -n 1
@@ -387,6 +393,13 @@ peer_victoriametrics() { need victoria-metrics victoria-metrics && peer_run vict
 # per run, and prints points/s, server CPU per point, busy cores (server CPU seconds / wall
 # seconds of the ingest) and request p50 / p99 for both, with the ratio: the table issue
 # "Performance on big machines" asks for, one command on any machine.
+
+if [[ ${1:-} == clickhouse ]]; then
+    RUNS=${BENCH_RUNS:-3}
+    # shellcheck source=clickhouse.sh
+    source "$ROOT/bench/clickhouse.sh"
+    exit 0
+fi
 
 if [[ ${1:-} == cores ]]; then
     need victoria-metrics victoria-metrics

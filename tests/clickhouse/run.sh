@@ -2,8 +2,10 @@
 # The ClickHouse metric store against a real, throwaway `clickhouse-server` (Debian's 18.16 in
 # CI): the store's own tests (conformance, hostile strings, tenancy; they start their own
 # server), then vigil-server's whole integration suite with every in-process server's
-# measurements in ClickHouse (once over one server, once over a cluster of two shards), plus two
-# `vigil serve --metric-store clickhouse` processes over one database.
+# measurements in ClickHouse (once over one server, once over a cluster of two shards with every
+# configuration in PostgreSQL), plus two `vigil serve --metric-store clickhouse` processes over
+# one database; then the real python-monascaclient (tests/interop/monascaclient.sh) and the
+# `monasca`/`sdc` CLI suites against `vigil serve` over ClickHouse and a throwaway PostgreSQL.
 #
 # Usage: tests/clickhouse/run.sh        (from anywhere; builds what it runs with cargo)
 #
@@ -30,42 +32,13 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# start NAME HTTP_PORT TCP_PORT [EXTRA_XML]: a server in $DIR/NAME; waits for /ping.
+die() { echo "clickhouse test: $*" >&2; exit 2; }
+# shellcheck source=../throwaway.sh
+source "$HERE/../throwaway.sh"
+# start NAME HTTP_PORT TCP_PORT [EXTRA_XML]: a server in $DIR/NAME, killed on exit.
 start() {
-    local d="$DIR/$1" http=$2 tcp=$3 extra=${4:-}
-    mkdir -p "$d/log"
-    cat >"$d/config.xml" <<XML
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$d/log/server.log</log><errorlog>$d/log/error.log</errorlog><size>10M</size><count>1</count></logger>
-  <http_port>$http</http_port>
-  <tcp_port>$tcp</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>$d/data/</path>
-  <tmp_path>$d/tmp/</tmp_path>
-  <user_files_path>$d/user_files/</user_files_path>
-  <format_schema_path>$d/format_schemas/</format_schema_path>
-  <mark_cache_size>268435456</mark_cache_size>
-  <max_concurrent_queries>200</max_concurrent_queries>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <profiles><default></default></profiles>
-  <quotas><default></default></quotas>
-  $extra
-</yandex>
-XML
-    (cd "$d" && exec "$BIN" --config-file="$d/config.xml" >/dev/null 2>&1) &
-    local pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 600); do
-        curl -fsS "http://127.0.0.1:$http/ping" >/dev/null 2>&1 && return 0
-        kill -0 "$pid" 2>/dev/null || { cat "$d/log/error.log" >&2 || true; exit 2; }
-        sleep 0.1
-    done
-    echo "clickhouse test: $1 did not answer /ping" >&2
-    exit 2
+    clickhouse_start "$DIR/$1" "$2" "$3" "${4:-}"
+    PIDS+=("$CLICKHOUSE_PID")
 }
 
 # One server, and a cluster of two shards (one server each) for a second pass.
@@ -86,6 +59,21 @@ cd "$REPO"
 cargo test -p metric-store-clickhouse -- --include-ignored
 echo "== the server suite over one ClickHouse server"
 VIGIL_TEST_CLICKHOUSE_URL="$URL" cargo test -p vigil-server --test tests
-echo "== the server suite over two ClickHouse shards (Distributed tables)"
+echo "== the server suite over two ClickHouse shards (Distributed tables), configuration in PostgreSQL"
+# The ClickHouse + PostgreSQL combination: every server's configuration in a PostgreSQL database
+# of the suite's throwaway server, its measurements in the cluster.
 VIGIL_TEST_CLICKHOUSE_URL="http://127.0.0.1:$H1,http://127.0.0.1:$H2" VIGIL_TEST_CLICKHOUSE_CLUSTER=vigil_test \
-    cargo test -p vigil-server --test tests
+    VIGIL_TEST_CONFIG_DB=postgres cargo test -p vigil-server --test tests
+
+echo "== the real python-monascaclient against vigil serve over ClickHouse + PostgreSQL"
+PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/vigil-pg.XXXXXX")"
+PG_PORT=$(free_port)
+postgres_start "$PG_DIR" "$PG_PORT"
+trap 'postgres_stop "$PG_DIR"; rm -rf "$PG_DIR"; cleanup' EXIT
+postgres_createdb "$PG_PORT" vigil_interop
+cargo build -p vigil-server
+VIGIL_METRIC_STORE=clickhouse VIGIL_CLICKHOUSE_URLS="$URL" VIGIL_CLICKHOUSE_DATABASE=vigil_interop \
+    VIGIL_CONFIG_DB="postgres://vigil@127.0.0.1:$PG_PORT/vigil_interop" bash "$REPO/tests/interop/monascaclient.sh"
+echo "== the monasca and sdc CLI suites, every vigil serve over ClickHouse + PostgreSQL"
+VIGIL_TEST_CLICKHOUSE_URL="$URL" VIGIL_TEST_POSTGRES_URL="postgres://vigil@127.0.0.1:$PG_PORT" \
+    cargo test -p monasca-cli -p sdc-cli --test tests

@@ -10,6 +10,9 @@
 #                   (created on first use, reused when it already has monasca 2.8.0)
 #   INTEROP_PYTHON  interpreter for the venv [default: python3.11, else python3]
 #   INTEROP_KEEP    set to 1 to keep the server's data dir and log after the run
+#   VIGIL_METRIC_STORE, VIGIL_CLICKHOUSE_URLS, VIGIL_CLICKHOUSE_DATABASE, VIGIL_CONFIG_DB, ...
+#                   reach the server under test (`vigil serve` reads them): e.g. ClickHouse +
+#                   PostgreSQL, as tests/clickhouse/run.sh does [default: embedded + SQLite]
 #
 # Needs the pins file $REPO/../shared/reference/pins/python-monascaclient-2.8.0.txt and
 # PyPI access the first time the venv is built. Only 127.0.0.1 is used.
@@ -90,11 +93,20 @@ TOML
 start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log" --config "$WORK/vigil.toml"
 PORT="$STARTED_PORT"
 SERVER_PID="$STARTED_PID"
-# A second server with the built-in identity service, for password logins.
+# A second server with the built-in identity service, for password logins: always on the
+# embedded store and SQLite (the backend variables are for the server under test only).
+backend_vars=(VIGIL_METRIC_STORE VIGIL_CLICKHOUSE_URLS VIGIL_CLICKHOUSE_DATABASE VIGIL_CLICKHOUSE_CLUSTER VIGIL_CONFIG_DB)
+declare -A saved_backend=()
+for v in "${backend_vars[@]}"; do
+    [[ -v $v ]] && saved_backend[$v]="${!v}"
+    unset "$v"
+done
 start_vigil "$VENV/bin/python" "$WORK/identity-data" "$WORK/identity.log" --auth identity
+for v in "${!saved_backend[@]}"; do export "$v=${saved_backend[$v]}"; done
 IDENTITY_PORT="$STARTED_PORT"
 IDENTITY_PID="$STARTED_PID"
-echo "vigil $("$VIGIL_BIN" --version 2>/dev/null | awk '{print $2}') listening on 127.0.0.1:$PORT (pid $SERVER_PID)"
+echo "vigil $("$VIGIL_BIN" --version 2>/dev/null | awk '{print $2}') listening on 127.0.0.1:$PORT (pid $SERVER_PID)," \
+    "metric store ${VIGIL_METRIC_STORE:-embedded}, config db $([[ -n ${VIGIL_CONFIG_DB:-} ]] && echo PostgreSQL || echo SQLite)"
 
 # --- 4. the tests ----------------------------------------------------------------------------
 # In the background, so that a signal to this script is handled at once (see cleanup).

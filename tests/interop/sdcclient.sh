@@ -13,6 +13,9 @@
 #                      (created on first use, reused when it already has sdcclient 0.19.0)
 #   INTEROP_PYTHON     interpreter for the venv [default: python3.11, else python3]
 #   INTEROP_KEEP       set to 1 to keep the server's data dir and log after the run
+#   VIGIL_METRIC_STORE, VIGIL_CLICKHOUSE_URLS, VIGIL_CLICKHOUSE_DATABASE, VIGIL_CONFIG_DB, ...
+#                      reach the server (`vigil serve` reads them): e.g. ClickHouse + PostgreSQL
+#                      [default: embedded + SQLite]
 #
 # Needs the pins file $REPO/../shared/reference/pins/sdcclient-0.19.0.txt and PyPI access the
 # first time the venv is built. Only 127.0.0.1 is used.
@@ -117,7 +120,8 @@ VIGIL_SYSDIG_ADMIN_TOKEN="$ADMIN_TOKEN" VIGIL_SYSDIG_IAM_API_KEY="$IAM_KEY" \
     VIGIL_SYSDIG_INSTANCE_ID="$INSTANCE_ID" \
     start_vigil "$VENV/bin/python" "$WORK/data" "$WORK/server.log" --config "$WORK/vigil.toml"
 PORT="$STARTED_PORT"
-echo "vigil listening on 127.0.0.1:$PORT (pid $STARTED_PID)"
+echo "vigil listening on 127.0.0.1:$PORT (pid $STARTED_PID), metric store ${VIGIL_METRIC_STORE:-embedded}," \
+    "config db $([[ -n ${VIGIL_CONFIG_DB:-} ]] && echo PostgreSQL || echo SQLite)"
 
 # --- 4. the tests -------------------------------------------------------------------------------
 # SdSecureClient's tests, one file per area of Secure.

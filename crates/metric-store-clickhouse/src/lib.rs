@@ -392,7 +392,9 @@ impl MetricStore for ClickHouseStore {
                 }
             }
         }
-        let p = period_ms.max(1);
+        // As an Int64 literal: 18.16 types `Int64 % 60000` as the divisor's width (Int16),
+        // which wraps remainders of periods of 128..255 and 32,768..65,535 ms (60 s!).
+        let p = format!("toInt64({})", period_ms.max(1));
         let sql = format!(
             "SELECT grp, b, count() AS c, sum(v) AS s, min(v) AS mn, max(v) AS mx FROM (\
              SELECT sid, ts - (((ts % {p}) + {p}) % {p}) AS b, argMax(value, ver) AS v FROM {} \

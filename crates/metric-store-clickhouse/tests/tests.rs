@@ -70,6 +70,7 @@ async fn clickhouse_store_against_a_real_server() {
     retention_drops_old_months(&server).await;
     concurrent_writers_are_gathered_and_all_stored(&server).await;
     each_series_points_walks_every_series_once(&server).await;
+    periods_of_every_width_bucket_on_epoch_multiples(&server).await;
     bad_credentials_are_refused_without_echo(&server).await;
     // Last: it kills the server.
     an_outage_fails_requests_and_the_store_recovers_by_itself(&mut server).await;
@@ -539,6 +540,39 @@ async fn each_series_points_walks_every_series_once(server: &TestServer) {
         .await
         .unwrap();
     assert_eq!(calls, 3);
+    store.close().await.unwrap();
+}
+
+/// Points 30 s apart at today's epoch times (and a few before 1970), bucketed by periods
+/// whose literals ClickHouse types as 8, 16 and 32 bits: every bucket starts on a multiple of
+/// the period and counts the points that floor to it.
+async fn periods_of_every_width_bucket_on_epoch_multiples(server: &TestServer) {
+    let store = ClickHouseStore::open(options(server, "periods"))
+        .await
+        .unwrap();
+    let k = key("t", "cpu", &[]);
+    let mut times: Vec<i64> = (0..20).map(|i| 1_764_880_000_000 + i * 30_000).collect();
+    times.extend([-90_000, -60_000, -1, 0, 59_999]);
+    let samples = times.iter().map(|&ts| sample(&k, ts, 1.0, None)).collect();
+    store.write(samples).await.unwrap();
+    let series = store
+        .find_series(&SeriesFilter::tenant("t"), TimeRange::ALL)
+        .await
+        .unwrap();
+    for period in [200, 60_000, 300_000] {
+        let mut want = BTreeMap::new();
+        for ts in &times {
+            *want.entry(ts.div_euclid(period) * period).or_insert(0.0) += 1.0;
+        }
+        let got: BTreeMap<i64, f64> = store
+            .aggregate(&[series[0].id], TimeRange::ALL, period, &[Stat::Count])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.start, b.values[0]))
+            .collect();
+        assert_eq!(got, want, "period {period} ms");
+    }
     store.close().await.unwrap();
 }
 

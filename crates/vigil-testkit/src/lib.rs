@@ -21,6 +21,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod backends;
 pub mod chart;
 pub mod cli;
 pub mod clients;

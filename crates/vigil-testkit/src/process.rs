@@ -2,6 +2,7 @@
 //! settings in a written config file (`vigil serve --config`), ready once `/healthcheck`
 //! answers, killed when dropped. The binary is the one `cargo` built next to the test's own
 //! CLI binary ([`vigil_next_to`]); a missing or stale one fails the test with what to run.
+//! Its stores are the embedded ones unless the environment names others ([`crate::backends`]).
 
 use std::{
     fs,
@@ -116,6 +117,9 @@ impl VigilProcess {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut dir = tempfile::tempdir().unwrap();
         let mut last_log = String::new();
+        // The stores (ClickHouse, PostgreSQL) when the environment names them: a fresh
+        // database each, kept across the port retries.
+        let backend = crate::backends::server_env();
         // Another process may take the free port before the server binds it: try again.
         for _ in 0..3 {
             let port = free_port();
@@ -131,6 +135,7 @@ impl VigilProcess {
                 // Only the config file speaks: no VIGIL_* of the developer's shell.
                 .env_clear()
                 .env("VIGIL_LOG", "info")
+                .envs(backend.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log)

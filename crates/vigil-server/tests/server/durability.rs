@@ -276,7 +276,9 @@ async fn a_notification_queued_before_kill_9_is_delivered_after_restart() {
     let config = dir.path().join("vigil.toml");
     std::fs::write(
         &config,
-        "[notifications]\nbackoff_base_ms = 100\nbackoff_max_ms = 200\ntimeout_ms = 500\n",
+        // A short lease: the kill may land while a retry is claimed (in flight), and such a
+        // delivery is only tried again once its lease has run out (60 s by default).
+        "[notifications]\nbackoff_base_ms = 100\nbackoff_max_ms = 200\ntimeout_ms = 500\nlease_s = 2\n",
     )
     .unwrap();
     let data = dir.path().join("data");
