@@ -25,29 +25,6 @@ fn event_row(r: &Row) -> RepoResult<SecureEvent> {
     })
 }
 
-/// The WHERE clause of a range read (after team and kind) and its parameters `$3` to `$7`:
-/// absent bounds become the widest values, so one statement serves every combination.
-fn bounds(r: &EventRange) -> (&'static str, [i64; 5]) {
-    let (start_ts, start_seq) = match (r.start, r.older) {
-        (Some(p), _) => (p.ts_ns, p.seq),
-        (None, true) => (i64::MAX, i64::MAX),
-        (None, false) => (i64::MIN, i64::MIN),
-    };
-    let clause = if r.older {
-        "ts_ns >= $3 AND ts_ns <= $4 AND seq <= $5 AND (ts_ns < $6 OR (ts_ns = $6 AND seq < $7))"
-    } else {
-        "ts_ns >= $3 AND ts_ns <= $4 AND seq <= $5 AND (ts_ns > $6 OR (ts_ns = $6 AND seq > $7))"
-    };
-    let values = [
-        r.from_ns.unwrap_or(i64::MIN),
-        r.to_ns.unwrap_or(i64::MAX),
-        r.max_seq.unwrap_or(i64::MAX),
-        start_ts,
-        start_seq,
-    ];
-    (clause, values)
-}
-
 impl PgSysdigTx<'_> {
     pub(super) fn event_insert(
         &self,
@@ -111,7 +88,7 @@ impl PgSysdigTx<'_> {
         team: i64,
         r: &EventRange,
     ) -> RepoResult<Vec<SecureEvent>> {
-        let (clause, [from, to, max_seq, start_ts, start_seq]) = bounds(r);
+        let (clause, [from, to, max_seq, start_ts, start_seq]) = r.sql_bounds('$');
         let order = if r.older { "DESC" } else { "ASC" };
         let limit = i64::try_from(r.limit).unwrap_or(i64::MAX);
         self.rows(
@@ -130,7 +107,7 @@ impl PgSysdigTx<'_> {
     }
 
     pub(super) fn events_count(&self, kind: &str, team: i64, r: &EventRange) -> RepoResult<u64> {
-        let (clause, [from, to, max_seq, start_ts, start_seq]) = bounds(r);
+        let (clause, [from, to, max_seq, start_ts, start_seq]) = r.sql_bounds('$');
         let n: i64 = self
             .row(
                 &format!(

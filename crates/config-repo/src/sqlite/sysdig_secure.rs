@@ -103,37 +103,13 @@ pub fn get(c: &Connection, kind: &str, team: i64, id: &str) -> RepoResult<Option
     .transpose()
 }
 
-/// The WHERE clause of a range read (after team and kind) and its parameters 3 to 7.
-fn bounds(r: &EventRange) -> (&'static str, [i64; 5]) {
-    // Absent bounds become the widest values, so one statement with bound parameters serves
-    // every combination.
-    let (start_ts, start_seq) = match (r.start, r.older) {
-        (Some(p), _) => (p.ts_ns, p.seq),
-        (None, true) => (i64::MAX, i64::MAX),
-        (None, false) => (i64::MIN, i64::MIN),
-    };
-    let clause = if r.older {
-        "ts_ns >= ?3 AND ts_ns <= ?4 AND seq <= ?5 AND (ts_ns < ?6 OR (ts_ns = ?6 AND seq < ?7))"
-    } else {
-        "ts_ns >= ?3 AND ts_ns <= ?4 AND seq <= ?5 AND (ts_ns > ?6 OR (ts_ns = ?6 AND seq > ?7))"
-    };
-    let values = [
-        r.from_ns.unwrap_or(i64::MIN),
-        r.to_ns.unwrap_or(i64::MAX),
-        r.max_seq.unwrap_or(i64::MAX),
-        start_ts,
-        start_seq,
-    ];
-    (clause, values)
-}
-
 pub fn range(
     c: &Connection,
     kind: &str,
     team: i64,
     r: &EventRange,
 ) -> RepoResult<Vec<SecureEvent>> {
-    let (clause, [from, to, max_seq, start_ts, start_seq]) = bounds(r);
+    let (clause, [from, to, max_seq, start_ts, start_seq]) = r.sql_bounds('?');
     let order = if r.older { "DESC" } else { "ASC" };
     let sql = format!(
         "SELECT {COLUMNS} FROM secure_events WHERE team_id = ?1 AND kind = ?2 AND {clause} \
@@ -149,7 +125,7 @@ pub fn range(
 }
 
 pub fn count(c: &Connection, kind: &str, team: i64, r: &EventRange) -> RepoResult<u64> {
-    let (clause, [from, to, max_seq, start_ts, start_seq]) = bounds(r);
+    let (clause, [from, to, max_seq, start_ts, start_seq]) = r.sql_bounds('?');
     let sql =
         format!("SELECT COUNT(*) FROM secure_events WHERE team_id = ?1 AND kind = ?2 AND {clause}");
     let n: i64 = c.prepare_cached(&sql)?.query_row(

@@ -76,4 +76,28 @@ impl EventRange {
             limit,
         }
     }
+
+    /// The range's conditions after team and kind, for either SQL backend: parameters 3 to 7
+    /// written `{p}3` to `{p}7` (`?` for SQLite, `$` for PostgreSQL), and their values. Absent
+    /// bounds become the widest values, so one statement serves every combination.
+    pub fn sql_bounds(&self, p: char) -> (String, [i64; 5]) {
+        let (start_ts, start_seq) = match (self.start, self.older) {
+            (Some(pos), _) => (pos.ts_ns, pos.seq),
+            (None, true) => (i64::MAX, i64::MAX),
+            (None, false) => (i64::MIN, i64::MIN),
+        };
+        let past = if self.older { '<' } else { '>' };
+        let clause = format!(
+            "ts_ns >= {p}3 AND ts_ns <= {p}4 AND seq <= {p}5 \
+             AND (ts_ns {past} {p}6 OR (ts_ns = {p}6 AND seq {past} {p}7))"
+        );
+        let values = [
+            self.from_ns.unwrap_or(i64::MIN),
+            self.to_ns.unwrap_or(i64::MAX),
+            self.max_seq.unwrap_or(i64::MAX),
+            start_ts,
+            start_seq,
+        ];
+        (clause, values)
+    }
 }

@@ -3,10 +3,46 @@
 //! missing) and `timestamp` (nanoseconds, now when missing), stored in one transaction so that
 //! an acknowledged batch is durable as a whole.
 
+use axum::response::Response;
 use config_repo::sysdig::{Document, NewSecureEvent, SecureEvent, SysdigTx};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::error::{SdcError, SdcResult};
+use crate::{
+    SysdigState,
+    error::{SdcError, SdcResult},
+    http::created,
+    secure::SecureCaller,
+};
+
+/// An ingestion route's whole job: the body's events, each checked and completed by `check`,
+/// stored as `kind` for the caller's team in one transaction, answered 201 as `render` shows
+/// them.
+pub async fn ingest_events(
+    state: &SysdigState,
+    caller: &SecureCaller,
+    body: Value,
+    kind: &'static str,
+    check: fn(usize, Document) -> SdcResult<Document>,
+    render: fn(&SecureEvent, &str) -> Value,
+) -> SdcResult<Response> {
+    caller.require_write()?;
+    let docs = events_of(body)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| check(i, m))
+        .collect::<SdcResult<Vec<_>>>()?;
+    let team = caller.team_id();
+    let stored = state
+        .tx(move |c| {
+            docs.into_iter()
+                .enumerate()
+                .map(|(i, d)| store(c, kind, team, i, d))
+                .collect::<SdcResult<Vec<_>>>()
+        })
+        .await?;
+    let data: Vec<Value> = stored.iter().map(|e| render(e, "")).collect();
+    Ok(created(json!({ "data": data })))
+}
 
 /// The most events one request may carry.
 pub const MAX_BATCH: usize = 1000;

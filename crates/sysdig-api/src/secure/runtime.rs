@@ -364,6 +364,27 @@ impl Page {
     }
 }
 
+/// A list route's whole job: the query from its parameters or cursor, one page of `kind`
+/// events of the caller's team, shown by `render`.
+pub async fn list_events<F: Fields>(
+    state: &crate::SysdigState,
+    caller: &super::SecureCaller,
+    query: Option<&str>,
+    kind: &'static str,
+    default_limit: i64,
+    render: fn(&SecureEvent, &str) -> Value,
+) -> SdcResult<axum::response::Response> {
+    let pairs = crate::http::query_pairs(query);
+    let team = caller.team_id();
+    let body = state
+        .tx(move |c| {
+            let query = ListQuery::parse::<F>(c, &pairs, team, kind, default_limit)?;
+            Ok(query.page::<F>(c, kind)?.body(render))
+        })
+        .await?;
+    Ok(crate::http::ok(body))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

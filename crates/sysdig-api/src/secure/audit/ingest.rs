@@ -3,16 +3,16 @@
 //! fileaccess); one with a non-empty `trace` (an array of events) is traceable.
 
 use axum::{extract::State, response::Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{KIND, TYPES, render};
 use crate::{
     SysdigState,
     error::{SdcError, SdcResult},
-    http::{JsonBody, created},
+    http::JsonBody,
     secure::{
         SecureCaller,
-        ingest::{events_of, store, str_field},
+        ingest::{ingest_events, str_field},
     },
 };
 
@@ -73,21 +73,5 @@ pub async fn ingest(
     caller: SecureCaller,
     JsonBody(body): JsonBody,
 ) -> SdcResult<Response> {
-    caller.require_write()?;
-    let docs = events_of(body)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| checked(i, m))
-        .collect::<SdcResult<Vec<_>>>()?;
-    let team = caller.team_id();
-    let stored = state
-        .tx(move |c| {
-            docs.into_iter()
-                .enumerate()
-                .map(|(i, d)| store(c, KIND, team, i, d))
-                .collect::<SdcResult<Vec<_>>>()
-        })
-        .await?;
-    let data: Vec<Value> = stored.iter().map(|e| render(e, "")).collect();
-    Ok(created(json!({ "data": data })))
+    ingest_events(&state, &caller, body, KIND, checked, render).await
 }

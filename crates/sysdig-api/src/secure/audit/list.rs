@@ -9,8 +9,7 @@ use super::{AuditFields, KIND, render};
 use crate::{
     SysdigState,
     error::SdcResult,
-    http::{ok, query_pairs},
-    secure::{SecureCaller, runtime::ListQuery},
+    secure::{SecureCaller, runtime::list_events},
 };
 
 /// sdcclient's page size, used without `limit`.
@@ -21,13 +20,5 @@ pub async fn list(
     caller: SecureCaller,
     RawQuery(q): RawQuery,
 ) -> SdcResult<Response> {
-    let pairs = query_pairs(q.as_deref());
-    let team = caller.team_id();
-    let body = state
-        .tx(move |c| {
-            let query = ListQuery::parse::<AuditFields>(c, &pairs, team, KIND, DEFAULT_LIMIT)?;
-            Ok(query.page::<AuditFields>(c, KIND)?.body(render))
-        })
-        .await?;
-    Ok(ok(body))
+    list_events::<AuditFields>(&state, &caller, q.as_deref(), KIND, DEFAULT_LIMIT, render).await
 }
