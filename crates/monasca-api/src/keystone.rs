@@ -279,8 +279,9 @@ async fn create_app_credential(
     body: Body,
 ) -> Response {
     let id = &state.identity;
-    let Some(caller) = caller(id, &headers).await else {
-        return unauthorized();
+    let caller = match caller(id, &headers).await {
+        Ok(c) => c,
+        Err(refused) => return refused,
     };
     if caller.user != user || caller.project.is_none() {
         return error(
@@ -330,12 +331,29 @@ async fn create_app_credential(
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
-/// The live token the request authenticates with (`X-Auth-Token`).
+/// The live token the request authenticates with (`X-Auth-Token`): `Err` is the answer when
+/// there is none (401), or when the token store cannot be read (503).
 async fn caller(
     id: &crate::identity::Identity,
     headers: &HeaderMap,
-) -> Option<crate::identity::TokenInfo> {
-    id.lookup(header(headers, "x-auth-token")?).await
+) -> Result<crate::identity::TokenInfo, Response> {
+    let Some(token) = header(headers, "x-auth-token") else {
+        return Err(unauthorized());
+    };
+    match id.try_lookup(token).await {
+        Ok(Some(info)) => Ok(info),
+        Ok(None) => Err(unauthorized()),
+        Err(_) => Err(unavailable()),
+    }
+}
+
+/// Keystone's 503 when its database is down.
+fn unavailable() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Service Unavailable",
+        "The identity store is unavailable; try again.",
+    )
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -348,22 +366,23 @@ async fn validate(
     headers: HeaderMap,
 ) -> Response {
     let id = &state.identity;
-    if caller(id, &headers).await.is_none() {
-        return unauthorized();
+    if let Err(refused) = caller(id, &headers).await {
+        return refused;
     }
     let Some(subject) = header(&headers, "x-subject-token") else {
         return bad_request("X-Subject-Token is required.");
     };
-    match id.lookup(subject).await {
-        Some(info) => Json(token_body(&base, &id.prefix, "password", &info)).into_response(),
-        None => error(StatusCode::NOT_FOUND, "Not Found", "Could not find token."),
+    match id.try_lookup(subject).await {
+        Ok(Some(info)) => Json(token_body(&base, &id.prefix, "password", &info)).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "Not Found", "Could not find token."),
+        Err(_) => unavailable(),
     }
 }
 
 async fn revoke(State(state): State<MonascaState>, headers: HeaderMap) -> Response {
     let id = &state.identity;
-    if caller(id, &headers).await.is_none() {
-        return unauthorized();
+    if let Err(refused) = caller(id, &headers).await {
+        return refused;
     }
     match header(&headers, "x-subject-token") {
         Some(s) if id.revoke(s).await => StatusCode::NO_CONTENT.into_response(),

@@ -52,7 +52,11 @@ impl FromRequestParts<PrometheusState> for MonascaTenant {
             })
         });
         let principal = match token.filter(|t| !t.is_empty()) {
-            Some(t) => state.identity.principal(t).await,
+            Some(t) => state
+                .identity
+                .principal(t)
+                .await
+                .map_err(|_| PromError::unavailable().into_response())?,
             None => None,
         };
         let Some(principal) = principal else {

@@ -35,6 +35,15 @@ impl PromError {
         }
     }
 
+    /// Prometheus's `unavailable`: the token cannot be checked (the shared database is down).
+    pub fn unavailable() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "unavailable",
+            message: "the token cannot be checked right now; try again".into(),
+        }
+    }
+
     pub fn forbidden() -> Self {
         Self {
             status: StatusCode::FORBIDDEN,

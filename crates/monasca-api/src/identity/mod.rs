@@ -106,6 +106,10 @@ impl Principal {
 /// An issued token.
 pub type TokenInfo = config_repo::identity::StoredToken;
 
+/// The token store (the shared config database) could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenStoreDown;
+
 /// The key a token is stored under: its SHA-256, so the store never holds a usable token.
 fn token_hash(token: &str) -> String {
     use sha2::Digest;
@@ -315,16 +319,21 @@ impl Identity {
         Ok((token, info))
     }
 
-    /// The live token `token`, if any (none when the token store fails: the caller is then
-    /// not authenticated).
-    pub async fn lookup(&self, token: &str) -> Option<TokenInfo> {
-        match self.tokens.get(&token_hash(token), now_ms()).await {
-            Ok(t) => t,
-            Err(e) => {
+    /// The live token `token`, if any; [`TokenStoreDown`] when the store cannot say (the
+    /// shared database is down): the token is then neither accepted nor refused.
+    pub async fn try_lookup(&self, token: &str) -> Result<Option<TokenInfo>, TokenStoreDown> {
+        self.tokens
+            .get(&token_hash(token), now_ms())
+            .await
+            .map_err(|e| {
                 tracing::warn!("identity: token store failed: {e}");
-                None
-            }
-        }
+                TokenStoreDown
+            })
+    }
+
+    /// [`Identity::try_lookup`], with a store failure read as "no such token".
+    pub async fn lookup(&self, token: &str) -> Option<TokenInfo> {
+        self.try_lookup(token).await.ok().flatten()
     }
 
     /// Revokes a token; true if it existed.
@@ -338,24 +347,29 @@ impl Identity {
             })
     }
 
-    /// The caller presenting `token`, for the monitoring API.
-    pub async fn principal(&self, token: &str) -> Option<Principal> {
-        match self.mode {
-            AuthMode::Keystone => self.keystone.as_ref()?.validate(token).await,
+    /// The caller presenting `token`, for the monitoring API: `Ok(None)` for a token that is
+    /// not (or no longer) valid, [`TokenStoreDown`] when the token store cannot be read — a
+    /// 503, as keystonemiddleware answers when it cannot reach Keystone, not a 401 that would
+    /// tell clients their token is bad.
+    pub async fn principal(&self, token: &str) -> Result<Option<Principal>, TokenStoreDown> {
+        Ok(match self.mode {
+            AuthMode::Keystone => match self.keystone.as_ref() {
+                Some(k) => k.validate(token).await,
+                None => None,
+            },
             AuthMode::None => Some(Principal {
                 user: None,
                 project: token.to_string(),
                 roles: vec![ROLE_USER.into()],
             }),
-            AuthMode::Identity => {
-                let t = self.lookup(token).await?;
+            AuthMode::Identity => self.try_lookup(token).await?.and_then(|t| {
                 Some(Principal {
                     user: Some(t.user),
                     project: t.project?,
                     roles: t.roles,
                 })
-            }
-        }
+            }),
+        })
     }
 }
 
@@ -392,16 +406,16 @@ mod tests {
         };
         let (tok, _) = id.issue(&u, Some("mini-mon".into())).await.unwrap();
         assert_eq!(
-            id.principal(&tok).await.map(|p| p.project),
+            id.principal(&tok).await.unwrap().map(|p| p.project),
             Some("mini-mon".to_string())
         );
         let (unscoped, _) = id.issue(&u, None).await.unwrap();
         assert!(
-            id.principal(&unscoped).await.is_none(),
+            id.principal(&unscoped).await.unwrap().is_none(),
             "an unscoped token has no project"
         );
         assert!(id.revoke(&tok).await);
-        assert!(id.principal(&tok).await.is_none());
+        assert!(id.principal(&tok).await.unwrap().is_none());
         let short = Identity::new(
             AuthMode::Identity,
             "/identity".into(),
@@ -409,6 +423,6 @@ mod tests {
             Duration::ZERO,
         );
         let (tok, _) = short.issue(&u, Some("mini-mon".into())).await.unwrap();
-        assert!(short.principal(&tok).await.is_none(), "expired");
+        assert!(short.principal(&tok).await.unwrap().is_none(), "expired");
     }
 }

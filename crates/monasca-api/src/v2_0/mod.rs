@@ -75,7 +75,11 @@ where
             .map(str::trim)
             .filter(|t| !t.is_empty());
         let principal = match token {
-            Some(t) => state.identity.principal(t).await,
+            Some(t) => state
+                .identity
+                .principal(t)
+                .await
+                .map_err(|_| ApiError::unavailable().into_response())?,
             None => None,
         };
         let Some(principal) = principal else {
