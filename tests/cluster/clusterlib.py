@@ -145,6 +145,14 @@ def is_monasca_error(reply, status):
             and isinstance(b.get("description", ""), str))
 
 
+def is_keystone_error(reply, status):
+    """`reply` is `status` in Keystone's error shape: {"error": {"code", "title", "message"}}
+    (the built-in identity service answers as Keystone does)."""
+    e = reply.body.get("error") if isinstance(reply.body, dict) else None
+    return (reply.status == status and isinstance(e, dict) and e.get("code") == status
+            and isinstance(e.get("title"), str) and isinstance(e.get("message"), str))
+
+
 class Writer:
     """Threads posting one measurement a request of metric `name` (dimension `writer`),
     each with its own timestamp, through `base` until stopped; they remember which timestamps
@@ -190,10 +198,10 @@ class Writer:
         """Waits until `n` more writes were acknowledged."""
         goal = self.acked_count() + n
         deadline = time.monotonic() + within_s
-        while self.acked_count() < goal:
-            check(time.monotonic() < deadline, f"{n} writes acknowledged within {within_s} s "
-                  f"{what} (refusals: {self.refused[-3:]})")
+        while self.acked_count() < goal and time.monotonic() < deadline:
             time.sleep(0.1)
+        check(self.acked_count() >= goal, f"{n} writes acknowledged within {within_s} s "
+              f"{what} (refusals: {self.refused[-3:]})")
 
     def all_listed(self, base, token, what):
         """Every acknowledged timestamp is listed through `base`, with its value."""
@@ -203,3 +211,56 @@ class Writer:
         missing = [ts for ts, _ in self.acked if have.get(ts) != float(ts % 100000)]
         check(not missing, f"all {len(self.acked)} acknowledged measurements listed {what} "
               f"({len(missing)} missing, e.g. {missing[:5]})")
+
+
+def node_pids():
+    """The pids of the running nodes (to tell that nothing restarted them)."""
+    out = []
+    for i in range(1, len(NODES) + 1):
+        with open(os.path.join(DIR, "pids", f"node{i}")) as f:
+            out.append(int(f.read()))
+    return out
+
+
+def during_outage(seconds, probes):
+    """Runs `probes` (label, method, path, token, body, expected status) against the proxy and
+    every node, again and again for `seconds`: each answer must be the expected status — a
+    503 in the Monasca error shape (Keystone's under /identity/) — within TIMEOUT_S. Returns
+    how many answers were checked."""
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline:
+        for label, method, path, token, body, status in probes:
+            for base in [LB, *NODES]:
+                r = call(method, f"{base}{path}", token, body)
+                if status != 503:
+                    ok = r.status == status
+                elif path.startswith("/identity/"):
+                    ok = is_keystone_error(r, 503)
+                else:
+                    ok = is_monasca_error(r, 503)
+                if not ok or r.seconds > TIMEOUT_S:
+                    check(False, f"during the outage, {label} on {base} is {status} in "
+                          f"time ({r})")
+                n += 1
+        time.sleep(1)
+    return n
+
+
+def recovers(within_s, probes):
+    """Waits until every probe answers its expected status on the proxy and every node."""
+    deadline = time.monotonic() + within_s
+    t0 = time.monotonic()
+    while True:
+        bad = []
+        for label, method, path, token, body, status in probes:
+            for base in [LB, *NODES]:
+                r = call(method, f"{base}{path}", token, body)
+                if r.status != status:
+                    bad.append(f"{label} on {base}: {r}")
+        if not bad:
+            check(True, f"every node serves again {time.monotonic() - t0:.1f} s after the "
+                  f"restart, with no restart of its own")
+            return
+        check(time.monotonic() < deadline, f"recovered within {within_s} s ({bad[:2]})")
+        time.sleep(0.5)

@@ -13,20 +13,22 @@
 #   check_30_hostile     names, dimensions and value_meta full of quotes, backslashes, NULs and
 #                        SQL written on one node and read back byte for byte on the other
 #                        (metric-list, names, measurements, statistics, dimension names and
-#                        values); what monasca validation refuses is 422 and stores nothing
+#                        values); what monasca validation refuses is 422 and stores nothing;
+#                        definitions and notification methods named with SQL come back the same
 #   check_40_tenants     a second project sees none of the first's metrics, definitions,
-#                        alarms or notification methods through any list, get, update or delete
+#                        alarms or notification methods through any list or get (also with
+#                        tenant_id=), and gets 404 for updates and deletes of them
 #   check_50_node_kill   `kill -9` of a node while writers post through the proxy: every
 #                        acknowledged measurement is listed by the survivor; the node restarted
-#                        serves again
-#   check_60_postgres    PostgreSQL stopped for 30 s under load: 503s in the Monasca error shape
-#                        (never 500, none slower than 15 s), nodes recover with no restart,
-#                        nothing acknowledged is lost
-#   check_70_clickhouse  the same for ClickHouse: metric writes and reads 503, definitions still
-#                        served, recovery, nothing acknowledged lost
-# A new group is a new check_NN_name.py (e.g. alarm evaluation across nodes); it gets the
-# environment below and tests/cluster/clusterlib.py. (Alarm evaluation is not divided among nodes
-# yet: see the README; not checked here.)
+#                        serves again, directly and through the proxy
+#   check_60_postgres    PostgreSQL stopped 30 s (immediate) under load: every request is a 503
+#                        in the Monasca error shape (never 500 or 401, none slower than 15 s);
+#                        the same node processes recover; nothing acknowledged is lost
+#   check_70_clickhouse  ClickHouse killed and kept down 30 s under load: metric writes and
+#                        reads 503, definitions still served, recovery, nothing acknowledged lost
+# A new group is a new check_NN_name.py (e.g. alarm evaluation across nodes, before the
+# destructive 50-70); it gets the environment below and can import tests/cluster/clusterlib.py.
+# (Alarm evaluation is not divided among nodes yet: see the README; not checked here.)
 #
 # Usage: tests/cluster/run.sh        (from anywhere; builds `vigil` and `monasca` with cargo)
 #
@@ -125,9 +127,11 @@ if [[ "$(id -u)" == 0 ]]; then
     AS=(runuser -u postgres --)
     chown postgres "$DIR/pg" "$DIR/pgsock"
 fi
-"${AS[@]}" "$PG_BIN/initdb" -D "$DIR/pg" -U vigil --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
+"${AS[@]}" "$PG_BIN/initdb" -D "$DIR/pg" -U vigil --auth=trust -E UTF8 --locale=C --no-sync \
+    >/dev/null
 bash "$CTL" pg-start
-"${AS[@]}" "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U vigil -d postgres -c 'CREATE DATABASE vigil' >/dev/null
+"${AS[@]}" "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U vigil -d postgres \
+    -c 'CREATE DATABASE vigil' >/dev/null
 
 echo "== ClickHouse"
 bash "$CTL" ch-start
@@ -161,7 +165,8 @@ backend nodes
 CFG
 "$HAPROXY" -f "$DIR/haproxy.cfg" -db </dev/null >"$DIR/haproxy.log" 2>&1 &
 echo $! >"$DIR/pids/haproxy"
-wait_http python3 "http://127.0.0.1:$LB_PORT/healthcheck" "$!" 100 0.1 || die "haproxy did not answer"
+wait_http python3 "http://127.0.0.1:$LB_PORT/healthcheck" "$!" 100 0.1 ||
+    die "haproxy did not answer"
 
 export CLUSTER_LB="http://127.0.0.1:$LB_PORT" CLUSTER_NODES="${NODES[*]}" CLUSTER_CTL="$CTL"
 export MONASCA_PY="$VENV/bin/monasca" MONASCA_RS
