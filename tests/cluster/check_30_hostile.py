@@ -75,6 +75,13 @@ for i, m in enumerate(HOSTILE):
     totals = [sum(row[got[0]["columns"].index(c)] for row in got[0]["statistics"])
               for c in ("count", "sum")] if ok else None
     check(ok and totals == [3, 3.0], f"{what}: statistics count 3, sum 3 ({r})")
+    first_key = sorted(dims)[0]
+    r = call("GET", url(R, "/v2.0/metrics/statistics", name=name, start_time=START,
+                        statistics="count", period="100000", group_by=first_key), token)
+    got = elements(r)
+    check(r.status == 200 and len(got) == 1
+          and got[0]["dimensions"] == {first_key: dims[first_key]},
+          f"{what}: statistics grouped by {first_key!r} ({r})")
     r = call("GET", url(R, "/v2.0/metrics/dimensions/names", metric_name=name), token)
     check(r.status == 200 and sorted(e["dimension_name"] for e in elements(r)) == sorted(dims),
           f"{what}: dimension-name-list ({r})")
