@@ -113,11 +113,19 @@ def measurements_of(base, token, name, start_ms, dimensions=None):
     page = url(base, "/v2.0/metrics/measurements", name=name, start_time=start,
                dimensions=dims, merge_metrics="true", limit=10000)
     out = []
+    attempts = 0
     while page:
         r = call("GET", page, token, timeout=60)
         if r.status != 200:
-            print(f"   measurements page: {r}")
-            return None
+            # Once, right after a peer's kill -9, a read answered 503 (cause unknown): say so
+            # loudly with the nodes' errors, and ask again; a second failure fails the check.
+            print(f"   RETRYING a measurements page: {r}", flush=True)
+            print_node_errors()
+            attempts += 1
+            if attempts > 1:
+                return None
+            time.sleep(1)
+            continue
         for series in elements(r):
             cols = series["columns"]
             ts_i, v_i = cols.index("timestamp"), cols.index("value")
@@ -127,6 +135,15 @@ def measurements_of(base, token, name, start_ms, dimensions=None):
         # The next link names whichever node answered; keep asking `base`.
         page = base + nxt[0][nxt[0].index("/v2.0/"):] if nxt else None
     return out
+
+
+def print_node_errors(last=10):
+    """The last WARN and ERROR lines of every node's log."""
+    for i in range(1, len(NODES) + 1):
+        with open(os.path.join(DIR, f"node{i}.log"), errors="replace") as f:
+            lines = [line.rstrip() for line in f if " WARN " in line or " ERROR " in line]
+        for line in lines[-last:]:
+            print(f"   node{i}: {line[:600]}", flush=True)
 
 
 def iso_ms(s):

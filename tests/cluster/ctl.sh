@@ -91,7 +91,7 @@ stop-all)
         pid="$(cat "$f")"
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
+            running "$pid" || break
             sleep 0.1
         done
         kill -9 "$pid" 2>/dev/null || true

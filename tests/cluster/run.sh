@@ -81,8 +81,13 @@ cleanup() {
     local rc=$?
     bash "$CTL" stop-all || true
     if [[ $rc -ne 0 ]]; then
-        for log in "$DIR"/node*.log "$DIR/haproxy.log"; do
-            [[ -s "$log" ]] && { echo "--- last lines of $log ---" >&2; tail -n 15 "$log" >&2; }
+        for log in "$DIR"/node*.log; do
+            [[ -s "$log" ]] || continue
+            echo "--- last warnings and errors of $log ---" >&2
+            grep -E ' (WARN|ERROR) ' "$log" | tail -n 15 >&2 || true
+        done
+        for log in "$DIR/haproxy.log" "$DIR/ch/log/error.log" "$DIR/pg/log"; do
+            [[ -s "$log" ]] && { echo "--- last lines of $log ---" >&2; tail -n 5 "$log" >&2; }
         done
     fi
     # A server may still be flushing as it exits: retry once.
