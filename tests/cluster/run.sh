@@ -96,6 +96,10 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
+# Stopped by a signal (or its reader gone), still stop everything.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 141' PIPE
 
 port() { free_port python3; }
 PG_PORT=$(port) CH_HTTP=$(port) CH_TCP=$(port) LB_PORT=$(port)
