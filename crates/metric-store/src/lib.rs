@@ -135,7 +135,7 @@ pub trait MetricStore: Send + Sync + 'static {
         &self,
         _filter: &SeriesFilter,
         _key: &str,
-    ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
+    ) -> Result<Option<DimensionGroups>, StoreError> {
         Ok(None)
     }
 

@@ -16,7 +16,7 @@ use super::{
     writer::{Cmd, PendingWrite},
 };
 use crate::{
-    Accumulator, Bucket, DimensionGroup, MetricStore, Point, Sample, SeriesFilter, SeriesId,
+    Accumulator, Bucket, DimensionGroups, MetricStore, Point, Sample, SeriesFilter, SeriesId,
     SeriesInfo, Stat, StoreError, TimeRange, bucket_start,
 };
 
@@ -151,11 +151,12 @@ impl MetricStore for EmbeddedStore {
         &self,
         filter: &SeriesFilter,
         key: &str,
-    ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
+    ) -> Result<Option<DimensionGroups>, StoreError> {
         let st = self.inner.read();
         let candidates = st.reg.candidates(filter, true);
+        let mut groups = DimensionGroups::default();
         let Some(&last) = candidates.last() else {
-            return Ok(Some(Vec::new()));
+            return Ok(Some(groups));
         };
         // Which ids are wanted, and which of them a value took: one bit each.
         let words = last as usize / 64 + 1;
@@ -165,37 +166,35 @@ impl MetricStore for EmbeddedStore {
         }
         let bit = |set: &[u64], id: Gid| set[id as usize / 64] & (1 << (id % 64)) != 0;
         let mut taken = vec![0u64; words];
-        let mut groups = vec![DimensionGroup {
-            value: None,
-            series: Vec::new(),
-        }];
         let values = st
             .reg
             .tenant(&filter.tenant)
             .and_then(|t| t.by_dim.get(key));
+        // The series without the dimension come first; they are known once every value has
+        // taken its own, so the values' groups are gathered, then put after them.
+        let mut with_value = DimensionGroups::default();
         for (value, ids) in values.into_iter().flatten() {
-            let series: Vec<SeriesId> = ids
-                .iter()
-                .filter(|id| **id <= last && bit(&wanted, **id))
-                .map(|id| {
+            let wanted_ids = ids.iter().filter(|id| **id <= last && bit(&wanted, **id));
+            with_value.push(
+                Some(value.clone()),
+                wanted_ids.map(|id| {
                     taken[*id as usize / 64] |= 1 << (id % 64);
                     SeriesId::from(*id)
-                })
-                .collect();
-            if !series.is_empty() {
-                groups.push(DimensionGroup {
-                    value: Some(value.to_string()),
-                    series,
-                });
-            }
+                }),
+            );
         }
-        groups[0].series = candidates
-            .iter()
-            .filter(|id| !bit(&taken, **id))
-            .map(|id| SeriesId::from(*id))
-            .collect();
-        if groups[0].series.is_empty() {
-            groups.remove(0);
+        groups.push(
+            None,
+            candidates
+                .iter()
+                .filter(|id| !bit(&taken, **id))
+                .map(|id| SeriesId::from(*id)),
+        );
+        if groups.is_empty() {
+            return Ok(Some(with_value));
+        }
+        for (value, series) in with_value.iter() {
+            groups.push(value.cloned(), series.iter().copied());
         }
         Ok(Some(groups))
     }
