@@ -202,6 +202,31 @@ impl DimensionGroups {
         }
     }
 
+    /// Adds a group before the others (the series without the dimension, known last); a
+    /// group without series is not added.
+    pub fn push_first(
+        &mut self,
+        value: Option<Arc<str>>,
+        series: impl IntoIterator<Item = SeriesId>,
+    ) {
+        let first: Vec<SeriesId> = series.into_iter().collect();
+        if first.is_empty() {
+            return;
+        }
+        let n = first.len();
+        self.series.splice(0..0, first);
+        self.ends.iter_mut().for_each(|e| *e += n);
+        self.ends.insert(0, n);
+        self.values.insert(0, value);
+    }
+
+    /// Room for `groups` more groups of `series` series in all.
+    pub fn reserve(&mut self, groups: usize, series: usize) {
+        self.values.reserve(groups);
+        self.ends.reserve(groups);
+        self.series.reserve(series);
+    }
+
     /// Sorts the groups by value (`None` first), keeping each group's series.
     pub fn sort_by_value(&mut self) {
         if self.values.is_sorted() {

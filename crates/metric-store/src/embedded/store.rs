@@ -1,7 +1,7 @@
 //! [`EmbeddedStore`]'s public operations and its [`MetricStore`] implementation.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeSet,
     sync::{Arc, atomic::Ordering, mpsc},
 };
 
@@ -170,12 +170,12 @@ impl MetricStore for EmbeddedStore {
             .reg
             .tenant(&filter.tenant)
             .and_then(|t| t.by_dim.get(key));
-        // The series without the dimension come first; they are known once every value has
-        // taken its own, so the values' groups are gathered, then put after them.
-        let mut with_value = DimensionGroups::default();
+        if let Some(values) = values {
+            groups.reserve(values.len().min(candidates.len()), candidates.len());
+        }
         for (value, ids) in values.into_iter().flatten() {
             let wanted_ids = ids.iter().filter(|id| **id <= last && bit(&wanted, **id));
-            with_value.push(
+            groups.push(
                 Some(value.clone()),
                 wanted_ids.map(|id| {
                     taken[*id as usize / 64] |= 1 << (id % 64);
@@ -183,19 +183,15 @@ impl MetricStore for EmbeddedStore {
                 }),
             );
         }
-        groups.push(
+        // The series without the dimension, known once every value has taken its own, go
+        // first.
+        groups.push_first(
             None,
             candidates
                 .iter()
                 .filter(|id| !bit(&taken, **id))
                 .map(|id| SeriesId::from(*id)),
         );
-        if groups.is_empty() {
-            return Ok(Some(with_value));
-        }
-        for (value, series) in with_value.iter() {
-            groups.push(value.cloned(), series.iter().copied());
-        }
         Ok(Some(groups))
     }
 
@@ -269,11 +265,25 @@ impl MetricStore for EmbeddedStore {
         owners.sort_unstable();
         let mut ids: Vec<Gid> = owners.iter().map(|(id, _)| *id).collect();
         ids.dedup();
-        let mut buckets: Vec<BTreeMap<i64, Accumulator>> = vec![BTreeMap::new(); groups.len()];
+        let mut buckets: Vec<Vec<(i64, Accumulator)>> = vec![Vec::new(); groups.len()];
+        let mut series_buckets: Vec<(i64, Accumulator)> = Vec::new();
+        let mut scratch = Vec::new();
         self.for_each_series(&ids, range, |id, pts| {
+            series_buckets.clear();
+            for p in &pts {
+                let b = bucket_start(p.timestamp, period_ms);
+                match series_buckets.last_mut() {
+                    Some((cb, acc)) if *cb == b => acc.add(p.value),
+                    _ => {
+                        let mut acc = Accumulator::default();
+                        acc.add(p.value);
+                        series_buckets.push((b, acc));
+                    }
+                }
+            }
             let from = owners.partition_point(|(o, _)| *o < id);
             for (_, g) in owners[from..].iter().take_while(|(o, _)| *o == id) {
-                add_to_buckets(&mut buckets[*g], &pts, period_ms);
+                merge_buckets(&mut buckets[*g], &series_buckets, &mut scratch);
             }
             true
         })?;
@@ -461,32 +471,110 @@ impl Drop for EmbeddedStore {
     }
 }
 
-/// The store's ids of `series` (ids it cannot have issued are skipped).
-/// Adds a series' points (in time order) to `buckets` of `period_ms`.
-fn add_to_buckets(buckets: &mut BTreeMap<i64, Accumulator>, pts: &[Point], period_ms: i64) {
-    let mut current: Option<(i64, Accumulator)> = None;
-    for p in pts {
-        let b = bucket_start(p.timestamp, period_ms);
-        match &mut current {
-            Some((cb, acc)) if *cb == b => acc.add(p.value),
-            _ => {
-                if let Some((cb, acc)) = current.take() {
-                    buckets.entry(cb).or_default().merge(&acc);
-                }
-                let mut acc = Accumulator::default();
-                acc.add(p.value);
-                current = Some((b, acc));
+/// Adds a series' buckets (in time order) to a group's (in time order), as a map from start
+/// to accumulator would hold them: a group's series follow one another in time or share
+/// periods, so this is an append or one walk, with no node allocated per group. (A series'
+/// accumulator is what merging it into an empty one gives, so it is taken as it is.)
+fn merge_buckets(
+    group: &mut Vec<(i64, Accumulator)>,
+    series: &[(i64, Accumulator)],
+    scratch: &mut Vec<(i64, Accumulator)>,
+) {
+    let Some(first) = series.first() else {
+        return;
+    };
+    if group.last().is_none_or(|(last, _)| *last < first.0) {
+        group.extend_from_slice(series);
+        return;
+    }
+    scratch.clear();
+    scratch.reserve(group.len() + series.len());
+    let (mut i, mut j) = (0, 0);
+    while i < group.len() || j < series.len() {
+        match (group.get(i), series.get(j)) {
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                let mut merged = a.1;
+                merged.merge(&b.1);
+                scratch.push((a.0, merged));
+                i += 1;
+                j += 1;
             }
+            (Some(a), Some(b)) if a.0 < b.0 => {
+                scratch.push(*a);
+                i += 1;
+            }
+            (Some(a), None) => {
+                scratch.push(*a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                scratch.push(*b);
+                j += 1;
+            }
+            (None, None) => break,
         }
     }
-    if let Some((cb, acc)) = current {
-        buckets.entry(cb).or_default().merge(&acc);
-    }
+    std::mem::swap(group, scratch);
 }
 
+/// The store's ids of `series` (ids it cannot have issued are skipped).
 fn gids(series: &[SeriesId]) -> Vec<Gid> {
     series
         .iter()
         .filter_map(|id| Gid::try_from(*id).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Merging groups' buckets gives what a map from start to accumulator gives, bit for bit
+    /// (the same additions in the same order), whatever order series' periods come in.
+    #[test]
+    fn merged_buckets_match_a_map_of_them() {
+        let odd = [-0.0, 0.0, f64::NAN, 1e300, -1e300, 0.1, f64::INFINITY, 7.0];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..2_000 {
+            let (mut merged, mut scratch) = (Vec::new(), Vec::new());
+            let mut map: BTreeMap<i64, Accumulator> = BTreeMap::new();
+            for _ in 0..next(5) {
+                // One series: periods ascending, each with a few values.
+                let mut series: Vec<(i64, Accumulator)> = Vec::new();
+                let mut start = next(8) as i64 - 4;
+                for _ in 0..next(6) {
+                    let mut acc = Accumulator::default();
+                    for _ in 0..=next(3) {
+                        acc.add(odd[next(odd.len() as u64) as usize]);
+                    }
+                    series.push((start, acc));
+                    start += 1 + next(3) as i64;
+                }
+                merge_buckets(&mut merged, &series, &mut scratch);
+                for (start, acc) in &series {
+                    map.entry(*start).or_default().merge(acc);
+                }
+            }
+            let bits = |(s, a): (i64, &Accumulator)| {
+                (
+                    s,
+                    a.count,
+                    a.sum.to_bits(),
+                    a.min.to_bits(),
+                    a.max.to_bits(),
+                )
+            };
+            let want: Vec<_> = map.iter().map(|(s, a)| bits((*s, a))).collect();
+            let got: Vec<_> = merged.iter().map(|(s, a)| bits((*s, a))).collect();
+            assert_eq!(got, want);
+        }
+    }
 }

@@ -74,7 +74,9 @@ pub async fn list(
     };
     let links = q.links(&base.url(), next.as_deref());
     let body = (|| {
-        let mut body = StatisticsBody::new(&links, &req.name, &stats)?;
+        let rows = page.elements.iter().map(|(_, rows)| rows.len()).sum();
+        let size = (page.elements.len(), rows);
+        let mut body = StatisticsBody::new(&links, &req.name, &stats, size)?;
         for (i, (gid, rows)) in page.elements.iter().enumerate() {
             body.element(first_id + i, groups.dimensions(*gid), &stats, rows)?;
         }

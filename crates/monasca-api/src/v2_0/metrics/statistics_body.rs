@@ -17,8 +17,17 @@ pub struct StatisticsBody {
 }
 
 impl StatisticsBody {
-    pub fn new(links: &[Link], name: &str, stats: &[Stat]) -> io::Result<Self> {
-        let mut buf = Vec::with_capacity(4096);
+    /// The answer's start; `size` (elements, rows) sizes the buffer once for the page.
+    pub fn new(
+        links: &[Link],
+        name: &str,
+        stats: &[Stat],
+        size: (usize, usize),
+    ) -> io::Result<Self> {
+        // Roughly: an element's id, name, a dimension and columns; a row's time and numbers.
+        let (elements, rows) = size;
+        let bytes = 512 + elements * (100 + 2 * name.len()) + rows * (26 + 20 * stats.len());
+        let mut buf = Vec::with_capacity(bytes);
         buf.extend_from_slice(br#"{"links":"#);
         serde_json::to_writer(&mut buf, links)?;
         buf.extend_from_slice(br#","elements":["#);
@@ -221,7 +230,7 @@ mod tests {
                 })
                 .collect()
         };
-        let mut body = StatisticsBody::new(&links, name, &stats).unwrap();
+        let mut body = StatisticsBody::new(&links, name, &stats, (3, 12)).unwrap();
         let mut elements = Vec::new();
         for (i, d) in dims.iter().enumerate() {
             let r = rows(i * 4);
@@ -259,7 +268,7 @@ mod tests {
             String::from_utf8(body.finish()).unwrap(),
             String::from_utf8(want).unwrap()
         );
-        let empty = StatisticsBody::new(&links[..1], "n", &[Stat::Avg]).unwrap();
+        let empty = StatisticsBody::new(&links[..1], "n", &[Stat::Avg], (0, 0)).unwrap();
         let want = serde_json::to_vec(&Envelope::<Statistics> {
             links: links[..1].to_vec(),
             elements: Vec::new(),
