@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `group_by` over many groups: `bash bench/group_by.sh` (the README's "group_by over 100,000
 # groups"). One metric name x GB_HOSTS hosts (100,000) x GB_POINTS points (10, 30 s apart, the
-# last a minute ago) go into a fresh `vigil serve`; then GB_RUNS times (10) each of:
+# last at half past the hour before the current one) go into a fresh `vigil serve`; then
+# GB_RUNS times (10) each of:
 #   first 10000  GET /v2.0/metrics/statistics?...&group_by=hostname&limit=10000, groups not
 #                cached yet (a new series was just posted, so the group cache is stale)
 #   again 10000  the same request at once (groups cached)
@@ -90,7 +91,7 @@ measure() { # label binary
 echo "fleet: 1 name x $HOSTS hosts x $POINTS points, period $PERIOD s; $(nproc) cores"
 start "$VIGIL"
 "$LOADGEN" ingest --url "http://127.0.0.1:$PORT" --tenant bench --names 1 --hosts "$HOSTS" \
-    --points "$POINTS" --batch 5000 --end-ms $(($(date +%s) * 1000 - 60000)) | tail -n 2
+    --points "$POINTS" --batch 5000 --end-ms $(($(date +%s) / 3600 * 3600000 - 1800000)) | tail -n 2
 stop
 if [[ -n ${GB_COMPARE:-} ]]; then
     for _ in 1 2; do
