@@ -49,6 +49,11 @@ impl Engine {
         now: i64,
     ) -> Option<Transition> {
         let (alarm_id, a) = st.alarms.entry_mut(idx)?;
+        // A definition being taken over waits for its windows; one whose lease lapsed is
+        // another node's to write.
+        if st.filling.contains_key(&a.def_id) || !w.holds(&a.def_id) {
+            return None;
+        }
         let def = st.defs.get(&a.def_id)?;
         let mut subs_changed = false;
         let mut any_verdict = false;
