@@ -84,7 +84,7 @@ impl Engine {
     ///
     /// # Errors
     /// The store fails; the definition stays waiting, and the caller retries.
-    pub async fn refill(&self, store: &dyn MetricStore, id: &str) -> anyhow::Result<()> {
+    pub async fn refill(self: &Arc<Self>, store: &dyn MetricStore, id: &str) -> anyhow::Result<()> {
         let subs = {
             let st = self.lock();
             if !st.filling.contains_key(id) {
@@ -126,6 +126,12 @@ impl Engine {
             }
         }
         samples.sort_by_key(|s| s.timestamp);
+        let (engine, id) = (self.clone(), id.to_string());
+        tokio::task::spawn_blocking(move || engine.refill_blocking(&id, &samples)).await?
+    }
+
+    /// The write of [`Engine::refill`]: the samples not noted meanwhile, in one batch.
+    fn refill_blocking(&self, id: &str, samples: &[Sample]) -> anyhow::Result<()> {
         let mut transitions = Vec::new();
         self.repo.write_batch(&mut |w| {
             let now = self.now_s();
@@ -135,7 +141,7 @@ impl Engine {
                 return;
             };
             let mut touched = Touched::default();
-            for s in &samples {
+            for s in samples {
                 if noted.contains(&(series_hash(&s.series), s.timestamp)) {
                     continue;
                 }
