@@ -181,7 +181,10 @@ impl Member {
             let lease_s = me.cfg.lease.as_secs_f64();
             match me.leases.claim(&me.node, &id, lease_s) {
                 Ok(true) => match me.engine.take_over(&id) {
-                    Ok(()) => Some(id),
+                    Ok(()) => {
+                        tracing::info!(definition = %id, "alarm definition taken over");
+                        Some(id)
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "cannot take over alarm definition");
                         None
