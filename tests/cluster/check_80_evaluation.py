@@ -138,6 +138,26 @@ def notified():
     return keys
 
 
+# A definition made on one node, its first metric posted at once to the other (which has not
+# heard of the definition yet): the alarm still comes, through the store.
+r = call("POST", f"{NODES[0]}/v2.0/alarm-definitions", token, {
+    "name": f"eval-{run}-fresh", "expression": f"last(eval.{run}.fresh) > 10"})
+check(r.status == 201, f"definition made on node 1 ({r})")
+fresh = r.body["id"]
+r = call("POST", f"{NODES[1]}/v2.0/metrics", token,
+         [{"name": f"eval.{run}.fresh", "dimensions": {}, "timestamp": int(time.time() * 1000),
+           "value": 50.0}])
+check(r.status == 204, f"its first metric accepted by node 2 at once ({r})")
+t0 = time.monotonic()
+while True:
+    r = call("GET", url(LB, "/v2.0/alarms", alarm_definition_id=fresh), token)
+    if [a["state"] for a in elements(r)] == ["ALARM"]:
+        check(True, f"its alarm is ALARM {time.monotonic() - t0:.1f} s later")
+        break
+    if time.monotonic() - t0 > FOLLOW_S:
+        check(False, f"its alarm ALARM within {FOLLOW_S} s ({r})")
+    time.sleep(0.5)
+
 # Both nodes evaluate a share once the rounds have settled.
 deadline = time.monotonic() + 10
 while not (evaluated_here(0) > 0 and evaluated_here(1) > 0) and time.monotonic() < deadline:

@@ -180,17 +180,17 @@ impl Member {
             me.note_definition(&id);
             let lease_s = me.cfg.lease.as_secs_f64();
             match me.leases.claim(&me.node, &id, lease_s) {
-                Ok(true) => match me.engine.take_over(&id) {
+                Ok(Some(live)) => match me.engine.take_over(&id) {
                     Ok(()) => {
                         tracing::info!(definition = %id, "alarm definition taken over");
-                        Some(id)
+                        Some((id, live))
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "cannot take over alarm definition");
                         None
                     }
                 },
-                Ok(false) => None,
+                Ok(None) => None,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot claim alarm definition");
                     None
@@ -200,9 +200,16 @@ impl Member {
         .await
         .ok()
         .flatten();
-        if let Some(id) = claimed
-            && let Err(e) = self.engine.refill(self.store.as_ref(), &id).await
-        {
+        let Some((id, live)) = claimed else {
+            return;
+        };
+        // Other nodes learn of the definition on their next round: the metrics they take
+        // meanwhile reach this node through the store, after the settle time.
+        if live > 1 {
+            self.inner().filling.insert(id, Instant::now());
+            return;
+        }
+        if let Err(e) = self.engine.refill(self.store.as_ref(), &id).await {
             tracing::warn!(error = %e, "cannot refill windows; retried on the next round");
             self.inner().filling.insert(id, Instant::now());
         }
@@ -287,6 +294,14 @@ impl Member {
             Duration::ZERO
         };
         let mut inner = self.inner();
+        if inner.live_nodes != round.live_nodes {
+            tracing::info!(
+                nodes = round.live_nodes,
+                held = round.held.len(),
+                "alarm evaluation shared by {} live node(s)",
+                round.live_nodes
+            );
+        }
         inner.live_nodes = round.live_nodes;
         let due: Vec<String> = inner
             .filling

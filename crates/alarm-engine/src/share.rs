@@ -126,6 +126,11 @@ impl Engine {
             }
         }
         samples.sort_by_key(|s| s.timestamp);
+        tracing::info!(
+            definition = id,
+            samples = samples.len(),
+            "windows refilled from the store"
+        );
         let (engine, id) = (self.clone(), id.to_string());
         tokio::task::spawn_blocking(move || engine.refill_blocking(&id, &samples)).await?
     }

@@ -155,9 +155,15 @@ impl EvaluationLeases for PgEvaluationLeases {
         })
     }
 
-    fn claim(&self, node: &NodeInfo, definition_id: &str, lease_s: f64) -> RepoResult<bool> {
+    fn claim(
+        &self,
+        node: &NodeInfo,
+        definition_id: &str,
+        lease_s: f64,
+    ) -> RepoResult<Option<usize>> {
         self.db.blocking(|c| {
-            let n = c
+            let mut tx = c.transaction().pg()?;
+            let n = tx
                 .execute(
                     "UPDATE engine_lease SET node_id = $1, \
                          lease_until = now() + make_interval(secs => $3) \
@@ -167,7 +173,16 @@ impl EvaluationLeases for PgEvaluationLeases {
                     &[&node.id, &definition_id, &lease_s],
                 )
                 .pg()?;
-            Ok(n == 1)
+            let live: i64 = col(
+                &tx.query_one(
+                    "SELECT count(*) FROM engine_node WHERE alive_until > now()",
+                    &[],
+                )
+                .pg()?,
+                0,
+            )?;
+            tx.commit().pg()?;
+            Ok((n == 1).then(|| usize::try_from(live).unwrap_or(1)))
         })
     }
 

@@ -99,10 +99,12 @@ async fn a_write_batch_holds_its_leases_and_writes_only_under_them() {
         assert_eq!(r.held, ["d0", "d1"]);
         // Give d1 to `b` by hand: `a`'s batches may then write d0's alarms only.
         l.leave("a").unwrap();
-        assert!(l.claim(&node("a"), "d0", LEASE_S).unwrap());
-        assert!(l.claim(&node("b"), "d1", 60.0).unwrap());
-        assert!(
-            !l.claim(&node("a"), "d1", LEASE_S).unwrap(),
+        // `a` left membership (no heartbeat row): no node counts as live.
+        assert_eq!(l.claim(&node("a"), "d0", LEASE_S).unwrap(), Some(0));
+        assert!(l.claim(&node("b"), "d1", 60.0).unwrap().is_some());
+        assert_eq!(
+            l.claim(&node("a"), "d1", LEASE_S).unwrap(),
+            None,
             "held by a live lease"
         );
         store_a

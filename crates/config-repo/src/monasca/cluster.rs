@@ -57,11 +57,17 @@ pub trait EvaluationLeases: Send + Sync + 'static {
     /// Storage fails (the node then holds nothing it can write with once its leases lapse).
     fn round(&self, node: &NodeInfo, lease_s: f64) -> RepoResult<LeaseRound>;
     /// Takes definition `definition_id` for `node` if no live node holds it (a definition
-    /// just made through this node's API); whether it did.
+    /// just made through this node's API): the number of live nodes then, or `None` when it
+    /// did not take it.
     ///
     /// # Errors
     /// Storage fails.
-    fn claim(&self, node: &NodeInfo, definition_id: &str, lease_s: f64) -> RepoResult<bool>;
+    fn claim(
+        &self,
+        node: &NodeInfo,
+        definition_id: &str,
+        lease_s: f64,
+    ) -> RepoResult<Option<usize>>;
     /// Gives back every lease of `node` and leaves membership (clean shutdown).
     ///
     /// # Errors
