@@ -4,9 +4,10 @@
 //! not agree.
 //!
 //! A round is one transaction. Claims take rows `FOR UPDATE SKIP LOCKED`, and a write batch of
-//! the threshold engine holds its node's live lease rows `FOR SHARE` until it commits
-//! ([`crate::threshold`]): a claim never waits for, and never takes over under, a batch in
-//! flight, so the new holder loads the alarms after the old holder's last write.
+//! the threshold engine, before its first write of a definition's alarms, locks that
+//! definition's live lease row `FOR SHARE` until it commits ([`crate::threshold`]): a claim
+//! never waits for, and never takes over under, a batch in flight, so the new holder loads the
+//! alarms after the old holder's last write.
 
 use config_repo::{
     RepoResult,

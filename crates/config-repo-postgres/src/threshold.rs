@@ -7,7 +7,7 @@
 
 use std::{
     cell::RefCell,
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
 };
 
@@ -218,21 +218,8 @@ impl ThresholdStore for PgThresholdStore {
             // The API's change log (a trigger) skips what the engine writes itself.
             tx.execute("SELECT set_config('vigil.origin', 'engine', true)", &[])
                 .pg()?;
-            let held = match &self.node {
-                None => None,
-                Some(node) => Some(
-                    tx.query(
-                        "SELECT definition_id FROM engine_lease \
-                         WHERE node_id = $1 AND lease_until > now() FOR SHARE",
-                        &[node],
-                    )
-                    .pg()?
-                    .iter()
-                    .map(|r| col::<String>(r, 0))
-                    .collect::<RepoResult<HashSet<String>>>()?,
-                ),
-            };
-            let writes = Writes(RefCell::new(tx), RefCell::default(), held);
+            let leases = self.node.as_deref().map(|n| (n, RefCell::default()));
+            let writes = Writes(RefCell::new(tx), RefCell::default(), leases);
             work(&writes);
             writes.0.into_inner().commit().pg()
         })
@@ -243,10 +230,14 @@ impl ThresholdStore for PgThresholdStore {
 struct Writes<'t>(
     RefCell<Transaction<'t>>,
     RefCell<HashMap<&'static str, Statement>>,
-    /// The definitions whose leases the batch holds; `None` on a single node.
-    Option<HashSet<String>>,
+    /// With shared evaluation: this node, and whether it holds each definition asked about
+    /// (its lease row then locked `FOR SHARE` until the batch commits); `None` on a single
+    /// node.
+    Option<(&'t str, RefCell<HashMap<String, bool>>)>,
 );
 
+const HOLDS_LEASE: &str = "SELECT 1 FROM engine_lease WHERE definition_id = $1 \
+     AND node_id = $2 AND lease_until > now() FOR SHARE";
 const SET_STATE: &str =
     "UPDATE alarm SET state = $1, state_updated_at = $2, updated_at = $2 WHERE id = $3";
 const SAVE_SUB_ALARM: &str = "UPDATE sub_alarm SET state = $1, current_values = $2 \
@@ -263,6 +254,18 @@ impl Writes<'_> {
         Ok(prepared)
     }
 
+    /// Whether `node` holds a live lease on `definition_id`, locking the row until commit so
+    /// that no node claims it under this batch.
+    fn lease_held(&self, node: &str, definition_id: &str) -> RepoResult<bool> {
+        let statement = self.statement(HOLDS_LEASE)?;
+        Ok(!self
+            .0
+            .borrow_mut()
+            .query(&statement, &[&definition_id, &node])
+            .pg()?
+            .is_empty())
+    }
+
     /// Runs `f` in a savepoint: its failure undoes only its own changes.
     fn guarded<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> RepoResult<T>) -> RepoResult<T> {
         let mut outer = self.0.borrow_mut();
@@ -275,9 +278,18 @@ impl Writes<'_> {
 
 impl ThresholdWrites for Writes<'_> {
     fn holds(&self, definition_id: &str) -> bool {
-        self.2
-            .as_ref()
-            .is_none_or(|held| held.contains(definition_id))
+        let Some((node, known)) = &self.2 else {
+            return true;
+        };
+        if let Some(held) = known.borrow().get(definition_id) {
+            return *held;
+        }
+        let held = self.lease_held(node, definition_id).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot check an alarm evaluation lease");
+            false
+        });
+        known.borrow_mut().insert(definition_id.to_string(), held);
+        held
     }
 
     fn create_alarm(&self, a: &NewAlarm<'_>) -> RepoResult<()> {
