@@ -52,7 +52,8 @@ impl Default for MemberConfig {
 
 /// Where the samples of a tenant's metric name go: the URLs of the nodes holding a definition
 /// that watches it, this node excluded.
-type Forwarding = HashMap<String, HashMap<String, Vec<Arc<str>>>>;
+type Forwarding = HashMap<String, HashMap<String, Urls>>;
+type Urls = Vec<Arc<str>>;
 
 /// One node's membership: its leases, the engine they feed, and where to send samples.
 pub struct Member {
@@ -238,11 +239,19 @@ impl Member {
             return Vec::new();
         }
         let mut out: Vec<(Arc<str>, Vec<Sample>)> = Vec::new();
+        // A batch comes in runs of one name: one lookup a run.
+        let mut last: Option<(&str, &str, Option<&Urls>)> = None;
         for s in samples {
-            let Some(urls) = fwd
-                .get(s.series.tenant.as_str())
-                .and_then(|m| m.get(s.series.name.as_str()))
-            else {
+            let (tenant, name) = (s.series.tenant.as_str(), s.series.name.as_str());
+            let found = match last {
+                Some((t, n, found)) if t == tenant && n == name => found,
+                _ => {
+                    let found = fwd.get(tenant).and_then(|m| m.get(name));
+                    last = Some((tenant, name, found));
+                    found
+                }
+            };
+            let Some(urls) = found else {
                 continue;
             };
             for url in urls {
