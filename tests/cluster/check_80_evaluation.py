@@ -165,8 +165,22 @@ while not (evaluated_here(0) > 0 and evaluated_here(1) > 0) and time.monotonic()
 check(evaluated_here(0) > 0 and evaluated_here(1) > 0,
       f"both nodes evaluate definitions ({evaluated_here(0)} and {evaluated_here(1)})")
 
+def figure(n, name):
+    """A figure of node n's /metrics (0 when absent)."""
+    r = call("GET", f"{NODES[n]}/metrics")
+    text = r.body if isinstance(r.body, str) else ""
+    m = re.search(rf"^{name} (\d+)", text, re.M)
+    return int(m.group(1)) if m else 0
+
+
 post_all(20.0)
 wait_all("ALARM", FOLLOW_S, "after metrics through the proxy")
+# Round-robin gave each node metrics of definitions the other evaluates: they were sent on.
+sent = [figure(n, "vigil_alarm_cluster_samples_sent_total") for n in range(2)]
+got = [figure(n, "vigil_alarm_cluster_samples_received_total") for n in range(2)]
+check(sum(sent) > 0 and sum(got) == sum(sent),
+      f"samples sent between the nodes and received ({sent} sent, {got} received)")
+check(all(figure(n, "vigil_alarm_cluster_nodes") == 2 for n in range(2)), "both see 2 nodes")
 post_all(1.0)
 wait_all("OK", FOLLOW_S, "after the values fell")
 

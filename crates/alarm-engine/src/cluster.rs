@@ -117,6 +117,11 @@ impl Member {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Nodes alive at the last round, this one included.
+    pub fn live_nodes(&self) -> usize {
+        self.inner().live_nodes
+    }
+
     /// This node.
     pub fn node(&self) -> &NodeInfo {
         &self.node

@@ -282,6 +282,9 @@ async fn serve_inner(
     );
     crate::store_metrics::register(&mut telemetry, store.clone());
     crate::engine_metrics::register(&mut telemetry, alarms.engine.clone());
+    if let Some(c) = &alarms.cluster {
+        c.register_metrics(&mut telemetry);
+    }
     vigil_http::process_metrics::register(&mut telemetry);
     let alarm_outbox = alarms.outbox.clone();
     let monasca = MonascaState {

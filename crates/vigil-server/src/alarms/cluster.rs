@@ -28,6 +28,7 @@ use axum::{
 use metric_store::{Sample, SeriesKey};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
+use vigil_http::telemetry::{Counter, Gauge, Telemetry};
 
 /// Where other nodes send this one samples.
 pub const SAMPLES_PATH: &str = "/vigil/cluster/v1/samples";
@@ -51,9 +52,18 @@ struct WireSample<'a> {
     value: f64,
 }
 
+/// Counts of the samples nodes send each other, for `/metrics`.
+#[derive(Clone, Default)]
+struct Counts {
+    sent: Counter,
+    not_sent: Counter,
+    received: Counter,
+}
+
 /// This node's part in shared evaluation.
 pub struct Cluster {
     pub member: Arc<Member>,
+    counts: Counts,
     key: Arc<str>,
     http: reqwest::Client,
     in_flight: Arc<Semaphore>,
@@ -76,6 +86,7 @@ impl Cluster {
             .build()?;
         Ok(Self {
             member,
+            counts: Counts::default(),
             key,
             http,
             in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
@@ -101,6 +112,7 @@ impl Cluster {
                     continue;
                 };
                 let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
+                    self.counts.not_sent.inc_by(chunk.len() as u64);
                     self.warn(&url, "too many forwarded batches in flight; one dropped");
                     continue;
                 };
@@ -111,14 +123,20 @@ impl Cluster {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body);
                 let (url, warned) = (url.clone(), self.last_warned.clone());
+                let (sent, not_sent) = (self.counts.sent.clone(), self.counts.not_sent.clone());
+                let n = chunk.len() as u64;
                 tokio::spawn(async move {
                     let outcome = request.send().await;
                     drop(permit);
                     let why = match outcome {
-                        Ok(r) if r.status().is_success() => return,
+                        Ok(r) if r.status().is_success() => {
+                            sent.inc_by(n);
+                            return;
+                        }
                         Ok(r) => format!("HTTP {}", r.status().as_u16()),
                         Err(e) => e.without_url().to_string(),
                     };
+                    not_sent.inc_by(n);
                     warn_at_most_every_10s(&warned, &url, &why);
                 });
             }
@@ -137,7 +155,41 @@ impl Cluster {
             .with_state(Receiver {
                 key: self.key.clone(),
                 feed,
+                received: self.counts.received.clone(),
             })
+    }
+
+    /// `vigil_alarm_cluster_*` in `/metrics`: live nodes, samples sent to the nodes evaluating
+    /// them, samples that could not be sent, samples received.
+    pub fn register_metrics(&self, telemetry: &mut Telemetry) {
+        let sub = telemetry
+            .registry_mut()
+            .sub_registry_with_prefix("alarm_cluster");
+        let nodes = Gauge::<i64>::default();
+        sub.register(
+            "nodes",
+            "Nodes sharing alarm evaluation, this one included",
+            nodes.clone(),
+        );
+        sub.register(
+            "samples_sent",
+            "Samples sent to the node evaluating them",
+            self.counts.sent.clone(),
+        );
+        sub.register(
+            "samples_not_sent",
+            "Samples that could not be sent to the node evaluating them",
+            self.counts.not_sent.clone(),
+        );
+        sub.register(
+            "samples_received",
+            "Samples received from other nodes for the definitions this node evaluates",
+            self.counts.received.clone(),
+        );
+        let member = self.member.clone();
+        telemetry.before_scrape(move || {
+            nodes.set(i64::try_from(member.live_nodes()).unwrap_or(i64::MAX));
+        });
     }
 }
 
@@ -163,6 +215,7 @@ fn warn_at_most_every_10s(last: &AtomicI64, url: &str, why: &str) {
 struct Receiver {
     key: Arc<str>,
     feed: alarm_engine::Alarming,
+    received: Counter,
 }
 
 /// Equal without an early exit, so the time taken tells nothing of the key.
@@ -205,6 +258,7 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
             value_meta: None,
         });
     }
+    r.received.inc_by(samples.len() as u64);
     r.feed.observe(Arc::new(samples)).await;
     StatusCode::NO_CONTENT
 }
