@@ -42,6 +42,18 @@ fn fair_share(definitions: i64, live: i64) -> i64 {
     (definitions + live - 1) / live
 }
 
+/// Nodes whose heartbeat has not lapsed.
+fn live_nodes(tx: &mut Transaction<'_>) -> RepoResult<i64> {
+    col(
+        &tx.query_one(
+            "SELECT count(*) FROM engine_node WHERE alive_until > now()",
+            &[],
+        )
+        .pg()?,
+        0,
+    )
+}
+
 fn round_in(tx: &mut Transaction<'_>, node: &NodeInfo, lease_s: f64) -> RepoResult<LeaseRound> {
     tx.execute(
         "INSERT INTO engine_node (node_id, url, alive_until) \
@@ -60,14 +72,7 @@ fn round_in(tx: &mut Transaction<'_>, node: &NodeInfo, lease_s: f64) -> RepoResu
         )
         .pg()?)?;
     held.sort();
-    let live: i64 = col(
-        &tx.query_one(
-            "SELECT count(*) FROM engine_node WHERE alive_until > now()",
-            &[],
-        )
-        .pg()?,
-        0,
-    )?;
+    let live = live_nodes(tx)?;
     let total: i64 = col(
         &tx.query_one("SELECT count(*) FROM engine_lease", &[])
             .pg()?,
@@ -174,14 +179,7 @@ impl EvaluationLeases for PgEvaluationLeases {
                     &[&node.id, &definition_id, &lease_s],
                 )
                 .pg()?;
-            let live: i64 = col(
-                &tx.query_one(
-                    "SELECT count(*) FROM engine_node WHERE alive_until > now()",
-                    &[],
-                )
-                .pg()?,
-                0,
-            )?;
+            let live = live_nodes(&mut tx)?;
             tx.commit().pg()?;
             Ok((n == 1).then(|| usize::try_from(live).unwrap_or(1)))
         })

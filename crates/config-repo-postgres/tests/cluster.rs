@@ -31,6 +31,17 @@ fn definition(id: &str) -> AlarmDefinition {
 
 const LEASE_S: f64 = 1.0;
 
+/// An alarm of definition `d0`.
+const ALARM_1: NewAlarm<'static> = NewAlarm {
+    id: "alarm-1",
+    definition_id: "d0",
+    tenant: "tenant",
+    group_key: "",
+    state: AlarmState::Undetermined,
+    created_ms: 0,
+    sub_alarm_states: &[AlarmState::Undetermined],
+};
+
 #[tokio::test]
 #[ignore = "starts PostgreSQL (run by .ci/run)"]
 async fn definitions_are_shared_fairly_and_a_dead_nodes_share_moves() {
@@ -122,16 +133,7 @@ async fn a_write_batch_holds_its_leases_and_writes_only_under_them() {
             store
                 .write_batch(&mut |w| {
                     assert!(w.holds("d0"));
-                    w.create_alarm(&NewAlarm {
-                        id: "alarm-1",
-                        definition_id: "d0",
-                        tenant: "tenant",
-                        group_key: "",
-                        state: AlarmState::Undetermined,
-                        created_ms: 0,
-                        sub_alarm_states: &[AlarmState::Undetermined],
-                    })
-                    .unwrap();
+                    w.create_alarm(&ALARM_1).unwrap();
                     s.wait();
                     std::thread::sleep(Duration::from_millis(2_000));
                 })
@@ -176,16 +178,7 @@ async fn the_apis_changes_are_logged_and_the_engines_own_writes_are_not() {
         store.insert_definition(&definition("d0"), 0).unwrap();
         store
             .write_batch(&mut |w| {
-                w.create_alarm(&NewAlarm {
-                    id: "alarm-1",
-                    definition_id: "d0",
-                    tenant: "tenant",
-                    group_key: "",
-                    state: AlarmState::Undetermined,
-                    created_ms: 0,
-                    sub_alarm_states: &[AlarmState::Undetermined],
-                })
-                .unwrap();
+                w.create_alarm(&ALARM_1).unwrap();
                 w.set_alarm_state("alarm-1", AlarmState::Alarm, 1).unwrap();
             })
             .unwrap();
