@@ -1,5 +1,5 @@
-# Shell helpers shared by the test harnesses (tests/interop, tests/keystone). Sourced; the
-# caller defines `die MESSAGE` (and `VIGIL_BIN` for start_vigil).
+# Shell helpers shared by the test harnesses (tests/interop, tests/keystone, tests/cluster).
+# Sourced; the caller defines `die MESSAGE` (and `VIGIL_BIN` for start_vigil).
 
 # make_pinned_venv VENV PINS PYTHON_OVERRIDE PACKAGE...: a fresh venv with the packages installed
 # under the pins file's constraints. PYTHON_OVERRIDE empty means python3.11, else python3.
@@ -17,6 +17,26 @@ make_pinned_venv() {
     "$py" -m venv "$venv" || die "cannot create the venv $venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c "$pins" "$@" ||
         die "pip install of $* failed"
+}
+
+# monascaclient_venv VENV: VENV with the pinned python-monascaclient 2.8.0 (`VENV/bin/monasca`)
+# and aiosmtpd (the notification tests' SMTP server): reused when it has them, else made from
+# $REPO/../shared/reference/pins (PyPI needed) with $INTEROP_PYTHON [default: python3.11].
+monascaclient_venv() {
+    local venv="$1" client=2.8.0 aiosmtpd=1.4.6
+    if [[ -x "$venv/bin/python" && -x "$venv/bin/monasca" ]] &&
+        "$venv/bin/python" - "$client" <<'EOF' >/dev/null 2>&1; then
+import sys
+from importlib.metadata import version
+import aiosmtpd
+sys.exit(0 if version("python-monascaclient") == sys.argv[1] else 1)
+EOF
+        echo "using venv $venv (python-monascaclient $client)"
+        return 0
+    fi
+    make_pinned_venv "$venv" "$REPO/../shared/reference/pins/python-monascaclient-$client.txt" \
+        "${INTEROP_PYTHON:-}" "python-monascaclient==$client" "aiosmtpd==$aiosmtpd"
+    [[ -x "$venv/bin/monasca" ]] || die "the venv $venv has no monasca after install"
 }
 
 # free_port PYTHON: a loopback port nobody listens on right now.

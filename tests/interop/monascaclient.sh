@@ -20,9 +20,6 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-CLIENT_VERSION="2.8.0"
-AIOSMTPD_VERSION="1.4.6"
-PINS="$REPO/../shared/reference/pins/python-monascaclient-$CLIENT_VERSION.txt"
 VENV="${INTEROP_VENV:-$REPO/target/interop-venv}"
 VIGIL_BIN="${VIGIL_BIN:-$REPO/target/debug/vigil}"
 
@@ -34,23 +31,7 @@ die() {
 source "$HERE/../lib.sh"
 
 # --- 1. the venv with the pinned CLI ------------------------------------------------------
-venv_ok() {
-    [[ -x "$VENV/bin/python" && -x "$VENV/bin/monasca" ]] &&
-        "$VENV/bin/python" - "$CLIENT_VERSION" <<'EOF' >/dev/null 2>&1
-import sys
-from importlib.metadata import version
-import aiosmtpd  # the SMTP server of the notification tests
-sys.exit(0 if version("python-monascaclient") == sys.argv[1] else 1)
-EOF
-}
-
-if venv_ok; then
-    echo "using venv $VENV (python-monascaclient $CLIENT_VERSION)"
-else
-    make_pinned_venv "$VENV" "$PINS" "${INTEROP_PYTHON:-}" "python-monascaclient==$CLIENT_VERSION" \
-        "aiosmtpd==$AIOSMTPD_VERSION"
-    venv_ok || die "the venv $VENV has no working monasca $CLIENT_VERSION after install"
-fi
+monascaclient_venv "$VENV"
 
 # --- 2. the server binary -------------------------------------------------------------------
 [[ -x "$VIGIL_BIN" ]] || die "server binary not found: $VIGIL_BIN (run: cargo build -p vigil-server)"

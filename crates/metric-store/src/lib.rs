@@ -16,6 +16,7 @@ pub mod conformance;
 mod embedded;
 mod error;
 mod memory;
+pub mod share;
 mod types;
 
 use std::sync::Arc;
