@@ -4,8 +4,9 @@
 # server), then vigil-server's whole integration suite with every in-process server's
 # measurements in ClickHouse (once over one server, once over a cluster of two shards with every
 # configuration in PostgreSQL), plus two `vigil serve --metric-store clickhouse` processes over
-# one database; then the real python-monascaclient (tests/interop/monascaclient.sh) and the
-# `monasca`/`sdc` CLI suites against `vigil serve` over ClickHouse and a throwaway PostgreSQL.
+# one database; then the real python-monascaclient (tests/interop/monascaclient.sh), the real
+# sdcclient (tests/interop/sdcclient.sh) and the `monasca`/`sdc` CLI suites against
+# `vigil serve` over ClickHouse and a throwaway PostgreSQL.
 #
 # Usage: tests/clickhouse/run.sh        (from anywhere; builds what it runs with cargo)
 #
@@ -74,6 +75,10 @@ postgres_createdb "$PG_PORT" vigil_interop
 cargo build -p vigil-server
 VIGIL_METRIC_STORE=clickhouse VIGIL_CLICKHOUSE_URLS="$URL" VIGIL_CLICKHOUSE_DATABASE=vigil_interop \
     VIGIL_CONFIG_DB="postgres://vigil@127.0.0.1:$PG_PORT/vigil_interop" bash "$REPO/tests/interop/monascaclient.sh"
+echo "== the real sdcclient against vigil serve over ClickHouse + PostgreSQL"
+postgres_createdb "$PG_PORT" vigil_interop_sdc
+VIGIL_METRIC_STORE=clickhouse VIGIL_CLICKHOUSE_URLS="$URL" VIGIL_CLICKHOUSE_DATABASE=vigil_interop_sdc \
+    VIGIL_CONFIG_DB="postgres://vigil@127.0.0.1:$PG_PORT/vigil_interop_sdc" bash "$REPO/tests/interop/sdcclient.sh"
 echo "== the monasca and sdc CLI suites, every vigil serve over ClickHouse + PostgreSQL"
 VIGIL_TEST_CLICKHOUSE_URL="$URL" VIGIL_TEST_POSTGRES_URL="postgres://vigil@127.0.0.1:$PG_PORT" \
     cargo test -p monasca-cli -p sdc-cli --test tests

@@ -26,9 +26,14 @@
 #                        the same node processes recover; nothing acknowledged is lost
 #   check_70_clickhouse  ClickHouse killed and kept down 30 s under load: metric writes and
 #                        reads 503, definitions still served, recovery, nothing acknowledged lost
-# A new group is a new check_NN_name.py (e.g. alarm evaluation across nodes, before the
-# destructive 50-70); it gets the environment below and can import tests/cluster/clusterlib.py.
-# (Alarm evaluation is not divided among nodes yet: see the README; not checked here.)
+#   check_80_evaluation  alarm evaluation divided among the nodes: definitions made through the
+#                        proxy held by both nodes, alarms created and following their metrics
+#                        within 10 s whichever node receives them; `kill -9` of the node holding
+#                        the most of them: the survivor takes its share over and the alarms
+#                        transition; the node started again takes a share back; every alarm's
+#                        history holds each transition once and the webhook receives each once
+# A new group is a new check_NN_name.py; it gets the environment below and can import
+# tests/cluster/clusterlib.py.
 #
 # Usage: tests/cluster/run.sh        (from anywhere; builds `vigil` and `monasca` with cargo)
 #

@@ -49,6 +49,10 @@ impl Engine {
         now: i64,
     ) -> Option<Transition> {
         let (alarm_id, a) = st.alarms.entry_mut(idx)?;
+        // A definition being taken over waits for its windows.
+        if st.filling.contains_key(&a.def_id) {
+            return None;
+        }
         let def = st.defs.get(&a.def_id)?;
         let mut subs_changed = false;
         let mut any_verdict = false;
@@ -69,10 +73,18 @@ impl Engine {
         }
         a.resend = false;
         let new_state = def.combine(&a.subs);
+        // With shared evaluation, a definition whose lease lapsed is another node's to write
+        // (asked only when there is something to write: the check locks the lease row).
         if new_state == a.state {
-            if subs_changed && let Err(e) = persist::save_subs(w, alarm_id, &a.subs) {
+            if subs_changed
+                && w.holds(&a.def_id)
+                && let Err(e) = persist::save_subs(w, alarm_id, &a.subs)
+            {
                 tracing::error!(error = %e, "cannot save sub-alarm states");
             }
+            return None;
+        }
+        if !w.holds(&a.def_id) {
             return None;
         }
         let old = a.state;

@@ -24,12 +24,14 @@
 //! ```
 
 mod clock;
+pub mod cluster;
 mod evaluate;
 mod events;
 mod feed;
 mod load;
 mod persist;
 mod route;
+mod share;
 mod state;
 mod stats;
 pub mod sysdig_alerts;
@@ -78,7 +80,7 @@ impl Default for EngineConfig {
 
 /// The threshold engine. Shared as `Arc<Engine>`; its calls block.
 pub struct Engine {
-    repo: Arc<dyn ThresholdStore>,
+    pub(crate) repo: Arc<dyn ThresholdStore>,
     clock: Arc<dyn Clock>,
     cfg: EngineConfig,
     state: Mutex<State>,
@@ -97,19 +99,43 @@ impl Engine {
         clock: Arc<dyn Clock>,
         cfg: EngineConfig,
     ) -> anyhow::Result<Arc<Self>> {
-        let (events, _) = broadcast::channel(events::EVENT_BACKLOG);
-        let engine = Arc::new(Self {
-            repo,
-            clock,
-            cfg,
-            state: Mutex::new(State::default()),
-            events,
-            counters: stats::Counters::default(),
-        });
+        let engine = Self::new(repo, clock, cfg, State::default());
         let e = engine.clone();
         let replay = tokio::task::spawn_blocking(move || e.load_state()).await??;
         engine.replay(store.as_ref(), replay).await?;
         Ok(engine)
+    }
+
+    /// An engine for one node of several sharing evaluation: it loads nothing and evaluates
+    /// only the definitions handed to it ([`Engine::take_over`], driven by
+    /// [`cluster::Member`]).
+    pub fn shared(
+        repo: Arc<dyn ThresholdStore>,
+        clock: Arc<dyn Clock>,
+        cfg: EngineConfig,
+    ) -> Arc<Self> {
+        let state = State {
+            owned: Some(Default::default()),
+            ..State::default()
+        };
+        Self::new(repo, clock, cfg, state)
+    }
+
+    fn new(
+        repo: Arc<dyn ThresholdStore>,
+        clock: Arc<dyn Clock>,
+        cfg: EngineConfig,
+        state: State,
+    ) -> Arc<Self> {
+        let (events, _) = broadcast::channel(events::EVENT_BACKLOG);
+        Arc::new(Self {
+            repo,
+            clock,
+            cfg,
+            state: Mutex::new(state),
+            events,
+            counters: stats::Counters::default(),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -197,6 +223,10 @@ impl Engine {
     /// Reloads definition `id` after the API changed it; a deleted one takes its alarms along
     /// (the repository already dropped them).
     pub fn definition_changed(&self, id: &str) {
+        // With shared evaluation another node may hold it; its holder hears of the change.
+        if !self.owns(id) {
+            return;
+        }
         let def = match self.repo.definition(id) {
             Ok(d) => d,
             Err(e) => {

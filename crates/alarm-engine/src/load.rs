@@ -2,15 +2,9 @@
 //! from the metric store, so alarms neither lose their state nor flap after a restart.
 
 use alarm_expr::SubExpr;
-use config_repo::monasca::threshold::{StoredAlarm, SubAlarmState};
 use metric_store::{DimMatch, MetricStore, SeriesFilter, TimeRange};
 
-use crate::{
-    Engine,
-    route::sub_matches,
-    state::{AlarmRt, MetricKey, SubRt, sub_initial},
-    window::Window,
-};
+use crate::{Engine, route::sub_matches, share::install_alarm, state::MetricKey};
 
 /// A metric of a loaded alarm and where to start replaying its stored points.
 pub(crate) struct Replay {
@@ -33,66 +27,24 @@ impl Engine {
         }
         let mut replay = Vec::new();
         for stored in alarms {
-            let StoredAlarm {
-                id,
-                definition_id,
-                tenant,
-                group_key,
-                state,
-                link,
-                lifecycle_state,
-                metrics,
-                mut sub_alarms,
-            } = stored;
-            let Some(def) = st.defs.get(&definition_id) else {
+            let Some(def) = st.defs.get(&stored.definition_id) else {
                 continue;
             };
-            let subs: Vec<SubRt> = def
-                .subs
-                .iter()
-                .enumerate()
-                .map(|(i, s)| SubRt {
-                    window: Window::new(s, now),
-                    current: sub_alarms.remove(&i).unwrap_or(SubAlarmState {
-                        state: sub_initial(s),
-                        values: Vec::new(),
-                    }),
-                })
-                .collect();
             let from = def
                 .subs
                 .iter()
                 .map(|s| i64::from(s.period) * (i64::from(s.periods) + 1))
                 .max()
                 .unwrap_or(60);
-            let metrics: Vec<MetricKey> = metrics
-                .into_iter()
-                .map(|m| (m.name, m.dimensions))
-                .collect();
-            for m in &metrics {
+            for m in &stored.metrics {
                 replay.push(Replay {
-                    alarm_id: id.clone(),
-                    tenant: tenant.clone(),
-                    metric: m.clone(),
+                    alarm_id: stored.id.clone(),
+                    tenant: stored.tenant.clone(),
+                    metric: (m.name.clone(), m.dimensions.clone()),
                     from_ms: (now - from) * 1000,
                 });
             }
-            st.by_group
-                .insert((definition_id.clone(), group_key.clone()), id.clone());
-            st.alarms.insert(
-                id,
-                AlarmRt {
-                    def_id: definition_id,
-                    tenant,
-                    group: group_key,
-                    state,
-                    metrics: metrics.into_iter().collect(),
-                    subs,
-                    link,
-                    lifecycle_state,
-                    resend: false,
-                },
-            );
+            install_alarm(&mut st, stored, now);
         }
         Ok(replay)
     }

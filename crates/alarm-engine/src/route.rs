@@ -51,6 +51,9 @@ impl Engine {
         let st = &mut *guard;
         let mut touched = Touched::default();
         for s in samples {
+            if !st.filling.is_empty() {
+                note_while_filling(st, s);
+            }
             // A series with routes: one lookup, the common case.
             if let Some(routes) = st.routes.get(&s.series) {
                 for r in routes {
@@ -93,27 +96,33 @@ impl Engine {
         now: i64,
         touched: &mut Touched,
     ) {
-        // The definitions with a sub-expression this series feeds, each once; only those are
-        // copied out of the index (a name may be watched by hundreds).
-        let mut targets: Vec<String> = Vec::new();
-        for (def_id, sub_idx) in st
-            .by_metric
-            .get(&s.series.tenant, &s.series.name)
-            .into_iter()
-            .flatten()
-        {
-            let feeds = st.defs.get(def_id).is_some_and(|def| {
-                def.subs
-                    .get(*sub_idx)
-                    .is_some_and(|sub| sub_matches(sub, &s.series.name, &s.series.dimensions))
-            });
-            if feeds && !targets.contains(def_id) {
-                targets.push(def_id.clone());
-            }
+        let targets = targets_for(st, s);
+        let (routes, cacheable) = self.feed_definitions(w, st, s, targets, now, touched);
+        if cacheable {
+            st.routes.insert(s.series.clone(), routes);
         }
+    }
+
+    /// Feeds `s` to the alarms of each of `targets` (definitions it matches), creating them
+    /// as needed; returns the routes found and whether they may be remembered (not while a
+    /// compound alarm still waits for the series' group, nor for a definition whose lease
+    /// lapsed).
+    pub(crate) fn feed_definitions(
+        &self,
+        w: &dyn ThresholdWrites,
+        st: &mut State,
+        s: &Sample,
+        targets: Vec<String>,
+        now: i64,
+        touched: &mut Touched,
+    ) -> (Vec<Route>, bool) {
         let mut routes: Vec<Route> = Vec::new();
         let mut cacheable = true;
         for def_id in targets {
+            if !w.holds(&def_id) {
+                cacheable = false;
+                continue;
+            }
             let Some(def) = st.defs.get(&def_id) else {
                 continue;
             };
@@ -180,9 +189,7 @@ impl Engine {
                 subs: matching,
             });
         }
-        if cacheable {
-            st.routes.insert(s.series.clone(), routes);
-        }
+        (routes, cacheable)
     }
 
     /// Creates the alarm of group `group` of definition `def_id`; `None` if it cannot be
@@ -243,6 +250,42 @@ impl Engine {
             },
         );
         Some(id)
+    }
+}
+
+/// The definitions with a sub-expression `s`'s series feeds, each once; only those are copied
+/// out of the index (a name may be watched by hundreds).
+fn targets_for(st: &State, s: &Sample) -> Vec<String> {
+    let mut targets: Vec<String> = Vec::new();
+    for (def_id, sub_idx) in st
+        .by_metric
+        .get(&s.series.tenant, &s.series.name)
+        .into_iter()
+        .flatten()
+    {
+        let feeds = st.defs.get(def_id).is_some_and(|def| {
+            def.subs
+                .get(*sub_idx)
+                .is_some_and(|sub| sub_matches(sub, &s.series.name, &s.series.dimensions))
+        });
+        if feeds && !targets.contains(def_id) {
+            targets.push(def_id.clone());
+        }
+    }
+    targets
+}
+
+/// Notes `s` for each definition being taken over that watches its name, so the refill from
+/// the store skips it.
+fn note_while_filling(st: &mut State, s: &Sample) {
+    let Some(watchers) = st.by_metric.get(&s.series.tenant, &s.series.name) else {
+        return;
+    };
+    let seen = (crate::share::series_hash(&s.series), s.timestamp);
+    for (def_id, _) in watchers {
+        if let Some(noted) = st.filling.get_mut(def_id) {
+            noted.insert(seen);
+        }
     }
 }
 

@@ -242,6 +242,13 @@ pub(crate) struct State {
     /// `(definition, group key)` to alarm id.
     pub by_group: HashMap<(String, String), String>,
     pub waiting: HashMap<(String, String), Waiting>,
+    /// The definitions this node evaluates when evaluation is shared among nodes; `None` on a
+    /// single node, which evaluates every definition.
+    pub owned: Option<foldhash::HashSet<String>>,
+    /// Definitions just taken over whose windows are still to be refilled from the store:
+    /// their alarms are not evaluated yet, and the samples they see meanwhile are noted so
+    /// the refill does not add them twice.
+    pub filling: foldhash::HashMap<String, foldhash::HashSet<(u64, i64)>>,
 }
 
 impl State {

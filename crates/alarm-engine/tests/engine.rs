@@ -449,3 +449,65 @@ async fn a_transition_queues_its_notifications_in_the_same_write() {
         "the definition with actions disabled queues nothing"
     );
 }
+
+/// With evaluation shared among nodes: a node evaluates only what it took over; taking over
+/// refills the windows from the store, without counting twice a sample that reached the node
+/// meanwhile; giving up forgets the definition.
+#[tokio::test]
+async fn a_definition_taken_over_is_refilled_once_and_given_up_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Arc::new(SqliteThresholdStore::open(&dir.path().join("alarms.db")).unwrap());
+    repo.insert_definition(&definition("d", "count(cpu) > 2", &["hostname"]), T0 * 1000)
+        .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let clock = Arc::new(ManualClock::new((T0 + 10) * 1000));
+    let engine = Engine::shared(repo.clone(), clock.clone(), EngineConfig::default());
+    let mut events = engine.subscribe();
+    let key = Arc::new(SeriesKey {
+        tenant: "acme".into(),
+        name: "cpu".into(),
+        dimensions: BTreeMap::from([("hostname".to_string(), "h1".to_string())]),
+    });
+    let at = |secs: i64| Sample {
+        series: key.clone(),
+        timestamp: (T0 + secs) * 1000,
+        value: 1.0,
+        value_meta: None,
+    };
+    // Stored while another node held the definition: this one ignores it.
+    store.write(vec![at(1), at(2)]).await.unwrap();
+    engine.observe(&[at(2)]);
+    assert!(repo.alarms().unwrap().is_empty());
+    assert_eq!(engine.owned(), Some(Vec::new()));
+
+    engine.take_over("d").unwrap();
+    assert_eq!(engine.owned(), Some(vec!["d".to_string()]));
+    // Sent here by the node that stored it, after the take-over: noted, counted once.
+    engine.observe(&[at(2)]);
+    engine.refill(store.as_ref(), "d").await.unwrap();
+    assert!(
+        events.try_recv().is_err(),
+        "two samples counted as three: count(cpu) > 2 went off"
+    );
+    assert_eq!(
+        repo.alarms().unwrap().len(),
+        1,
+        "the refill found the alarm's group"
+    );
+    // A third sample is one too many.
+    store.write(vec![at(3)]).await.unwrap();
+    engine.observe(&[at(3)]);
+    let t = events.try_recv().unwrap();
+    assert_eq!((t.old_state, t.new_state), (Undetermined, Alarm));
+
+    engine.give_up("d");
+    assert_eq!(engine.owned(), Some(Vec::new()));
+    assert_eq!(engine.stats().definitions, 0);
+    engine.observe(&[at(4)]);
+    engine.definition_changed("d");
+    assert_eq!(
+        engine.stats().definitions,
+        0,
+        "a definition held elsewhere stays out"
+    );
+}

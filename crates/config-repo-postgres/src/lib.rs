@@ -18,6 +18,7 @@
 //! # let _ = sysdig; Ok(()) }
 //! ```
 
+pub mod cluster;
 mod error;
 pub mod identity;
 pub mod migrate;

@@ -22,7 +22,59 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "identity tokens and application credentials",
         IDENTITY_TOKENS,
     ),
+    (6, "alarm evaluation leases", EVALUATION_LEASES),
 ];
+
+/// Alarm evaluation shared among nodes (see [`crate::cluster`]): live nodes, a lease per
+/// definition (made with the definition by a trigger), the log of API changes other nodes
+/// poll (written by triggers; the engine's own writes set `vigil.origin` and are not logged),
+/// and the key nodes show each other.
+const EVALUATION_LEASES: &str = r#"
+CREATE TABLE engine_node (
+    node_id TEXT COLLATE "C" PRIMARY KEY,
+    url TEXT NOT NULL,
+    alive_until TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE engine_lease (
+    definition_id TEXT COLLATE "C" PRIMARY KEY
+        REFERENCES alarm_definition(id) ON DELETE CASCADE,
+    node_id TEXT COLLATE "C",
+    lease_until TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+);
+CREATE INDEX engine_lease_node ON engine_lease(node_id);
+INSERT INTO engine_lease (definition_id) SELECT id FROM alarm_definition;
+CREATE TABLE engine_change (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind TEXT NOT NULL,
+    ref_id TEXT COLLATE "C" NOT NULL,
+    at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX engine_change_at ON engine_change(at);
+CREATE TABLE cluster_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    secret TEXT NOT NULL
+);
+CREATE FUNCTION engine_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('vigil.origin', true) IS NOT DISTINCT FROM 'engine' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO engine_change (kind, ref_id) VALUES (TG_ARGV[0], OLD.id);
+    ELSE
+        INSERT INTO engine_change (kind, ref_id) VALUES (TG_ARGV[0], NEW.id);
+    END IF;
+    IF TG_OP = 'INSERT' AND TG_ARGV[0] = 'definition' THEN
+        INSERT INTO engine_lease (definition_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER alarm_definition_changed AFTER INSERT OR UPDATE OR DELETE ON alarm_definition
+    FOR EACH ROW EXECUTE FUNCTION engine_log_change('definition');
+CREATE TRIGGER alarm_changed AFTER UPDATE OR DELETE ON alarm
+    FOR EACH ROW EXECUTE FUNCTION engine_log_change('alarm');
+"#;
 
 /// Tokens of the built-in identity service, by the hash of their text, and its application
 /// credentials, with a hash of their secret (see [`crate::identity`]).

@@ -37,11 +37,26 @@ use crate::{
 pub struct PgThresholdStore {
     db: PgDb,
     local: Arc<Mutex<()>>,
+    /// With evaluation shared among nodes ([`crate::cluster`]): this node's id, whose live
+    /// leases a batch holds `FOR SHARE` and writes only under.
+    node: Option<String>,
 }
 
 impl PgThresholdStore {
     pub(crate) fn new(db: PgDb, local: Arc<Mutex<()>>) -> Self {
-        Self { db, local }
+        Self {
+            db,
+            local,
+            node: None,
+        }
+    }
+
+    /// The store for node `node_id` of a cluster: a batch writes only the alarms of the
+    /// definitions the node holds a live lease on.
+    #[must_use]
+    pub fn leased_to(mut self, node_id: &str) -> Self {
+        self.node = Some(node_id.to_string());
+        self
     }
 
     /// Stores a new definition with its actions, as the API does; for tests and tools.
@@ -75,13 +90,36 @@ fn stored_state(s: &str) -> AlarmState {
     AlarmState::parse(s).unwrap_or(AlarmState::Undetermined)
 }
 
-/// Every alarm with its metrics and sub-alarms, in three statements.
-fn load_alarms(c: &mut Client) -> RepoResult<Vec<StoredAlarm>> {
+/// Which alarms [`load_alarms`] reads.
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    All,
+    OfDefinition(&'a str),
+    Id(&'a str),
+}
+
+impl<'a> Which<'a> {
+    /// The condition on `alarm` (aliased `a`) and its parameter; `$1` matches everything for
+    /// [`Which::All`].
+    fn condition(self) -> (&'static str, &'a str) {
+        match self {
+            Which::All => ("$1 = ''", ""),
+            Which::OfDefinition(d) => ("a.alarm_definition_id = $1", d),
+            Which::Id(id) => ("a.id = $1", id),
+        }
+    }
+}
+
+/// The alarms `which` names with their metrics and sub-alarms, in three statements.
+fn load_alarms(c: &mut Client, which: Which<'_>) -> RepoResult<Vec<StoredAlarm>> {
+    let (cond, param) = which.condition();
     let mut alarms = c
         .query(
-            "SELECT id, alarm_definition_id, tenant_id, group_key, state, link, lifecycle_state \
-             FROM alarm ORDER BY id",
-            &[],
+            &format!(
+                "SELECT id, alarm_definition_id, tenant_id, group_key, state, link, \
+                 lifecycle_state FROM alarm a WHERE {cond} ORDER BY id"
+            ),
+            &[&param],
         )
         .pg()?
         .iter()
@@ -105,7 +143,13 @@ fn load_alarms(c: &mut Client) -> RepoResult<Vec<StoredAlarm>> {
         .map(|(i, a)| (a.id.clone(), i))
         .collect();
     for r in c
-        .query("SELECT alarm_id, name, dimensions FROM alarm_metric", &[])
+        .query(
+            &format!(
+                "SELECT m.alarm_id, m.name, m.dimensions FROM alarm_metric m \
+                 JOIN alarm a ON a.id = m.alarm_id WHERE {cond}"
+            ),
+            &[&param],
+        )
         .pg()?
     {
         if let Some(&i) = at.get(&col::<String>(&r, 0)?) {
@@ -117,8 +161,11 @@ fn load_alarms(c: &mut Client) -> RepoResult<Vec<StoredAlarm>> {
     }
     for r in c
         .query(
-            "SELECT alarm_id, sub_expression, state, current_values FROM sub_alarm",
-            &[],
+            &format!(
+                "SELECT s.alarm_id, s.sub_expression, s.state, s.current_values \
+                 FROM sub_alarm s JOIN alarm a ON a.id = s.alarm_id WHERE {cond}"
+            ),
+            &[&param],
         )
         .pg()?
     {
@@ -142,7 +189,20 @@ impl ThresholdStore for PgThresholdStore {
     }
 
     fn alarms(&self) -> RepoResult<Vec<StoredAlarm>> {
-        self.db.blocking(load_alarms)
+        self.db.blocking(|c| load_alarms(c, Which::All))
+    }
+
+    fn alarms_of(&self, definition_id: &str) -> RepoResult<Vec<StoredAlarm>> {
+        self.db
+            .blocking(|c| load_alarms(c, Which::OfDefinition(definition_id)))
+    }
+
+    fn alarm(&self, id: &str) -> RepoResult<Option<StoredAlarm>> {
+        Ok(self
+            .db
+            .blocking(|c| load_alarms(c, Which::Id(id)))?
+            .into_iter()
+            .next())
     }
 
     fn definition(&self, id: &str) -> RepoResult<Option<ThresholdDefinition>> {
@@ -154,8 +214,12 @@ impl ThresholdStore for PgThresholdStore {
         self.db.blocking(|c| {
             // Taken after the connection, as units of work take it: one order, no deadlock.
             let _node = hold(&self.local);
-            let tx = c.transaction().pg()?;
-            let writes = Writes(RefCell::new(tx), RefCell::default());
+            let mut tx = c.transaction().pg()?;
+            // The API's change log (a trigger) skips what the engine writes itself.
+            tx.execute("SELECT set_config('vigil.origin', 'engine', true)", &[])
+                .pg()?;
+            let leases = self.node.as_deref().map(|n| (n, RefCell::default()));
+            let writes = Writes(RefCell::new(tx), RefCell::default(), leases);
             work(&writes);
             writes.0.into_inner().commit().pg()
         })
@@ -166,8 +230,14 @@ impl ThresholdStore for PgThresholdStore {
 struct Writes<'t>(
     RefCell<Transaction<'t>>,
     RefCell<HashMap<&'static str, Statement>>,
+    /// With shared evaluation: this node, and whether it holds each definition asked about
+    /// (its lease row then locked `FOR SHARE` until the batch commits); `None` on a single
+    /// node.
+    Option<(&'t str, RefCell<HashMap<String, bool>>)>,
 );
 
+const HOLDS_LEASE: &str = "SELECT 1 FROM engine_lease WHERE definition_id = $1 \
+     AND node_id = $2 AND lease_until > now() FOR SHARE";
 const SET_STATE: &str =
     "UPDATE alarm SET state = $1, state_updated_at = $2, updated_at = $2 WHERE id = $3";
 const SAVE_SUB_ALARM: &str = "UPDATE sub_alarm SET state = $1, current_values = $2 \
@@ -184,6 +254,18 @@ impl Writes<'_> {
         Ok(prepared)
     }
 
+    /// Whether `node` holds a live lease on `definition_id`, locking the row until commit so
+    /// that no node claims it under this batch.
+    fn lease_held(&self, node: &str, definition_id: &str) -> RepoResult<bool> {
+        let statement = self.statement(HOLDS_LEASE)?;
+        Ok(!self
+            .0
+            .borrow_mut()
+            .query(&statement, &[&definition_id, &node])
+            .pg()?
+            .is_empty())
+    }
+
     /// Runs `f` in a savepoint: its failure undoes only its own changes.
     fn guarded<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> RepoResult<T>) -> RepoResult<T> {
         let mut outer = self.0.borrow_mut();
@@ -195,6 +277,21 @@ impl Writes<'_> {
 }
 
 impl ThresholdWrites for Writes<'_> {
+    fn holds(&self, definition_id: &str) -> bool {
+        let Some((node, known)) = &self.2 else {
+            return true;
+        };
+        if let Some(held) = known.borrow().get(definition_id) {
+            return *held;
+        }
+        let held = self.lease_held(node, definition_id).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot check an alarm evaluation lease");
+            false
+        });
+        known.borrow_mut().insert(definition_id.to_string(), held);
+        held
+    }
+
     fn create_alarm(&self, a: &NewAlarm<'_>) -> RepoResult<()> {
         self.guarded(|tx| {
             let fields = [

@@ -3,6 +3,7 @@
 //! `cargo test -p config-repo-postgres -- --ignored` after installing `postgresql`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cluster;
 mod migrate;
 mod monasca;
 mod outage;

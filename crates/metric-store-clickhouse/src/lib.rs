@@ -81,7 +81,7 @@ use std::{
 
 use async_trait::async_trait;
 use metric_store::{
-    Accumulator, Bucket, DimensionGroup, MetricStore, Point, Sample, SeriesFilter, SeriesId,
+    Accumulator, Bucket, DimensionGroups, MetricStore, Point, Sample, SeriesFilter, SeriesId,
     SeriesInfo, SeriesKey, Stat, StoreError, TimeRange,
 };
 pub use options::ClickHouseOptions;
@@ -468,7 +468,7 @@ impl MetricStore for ClickHouseStore {
         &self,
         filter: &SeriesFilter,
         key: &str,
-    ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
+    ) -> Result<Option<DimensionGroups>, StoreError> {
         let mut q = SeriesQuery::new(filter, true);
         let (key, key_set) = q.key_and_set(key);
         // The series with the dimension, grouped by its value; then those without it (one
@@ -488,16 +488,12 @@ impl MetricStore for ClickHouseStore {
             &filter.tenant,
             found.iter().flat_map(|g| g.ids.iter().copied()),
         );
-        let mut groups: Vec<DimensionGroup> = found
-            .into_iter()
-            .filter(|g| !g.ids.is_empty())
-            .map(|g| DimensionGroup {
-                value: (g.present != 0).then_some(g.value),
-                series: g.ids,
-            })
-            .collect();
+        let mut groups = DimensionGroups::default();
+        for g in found {
+            groups.push((g.present != 0).then(|| Arc::from(g.value)), g.ids);
+        }
         // ClickHouse compares strings bytewise, as Rust does; sorted again to be sure.
-        groups.sort_by(|a, b| a.value.cmp(&b.value));
+        groups.sort_by_value();
         Ok(Some(groups))
     }
 

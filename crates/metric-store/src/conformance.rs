@@ -340,8 +340,10 @@ pub async fn check_queries<S: MetricStore>(store: &S) {
             expected.entry(value).or_default().push(s.id);
         }
         expected.values_mut().for_each(|ids| ids.sort_unstable());
-        let got: Vec<(Option<String>, Vec<SeriesId>)> =
-            groups.into_iter().map(|g| (g.value, g.series)).collect();
+        let got: Vec<(Option<String>, Vec<SeriesId>)> = groups
+            .iter()
+            .map(|(value, series)| (value.map(|v| v.to_string()), series.to_vec()))
+            .collect();
         assert_eq!(
             got,
             expected.into_iter().collect::<Vec<_>>(),

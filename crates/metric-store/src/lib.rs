@@ -16,6 +16,7 @@ pub mod conformance;
 mod embedded;
 mod error;
 mod memory;
+pub mod share;
 mod types;
 
 use std::sync::Arc;
@@ -135,7 +136,7 @@ pub trait MetricStore: Send + Sync + 'static {
         &self,
         _filter: &SeriesFilter,
         _key: &str,
-    ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
+    ) -> Result<Option<DimensionGroups>, StoreError> {
         Ok(None)
     }
 

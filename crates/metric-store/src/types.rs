@@ -149,12 +149,97 @@ impl TimeRange {
     }
 }
 
-/// Series that share the value of one dimension ([`crate::MetricStore::group_by_dimension`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DimensionGroup {
-    /// The dimension's value; `None` for the series without the dimension.
-    pub value: Option<String>,
-    pub series: Vec<SeriesId>,
+/// Series grouped by their value of one dimension ([`crate::MetricStore::group_by_dimension`]),
+/// held flat: three vectors for any number of groups rather than a value and a list per
+/// group, which at 100,000 groups was most of the cost of grouping (and of dropping the result).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DimensionGroups {
+    /// Each group's value; `None` for the series without the dimension.
+    values: Vec<Option<Arc<str>>>,
+    /// Every group's series, one group after the other.
+    series: Vec<SeriesId>,
+    /// Where each group's series end in `series`.
+    ends: Vec<usize>,
+}
+
+impl DimensionGroups {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Group `i`'s value (`None`: the series without the dimension).
+    pub fn value(&self, i: usize) -> Option<&Arc<str>> {
+        self.values[i].as_ref()
+    }
+
+    /// Group `i`'s series.
+    pub fn series(&self, i: usize) -> &[SeriesId] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.series[start..self.ends[i]]
+    }
+
+    /// All groups' series, in group order (for sizing and for the ids of the whole answer).
+    pub fn all_series(&self) -> &[SeriesId] {
+        &self.series
+    }
+
+    /// Each group as (value, series), in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (Option<&Arc<str>>, &[SeriesId])> {
+        (0..self.len()).map(|i| (self.value(i), self.series(i)))
+    }
+
+    /// Adds a group after the others; a group without series is not added.
+    pub fn push(&mut self, value: Option<Arc<str>>, series: impl IntoIterator<Item = SeriesId>) {
+        let before = self.series.len();
+        self.series.extend(series);
+        if self.series.len() > before {
+            self.values.push(value);
+            self.ends.push(self.series.len());
+        }
+    }
+
+    /// Adds a group before the others (the series without the dimension, known last); a
+    /// group without series is not added.
+    pub fn push_first(
+        &mut self,
+        value: Option<Arc<str>>,
+        series: impl IntoIterator<Item = SeriesId>,
+    ) {
+        let first: Vec<SeriesId> = series.into_iter().collect();
+        if first.is_empty() {
+            return;
+        }
+        let n = first.len();
+        self.series.splice(0..0, first);
+        self.ends.iter_mut().for_each(|e| *e += n);
+        self.ends.insert(0, n);
+        self.values.insert(0, value);
+    }
+
+    /// Room for `groups` more groups of `series` series in all.
+    pub fn reserve(&mut self, groups: usize, series: usize) {
+        self.values.reserve(groups);
+        self.ends.reserve(groups);
+        self.series.reserve(series);
+    }
+
+    /// Sorts the groups by value (`None` first), keeping each group's series.
+    pub fn sort_by_value(&mut self) {
+        if self.values.is_sorted() {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by(|a, b| self.values[*a].cmp(&self.values[*b]));
+        let mut sorted = DimensionGroups::default();
+        for i in order {
+            sorted.push(self.values[i].clone(), self.series(i).iter().copied());
+        }
+        *self = sorted;
+    }
 }
 
 /// A series found by a query.

@@ -17,6 +17,7 @@ pub mod emulator;
 pub mod error;
 pub mod http;
 pub mod iam;
+mod iam_tokens;
 pub mod monitor;
 pub mod secure;
 pub mod settings;

@@ -5,10 +5,9 @@
 //! forgets them (clients exchange their API key again, as they must after expiry anyway).
 
 use std::{
-    collections::HashMap,
     path::Path,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use anyhow::Context;
@@ -24,12 +23,6 @@ use crate::{domain::bootstrap, settings::SysdigSettings};
 
 /// File the generated admin token is written to, in the data directory.
 pub const ADMIN_TOKEN_FILE: &str = "sysdig-admin-token";
-
-/// An issued IAM access token.
-struct IamToken {
-    user_id: i64,
-    expires: Instant,
-}
 
 /// What an IAM access token stands for.
 pub enum IamLookup {
@@ -58,7 +51,8 @@ pub struct SysdigState {
     pub settings: Arc<SysdigSettings>,
     /// The largest request body accepted.
     pub max_body_bytes: usize,
-    iam: Arc<Mutex<HashMap<String, IamToken>>>,
+    /// Signs and checks IAM access tokens with the database's key.
+    iam: crate::iam_tokens::IamSigner,
     /// Injected failures (`POST /vigil/sysdig/faults`), in memory only.
     faults: Arc<Mutex<Vec<Fault>>>,
     /// The Monasca metrics, for the agents that report to a team's tenant; `None` when the
@@ -133,6 +127,19 @@ impl SysdigState {
             .tx(move |c| bootstrap::run(c, &s))
             .await
             .map_err(|e| anyhow::anyhow!("cannot bootstrap {repo_name}: {e}"))?;
+        let key = repo
+            .tx(|c| -> config_repo::RepoResult<String> {
+                if let Some(k) = c.meta_get(crate::iam_tokens::SIGNING_KEY_META)? {
+                    return Ok(k);
+                }
+                let k = crate::iam_tokens::new_key_text();
+                c.meta_set(crate::iam_tokens::SIGNING_KEY_META, &k)?;
+                Ok(k)
+            })
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot read the IAM signing key from {repo_name}: {e}")
+            })?;
         if let Some(token) = written {
             let file = data_dir.join(ADMIN_TOKEN_FILE);
             tokio::task::spawn_blocking(move || write_secret_file(&file, &token))
@@ -143,7 +150,7 @@ impl SysdigState {
             repo,
             settings,
             max_body_bytes,
-            iam: Arc::default(),
+            iam: crate::iam_tokens::IamSigner::new(&key),
             faults: Arc::default(),
             metrics: None,
             delivery,
@@ -178,21 +185,10 @@ impl SysdigState {
     /// Issues an IAM token for `user_id`, valid for the configured lifetime.
     pub fn iam_issue(&self, user_id: i64) -> (String, Duration) {
         let ttl = self.settings.iam_token_ttl;
-        let token = format!(
-            "vigil-iam.{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let now = Instant::now();
-        let mut map = self.iam.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, t| t.expires > now);
-        map.insert(
-            token.clone(),
-            IamToken {
-                user_id,
-                expires: now + ttl,
-            },
-        );
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let token = self
+            .iam
+            .issue(user_id, config_repo::now_ms().saturating_add(ttl_ms));
         (token, ttl)
     }
 
@@ -216,12 +212,7 @@ impl SysdigState {
     }
 
     pub fn iam_lookup(&self, token: &str) -> IamLookup {
-        let map = self.iam.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(token) {
-            None => IamLookup::Unknown,
-            Some(t) if t.expires <= Instant::now() => IamLookup::Expired,
-            Some(t) => IamLookup::User(t.user_id),
-        }
+        self.iam.check(token, config_repo::now_ms())
     }
 }
 

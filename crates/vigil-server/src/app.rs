@@ -167,9 +167,26 @@ async fn serve_inner(
         store.clone(),
         clock,
         settings.engine.clone(),
+        crate::alarms::NodeAddress {
+            advertise_url: settings.advertise_url.as_deref(),
+            bound: listener.local_addr()?,
+        },
     )
     .await
     .context("cannot load alarms")?;
+    // With shared evaluation: the first round (a node alone takes every definition) before
+    // serving, then one a second.
+    let rounds = match &alarms.cluster {
+        Some(c) => Some(
+            c.member
+                .start()
+                .await
+                .context("cannot join alarm evaluation")?,
+        ),
+        None => None,
+    };
+    let cluster_routes = alarms.cluster_router();
+    let member = alarms.cluster.as_ref().map(|c| c.member.clone());
     let ticker = alarms.engine.spawn_ticker();
     let mut identity = Identity::new(
         settings.auth,
@@ -265,6 +282,9 @@ async fn serve_inner(
     );
     crate::store_metrics::register(&mut telemetry, store.clone());
     crate::engine_metrics::register(&mut telemetry, alarms.engine.clone());
+    if let Some(c) = &alarms.cluster {
+        c.register_metrics(&mut telemetry);
+    }
     vigil_http::process_metrics::register(&mut telemetry);
     let alarm_outbox = alarms.outbox.clone();
     let monasca = MonascaState {
@@ -304,7 +324,11 @@ async fn serve_inner(
     tracing::info!(addr = %listener.local_addr()?, "vigil listening");
     // falcon ignores a trailing slash (the real CLI's alarm-history-list sends one): trim it
     // before routing.
-    let app = NormalizePathLayer::trim_trailing_slash().layer(router(state));
+    let mut routes = router(state);
+    if let Some(r) = cluster_routes {
+        routes = routes.merge(r);
+    }
+    let app = NormalizePathLayer::trim_trailing_slash().layer(routes);
     if let Some(r) = ready {
         let _ = r.send(());
     }
@@ -314,6 +338,12 @@ async fn serve_inner(
         .context("server failed")?;
     ticker.abort();
     waker.abort();
+    if let Some(r) = rounds {
+        r.abort();
+    }
+    if let Some(m) = member {
+        m.leave().await;
+    }
     if let Some(t) = sysdig_alerts {
         t.abort();
     }

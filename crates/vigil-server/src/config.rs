@@ -51,6 +51,10 @@ pub struct Settings {
     /// Where definitions, alarms, history, notification methods and their outbox, and the
     /// Sysdig objects live (`--config-db`).
     pub config_db: ConfigDb,
+    /// With a shared config database: the URL other nodes reach this one at, to send it the
+    /// samples of the alarm definitions it evaluates (`--advertise-url`); by default
+    /// `http://` + the bound address, or this host's name when bound to every interface.
+    pub advertise_url: Option<String>,
 }
 
 /// The measurement backend (`--metric-store`).
@@ -131,6 +135,7 @@ impl Settings {
             metric_store: MetricStoreKind::Embedded,
             clickhouse: Default::default(),
             config_db: ConfigDb::Sqlite,
+            advertise_url: None,
         }
     }
 }
@@ -140,6 +145,8 @@ impl Settings {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub bind: Option<String>,
+    /// With a shared `config_db`: the URL other nodes reach this one at.
+    pub advertise_url: Option<String>,
     /// `sqlite` or a `postgres://` URL (a secret: it may hold the password).
     pub config_db: Option<secrecy::SecretString>,
     pub data_dir: Option<PathBuf>,
@@ -217,6 +224,7 @@ impl FileConfig {
 #[derive(Debug, Default)]
 pub struct Overrides {
     pub bind: Option<String>,
+    pub advertise_url: Option<String>,
     pub config_db: Option<secrecy::SecretString>,
     pub data_dir: Option<PathBuf>,
     pub max_body_bytes: Option<usize>,
@@ -324,6 +332,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<Settings> {
         anyhow::bail!("invalid [engine] tick_s 0: it must be at least 1 second");
     }
     Ok(Settings {
+        advertise_url: over.advertise_url.or(file.advertise_url),
         metric_store,
         clickhouse,
         config_db,

@@ -98,6 +98,11 @@ struct ServeArgs {
         hide_env_values = true
     )]
     config_db: Option<String>,
+    /// With a shared --config-db: the URL other nodes reach this one at (they send it the
+    /// samples of the alarm definitions it evaluates) [default: http:// + the bound address,
+    /// or this host's name when bound to every interface]
+    #[arg(long, env = "VIGIL_ADVERTISE_URL", value_name = "URL")]
+    advertise_url: Option<String>,
     #[command(flatten)]
     sysdig: SysdigArgs,
     #[command(flatten)]
@@ -220,6 +225,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Overrides {
             bind: args.bind,
             config_db: args.config_db.map(Into::into),
+            advertise_url: args.advertise_url,
             data_dir: args.data_dir,
             max_body_bytes: args.max_body_bytes,
             auth: args.auth,

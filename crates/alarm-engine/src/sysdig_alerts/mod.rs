@@ -131,7 +131,7 @@ impl SysdigAlerts {
             let Some(plan) = record::plan(&d.states, round, now_ms) else {
                 continue;
             };
-            match record::apply(self.repo.as_ref(), d.alert, plan, now_ms).await {
+            match record::apply(self.repo.as_ref(), d.alert, d.states, plan, now_ms).await {
                 Ok(n) => recorded += n,
                 Err(e) => {
                     tracing::warn!(error = %e, "sysdig alert evaluation: cannot record a notification");

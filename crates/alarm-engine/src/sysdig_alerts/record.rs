@@ -188,13 +188,17 @@ pub(super) fn plan(before: &States, round: Round, now_ms: i64) -> Option<Plan> {
 }
 
 /// Records `plan`'s notifications of `alert` (unless it was deleted since it was read) and
-/// writes its states; how many notifications were recorded.
+/// writes its states; how many notifications were recorded. Nothing is written when the
+/// stored states are no longer `before`, those the plan was made from: another node sharing
+/// the database recorded this round already (its units of work and ours run one at a time),
+/// so each notification is recorded once across nodes.
 ///
 /// # Errors
 /// The repository fails.
 pub(super) async fn apply(
     repo: &dyn SysdigRepo,
     alert: TeamObject,
+    before: States,
     plan: Plan,
     now_ms: i64,
 ) -> RepoResult<usize> {
@@ -202,6 +206,9 @@ pub(super) async fn apply(
         let Some(current) = c.obj_get(kinds::ALERT, alert.team_id, alert.id)? else {
             return Ok(0);
         };
+        if read(c, alert.id)? != before {
+            return Ok(0);
+        }
         let recorded = plan.notifications.len();
         for (state, entities) in plan.notifications {
             notifications::record(

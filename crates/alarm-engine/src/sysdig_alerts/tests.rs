@@ -195,3 +195,26 @@ async fn promql_alerts_hold_for_their_timespan() {
         ]
     );
 }
+
+#[tokio::test]
+async fn nodes_evaluating_the_same_round_record_it_once() {
+    let env = Env::start().await;
+    let id = env
+        .alert(json!({"condition": "max(cpu) > 1", "segmentBy": ["hostname"]}))
+        .await;
+    env.write("cpu", "h1", 5.0, T0).await;
+    // Two nodes sharing the database read the alert's states before either records.
+    let now = T0 + 1000;
+    let first = env.alerts.due().await.unwrap();
+    let second = env.alerts.due().await.unwrap();
+    let mut recorded = 0;
+    for d in first.into_iter().chain(second) {
+        let round = env.alerts.evaluate(&d, now).await.unwrap();
+        let plan = super::record::plan(&d.states, round, now).unwrap();
+        recorded += super::record::apply(env.repo.as_ref(), d.alert, d.states, plan, now)
+            .await
+            .unwrap();
+    }
+    assert_eq!(recorded, 1);
+    assert_eq!(env.notes(id).await, [note("ACTIVE", "hostname = 'h1'")]);
+}

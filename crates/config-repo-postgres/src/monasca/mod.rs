@@ -199,17 +199,29 @@ async fn delete_owned(
     id: &str,
 ) -> RepoResult<()> {
     let (tenant, id) = (tenant.to_string(), id.to_string());
-    repo.call(move |c| {
-        let n = c
-            .execute(
-                &format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2"),
-                &[&tenant, &id],
-            )
-            .pg()?;
-        if n == 0 {
-            return Err(RepoError::NotFound(format!("{what} {id}")));
-        }
-        Ok(())
-    })
-    .await
+    repo.db
+        .tx(move |tx| {
+            if table == "alarm_definition" {
+                // The lease row first: it waits for the holder's write batch in flight (which
+                // holds it `FOR SHARE`) before this transaction locks any alarm that batch may
+                // write, so the two never wait for each other.
+                tx.execute(
+                    "DELETE FROM engine_lease WHERE definition_id = $2 AND EXISTS \
+                     (SELECT 1 FROM alarm_definition WHERE tenant_id = $1 AND id = $2)",
+                    &[&tenant, &id],
+                )
+                .pg()?;
+            }
+            let n = tx
+                .execute(
+                    &format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2"),
+                    &[&tenant, &id],
+                )
+                .pg()?;
+            if n == 0 {
+                return Err(RepoError::NotFound(format!("{what} {id}")));
+            }
+            Ok(())
+        })
+        .await
 }

@@ -4,6 +4,7 @@
 
 mod alarm_definitions;
 mod alarms;
+pub mod cluster;
 mod history;
 mod notification_methods;
 pub mod rows;

@@ -93,6 +93,13 @@ pub struct HistoryEntry<'a> {
 /// The writes of one batch, all inside the transaction [`ThresholdStore::write_batch`] opened.
 /// A failed write leaves the others of the batch in place: the engine logs it and goes on.
 pub trait ThresholdWrites {
+    /// Whether this node may write the alarms of definition `definition_id` in this batch:
+    /// always on a single node; with shared evaluation, only while it holds the definition's
+    /// lease (checked once when the batch began, and held until it commits).
+    fn holds(&self, definition_id: &str) -> bool {
+        let _ = definition_id;
+        true
+    }
     /// Creates an alarm and its sub-alarms.
     ///
     /// # Errors
@@ -155,6 +162,22 @@ pub trait ThresholdStore: Send + Sync + 'static {
     /// Storage fails.
     fn alarms(&self) -> RepoResult<Vec<StoredAlarm>>;
 
+    /// The alarms of definition `definition_id`, as [`ThresholdStore::alarms`] gives them.
+    ///
+    /// # Errors
+    /// Storage fails.
+    fn alarms_of(&self, definition_id: &str) -> RepoResult<Vec<StoredAlarm>> {
+        let mut all = self.alarms()?;
+        all.retain(|a| a.definition_id == definition_id);
+        Ok(all)
+    }
+    /// Alarm `id` of whichever tenant; `None` once deleted.
+    ///
+    /// # Errors
+    /// Storage fails.
+    fn alarm(&self, id: &str) -> RepoResult<Option<StoredAlarm>> {
+        Ok(self.alarms()?.into_iter().find(|a| a.id == id))
+    }
     /// Definition `id` of whichever tenant; `None` once deleted.
     ///
     /// # Errors

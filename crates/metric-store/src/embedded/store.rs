@@ -1,7 +1,7 @@
 //! [`EmbeddedStore`]'s public operations and its [`MetricStore`] implementation.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeSet,
     sync::{Arc, atomic::Ordering, mpsc},
 };
 
@@ -16,9 +16,12 @@ use super::{
     writer::{Cmd, PendingWrite},
 };
 use crate::{
-    Accumulator, Bucket, DimensionGroup, MetricStore, Point, Sample, SeriesFilter, SeriesId,
-    SeriesInfo, Stat, StoreError, TimeRange, bucket_start,
+    Accumulator, Bucket, DimensionGroups, MetricStore, Point, Sample, SeriesFilter, SeriesId,
+    SeriesInfo, Stat, StoreError, TimeRange, bucket_start, share,
 };
+
+/// Samples in a write from which its log record is offered to an idle core.
+const ENCODE_BESIDE_MIN: usize = 1024;
 
 impl EmbeddedStore {
     /// The ids of the samples' series that exist: by key address when the caller shares its
@@ -110,11 +113,25 @@ impl MetricStore for EmbeddedStore {
         if samples.is_empty() {
             return Ok(());
         }
-        let mut record = Vec::with_capacity(samples.len() * 64);
-        encode_record(&samples, &mut record);
+        let encode = |samples: &[Sample]| {
+            let mut record = Vec::with_capacity(samples.len() * 64);
+            encode_record(samples, &mut record);
+            record
+        };
         // Ids of known series are found here, on the caller's thread, so the one writer thread
-        // (which every connection waits on) only adds new series and points.
-        let ids = self.known_ids(&samples);
+        // (which every connection waits on) only adds new series and points; meanwhile an idle
+        // core, if there is one, encodes the log record.
+        let (ids, record) = if samples.len() >= ENCODE_BESIDE_MIN {
+            let aside = samples.clone();
+            let (ids, record) =
+                share::run_beside(1, move |_| encode(&aside), || self.known_ids(&samples));
+            let record = record
+                .and_then(|mut r| r.pop())
+                .unwrap_or_else(|| encode(&samples));
+            (ids, record)
+        } else {
+            (self.known_ids(&samples), encode(&samples))
+        };
         let (done, rx) = oneshot::channel();
         self.sender()?
             .send(Cmd::Write(PendingWrite {
@@ -151,11 +168,12 @@ impl MetricStore for EmbeddedStore {
         &self,
         filter: &SeriesFilter,
         key: &str,
-    ) -> Result<Option<Vec<DimensionGroup>>, StoreError> {
+    ) -> Result<Option<DimensionGroups>, StoreError> {
         let st = self.inner.read();
         let candidates = st.reg.candidates(filter, true);
+        let mut groups = DimensionGroups::default();
         let Some(&last) = candidates.last() else {
-            return Ok(Some(Vec::new()));
+            return Ok(Some(groups));
         };
         // Which ids are wanted, and which of them a value took: one bit each.
         let words = last as usize / 64 + 1;
@@ -165,38 +183,32 @@ impl MetricStore for EmbeddedStore {
         }
         let bit = |set: &[u64], id: Gid| set[id as usize / 64] & (1 << (id % 64)) != 0;
         let mut taken = vec![0u64; words];
-        let mut groups = vec![DimensionGroup {
-            value: None,
-            series: Vec::new(),
-        }];
         let values = st
             .reg
             .tenant(&filter.tenant)
             .and_then(|t| t.by_dim.get(key));
+        if let Some(values) = values {
+            groups.reserve(values.len().min(candidates.len()), candidates.len());
+        }
         for (value, ids) in values.into_iter().flatten() {
-            let series: Vec<SeriesId> = ids
-                .iter()
-                .filter(|id| **id <= last && bit(&wanted, **id))
-                .map(|id| {
+            let wanted_ids = ids.iter().filter(|id| **id <= last && bit(&wanted, **id));
+            groups.push(
+                Some(value.clone()),
+                wanted_ids.map(|id| {
                     taken[*id as usize / 64] |= 1 << (id % 64);
                     SeriesId::from(*id)
-                })
-                .collect();
-            if !series.is_empty() {
-                groups.push(DimensionGroup {
-                    value: Some(value.to_string()),
-                    series,
-                });
-            }
+                }),
+            );
         }
-        groups[0].series = candidates
-            .iter()
-            .filter(|id| !bit(&taken, **id))
-            .map(|id| SeriesId::from(*id))
-            .collect();
-        if groups[0].series.is_empty() {
-            groups.remove(0);
-        }
+        // The series without the dimension, known once every value has taken its own, go
+        // first.
+        groups.push_first(
+            None,
+            candidates
+                .iter()
+                .filter(|id| !bit(&taken, **id))
+                .map(|id| SeriesId::from(*id)),
+        );
         Ok(Some(groups))
     }
 
@@ -270,11 +282,25 @@ impl MetricStore for EmbeddedStore {
         owners.sort_unstable();
         let mut ids: Vec<Gid> = owners.iter().map(|(id, _)| *id).collect();
         ids.dedup();
-        let mut buckets: Vec<BTreeMap<i64, Accumulator>> = vec![BTreeMap::new(); groups.len()];
+        let mut buckets: Vec<Vec<(i64, Accumulator)>> = vec![Vec::new(); groups.len()];
+        let mut series_buckets: Vec<(i64, Accumulator)> = Vec::new();
+        let mut scratch = Vec::new();
         self.for_each_series(&ids, range, |id, pts| {
+            series_buckets.clear();
+            for p in &pts {
+                let b = bucket_start(p.timestamp, period_ms);
+                match series_buckets.last_mut() {
+                    Some((cb, acc)) if *cb == b => acc.add(p.value),
+                    _ => {
+                        let mut acc = Accumulator::default();
+                        acc.add(p.value);
+                        series_buckets.push((b, acc));
+                    }
+                }
+            }
             let from = owners.partition_point(|(o, _)| *o < id);
             for (_, g) in owners[from..].iter().take_while(|(o, _)| *o == id) {
-                add_to_buckets(&mut buckets[*g], &pts, period_ms);
+                merge_buckets(&mut buckets[*g], &series_buckets, &mut scratch);
             }
             true
         })?;
@@ -462,32 +488,110 @@ impl Drop for EmbeddedStore {
     }
 }
 
-/// The store's ids of `series` (ids it cannot have issued are skipped).
-/// Adds a series' points (in time order) to `buckets` of `period_ms`.
-fn add_to_buckets(buckets: &mut BTreeMap<i64, Accumulator>, pts: &[Point], period_ms: i64) {
-    let mut current: Option<(i64, Accumulator)> = None;
-    for p in pts {
-        let b = bucket_start(p.timestamp, period_ms);
-        match &mut current {
-            Some((cb, acc)) if *cb == b => acc.add(p.value),
-            _ => {
-                if let Some((cb, acc)) = current.take() {
-                    buckets.entry(cb).or_default().merge(&acc);
-                }
-                let mut acc = Accumulator::default();
-                acc.add(p.value);
-                current = Some((b, acc));
+/// Adds a series' buckets (in time order) to a group's (in time order), as a map from start
+/// to accumulator would hold them: a group's series follow one another in time or share
+/// periods, so this is an append or one walk, with no node allocated per group. (A series'
+/// accumulator is what merging it into an empty one gives, so it is taken as it is.)
+fn merge_buckets(
+    group: &mut Vec<(i64, Accumulator)>,
+    series: &[(i64, Accumulator)],
+    scratch: &mut Vec<(i64, Accumulator)>,
+) {
+    let Some(first) = series.first() else {
+        return;
+    };
+    if group.last().is_none_or(|(last, _)| *last < first.0) {
+        group.extend_from_slice(series);
+        return;
+    }
+    scratch.clear();
+    scratch.reserve(group.len() + series.len());
+    let (mut i, mut j) = (0, 0);
+    while i < group.len() || j < series.len() {
+        match (group.get(i), series.get(j)) {
+            (Some(a), Some(b)) if a.0 == b.0 => {
+                let mut merged = a.1;
+                merged.merge(&b.1);
+                scratch.push((a.0, merged));
+                i += 1;
+                j += 1;
             }
+            (Some(a), Some(b)) if a.0 < b.0 => {
+                scratch.push(*a);
+                i += 1;
+            }
+            (Some(a), None) => {
+                scratch.push(*a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                scratch.push(*b);
+                j += 1;
+            }
+            (None, None) => break,
         }
     }
-    if let Some((cb, acc)) = current {
-        buckets.entry(cb).or_default().merge(&acc);
-    }
+    std::mem::swap(group, scratch);
 }
 
+/// The store's ids of `series` (ids it cannot have issued are skipped).
 fn gids(series: &[SeriesId]) -> Vec<Gid> {
     series
         .iter()
         .filter_map(|id| Gid::try_from(*id).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Merging groups' buckets gives what a map from start to accumulator gives, bit for bit
+    /// (the same additions in the same order), whatever order series' periods come in.
+    #[test]
+    fn merged_buckets_match_a_map_of_them() {
+        let odd = [-0.0, 0.0, f64::NAN, 1e300, -1e300, 0.1, f64::INFINITY, 7.0];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..2_000 {
+            let (mut merged, mut scratch) = (Vec::new(), Vec::new());
+            let mut map: BTreeMap<i64, Accumulator> = BTreeMap::new();
+            for _ in 0..next(5) {
+                // One series: periods ascending, each with a few values.
+                let mut series: Vec<(i64, Accumulator)> = Vec::new();
+                let mut start = next(8) as i64 - 4;
+                for _ in 0..next(6) {
+                    let mut acc = Accumulator::default();
+                    for _ in 0..=next(3) {
+                        acc.add(odd[next(odd.len() as u64) as usize]);
+                    }
+                    series.push((start, acc));
+                    start += 1 + next(3) as i64;
+                }
+                merge_buckets(&mut merged, &series, &mut scratch);
+                for (start, acc) in &series {
+                    map.entry(*start).or_default().merge(acc);
+                }
+            }
+            let bits = |(s, a): (i64, &Accumulator)| {
+                (
+                    s,
+                    a.count,
+                    a.sum.to_bits(),
+                    a.min.to_bits(),
+                    a.max.to_bits(),
+                )
+            };
+            let want: Vec<_> = map.iter().map(|(s, a)| bits((*s, a))).collect();
+            let got: Vec<_> = merged.iter().map(|(s, a)| bits((*s, a))).collect();
+            assert_eq!(got, want);
+        }
+    }
 }

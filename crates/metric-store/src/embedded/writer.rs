@@ -3,7 +3,7 @@
 
 use std::{
     fs::File,
-    io::Write,
+    io::{self, Write},
     sync::{Arc, atomic::Ordering, mpsc},
     time::{Duration, Instant},
 };
@@ -16,7 +16,7 @@ use super::{
     seal::SealJob,
     wal::{open_segment, segment_path},
 };
-use crate::{Point, Sample, StoreError};
+use crate::{Point, Sample, StoreError, share};
 
 pub(super) type Done = oneshot::Sender<Result<(), StoreError>>;
 
@@ -37,7 +37,8 @@ pub(super) struct PendingWrite {
 
 pub(super) struct Writer {
     inner: Arc<Inner>,
-    wal: File,
+    /// Shared with the piece that syncs it beside an apply.
+    wal: Arc<File>,
     seg_no: u64,
     seg_bytes: u64,
     failed: Option<String>,
@@ -61,7 +62,7 @@ impl Writer {
     ) -> Self {
         Self {
             inner,
-            wal,
+            wal: Arc::new(wal),
             seg_no,
             seg_bytes: 0,
             failed: None,
@@ -188,7 +189,7 @@ impl Writer {
             tracing::error!(error = %e, "final fsync of a log segment failed");
         }
         let covered_segment = self.seg_no;
-        self.wal = new_seg;
+        self.wal = Arc::new(new_seg);
         self.seg_no += 1;
         self.seg_bytes = 0;
         let seq = self.next_seq;
@@ -213,7 +214,7 @@ impl Writer {
         }
     }
 
-    fn commit(&mut self, buf: &mut Vec<u8>, writes: Vec<PendingWrite>) {
+    fn commit(&mut self, buf: &mut Vec<u8>, mut writes: Vec<PendingWrite>) {
         if let Some(reason) = &self.failed {
             for w in writes {
                 let _ = w.done.send(Err(StoreError::Poisoned(reason.clone())));
@@ -225,27 +226,29 @@ impl Writer {
             buf.extend_from_slice(&w.record);
         }
         let path = segment_path(&self.inner.dir, self.seg_no);
-        let result = self
-            .wal
+        let mut applied = false;
+        let result = (&*self.wal)
             .write_all(buf)
             .and_then(|()| {
-                if self.inner.opts.sync {
-                    let t = Instant::now();
-                    let r = self.wal.sync_data();
-                    let c = &self.inner.counters;
-                    c.fsyncs.fetch_add(1, Ordering::Relaxed);
-                    c.fsync_nanos
-                        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                    r
-                } else {
+                if !self.inner.opts.sync {
                     Ok(())
+                } else if share::anyone_idle() {
+                    applied = true;
+                    self.sync_beside_apply(&mut writes)
+                } else {
+                    timed_sync(&self.inner, &self.wal)
                 }
             })
             .map_err(StoreError::io(&path));
         match result {
             Ok(()) => {
                 self.seg_bytes += buf.len() as u64;
-                self.apply(&writes);
+                if !applied {
+                    apply(
+                        &self.inner,
+                        writes.iter().map(|w| (&w.samples[..], &w.ids[..])),
+                    );
+                }
                 for w in writes {
                     let _ = w.done.send(Ok(()));
                 }
@@ -263,30 +266,32 @@ impl Writer {
         }
     }
 
-    /// Adds the points under the write lock; only series unknown when the write was queued
-    /// are looked up again (another write may have added them since) or added.
-    fn apply(&self, writes: &[PendingWrite]) {
-        let mut newest = i64::MIN;
-        let mut st = self.inner.write();
-        let st = &mut *st;
-        for w in writes {
-            for (s, id) in w.samples.iter().zip(&w.ids) {
-                let id = match id {
-                    Some(id) => *id,
-                    None => st.reg.insert(&s.series),
-                };
-                newest = newest.max(s.timestamp);
-                st.head.upsert(
-                    id,
-                    Point {
-                        timestamp: s.timestamp,
-                        value: s.value,
-                        value_meta: s.value_meta.clone(),
-                    },
-                );
+    /// The fsync on this thread while an idle core applies the group to the head, so that
+    /// neither waits for the other (on one connection the fsync was a time when no core
+    /// worked). Nothing is acknowledged before both are done, so a 204 still means durable
+    /// and visible; readers may see the group during its fsync, and if the fsync fails the
+    /// points stay in the head unacknowledged (the store then refuses writes; a client's
+    /// retry rewrites the same points).
+    fn sync_beside_apply(&self, writes: &mut [PendingWrite]) -> io::Result<()> {
+        let batches: Vec<_> = writes
+            .iter_mut()
+            .map(|w| (w.samples.clone(), std::mem::take(&mut w.ids)))
+            .collect();
+        let (inner, wal) = (self.inner.clone(), self.wal.clone());
+        let done = share::run(2, move |piece| {
+            if piece == 0 {
+                Some(timed_sync(&inner, &wal))
+            } else {
+                apply(&inner, batches.iter().map(|(s, ids)| (&s[..], &ids[..])));
+                None
             }
+        });
+        match done {
+            Some(mut results) => results
+                .swap_remove(0)
+                .unwrap_or_else(|| Err(io::Error::other("log sync not run"))),
+            None => Err(io::Error::other("log sync or apply panicked")),
         }
-        self.inner.newest.fetch_max(newest, Ordering::Relaxed);
     }
 
     fn sync(&mut self) -> Result<(), StoreError> {
@@ -294,4 +299,40 @@ impl Writer {
             .sync_all()
             .map_err(StoreError::io(segment_path(&self.inner.dir, self.seg_no)))
     }
+}
+
+fn timed_sync(inner: &Inner, wal: &File) -> io::Result<()> {
+    let t = Instant::now();
+    let r = wal.sync_data();
+    let c = &inner.counters;
+    c.fsyncs.fetch_add(1, Ordering::Relaxed);
+    c.fsync_nanos
+        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    r
+}
+
+/// Adds the points under the write lock; only series unknown when the write was queued are
+/// looked up again (another write may have added them since) or added.
+fn apply<'a>(inner: &Inner, writes: impl Iterator<Item = (&'a [Sample], &'a [Option<Gid>])>) {
+    let mut newest = i64::MIN;
+    let mut st = inner.write();
+    let st = &mut *st;
+    for (samples, ids) in writes {
+        for (s, id) in samples.iter().zip(ids) {
+            let id = match id {
+                Some(id) => *id,
+                None => st.reg.insert(&s.series),
+            };
+            newest = newest.max(s.timestamp);
+            st.head.upsert(
+                id,
+                Point {
+                    timestamp: s.timestamp,
+                    value: s.value,
+                    value_meta: s.value_meta.clone(),
+                },
+            );
+        }
+    }
+    inner.newest.fetch_max(newest, Ordering::Relaxed);
 }

@@ -61,6 +61,12 @@ impl Parts<'_> {
     }
 }
 
+/// The keys a [`Reader`] built and how many it found, without its lock.
+pub struct Found {
+    new: Vec<(u64, Arc<SeriesKey>)>,
+    hits: usize,
+}
+
 /// Lookups for one request body under one read lock; the keys it had to build join the cache
 /// at [`Reader::finish`].
 pub struct Reader<'c> {
@@ -82,6 +88,18 @@ impl SeriesKeys {
 
     fn hash_key(&self, k: &SeriesKey) -> u64 {
         hash_key_strs(&self.hasher, k.strs())
+    }
+
+    /// Adds the keys readers built (on any thread) to the cache.
+    pub fn remember(&self, found: impl IntoIterator<Item = Found>) {
+        let (mut new, mut hits) = (Vec::new(), 0);
+        for f in found {
+            new.extend(f.new);
+            hits += f.hits;
+        }
+        if !new.is_empty() {
+            self.insert(new, hits);
+        }
     }
 
     fn insert(&self, new: Vec<(u64, Arc<SeriesKey>)>, hits: usize) {
@@ -122,15 +140,16 @@ impl Reader<'_> {
     /// Ends the reads and adds the keys they built. A body that fails to parse skips this:
     /// its keys are then simply not remembered.
     pub fn finish(self) {
-        let Reader {
-            cache,
-            table,
-            new,
-            hits,
-        } = self;
-        drop(table);
-        if !new.is_empty() {
-            cache.insert(new, hits);
+        let cache = self.cache;
+        cache.remember([self.into_found()]);
+    }
+
+    /// What [`Reader::finish`] would add to the cache, to add later with
+    /// [`SeriesKeys::remember`]; the read lock is released here.
+    pub fn into_found(self) -> Found {
+        Found {
+            new: self.new,
+            hits: self.hits,
         }
     }
 }

@@ -2,14 +2,21 @@
 //! [`monasca_api::AlarmFeed`]. The API's repositories and the engine's share one connection to
 //! `alarms.db` (or, on PostgreSQL, one node-local lock), so an alarm update and the engine
 //! hearing of it are one step for both.
+//!
+//! On PostgreSQL, nodes share evaluation ([`cluster`]): each evaluates the definitions it
+//! holds a lease on, and sends the samples of the others to their holders.
 
-use std::{path::Path, sync::Arc};
+pub mod cluster;
 
-use alarm_engine::{Clock, Engine, EngineConfig};
+use std::{net::SocketAddr, path::Path, sync::Arc};
+
+use alarm_engine::{
+    Clock, Engine, EngineConfig,
+    cluster::{Member, MemberConfig},
+};
 use async_trait::async_trait;
 use config_repo::{
-    monasca::{MonascaRepos, threshold::ThresholdStore},
-    outbox::Outbox,
+    monasca::{MonascaRepos, cluster::NodeInfo, threshold::ThresholdStore},
     sqlite::{monasca::SqliteMonasca, threshold::SqliteThresholdStore},
 };
 use config_repo_postgres::monasca::PgMonasca;
@@ -25,6 +32,16 @@ pub struct Alarming {
     /// The deliveries alarm transitions queue (in `alarms.db`).
     pub outbox: Arc<dyn config_repo::outbox::Outbox>,
     feed: alarm_engine::Alarming,
+    /// This node's part in shared evaluation (PostgreSQL only).
+    pub cluster: Option<Arc<cluster::Cluster>>,
+}
+
+/// Where this node is, for the other nodes of a shared database.
+pub struct NodeAddress<'a> {
+    /// `--advertise-url`, if given.
+    pub advertise_url: Option<&'a str>,
+    /// The address the server is bound to.
+    pub bound: SocketAddr,
 }
 
 impl Alarming {
@@ -39,36 +56,49 @@ impl Alarming {
         store: Arc<dyn MetricStore>,
         clock: Arc<dyn Clock>,
         cfg: EngineConfig,
+        address: NodeAddress<'_>,
     ) -> anyhow::Result<Self> {
-        let (repos, threshold, outbox): (_, Arc<dyn ThresholdStore>, Arc<dyn Outbox>) =
-            match postgres {
-                Some(db) => {
-                    let pg = PgMonasca::new(db.clone());
-                    (
-                        MonascaRepos::from_backend(pg.clone()),
-                        Arc::new(pg.threshold_store()),
-                        Arc::new(pg.outbox()),
-                    )
-                }
-                None => {
-                    let path = data_dir.join("alarms.db");
-                    // The repository's error names the file already.
-                    let sqlite = SqliteMonasca::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-                    (
-                        MonascaRepos::from_backend(sqlite.clone()),
-                        Arc::new(SqliteThresholdStore::new(sqlite.db().clone())),
-                        Arc::new(sqlite.outbox()),
-                    )
-                }
-            };
-        let engine = Engine::load(threshold, store, clock, cfg).await?;
+        let Some(db) = postgres else {
+            let path = data_dir.join("alarms.db");
+            // The repository's error names the file already.
+            let sqlite = SqliteMonasca::open(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let threshold = Arc::new(SqliteThresholdStore::new(sqlite.db().clone()));
+            let engine = Engine::load(threshold, store, clock, cfg).await?;
+            let feed = alarm_engine::Alarming::start(engine.clone());
+            return Ok(Self {
+                outbox: Arc::new(sqlite.outbox()),
+                repos: MonascaRepos::from_backend(sqlite),
+                engine,
+                feed,
+                cluster: None,
+            });
+        };
+        let pg = PgMonasca::new(db.clone());
+        let node = NodeInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            url: cluster::advertised_url(address.advertise_url, address.bound),
+        };
+        let threshold: Arc<dyn ThresholdStore> = Arc::new(pg.threshold_store().leased_to(&node.id));
+        let engine = Engine::shared(threshold, clock, cfg);
         let feed = alarm_engine::Alarming::start(engine.clone());
+        let leases = Arc::new(config_repo_postgres::cluster::PgEvaluationLeases::new(
+            db.clone(),
+        ));
+        tracing::info!(node = %node.id, url = %node.url, "alarm evaluation shared through the config database");
+        let member = Member::new(engine.clone(), leases, store, node, MemberConfig::default());
+        let cluster = cluster::Cluster::join(member).await?;
         Ok(Self {
-            outbox,
-            repos,
+            outbox: Arc::new(pg.outbox()),
+            repos: MonascaRepos::from_backend(pg),
             engine,
             feed,
+            cluster: Some(Arc::new(cluster)),
         })
+    }
+
+    /// The route other nodes send samples to, when evaluation is shared.
+    pub fn cluster_router(&self) -> Option<axum::Router> {
+        self.cluster.as_ref().map(|c| c.router(self.feed.clone()))
     }
 }
 
@@ -85,10 +115,16 @@ fn engine_state(s: &AlarmState) -> alarm_engine::AlarmState {
 #[async_trait]
 impl monasca_api::AlarmFeed for Alarming {
     async fn observe(&self, samples: Arc<Vec<Sample>>) {
+        if let Some(c) = &self.cluster {
+            c.forward(&samples);
+        }
         self.feed.observe(samples).await;
     }
 
     async fn definition_changed(&self, id: &str) {
+        if let Some(c) = &self.cluster {
+            c.member.definition_changed_here(id).await;
+        }
         self.feed.definition_changed(id).await;
     }
 

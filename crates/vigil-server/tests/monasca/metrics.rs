@@ -79,6 +79,55 @@ async fn grouped_pages_see_series_added_between_them() {
     assert!(other.elements.is_empty());
 }
 
+/// Grouping statistics by a dimension some series lack: those series first, merged into one
+/// element without dimensions, then one element a value in value order, values beyond ASCII
+/// coming back as they were sent.
+#[tokio::test]
+async fn statistics_grouped_by_a_dimension_some_series_lack() {
+    let server = Server::start().await;
+    let c = server.client("acme");
+    let odd = "west/é 東";
+    let batch = vec![
+        metric("cpu", &[("hostname", "a")], T0, 1.0),
+        metric("cpu", &[("hostname", "b")], T0, 2.0),
+        metric("cpu", &[("hostname", "c"), ("zone", odd)], T0, 4.0),
+        metric("cpu", &[("hostname", "d"), ("zone", "east")], T0, 8.0),
+        metric(
+            "cpu",
+            &[("hostname", "e"), ("zone", "east")],
+            T0 + 60_000,
+            16.0,
+        ),
+    ];
+    c.send(&CreateMetrics::batch(&batch).unwrap())
+        .await
+        .unwrap();
+    let op = ListStatistics::new("cpu", "count,sum", iso(T0).as_str())
+        .group_by("zone")
+        .period(3600);
+    let page = c.page(&op).await.unwrap();
+    let got: Vec<_> = page
+        .elements
+        .iter()
+        .map(|e| {
+            let dims: Vec<_> = e.dimensions.iter().collect();
+            (e.id.as_str(), format!("{dims:?}"), e.statistics.clone())
+        })
+        .collect();
+    let row = |count: u64, sum: f64| vec![vec![json!(iso(T0)), json!(count), json!(sum)]];
+    assert_eq!(
+        got,
+        [
+            ("0", "[]".to_string(), row(2, 3.0)),
+            ("1", r#"[("zone", "east")]"#.to_string(), row(2, 24.0)),
+            ("2", format!("{:?}", [("zone", odd)]), row(1, 4.0)),
+        ]
+    );
+    assert!(page.elements.iter().all(|e| e.name == "cpu"));
+    assert_eq!(page.elements[1].columns, ["timestamp", "count", "sum"]);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn metrics_round_trip_through_every_endpoint() {
     let server = Server::start().await;

@@ -5,3 +5,4 @@ mod clickhouse;
 mod durability;
 mod logs;
 mod postgres;
+mod postgres_iam;

@@ -38,7 +38,7 @@ pub async fn create(
         )
     })?;
     let samples =
-        validate::parse_body(&state.series_keys, &tenant, &bytes).map_err(|e| match e {
+        validate::parse_body_shared(&state.series_keys, &tenant, &bytes).map_err(|e| match e {
             None => ApiError::bad_request("Request body is not valid JSON"),
             Some(msg) => ApiError::unprocessable(msg),
         })?;

@@ -9,14 +9,14 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use super::Group;
+use super::Groups;
 
 /// Queries remembered at once.
 const ENTRIES: usize = 4;
 /// Fewer groups than this are quick to find again and not kept.
 const MIN_GROUPS: usize = 1_000;
-/// Answers over more series than this are not kept, which bounds the memory (~60 bytes a
-/// series) at a few tens of MiB.
+/// Answers over more series than this are not kept, which bounds the memory (~30 bytes a
+/// series and group) at a few tens of MiB.
 const MAX_SERIES: usize = 250_000;
 
 #[derive(Default)]
@@ -27,12 +27,12 @@ pub struct GroupCache {
 struct Entry {
     query: String,
     generation: u64,
-    groups: Arc<Vec<Group>>,
+    groups: Arc<Groups>,
 }
 
 impl GroupCache {
     /// The groups of `query` (a key naming tenant, filter and grouping) if still current.
-    pub fn get(&self, query: &str, generation: u64) -> Option<Arc<Vec<Group>>> {
+    pub fn get(&self, query: &str, generation: u64) -> Option<Arc<Groups>> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|e| e.generation == generation);
         entries
@@ -41,8 +41,8 @@ impl GroupCache {
             .map(|e| e.groups.clone())
     }
 
-    pub fn put(&self, query: String, generation: u64, groups: &Arc<Vec<Group>>) {
-        let series: usize = groups.iter().map(|g| g.series.len()).sum();
+    pub fn put(&self, query: String, generation: u64, groups: &Arc<Groups>) {
+        let series = groups.series_count();
         if groups.len() < MIN_GROUPS || series > MAX_SERIES {
             return;
         }

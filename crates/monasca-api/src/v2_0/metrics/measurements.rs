@@ -4,7 +4,6 @@ use axum::{
     Json,
     extract::{RawQuery, State},
 };
-use metric_store::SeriesId;
 use monasca::types::{Envelope, MeasurementRow, Measurements};
 use serde_json::{Map, Value};
 
@@ -27,12 +26,12 @@ pub async fn list(
     let range = req.range;
     let page = fill_page(&groups, req.offset, req.limit, |run, after, n| {
         let store = state.store.clone();
-        let series: Vec<Vec<SeriesId>> = run.iter().map(|g| g.series.clone()).collect();
+        let groups = groups.clone();
         async move {
-            let mut each = Vec::with_capacity(series.len());
-            for (i, ids) in series.iter().enumerate() {
+            let mut each = Vec::with_capacity(run.len());
+            for (i, g) in run.enumerate() {
                 let after = if i == 0 { after } else { None };
-                let points = store.read_points(ids, range, after, n).await?;
+                let points = store.read_points(groups.series(g), range, after, n).await?;
                 each.push(
                     points
                         .into_iter()
@@ -65,7 +64,7 @@ pub async fn list(
         .map(|(i, (gid, rows))| Measurements {
             id: (first_id + i).to_string(),
             name: req.name.clone(),
-            dimensions: groups[gid].dimension_map(),
+            dimensions: groups.dimension_map(gid),
             columns: vec!["timestamp".into(), "value".into(), "value_meta".into()],
             measurements: rows,
         })

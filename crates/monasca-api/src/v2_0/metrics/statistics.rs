@@ -1,14 +1,13 @@
 //! `GET /v2.0/metrics/statistics`.
 
 use axum::{
-    Json,
     extract::{RawQuery, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
-use metric_store::{SeriesId, Stat};
-use monasca::types::{Envelope, Statistics};
-use serde_json::Value;
+use metric_store::SeriesId;
 
-use super::{SeriesRequest, fill_page, groups};
+use super::{SeriesRequest, fill_page, groups, statistics_body::StatisticsBody};
 use crate::{
     MonascaState,
     error::ApiError,
@@ -20,17 +19,15 @@ pub async fn list(
     State(state): State<MonascaState>,
     base: BaseUrl,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Envelope<Statistics>>, ApiError> {
+) -> Result<Response, ApiError> {
     let q = Query::parse(raw.as_deref());
     let (req, (stats, period_ms)) =
         SeriesRequest::parse(&tenant, &q, |q| Ok((q.statistics()?, q.period()? * 1000)))?;
-    let mut columns = vec!["timestamp".to_string()];
-    columns.extend(stats.iter().map(|s| s.as_str().to_string()));
     let groups = groups(&state, &req.filter, req.merge, req.group_by.as_deref()).await?;
     let page = fill_page(&groups, req.offset, req.limit, |run, resume, n| {
         let store = state.store.clone();
         let stats = stats.clone();
-        let series: Vec<Vec<SeriesId>> = run.iter().map(|g| g.series.clone()).collect();
+        let groups = groups.clone();
         let range = req.range;
         async move {
             // The offset names the last bucket given; the first group goes on with the next.
@@ -38,9 +35,9 @@ pub async fn list(
             if let Some(last) = resume {
                 first_range.start = range.start.max(last.saturating_add(period_ms));
             }
-            let (first, rest) = series
-                .split_first()
-                .map_or((&[][..], &[][..]), |(f, r)| (f.as_slice(), r));
+            let mut run = run.map(|g| groups.series(g));
+            let first = run.next().unwrap_or_default();
+            let rest: Vec<&[SeriesId]> = run.collect();
             let mut each = if first_range.start >= first_range.end {
                 vec![Vec::new()]
             } else {
@@ -49,31 +46,16 @@ pub async fn list(
                     .await?
             };
             if !rest.is_empty() {
-                let rest: Vec<&[SeriesId]> = rest.iter().map(Vec::as_slice).collect();
                 each.extend(
                     store
                         .aggregate_each(&rest, range, period_ms, &stats)
                         .await?,
                 );
             }
+            // Rows stay buckets; the answer is written from them once the page is known.
             Ok(each
                 .into_iter()
-                .map(|buckets| {
-                    buckets
-                        .into_iter()
-                        .take(n)
-                        .map(|b| {
-                            let mut row =
-                                vec![Value::String(monasca::time::format_seconds(b.start))];
-                            row.extend(stats.iter().zip(&b.values).map(|(s, v)| match s {
-                                // InfluxDB reports counts as integers.
-                                Stat::Count => Value::from(*v as u64),
-                                _ => Value::from(*v),
-                            }));
-                            (b.start, row)
-                        })
-                        .collect()
-                })
+                .map(|buckets| buckets.into_iter().take(n).map(|b| (b.start, b)).collect())
                 .collect())
         }
     })
@@ -90,20 +72,23 @@ pub async fn list(
         (Some(o), Some((gid, _))) if o.contains('_') => gid + 1,
         _ => 0,
     };
-    let elements = page
-        .elements
-        .into_iter()
-        .enumerate()
-        .map(|(i, (gid, rows))| Statistics {
-            id: (first_id + i).to_string(),
-            name: req.name.clone(),
-            dimensions: groups[gid].dimension_map(),
-            columns: columns.clone(),
-            statistics: rows,
-        })
-        .collect();
-    Ok(Json(Envelope {
-        links: q.links(&base.url(), next.as_deref()),
-        elements,
-    }))
+    let links = q.links(&base.url(), next.as_deref());
+    let body = (|| {
+        let rows = page.elements.iter().map(|(_, rows)| rows.len()).sum();
+        let size = (page.elements.len(), rows);
+        let mut body = StatisticsBody::new(&links, &req.name, &stats, size)?;
+        for (i, (gid, rows)) in page.elements.iter().enumerate() {
+            body.element(first_id + i, groups.dimensions(*gid), &stats, rows)?;
+        }
+        Ok::<_, std::io::Error>(body.finish())
+    })()
+    .map_err(|_| ApiError::bare(StatusCode::INTERNAL_SERVER_ERROR))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }

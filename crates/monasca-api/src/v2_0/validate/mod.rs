@@ -729,6 +729,25 @@ pub fn parse_body(
     body(tenant, &value).map_err(Some)
 }
 
+/// [`parse_body`] for a request's body: a large array is scanned in pieces on this thread and
+/// whichever cores are idle ([`split`]), with the same result.
+///
+/// # Errors
+/// As [`parse_body`].
+pub fn parse_body_shared(
+    keys: &Arc<SeriesKeys>,
+    tenant: &str,
+    bytes: &axum::body::Bytes,
+) -> Result<Vec<Sample>, Option<String>> {
+    let pieces = split::pieces(bytes.len());
+    if pieces > 1
+        && let Some(samples) = split::scan(keys, &Arc::from(tenant), bytes, pieces)
+    {
+        return Ok(samples);
+    }
+    parse_body(keys, tenant, bytes)
+}
+
 /// Validates a POST body (one metric or an array); the first invalid metric fails it all.
 pub fn body(tenant: &str, v: &Value) -> Result<Vec<Sample>, String> {
     match v {
@@ -827,5 +846,8 @@ fn escaped_len(c: char) -> usize {
 
 #[cfg(test)]
 mod prop_tests;
+mod split;
+#[cfg(test)]
+mod split_tests;
 #[cfg(test)]
 mod tests;

@@ -272,7 +272,7 @@ fn shared_keys_read_the_same_as_new_ones() {
 }
 
 /// A batch shaped like the benchmark's: 5,000 points, two dimensions.
-fn bench_body() -> String {
+pub(super) fn bench_body() -> String {
     let mut b = String::from("[");
     for h in 0..5000 {
         if h > 0 {
