@@ -18,28 +18,29 @@
 #   check_40_tenants     a second project sees none of the first's metrics, definitions,
 #                        alarms or notification methods through any list or get (also with
 #                        tenant_id=), and gets 404 for updates and deletes of them
-#   check_50_node_kill   `kill -9` of a node while writers post through the proxy: every
-#                        acknowledged measurement is listed by the survivor; the node restarted
-#                        serves again, directly and through the proxy
-#   check_60_postgres    PostgreSQL stopped 30 s (immediate) under load: every request is a 503
-#                        in the Monasca error shape (never 500 or 401, none slower than 15 s);
-#                        the same node processes recover; nothing acknowledged is lost
-#   check_70_clickhouse  ClickHouse killed and kept down 30 s under load: metric writes and
-#                        reads 503, definitions still served, recovery, nothing acknowledged lost
 #   check_80_evaluation  alarm evaluation divided among the nodes: definitions made through the
 #                        proxy held by both nodes, alarms created and following their metrics
 #                        within 10 s whichever node receives them; `kill -9` of the node holding
 #                        the most of them: the survivor takes its share over and the alarms
 #                        transition; the node started again takes a share back; every alarm's
 #                        history holds each transition once and the webhook receives each once
+#   check_85_node_kill   `kill -9` of a node while writers post through the proxy: every
+#                        acknowledged measurement is listed by the survivor; the node restarted
+#                        serves again, directly and through the proxy
+#   check_90_postgres    PostgreSQL stopped 30 s (immediate) under load: every request is a 503
+#                        in the Monasca error shape (never 500 or 401, none slower than 15 s);
+#                        the same node processes recover; nothing acknowledged is lost
+#   check_95_clickhouse  ClickHouse killed and kept down 30 s under load: metric writes and
+#                        reads 503, definitions still served, recovery, nothing acknowledged lost
 # A new group is a new check_NN_name.py; it gets the environment below and can import
-# tests/cluster/clusterlib.py.
+# tests/cluster/clusterlib.py. The destructive groups (85-95) come last: the others expect a
+# cluster that has not just lost a node or a database.
 #
 # Usage: tests/cluster/run.sh        (from anywhere; builds `vigil` and `monasca` with cargo)
 #
 # Environment:
 #   CLUSTER_KEEP   set to 1 to keep the temp dir (configs, logs) after the run
-#   CLUSTER_ONLY   run only the check files whose name contains this (e.g. 50_node)
+#   CLUSTER_ONLY   run only the check files whose name contains this (e.g. node_kill)
 #   VIGIL_PG_BIN   directory of initdb/pg_ctl [default: newest /usr/lib/postgresql/*/bin]
 #   INTEROP_VENV   virtualenv with python-monascaclient [default: $REPO/target/interop-venv,
 #                  made as tests/interop/monascaclient.sh makes it: needs PyPI the first time]
