@@ -5,8 +5,8 @@
 # Usage: ctl.sh ACTION [ARG]     with CLUSTER_DIR set (run.sh exports it; it holds cluster.env)
 #   pg-start                 PostgreSQL on its port, waited for
 #   pg-stop [fast|immediate] pg_ctl stop -m (default fast)
-#   ch-start                 clickhouse-server on its ports, waited for (/ping)
-#   ch-stop                  SIGKILL to clickhouse-server, waited for until it is gone
+#   ch-start                 the two clickhouse-server shards on their ports, waited for (/ping)
+#   ch-stop                  SIGKILL to both shards, waited for until they are gone
 #   node-start N             `vigil serve` node N (1-based) on its port, waited for (/healthcheck)
 #   node-kill N              SIGKILL to node N, reaped
 #   stop-all                 every process above, for the exit trap
@@ -50,16 +50,31 @@ pg-stop)
     "${AS[@]}" "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/pg" -m "${2:-fast}" -w stop >/dev/null
     ;;
 ch-start)
-    alive clickhouse && die "clickhouse-server is already running"
-    clickhouse_start "$CLUSTER_DIR/ch" "$CH_HTTP" "$CH_TCP"
-    echo "$CLICKHOUSE_PID" >"$CLUSTER_DIR/pids/clickhouse"
+    # Two shards of one replica each, every server knowing the cluster.
+    read -ra http <<<"$CH_HTTP"
+    read -ra tcp <<<"$CH_TCP"
+    remote="<remote_servers><vigil_cluster>"
+    for t in "${tcp[@]}"; do
+        remote+="<shard><replica><host>127.0.0.1</host><port>$t</port></replica></shard>"
+    done
+    remote+="</vigil_cluster></remote_servers>"
+    for i in "${!http[@]}"; do
+        alive "clickhouse$i" && die "clickhouse-server $i is already running"
+        clickhouse_start "$CLUSTER_DIR/ch$i" "${http[$i]}" "${tcp[$i]}" "$remote"
+        echo "$CLICKHOUSE_PID" >"$CLUSTER_DIR/pids/clickhouse$i"
+    done
     ;;
 ch-stop)
-    # SIGKILL, as a crash: a graceful stop waits for the nodes' keep-alive connections to
-    # close (25 s and more under load).
-    alive clickhouse || die "clickhouse-server is not running"
-    kill -9 "$(cat "$CLUSTER_DIR/pids/clickhouse")"
-    gone clickhouse 10 || die "clickhouse-server survived SIGKILL"
+    # SIGKILL to every shard, as a crash: a graceful stop waits for the nodes' keep-alive
+    # connections to close (25 s and more under load).
+    read -ra http <<<"$CH_HTTP"
+    for i in "${!http[@]}"; do
+        alive "clickhouse$i" || die "clickhouse-server $i is not running"
+        kill -9 "$(cat "$CLUSTER_DIR/pids/clickhouse$i")"
+    done
+    for i in "${!http[@]}"; do
+        gone "clickhouse$i" 10 || die "clickhouse-server $i survived SIGKILL"
+    done
     ;;
 node-start)
     n="${2:?node number}"
@@ -68,7 +83,8 @@ node-start)
     port="${ports[$((n - 1))]}"
     VIGIL_LOG="${VIGIL_LOG:-info}" "$VIGIL" serve --bind "127.0.0.1:$port" \
         --data-dir "$CLUSTER_DIR/node$n" --config "$CLUSTER_DIR/vigil.toml" --auth identity \
-        --config-db "$DB_URL" --metric-store clickhouse --clickhouse-url "http://127.0.0.1:$CH_HTTP" \
+        --config-db "$DB_URL" --metric-store clickhouse --clickhouse-cluster vigil_cluster \
+        $(for h in $CH_HTTP; do printf -- '--clickhouse-url http://127.0.0.1:%s ' "$h"; done) \
         </dev/null >>"$CLUSTER_DIR/node$n.log" 2>&1 &
     pid=$!
     echo "$pid" >"$CLUSTER_DIR/pids/node$n"

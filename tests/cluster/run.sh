@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two `vigil serve` nodes behind Debian's `haproxy` (round-robin, loopback, TCP checks every
-# 0.5 s, retries redispatched), sharing one throwaway PostgreSQL (`--config-db`) and one
-# throwaway ClickHouse (`--metric-store`). This script starts them and runs every
+# 0.5 s, retries redispatched), sharing one throwaway PostgreSQL (`--config-db`) and a
+# throwaway ClickHouse cluster of two shards (`--metric-store clickhouse`, Distributed tables).
+# This script starts them and runs every
 # tests/cluster/check_*.py in name order; each file is one group of checks:
 #   check_10_basics      a token from one node works on the other and is revoked on both; a
 #                        metric posted through the proxy is listed right after its 204; a
@@ -92,7 +93,7 @@ cleanup() {
             echo "--- last warnings and errors of $log ---" >&2
             grep -E ' (WARN|ERROR) ' "$log" | tail -n 15 >&2 || true
         done
-        for log in "$DIR/haproxy.log" "$DIR/ch/log/error.log" "$DIR/pg/log"; do
+        for log in "$DIR/haproxy.log" "$DIR"/ch*/log/error.log "$DIR/pg/log"; do
             [[ -s "$log" ]] && { echo "--- last lines of $log ---" >&2; tail -n 5 "$log" >&2; }
         done
     fi
@@ -108,7 +109,8 @@ trap 'exit 143' TERM
 trap 'exit 141' PIPE
 
 port() { free_port python3; }
-PG_PORT=$(port) CH_HTTP=$(port) CH_TCP=$(port) LB_PORT=$(port)
+PG_PORT=$(port) LB_PORT=$(port)
+CH_HTTP="$(port) $(port)" CH_TCP="$(port) $(port)"
 NODE_PORTS="$(port) $(port)"
 cat >"$DIR/cluster.env" <<ENV
 VIGIL='$VIGIL'
@@ -116,8 +118,8 @@ PG_BIN='$PG_BIN'
 PG_PORT=$PG_PORT
 DB_URL='postgres://vigil@127.0.0.1:$PG_PORT/vigil'
 CLICKHOUSE_SERVER='$CH_BIN'
-CH_HTTP=$CH_HTTP
-CH_TCP=$CH_TCP
+CH_HTTP='$CH_HTTP'
+CH_TCP='$CH_TCP'
 NODE_PORTS='$NODE_PORTS'
 ENV
 # The example users, and a second project for the tenancy checks.
@@ -148,7 +150,7 @@ bash "$CTL" pg-start
 "${AS[@]}" "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U vigil -d postgres \
     -c 'CREATE DATABASE vigil' >/dev/null
 
-echo "== ClickHouse"
+echo "== ClickHouse: two shards (cluster vigil_cluster, Distributed tables)"
 bash "$CTL" ch-start
 
 echo "== two vigil nodes"
