@@ -15,7 +15,7 @@ use keystone_auth::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::Principal;
+use super::{Principal, TokenStoreDown};
 
 /// The service credentials and cache bounds of `--auth keystone`.
 #[derive(Clone, Deserialize)]
@@ -128,17 +128,19 @@ impl KeystoneValidator {
             .map(|(p, _)| p.clone())
     }
 
-    /// The caller presenting `token`, or `None` if Keystone does not know it (or cannot be
-    /// asked: the request is then refused, never let through).
-    pub async fn validate(&self, token: &str) -> Option<Principal> {
+    /// The caller presenting `token`, `Ok(None)` if Keystone does not know it, and
+    /// [`TokenStoreDown`] when Keystone cannot be asked (unreachable, failing, or refusing this
+    /// service's own login): a 503 then, as keystonemiddleware answers, never a request let
+    /// through and never a 401 telling the client its token is bad.
+    pub async fn validate(&self, token: &str) -> Result<Option<Principal>, TokenStoreDown> {
         if let Some(p) = self.cached(token) {
-            return Some(p);
+            return Ok(Some(p));
         }
         let service = match self.session.authenticate().await {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(error = %e, "keystone: the service cannot log in");
-                return None;
+                return Err(TokenStoreDown);
             }
         };
         let resp = self
@@ -155,17 +157,29 @@ impl KeystoneValidator {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "keystone: token validation failed");
-                return None;
+                return Err(TokenStoreDown);
             }
         };
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
             // The service token went stale: log in again next time.
             self.session.invalidate();
         }
-        if !resp.status().is_success() {
-            return None;
+        if resp.status().is_server_error() {
+            tracing::error!(
+                status = resp.status().as_u16(),
+                "keystone: token validation failed"
+            );
+            return Err(TokenStoreDown);
         }
-        let body: Value = resp.json().await.ok()?;
+        if !resp.status().is_success() {
+            return Ok(None);
+        }
+        Ok(self.principal_of(resp.json().await.ok(), token))
+    }
+
+    /// The caller a validation answer names (cached for the token), if it names one.
+    fn principal_of(&self, body: Option<Value>, token: &str) -> Option<Principal> {
+        let body = body?;
         let t = &body["token"];
         let project = t["project"]["id"].as_str()?.to_string();
         let roles = t["roles"]

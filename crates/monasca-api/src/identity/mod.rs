@@ -354,7 +354,7 @@ impl Identity {
     pub async fn principal(&self, token: &str) -> Result<Option<Principal>, TokenStoreDown> {
         Ok(match self.mode {
             AuthMode::Keystone => match self.keystone.as_ref() {
-                Some(k) => k.validate(token).await,
+                Some(k) => k.validate(token).await?,
                 None => None,
             },
             AuthMode::None => Some(Principal {

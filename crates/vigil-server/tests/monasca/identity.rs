@@ -374,8 +374,23 @@ async fn keystone_mode_validates_tokens_with_the_identity_service() {
     )
     .await;
     assert_eq!(st, 401);
-    monasca.stop().await.unwrap();
+    // Keystone gone: tokens cannot be checked, a 503 in falcon's shape (as keystonemiddleware
+    // answers), not a 401 telling the client its token is bad.
     keystone.stop().await.unwrap();
+    let (st, b) = raw(
+        Method::GET,
+        &format!("{url}/v2.0/metrics"),
+        Some(&alice),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(st, 503, "{b}");
+    assert!(
+        b["title"].is_string() && b["description"].is_string(),
+        "{b}"
+    );
+    monasca.stop().await.unwrap();
 }
 
 /// Every endpoint, every role, two projects: what each role may do, and that an id of another
