@@ -356,19 +356,6 @@ impl MetricStore for ClickHouseStore {
         Ok(())
     }
 
-    async fn aggregate(
-        &self,
-        series: &[SeriesId],
-        range: TimeRange,
-        period_ms: i64,
-        stats: &[Stat],
-    ) -> Result<Vec<Bucket>, StoreError> {
-        let mut all = self
-            .aggregate_each(&[series], range, period_ms, stats)
-            .await?;
-        Ok(all.pop().unwrap_or_default())
-    }
-
     async fn aggregate_each(
         &self,
         groups: &[&[SeriesId]],

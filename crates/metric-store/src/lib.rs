@@ -88,7 +88,12 @@ pub trait MetricStore: Send + Sync + 'static {
         range: TimeRange,
         period_ms: i64,
         stats: &[Stat],
-    ) -> Result<Vec<Bucket>, StoreError>;
+    ) -> Result<Vec<Bucket>, StoreError> {
+        let mut each = self
+            .aggregate_each(&[series], range, period_ms, stats)
+            .await?;
+        Ok(each.pop().unwrap_or_default())
+    }
 
     /// [`MetricStore::aggregate`] of each group of series, in one pass over the store (a page
     /// of `group_by` statistics asks for thousands of small groups).
@@ -98,13 +103,7 @@ pub trait MetricStore: Send + Sync + 'static {
         range: TimeRange,
         period_ms: i64,
         stats: &[Stat],
-    ) -> Result<Vec<Vec<Bucket>>, StoreError> {
-        let mut out = Vec::with_capacity(groups.len());
-        for g in groups {
-            out.push(self.aggregate(g, range, period_ms, stats).await?);
-        }
-        Ok(out)
-    }
+    ) -> Result<Vec<Vec<Bucket>>, StoreError>;
 
     /// Distinct metric names of the series matching `filter` (its name is ignored), sorted.
     async fn metric_names(&self, filter: &SeriesFilter) -> Result<Vec<String>, StoreError>;

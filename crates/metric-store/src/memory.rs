@@ -133,30 +133,33 @@ impl MetricStore for MemoryStore {
         Ok(all)
     }
 
-    async fn aggregate(
+    async fn aggregate_each(
         &self,
-        series: &[SeriesId],
+        groups: &[&[SeriesId]],
         range: TimeRange,
         period_ms: i64,
         stats: &[Stat],
-    ) -> Result<Vec<Bucket>, StoreError> {
+    ) -> Result<Vec<Vec<Bucket>>, StoreError> {
         let g = self.lock();
-        let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
-        for id in series {
-            if let Some(p) = g.points.get(*id as usize) {
-                for p in p.values().filter(|p| range.contains(p.timestamp)) {
-                    let b = bucket_start(p.timestamp, period_ms);
-                    buckets.entry(b).or_default().add(p.value);
+        let aggregate = |series: &[SeriesId]| {
+            let mut buckets: BTreeMap<i64, Accumulator> = BTreeMap::new();
+            for id in series {
+                if let Some(p) = g.points.get(*id as usize) {
+                    for p in p.values().filter(|p| range.contains(p.timestamp)) {
+                        let b = bucket_start(p.timestamp, period_ms);
+                        buckets.entry(b).or_default().add(p.value);
+                    }
                 }
             }
-        }
-        Ok(buckets
-            .into_iter()
-            .map(|(start, acc)| Bucket {
-                start,
-                values: stats.iter().map(|s| acc.get(*s)).collect(),
-            })
-            .collect())
+            buckets
+                .into_iter()
+                .map(|(start, acc)| Bucket {
+                    start,
+                    values: stats.iter().map(|s| acc.get(*s)).collect(),
+                })
+                .collect()
+        };
+        Ok(groups.iter().map(|series| aggregate(series)).collect())
     }
 
     async fn metric_names(&self, filter: &SeriesFilter) -> Result<Vec<String>, StoreError> {

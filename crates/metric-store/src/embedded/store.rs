@@ -252,19 +252,6 @@ impl MetricStore for EmbeddedStore {
         })
     }
 
-    async fn aggregate(
-        &self,
-        series: &[SeriesId],
-        range: TimeRange,
-        period_ms: i64,
-        stats: &[Stat],
-    ) -> Result<Vec<Bucket>, StoreError> {
-        let mut each = self
-            .aggregate_each(&[series], range, period_ms, stats)
-            .await?;
-        Ok(each.pop().unwrap_or_default())
-    }
-
     async fn aggregate_each(
         &self,
         groups: &[&[SeriesId]],
