@@ -4,7 +4,12 @@
 use alarm_expr::SubExpr;
 use metric_store::{DimMatch, MetricStore, SeriesFilter, TimeRange};
 
-use crate::{Engine, route::sub_matches, share::install_alarm, state::MetricKey};
+use crate::{
+    Engine,
+    route::sub_matches,
+    share::install_alarm,
+    state::{MetricKey, window_span_s},
+};
 
 /// A metric of a loaded alarm and where to start replaying its stored points.
 pub(crate) struct Replay {
@@ -30,12 +35,7 @@ impl Engine {
             let Some(def) = st.defs.get(&stored.definition_id) else {
                 continue;
             };
-            let from = def
-                .subs
-                .iter()
-                .map(|s| i64::from(s.period) * (i64::from(s.periods) + 1))
-                .max()
-                .unwrap_or(60);
+            let from = window_span_s(&def.subs);
             for m in &stored.metrics {
                 replay.push(Replay {
                     alarm_id: stored.id.clone(),

@@ -13,7 +13,7 @@ use metric_store::{DimMatch, MetricStore, Sample, SeriesFilter, SeriesKey, TimeR
 
 use crate::{
     Engine,
-    state::{AlarmRt, State, SubRt, Touched, sub_initial},
+    state::{AlarmRt, State, SubRt, Touched, sub_initial, window_span_s},
     window::Window,
 };
 
@@ -96,12 +96,7 @@ impl Engine {
             }
         };
         let (tenant, subs) = subs;
-        let span = subs
-            .iter()
-            .map(|s| i64::from(s.period) * (i64::from(s.periods) + 1))
-            .max()
-            .unwrap_or(60);
-        let from_ms = (self.now_s() - span) * 1000;
+        let from_ms = (self.now_s() - window_span_s(&subs)) * 1000;
         let range = TimeRange::new(Some(from_ms), None);
         let mut samples: Vec<Sample> = Vec::new();
         let mut seen_series = std::collections::HashSet::new();
@@ -191,8 +186,8 @@ fn forget(st: &mut State, id: &str) {
     }
 }
 
-/// Adds a stored alarm with empty windows; returns whether its definition is known.
-pub(crate) fn install_alarm(st: &mut State, stored: StoredAlarm, now: i64) -> bool {
+/// Adds a stored alarm with empty windows (nothing when its definition is not loaded).
+pub(crate) fn install_alarm(st: &mut State, stored: StoredAlarm, now: i64) {
     let StoredAlarm {
         id,
         definition_id,
@@ -205,7 +200,7 @@ pub(crate) fn install_alarm(st: &mut State, stored: StoredAlarm, now: i64) -> bo
         mut sub_alarms,
     } = stored;
     let Some(def) = st.defs.get(&definition_id) else {
-        return false;
+        return;
     };
     let subs: Vec<SubRt> = def
         .subs
@@ -240,5 +235,4 @@ pub(crate) fn install_alarm(st: &mut State, stored: StoredAlarm, now: i64) -> bo
             resend: false,
         },
     );
-    true
 }

@@ -274,6 +274,15 @@ impl State {
     }
 }
 
+/// How far back (seconds) the windows of `subs` reach: the longest sub-expression's periods
+/// and one more; what a refill reads from the store.
+pub(crate) fn window_span_s(subs: &[SubExpr]) -> i64 {
+    subs.iter()
+        .map(|s| i64::from(s.period) * (i64::from(s.periods) + 1))
+        .max()
+        .unwrap_or(60)
+}
+
 /// The state of a new alarm: OK when every sub-expression is deterministic.
 pub(crate) fn initial_state(subs: &[SubExpr]) -> AlarmState {
     if subs.iter().all(|s| s.deterministic) {

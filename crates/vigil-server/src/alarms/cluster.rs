@@ -113,7 +113,11 @@ impl Cluster {
                 };
                 let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
                     self.counts.not_sent.inc_by(chunk.len() as u64);
-                    self.warn(&url, "too many forwarded batches in flight; one dropped");
+                    warn_at_most_every_10s(
+                        &self.last_warned,
+                        &url,
+                        "too many forwarded batches in flight; one dropped",
+                    );
                     continue;
                 };
                 let request = self
@@ -141,10 +145,6 @@ impl Cluster {
                 });
             }
         }
-    }
-
-    fn warn(&self, url: &str, why: &str) {
-        warn_at_most_every_10s(&self.last_warned, url, why);
     }
 
     /// The route other nodes send samples to, feeding `feed`.

@@ -244,29 +244,36 @@ async fn two_nodes_over_one_postgres_serve_the_same_configuration() {
     c.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "starts PostgreSQL (run by .ci/run)"]
-async fn while_postgres_is_down_requests_get_503_and_the_node_recovers_by_itself() {
+/// A PostgreSQL of the test's own (the test stops and starts it) and a database in it.
+async fn own_instance() -> (std::sync::Arc<testing::Instance>, String) {
     let pg = std::sync::Arc::new(
         tokio::task::spawn_blocking(testing::Instance::create)
             .await
             .unwrap(),
     );
-    let url = {
-        let pg = pg.clone();
-        tokio::task::spawn_blocking(move || pg.create_database())
-            .await
-            .unwrap()
-    };
+    let url = on_instance(&pg, testing::Instance::create_database).await;
+    (pg, url)
+}
+
+/// Runs `f` (blocking) on the instance.
+async fn on_instance<T: Send + 'static>(
+    pg: &std::sync::Arc<testing::Instance>,
+    f: fn(&testing::Instance) -> T,
+) -> T {
+    let pg = pg.clone();
+    tokio::task::spawn_blocking(move || f(&pg)).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "starts PostgreSQL (run by .ci/run)"]
+async fn while_postgres_is_down_requests_get_503_and_the_node_recovers_by_itself() {
+    let (pg, url) = own_instance().await;
     let server = node(&url).await;
     let methods = format!("{}/v2.0/notification-methods", server.url());
     let (status, _) = raw(Method::GET, &methods, Some("acme"), None, "").await;
     assert_eq!(status, 200);
 
-    let stopped = pg.clone();
-    tokio::task::spawn_blocking(move || stopped.stop())
-        .await
-        .unwrap();
+    on_instance(&pg, testing::Instance::stop).await;
     let (status, body) = raw(Method::GET, &methods, Some("acme"), None, "").await;
     assert_eq!(status, 503, "{body}");
     assert!(
@@ -285,10 +292,7 @@ async fn while_postgres_is_down_requests_get_503_and_the_node_recovers_by_itself
     let sysdig = server.sysdig(ADMIN_TOKEN).alerts().list().await;
     assert!(sysdig.is_err(), "the Sysdig API refuses too");
 
-    let started = pg.clone();
-    tokio::task::spawn_blocking(move || started.start())
-        .await
-        .unwrap();
+    on_instance(&pg, testing::Instance::start).await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let (status, body) = raw(Method::GET, &methods, Some("acme"), None, "").await;
     assert_eq!(status, 200, "{body}");
@@ -312,17 +316,7 @@ async fn while_postgres_is_down_requests_get_503_and_the_node_recovers_by_itself
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "starts PostgreSQL (run by .ci/run)"]
 async fn while_postgres_is_down_a_token_check_is_a_503_not_a_401() {
-    let pg = std::sync::Arc::new(
-        tokio::task::spawn_blocking(testing::Instance::create)
-            .await
-            .unwrap(),
-    );
-    let url = {
-        let pg = pg.clone();
-        tokio::task::spawn_blocking(move || pg.create_database())
-            .await
-            .unwrap()
-    };
+    let (pg, url) = own_instance().await;
     let server = node_with(&url, |s| {
         s.auth = vigil_server::identity::AuthMode::Identity;
     })
@@ -336,10 +330,7 @@ async fn while_postgres_is_down_a_token_check_is_a_503_not_a_401() {
         200
     );
 
-    let stopped = pg.clone();
-    tokio::task::spawn_blocking(move || stopped.stop())
-        .await
-        .unwrap();
+    on_instance(&pg, testing::Instance::stop).await;
     let (status, body) = raw(Method::GET, &metrics, Some(&token), None, "").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["title"], "Service unavailable", "{body}");
@@ -359,10 +350,7 @@ async fn while_postgres_is_down_a_token_check_is_a_503_not_a_401() {
         .unwrap();
     assert_eq!(labels.status().as_u16(), 503, "the Prometheus API");
 
-    let started = pg.clone();
-    tokio::task::spawn_blocking(move || started.start())
-        .await
-        .unwrap();
+    on_instance(&pg, testing::Instance::start).await;
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let (status, body) = raw(Method::GET, &metrics, Some(&token), None, "").await;
     assert_eq!(
