@@ -16,6 +16,7 @@ pub mod conformance;
 mod embedded;
 mod error;
 mod memory;
+mod series_cache;
 pub mod share;
 mod types;
 
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 pub use embedded::{EmbeddedOptions, EmbeddedStore, StoreOptions, StoreStats};
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use series_cache::series_cache_capacity;
 pub use types::*;
 
 /// A time-series store for Monasca metrics.

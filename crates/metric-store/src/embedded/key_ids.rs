@@ -18,18 +18,25 @@ use foldhash::fast::RandomState;
 use super::registry::Gid;
 use crate::SeriesKey;
 
-/// Entries held at most before the map starts over (~100 bytes each).
-const CAPACITY: usize = 1 << 16;
 /// Once batches find fewer of their keys here than they miss while the map is full (keys are
 /// not shared, or the fleet outgrew the map), the map is cold: batches skip it, and only one
 /// in this many tries it again, starting it over.
 const RETRY_EVERY: u32 = 16;
 
-#[derive(Default)]
 pub(crate) struct KeyIds {
     map: HashMap<usize, (Weak<SeriesKey>, Gid), RandomState>,
+    /// Entries held at most before the map starts over (~100 bytes each).
+    capacity: usize,
     cold: bool,
     skipped: u32,
+}
+
+impl Default for KeyIds {
+    /// Twice the ingest path's shared keys: a cache that started over hands out new keys
+    /// while entries of the old ones are still here.
+    fn default() -> Self {
+        Self::with_capacity(2 * crate::series_cache_capacity())
+    }
 }
 
 fn address(key: &Arc<SeriesKey>) -> usize {
@@ -37,6 +44,15 @@ fn address(key: &Arc<SeriesKey>) -> usize {
 }
 
 impl KeyIds {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        KeyIds {
+            map: HashMap::default(),
+            capacity,
+            cold: false,
+            skipped: 0,
+        }
+    }
+
     /// Whether this batch should use the map (always, unless it is cold).
     pub(crate) fn worth_trying(&mut self) -> bool {
         if !self.cold {
@@ -61,8 +77,9 @@ impl KeyIds {
         hits: usize,
     ) {
         let n = found.len();
-        self.cold = hits < n && self.map.len() + n > CAPACITY;
-        if self.map.len() + n > CAPACITY {
+        let full = self.map.len() + n > self.capacity;
+        self.cold = hits < n && full;
+        if full {
             self.map.clear();
         }
         for (key, id) in found {
@@ -101,7 +118,8 @@ mod tests {
 
     #[test]
     fn goes_cold_when_keys_are_not_shared() {
-        let mut ids = KeyIds::default();
+        const CAPACITY: usize = 1000;
+        let mut ids = KeyIds::with_capacity(CAPACITY);
         let keep: Vec<Arc<SeriesKey>> = (0..CAPACITY).map(|i| key(&i.to_string())).collect();
         ids.remember(
             keep.iter().map(|k| (k, 1)).collect::<Vec<_>>().into_iter(),

@@ -1,7 +1,8 @@
 //! Series keys shared across requests. Agents send the same series batch after batch; building
 //! every sample's key anew (tenant, name and dimension strings, a map: seven allocations, and
 //! seven frees once the batch is stored) was most of ingest's allocator work. Here a known
-//! series costs one hash of the body's strings and a reference count.
+//! series costs one hash of the body's strings and a reference count. The cache holds as
+//! many series as [`metric_store::series_cache_capacity`] allows (by the machine's memory).
 
 use std::sync::{
     Arc, RwLock,
@@ -12,19 +13,17 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use metric_store::{SeriesKey, hash_key_strs};
 
-/// Keys held at most (one of two dimensions takes ~0.7 KiB); then the cache starts over, so a
-/// fleet bigger than this, whose batches cycle through more series than fit, costs what it
-/// did without a cache and at most ~22 MiB more.
-const CAPACITY: usize = 1 << 15;
-
 /// When the cache is full and a body finds fewer keys than it misses, the fleet is bigger
 /// than the cache: starting over would only churn, so only one such body in this many does.
 const RESTART_EVERY: u32 = 16;
 
-#[derive(Default)]
 pub struct SeriesKeys {
     table: RwLock<HashTable<Arc<SeriesKey>>>,
     hasher: RandomState,
+    /// Keys held at most (one of two dimensions takes ~0.7 KiB); then the cache starts over,
+    /// so a fleet bigger than this, whose batches cycle through more series than fit, costs
+    /// what it would without a cache.
+    capacity: usize,
     /// Bodies that found the cache full and mostly missed.
     thrashing: AtomicU32,
 }
@@ -76,7 +75,22 @@ pub struct Reader<'c> {
     hits: usize,
 }
 
+impl Default for SeriesKeys {
+    fn default() -> Self {
+        Self::with_capacity(metric_store::series_cache_capacity())
+    }
+}
+
 impl SeriesKeys {
+    pub fn with_capacity(capacity: usize) -> Self {
+        SeriesKeys {
+            table: RwLock::default(),
+            hasher: RandomState::default(),
+            capacity: capacity.max(1),
+            thrashing: AtomicU32::new(0),
+        }
+    }
+
     pub fn reader(&self) -> Reader<'_> {
         Reader {
             cache: self,
@@ -104,14 +118,14 @@ impl SeriesKeys {
 
     fn insert(&self, new: Vec<(u64, Arc<SeriesKey>)>, hits: usize) {
         let mut table = self.table.write().unwrap_or_else(|e| e.into_inner());
-        if table.len() + new.len() > CAPACITY
+        if table.len() + new.len() > self.capacity
             && hits < new.len()
             && !(self.thrashing.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(RESTART_EVERY)
         {
             return;
         }
         for (hash, key) in new {
-            if table.len() >= CAPACITY {
+            if table.len() >= self.capacity {
                 table.clear();
             }
             if table.find(hash, |k| **k == *key).is_none() {
@@ -187,9 +201,11 @@ mod tests {
         r.finish();
     }
 
+    const CAPACITY: usize = 1000;
+
     #[test]
     fn starts_over_when_full() {
-        let cache = SeriesKeys::default();
+        let cache = SeriesKeys::with_capacity(CAPACITY);
         let first = {
             let mut r = cache.reader();
             let k = r.key(&parts("t", &[("h", "first")]));
@@ -214,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_fleet_bigger_than_the_cache_does_not_churn_it() {
-        let cache = SeriesKeys::default();
+        let cache = SeriesKeys::with_capacity(CAPACITY);
         let hosts: Vec<String> = (0..CAPACITY + 16 * 10).map(|i| format!("h{i}")).collect();
         let mut r = cache.reader();
         let kept = r.key(&parts("t", &[("h", &hosts[0])]));
