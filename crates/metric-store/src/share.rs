@@ -148,44 +148,20 @@ where
     T: Send + 'static,
     F: Fn(usize) -> T + Send + Sync + 'static,
 {
-    shared(pieces, run, || (), false).1
+    shared(pieces, run)
 }
 
-/// As [`run`], while this thread first does `own` (work that borrows, so cannot be a piece),
-/// then takes whichever pieces are left.
-pub fn run_beside<T, F, R>(pieces: usize, run: F, own: impl FnOnce() -> R) -> (R, Option<Vec<T>>)
+fn shared<T, F>(pieces: usize, run: F) -> Option<Vec<T>>
 where
     T: Send + 'static,
     F: Fn(usize) -> T + Send + Sync + 'static,
 {
-    shared(pieces, run, own, true)
-}
-
-fn shared<T, F, R>(
-    pieces: usize,
-    run: F,
-    own: impl FnOnce() -> R,
-    own_is_work: bool,
-) -> (R, Option<Vec<T>>)
-where
-    T: Send + 'static,
-    F: Fn(usize) -> T + Send + Sync + 'static,
-{
-    // Pieces for the helpers: all of them while this thread works on `own`, else all but
-    // the one it starts on.
-    let wanted = if own_is_work {
-        pieces
-    } else {
-        pieces.saturating_sub(1)
-    };
+    // Pieces for the helpers: all but the one this thread starts on.
+    let wanted = pieces.saturating_sub(1);
     let pool = match pool() {
         Some(p) if wanted > 0 && p.idle.load(Ordering::Acquire) > 0 => p,
         // Nobody idle to share with: no queue, no wake-up, no result slots.
-        _ => {
-            let mine = own();
-            let all = catch_unwind(AssertUnwindSafe(|| (0..pieces).map(&run).collect())).ok();
-            return (mine, all);
-        }
+        _ => return catch_unwind(AssertUnwindSafe(|| (0..pieces).map(&run).collect())).ok(),
     };
     let job = Arc::new(Job {
         run,
@@ -201,7 +177,6 @@ where
     for _ in 0..wanted.min(pool.helpers) {
         pool.wake.notify_one();
     }
-    let mine = own();
     job.work();
     lock(&pool.offered).retain(|j| !Arc::ptr_eq(j, &offer));
     // Only pieces a running helper claimed can still be unfinished.
@@ -213,10 +188,9 @@ where
             .unwrap_or_else(|e| e.into_inner());
     }
     drop(finished);
-    let all = std::mem::take(&mut *lock(&job.results))
+    std::mem::take(&mut *lock(&job.results))
         .into_iter()
-        .collect();
-    (mine, all)
+        .collect()
 }
 
 #[cfg(test)]
@@ -236,16 +210,6 @@ mod tests {
             .unwrap();
             assert_eq!(out, (0..pieces).map(|i| i * 10).collect::<Vec<_>>());
             assert_eq!(runs.load(Ordering::Relaxed), pieces);
-        }
-    }
-
-    #[test]
-    fn own_work_runs_on_the_caller_beside_the_pieces() {
-        let caller = std::thread::current().id();
-        for pieces in [0, 1, 3] {
-            let (own, out) = run_beside(pieces, |i| i + 1, || std::thread::current().id());
-            assert_eq!(own, caller);
-            assert_eq!(out.unwrap(), (1..=pieces).collect::<Vec<_>>());
         }
     }
 

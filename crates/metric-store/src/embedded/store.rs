@@ -17,11 +17,8 @@ use super::{
 };
 use crate::{
     Accumulator, Bucket, DimensionGroups, MetricStore, Point, Sample, SeriesFilter, SeriesId,
-    SeriesInfo, Stat, StoreError, TimeRange, bucket_start, share,
+    SeriesInfo, Stat, StoreError, TimeRange, bucket_start,
 };
-
-/// Samples in a write from which its log record is offered to an idle core.
-const ENCODE_BESIDE_MIN: usize = 1024;
 
 impl EmbeddedStore {
     /// The ids of the samples' series that exist: by key address when the caller shares its
@@ -113,25 +110,12 @@ impl MetricStore for EmbeddedStore {
         if samples.is_empty() {
             return Ok(());
         }
-        let encode = |samples: &[Sample]| {
-            let mut record = Vec::with_capacity(samples.len() * 64);
-            encode_record(samples, &mut record);
-            record
-        };
         // Ids of known series are found here, on the caller's thread, so the one writer thread
-        // (which every connection waits on) only adds new series and points; meanwhile an idle
-        // core, if there is one, encodes the log record.
-        let (ids, record) = if samples.len() >= ENCODE_BESIDE_MIN {
-            let aside = samples.clone();
-            let (ids, record) =
-                share::run_beside(1, move |_| encode(&aside), || self.known_ids(&samples));
-            let record = record
-                .and_then(|mut r| r.pop())
-                .unwrap_or_else(|| encode(&samples));
-            (ids, record)
-        } else {
-            (self.known_ids(&samples), encode(&samples))
-        };
+        // (which every connection waits on) only adds new series and points; the log record
+        // names those series by id.
+        let ids = self.known_ids(&samples);
+        let mut record = Vec::new();
+        encode_record(&samples, &ids, &mut record);
         let (done, rx) = oneshot::channel();
         self.sender()?
             .send(Cmd::Write(PendingWrite {

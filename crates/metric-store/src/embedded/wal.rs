@@ -7,12 +7,12 @@ use std::{
 };
 
 use super::{
-    codec::{Next, decode_record},
+    codec::{LoggedSample, LoggedSeries, Next, decode_record},
     disk::{read_all, sync_dir},
     head::Head,
     registry::Registry,
 };
-use crate::{Point, Sample, StoreError};
+use crate::{Point, StoreError};
 
 /// Written by earlier versions, which checkpointed the whole head; still read at open and
 /// removed by the first seal.
@@ -53,18 +53,31 @@ pub(super) fn open_segment(dir: &Path, n: u64) -> Result<File, StoreError> {
     Ok(f)
 }
 
-fn apply_samples(reg: &mut Registry, head: &mut Head, samples: &[Sample]) {
+/// Adds logged samples to the head; `Err` names an id no earlier record or the registry file
+/// gave (damage the checksum did not catch, or a log from another store).
+fn apply_samples(
+    reg: &mut Registry,
+    head: &mut Head,
+    samples: Vec<LoggedSample>,
+) -> Result<(), String> {
     for s in samples {
-        let id = reg.insert(&s.series);
+        let id = match s.series {
+            LoggedSeries::Key(key) => reg.insert(&key),
+            LoggedSeries::Id(id) if (id as usize) < reg.len() => id,
+            LoggedSeries::Id(id) => {
+                return Err(format!("series id {id} unknown ({} series)", reg.len()));
+            }
+        };
         head.upsert(
             id,
             Point {
                 timestamp: s.timestamp,
                 value: s.value,
-                value_meta: s.value_meta.clone(),
+                value_meta: s.value_meta,
             },
         );
     }
+    Ok(())
 }
 
 /// Loads a snapshot left by an earlier version; returns the last segment it covers (0 if none).
@@ -94,7 +107,8 @@ pub(super) fn load_snapshot(
     loop {
         match decode_record(&buf[pos..]) {
             Next::Record { samples, len } => {
-                apply_samples(reg, head, &samples);
+                apply_samples(reg, head, samples)
+                    .map_err(|r| corrupt(format!("{r} at byte {pos}")))?;
                 pos += len;
             }
             Next::End => return Ok(covered),
@@ -116,7 +130,12 @@ pub(super) fn replay_segment(
     loop {
         match decode_record(&buf[pos..]) {
             Next::Record { samples, len } => {
-                apply_samples(reg, head, &samples);
+                // Ids are given in log order, so an unknown one is not a torn tail: refuse to
+                // open rather than drop acknowledged writes after it.
+                apply_samples(reg, head, samples).map_err(|reason| StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    reason: format!("{reason} at byte {pos}"),
+                })?;
                 pos += len;
             }
             Next::End => return Ok(()),
@@ -147,7 +166,7 @@ mod tests {
     use std::{io::Write, sync::Arc};
 
     use super::*;
-    use crate::{SeriesKey, embedded::codec::encode_record};
+    use crate::{Sample, SeriesKey, embedded::codec::encode_record};
 
     fn batch(host: &str, times: std::ops::Range<i64>) -> Vec<Sample> {
         let series = Arc::new(SeriesKey {
@@ -167,7 +186,7 @@ mod tests {
 
     fn record(samples: &[Sample]) -> Vec<u8> {
         let mut out = Vec::new();
-        encode_record(samples, &mut out);
+        encode_record(samples, &[], &mut out);
         out
     }
 
@@ -209,6 +228,36 @@ mod tests {
             assert_eq!((reg.len(), head.point_count()), (2, 5));
             assert_eq!(fs::metadata(&path).unwrap().len(), whole.len() as u64);
         }
+    }
+
+    #[test]
+    fn samples_logged_by_id_replay_onto_the_series_logged_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = segment_path(dir.path(), 1);
+        let (a, b) = (batch("a", 0..2), batch("b", 0..1));
+        let first = [a.clone(), b.clone()].concat();
+        let mut later = Vec::new();
+        // Ids are given in log order: a is 0, b is 1.
+        encode_record(
+            &[b[0].clone(), a[0].clone()],
+            &[Some(1), Some(0)],
+            &mut later,
+        );
+        let mut f = open_segment(dir.path(), 1).unwrap();
+        f.write_all(&[record(&first), later.clone()].concat())
+            .unwrap();
+        drop(f);
+        let (mut reg, mut head) = (Registry::default(), Head::default());
+        replay_segment(&path, &mut reg, &mut head).unwrap();
+        assert_eq!((reg.len(), head.point_count()), (2, 3));
+        assert_eq!(reg.lookup(&a[0].series), Some(0));
+
+        // An id nothing gave is damage, not a tail to cut: the store refuses to open.
+        let mut unknown = Vec::new();
+        encode_record(&b, &[Some(5)], &mut unknown);
+        fs::write(&path, [record(&first), unknown].concat()).unwrap();
+        let err = replay_segment(&path, &mut Registry::default(), &mut Head::default());
+        assert!(matches!(err, Err(StoreError::Corrupt { .. })), "{err:?}");
     }
 
     #[test]
