@@ -18,7 +18,7 @@ use metric_store::{SeriesKey, hash_key_strs};
 const RESTART_EVERY: u32 = 16;
 
 pub struct SeriesKeys {
-    table: RwLock<HashTable<Arc<SeriesKey>>>,
+    table: RwLock<HashTable<Cached>>,
     hasher: RandomState,
     /// Keys held at most (one of two dimensions takes ~0.7 KiB); then the cache starts over,
     /// so a fleet bigger than this, whose batches cycle through more series than fit, costs
@@ -26,6 +26,23 @@ pub struct SeriesKeys {
     capacity: usize,
     /// Bodies that found the cache full and mostly missed.
     thrashing: AtomicU32,
+}
+
+/// A shared key with its strings laid end to end (each after its length), so that checking a
+/// candidate reads one short buffer instead of following the key's six allocations and its
+/// map's node: with more series than the caches hold, those were a cache miss each.
+struct Cached {
+    key: Arc<SeriesKey>,
+    flat: Box<[u8]>,
+}
+
+fn flatten<'a>(strs: impl Iterator<Item = &'a str>) -> Box<[u8]> {
+    let mut out = Vec::new();
+    for s in strs {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    out.into_boxed_slice()
 }
 
 /// A series as written in a request body: dimensions sorted by key, no key twice.
@@ -43,8 +60,19 @@ impl Parts<'_> {
             .chain(self.dimensions.iter().flat_map(|(k, v)| [*k, *v]))
     }
 
-    fn matches(&self, key: &SeriesKey) -> bool {
-        key.strs().eq(self.strs())
+    fn matches(&self, flat: &[u8]) -> bool {
+        let mut rest = flat;
+        for s in self.strs() {
+            let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+                return false;
+            };
+            let n = u32::from_le_bytes(*len) as usize;
+            if n != s.len() || tail.get(..n) != Some(s.as_bytes()) {
+                return false;
+            }
+            rest = &tail[n..];
+        }
+        rest.is_empty()
     }
 
     fn to_key(&self) -> SeriesKey {
@@ -70,7 +98,7 @@ pub struct Found {
 /// at [`Reader::finish`].
 pub struct Reader<'c> {
     cache: &'c SeriesKeys,
-    table: std::sync::RwLockReadGuard<'c, HashTable<Arc<SeriesKey>>>,
+    table: std::sync::RwLockReadGuard<'c, HashTable<Cached>>,
     new: Vec<(u64, Arc<SeriesKey>)>,
     hits: usize,
 }
@@ -100,8 +128,8 @@ impl SeriesKeys {
         }
     }
 
-    fn hash_key(&self, k: &SeriesKey) -> u64 {
-        hash_key_strs(&self.hasher, k.strs())
+    fn hash_key(&self, k: &Cached) -> u64 {
+        hash_key_strs(&self.hasher, k.key.strs())
     }
 
     /// Adds the keys readers built (on any thread) to the cache.
@@ -128,8 +156,9 @@ impl SeriesKeys {
             if table.len() >= self.capacity {
                 table.clear();
             }
-            if table.find(hash, |k| **k == *key).is_none() {
-                table.insert_unique(hash, key, |k| self.hash_key(k));
+            if table.find(hash, |k| *k.key == *key).is_none() {
+                let flat = flatten(key.strs());
+                table.insert_unique(hash, Cached { key, flat }, |k| self.hash_key(k));
             }
         }
     }
@@ -140,9 +169,9 @@ impl Reader<'_> {
     /// to the cache that repeats within the body gets a key per sample: equal, not shared.
     pub fn key(&mut self, parts: &Parts<'_>) -> Arc<SeriesKey> {
         let hash = hash_key_strs(&self.cache.hasher, parts.strs());
-        if let Some(k) = self.table.find(hash, |k| parts.matches(k)) {
+        if let Some(k) = self.table.find(hash, |k| parts.matches(&k.flat)) {
             self.hits += 1;
-            return k.clone();
+            return k.key.clone();
         }
         let key = Arc::new(parts.to_key());
         self.new.push((hash, key.clone()));
