@@ -44,6 +44,7 @@ mod retention;
 mod seal;
 mod stats;
 mod store;
+mod syncer;
 #[cfg(test)]
 mod test_support;
 mod wal;

@@ -16,6 +16,7 @@ use super::{
     head::Head,
     registry::{Registry, SeriesFile},
     seal::seal_loop,
+    syncer::Syncer,
     wal::{list_segments, load_snapshot, open_segment, replay_segment, segment_path},
     writer::Writer,
 };
@@ -81,7 +82,16 @@ impl EmbeddedStore {
         let (tx, rx) = mpsc::channel();
         let (seal_tx, seal_rx) = mpsc::channel();
         let (merge_tx, merge_rx) = mpsc::channel();
-        let writer = Writer::new(inner.clone(), wal, seg_no, next_seq, series_file, seal_tx);
+        let syncer = Syncer::start(inner.clone())?;
+        let writer = Writer::new(
+            inner.clone(),
+            wal,
+            seg_no,
+            next_seq,
+            series_file,
+            seal_tx,
+            syncer,
+        );
         let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
                 .name(name.into())

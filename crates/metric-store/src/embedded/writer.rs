@@ -1,11 +1,12 @@
-//! The single writer thread: group commit to the write-ahead log, then apply to the head, then
-//! acknowledge; it also decides when the head is frozen and handed to the seal thread.
+//! The single writer thread: group commit to the write-ahead log, then apply to the head while
+//! the syncer makes the group durable, acknowledged when both are done; it also decides when
+//! the head is frozen and handed to the seal thread.
 
 use std::{
     fs::File,
-    io::{self, Write},
+    io::Write,
     sync::{Arc, atomic::Ordering, mpsc},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use tokio::sync::oneshot;
@@ -14,9 +15,10 @@ use super::{
     Inner,
     registry::{Gid, SeriesFile},
     seal::SealJob,
+    syncer::{Group, Syncer},
     wal::{open_segment, segment_path},
 };
-use crate::{Point, Sample, StoreError, share};
+use crate::{Point, Sample, StoreError};
 
 pub(super) type Done = oneshot::Sender<Result<(), StoreError>>;
 
@@ -37,8 +39,9 @@ pub(super) struct PendingWrite {
 
 pub(super) struct Writer {
     inner: Arc<Inner>,
-    /// Shared with the piece that syncs it beside an apply.
+    /// Shared with the syncer.
     wal: Arc<File>,
+    syncer: Syncer,
     seg_no: u64,
     seg_bytes: u64,
     failed: Option<String>,
@@ -59,10 +62,12 @@ impl Writer {
         next_seq: u64,
         series_file: SeriesFile,
         seal_tx: mpsc::Sender<SealJob>,
+        syncer: Syncer,
     ) -> Self {
         Self {
             inner,
             wal: Arc::new(wal),
+            syncer,
             seg_no,
             seg_bytes: 0,
             failed: None,
@@ -114,6 +119,7 @@ impl Writer {
                 self.commit(&mut buf, writes);
             }
             if let Some(done) = close {
+                self.syncer.drain();
                 let r = self.sync();
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Err(StoreError::Closed));
@@ -135,6 +141,7 @@ impl Writer {
                 }
             }
         }
+        self.syncer.drain();
         let _ = self.sync();
     }
 
@@ -185,6 +192,8 @@ impl Writer {
                 return;
             }
         };
+        // The groups in flight belong to this segment: their fsyncs end before it is left.
+        self.syncer.drain();
         if let Err(e) = self.sync() {
             tracing::error!(error = %e, "final fsync of a log segment failed");
         }
@@ -214,7 +223,10 @@ impl Writer {
         }
     }
 
-    fn commit(&mut self, buf: &mut Vec<u8>, mut writes: Vec<PendingWrite>) {
+    fn commit(&mut self, buf: &mut Vec<u8>, writes: Vec<PendingWrite>) {
+        if self.failed.is_none() {
+            self.failed = self.syncer.failed();
+        }
         if let Some(reason) = &self.failed {
             for w in writes {
                 let _ = w.done.send(Err(StoreError::Poisoned(reason.clone())));
@@ -226,72 +238,36 @@ impl Writer {
             buf.extend_from_slice(&w.record);
         }
         let path = segment_path(&self.inner.dir, self.seg_no);
-        let mut applied = false;
-        let result = (&*self.wal)
-            .write_all(buf)
-            .and_then(|()| {
-                if !self.inner.opts.sync {
-                    Ok(())
-                } else if share::anyone_idle() {
-                    applied = true;
-                    self.sync_beside_apply(&mut writes)
-                } else {
-                    timed_sync(&self.inner, &self.wal)
-                }
-            })
-            .map_err(StoreError::io(&path));
-        match result {
-            Ok(()) => {
-                self.seg_bytes += buf.len() as u64;
-                if !applied {
-                    apply(
-                        &self.inner,
-                        writes.iter().map(|w| (&w.samples[..], &w.ids[..])),
-                    );
-                }
-                for w in writes {
-                    let _ = w.done.send(Ok(()));
-                }
+        if let Err(e) = (&*self.wal).write_all(buf) {
+            // After a failed write the file's state is unknown (a partial record, dropped
+            // pages), so refuse further writes rather than guess.
+            let e = StoreError::io(&path)(e);
+            tracing::error!(error = %e, "write-ahead log failed; refusing further writes");
+            self.failed = Some(e.to_string());
+            self.inner.healthy.store(false, Ordering::Relaxed);
+            for w in writes {
+                let _ = w.done.send(Err(StoreError::Poisoned(e.to_string())));
             }
-            Err(e) => {
-                // After a failed write or fsync the file's state is unknown (the kernel may
-                // have dropped dirty pages), so refuse further writes rather than guess.
-                tracing::error!(error = %e, "write-ahead log failed; refusing further writes");
-                self.failed = Some(e.to_string());
-                self.inner.healthy.store(false, Ordering::Relaxed);
-                for w in writes {
-                    let _ = w.done.send(Err(StoreError::Poisoned(e.to_string())));
-                }
-            }
+            return;
         }
-    }
-
-    /// The fsync on this thread while an idle core applies the group to the head, so that
-    /// neither waits for the other (on one connection the fsync was a time when no core
-    /// worked). Nothing is acknowledged before both are done, so a 204 still means durable
-    /// and visible; readers may see the group during its fsync, and if the fsync fails the
-    /// points stay in the head unacknowledged (the store then refuses writes; a client's
-    /// retry rewrites the same points).
-    fn sync_beside_apply(&self, writes: &mut [PendingWrite]) -> io::Result<()> {
-        let batches: Vec<_> = writes
-            .iter_mut()
-            .map(|w| (w.samples.clone(), std::mem::take(&mut w.ids)))
-            .collect();
-        let (inner, wal) = (self.inner.clone(), self.wal.clone());
-        let done = share::run(2, move |piece| {
-            if piece == 0 {
-                Some(timed_sync(&inner, &wal))
-            } else {
-                apply(&inner, batches.iter().map(|(s, ids)| (&s[..], &ids[..])));
-                None
-            }
-        });
-        match done {
-            Some(mut results) => results
-                .swap_remove(0)
-                .unwrap_or_else(|| Err(io::Error::other("log sync not run"))),
-            None => Err(io::Error::other("log sync or apply panicked")),
+        self.seg_bytes += buf.len() as u64;
+        let mut dones = Vec::with_capacity(writes.len());
+        let mut batches = Vec::with_capacity(writes.len());
+        for w in writes {
+            dones.push(w.done);
+            batches.push((w.samples, w.ids));
         }
+        let group = Group::new(dones);
+        if self.inner.opts.sync {
+            self.syncer.submit(self.wal.clone(), group.clone());
+        } else {
+            group.half_done(Ok(()));
+        }
+        apply(
+            &self.inner,
+            batches.iter().map(|(s, ids)| (&s[..], &ids[..])),
+        );
+        group.half_done(Ok(()));
     }
 
     fn sync(&mut self) -> Result<(), StoreError> {
@@ -299,16 +275,6 @@ impl Writer {
             .sync_all()
             .map_err(StoreError::io(segment_path(&self.inner.dir, self.seg_no)))
     }
-}
-
-fn timed_sync(inner: &Inner, wal: &File) -> io::Result<()> {
-    let t = Instant::now();
-    let r = wal.sync_data();
-    let c = &inner.counters;
-    c.fsyncs.fetch_add(1, Ordering::Relaxed);
-    c.fsync_nanos
-        .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-    r
 }
 
 /// Adds the points under the write lock; only series unknown when the write was queued are
