@@ -1,9 +1,11 @@
 //! The durable embedded engine: write-ahead log, in-memory head, compressed immutable blocks.
 //!
 //! * **Writes** go through a write-ahead log with group commit: one writer thread takes every
-//!   batch waiting at that moment, appends them, calls `fdatasync` once, applies them to the
-//!   head and only then acknowledges them, so an acknowledged write survives `kill -9` and
-//!   readers never see data that is not yet durable.
+//!   batch waiting at that moment, appends them (a known series as its id, a new one as its
+//!   key) and applies them to the head while the syncer thread's `fdatasync` makes them durable;
+//!   one fsync covers every group appended before it began, and a write is acknowledged only
+//!   when both are done, so an acknowledged write survives `kill -9`. Readers may see a group
+//!   during its fsync.
 //! * **Seal**: when the live log segment passes [`EmbeddedOptions::checkpoint_bytes`] (or the head
 //!   [`EmbeddedOptions::head_max_points`]), the writer starts a new segment and freezes the head;
 //!   a background thread writes it as one block file per time partition (points far from the
@@ -25,7 +27,7 @@
 //!   frozen head, then the head, and the last one wins.
 //!
 //! One file per job: `wal` (segments, replay), `writer` (the writer thread: group commit,
-//! apply, freezing the head), `seal`, `compact` (merges), `retention`, `open` (recovery and
+//! apply, freezing the head), `syncer` (the log's fsyncs), `seal`, `compact` (merges), `retention`, `open` (recovery and
 //! startup), `query` (merged reads), `store` (the [`MetricStore`](crate::MetricStore)
 //! implementation), `stats`; `block`, `head`, `registry` and `codec` hold the data structures
 //! and formats. This file holds the options and the state the threads share.
