@@ -1,14 +1,17 @@
 //! The engine behind the ingest path: acknowledged batches go to the engine in order through
 //! a bounded queue, several per transaction when it falls behind.
 
-use std::sync::Arc;
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
+};
 
 use metric_store::Sample;
 
 use crate::Engine;
 
-/// The engine's handle for the API: feeds it batches and tells it about changed definitions,
-/// each on the blocking pool.
+/// The engine's handle for the API: feeds it batches (on a thread of its own) and tells it
+/// about changed definitions (on the blocking pool).
 #[derive(Clone)]
 pub struct Alarming {
     pub engine: Arc<Engine>,
@@ -19,34 +22,24 @@ pub struct Alarming {
 /// Batches waiting for the engine before ingest has to wait for it.
 const FEED_DEPTH: usize = 64;
 
+/// The feeding thread's nice value. The engine works behind the ingest (a request's 204 does
+/// not wait for it): where cores are short, the request threads and their helpers go first,
+/// so on 2 cores the engine no longer takes the core a request's body would be parsed on. It
+/// cannot fall far behind: with `FEED_DEPTH` batches waiting, ingest waits for it.
+const ENGINE_NICE: i32 = 10;
+
 impl Alarming {
-    /// Starts the task that feeds `engine`; it ends when the last handle is dropped. Call
-    /// inside a Tokio runtime.
+    /// Starts the thread that feeds `engine`; it ends when the last handle is dropped.
     pub fn start(engine: Arc<Engine>) -> Self {
-        let (feed, mut rx) = tokio::sync::mpsc::channel::<Arc<Vec<Sample>>>(FEED_DEPTH);
-        // A request is answered once its batch is durable; the engine takes the batches in
-        // order behind it.
+        let (feed, rx) = tokio::sync::mpsc::channel::<Arc<Vec<Sample>>>(FEED_DEPTH);
         let e = engine.clone();
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batches = vec![first];
-                while batches.len() < FEED_DEPTH {
-                    match rx.try_recv() {
-                        Ok(b) => batches.push(b),
-                        Err(_) => break,
-                    }
-                }
-                let e = e.clone();
-                let done = tokio::task::spawn_blocking(move || {
-                    let all: Vec<&[Sample]> = batches.iter().map(|b| b.as_slice()).collect();
-                    e.observe_all(&all);
-                })
-                .await;
-                if done.is_err() {
-                    tracing::error!("threshold engine panicked on a batch");
-                }
-            }
-        });
+        let started = std::thread::Builder::new()
+            .name("vigil-alarms".into())
+            .spawn(move || feed_loop(&e, rx));
+        if let Err(err) = started {
+            // The feed is then closed: every batch logs it, and the clock still evaluates.
+            tracing::error!(error = %err, "cannot start the threshold engine's feed");
+        }
         Self { engine, feed }
     }
 
@@ -69,6 +62,27 @@ impl Alarming {
         }
         if self.feed.send(samples).await.is_err() {
             tracing::error!("threshold engine feed closed");
+        }
+    }
+}
+
+/// Takes acknowledged batches in order, several per transaction when behind.
+fn feed_loop(engine: &Engine, mut rx: tokio::sync::mpsc::Receiver<Arc<Vec<Sample>>>) {
+    // Linux keeps a nice value per thread: this lowers the feeding thread only.
+    if let Err(e) = rustix::process::nice(ENGINE_NICE) {
+        tracing::debug!(error = %e, "threshold engine feed keeps its priority");
+    }
+    while let Some(first) = rx.blocking_recv() {
+        let mut batches = vec![first];
+        while batches.len() < FEED_DEPTH {
+            match rx.try_recv() {
+                Ok(b) => batches.push(b),
+                Err(_) => break,
+            }
+        }
+        let all: Vec<&[Sample]> = batches.iter().map(|b| b.as_slice()).collect();
+        if catch_unwind(AssertUnwindSafe(|| engine.observe_all(&all))).is_err() {
+            tracing::error!("threshold engine panicked on a batch");
         }
     }
 }
