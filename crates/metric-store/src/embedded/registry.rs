@@ -274,6 +274,9 @@ pub(crate) struct SeriesFile {
     /// Likewise for the string table: records carry the strings new since the last one and
     /// keys as string ids, so each distinct string is stored once.
     syms_persisted: usize,
+    /// Set when a failed append could not be cut off: nothing more is appended after bytes
+    /// that may be a stray record (seals wait; the log keeps everything).
+    broken: Option<String>,
 }
 
 impl SeriesFile {
@@ -316,6 +319,7 @@ impl SeriesFile {
                 len: SERIES_HEADER as u64,
                 persisted: 0,
                 syms_persisted: 0,
+                broken: None,
             });
         }
         if &buf[..8] != SERIES_MAGIC {
@@ -377,6 +381,7 @@ impl SeriesFile {
             len: pos as u64,
             persisted: reg.len(),
             syms_persisted: reg.syms.strs.len(),
+            broken: None,
         })
     }
 
@@ -420,12 +425,24 @@ impl SeriesFile {
             upto,
             syms_upto,
         } = p;
+        if let Some(reason) = &self.broken {
+            return Err(StoreError::Poisoned(reason.clone()));
+        }
         let r = self
             .file
             .write_all(&rec)
             .and_then(|()| self.file.sync_data());
         if let Err(e) = r {
-            let _ = self.file.set_len(self.len);
+            let cut = self
+                .file
+                .set_len(self.len)
+                .and_then(|()| self.file.sync_data());
+            if let Err(cut) = cut {
+                self.broken = Some(format!(
+                    "{}: a failed append could not be cut off ({cut}); restart to recover",
+                    self.path.display()
+                ));
+            }
             return Err(StoreError::io(&self.path)(e));
         }
         self.len += rec.len() as u64;

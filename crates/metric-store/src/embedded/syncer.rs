@@ -9,6 +9,7 @@
 
 use std::{
     fs::File,
+    panic::{AssertUnwindSafe, catch_unwind},
     sync::{
         Arc, Condvar, Mutex, MutexGuard,
         atomic::{AtomicU8, Ordering},
@@ -147,11 +148,16 @@ fn sync_loop(inner: &Inner, shared: &Shared) {
         // the queue before it changes files, so they all share the last one's file.
         let result = match (failed, batch.last()) {
             (Some(e), _) => Err(e),
-            (None, Some((file, _))) => timed_sync(inner, file).map_err(|e| {
-                tracing::error!(error = %e, "fsync of the write-ahead log failed; refusing further writes");
-                inner.healthy.store(false, Ordering::Relaxed);
-                e.to_string()
-            }),
+            (None, Some((file, _))) => {
+                // A panic here would leave every waiter hanging: count it as a failed fsync.
+                let synced = catch_unwind(AssertUnwindSafe(|| timed_sync(inner, file)))
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the fsync panicked")));
+                synced.map_err(|e| {
+                    tracing::error!(error = %e, "fsync of the write-ahead log failed; refusing further writes");
+                    inner.healthy.store(false, Ordering::Relaxed);
+                    e.to_string()
+                })
+            }
             (None, None) => Ok(()),
         };
         {

@@ -120,7 +120,11 @@ impl Writer {
             }
             if let Some(done) = close {
                 self.syncer.drain();
-                let r = self.sync();
+                // A log that failed once is not made whole by a later fsync that succeeds.
+                let r = match self.failed.clone().or_else(|| self.syncer.failed()) {
+                    Some(reason) => Err(StoreError::Poisoned(reason)),
+                    None => self.sync(),
+                };
                 for w in self.waiters.drain(..) {
                     let _ = w.send(Err(StoreError::Closed));
                 }
@@ -192,8 +196,16 @@ impl Writer {
                 return;
             }
         };
-        // The groups in flight belong to this segment: their fsyncs end before it is left.
+        // The groups in flight belong to this segment: their fsyncs end before it is left. A
+        // failed one stops the store here, before anything it refused is sealed into blocks.
         self.syncer.drain();
+        if let Some(reason) = self.syncer.failed() {
+            self.failed = Some(reason.clone());
+            for w in waiters {
+                let _ = w.send(Err(StoreError::Poisoned(reason.clone())));
+            }
+            return;
+        }
         if let Err(e) = self.sync() {
             tracing::error!(error = %e, "final fsync of a log segment failed");
         }
