@@ -57,8 +57,10 @@ impl EmbeddedStore {
         let mut segments = list_segments(&dir)?;
         segments.retain(|n| *n > covered);
         let mut last = covered;
+        let newest_segment = segments.last().copied();
         for n in &segments {
-            replay_segment(&segment_path(&dir, *n), &mut reg, &mut head)?;
+            let is_last = Some(*n) == newest_segment;
+            replay_segment(&segment_path(&dir, *n), &mut reg, &mut head, is_last)?;
             last = *n;
         }
         // Always continue in a fresh segment: a replayed one may end in a truncated tail.

@@ -119,11 +119,16 @@ pub(super) fn load_snapshot(
     }
 }
 
-/// Replays one log segment, cutting off a torn tail left by a crash mid-append.
+/// Replays one log segment, cutting off a torn tail left by a crash mid-append. Only the last
+/// segment can end in one: earlier ones were fsynced whole before the log moved on, so damage
+/// there is the disk's, and what follows it may have been acknowledged. Such a segment is
+/// copied aside as `*.corrupt` (with an error in the log) before it is cut, so that nothing
+/// is thrown away, and the store opens with the records before the damage.
 pub(super) fn replay_segment(
     path: &Path,
     reg: &mut Registry,
     head: &mut Head,
+    last: bool,
 ) -> Result<(), StoreError> {
     let buf = read_all(path)?;
     let mut pos = 0;
@@ -140,14 +145,28 @@ pub(super) fn replay_segment(
             }
             Next::End => return Ok(()),
             Next::Torn(reason) => {
-                // Only a write that was never acknowledged can be torn: acknowledgement waits
-                // for the fsync of the whole group.
-                tracing::warn!(
-                    path = %path.display(),
-                    offset = pos,
-                    reason,
-                    "truncating torn tail of write-ahead log"
-                );
+                if last {
+                    // Only a write that was never acknowledged can be torn: acknowledgement
+                    // waits for the fsync of the whole group.
+                    tracing::warn!(
+                        path = %path.display(),
+                        offset = pos,
+                        reason,
+                        "truncating torn tail of write-ahead log"
+                    );
+                } else {
+                    let mut aside = path.as_os_str().to_owned();
+                    aside.push(".corrupt");
+                    tracing::error!(
+                        path = %path.display(),
+                        offset = pos,
+                        lost_bytes = buf.len() - pos,
+                        reason,
+                        "write-ahead log segment damaged before its end: the records after the \
+                         damage are not served; the whole segment is kept as *.corrupt"
+                    );
+                    fs::write(&aside, &buf).map_err(StoreError::io(Path::new(&aside)))?;
+                }
                 let f = OpenOptions::new()
                     .write(true)
                     .open(path)
@@ -224,7 +243,7 @@ mod tests {
 
         for _ in 0..2 {
             let (mut reg, mut head) = (Registry::default(), Head::default());
-            replay_segment(&path, &mut reg, &mut head).unwrap();
+            replay_segment(&path, &mut reg, &mut head, true).unwrap();
             assert_eq!((reg.len(), head.point_count()), (2, 5));
             assert_eq!(fs::metadata(&path).unwrap().len(), whole.len() as u64);
         }
@@ -248,7 +267,7 @@ mod tests {
             .unwrap();
         drop(f);
         let (mut reg, mut head) = (Registry::default(), Head::default());
-        replay_segment(&path, &mut reg, &mut head).unwrap();
+        replay_segment(&path, &mut reg, &mut head, true).unwrap();
         assert_eq!((reg.len(), head.point_count()), (2, 3));
         assert_eq!(reg.lookup(&a[0].series), Some(0));
 
@@ -256,8 +275,28 @@ mod tests {
         let mut unknown = Vec::new();
         encode_record(&b, &[Some(5)], &mut unknown);
         fs::write(&path, [record(&first), unknown].concat()).unwrap();
-        let err = replay_segment(&path, &mut Registry::default(), &mut Head::default());
+        let err = replay_segment(&path, &mut Registry::default(), &mut Head::default(), true);
         assert!(matches!(err, Err(StoreError::Corrupt { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn damage_before_the_last_segment_is_kept_aside_not_only_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = segment_path(dir.path(), 1);
+        let good = record(&batch("a", 0..3));
+        let mut damaged = record(&batch("b", 0..2));
+        damaged[10] ^= 0xff;
+        let after = record(&batch("c", 0..4));
+        let whole = [good.clone(), damaged, after].concat();
+        fs::write(&path, &whole).unwrap();
+        let (mut reg, mut head) = (Registry::default(), Head::default());
+        replay_segment(&path, &mut reg, &mut head, false).unwrap();
+        assert_eq!(head.point_count(), 3);
+        assert_eq!(fs::read(&path).unwrap(), good);
+        let aside = dir.path().join("wal-0000000001.log.corrupt");
+        assert_eq!(fs::read(aside).unwrap(), whole);
+        // Aside files are not segments.
+        assert_eq!(list_segments(dir.path()).unwrap(), [1]);
     }
 
     #[test]
