@@ -7,6 +7,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::ServiceExt;
 use axum::extract::Request;
+use axum::serve::ListenerExt;
 use metric_store::{EmbeddedOptions, EmbeddedStore, MetricStore};
 use metric_store_clickhouse::ClickHouseStore;
 use monasca_api::MonascaState;
@@ -332,6 +333,13 @@ async fn serve_inner(
     if let Some(r) = ready {
         let _ = r.send(());
     }
+    // Answers go out at once rather than waiting on Nagle's algorithm for the client's ACK of
+    // an earlier write (a response written in more than one piece).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown)
         .await
