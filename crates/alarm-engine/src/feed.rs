@@ -26,6 +26,7 @@ const FEED_DEPTH: usize = 64;
 /// not wait for it): where cores are short, the request threads and their helpers go first,
 /// so on 2 cores the engine no longer takes the core a request's body would be parsed on. It
 /// cannot fall far behind: with `FEED_DEPTH` batches waiting, ingest waits for it.
+#[cfg(target_os = "linux")]
 const ENGINE_NICE: i32 = 10;
 
 impl Alarming {
@@ -68,7 +69,9 @@ impl Alarming {
 
 /// Takes acknowledged batches in order, several per transaction when behind.
 fn feed_loop(engine: &Engine, mut rx: tokio::sync::mpsc::Receiver<Arc<Vec<Sample>>>) {
-    // Linux keeps a nice value per thread: this lowers the feeding thread only.
+    // Linux keeps a nice value per thread: this lowers the feeding thread only (elsewhere it
+    // would lower the whole process, so it is left alone there).
+    #[cfg(target_os = "linux")]
     if let Err(e) = rustix::process::nice(ENGINE_NICE) {
         tracing::debug!(error = %e, "threshold engine feed keeps its priority");
     }
