@@ -343,3 +343,18 @@ impl Accumulator {
 pub fn bucket_start(ts: i64, period_ms: i64) -> i64 {
     ts.div_euclid(period_ms) * period_ms
 }
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01, proleptic Gregorian, by eras
+/// of 400 years (Hinnant's algorithm): for readers that write or pick apart dates themselves.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}

@@ -357,7 +357,7 @@ pub(crate) fn date_part(name: &str, secs: f64) -> f64 {
     let secs = secs.floor() as i64;
     let days = secs.div_euclid(86_400);
     let of_day = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = metric_store::civil_from_days(days);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let month_days = [
         31,
@@ -384,20 +384,6 @@ pub(crate) fn date_part(name: &str, secs: f64) -> f64 {
         "month" => m,
         _ => y,
     }) as f64
-}
-
-/// (year, month 1-12, day 1-31) of a day count since 1970-01-01 (Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A sample value as the Prometheus API writes it (Go's shortest `'f'` format).

@@ -115,7 +115,7 @@ fn write_seconds(b: &mut Vec<u8>, ms: i64) {
     }
     let secs = ms / 1000;
     let (days, day_secs) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = metric_store::civil_from_days(days);
     let mut text = *b"0000-00-00T00:00:00Z";
     let fields = [
         (0..4, year),
@@ -132,22 +132,6 @@ fn write_seconds(b: &mut Vec<u8>, ms: i64) {
         }
     }
     b.extend_from_slice(&text);
-}
-
-/// The proleptic Gregorian (year, month, day) of a day counted from 1970-01-01 (days >= 0),
-/// by eras of 400 years.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
