@@ -5,7 +5,8 @@
 # `bash bench/run.sh cores` (Vigil and VictoriaMetrics from 1 connection to one per core; see
 # "Cores"), or `bash bench/run.sh promql` (PromQL queries, Vigil and Prometheus; see "PromQL"),
 # or `bash bench/run.sh clickhouse` (Vigil over ClickHouse + PostgreSQL next to Vigil embedded;
-# see bench/clickhouse.sh).
+# see bench/clickhouse.sh), or `bash bench/run.sh locks` (where the server's threads sleep on
+# futexes during an ingest; see "Locks").
 #
 # Builds the release binaries, then for each system under test starts a server on a fresh data
 # directory and a free loopback port, ingests the synthetic fleet (vigil-loadgen ingest) with 1
@@ -32,7 +33,7 @@ cd "$ROOT"
 NAMES=${BENCH_NAMES:-10}
 HOSTS=${BENCH_HOSTS:-1000}
 # The scaling table is taken on the fleet of the issue that asked for it: 50,000 series.
-[[ ${1:-} != cores ]] || HOSTS=${BENCH_HOSTS:-5000}
+[[ ${1:-} != cores && ${1:-} != locks ]] || HOSTS=${BENCH_HOSTS:-5000}
 POINTS=${BENCH_POINTS:-100}
 BATCH=${BENCH_BATCH:-5000}
 ITERATIONS=${BENCH_ITERATIONS:-200}
@@ -134,7 +135,7 @@ put() { # system row value
 # ---------------------------------------------------------------------------------------------
 # Build
 
-if [[ ${1:-} == clickhouse ]]; then
+if [[ ${1:-} == clickhouse || ${1:-} == locks ]]; then
     # Only the server and the load generator.
     [[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release -p vigil-server -p vigil-loadgen 2>&1 | tail -n 3
     MONASCA=$VIGIL PARSE_RATE=$VIGIL
@@ -432,6 +433,63 @@ if [[ ${1:-} == cores ]]; then
             "$(thousands "$mp")" "$(calc "sprintf(\"%.2f\", $vp / $mp)")" "$vc" "$mc" "$vb" "$mb" \
             "$v50 / $v99" "$m50 / $m99"
     done
+    exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Locks: `bash bench/run.sh locks` ingests the fleet (5,000 hosts unless BENCH_HOSTS says
+# otherwise) into Vigil with BENCH_LOCK_CONNECTIONS (4), records every futex call of the server
+# for half a second mid-ingest (`perf record -e syscalls:sys_enter_futex` with DWARF call
+# stacks) and prints the callers: WAIT lines are a thread going to sleep (on a lock, a condition
+# variable or a channel), WAKE lines a thread waking one. Needs perf (Debian's linux-perf) and
+# permission to trace the server.
+
+if [[ ${1:-} == locks ]]; then
+    command -v perf >/dev/null || die "perf is needed (apt-get install linux-perf)"
+    start_vigil "$WORK/locks" "$WORK/locks.log"
+    "$LOADGEN" ingest --tenant "$TENANT" --url "http://127.0.0.1:$PORT" "${FLEET[@]}" \
+        --batch "$BATCH" --end-ms "$END_MS" --connections "${BENCH_LOCK_CONNECTIONS:-4}" \
+        >"$WORK/locks-ingest.txt" &
+    load=$!
+    # Bodies are built before the clock starts (about a second); record well inside the sending.
+    sleep "${BENCH_LOCK_DELAY:-1.6}"
+    perf record -q -e syscalls:sys_enter_futex --call-graph dwarf,16384 -p "$SERVER_PID" \
+        -o "$WORK/futex.data" -- sleep 0.5 >/dev/null 2>&1
+    wait "$load"
+    grep -E "points/s|total time" "$WORK/locks-ingest.txt" || true
+    perf script -i "$WORK/futex.data" 2>/dev/null >"$WORK/futex.txt"
+    echo "futex calls of the server in 0.5 s, by thread, operation and the first callers of our own:"
+    python3 - "$WORK/futex.txt" <<'PY'
+import collections, re, sys
+
+SKIP = ("syscall", "futex", "std::sys", "core::", "std::thread", "Condvar", "RwLock", "Mutex",
+        "lock_contended", "__GI", "unknown", "[unknown]", "start_thread", "clone3")
+count = collections.Counter()
+
+def flush(block):
+    if not block:
+        return
+    op = re.search(r"op: (0x[0-9a-f]+)", block[0])
+    frames = [re.sub(r"^\s*[0-9a-f]+\s+", "", l).split(" (")[0] for l in block[1:]]
+    frames = [re.sub(r"\+0x[0-9a-f]+$", "", f) for f in frames if not any(s in f for s in SKIP)]
+    # The command without FUTEX_PRIVATE_FLAG: WAIT and WAIT_BITSET sleep, WAKE and
+    # WAKE_BITSET wake a sleeper.
+    code = int(op.group(1), 16) & 0x7F if op else -1
+    op = {0: "WAIT", 9: "WAIT", 1: "WAKE", 10: "WAKE"}.get(code, str(code))
+    count[(block[0].split()[0], op, " < ".join(frames[:2]))] += 1
+
+block = []
+for line in open(sys.argv[1]):
+    if line.strip():
+        block.append(line.rstrip())
+    else:
+        flush(block)
+        block = []
+flush(block)
+for (thread, op, where), n in count.most_common(20):
+    print(f"{n:6} {thread:16} {op:5} {where}")
+PY
+
     exit 0
 fi
 
