@@ -4,7 +4,7 @@
 //! steady-state batches of 5,000 samples timed on the thread's CPU clock.
 //!
 //! `cargo run --release -p alarm-engine --example observe_rate` (`VIGIL_OBSERVE_POINTS`: samples
-//! per series in the steady pass, default 100).
+//! per series in the steady pass, default 100; `VIGIL_OBSERVE_HOSTS`: hosts, default 1,000).
 
 use std::{
     collections::BTreeMap,
@@ -19,13 +19,20 @@ use config_repo::{
 use metric_store::{MemoryStore, Sample, SeriesKey};
 
 const NAMES: usize = 10;
-const HOSTS: usize = 1_000;
 const SERVICES: usize = 10;
 const DEFINITIONS: usize = 1_000;
 const BATCH: usize = 5_000;
 const NEVER: &str = "1000000000";
 /// 2026-01-01T00:00:00Z in seconds.
 const T0: i64 = 1_767_225_600;
+
+/// Hosts in the fleet: 1,000 as in the benchmark, or `VIGIL_OBSERVE_HOSTS`.
+fn hosts() -> usize {
+    std::env::var("VIGIL_OBSERVE_HOSTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000)
+}
 
 fn metric(k: usize) -> String {
     format!("bench.metric_{k}")
@@ -39,6 +46,7 @@ fn host(h: usize) -> String {
 /// `max(NAME{hostname=H})` rule per remaining definition.
 fn definitions() -> Vec<ThresholdDefinition> {
     let fleet_wide = (DEFINITIONS / 10).min(NAMES * SERVICES);
+    let hosts = hosts();
     (0..DEFINITIONS)
         .map(|i| {
             let expression = if i < fleet_wide {
@@ -46,7 +54,7 @@ fn definitions() -> Vec<ThresholdDefinition> {
                 format!("avg({}{{service=svc-{s}}}) > {NEVER}", metric(k))
             } else {
                 let j = i - fleet_wide;
-                let (k, h) = (j % NAMES, (j / NAMES) % HOSTS);
+                let (k, h) = (j % NAMES, (j / NAMES) % hosts);
                 format!("max({}{{hostname={}}}) > {NEVER}", metric(k), host(h))
             };
             ThresholdDefinition {
@@ -113,9 +121,10 @@ fn main() -> anyhow::Result<()> {
         clock.clone(),
         EngineConfig::default(),
     ))?;
+    let hosts = hosts();
     let keys: Vec<Arc<SeriesKey>> = (0..NAMES)
         .flat_map(|k| {
-            (0..HOSTS).map(move |h| {
+            (0..hosts).map(move |h| {
                 let dims = BTreeMap::from([
                     ("hostname".to_string(), host(h)),
                     ("service".to_string(), format!("svc-{}", h % SERVICES)),

@@ -57,7 +57,11 @@ impl Engine {
         let mut subs_changed = false;
         let mut any_verdict = false;
         for rt in &mut a.subs {
-            if let Some(v) = rt.window.evaluate(now, self.cfg.delay_s) {
+            let verdict = st
+                .windows
+                .get_mut(rt.window)
+                .and_then(|w| w.evaluate(now, self.cfg.delay_s));
+            if let Some(v) = verdict {
                 any_verdict = true;
                 if v.state != rt.current.state || v.values != rt.current.values {
                     subs_changed |= v.state != rt.current.state;

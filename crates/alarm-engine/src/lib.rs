@@ -50,7 +50,7 @@ use config_repo::monasca::threshold::ThresholdStore;
 pub use events::Transition;
 pub use feed::Alarming;
 use metric_store::{MetricStore, Sample};
-use state::{State, SubRt};
+use state::State;
 pub use stats::EngineStats;
 use tokio::sync::broadcast;
 
@@ -243,9 +243,7 @@ impl Engine {
             st.waiting.retain(|(d, _), _| d != id);
             let gone: Vec<String> = st.alarms.ids_where(|a| a.def_id == id);
             for a in gone {
-                if let Some(rt) = st.alarms.remove(&a) {
-                    st.by_group.remove(&(rt.def_id, rt.group));
-                }
+                st.remove_alarm(&a);
             }
             return;
         };
@@ -259,15 +257,16 @@ impl Engine {
         }
         // Sub-expressions changed (same metrics, other function, threshold or period): fresh
         // windows for every alarm of the definition.
+        let st = &mut *st;
         for a in st.alarms.values_mut().filter(|a| a.def_id == id) {
-            a.subs = new_subs
-                .iter()
-                .zip(a.subs.iter())
-                .map(|(s, old)| SubRt {
-                    window: window::Window::new(s, now),
-                    current: old.current.clone(),
-                })
-                .collect();
+            // Windows of sub-expressions that are no more are given back; the rest start over.
+            for old in a.subs.iter().skip(new_subs.len()) {
+                st.windows.release(old.window);
+            }
+            a.subs.truncate(new_subs.len());
+            for (s, sub) in new_subs.iter().zip(a.subs.iter_mut()) {
+                st.windows.replace(sub.window, window::Window::new(s, now));
+            }
         }
     }
 
@@ -292,8 +291,6 @@ impl Engine {
     pub fn alarm_deleted(&self, id: &str) {
         let mut st = self.lock();
         st.routes.clear();
-        if let Some(a) = st.alarms.remove(id) {
-            st.by_group.remove(&(a.def_id, a.group));
-        }
+        st.remove_alarm(id);
     }
 }

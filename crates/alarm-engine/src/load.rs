@@ -86,10 +86,12 @@ impl Engine {
                     .get(&a.def_id)
                     .map(|d| d.subs.clone())
                     .unwrap_or_default();
-                for (sub, rt) in def_subs.iter().zip(a.subs.iter_mut()) {
-                    if sub_matches(sub, &s.key.name, &s.key.dimensions) {
+                for (sub, rt) in def_subs.iter().zip(a.subs.iter()) {
+                    if sub_matches(sub, &s.key.name, &s.key.dimensions)
+                        && let Some(window) = st.windows.get_mut(rt.window)
+                    {
                         for p in &points {
-                            rt.window.add(p.timestamp, p.value);
+                            window.add(p.timestamp, p.value);
                         }
                     }
                 }

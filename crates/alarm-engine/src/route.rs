@@ -11,7 +11,7 @@ use metric_store::Sample;
 use crate::{
     AlarmState, Engine, Transition,
     state::{
-        AlarmRt, MetricKey, Route, State, SubRt, Touched, WAITING_SAMPLES, initial_state,
+        AlarmRt, MetricKey, Route, State, SubRt, Target, Touched, WAITING_SAMPLES, initial_state,
         sub_initial,
     },
     window::Window,
@@ -55,19 +55,13 @@ impl Engine {
                 note_while_filling(st, s);
             }
             // A series with routes: one lookup, the common case.
-            if let Some(routes) = st.routes.get(&s.series) {
-                for r in routes {
-                    if let Some(a) = st.alarms.at_mut(r.alarm) {
-                        let mut decisive = false;
-                        for i in &r.subs {
-                            if let Some(sub) = a.subs.get_mut(*i) {
-                                sub.window.add(s.timestamp, s.value);
-                                decisive |= sub.window.decisive();
-                            }
-                        }
+            if let Some(targets) = st.routes.get(&s.series) {
+                for t in targets {
+                    if let Some(window) = st.windows.get_mut(t.window) {
+                        window.add(s.timestamp, s.value);
                         // Other values wait for their period to close: the clock evaluates them.
-                        if decisive {
-                            touched.insert(r.alarm);
+                        if window.decisive() {
+                            touched.insert(t.alarm);
                         }
                     }
                 }
@@ -99,7 +93,19 @@ impl Engine {
         let targets = targets_for(st, s);
         let (routes, cacheable) = self.feed_definitions(w, st, s, targets, now, touched);
         if cacheable {
-            st.routes.insert(s.series.clone(), routes);
+            let mut windows: Vec<Target> = Vec::new();
+            for r in &routes {
+                let Some(a) = st.alarms.at_mut(r.alarm) else {
+                    continue;
+                };
+                windows.extend(r.subs.iter().filter_map(|i| {
+                    a.subs.get(*i).map(|sub| Target {
+                        alarm: r.alarm,
+                        window: sub.window,
+                    })
+                }));
+            }
+            st.routes.insert(s.series.clone(), &windows);
         }
     }
 
@@ -209,7 +215,7 @@ impl Engine {
             .subs
             .iter()
             .map(|s| SubRt {
-                window: Window::new(s, now),
+                window: st.windows.add(Window::new(s, now)),
                 current: SubAlarmState {
                     state: sub_initial(s),
                     values: Vec::new(),
@@ -233,9 +239,7 @@ impl Engine {
         }
         // Debug, not info: a new definition over a fleet creates thousands at once.
         tracing::debug!(alarm = %id, definition = def_id, group, "alarm created");
-        st.by_group
-            .insert((def_id.to_string(), group.to_string()), id.clone());
-        st.alarms.insert(
+        st.insert_alarm(
             id.clone(),
             AlarmRt {
                 def_id: def_id.to_string(),
@@ -304,9 +308,11 @@ fn add_sample(w: &dyn ThresholdWrites, st: &mut State, alarm_id: &str, s: &Sampl
         }
         a.metrics.insert(key);
     }
-    for (sub, rt) in def.subs.iter().zip(a.subs.iter_mut()) {
-        if sub_matches(sub, &s.series.name, &s.series.dimensions) {
-            rt.window.add(s.timestamp, s.value);
+    for (sub, rt) in def.subs.iter().zip(a.subs.iter()) {
+        if sub_matches(sub, &s.series.name, &s.series.dimensions)
+            && let Some(window) = st.windows.get_mut(rt.window)
+        {
+            window.add(s.timestamp, s.value);
         }
     }
 }

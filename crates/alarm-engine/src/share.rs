@@ -180,9 +180,7 @@ fn forget(st: &mut State, id: &str) {
     st.filling.remove(id);
     st.waiting.retain(|(d, _), _| d != id);
     for a in st.alarms.ids_where(|a| a.def_id == id) {
-        if let Some(rt) = st.alarms.remove(&a) {
-            st.by_group.remove(&(rt.def_id, rt.group));
-        }
+        st.remove_alarm(&a);
     }
 }
 
@@ -207,7 +205,7 @@ pub(crate) fn install_alarm(st: &mut State, stored: StoredAlarm, now: i64) {
         .iter()
         .enumerate()
         .map(|(i, s)| SubRt {
-            window: Window::new(s, now),
+            window: st.windows.add(Window::new(s, now)),
             current: sub_alarms.remove(&i).unwrap_or(
                 config_repo::monasca::threshold::SubAlarmState {
                     state: sub_initial(s),
@@ -216,9 +214,7 @@ pub(crate) fn install_alarm(st: &mut State, stored: StoredAlarm, now: i64) {
             ),
         })
         .collect();
-    st.by_group
-        .insert((definition_id.clone(), group_key.clone()), id.clone());
-    st.alarms.insert(
+    st.insert_alarm(
         id,
         AlarmRt {
             def_id: definition_id,

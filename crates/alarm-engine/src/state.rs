@@ -32,10 +32,58 @@ impl DefRt {
     }
 }
 
-/// One sub-alarm: its window and the state last decided (and saved).
+/// One sub-alarm: its window (in [`Windows`]) and the state last decided (and saved).
 pub(crate) struct SubRt {
-    pub window: Window,
+    pub window: WindowId,
     pub current: SubAlarmState,
+}
+
+/// A window's place in [`Windows`].
+pub(crate) type WindowId = usize;
+
+/// Every sub-alarm's window in one vector. A series' routes name windows by place, so a
+/// sample reaches its window straight from the route table instead of through its alarm's
+/// slot and its sub-alarm list (with tens of thousands of alarms, each hop was a cache miss
+/// a sample). Places of removed alarms are reused.
+#[derive(Default)]
+pub(crate) struct Windows {
+    all: Vec<Window>,
+    free: Vec<WindowId>,
+}
+
+impl Windows {
+    pub fn add(&mut self, w: Window) -> WindowId {
+        match self.free.pop() {
+            Some(id) if id < self.all.len() => {
+                self.all[id] = w;
+                id
+            }
+            _ => {
+                self.all.push(w);
+                self.all.len() - 1
+            }
+        }
+    }
+
+    pub fn get_mut(&mut self, id: WindowId) -> Option<&mut Window> {
+        self.all.get_mut(id)
+    }
+
+    /// Replaces window `id` (the sub-expression changed).
+    pub fn replace(&mut self, id: WindowId, w: Window) {
+        if let Some(slot) = self.all.get_mut(id) {
+            *slot = w;
+        }
+    }
+
+    /// Gives back the place of a removed sub-alarm's window, and its memory. Routes naming it
+    /// are cleared with the alarm.
+    pub fn release(&mut self, id: WindowId) {
+        if let Some(w) = self.all.get_mut(id) {
+            w.release();
+            self.free.push(id);
+        }
+    }
 }
 
 pub(crate) struct AlarmRt {
@@ -62,16 +110,22 @@ pub(crate) struct Waiting {
 /// Samples a waiting alarm keeps at most.
 pub(crate) const WAITING_SAMPLES: usize = 10_000;
 
-/// The alarms a batch touched, each once, by slab index.
+/// The alarms a batch touched, each once, by slab index; a bit an alarm, as most samples
+/// of a decisive function touch one.
 #[derive(Default)]
 pub(crate) struct Touched {
-    seen: foldhash::HashSet<usize>,
+    seen: Vec<u64>,
     pub alarms: Vec<usize>,
 }
 
 impl Touched {
     pub fn insert(&mut self, idx: usize) {
-        if self.seen.insert(idx) {
+        let (word, bit) = (idx / 64, 1u64 << (idx % 64));
+        if word >= self.seen.len() {
+            self.seen.resize(word + 1, 0);
+        }
+        if self.seen[word] & bit == 0 {
+            self.seen[word] |= bit;
             self.alarms.push(idx);
         }
     }
@@ -137,58 +191,76 @@ pub(crate) struct Route {
     pub subs: Vec<usize>,
 }
 
+/// One window a series feeds, with its alarm (to evaluate when the value is decisive).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Target {
+    pub alarm: usize,
+    pub window: WindowId,
+}
+
+/// A series' targets: a run of [`RouteTable`]'s one vector.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    len: usize,
+}
+
 /// The routes of each series seen, reached from the sample's key. The ingest path hands out
 /// one shared `Arc` per series, so the common case is a lookup by the key's address (an
 /// integer hash, no string compared); a key met at a new address is found by value once and
 /// its address remembered. Each remembered address keeps its `Arc` alive, so an address can
 /// never name another key; their number is bounded, in case the ingest path's own cache
-/// hands out new `Arc`s for the same series.
+/// hands out new `Arc`s for the same series. The address map holds the series' run of
+/// targets itself, and the targets name windows, so a sample reaches its windows in a lookup
+/// and a slice.
 #[derive(Default)]
 pub(crate) struct RouteTable {
-    by_key: foldhash::HashMap<Arc<SeriesKey>, usize>,
-    by_address: foldhash::HashMap<usize, (Arc<SeriesKey>, usize)>,
-    lists: Vec<Vec<Route>>,
+    by_key: foldhash::HashMap<Arc<SeriesKey>, Span>,
+    by_address: foldhash::HashMap<usize, (Arc<SeriesKey>, Span)>,
+    targets: Vec<Target>,
 }
 
 impl RouteTable {
-    /// The routes of `key`'s series, if known.
-    pub fn get(&mut self, key: &Arc<SeriesKey>) -> Option<&[Route]> {
+    /// The targets of `key`'s series, if known.
+    pub fn get(&mut self, key: &Arc<SeriesKey>) -> Option<&[Target]> {
         let address = Arc::as_ptr(key) as usize;
-        if let Some((_, i)) = self.by_address.get(&address) {
-            return self.lists.get(*i).map(Vec::as_slice);
-        }
-        let i = *self.by_key.get(key)?;
-        self.remember(key, i);
-        self.lists.get(i).map(Vec::as_slice)
-    }
-
-    pub fn insert(&mut self, key: Arc<SeriesKey>, routes: Vec<Route>) {
-        let i = match self.by_key.get(&key) {
-            Some(i) => *i,
+        let span = match self.by_address.get(&address) {
+            Some((_, span)) => *span,
             None => {
-                self.lists.push(Vec::new());
-                self.lists.len() - 1
+                let span = *self.by_key.get(key)?;
+                self.remember(key, span);
+                span
             }
         };
-        if let Some(list) = self.lists.get_mut(i) {
-            *list = routes;
-        }
-        self.remember(&key, i);
-        self.by_key.insert(key, i);
+        self.targets.get(span.start..span.start + span.len)
     }
 
-    fn remember(&mut self, key: &Arc<SeriesKey>, i: usize) {
+    pub fn insert(&mut self, key: Arc<SeriesKey>, targets: &[Target]) {
+        if self.by_key.contains_key(&key) {
+            // Rare (routes are made for series not found): forget the old run's addresses.
+            self.by_address.retain(|_, (k, _)| **k != *key);
+        }
+        let span = Span {
+            start: self.targets.len(),
+            len: targets.len(),
+        };
+        self.targets.extend_from_slice(targets);
+        self.remember(&key, span);
+        self.by_key.insert(key, span);
+    }
+
+    fn remember(&mut self, key: &Arc<SeriesKey>, span: Span) {
         if self.by_address.len() >= 2 * self.by_key.len() + 1_024 {
             self.by_address.clear();
         }
         self.by_address
-            .insert(Arc::as_ptr(key) as usize, (key.clone(), i));
+            .insert(Arc::as_ptr(key) as usize, (key.clone(), span));
     }
 
     pub fn clear(&mut self) {
         self.by_key.clear();
         self.by_address.clear();
-        self.lists.clear();
+        self.targets.clear();
     }
 }
 
@@ -239,6 +311,8 @@ pub(crate) struct State {
     /// Which definitions watch a tenant's metric name.
     pub by_metric: MetricIndex,
     pub alarms: Alarms,
+    /// The alarms' windows.
+    pub windows: Windows,
     /// `(definition, group key)` to alarm id.
     pub by_group: HashMap<(String, String), String>,
     pub waiting: HashMap<(String, String), Waiting>,
@@ -271,6 +345,30 @@ impl State {
 
     pub fn remove_definition_index(&mut self, id: &str) {
         self.by_metric.remove_definition(id);
+    }
+
+    /// Adds alarm `id` (replacing one of that id, whose windows' routes go with it); returns
+    /// its slab index.
+    pub fn insert_alarm(&mut self, id: String, a: AlarmRt) -> usize {
+        if self.remove_alarm(&id).is_some() {
+            self.routes.clear();
+        }
+        self.by_group
+            .insert((a.def_id.clone(), a.group.clone()), id.clone());
+        self.alarms.insert(id, a)
+    }
+
+    /// Forgets alarm `id` with its windows and group. The caller clears the routes.
+    pub fn remove_alarm(&mut self, id: &str) -> Option<AlarmRt> {
+        let a = self.alarms.remove(id)?;
+        for sub in &a.subs {
+            self.windows.release(sub.window);
+        }
+        let group = (a.def_id.clone(), a.group.clone());
+        if self.by_group.get(&group).is_some_and(|x| x == id) {
+            self.by_group.remove(&group);
+        }
+        Some(a)
     }
 }
 
@@ -312,18 +410,15 @@ mod tests {
         })
     }
 
-    fn route(alarm: usize) -> Vec<Route> {
-        vec![Route {
-            alarm,
-            subs: vec![0],
-        }]
+    fn route(alarm: usize) -> [Target; 1] {
+        [Target { alarm, window: 0 }]
     }
 
     #[test]
     fn routes_are_found_by_address_or_by_value_and_bounded() {
         let mut t = RouteTable::default();
         let a = key("a");
-        t.insert(a.clone(), route(1));
+        t.insert(a.clone(), &route(1));
         assert_eq!(t.get(&a).map(|r| r[0].alarm), Some(1));
         // The same series under another `Arc`: found by value, then by its address too.
         let again = key("a");
@@ -331,7 +426,7 @@ mod tests {
         assert_eq!(t.by_address.len(), 2);
         assert!(t.get(&key("b")).is_none());
         // Replacing a series' routes reaches every address it was seen at.
-        t.insert(key("a"), route(2));
+        t.insert(key("a"), &route(2));
         assert_eq!(t.get(&again).map(|r| r[0].alarm), Some(2));
         // Many fresh `Arc`s of one series do not grow the address map without bound.
         for _ in 0..5_000 {

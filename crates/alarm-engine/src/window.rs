@@ -110,6 +110,12 @@ impl Window {
         }
     }
 
+    /// Frees the slots of a window no alarm uses any more.
+    pub fn release(&mut self) {
+        self.slots = VecDeque::new();
+        self.last = None;
+    }
+
     fn start(&self) -> i64 {
         self.view_end - self.periods as i64 * self.period
     }

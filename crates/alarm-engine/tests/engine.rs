@@ -352,6 +352,36 @@ async fn a_deleted_definition_takes_its_alarms_and_routes_along() {
 }
 
 #[tokio::test]
+async fn a_deleted_alarms_windows_start_empty_for_the_next_alarm() {
+    let mut env = Env::start(&[("cpu", "avg(cpu) > 10", &["hostname"])]).await;
+    env.sample("cpu", &[("hostname", "web1")], 1, 20.0).await;
+    env.tick_at(91);
+    let t = env.transitions();
+    assert_eq!(t.len(), 1, "{t:?}");
+    env.engine.alarm_deleted(&t[0].alarm_id);
+    // The next alarm takes the deleted one's window place: none of web1's 20 may remain in it
+    // (with it the average would be 10.5, a breach).
+    env.clock.set((T0 + 100) * 1000);
+    env.sample("cpu", &[("hostname", "web2")], 100, 1.0).await;
+    env.tick_at(211);
+    let t = env.transitions();
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!((t[0].old_state, t[0].new_state), (Undetermined, Fine));
+    assert_eq!(t[0].sub_alarms[0].current_values, vec![1.0]);
+    // web1 again is a new alarm of its own, fed from now on.
+    env.sample("cpu", &[("hostname", "web1")], 212, 30.0).await;
+    env.sample("cpu", &[("hostname", "web2")], 212, 2.0).await;
+    env.tick_at(331);
+    let mut got: Vec<(AlarmState, Vec<f64>)> = env
+        .transitions()
+        .into_iter()
+        .map(|t| (t.new_state, t.sub_alarms[0].current_values.clone()))
+        .collect();
+    got.sort_by(|a, b| a.1[0].total_cmp(&b.1[0]));
+    assert_eq!(got, vec![(Alarm, vec![30.0])]);
+}
+
+#[tokio::test]
 async fn a_state_set_by_the_api_holds_until_the_data_speaks_again() {
     let mut env = Env::start(&[("cpu", "avg(cpu) > 10", &[])]).await;
     env.sample("cpu", &[], 1, 20.0).await;
