@@ -361,6 +361,40 @@ async fn audit_and_compliance() {
         .await;
     check_failure(&o, 2, &[]);
 
+    // The older command audit reads the command events, with label values asked for.
+    let cmds = s
+        .json(&["secure", "commands", "list", "--metric", "host.hostName"])
+        .await;
+    assert_eq!(ids(&cmds), ["c1"]);
+    assert_eq!(cmds[0]["timestamp"], (now - 50) * 1_000_000);
+    assert_eq!(cmds[0]["metrics"], json!(["web-1"]));
+    let none = s
+        .json(&[
+            "secure",
+            "commands",
+            "list",
+            "--filter",
+            r#"command.comm = "rm""#,
+        ])
+        .await;
+    assert_eq!(none, json!([]));
+    let table = s.ok(&["secure", "commands", "ls"]).await;
+    assert!(table.contains("c1") && table.contains("ls"), "{table}");
+    let one = s.json(&["secure", "commands", "get", "c1"]).await;
+    assert_eq!(one["cmdline"], "ls");
+    let o = s.run(&["secure", "commands", "get", "k1"]).await;
+    check_failure(&o, 1, &[]);
+    let o = s
+        .run(&[
+            "secure",
+            "commands",
+            "list",
+            "--filter",
+            "command.colour = red",
+        ])
+        .await;
+    check_failure(&o, 1, &[]);
+
     // Compliance tasks.
     let t = s
         .json(&[

@@ -6,6 +6,7 @@
 //! the URL defaults to Secure's (`https://secure.sysdig.com`) instead of Monitor's.
 
 pub mod audit;
+mod commands;
 pub mod compliance;
 pub mod events;
 mod falco_rules;
@@ -48,6 +49,9 @@ pub enum SecureCmd {
     /// Activity audit (commands, connections, kubectl exec, file access).
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// The older command audit (/api/commands) of on-prem backends before the activity audit.
+    #[command(subcommand)]
+    Commands(commands::CommandsCmd),
     /// Compliance tasks and their results.
     #[command(subcommand)]
     Compliance(compliance::ComplianceCmd),
@@ -62,6 +66,7 @@ pub async fn run(c: &Client, f: Format, cmd: SecureCmd) -> Result<()> {
         SecureCmd::FalcoRules(r) => falco_rules::run(c, f, r).await,
         SecureCmd::Events(e) => events::run(c, f, e).await,
         SecureCmd::Audit(a) => audit::run(c, f, a).await,
+        SecureCmd::Commands(k) => commands::run(c, f, k).await,
         SecureCmd::Compliance(k) => compliance::run(c, f, k).await,
     }
 }
