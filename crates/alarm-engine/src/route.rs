@@ -211,18 +211,7 @@ impl Engine {
         let def = st.defs.get(def_id)?;
         let id = uuid::Uuid::new_v4().to_string();
         let state = initial_state(&def.subs);
-        let subs: Vec<SubRt> = def
-            .subs
-            .iter()
-            .map(|s| SubRt {
-                window: st.windows.add(Window::new(s, now)),
-                current: SubAlarmState {
-                    state: sub_initial(s),
-                    values: Vec::new(),
-                },
-            })
-            .collect();
-        let sub_states: Vec<AlarmState> = subs.iter().map(|s| s.current.state).collect();
+        let sub_states: Vec<AlarmState> = def.subs.iter().map(sub_initial).collect();
         let tenant = def.def.tenant.clone();
         let created = w.create_alarm(&NewAlarm {
             id: &id,
@@ -239,6 +228,19 @@ impl Engine {
         }
         // Debug, not info: a new definition over a fleet creates thousands at once.
         tracing::debug!(alarm = %id, definition = def_id, group, "alarm created");
+        // Window places are taken only for an alarm that exists (one refused would keep them).
+        let subs: Vec<SubRt> = def
+            .subs
+            .iter()
+            .zip(sub_states)
+            .map(|(s, state)| SubRt {
+                window: st.windows.add(Window::new(s, now)),
+                current: SubAlarmState {
+                    state,
+                    values: Vec::new(),
+                },
+            })
+            .collect();
         st.insert_alarm(
             id.clone(),
             AlarmRt {

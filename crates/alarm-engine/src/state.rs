@@ -165,8 +165,14 @@ impl Alarms {
         let i = self.index.remove(id)?;
         self.slots.get_mut(i)?.take().map(|(_, a)| a)
     }
+    /// The live alarms' indices in slab order (their windows were made in about that order,
+    /// so a pass over them reads memory forwards).
     pub fn indices(&self) -> Vec<usize> {
-        self.index.values().copied().collect()
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|_| i))
+            .collect()
     }
     pub fn values(&self) -> impl Iterator<Item = &AlarmRt> {
         self.slots.iter().flatten().map(|(_, a)| a)

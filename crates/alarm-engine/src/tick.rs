@@ -11,9 +11,23 @@ impl Engine {
     /// Evaluates every alarm at the clock's time; transitions go to `out`.
     pub(crate) fn tick_in(&self, w: &dyn ThresholdWrites, out: &mut Vec<Transition>) {
         let now = self.now_s();
-        let mut st = self.lock();
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let delay = self.cfg.delay_s;
         for idx in st.alarms.indices() {
-            out.extend(self.evaluate(w, &mut st, idx, now));
+            // Nothing new in any window and no API-set state waiting for the data's word:
+            // evaluating would change nothing.
+            let settled = st.alarms.at_mut(idx).is_some_and(|a| {
+                !a.resend
+                    && a.subs.iter().all(|sub| {
+                        st.windows
+                            .get_mut(sub.window)
+                            .is_none_or(|w| w.settled(now, delay))
+                    })
+            });
+            if !settled {
+                out.extend(self.evaluate(w, st, idx, now));
+            }
         }
     }
 

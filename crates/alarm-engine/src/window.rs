@@ -84,6 +84,8 @@ pub struct Window {
     empty_evaluations: u32,
     /// A value added since the last evaluation could decide the state at once.
     decisive: bool,
+    /// A value was added since the last evaluation.
+    fresh: bool,
 }
 
 const FUTURE_SLOTS: usize = 2;
@@ -107,6 +109,7 @@ impl Window {
             last: None,
             empty_evaluations: 0,
             decisive: false,
+            fresh: false,
         }
     }
 
@@ -124,6 +127,13 @@ impl Window {
     /// that the ingest path evaluates only those windows and leaves the rest to the clock.
     pub fn decisive(&self) -> bool {
         self.decisive
+    }
+
+    /// Whether an evaluation at `now` would give what the last one gave: no value added since
+    /// and no view closed. The clock skips such windows: with tens of thousands of alarms,
+    /// evaluating each every second was most of the engine's time between batches.
+    pub fn settled(&self, now: i64, delay: i64) -> bool {
+        !self.fresh && (self.function == Function::Last || !self.due(now, delay))
     }
 
     fn alarm_capable(&self) -> bool {
@@ -156,6 +166,7 @@ impl Window {
             if self.last.is_none_or(|(t, _)| ts_ms >= t) {
                 self.last = Some((ts_ms, value));
                 self.decisive = true;
+                self.fresh = true;
                 return true;
             }
             return false;
@@ -167,6 +178,7 @@ impl Window {
             return false;
         }
         let idx = ((t - start) / self.period) as usize;
+        self.fresh = true;
         let function = self.function;
         let slot_value = self.slots.get_mut(idx).and_then(|s| {
             s.add(value);
@@ -307,6 +319,7 @@ impl Window {
     /// data decides at once. Returns the latest verdict; the caller compares it with the state.
     pub fn evaluate(&mut self, now: i64, delay: i64) -> Option<Verdict> {
         self.decisive = false;
+        self.fresh = false;
         let mut verdict = None;
         if self.function != Function::Last {
             // Past this many steps every slot is empty and further views add nothing new.
@@ -445,6 +458,49 @@ mod tests {
         let mut w = Window::new(&sub("max(cpu) < 10"), T);
         w.add(T * 1000, 50.0);
         assert!(w.decisive(), "a max above 10 settles OK");
+    }
+
+    #[test]
+    fn a_settled_window_would_say_nothing_new() {
+        let expressions = [
+            "avg(cpu) > 10",
+            "max(cpu) > 90",
+            "min(cpu) < 10",
+            "last(cpu) > 50",
+            "count(cpu, deterministic) > 2",
+            "sum(cpu) > 100 times 3",
+        ];
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            seed >> 33
+        };
+        for e in expressions {
+            let mut w = Window::new(&sub(e), T);
+            // The verdict an evaluation last gave (what the sub-alarm holds).
+            let mut current: Option<Verdict> = None;
+            let mut skipped = 0;
+            for step in 0..2_000 {
+                let now = T + step * 7;
+                if next() % 3 == 0 {
+                    w.add((now - (next() % 90) as i64) * 1000, (next() % 100) as f64);
+                }
+                if w.settled(now, 30) {
+                    skipped += 1;
+                    let said = w.clone().evaluate(now, 30);
+                    assert!(
+                        said.is_none() || said == current,
+                        "{e} at step {step}: {said:?} after {current:?}"
+                    );
+                }
+                if next() % 2 == 0
+                    && let Some(v) = w.evaluate(now, 30)
+                {
+                    current = Some(v);
+                }
+            }
+            assert!(skipped > 100, "{e}: {skipped}");
+        }
     }
 
     #[test]
