@@ -10,7 +10,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Weak},
+    sync::{
+        Arc, Weak,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
 };
 
 use foldhash::fast::RandomState;
@@ -27,8 +30,9 @@ pub(crate) struct KeyIds {
     map: HashMap<usize, (Weak<SeriesKey>, Gid), RandomState>,
     /// Entries held at most before the map starts over (~100 bytes each).
     capacity: usize,
-    cold: bool,
-    skipped: u32,
+    /// Atomics, so that batches on many cores look ids up under a shared read lock.
+    cold: AtomicBool,
+    skipped: AtomicU32,
 }
 
 impl Default for KeyIds {
@@ -48,22 +52,18 @@ impl KeyIds {
         KeyIds {
             map: HashMap::default(),
             capacity,
-            cold: false,
-            skipped: 0,
+            cold: AtomicBool::new(false),
+            skipped: AtomicU32::new(0),
         }
     }
 
     /// Whether this batch should use the map (always, unless it is cold).
-    pub(crate) fn worth_trying(&mut self) -> bool {
-        if !self.cold {
+    pub(crate) fn worth_trying(&self) -> bool {
+        if !self.cold.load(Ordering::Relaxed) {
             return true;
         }
-        self.skipped += 1;
-        if self.skipped < RETRY_EVERY {
-            return false;
-        }
-        self.skipped = 0;
-        true
+        let skipped = self.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+        skipped.is_multiple_of(RETRY_EVERY)
     }
 
     pub(crate) fn get(&self, key: &Arc<SeriesKey>) -> Option<Gid> {
@@ -78,7 +78,7 @@ impl KeyIds {
     ) {
         let n = found.len();
         let full = self.map.len() + n > self.capacity;
-        self.cold = hits < n && full;
+        self.cold.store(hits < n && full, Ordering::Relaxed);
         if full {
             self.map.clear();
         }

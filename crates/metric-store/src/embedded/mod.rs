@@ -222,7 +222,7 @@ impl Inner {
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
     /// Ids of the series keys callers share between batches, by address.
-    key_ids: Mutex<KeyIds>,
+    key_ids: RwLock<KeyIds>,
     tx: Mutex<Option<mpsc::Sender<Cmd>>>,
     merge_tx: Mutex<Option<mpsc::Sender<MergeCmd>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,

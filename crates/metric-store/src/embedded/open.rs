@@ -4,7 +4,7 @@
 use std::{
     fs,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, mpsc},
+    sync::{Arc, Mutex, RwLock, mpsc},
     time::Instant,
 };
 
@@ -108,7 +108,7 @@ impl EmbeddedStore {
             spawn("vigil-merge", Box::new(move || merge_loop(&i2, merge_rx)))?,
         ];
         Ok(Self {
-            key_ids: Mutex::default(),
+            key_ids: RwLock::default(),
             inner,
             tx: Mutex::new(Some(tx)),
             merge_tx: Mutex::new(Some(merge_tx)),

@@ -24,13 +24,16 @@ impl EmbeddedStore {
     /// The ids of the samples' series that exist: by key address when the caller shares its
     /// keys, else from the registry.
     fn known_ids(&self, samples: &[Sample]) -> Vec<Option<Gid>> {
-        let mut key_ids = self.key_ids.lock().unwrap_or_else(|e| e.into_inner());
+        // Read-locked while a batch looks up (batches on other cores do the same at once);
+        // write-locked only to add what a batch found the slow way.
+        let key_ids = self.key_ids.read().unwrap_or_else(|e| e.into_inner());
         if !key_ids.worth_trying() {
             drop(key_ids);
             let st = self.inner.read();
             return samples.iter().map(|s| st.reg.lookup(&s.series)).collect();
         }
         let mut ids: Vec<Option<Gid>> = samples.iter().map(|s| key_ids.get(&s.series)).collect();
+        drop(key_ids);
         let hits = ids.iter().filter(|id| id.is_some()).count();
         if hits == ids.len() {
             return ids;
@@ -47,7 +50,10 @@ impl EmbeddedStore {
                 }
             }
         }
-        key_ids.remember(found.into_iter(), hits);
+        self.key_ids
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remember(found.into_iter(), hits);
         ids
     }
 
