@@ -136,6 +136,8 @@ impl Touched {
 pub(crate) struct Alarms {
     slots: Vec<Option<(String, AlarmRt)>>,
     index: foldhash::HashMap<String, usize>,
+    /// Slots of removed alarms, taken again first (routes naming them are cleared with them).
+    free: Vec<usize>,
 }
 
 impl Alarms {
@@ -156,14 +158,22 @@ impl Alarms {
         self.slots.get_mut(i)?.as_mut().map(|(_, a)| a)
     }
     pub fn insert(&mut self, id: String, a: AlarmRt) -> usize {
-        let i = self.slots.len();
+        let i = match self.free.pop() {
+            Some(i) if self.slots.get(i).is_some_and(Option::is_none) => i,
+            _ => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
         self.index.insert(id.clone(), i);
-        self.slots.push(Some((id, a)));
+        self.slots[i] = Some((id, a));
         i
     }
     pub fn remove(&mut self, id: &str) -> Option<AlarmRt> {
         let i = self.index.remove(id)?;
-        self.slots.get_mut(i)?.take().map(|(_, a)| a)
+        let a = self.slots.get_mut(i)?.take().map(|(_, a)| a);
+        self.free.push(i);
+        a
     }
     /// The live alarms' indices in slab order (their windows were made in about that order,
     /// so a pass over them reads memory forwards).
