@@ -27,15 +27,8 @@ pub enum AuditCmd {
     /// Audit events of a time window (newest first).
     #[command(visible_alias = "ls")]
     List {
-        /// Window start, seconds since the epoch.
-        #[arg(long, allow_hyphen_values = true)]
-        from: Option<i64>,
-        /// Window end, seconds since the epoch [default: now].
-        #[arg(long, allow_hyphen_values = true)]
-        to: Option<i64>,
-        /// Without --from: the last so many seconds [default: 86400].
-        #[arg(long, conflicts_with = "from", allow_hyphen_values = true)]
-        duration: Option<i64>,
+        #[command(flatten)]
+        window: super::WindowArgs,
         /// A condition in Secure's filter grammar, e.g. 'hostname = "web-1"' (repeatable,
         /// joined by "and").
         #[arg(long = "filter")]
@@ -64,14 +57,12 @@ pub async fn run(c: &Client, f: Format, cmd: AuditCmd) -> Result<()> {
     let audit = c.activity_audit();
     match cmd {
         AuditCmd::List {
-            from,
-            to,
-            duration,
+            window,
             filters,
             types,
             limit,
         } => {
-            let (from, to) = super::window(from, to, duration);
+            let (from, to) = window.seconds();
             let mut op = ListAuditEvents::new()
                 .window_s(from, to)
                 .data_sources(types)

@@ -27,15 +27,8 @@ pub enum CommandsCmd {
     /// Audited commands of a time window (newest first), a page at a time.
     #[command(visible_alias = "ls")]
     List {
-        /// Window start, seconds since the epoch.
-        #[arg(long, allow_hyphen_values = true)]
-        from: Option<i64>,
-        /// Window end, seconds since the epoch [default: now].
-        #[arg(long, allow_hyphen_values = true)]
-        to: Option<i64>,
-        /// Without --from: the last so many seconds [default: 86400].
-        #[arg(long, conflicts_with = "from", allow_hyphen_values = true)]
-        duration: Option<i64>,
+        #[command(flatten)]
+        window: super::WindowArgs,
         /// Where the commands ran, Monitor-style, e.g. 'container.image = ubuntu'.
         #[arg(long)]
         scope: Option<String>,
@@ -65,16 +58,14 @@ pub async fn run(c: &Client, f: Format, cmd: CommandsCmd) -> Result<()> {
     let audit = c.command_audit();
     match cmd {
         CommandsCmd::List {
-            from,
-            to,
-            duration,
+            window,
             scope,
             filter,
             metrics,
             limit,
             offset,
         } => {
-            let (from, to) = super::window(from, to, duration);
+            let (from, to) = window.seconds();
             let op = ListCommands {
                 from_s: Some(from),
                 to_s: Some(to),

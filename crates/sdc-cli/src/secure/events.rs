@@ -24,15 +24,8 @@ pub enum EventsCmd {
     /// Events of a time window (newest first), optionally filtered.
     #[command(visible_alias = "ls")]
     List {
-        /// Window start, seconds since the epoch.
-        #[arg(long, allow_hyphen_values = true)]
-        from: Option<i64>,
-        /// Window end, seconds since the epoch [default: now].
-        #[arg(long, allow_hyphen_values = true)]
-        to: Option<i64>,
-        /// Without --from: the last so many seconds [default: 86400].
-        #[arg(long, conflicts_with = "from", allow_hyphen_values = true)]
-        duration: Option<i64>,
+        #[command(flatten)]
+        window: super::WindowArgs,
         /// Secure's filter, e.g. 'severity in ("4","5") and host.hostName = "web-1"'.
         #[arg(long)]
         filter: Option<String>,
@@ -73,14 +66,12 @@ pub async fn run(c: &Client, f: Format, cmd: EventsCmd) -> Result<()> {
     let events = c.policy_events();
     match cmd {
         EventsCmd::List {
-            from,
-            to,
-            duration,
+            window,
             filter,
             limit,
             all,
         } => {
-            let (from, to) = super::window(from, to, duration);
+            let (from, to) = window.seconds();
             let mut op = ListPolicyEvents::new().window_s(from, to).limit(limit);
             op.filter = filter;
             if all {

@@ -14,7 +14,7 @@ mod policies;
 mod rules;
 
 use anyhow::{Context, Result};
-use clap::{ArgMatches, Subcommand, parser::ValueSource};
+use clap::{ArgMatches, Args, Subcommand, parser::ValueSource};
 use serde_json::Value;
 use sysdig::Client;
 
@@ -86,9 +86,30 @@ pub fn check(cmd: &SecureCmd) -> Result<()> {
     Ok(())
 }
 
+/// The time window flags of Secure's list commands.
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// Window start, seconds since the epoch.
+    #[arg(long, allow_hyphen_values = true)]
+    from: Option<i64>,
+    /// Window end, seconds since the epoch [default: now].
+    #[arg(long, allow_hyphen_values = true)]
+    to: Option<i64>,
+    /// Without --from: the last so many seconds [default: 86400].
+    #[arg(long, conflicts_with = "from", allow_hyphen_values = true)]
+    duration: Option<i64>,
+}
+
+impl WindowArgs {
+    /// `(from, to)` in seconds, as [`window`] resolves them.
+    pub fn seconds(&self) -> (i64, i64) {
+        window(self.from, self.to, self.duration)
+    }
+}
+
 /// A window in seconds from `--from`/`--to` or `--duration` (the last so many seconds). Without
 /// `--to` it ends after the current second, so an event of this very second is in it.
-pub fn window(from: Option<i64>, to: Option<i64>, duration: Option<i64>) -> (i64, i64) {
+fn window(from: Option<i64>, to: Option<i64>, duration: Option<i64>) -> (i64, i64) {
     let now = jiff::Timestamp::now().as_second() + 1;
     match (from, to) {
         (Some(f), Some(t)) => (f, t),
