@@ -77,10 +77,11 @@ impl Windows {
     }
 
     /// Gives back the place of a removed sub-alarm's window, and its memory. Routes naming it
-    /// are cleared with the alarm.
+    /// are cleared with the alarm. A place is given back once, so no two alarms share it.
     pub fn release(&mut self, id: WindowId) {
-        if let Some(w) = self.all.get_mut(id) {
-            w.release();
+        if let Some(w) = self.all.get_mut(id)
+            && w.release()
+        {
             self.free.push(id);
         }
     }
@@ -416,6 +417,7 @@ pub(crate) fn sub_initial(s: &SubExpr) -> AlarmState {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn key(host: &str) -> Arc<SeriesKey> {
@@ -428,6 +430,21 @@ mod tests {
 
     fn route(alarm: usize) -> [Target; 1] {
         [Target { alarm, window: 0 }]
+    }
+
+    #[test]
+    fn a_window_place_is_given_back_once() {
+        let expr = alarm_expr::parse("avg(cpu) > 1").unwrap();
+        let sub = expr.sub_expressions()[0].clone();
+        let mut w = Windows::default();
+        let (a, b) = (w.add(Window::new(&sub, 0)), w.add(Window::new(&sub, 0)));
+        assert_ne!(a, b);
+        w.release(a);
+        w.release(a);
+        // Two new windows get the one place given back and a new one, never the same twice.
+        let (c, d) = (w.add(Window::new(&sub, 0)), w.add(Window::new(&sub, 0)));
+        assert_eq!(c, a);
+        assert!(d != a && d != b, "{d}");
     }
 
     #[test]

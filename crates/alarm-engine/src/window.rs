@@ -113,10 +113,13 @@ impl Window {
         }
     }
 
-    /// Frees the slots of a window no alarm uses any more.
-    pub fn release(&mut self) {
+    /// Frees the slots of a window no alarm uses any more; false if it was already released
+    /// (a live window has at least three slots).
+    pub fn release(&mut self) -> bool {
+        let live = !self.slots.is_empty();
         self.slots = VecDeque::new();
         self.last = None;
+        live
     }
 
     fn start(&self) -> i64 {
