@@ -66,6 +66,11 @@ impl KeyIds {
         skipped.is_multiple_of(RETRY_EVERY)
     }
 
+    /// Whether batches skip the map for now.
+    pub(crate) fn is_cold(&self) -> bool {
+        self.cold.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn get(&self, key: &Arc<SeriesKey>) -> Option<Gid> {
         self.map.get(&address(key)).map(|(_, id)| *id)
     }

@@ -33,6 +33,7 @@ impl EmbeddedStore {
             return samples.iter().map(|s| st.reg.lookup(&s.series)).collect();
         }
         let mut ids: Vec<Option<Gid>> = samples.iter().map(|s| key_ids.get(&s.series)).collect();
+        let cold = key_ids.is_cold();
         drop(key_ids);
         let hits = ids.iter().filter(|id| id.is_some()).count();
         if hits == ids.len() {
@@ -50,10 +51,14 @@ impl EmbeddedStore {
                 }
             }
         }
-        self.key_ids
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remember(found.into_iter(), hits);
+        // A batch of series the registry does not hold yet (first contact) has nothing to add:
+        // it takes the write lock only if the map is cold, to warm it again.
+        if !found.is_empty() || cold {
+            self.key_ids
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remember(found.into_iter(), hits);
+        }
         ids
     }
 
