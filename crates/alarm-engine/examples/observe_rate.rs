@@ -44,9 +44,8 @@ fn host(h: usize) -> String {
 
 /// The benchmark's definitions: fleet-wide `avg(NAME{service=S})` rules first, then one
 /// `max(NAME{hostname=H})` rule per remaining definition.
-fn definitions() -> Vec<ThresholdDefinition> {
+fn definitions(hosts: usize) -> Vec<ThresholdDefinition> {
     let fleet_wide = (DEFINITIONS / 10).min(NAMES * SERVICES);
-    let hosts = hosts();
     (0..DEFINITIONS)
         .map(|i| {
             let expression = if i < fleet_wide {
@@ -108,9 +107,10 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let hosts = hosts();
     let dir = tempfile::tempdir()?;
     let repo = Arc::new(SqliteThresholdStore::open(&dir.path().join("alarms.db"))?);
-    for d in definitions() {
+    for d in definitions(hosts) {
         repo.insert_definition(&d, T0 * 1000)?;
     }
     let clock = Arc::new(ManualClock::new(T0 * 1000));
@@ -121,7 +121,6 @@ fn main() -> anyhow::Result<()> {
         clock.clone(),
         EngineConfig::default(),
     ))?;
-    let hosts = hosts();
     let keys: Vec<Arc<SeriesKey>> = (0..NAMES)
         .flat_map(|k| {
             (0..hosts).map(move |h| {

@@ -11,7 +11,7 @@ use metric_store::Sample;
 use crate::{
     AlarmState, Engine, Transition,
     state::{
-        AlarmRt, MetricKey, Route, State, SubRt, Target, Touched, WAITING_SAMPLES, initial_state,
+        AlarmRt, MetricKey, State, SubRt, Target, Touched, WAITING_SAMPLES, initial_state,
         sub_initial,
     },
     window::Window,
@@ -91,28 +91,16 @@ impl Engine {
         touched: &mut Touched,
     ) {
         let targets = targets_for(st, s);
-        let (routes, cacheable) = self.feed_definitions(w, st, s, targets, now, touched);
+        let (windows, cacheable) = self.feed_definitions(w, st, s, targets, now, touched);
         if cacheable {
-            let mut windows: Vec<Target> = Vec::new();
-            for r in &routes {
-                let Some(a) = st.alarms.at_mut(r.alarm) else {
-                    continue;
-                };
-                windows.extend(r.subs.iter().filter_map(|i| {
-                    a.subs.get(*i).map(|sub| Target {
-                        alarm: r.alarm,
-                        window: sub.window,
-                    })
-                }));
-            }
             st.routes.insert(s.series.clone(), &windows);
         }
     }
 
     /// Feeds `s` to the alarms of each of `targets` (definitions it matches), creating them
-    /// as needed; returns the routes found and whether they may be remembered (not while a
-    /// compound alarm still waits for the series' group, nor for a definition whose lease
-    /// lapsed).
+    /// as needed; returns the windows it fed (the series' routes) and whether they may be
+    /// remembered (not while a compound alarm still waits for the series' group, nor for a
+    /// definition whose lease lapsed).
     pub(crate) fn feed_definitions(
         &self,
         w: &dyn ThresholdWrites,
@@ -121,8 +109,8 @@ impl Engine {
         targets: Vec<String>,
         now: i64,
         touched: &mut Touched,
-    ) -> (Vec<Route>, bool) {
-        let mut routes: Vec<Route> = Vec::new();
+    ) -> (Vec<Target>, bool) {
+        let mut routes: Vec<Target> = Vec::new();
         let mut cacheable = true;
         for def_id in targets {
             if !w.holds(&def_id) {
@@ -178,10 +166,7 @@ impl Engine {
                         continue;
                     };
                     touched.insert(id);
-                    routes.push(Route {
-                        alarm: id,
-                        subs: matching,
-                    });
+                    push_targets(st, id, &matching, &mut routes);
                     continue;
                 }
             };
@@ -190,10 +175,7 @@ impl Engine {
                 continue;
             };
             touched.insert(id);
-            routes.push(Route {
-                alarm: id,
-                subs: matching,
-            });
+            push_targets(st, id, &matching, &mut routes);
         }
         (routes, cacheable)
     }
@@ -256,6 +238,18 @@ impl Engine {
             },
         );
         Some(id)
+    }
+}
+
+/// Adds the windows of alarm `alarm`'s sub-alarms `subs` to `out`.
+fn push_targets(st: &mut State, alarm: usize, subs: &[usize], out: &mut Vec<Target>) {
+    if let Some(a) = st.alarms.at_mut(alarm) {
+        out.extend(subs.iter().filter_map(|i| {
+            a.subs.get(*i).map(|sub| Target {
+                alarm,
+                window: sub.window,
+            })
+        }));
     }
 }
 

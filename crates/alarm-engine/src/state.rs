@@ -201,13 +201,6 @@ impl Alarms {
     }
 }
 
-/// Where a series' values go once its alarms are known: the alarm and the sub-alarms whose
-/// sub-expression the series matches.
-pub(crate) struct Route {
-    pub alarm: usize,
-    pub subs: Vec<usize>,
-}
-
 /// One window a series feeds, with its alarm (to evaluate when the value is decisive).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Target {
